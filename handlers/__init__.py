@@ -1,0 +1,13 @@
+"""Telegram handlers, one module per user task. ``register_all`` wires them in order; the fallback goes last."""
+
+from __future__ import annotations
+
+from telegram.ext import Application
+
+from . import aspiration, fallback, invite, start, status
+
+
+def register_all(app: Application) -> None:  # type: ignore[type-arg]
+    for module in (start, invite, aspiration, status):
+        module.register(app)
+    fallback.register(app)

@@ -1,0 +1,106 @@
+"""The one place that builds the running bot: configuration, database, services, persistence, handlers, jobs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+
+import handlers
+import schedules
+from handlers.commands import default_menu
+from handlers.common import SambangApplication, SambangContext, drop_duplicate_updates, on_error
+
+from . import notifications, outbox, roster
+from .aspirations import AspirationService
+from .clock import Clock, SystemClock
+from .config import Config
+from .persistence import SqlitePersistence
+from .regions import count_regions, load_regions
+from .services import Services
+from .storage import Database
+from .templates import set_timezone
+from .transport import TelegramTransport
+
+log = logging.getLogger(__name__)
+
+
+async def open_services(config: Config, clock: Clock | None = None) -> Services:
+    """Open the database (migrating it), load the region roster on first start, and build the services."""
+    db = await Database.open(config.db_path)
+    kecamatan, _ = await count_regions(db)
+    if kecamatan == 0:
+        k, d = await load_regions(db, config.wilayah)
+        log.info("loaded %s kecamatan and %s desa for wilayah %s", k, d, config.wilayah)
+    clock = clock or SystemClock()
+    aspirations = AspirationService(db, clock, config.tz)
+    services = Services(config=config, db=db, clock=clock, aspirations=aspirations)
+    notifications.install(aspirations)
+    for install in FEATURES:
+        await install(services)
+    await roster.ensure_admins(db, clock, config.admins)
+    set_timezone(config.tz)
+    return services
+
+
+#: Feature modules (departments, visits, ...) add an async ``install(services)`` here.
+FEATURES: list = []  # type: ignore[type-arg]
+
+
+def build_application(services: Services) -> Application:  # type: ignore[type-arg]
+    """The PTB Application for these services. Start it with ``run_polling`` or the test harness."""
+    config = services.config
+    persistence = SqlitePersistence(services.db, update_interval=config.persistence_interval)
+    app = (
+        ApplicationBuilder()
+        .application_class(SambangApplication)
+        .token(config.token)
+        .base_url(config.base_url)
+        .base_file_url(config.base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
+        .context_types(ContextTypes(context=SambangContext))
+        .persistence(persistence)
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .concurrent_updates(False)
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data_services = services  # type: ignore[attr-defined]
+    app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-2)
+    handlers.register_all(app)
+    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    sender = outbox.OutboxSender(
+        services.db, TelegramTransport(app.bot), chat_interval=services.config.outbox_chat_interval,
+        group_interval=services.config.outbox_group_interval, rate=services.config.outbox_rate,
+    )
+    recovered = await sender.recover()
+    if recovered:
+        log.warning("outbox: %s messages were mid-send at the last stop; sending them again", recovered)
+    services.outbox = sender
+    sender.start()
+    try:
+        await app.bot.set_my_commands([(c["command"], c["description"]) for c in default_menu()])
+    except Exception:  # the menu is a convenience; never stop the bot for it
+        log.warning("could not set the default command menu", exc_info=True)
+    schedules.install(app, services)
+    log.info("Sambang started as @%s at %s", app.bot.username, datetime.now().isoformat(timespec="seconds"))
+
+
+async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
+    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    if services.outbox is not None:
+        await services.outbox.stop()
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    return None

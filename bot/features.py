@@ -1,0 +1,1 @@
+"""Feature modules beyond the foundation. Importing this module registers their handlers, jobs and commands."""

@@ -1,0 +1,340 @@
+"""The persistent outbox: every message the bot sends on its own initiative is a row here first.
+
+Rows are written in the same transaction as the change they announce, so a notification is never lost and never
+announces something that was rolled back. ``OutboxSender`` delivers them in order per chat, paced within Telegram's
+limits (about 1 message a second per private chat, 20 a minute per group, 30 a second overall), retrying on 429
+(honouring ``retry_after``), 5xx and network errors with backoff, and marking chats that blocked the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from .clock import to_iso
+from .storage import Database, Transaction
+
+log = logging.getLogger(__name__)
+
+MAX_TRANSIENT_ATTEMPTS = 8
+MAX_RATE_LIMITED_ATTEMPTS = 30
+BATCH = 300
+
+
+class RetryLater(Exception):
+    """Telegram answered 429: try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after}")
+        self.retry_after = retry_after
+
+
+class TransientError(Exception):
+    """5xx, timeout or network failure: worth retrying with backoff."""
+
+
+class ChatUnreachable(Exception):
+    """The user blocked the bot, or the chat is gone: stop sending to it."""
+
+
+class PermanentError(Exception):
+    """Telegram refused this message (400): retrying will not help."""
+
+
+class Transport(Protocol):
+    async def send(
+        self, chat_id: int, method: str, params: Mapping[str, Any], upload: bytes | None, upload_name: str | None
+    ) -> int | None:
+        """Call a Bot API method; return the sent message's id (the first, for a media group)."""
+        ...
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+
+
+def wall_now() -> datetime:
+    """Real time for delivery pacing and retries: the world's clock, not the domain clock tests move."""
+    return datetime.now(UTC)
+
+
+async def enqueue(
+    tx: Transaction,
+    chat_id: int,
+    method: str,
+    params: Mapping[str, Any],
+    *,
+    now: datetime,
+    upload: bytes | None = None,
+    upload_name: str | None = None,
+    dedup_key: str | None = None,
+    broadcast_id: int | None = None,
+    ref: str | None = None,
+) -> int | None:
+    """Queue one Bot API call. With ``dedup_key`` the same message is queued at most once; returns the row id."""
+    cur_id = await tx.execute(
+        "INSERT INTO outbox(chat_id, method, params, upload, upload_name, not_before, dedup_key, broadcast_id, ref,"
+        " created_at) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?) ON CONFLICT(dedup_key) DO NOTHING",
+        (chat_id, method, json.dumps(dict(params), ensure_ascii=False), upload, upload_name, dedup_key, broadcast_id,
+         ref, to_iso(now)),
+    )
+    return cur_id or None
+
+
+async def enqueue_text(
+    tx: Transaction,
+    chat_id: int,
+    text: str,
+    *,
+    now: datetime,
+    reply_markup: Mapping[str, Any] | None = None,
+    dedup_key: str | None = None,
+    broadcast_id: int | None = None,
+    ref: str | None = None,
+) -> int | None:
+    params: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML",
+                              "link_preview_options": {"is_disabled": True}}
+    if reply_markup:
+        params["reply_markup"] = dict(reply_markup)
+    return await enqueue(tx, chat_id, "sendMessage", params, now=now, dedup_key=dedup_key,
+                         broadcast_id=broadcast_id, ref=ref)
+
+
+def inline_keyboard(rows: list[list[tuple[str, str]]]) -> dict[str, Any]:
+    """Bot API reply_markup for rows of (text, callback_data) buttons."""
+    return {"inline_keyboard": [[{"text": t, "callback_data": d} for t, d in row] for row in rows]}
+
+
+async def message_id_for(db: Database, ref: str, chat_id: int) -> int | None:
+    """Telegram's id of the message sent for ``ref`` to ``chat_id``, once it went out (for later edits)."""
+    return await db.fetchval(
+        "SELECT message_id FROM outbox WHERE ref = ? AND chat_id = ? AND status = 'sent' AND message_id IS NOT NULL"
+        " ORDER BY id LIMIT 1",
+        (ref, chat_id),
+    )
+
+
+async def counts(db: Database, broadcast_id: int | None = None) -> dict[str, int]:
+    sql = "SELECT status, COUNT(*) AS n FROM outbox"
+    params: tuple[Any, ...] = ()
+    if broadcast_id is not None:
+        sql += " WHERE broadcast_id = ?"
+        params = (broadcast_id,)
+    rows = await db.fetchall(sql + " GROUP BY status", params)
+    result = {"pending": 0, "sending": 0, "sent": 0, "failed": 0, "blocked": 0}
+    result.update({r["status"]: r["n"] for r in rows})
+    return result
+
+
+class _RateBucket:
+    """Token bucket for the overall rate."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+
+    def delay(self) -> float:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+class OutboxSender:
+    """Delivers pending outbox rows. Start with ``start()``; ``stop()`` lets in-flight sends finish."""
+
+    def __init__(
+        self,
+        db: Database,
+        transport: Transport,
+        *,
+        chat_interval: float = 1.0,
+        group_interval: float = 3.0,
+        rate: float = 30.0,
+        concurrency: int = 32,
+    ) -> None:
+        self.db = db
+        self.transport = transport
+        self.chat_interval = chat_interval
+        self.group_interval = group_interval
+        self.bucket = _RateBucket(rate)
+        self.concurrency = concurrency
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._in_flight: dict[int, asyncio.Task[None]] = {}  # chat_id -> send task
+        self._next_ok: dict[int, float] = {}  # chat_id -> monotonic time of the next allowed send
+        self._paused_until = 0.0  # after a 429, everything waits
+        db.on_commit(self.wake)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def recover(self) -> int:
+        """After a crash, rows caught mid-send go back to pending. Returns how many."""
+        async with self.db.transaction() as tx:
+            return await tx.execute_rowcount("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        self._stopping = True
+        self.wake()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+            self._task = None
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until nothing is due (tests and graceful shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            due = await self.db.fetchval(
+                "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') AND not_before <= ?",
+                (to_iso(wall_now()),),
+            )
+            if not due and not self._in_flight:
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError("outbox did not drain")
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                wait = await self._dispatch_due()
+            except Exception:  # the sender must outlive any one bad row or database hiccup
+                log.exception("outbox dispatch failed")
+                wait = 1.0
+            if self._stopping:
+                break
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _dispatch_due(self) -> float:
+        """Start sends for due rows, first row per free chat; returns how long to sleep before looking again."""
+        now_wall = wall_now()
+        paused = self._paused_until - time.monotonic()
+        if paused > 0:
+            return paused
+        rows = await self.db.fetchall(
+            "SELECT id, chat_id, method, params, upload, upload_name, attempts FROM outbox"
+            " WHERE status = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
+            (to_iso(now_wall), BATCH),
+        )
+        sleep_for = 1.0
+        blocked_chats: set[int] = set()
+        for row in rows:
+            chat_id = row["chat_id"]
+            if chat_id in blocked_chats or chat_id in self._in_flight:
+                blocked_chats.add(chat_id)  # keep order: later rows of a chat wait for the earlier
+                continue
+            blocked_chats.add(chat_id)
+            wait_chat = self._next_ok.get(chat_id, 0.0) - time.monotonic()
+            if wait_chat > 0:
+                sleep_for = min(sleep_for, wait_chat)
+                continue
+            if len(self._in_flight) >= self.concurrency:
+                return 0.01
+            delay = self.bucket.delay()
+            if delay > 0:
+                return delay
+            self.bucket.take()
+            interval = self.group_interval if chat_id < 0 else self.chat_interval
+            self._next_ok[chat_id] = time.monotonic() + interval
+            self._in_flight[chat_id] = asyncio.create_task(self._send(row))
+        if len(rows) == BATCH:
+            sleep_for = min(sleep_for, 0.05)
+        # earlier scheduled retries
+        nxt = await self.db.fetchval(
+            "SELECT MIN(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?", (to_iso(now_wall),)
+        )
+        if nxt:
+            until = (datetime.fromisoformat(nxt.replace("Z", "+00:00")) - now_wall).total_seconds()
+            sleep_for = min(sleep_for, max(until, 0.01))
+        if len(self._next_ok) > 50_000:  # forget pacing of chats long quiet
+            cutoff = time.monotonic()
+            self._next_ok = {c: t for c, t in self._next_ok.items() if t > cutoff}
+        return sleep_for
+
+    async def _send(self, row: Any) -> None:
+        chat_id = row["chat_id"]
+        try:
+            await self._deliver(row)
+        except Exception:
+            log.exception("outbox row %s: unexpected failure", row["id"])
+        finally:
+            self._in_flight.pop(chat_id, None)
+            self.wake()
+
+    async def _deliver(self, row: Any) -> None:
+        row_id, chat_id = row["id"], row["chat_id"]
+        params = json.loads(row["params"])
+        await self.db.execute("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?", (row_id,))
+        attempts = row["attempts"] + 1
+        try:
+            message_id = await self.transport.send(chat_id, row["method"], params, row["upload"], row["upload_name"])
+        except RetryLater as exc:
+            self._paused_until = max(self._paused_until, time.monotonic() + exc.retry_after)
+            await self._retry(row_id, exc.retry_after, f"429 retry after {exc.retry_after}",
+                              give_up=attempts >= MAX_RATE_LIMITED_ATTEMPTS)
+            log.warning("outbox: 429 for chat %s, retry after %ss", chat_id, exc.retry_after)
+        except TransientError as exc:
+            backoff = min(300.0, 0.5 * 2 ** (attempts - 1))
+            await self._retry(row_id, backoff, str(exc)[:500], give_up=attempts >= MAX_TRANSIENT_ATTEMPTS)
+            log.warning("outbox: transient error for row %s (attempt %s): %s", row_id, attempts, exc)
+        except ChatUnreachable as exc:
+            async with self.db.transaction() as tx:
+                await tx.execute("UPDATE outbox SET status = 'blocked', last_error = ? WHERE id = ?",
+                                 (str(exc)[:500], row_id))
+                await tx.execute(
+                    "UPDATE outbox SET status = 'blocked', last_error = 'chat unreachable' WHERE chat_id = ?"
+                    " AND status = 'pending'", (chat_id,))
+                await tx.execute("UPDATE people SET blocked_bot_at = ? WHERE telegram_id = ?",
+                                 (to_iso(wall_now()), chat_id))
+            log.info("outbox: chat %s unreachable: %s", chat_id, exc)
+        except PermanentError as exc:
+            await self.db.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+                                  (str(exc)[:500], row_id))
+            log.error("outbox: row %s refused by Telegram: %s", row_id, exc)
+        else:
+            await self.db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL WHERE id = ?",
+                (to_iso(wall_now()), message_id, row_id),
+            )
+
+    async def _retry(self, row_id: int, delay: float, error: str, *, give_up: bool) -> None:
+        if give_up:
+            await self.db.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (error, row_id))
+            return
+        not_before = to_iso(wall_now() + timedelta(seconds=delay))
+        await self.db.execute(
+            "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ? WHERE id = ?",
+            (not_before, error, row_id),
+        )

@@ -1,0 +1,23 @@
+"""The services one running bot shares: built once in ``bot.app`` and reached from handlers via the context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .aspirations import AspirationService
+from .clock import Clock
+from .config import Config
+from .outbox import OutboxSender
+from .storage import Database
+
+
+@dataclass
+class Services:
+    config: Config
+    db: Database
+    clock: Clock
+    aspirations: AspirationService
+    outbox: OutboxSender | None = None
+    #: Extra services added by feature modules (departments, visits, ...), by name.
+    extra: dict[str, Any] = field(default_factory=dict)

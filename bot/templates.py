@@ -1,0 +1,134 @@
+"""Every text a user reads is a Jinja2 template in ``messages/``, rendered as Telegram HTML.
+
+Autoescape is always on, so a description containing ``<b>``, ``&`` or ``{{ x }}`` is shown literally; Jinja2's
+numeric entities (&#39;) are valid Telegram HTML.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from .dates import BULAN, HARI, format_tanggal
+from .domain import category_label, status_label
+
+_TZ = ZoneInfo("Asia/Jakarta")
+
+
+def _local(value: datetime | str | None, tz: ZoneInfo | None = None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value.astimezone(tz or _TZ)
+
+
+def tanggal(value: date | datetime | str | None) -> str:
+    """'Senin, 12 Januari 2026'."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = _local(value)  # type: ignore[assignment]
+        assert value is not None
+        value = value.date()  # type: ignore[assignment]
+    return format_tanggal(value)
+
+
+def tanggal_pendek(value: date | datetime | str | None) -> str:
+    """'12 Jan 2026'."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        local = _local(value)
+        assert local is not None
+        value = local.date()
+    return f"{value.day} {BULAN[value.month - 1][:3]} {value.year}"
+
+
+def waktu(value: datetime | str | None) -> str:
+    """'12 Jan 2026 09.30 WIB'."""
+    local = _local(value)
+    if local is None:
+        return "-"
+    zone = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}.get(str(local.tzinfo), "")
+    return f"{tanggal_pendek(local)} {local:%H.%M} {zone}".strip()
+
+
+def hari(value: date) -> str:
+    return HARI[value.weekday()]
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("messages", "."),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2", "html.j2"), default=True,
+                                     default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(
+        tanggal=tanggal, tanggal_pendek=tanggal_pendek, waktu=waktu, hari=hari, kategori=category_label,
+        status=status_label,
+    )
+    return env
+
+
+def set_timezone(tz: ZoneInfo) -> None:
+    """Dates are shown in the configured SAMBANG_TZ."""
+    global _TZ
+    _TZ = tz
+
+
+def render(name: str, **context: Any) -> str:
+    """Render ``messages/<name>.html.j2``; blank lines collapse to at most one."""
+    text = environment().get_template(f"{name}.html.j2").render(**context)
+    lines = text.strip().split("\n")
+    out: list[str] = []
+    for line in lines:
+        if not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line.rstrip())
+    return "\n".join(out)
+
+
+def split_message(parts: list[str], limit: int = 4096, separator: str = "\n\n") -> list[str]:
+    """Join rendered items into messages no longer than ``limit``, splitting only between items.
+
+    An item longer than the limit on its own is cut at a line boundary (each line being closed HTML).
+    """
+    messages: list[str] = []
+    current = ""
+    for part in parts:
+        pieces = [part]
+        if len(part) > limit:
+            pieces, buf = [], ""
+            for line in part.split("\n"):
+                line = line[:limit]
+                if buf and len(buf) + 1 + len(line) > limit:
+                    pieces.append(buf)
+                    buf = line
+                else:
+                    buf = f"{buf}\n{line}" if buf else line
+            if buf:
+                pieces.append(buf)
+        for piece in pieces:
+            candidate = f"{current}{separator}{piece}" if current else piece
+            if len(candidate) > limit:
+                messages.append(current)
+                current = piece
+            else:
+                current = candidate
+    if current:
+        messages.append(current)
+    return messages

@@ -1,0 +1,50 @@
+"""The outbox's edge to Telegram: one Bot API call per row, with PTB's errors mapped to the outbox's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from telegram import Bot, InputFile
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from .outbox import ChatUnreachable, PermanentError, RetryLater, TransientError
+
+#: Parameter that carries the uploaded file for each upload method.
+UPLOAD_FIELD = {"sendDocument": "document", "sendPhoto": "photo"}
+_UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "have no rights to send",
+                "not enough rights", "group chat was upgraded", "chat_write_forbidden")
+
+
+class TelegramTransport:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(
+        self, chat_id: int, method: str, params: Mapping[str, Any], upload: bytes | None, upload_name: str | None
+    ) -> int | None:
+        kwargs = dict(params)
+        if upload is not None:
+            kwargs[UPLOAD_FIELD.get(method, "document")] = InputFile(upload, filename=upload_name or "berkas")
+        try:
+            result = await self.bot.do_api_request(method, api_kwargs=kwargs)
+        except RetryAfter as exc:
+            retry = exc.retry_after
+            raise RetryLater(retry if isinstance(retry, int | float) else retry.total_seconds()) from exc
+        except Forbidden as exc:
+            raise ChatUnreachable(exc.message) from exc
+        except BadRequest as exc:
+            if any(marker in exc.message.lower() for marker in _UNREACHABLE):
+                raise ChatUnreachable(exc.message) from exc
+            if "message is not modified" in exc.message.lower():
+                return None
+            raise PermanentError(exc.message) from exc
+        except (TimedOut, NetworkError) as exc:
+            raise TransientError(str(exc)) from exc
+        except TelegramError as exc:
+            raise TransientError(str(exc)) from exc
+        if isinstance(result, list) and result and isinstance(result[0], dict):
+            return result[0].get("message_id")
+        if isinstance(result, dict):
+            return result.get("message_id")
+        return None

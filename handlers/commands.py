@@ -1,0 +1,61 @@
+"""Which commands each role sees: one table serves /bantuan and Telegram's command menu (setMyCommands)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import outbox
+from bot.domain import Role
+from bot.storage import Transaction
+
+
+@dataclass(frozen=True)
+class Command:
+    command: str
+    description: str
+    roles: frozenset[Role] | None  # None: everyone, registered or not
+
+
+ALL = frozenset(Role)
+STAFF = frozenset({Role.ADMIN, Role.PIMPINAN})
+
+#: Feature modules add their commands here at import time through ``add_command``.
+COMMANDS: list[Command] = [
+    Command("start", "Mulai / lihat data pendaftaran Anda", None),
+    Command("aspirasi", "Sampaikan aspirasi atau masalah desa", frozenset({Role.KEPALA_DESA})),
+    Command("status", "Lihat status aspirasi", ALL),
+    Command("batal", "Batalkan langkah yang sedang berjalan", ALL),
+    Command("undang", "Buat kode undangan pendaftaran", frozenset({Role.ADMIN})),
+    Command("bantuan", "Daftar perintah dan cara memakai Sambang", None),
+]
+
+
+def add_command(command: str, description: str, roles: frozenset[Role] | None) -> None:
+    if any(c.command == command for c in COMMANDS):
+        return
+    # keep /bantuan last, it closes the menu
+    COMMANDS.insert(len(COMMANDS) - 1, Command(command, description, roles))
+
+
+def commands_for(role: Role | None) -> list[Command]:
+    if role is None:
+        return [c for c in COMMANDS if c.roles is None]
+    return [c for c in COMMANDS if c.roles is None or role in c.roles]
+
+
+def _menu(role: Role | None) -> list[dict[str, str]]:
+    return [{"command": c.command, "description": c.description} for c in commands_for(role)]
+
+
+async def queue_menu_for(tx: Transaction, chat_id: int, role: Role, now: datetime) -> None:
+    """Set a registered user's command menu to their role's commands (through the outbox, so it is retried)."""
+    await outbox.enqueue(
+        tx, chat_id, "setMyCommands",
+        {"commands": _menu(role), "scope": {"type": "chat", "chat_id": chat_id}, "language_code": ""},
+        now=now,
+    )
+
+
+def default_menu() -> list[dict[str, str]]:
+    return _menu(None)

@@ -1,0 +1,199 @@
+"""What every handler needs: the caller's account, replies rendered from templates, role checks, and the
+application-wide guards (duplicate updates, unknown messages, errors)."""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar
+
+from telegram import Message, ReplyKeyboardRemove, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
+
+from bot.clock import to_iso
+from bot.domain import ROLE_LABELS, DomainError, Role
+from bot.roster import Person, get_person
+from bot.services import Services
+from bot.templates import render
+
+log = logging.getLogger(__name__)
+
+
+class SambangContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
+    """CallbackContext with the bot's services; they live on the Application, never in persisted data."""
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data_services  # type: ignore[attr-defined,no-any-return]
+
+
+class SambangApplication(Application):  # type: ignore[type-arg]
+    """The PTB Application carrying Sambang's services."""
+
+    # Application defines __slots__; a subclass without them gets a __dict__, which is what we want here.
+    bot_data_services: Services
+
+
+Handler = Callable[[Update, SambangContext], Awaitable[Any]]
+F = TypeVar("F", bound=Handler)
+
+
+def services(context: SambangContext) -> Services:
+    return context.services
+
+
+async def current_person(update: Update, context: SambangContext) -> Person | None:
+    user = update.effective_user
+    if user is None:
+        return None
+    return await get_person(context.services.db, user.id)
+
+
+async def reply(update: Update, template: str, *, reply_markup: Any = None, **values: Any) -> Message | None:
+    """Answer the user's own message (or button press) with a rendered template."""
+    text = render(template, **values)
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is not None and update.callback_query is None:
+        return await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=reply_markup,
+                                        do_quote=False)
+    if chat is not None:
+        return await chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=reply_markup)
+    return None
+
+
+async def refuse(update: Update, message: str, *, show_alert: bool = False) -> None:
+    """A refusal: as a popup for button presses, as a reply otherwise."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(message[:190], show_alert=show_alert or len(message) > 60)
+        except BadRequest:
+            pass
+        return
+    await reply(update, "refusal", message=message)
+
+
+def requires(*roles: Role, registered: bool = True) -> Callable[[F], F]:
+    """Check the caller's role on the server for every call: commands and button presses alike."""
+
+    def decorator(func: F) -> F:
+        @wraps(func)
+        async def wrapper(update: Update, context: SambangContext) -> Any:
+            person = await current_person(update, context)
+            if person is None:
+                if update.callback_query is not None:
+                    await refuse(update, "Anda belum terdaftar di Sambang.", show_alert=True)
+                else:
+                    await reply(update, "not_registered")
+                _audit_refusal(update, "unregistered")
+                return None
+            if roles and person.role not in roles:
+                labels = ", ".join(ROLE_LABELS[r] for r in roles)
+                if update.callback_query is not None:
+                    await refuse(update, f"Tombol ini hanya untuk {labels}.", show_alert=True)
+                else:
+                    await reply(update, "not_allowed", roles=labels)
+                _audit_refusal(update, f"role {person.role.value}")
+                return None
+            context.user_data["_person_id"] = person.id if context.user_data is not None else None
+            return await func(update, context)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def _audit_refusal(update: Update, why: str) -> None:
+    user = update.effective_user
+    what = update.callback_query.data if update.callback_query else (
+        update.effective_message.text if update.effective_message else None)
+    log.warning("refused %s for user %s: %s", (what or "")[:40], user.id if user else None, why)
+
+
+async def person_or_refuse(update: Update, context: SambangContext, roles: Iterable[Role] = ()) -> Person | None:
+    """The caller if registered and in one of ``roles`` (any role when empty); otherwise refuse and return None."""
+    person = await current_person(update, context)
+    allowed = tuple(roles)
+    if person is None:
+        if update.callback_query is not None:
+            await refuse(update, "Anda belum terdaftar di Sambang.", show_alert=True)
+        else:
+            await reply(update, "not_registered")
+        return None
+    if allowed and person.role not in allowed:
+        labels = ", ".join(ROLE_LABELS[r] for r in allowed)
+        if update.callback_query is not None:
+            await refuse(update, f"Tombol ini hanya untuk {labels}.", show_alert=True)
+        else:
+            await reply(update, "not_allowed", roles=labels)
+        _audit_refusal(update, f"role {person.role.value}")
+        return None
+    return person
+
+
+# -- application-wide guards ------------------------------------------------------------------------------------
+
+
+async def drop_duplicate_updates(update: Update, context: SambangContext) -> None:
+    """Handle each Telegram update once, even if it is delivered again (e.g. after a crash before confirming)."""
+    db = context.services.db
+    now = to_iso(context.services.clock.now())
+    async with db.transaction() as tx:
+        inserted = await tx.execute_rowcount(
+            "INSERT INTO processed_updates(update_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (update.update_id, now),
+        )
+        await tx.execute(
+            "INSERT INTO app_state(key, value) VALUES ('last_update_at', ?) ON CONFLICT(key) DO UPDATE SET"
+            " value = excluded.value",
+            (now,),
+        )
+        if update.effective_user is not None and update.effective_chat is not None \
+                and update.effective_chat.type == "private":
+            await tx.execute(
+                "UPDATE people SET blocked_bot_at = NULL WHERE telegram_id = ? AND blocked_bot_at IS NOT NULL",
+                (update.effective_user.id,),
+            )
+    if not inserted:
+        log.info("dropping duplicate update %s", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def on_error(update: object, context: SambangContext) -> None:
+    """Log the failure with its traceback; the user only reads a short apology in Indonesian."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(context.error, Forbidden):
+        return
+    if isinstance(update, Update):
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer("Maaf, terjadi gangguan. Silakan coba lagi.", show_alert=True)
+            elif update.effective_chat is not None and update.effective_chat.type == "private":
+                await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
+        except Exception:  # the apology itself must never raise
+            log.exception("could not tell the user about the error")
+
+
+def domain_errors(func: F) -> F:
+    """Turn a DomainError into its Indonesian message for the user."""
+
+    @wraps(func)
+    async def wrapper(update: Update, context: SambangContext) -> Any:
+        try:
+            return await func(update, context)
+        except DomainError as exc:
+            await refuse(update, exc.message)
+            return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def esc(text: str | None) -> str:
+    return html.escape(text or "", quote=False)
+
+
+REMOVE_KEYBOARD = ReplyKeyboardRemove()

@@ -1,0 +1,31 @@
+"""The last handlers: anything no feature took gets a polite answer instead of silence."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+
+from .common import SambangContext, current_person, reply
+
+
+async def unknown_command(update: Update, context: SambangContext) -> None:
+    await reply(update, "refusal", message="Perintah tidak dikenal. Ketik /bantuan untuk daftar perintah.")
+
+
+async def unknown_text(update: Update, context: SambangContext) -> None:
+    person = await current_person(update, context)
+    if person is None:
+        await reply(update, "not_registered")
+        return
+    await reply(update, "unknown_text", person=person)
+
+
+async def unsupported(update: Update, context: SambangContext) -> None:
+    await reply(update, "unsupported")
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(private & filters.TEXT, unknown_text))
+    app.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, unsupported))

@@ -1,0 +1,51 @@
+"""/status: a user's own aspirations, or one by ticket — only to people allowed to see it."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.aspirations import TICKET_RE
+from bot.domain import NotFound, Role
+
+from .common import SambangContext, person_or_refuse, reply
+
+_TITLES = {
+    Role.KEPALA_DESA: "Aspirasi desa Anda",
+    Role.CAMAT: "Tembusan aspirasi di kecamatan Anda",
+    Role.PEJABAT: "Aspirasi untuk OPD Anda",
+    Role.PIMPINAN: "Aspirasi terbaru",
+    Role.ADMIN: "Aspirasi terbaru",
+}
+
+
+async def status(update: Update, context: SambangContext) -> None:
+    person = await person_or_refuse(update, context)
+    if person is None:
+        return
+    svc = context.services.aspirations
+    args = context.args or []
+    if not args:
+        items = await svc.list_for(person)
+        await reply(update, "status_list", person=person, aspirations=items, title=_TITLES[person.role],
+                    show_desa=person.role is not Role.KEPALA_DESA)
+        return
+    ticket = args[0].strip().upper()
+    if not TICKET_RE.match(ticket):
+        await reply(update, "refusal", message=f"Format nomor tiket tidak dikenal: {args[0][:40]}. Contoh:"
+                    " /status ASP-2026-00042")
+        return
+    try:
+        aspiration = await svc.viewable(person, ticket)
+    except NotFound as exc:
+        await reply(update, "refusal", message=exc.message)
+        return
+    history = await svc.history(aspiration.id)
+    departments = context.services.extra.get("departments")
+    department = await departments.label_for(aspiration) if departments else aspiration.department
+    await reply(update, "status_detail", a=aspiration, history=history, department=department,
+                show_actors=person.role in (Role.ADMIN, Role.PIMPINAN, Role.PEJABAT))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("status", status, filters=filters.ChatType.PRIVATE))
