@@ -210,13 +210,10 @@ class OutboxSender:
             self._task = None
 
     async def drain(self, timeout: float = 10.0) -> None:
-        """Wait until nothing is due (tests and graceful shutdown)."""
+        """Wait until every pending row, retries included, has been delivered or given up."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            due = await self.db.fetchval(
-                "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') AND not_before <= ?",
-                (to_iso(wall_now()),),
-            )
+            due = await self.db.fetchval("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
             if not due and not self._in_flight:
                 return
             await asyncio.sleep(0.02)

@@ -1,0 +1,30 @@
+"""Shared fixtures: a migrated database with the Probolinggo roster, a controllable clock, and (in e2e tests)
+the real bot against the fake Bot API server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.regions import load_regions
+from bot.storage import Database
+
+# 2026-03-02 (Monday) 02:00 UTC = 09:00 WIB
+START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "test.db")
+    await load_regions(database, "35.13")
+    yield database
+    await database.close()
