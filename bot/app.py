@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
@@ -65,9 +66,6 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
         .persistence(persistence)
         .rate_limiter(AIORateLimiter(max_retries=0))
         .concurrent_updates(False)
-        .post_init(_post_init)
-        .post_stop(_post_stop)
-        .post_shutdown(_post_shutdown)
         .build()
     )
     app.bot_data_services = services  # type: ignore[attr-defined]
@@ -77,7 +75,27 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
     return app
 
 
-async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+async def start_bot(app: Application, **polling: Any) -> None:  # type: ignore[type-arg]
+    """Start the bot with long polling: initialise, start the outbox and jobs, then poll."""
+    await app.initialize()
+    await _after_initialize(app)
+    await app.start()
+    assert app.updater is not None
+    polling.setdefault("allowed_updates", Update.ALL_TYPES)
+    await app.updater.start_polling(**polling)
+
+
+async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]
+    """Graceful stop: take no new updates, finish handlers in flight, let the outbox finish its sends."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await _before_shutdown(app)
+    await app.shutdown()
+
+
+async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data_services  # type: ignore[attr-defined]
     sender = outbox.OutboxSender(
         services.db, TelegramTransport(app.bot), chat_interval=services.config.outbox_chat_interval,
@@ -92,15 +110,17 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         await app.bot.set_my_commands([(c["command"], c["description"]) for c in default_menu()])
     except Exception:  # the menu is a convenience; never stop the bot for it
         log.warning("could not set the default command menu", exc_info=True)
+    await services.db.execute(
+        "INSERT INTO app_state(key, value) VALUES ('bot_username', ?) ON CONFLICT(key) DO UPDATE SET value ="
+        " excluded.value",
+        (app.bot.username,),
+    )
     schedules.install(app, services)
     log.info("Sambang started as @%s at %s", app.bot.username, datetime.now().isoformat(timespec="seconds"))
 
 
-async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
+async def _before_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data_services  # type: ignore[attr-defined]
     if services.outbox is not None:
         await services.outbox.stop()
-
-
-async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    return None
+        services.outbox = None

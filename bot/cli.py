@@ -39,9 +39,7 @@ async def _with_services(config: Config, work: Callable[[Any], Awaitable[int]]) 
 
 
 async def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from telegram import Update
-
-    from .app import build_application, open_services
+    from .app import build_application, open_services, start_bot, stop_bot
 
     services = await open_services(config)
     app = build_application(services)
@@ -50,15 +48,13 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with app:
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, timeout=30)
-            log.info("polling for updates; stop with Ctrl+C")
+        await start_bot(app, timeout=30)
+        log.info("polling for updates; stop with Ctrl+C")
+        try:
             await stop.wait()
+        finally:
             log.info("stopping: no new updates, finishing in-flight work")
-            await app.updater.stop()
-            await app.stop()
+            await stop_bot(app)
     finally:
         await services.db.close()
     return 0

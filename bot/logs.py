@@ -32,3 +32,5 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level.upper() if isinstance(level, str) else level)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # With max_retries=0 it logs every 429 as an error; the outbox retries and logs those itself.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)

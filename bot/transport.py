@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBUserWarning
 
 from .outbox import ChatUnreachable, PermanentError, RetryLater, TransientError
+
+# The outbox stores plain Bot API calls and sends them generically on purpose.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
 
 #: Parameter that carries the uploaded file for each upload method.
 UPLOAD_FIELD = {"sendDocument": "document", "sendPhoto": "photo"}

@@ -52,7 +52,7 @@ async def queue_menu_for(tx: Transaction, chat_id: int, role: Role, now: datetim
     """Set a registered user's command menu to their role's commands (through the outbox, so it is retried)."""
     await outbox.enqueue(
         tx, chat_id, "setMyCommands",
-        {"commands": _menu(role), "scope": {"type": "chat", "chat_id": chat_id}, "language_code": ""},
+        {"commands": _menu(role), "scope": {"type": "chat", "chat_id": chat_id}},
         now=now,
     )
 

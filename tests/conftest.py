@@ -12,6 +12,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.regions import load_regions
 from bot.storage import Database
+from tests.harness import BotHarness
 
 # 2026-03-02 (Monday) 02:00 UTC = 09:00 WIB
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
@@ -28,3 +29,13 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await load_regions(database, "35.13")
     yield database
     await database.close()
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, clock: FakeClock) -> AsyncIterator[BotHarness]:
+    h = BotHarness(tmp_path, clock)
+    await h.start()
+    try:
+        yield h
+    finally:
+        await h.close()
