@@ -19,6 +19,7 @@ from . import notifications, outbox, roster
 from .aspirations import AspirationService
 from .clock import Clock, SystemClock
 from .config import Config
+from .features import FEATURE_INSTALLERS
 from .persistence import SqlitePersistence
 from .regions import count_regions, load_regions
 from .services import Services
@@ -40,15 +41,11 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
     aspirations = AspirationService(db, clock, config.tz)
     services = Services(config=config, db=db, clock=clock, aspirations=aspirations)
     notifications.install(aspirations)
-    for install in FEATURES:
+    for install in FEATURE_INSTALLERS:
         await install(services)
     await roster.ensure_admins(db, clock, config.admins)
     set_timezone(config.tz)
     return services
-
-
-#: Feature modules (departments, visits, ...) add an async ``install(services)`` here.
-FEATURES: list = []  # type: ignore[type-arg]
 
 
 def build_application(services: Services) -> Application:  # type: ignore[type-arg]

@@ -16,12 +16,6 @@ from .domain import DomainError
 
 log = logging.getLogger("sambang")
 
-#: Feature modules add sub-commands: (name, help, configure(parser), run(config, args) -> exit code).
-SubCommand = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[Config, argparse.Namespace],
-                                                                                Awaitable[int]]]
-EXTRA_COMMANDS: list[SubCommand] = []
-
-
 def setup_logging(level: str = "INFO") -> None:
     from .logs import configure
 
@@ -157,7 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = ros_sub.add_parser("import", help="impor CSV kepala desa dengan nomor HP")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_roster_import, needs_token=False)
-    for name, help_text, configure, func in EXTRA_COMMANDS:
+    from .features import FEATURE_COMMANDS
+
+    for name, help_text, configure, func in FEATURE_COMMANDS:
         p = sub.add_parser(name, help=help_text)
         configure(p)
         if p.get_default("func") is None:
@@ -167,13 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_features() -> None:
-    """Import feature modules so that they register their sub-commands."""
-    from . import features  # noqa: F401
-
-
 def main(argv: list[str] | None = None) -> int:
-    _load_features()
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(args.log_level)

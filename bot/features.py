@@ -1,1 +1,26 @@
-"""Feature modules beyond the foundation. Importing this module registers their handlers, jobs and commands."""
+"""Feature modules beyond the foundation, wired in one list each.
+
+- ``FEATURE_INSTALLERS``: ``async install(services)`` run by ``open_services`` after the database is open (add a
+  service to ``Services``, hook into aspiration submission, load default data).
+- ``FEATURE_COMMANDS``: ``sambang`` sub-commands as (name, help, configure(parser), run(config, args) -> exit code).
+  ``configure`` may ``set_defaults(func=...)`` for nested sub-commands and ``needs_token=True`` when it needs one.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .services import Services
+
+Installer = Callable[["Services"], Awaitable[None]]
+SubCommand = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[["Config", argparse.Namespace],
+                                                                                Awaitable[int]]]
+
+FEATURE_INSTALLERS: list[Installer] = []
+FEATURE_COMMANDS: list[SubCommand] = []
+
+__all__ = ["FEATURE_COMMANDS", "FEATURE_INSTALLERS", "Any"]

@@ -59,6 +59,8 @@ async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def install(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
     """(Re)create the ticker job; named so a restart replaces rather than duplicates it."""
+    from . import jobs  # noqa: F401  (importing registers the scheduled tasks)
+
     assert app.job_queue is not None
     for job in app.job_queue.get_jobs_by_name("sambang:tick"):
         job.schedule_removal()

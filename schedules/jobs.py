@@ -1,0 +1,1 @@
+"""Imports every module of scheduled tasks, so that their ``@task`` decorators register them."""
