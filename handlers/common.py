@@ -99,7 +99,6 @@ def requires(*roles: Role, registered: bool = True) -> Callable[[F], F]:
                     await reply(update, "not_allowed", roles=labels)
                 _audit_refusal(update, f"role {person.role.value}")
                 return None
-            context.user_data["_person_id"] = person.id if context.user_data is not None else None
             return await func(update, context)
 
         return wrapper  # type: ignore[return-value]
@@ -176,6 +175,11 @@ async def on_error(update: object, context: SambangContext) -> None:
                 await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
         except Exception:  # the apology itself must never raise
             log.exception("could not tell the user about the error")
+
+
+async def persist_now(update: Update, context: SambangContext) -> None:
+    """Write changed conversation state right after each update, so a crash loses no step of a conversation."""
+    await context.application.update_persistence()
 
 
 def domain_errors(func: F) -> F:
