@@ -77,27 +77,13 @@ async def refuse(update: Update, message: str, *, show_alert: bool = False) -> N
     await reply(update, "refusal", message=message)
 
 
-def requires(*roles: Role, registered: bool = True) -> Callable[[F], F]:
+def requires(*roles: Role) -> Callable[[F], F]:
     """Check the caller's role on the server for every call: commands and button presses alike."""
 
     def decorator(func: F) -> F:
         @wraps(func)
         async def wrapper(update: Update, context: SambangContext) -> Any:
-            person = await current_person(update, context)
-            if person is None:
-                if update.callback_query is not None:
-                    await refuse(update, "Anda belum terdaftar di Sambang.", show_alert=True)
-                else:
-                    await reply(update, "not_registered")
-                _audit_refusal(update, "unregistered")
-                return None
-            if roles and person.role not in roles:
-                labels = ", ".join(ROLE_LABELS[r] for r in roles)
-                if update.callback_query is not None:
-                    await refuse(update, f"Tombol ini hanya untuk {labels}.", show_alert=True)
-                else:
-                    await reply(update, "not_allowed", roles=labels)
-                _audit_refusal(update, f"role {person.role.value}")
+            if await person_or_refuse(update, context, roles) is None:
                 return None
             return await func(update, context)
 
@@ -122,6 +108,7 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
             await refuse(update, "Anda belum terdaftar di Sambang.", show_alert=True)
         else:
             await reply(update, "not_registered")
+        _audit_refusal(update, "unregistered")
         return None
     if allowed and person.role not in allowed:
         labels = ", ".join(ROLE_LABELS[r] for r in allowed)
