@@ -12,8 +12,14 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 import handlers
 import schedules
-from handlers.commands import default_menu
-from handlers.common import SambangApplication, SambangContext, drop_duplicate_updates, on_error
+from handlers.commands import default_menu, sync_menus
+from handlers.common import (
+    SambangApplication,
+    SambangContext,
+    drop_duplicate_updates,
+    on_error,
+    persist_now,
+)
 
 from . import notifications, outbox, roster
 from .aspirations import AspirationService
@@ -68,6 +74,7 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
     app.bot_data_services = services  # type: ignore[attr-defined]
     app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-2)
     handlers.register_all(app)
+    app.add_handler(TypeHandler(Update, persist_now), group=100)
     app.add_error_handler(on_error)  # type: ignore[arg-type]
     return app
 
@@ -103,6 +110,7 @@ async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
         log.warning("outbox: %s messages were mid-send at the last stop; sending them again", recovered)
     services.outbox = sender
     sender.start()
+    await sync_menus(services.db, services.clock.now())
     try:
         await app.bot.set_my_commands([(c["command"], c["description"]) for c in default_menu()])
     except Exception:  # the menu is a convenience; never stop the bot for it

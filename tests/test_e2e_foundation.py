@@ -295,3 +295,30 @@ async def test_province_wide_deployment_loads_jawa_timur(tmp_path, clock) -> Non
         assert "Kecamatan Krucil" in (call.text or "")
     finally:
         await h.close()
+
+
+async def test_conversation_state_is_written_at_once_not_at_the_next_flush(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    """A crash right after a step must not lose the step: state hits SQLite before the next update is handled."""
+    h = BotHarness(tmp_path, clock, persistence_interval=3600.0)
+    await h.start()
+    try:
+        kades = await h.kepala_desa(10)
+        await h.say(kades, "/aspirasi", "Langkah 1 dari 4")
+        await h.press(kades, "Infrastruktur", "Langkah 2 dari 4")
+        await h.server.wait_idle(quiet=0.2)
+        rows = await h.svc.db.fetchall("SELECT name, key, state FROM ptb_conversations")
+        assert [(r["name"], r["key"], json.loads(r["state"])) for r in rows] == [
+            ("aspirasi", "[10, 10]", "menulis_uraian")]
+    finally:
+        await h.close()
+
+
+async def test_admins_from_the_environment_get_their_menu_once(harness: BotHarness) -> None:
+    await harness.settle()
+    menu = [c["command"] for c in harness.server.commands({"type": "chat", "chat_id": ADMIN_ID})]
+    assert "undang" in menu and "aspirasi" not in menu
+    await harness.restart()
+    await harness.settle()
+    calls = [c for c in harness.server.calls if c.method == "setMyCommands"
+             and (c.params.get("scope") or {}).get("chat_id") == ADMIN_ID]
+    assert len(calls) == 1
