@@ -182,7 +182,7 @@ class OutboxSender:
         self._in_flight: dict[int, asyncio.Task[None]] = {}  # chat_id -> send task
         self._next_ok: dict[int, float] = {}  # chat_id -> monotonic time of the next allowed send
         self._paused_until = 0.0  # after a 429, everything waits
-        db.on_commit(self.wake)
+        db.on_commit(self.wake, tables=("outbox",))  # only commits that queued or changed messages
 
     def wake(self) -> None:
         self._wake.set()

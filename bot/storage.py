@@ -55,11 +55,12 @@ class Database:
         self._reader = reader
         self._reads = Queries(reader)
         self._write_lock = asyncio.Lock()
-        self._commit_listeners: list[Callable[[], None]] = []
+        self._commit_listeners: list[tuple[Callable[[], None], tuple[str, ...] | None]] = []
 
-    def on_commit(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after every commit (the outbox sender wakes up this way)."""
-        self._commit_listeners.append(listener)
+    def on_commit(self, listener: Callable[[], None], *, tables: Iterable[str] | None = None) -> None:
+        """Call ``listener`` after every commit, or with ``tables`` only after commits whose writes named one of
+        them (the outbox sender wakes up this way when messages were queued, not after every write)."""
+        self._commit_listeners.append((listener, None if tables is None else tuple(t.lower() for t in tables)))
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
@@ -140,8 +141,9 @@ class Database:
                 raise
             else:
                 await self._writer.execute("COMMIT")
-        for listener in self._commit_listeners:
-            listener()
+        for listener, tables in self._commit_listeners:
+            if tables is None or tx.wrote_any(tables):
+                listener()
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """One statement in its own transaction; returns lastrowid."""
@@ -187,7 +189,16 @@ class Queries:
 class Transaction(Queries):
     """The writer connection inside ``Database.transaction()``; reads here see this transaction's writes."""
 
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__(conn)
+        self._writes: list[str] = []
+
+    def wrote_any(self, tables: tuple[str, ...]) -> bool:
+        """Whether a write statement of this transaction named one of ``tables`` (given in lower case)."""
+        return any(table in sql.lower() for sql in self._writes for table in tables)
+
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        self._writes.append(sql)
         cur = await self._conn.execute(sql, params)
         try:
             return cur.lastrowid or 0
@@ -195,6 +206,7 @@ class Transaction(Queries):
             await cur.close()
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        self._writes.append(sql)
         cur = await self._conn.execute(sql, params)
         try:
             return cur.rowcount
@@ -202,6 +214,7 @@ class Transaction(Queries):
             await cur.close()
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._writes.append(sql)
         await self._conn.executemany(sql, rows)
 
 
