@@ -175,11 +175,8 @@ class Queries:
             await cur.close()
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        cur = await self._conn.execute(sql, params)
-        try:
-            return list(await cur.fetchall())
-        finally:
-            await cur.close()
+        # one trip to the connection's thread (execute, fetch and close there) instead of three
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -199,11 +196,9 @@ class Transaction(Queries):
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         self._writes.append(sql)
-        cur = await self._conn.execute(sql, params)
-        try:
-            return cur.lastrowid or 0
-        finally:
-            await cur.close()
+        # one trip to the connection's thread; last_insert_rowid() is what cursor.lastrowid reports
+        row = await self._conn.execute_insert(sql, params)
+        return (row[0] if row else 0) or 0
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         self._writes.append(sql)
