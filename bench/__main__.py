@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
     parser.add_argument("--runs", type=int, default=0, help="timed runs per report (default 7, quick 3)")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the 100,000-aspiration database")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy flame graph of the bot under the intake load (bench/out/profile-*.svg)")
     args = parser.parse_args(argv)
     wanted = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in SECTIONS]
@@ -41,7 +43,7 @@ async def _run(wanted: list[str], args: argparse.Namespace, figures: Figures) ->
     if "intake" in wanted:
         from .run_intake import run_intake
 
-        await run_intake(figures, quick=args.quick)
+        await run_intake(figures, quick=args.quick, profile=args.profile)
     if "broadcast" in wanted:
         from .broadcast import run_broadcast
 

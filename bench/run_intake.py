@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -45,15 +47,33 @@ def _report(figures: Figures, prefix: str, result: intake.RunResult) -> None:
         log(f"{prefix}: {error}")
 
 
+def _start_profiler(bot: intake.BotProcess, name: str) -> subprocess.Popen[bytes] | None:
+    """py-spy recording the bot process (all threads, native frames off) into bench/out/profile-<name>.*"""
+    spy = shutil.which("py-spy")
+    if spy is None:
+        log("--profile: py-spy is not installed (pip install -e '.[bench]'); no profile")
+        return None
+    out = OUT / f"profile-{name}.svg"
+    log(f"profiling {name} with py-spy into {out}")
+    return subprocess.Popen([spy, "record", "--pid", str(bot.pid), "--rate", "200", "--nonblocking", "--gil",
+                             "--format", "flamegraph", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 async def _sambang_run(server: FakeTelegram, db_path: Path, users: list[int], rounds: int, name: str,
-                       *, unlimited: bool = False) -> intake.RunResult:
+                       *, unlimited: bool = False, profile: bool = False) -> intake.RunResult:
     bot = intake.sambang_bot(server, db_path, name, unlimited=unlimited)
     await intake.start_and_wait(server, bot)
+    profiler = None
     try:
         await _outbox_drained(db_path)
         log(f"{name}: {len(users)} kepala desa x {rounds} aspirations, {len(users) * rounds * 6} updates")
+        profiler = _start_profiler(bot, name) if profile else None
         return await intake.run_load(server, bot, users, rounds, sambang=True, name=name)
     finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            await asyncio.to_thread(profiler.wait)
         code = await bot.stop()
         if code:
             log(f"{name} exited with {code}:\n{bot.tail()}")
@@ -80,7 +100,7 @@ def _verify(figures: Figures, prefix: str, db_path: Path, result: intake.RunResu
         log(f"{prefix}: PROBLEM {problem}")
 
 
-async def run_intake(figures: Figures, *, quick: bool) -> None:
+async def run_intake(figures: Figures, *, quick: bool, profile: bool = False) -> None:
     users_n, rounds = (30, 2) if quick else (100, 3)
     work = OUT / "intake"
     shutil.rmtree(work, ignore_errors=True)
@@ -102,7 +122,8 @@ async def run_intake(figures: Figures, *, quick: bool) -> None:
         echo_limited = await _echo_run(server, limited_users, rounds, rate_limiter=True)
         _report(figures, "intake.echo_ratelimited", echo_limited)
 
-        unlimited = await _sambang_run(server, db_path, users, rounds, "sambang_unlimited", unlimited=True)
+        unlimited = await _sambang_run(server, db_path, users, rounds, "sambang_unlimited", unlimited=True,
+                                       profile=profile)
         _report(figures, "intake.sambang_unlimited", unlimited)
         _verify(figures, "intake.sambang_unlimited", db_path, unlimited)
 
