@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 
@@ -39,12 +40,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _load(figures: Figures, section: str) -> None:
+    """The machine's 1-minute load average as a section starts: other work on the two cores skews the figures."""
+    figures.add(f"{section}.loadavg_at_start", os.getloadavg()[0])
+
+
 async def _run(wanted: list[str], args: argparse.Namespace, figures: Figures) -> None:
     if "intake" in wanted:
+        _load(figures, "intake")
         from .run_intake import run_intake
 
         await run_intake(figures, quick=args.quick, profile=args.profile)
     if "broadcast" in wanted:
+        _load(figures, "broadcast")
         from .broadcast import run_broadcast
 
         await run_broadcast(figures, quick=args.quick)
@@ -53,10 +61,12 @@ async def _run(wanted: list[str], args: argparse.Namespace, figures: Figures) ->
 
         db_path = await ensure_volume_db(figures, regenerate=args.regenerate)
         if "reports" in wanted:
+            _load(figures, "reports")
             from .reports import run_reports
 
             await run_reports(figures, db_path, runs=args.runs or (3 if args.quick else 7))
         if "memory" in wanted:
+            _load(figures, "memory")
             from .run_intake import run_memory
 
             await run_memory(figures, db_path, quick=args.quick)

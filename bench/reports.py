@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,9 @@ class Context:
     #: Interesting people and places of the generated database, found once.
     people: dict[str, Any] = field(default_factory=dict)
     places: dict[str, str] = field(default_factory=dict)
+    #: What each report produced (counts, bytes), logged once; files worth looking at (charts, the export).
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    artifacts: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
 
 
 ReportFunc = Callable[[Context], Awaitable[list[float] | None]]
@@ -112,32 +116,98 @@ async def status_leadership(ctx: Context) -> None:
 
 @report("daily_digest", "message", "daily digest of every department (one sample per department)")
 async def daily_digest(ctx: Context) -> list[float]:
-    raise Missing("issue 3 (officials: bot/digests.py) not merged")
+    try:
+        from bot.digests import department_items, latest_daily_period, render_daily
+    except ImportError:
+        raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
+    services = ctx.services
+    config = services.config
+    local_now = services.clock.now().astimezone(config.tz)
+    day = latest_daily_period(local_now, config.daily_digest_time)
+    due = datetime.combine(day, config.daily_digest_time, config.tz)
+    names = await services.departments.names()
+    samples = []
+    for code in sorted(names):
+        start = time.perf_counter()
+        items = await department_items(services.db, code, local_now.date(), due - timedelta(days=1))
+        texts = render_daily(names[code], items, day)
+        samples.append(time.perf_counter() - start)
+        ctx.sizes[f"daily_digest.{code}"] = (len(items), len(texts))
+    return samples
 
 
-@report("weekly_digest", "message", "weekly leadership digest (text)")
+@report("weekly_digest", "message", "weekly leadership digest (texts; charts, when a feature adds them, included)")
 async def weekly_digest(ctx: Context) -> None:
-    raise Missing("issue 3 (officials: bot/digests.py) not merged")
+    try:
+        from bot.digests import build_weekly, latest_weekly_period, weekly_context
+    except ImportError:
+        raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
+    config = ctx.services.config
+    now = ctx.services.clock.now()
+    period = latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time, config.weekly_digest_weekday)
+    texts, photos = await build_weekly(ctx.services, weekly_context(now, config.tz, period))
+    ctx.sizes["weekly_digest"] = (len(texts), len(photos))
 
 
-@report("briefing", "message", "pre-visit briefing of the busiest kecamatan")
+@report("briefing", "message", "pre-visit briefing of the busiest kecamatan for the Bupati (/briefing)")
 async def briefing(ctx: Context) -> None:
-    raise Missing("issue 4 (visits: pre-visit briefing) not merged")
+    ngantor = ctx.services.extra.get("ngantor")
+    if ngantor is None:
+        raise Missing("issue 4 (visits: pre-visit briefing) not merged")
+    texts = await ngantor.briefings.for_person(ctx.people["bupati"], ctx.places["busy_kecamatan"])
+    ctx.sizes["briefing"] = (len(texts), sum(len(t) for t in texts))
 
 
-@report("rekap_text", "message", "/rekap text: kecamatan x category counts, median days to resolve, coverage")
+def _village_map(ctx: Context, what: str) -> Any:
+    vm = getattr(ctx.services, "village_map", None)
+    if vm is None:
+        raise Missing(f"issue 5 (map: {what}) not merged")
+    from bot import audience as audiences
+
+    return vm, audiences
+
+
+@report("rekap_text", "message", "/rekap text for the Bupati: kecamatan x category, median days, coverage")
 async def rekap_text(ctx: Context) -> None:
-    raise Missing("issue 5 (map: /rekap) not merged")
+    vm, audiences = _village_map(ctx, "/rekap")
+    from bot.recap import format_days, format_percent, short_label
+    from handlers.rekap import _place
+
+    from bot.templates import render, split_message
+
+    recap = await vm.recap(audiences.for_person(ctx.people["bupati"]))
+    categories = [(short_label(c), recap.total.by_category.get(c, 0)) for c in recap.categories
+                  if recap.total.by_category.get(c, 0)]
+    parts = [render("rekap_text", recap=recap, place=_place(recap.kabupaten), median=format_days(
+        recap.total.median_days), coverage=format_percent(recap.total.coverage), categories=categories)]
+    for row in recap.rows:
+        cats = [(short_label(c), row.tally.by_category[c]) for c in recap.categories if row.tally.by_category.get(c)]
+        parts.append(render("rekap_kecamatan", row=row, median=format_days(row.tally.median_days), categories=cats))
+    texts = split_message(parts, separator="\n")
+    ctx.sizes["rekap_text"] = (len(texts), sum(len(t) for t in texts))
 
 
-@report("rekap_charts", "charts", "/rekap charts: heat map kecamatan x category and open per kecamatan (PNG)")
+@report("rekap_charts", "charts", "/rekap with its charts: recap + heat map kecamatan x category + open per kecamatan")
 async def rekap_charts(ctx: Context) -> None:
-    raise Missing("issue 5 (map: /rekap charts) not merged")
+    vm, audiences = _village_map(ctx, "/rekap charts")
+    recap, charts = await vm.charts(audiences.for_person(ctx.people["bupati"]))
+    ctx.sizes["rekap_charts"] = (len(charts), sum(len(c.png) for c in charts))
+    ctx.artifacts["rekap_charts"] = [(c.filename, c.png) for c in charts]
 
 
-@report("export_xlsx", "export", "full XLSX export for leadership (every aspiration, sheet per kecamatan)")
+@report("desa_profile", "message", "/desa profile of the busiest village for the Bupati")
+async def desa_profile(ctx: Context) -> None:
+    vm, audiences = _village_map(ctx, "/desa")
+    profile = await vm.profile(ctx.places["busy_desa"], audiences.for_person(ctx.people["bupati"]))
+    ctx.sizes["desa_profile"] = (len(profile.sections), 0)
+
+
+@report("export_xlsx", "export", "full XLSX export for leadership (every aspiration, a sheet per kecamatan)")
 async def export_xlsx(ctx: Context) -> None:
-    raise Missing("issue 5 (map: XLSX export) not merged")
+    vm, audiences = _village_map(ctx, "XLSX export")
+    result = await vm.export("xlsx", audiences.for_person(ctx.people["bupati"], export=True))
+    ctx.sizes["export_xlsx"] = (result.rows, len(result.content))
+    ctx.artifacts["export_xlsx"] = [(result.filename, result.content)]
 
 
 # -- the harness -------------------------------------------------------------------------------------------------
@@ -196,6 +266,11 @@ async def time_report(ctx: Context, rep: Report, runs: int) -> tuple[list[float]
     return samples, cold
 
 
+def _save(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+
+
 def copy_db(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
@@ -235,6 +310,11 @@ async def run_reports(figures: Figures, volume_db: Path, *, runs: int, only: set
             figures.add(f"{prefix}.target_ms", 1000 * target, "ms")
             figures.add(f"{prefix}.met", "yes" if p95 < target else "NO")
             log(f"{rep.name}: {rep.what}: {len(samples)} samples")
+        for name, size in sorted(ctx.sizes.items()):
+            log(f"produced {name}: {size}")
+        for name, files in ctx.artifacts.items():
+            for filename, content in files:
+                _save(work / "artifacts" / f"{name}-{filename}", content)
         figures.add("reports.db_size_mb", file_size_mb(db_path), "MB")
         figures.add("reports.missing_count", len(missing))
     finally:
