@@ -39,6 +39,8 @@ def _report(figures: Figures, prefix: str, result: intake.RunResult) -> None:
     figures.add(f"{prefix}.aspirations_per_s", result.aspirations_per_s)
     figures.add(f"{prefix}.reply_p50_ms", 1000 * percentile(result.latencies, 50), "ms")
     figures.add(f"{prefix}.reply_p95_ms", 1000 * percentile(result.latencies, 95), "ms")
+    chat_calls = sum(n for method, n in result.calls.items() if method.startswith(("send", "edit")))
+    figures.add(f"{prefix}.chat_calls_per_s", chat_calls / max(result.elapsed, 1e-9), "(sends+edits; limit 30)")
     figures.add(f"{prefix}.bot_cpu_ms_per_update", 1000 * result.bot_cpu / max(1, result.updates), "ms")
     figures.add(f"{prefix}.bench_cpu_pct", 100 * result.bench_cpu / max(result.elapsed, 1e-9), "%")
     figures.add(f"{prefix}.peak_rss_mb", result.peak_rss_kb / 1024, "MB")
