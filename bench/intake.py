@@ -77,6 +77,7 @@ class RunResult:
     violations: Counter[str] = field(default_factory=Counter)
     tickets: list[str] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
+    startup: float = 0.0
 
     @property
     def updates_per_s(self) -> float:
@@ -229,13 +230,18 @@ def echo_process(server: FakeTelegram, *, rate_limiter: bool) -> BotProcess:
     return BotProcess(name, argv, env, OUT / "logs" / f"{name}.log")
 
 
-async def start_and_wait(server: FakeTelegram, bot: BotProcess, timeout: float = 120.0) -> None:
+async def start_and_wait(server: FakeTelegram, bot: BotProcess, timeout: float = 120.0) -> float:
+    """Start the bot process and wait until it polls; returns the seconds that took.
+
+    The fake server records a call when it has answered it, and the first long poll is only answered when there is
+    an update or its timeout passes; so "polling" is PTB's deleteWebhook, sent right before its polling loop."""
     mark = server.mark()
+    started = time.monotonic()
     bot.start()
-    deadline = time.monotonic() + timeout
+    deadline = started + timeout
     while time.monotonic() < deadline:
-        if any(c.method == "getUpdates" for c in server.calls[mark:]):
-            return
+        if any(c.method in ("deleteWebhook", "getUpdates") for c in server.calls[mark:]):
+            return time.monotonic() - started
         if not bot.alive():
             raise RuntimeError(f"{bot.name} exited early:\n{bot.tail()}")
         await asyncio.sleep(0.05)

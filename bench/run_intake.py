@@ -45,6 +45,8 @@ def _report(figures: Figures, prefix: str, result: intake.RunResult) -> None:
     figures.add(f"{prefix}.bench_cpu_pct", 100 * result.bench_cpu / max(result.elapsed, 1e-9), "%")
     figures.add(f"{prefix}.peak_rss_mb", result.peak_rss_kb / 1024, "MB")
     figures.add(f"{prefix}.errors", len(result.errors))
+    if result.startup:
+        figures.add(f"{prefix}.startup_s", result.startup, "s (process start to polling)")
     for error in result.errors[:5]:
         log(f"{prefix}: {error}")
 
@@ -65,13 +67,16 @@ def _start_profiler(bot: intake.BotProcess, name: str) -> subprocess.Popen[bytes
 async def _sambang_run(server: FakeTelegram, db_path: Path, users: list[int], rounds: int, name: str,
                        *, unlimited: bool = False, profile: bool = False) -> intake.RunResult:
     bot = intake.sambang_bot(server, db_path, name, unlimited=unlimited)
-    await intake.start_and_wait(server, bot)
+    startup = await intake.start_and_wait(server, bot)
     profiler = None
     try:
         await _outbox_drained(db_path)
-        log(f"{name}: {len(users)} kepala desa x {rounds} aspirations, {len(users) * rounds * 6} updates")
+        log(f"{name}: polling {startup:.1f}s after start; {len(users)} kepala desa x {rounds} aspirations,"
+            f" {len(users) * rounds * 6} updates")
         profiler = _start_profiler(bot, name) if profile else None
-        return await intake.run_load(server, bot, users, rounds, sambang=True, name=name)
+        result = await intake.run_load(server, bot, users, rounds, sambang=True, name=name)
+        result.startup = startup
+        return result
     finally:
         if profiler is not None:
             profiler.send_signal(signal.SIGINT)
@@ -151,7 +156,9 @@ async def run_memory(figures: Figures, volume_db: Path, *, quick: bool) -> None:
     finally:
         dst.close()
         src.close()
+    started = time.monotonic()
     users = await intake.prepare_people(db_path, users_n, FIRST_USER)
+    log(f"memory: {len(users)} more kepala desa registered in {time.monotonic() - started:.1f}s")
     server = FakeTelegram(token=TOKEN)
     await server.start()
     try:
