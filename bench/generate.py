@@ -27,7 +27,7 @@ from typing import Any
 
 from .common import OUT, ROOT, Figures, file_size_mb, log
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 ASPIRATIONS = 100_000
 WILAYAH = "35"
 #: The moment the reports are asked for: a Monday, 09:00 WIB.
@@ -59,6 +59,23 @@ LAST_NAMES = ("Santoso", "Wahyudi", "Hidayat", "Rahmawati", "Susanto", "Maulana"
               "Syafi'i", "Hasanah", "Fauzi", "Setiawan", "Ramadhan", "Lestari", "Arifin", "Zainal")
 
 
+@dataclass(frozen=True)
+class Generated:
+    """One generated aspiration, as the feature fillers need it."""
+
+    id: int
+    created_at: datetime
+    status: str
+    category: str
+    departments: list[str]
+    desa: str
+    kecamatan: str
+    closed_at: str | None
+    submitter: int
+    #: when each status after "baru" was reached (UTC)
+    steps: dict[str, datetime]
+
+
 @dataclass
 class World:
     """What the fillers share: the random source, the people, and what was generated."""
@@ -71,8 +88,7 @@ class World:
     leadership: list[int] = field(default_factory=list)
     admins: list[int] = field(default_factory=list)
     routes: dict[str, list[str]] = field(default_factory=dict)
-    #: (id, created_at, status, category, departments, desa, kecamatan, closed_at) per aspiration
-    aspirations: list[tuple[int, str, str, str, list[str], str, str, str | None]] = field(default_factory=list)
+    aspirations: list[Generated] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
 
 
@@ -348,6 +364,7 @@ def _aspirations(w: World, count: int) -> None:
         hist_rows.append((asp_id, iso(at), person_id, "dikirim", None, "baru", None))
         previous = "baru"
         closed_at = None
+        steps: dict[str, datetime] = {}
         for step in PATHS[status]:
             at = at + timedelta(hours=rng.uniform(2, 24 * 6))
             if at > NOW:
@@ -363,6 +380,7 @@ def _aspirations(w: World, count: int) -> None:
                 note = rng.choice(("Bukan kewenangan kabupaten.", "Anggaran tahun ini sudah habis, diusulkan tahun"
                                    " depan.", "Sudah ditangani melalui program desa.", "Data kurang lengkap."))
             hist_rows.append((asp_id, iso(at), actor, ACTIONS[step], previous, step, note))
+            steps[step] = at
             if rng.random() < 0.15 and step in ("diterima", "diproses"):
                 hist_rows.append((asp_id, iso(at + timedelta(minutes=30)), actor, "balas", step, step,
                                   "Tim kami akan meninjau lokasi minggu ini."))
@@ -386,8 +404,8 @@ def _aspirations(w: World, count: int) -> None:
         if rng.random() < 0.05:
             att_rows.append((asp_id, pos, "document", f"BQACAgUAAxkBAAI{asp_id:08d}{pos}", f"AgAD{asp_id:08d}{pos}",
                              "proposal.pdf", "application/pdf", rng.randrange(100_000, 3_000_000), None, None))
-        w.aspirations.append((asp_id, iso(created), status, category, departments, desa_code, kec_of[desa_code],
-                              closed_at))
+        w.aspirations.append(Generated(asp_id, created, status, category, departments, desa_code, kec_of[desa_code],
+                                       closed_at, person_id, steps))
     con.executemany(
         "INSERT INTO aspirations(id, ticket, desa_code, kecamatan_code, submitter_id, category, description, status,"
         " copy_to_camat, confidential, department, submission_key, created_at, updated_at, closed_at)"
@@ -404,19 +422,89 @@ def _aspirations(w: World, count: int) -> None:
     w.stats.update(aspirations=len(asp_rows), attachments=len(att_rows), history=len(hist_rows))
 
 
+# -- the officials feature (issue 3): routing to departments and service levels ---------------------------------
+
+ACCEPT_DAYS, RESPOND_DAYS, CONFIRM_DAYS = 3, 5, 10
+RESPONDED = {"selesai", "ditutup", "tidak_dapat", "ditolak"}
+
+
+def _working_days_after(day: Any, n: int) -> Any:
+    try:
+        from bot.workdays import add_working_days
+    except ImportError:  # weekends only
+        while n > 0:
+            day += timedelta(days=1)
+            n -= day.weekday() < 5
+        return day
+    return add_working_days(day, n)
+
+
+@filler("aspiration_departments")
+def _aspiration_departments(w: World) -> None:
+    """Every aspiration's departments; a few were redirected once (the first department released)."""
+    rows = []
+    for a in w.aspirations:
+        assigned = iso(a.created_at)
+        if a.departments and w.rng.random() < 0.03:
+            other = w.rng.choice([d for ds in w.routes.values() for d in ds if d not in a.departments] or ["PUPR"])
+            released = iso(a.created_at + timedelta(days=1))
+            rows.append((a.id, other, 0, assigned, released))
+            assigned = released
+        rows += [(a.id, d, 1, assigned, None) for d in a.departments]
+    w.con.executemany("INSERT OR IGNORE INTO aspiration_departments(aspiration_id, department, active, assigned_at,"
+                      " released_at) VALUES (?, ?, ?, ?, ?)", rows)
+    w.stats["aspiration_departments"] = len(rows)
+
+
+@filler("aspiration_sla")
+def _aspiration_sla(w: World) -> None:
+    """Service levels counted in working days from submission; accepted/responded when the history says so."""
+    tz = _tz()
+    rows = []
+    for a in w.aspirations:
+        audience = "departments" if a.departments else ("pimpinan" if a.category == "kinerja_kecamatan" else "admin")
+        day = a.created_at.astimezone(tz).date()
+        accepted = a.steps.get("diterima") or a.steps.get("ditolak")
+        responded = next((a.steps[s] for s in ("selesai", "tidak_dapat", "ditolak") if s in a.steps), None)
+        confirm = None
+        if "selesai" in a.steps:
+            confirm = _working_days_after(a.steps["selesai"].astimezone(tz).date(), CONFIRM_DAYS).isoformat()
+        rows.append((a.id, audience, iso(a.created_at), _working_days_after(day, ACCEPT_DAYS).isoformat(),
+                     _working_days_after(day, RESPOND_DAYS).isoformat(), accepted and iso(accepted),
+                     responded and iso(responded), confirm))
+    w.con.executemany("INSERT OR IGNORE INTO aspiration_sla(aspiration_id, audience, started_at, accept_due,"
+                      " respond_due, accepted_at, responded_at, confirm_due) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    w.stats["aspiration_sla"] = len(rows)
+
+
+@filler("department_inboxes")
+def _department_inboxes(w: World) -> None:
+    codes = sorted({d for ds in w.routes.values() for d in ds})
+    stamp = iso(NOW - timedelta(days=DAYS))
+    w.con.executemany("INSERT OR IGNORE INTO department_inboxes(department, chat_id, title, registered_at)"
+                      " VALUES (?, ?, ?, ?)",
+                      [(code, -1001_000_000_000 - i, f"Inbox {code}", stamp) for i, code in enumerate(codes)])
+
+
+def _tz() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Jakarta")
+
+
 def _outbox_history(w: World) -> None:
     """What a year of forwarding and notifying leaves in the outbox: sent rows (and a few failed ones)."""
     rng, rows = w.rng, []
     tg_of = {pid: tg for pid, tg in w.kepala_desa.values()}
     official_tg = dict(w.con.execute("SELECT id, telegram_id FROM people WHERE role = 'pejabat'").fetchall())
-    submitter = dict(w.con.execute("SELECT id, submitter_id FROM aspirations").fetchall())
-    for asp_id, created, status, _category, departments, _desa, _kec, _closed in w.aspirations:
-        kades_tg = tg_of[submitter[asp_id]]
-        targets = [official_tg[p] for d in departments for p in w.officials.get(d, [])[:2]]
-        for chat in targets + ([kades_tg] if status != "baru" else []):
-            params = json.dumps({"chat_id": chat, "text": f"Aspirasi #{asp_id}: pemberitahuan", "parse_mode": "HTML"})
+    for a in w.aspirations:
+        kades_tg = tg_of[a.submitter]
+        created = iso(a.created_at)
+        targets = [official_tg[p] for d in a.departments for p in w.officials.get(d, [])[:2]]
+        for chat in targets + ([kades_tg] if a.status != "baru" else []):
+            params = json.dumps({"chat_id": chat, "text": f"Aspirasi #{a.id}: pemberitahuan", "parse_mode": "HTML"})
             failed = rng.random() < 0.002
-            rows.append((chat, "sendMessage", params, "failed" if failed else "sent", 1, created, f"asp:{asp_id}",
+            rows.append((chat, "sendMessage", params, "failed" if failed else "sent", 1, created, f"asp:{a.id}",
                          None if failed else rng.randrange(1, 10_000), created, None if failed else created))
     w.con.executemany(
         "INSERT INTO outbox(chat_id, method, params, status, attempts, not_before, ref, message_id, created_at,"
