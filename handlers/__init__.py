@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import aspiration, fallback, invite, start, status
+from . import aspiration, fallback, invite, officials, start, status
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (start, invite, aspiration, status):
+    for module in (start, invite, aspiration, status, officials):
         module.register(app)
     fallback.register(app)
