@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
+
 from . import outbox
-from .aspirations import TICKET_RE, Aspiration, AspirationService, check_transition, clean_text
+from .aspirations import Aspiration, AspirationService, check_transition, clean_text
 from .clock import Clock, from_iso, to_iso
 from .departments import (
     AUDIENCE_ADMINS,
@@ -276,7 +277,8 @@ class OfficialsService:
         sla = await self._sla(tx, aspiration.id)
         overdue = sla.overdue(aspiration.status, self.today().isoformat()) if sla else []
         return render("officials_card", a=aspiration, handled_by=await self.departments.label_for(aspiration),
-                      last=last, sla=sla, overdue=overdue, header=header, fallback=fallback)
+                      last=last, sla=sla, overdue=overdue, header=Markup(header) if header else None,
+                      fallback=fallback)
 
     async def _send_attachments(self, tx: Transaction, chat_id: int, aspiration: Aspiration, now: datetime,
                                 key: str) -> None:
@@ -610,20 +612,16 @@ class OfficialsService:
 
     # -- replies and cards on request ------------------------------------------------------------------------
 
-    async def aspiration_for_message(self, chat_id: int, message_id: int, text: str | None) -> int | None:
-        """Which aspiration a bot message in this chat was about (for Telegram replies to it)."""
+    async def aspiration_for_message(self, chat_id: int, message_id: int) -> int | None:
+        """Which aspiration a card (or its photos, or a notice about it) in this chat was, for Telegram replies.
+        Only those messages count: a reply to a digest or a prompt is not a reply to a kepala desa."""
         ref = await self.db.fetchval(
-            "SELECT ref FROM outbox WHERE chat_id = ? AND message_id = ? AND ref LIKE 'asp:%' ORDER BY id DESC"
-            " LIMIT 1", (chat_id, message_id))
-        if ref:
-            part = str(ref).split(":")[1]
-            return int(part) if part.isdigit() else None
-        for word in re.findall(r"ASP-\d{4}-\d{5,}", text or ""):
-            if TICKET_RE.match(word):
-                found = await self.db.fetchval("SELECT id FROM aspirations WHERE ticket = ?", (word.upper(),))
-                if found:
-                    return int(found)
-        return None
+            "SELECT ref FROM outbox WHERE chat_id = ? AND message_id = ? AND (ref LIKE 'asp:%:fwd'"
+            " OR ref LIKE 'asp:%:att' OR ref LIKE 'asp:%:notice') ORDER BY id DESC LIMIT 1", (chat_id, message_id))
+        if not ref:
+            return None
+        part = str(ref).split(":")[1]
+        return int(part) if part.isdigit() else None
 
     async def send_card(self, person: Person, chat_id: int, ticket: str) -> Aspiration:
         """/tangani: the action card of one aspiration, in this chat (and kept up to date like the others)."""

@@ -199,7 +199,7 @@ async def on_text(update: Update, context: SambangContext) -> None:
     target = message.reply_to_message
     if target is None or target.from_user is None or target.from_user.id != context.bot.id:
         return
-    aspiration_id = await officials.aspiration_for_message(chat.id, target.message_id, target.text or target.caption)
+    aspiration_id = await officials.aspiration_for_message(chat.id, target.message_id)
     if aspiration_id is None:
         return
     person = await current_person(update, context)
