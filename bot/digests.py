@@ -194,7 +194,7 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
         for desa, desa_items in desas.items():
             for index, item in enumerate(desa_items):
                 heading = render("digest_group_heading", kecamatan=kecamatan if first_in_kecamatan else None,
-                                 desa=desa) if index == 0 else None
+                                 desa=desa, continued=False) if index == 0 else None
                 text = render("digest_daily_item", item=item)
                 blocks.append(Block(f"\n{heading}\n{text}" if heading else text,
                                     continued=render("digest_group_heading", kecamatan=kecamatan, desa=desa,
@@ -327,7 +327,7 @@ async def _intake(services: Services, ctx: WeeklyContext) -> DigestSection | Non
         " WHERE a.created_at >= ? AND a.created_at < ? GROUP BY k.name ORDER BY n DESC, k.name", window)]
     return DigestSection([
         render("digest_weekly_categories", total=total, categories=categories),
-        render("digest_weekly_kecamatan", kecamatan=kecamatan),
+        "\n" + render("digest_weekly_kecamatan", kecamatan=kecamatan),
     ])
 
 

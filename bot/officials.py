@@ -553,7 +553,7 @@ class OfficialsService:
             await self._notice(tx, current, render("officials_reopened", a=current, comment=comment,
                                                    kades=kades.name), now, f"h{hid}")
         return Outcome(current, "buka_kembali", render("officials_done", action="buka_kembali", a=current,
-                                                       target=None))
+                                                       target=await self.departments.label_for(current)))
 
     # -- prompts: a reason, a reply, a comment ---------------------------------------------------------------
 
@@ -705,6 +705,7 @@ class OfficialsService:
                 (aspiration_id, stamp, HISTORY_LABELS["eskalasi"], aspiration.status, aspiration.status, note))
             handled_by = await self.departments.label_for(aspiration)
             header = render("officials_escalation", a=aspiration, note=note, handled_by=handled_by)
+            await self._refresh_cards(tx, aspiration, now, f"esc{hid}")  # before the new card, which has a header
             leaders = await self._leadership_chats(tx)
             await self._forward(tx, aspiration, now, key=f"esc{hid}", chats=leaders, header=header,
                                 attachments=False)
@@ -716,6 +717,7 @@ class OfficialsService:
 
 async def install(services: object) -> None:
     """Feature installer: departments and routing, the officials' service, and the submission hook."""
+    from . import digests
     from .departments import load_routing
     from .services import Services
 
@@ -731,6 +733,9 @@ async def install(services: object) -> None:
     services.extra["officials"] = officials
     if officials.on_submit not in services.aspirations.submit_hooks:
         services.aspirations.submit_hooks.append(officials.on_submit)
+    # digests are due from the first start with this feature on (not for periods before it existed)
+    for job in (digests.DAILY_JOB, digests.WEEKLY_JOB):
+        await digests.first_run(services.db, job, services.clock.now())
 
 
 __all__ = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot import roster
@@ -52,8 +53,9 @@ async def submit(h: BotHarness, kades: FakeUser, category: str, description: str
 def card(h: BotHarness, chat: int | FakeUser | FakeGroup, ticket: str) -> dict[str, Any]:
     """The current state of the newest aspiration card for ``ticket`` in a chat."""
     chat_id = chat if isinstance(chat, int) else chat.id
+    pattern = re.compile(rf"Aspirasi {re.escape(ticket)}( — RAHASIA)?\nDari: ")
     for message in h.server.bot_messages(chat_id, newest_first=True):
-        if f"Aspirasi {ticket}" in (message.get("text") or ""):
+        if pattern.search(message.get("text") or ""):
             return message
     raise AssertionError(f"no card for {ticket} in chat {chat_id}:\n{h.server.recent(chat_id)}")
 
