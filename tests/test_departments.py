@@ -244,3 +244,27 @@ def test_departments_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("SAMBANG_SLA", "jalan=1/2")
     assert main(["departments"]) == 2
     assert "SAMBANG_SLA" in capsys.readouterr().err
+
+
+async def test_service_levels_per_category_decide_due_dates_and_escalation(db: Database, clock: FakeClock) -> None:
+    import asyncio
+    from datetime import datetime
+
+    aspirations, departments = await _services(db, clock, SAMBANG_SLA="lingkungan=1/3")
+    officials = OfficialsService(db, clock, TZ, aspirations, departments)
+    kades = await _person(db, clock, 10, "kepala_desa", desa="35.13.02.2001")
+    await _person(db, clock, 70, "pimpinan", title="Bupati")
+    flood, _ = await aspirations.submit(kades, Draft(category="lingkungan", description="Banjir bandang."), "a")
+    road, _ = await aspirations.submit(kades, Draft(category="infrastruktur", description="Jalan rusak."), "b")
+    rows = {r["aspiration_id"]: (r["accept_due"], r["respond_due"]) for r in await db.fetchall(
+        "SELECT * FROM aspiration_sla")}
+    assert rows[flood.id] == ("2026-03-03", "2026-03-05") and rows[road.id] == ("2026-03-05", "2026-03-09")
+    clock.set(datetime(2026, 3, 4, 6, 0, tzinfo=TZ))
+    assert await officials.run_service_levels(clock.now()) == (0, 0)  # before the working morning
+    clock.set(datetime(2026, 3, 4, 7, 0, tzinfo=TZ))
+    results = await asyncio.gather(*(officials.run_service_levels(clock.now()) for _ in range(3)))
+    assert sum(escalated for _, escalated in results) == 1  # the flood, once, however many tickers run
+    queued = await db.fetchall("SELECT chat_id, params FROM outbox WHERE ref = ? AND chat_id = 70",
+                               (f"asp:{flood.id}:fwd",))
+    assert len(queued) == 1 and "Eskalasi" in queued[0]["params"]
+    assert await officials.run_service_levels(clock.now()) == (0, 0)

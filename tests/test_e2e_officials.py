@@ -196,6 +196,10 @@ async def test_balas_in_private_and_reply_in_the_group_reach_the_kepala_desa(har
     andi.reply(card(harness, group, asp.ticket), "Mohon kirim foto posyandunya, Pak.")
     await harness.server.wait_for_text(group.id, "terkirim kepada Kepala Desa Ledokombo", since=mark)
     await harness.server.wait_for_text(10, "Mohon kirim foto posyandunya, Pak.", since=mark)
+    # the same in the official's private chat
+    mark = harness.server.mark()
+    andi.reply(card(harness, 20, asp.ticket), "Sudah kami catat, Pak.")
+    await harness.server.wait_for_text(10, "Sudah kami catat, Pak.", since=mark)
     # ... but not from a group member who is not a registered official
     stranger = harness.user(55, "Anggota Grup")
     mark = harness.server.mark()
@@ -206,7 +210,7 @@ async def test_balas_in_private_and_reply_in_the_group_reach_the_kepala_desa(har
     history = [(h.action, h.note) for h in await harness.svc.aspirations.history(asp.id)]
     assert [n for a, n in history if a == "dibalas"] == [
         "Timbangan akan dikirim lewat Puskesmas Sumber minggu depan.", "Bidan desa akan berkunjung hari Kamis.",
-        "Mohon kirim foto posyandunya, Pak."]
+        "Mohon kirim foto posyandunya, Pak.", "Sudah kami catat, Pak."]
     assert await status_of(harness, asp.ticket) == "baru"  # a reply does not change the status
     sla = await harness.svc.db.fetchone("SELECT * FROM aspiration_sla WHERE aspiration_id = ?", (asp.id,))
     assert sla["responded_at"] is not None  # but it is a response for the service level
@@ -330,3 +334,25 @@ async def test_suggested_category_is_offered_first_and_decides_the_route(harness
     routed_to = 20 if chooses_suggestion else 21
     assert any(f"Aspirasi {ticket}" in t for t in harness.server.texts(routed_to))
     assert not any(f"Aspirasi {ticket}" in t for t in harness.server.texts(41 - routed_to))
+
+
+async def test_officials_join_by_invitation_and_see_their_commands(harness: BotHarness) -> None:
+    admin = harness.admin
+    created = await harness.say(admin, "/undang pejabat dinkes", "Undangan dibuat")
+    code = (created.text or "").split("Kode: ")[1].split()[0]
+    await harness.say(admin, "/undang pejabat DINAS_ANTAH", "tidak dikenal")
+    dokter = harness.user(20, "Dokter Rina")
+    welcome = await harness.say(dokter, f"/start {code}", "Pendaftaran berhasil")
+    assert "Pejabat OPD — DINKES" in (welcome.text or "")
+    help_text = (await harness.say(dokter, "/bantuan", "Bantuan Sambang")).text or ""
+    assert "/tangani" in help_text and "/inbox" in help_text and "/aspirasi" not in help_text
+    await harness.settle()
+    menu = [c["command"] for c in harness.server.commands({"type": "chat", "chat_id": 20})]
+    assert {"tangani", "inbox", "status"} <= set(menu) and "opd" not in menu
+    overview = (await harness.say(admin, "/opd", "OPD dan pembagian aspirasi")).text or ""
+    assert "DINKES — Dinas Kesehatan" in overview and "pejabat terdaftar: 1" in overview
+    assert "Pelayanan Publik → DISPENDUKCAPIL, ORGANISASI" in overview
+    assert "Kinerja Kecamatan (rahasia) → pimpinan saja (rahasia)" in overview
+    assert "Lainnya → admin (diteruskan manual)" in overview
+    assert "terima/alihkan 3, tanggapan 5; konfirmasi desa 10" in overview
+    await harness.say(dokter, "/opd", "hanya untuk")
