@@ -165,6 +165,25 @@ class OfficialsService:
         current = await self.aspirations.get_in(tx, aspiration.id)
         await self._forward(tx, current, now, key="new")
 
+    async def adopt_unrouted(self) -> int:
+        """Open aspirations stored before routing existed (an upgraded installation) are routed and forwarded
+        once, with service levels counted from now. Returns how many."""
+        rows = await self.db.fetchall(
+            "SELECT a.id FROM aspirations a WHERE a.status IN ('baru', 'diterima', 'diproses', 'selesai')"
+            " AND NOT EXISTS (SELECT 1 FROM aspiration_sla s WHERE s.aspiration_id = a.id) ORDER BY a.id")
+        now = self.clock.now()
+        for row in rows:
+            async with self.db.transaction() as tx:
+                if await tx.fetchval("SELECT 1 FROM aspiration_sla WHERE aspiration_id = ?", (row["id"],)):
+                    continue
+                aspiration = await self.aspirations.get_in(tx, row["id"])
+                audience, codes = await self.departments.audience_for(tx, aspiration.category)
+                await self._assign(tx, aspiration, audience, codes, now)
+                await self._forward(tx, await self.aspirations.get_in(tx, row["id"]), now, key="adopt")
+        if rows:
+            log.info("routed and forwarded %s aspirations stored before routing existed", len(rows))
+        return len(rows)
+
     async def _assign(self, tx: Transaction, aspiration: Aspiration, audience: str, codes: list[str],
                       now: datetime) -> None:
         stamp = to_iso(now)
@@ -733,6 +752,7 @@ async def install(services: object) -> None:
     services.extra["officials"] = officials
     if officials.on_submit not in services.aspirations.submit_hooks:
         services.aspirations.submit_hooks.append(officials.on_submit)
+    await officials.adopt_unrouted()
     # digests are due from the first start with this feature on (not for periods before it existed)
     for job in (digests.DAILY_JOB, digests.WEEKLY_JOB):
         await digests.first_run(services.db, job, services.clock.now())

@@ -324,8 +324,10 @@ async def on_my_membership(update: Update, context: SambangContext) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     # Typed answers and replies first (group -1), so a waiting prompt gets the text before any conversation.
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text), group=-1)
-    app.add_handler(MessageHandler(filters.COMMAND, on_command), group=-1)
+    # New messages only: an edited reply must not reach the kepala desa a second time.
+    new = filters.UpdateType.MESSAGE
+    app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, on_text), group=-1)
+    app.add_handler(MessageHandler(new & filters.COMMAND, on_command), group=-1)
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^asp:(act|rte|cfm):"))
     app.add_handler(CommandHandler("inbox", inbox))
     app.add_handler(CommandHandler("tangani", tangani))

@@ -268,3 +268,21 @@ async def test_service_levels_per_category_decide_due_dates_and_escalation(db: D
                                (f"asp:{flood.id}:fwd",))
     assert len(queued) == 1 and "Eskalasi" in queued[0]["params"]
     assert await officials.run_service_levels(clock.now()) == (0, 0)
+
+
+async def test_aspirations_from_before_routing_are_adopted_once(db: Database, clock: FakeClock) -> None:
+    plain = AspirationService(db, clock, TZ)  # a foundation-only installation: no routing yet
+    kades = await _person(db, clock, 10, "kepala_desa", desa="35.13.02.2001")
+    old, _ = await plain.submit(kades, Draft(category="infrastruktur", description="Jalan rusak lama."), "a")
+    closed, _ = await plain.submit(kades, Draft(category="infrastruktur", description="Sudah beres dulu."), "b")
+    await db.execute("UPDATE aspirations SET status = 'ditutup' WHERE id = ?", (closed.id,))
+    aspirations, departments = await _services(db, clock)
+    await _person(db, clock, 20, "pejabat", department="PUPR")
+    officials = OfficialsService(db, clock, TZ, aspirations, departments)
+    assert await officials.adopt_unrouted() == 1
+    assert await officials.adopt_unrouted() == 0
+    adopted = await aspirations.get(old.id)
+    assert adopted.departments == ("PUPR",)
+    assert await db.fetchval("SELECT COUNT(*) FROM aspiration_sla") == 1
+    cards = await db.fetchall("SELECT chat_id FROM outbox WHERE ref = ?", (f"asp:{old.id}:fwd",))
+    assert [r["chat_id"] for r in cards] == [20]
