@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from . import outbox
 from .clock import from_iso, to_iso
 from .domain import CATEGORIES, Role
+from .officials import HISTORY_LABELS
 from .roster import people_with_role
 from .storage import Database, Transaction
 from .templates import render
@@ -339,8 +340,8 @@ async def _outcomes(services: Services, ctx: WeeklyContext) -> DigestSection | N
         (ctx.start_iso, ctx.end_iso))
     closed = {r["status"]: r["n"] for r in rows}
     automatic = await db.fetchval(
-        "SELECT COUNT(*) FROM aspiration_history WHERE action = 'ditutup otomatis (desa tidak menjawab)'"
-        " AND at >= ? AND at < ?", (ctx.start_iso, ctx.end_iso))
+        "SELECT COUNT(*) FROM aspiration_history WHERE action = ? AND at >= ? AND at < ?",
+        (HISTORY_LABELS["tutup_otomatis"], ctx.start_iso, ctx.end_iso))
     waiting = await db.fetchval("SELECT COUNT(*) FROM aspirations WHERE status = 'selesai'")
     resolved = closed.get("ditutup", 0)
     not_possible = closed.get("tidak_dapat", 0)

@@ -34,7 +34,7 @@ from .departments import (
 from .domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from .roster import Person, person_from_row
 from .storage import Database, Transaction
-from .templates import render
+from .templates import render, tanggal_pendek
 from .workdays import add_working_days
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,8 @@ HISTORY_LABELS = {
     "tdt": "tidak dapat ditindaklanjuti",
     "balas": "dibalas",
     "alihkan": "dialihkan",
-    "konfirmasi": "dikonfirmasi tuntas oleh desa",
-    "buka_kembali": "dibuka kembali oleh desa",
+    "konfirmasi": "dikonfirmasi tuntas",
+    "buka_kembali": "dibuka kembali",
     "tutup_otomatis": "ditutup otomatis (desa tidak menjawab)",
     "eskalasi": "eskalasi ke pimpinan",
 }
@@ -716,8 +716,10 @@ class OfficialsService:
                 ("terima" in late, stamp, "tanggapan" in late, stamp, aspiration_id))
             level = self.departments.service_level(aspiration.category)
             note = "; ".join(
-                f"belum diterima/dialihkan dalam {level.accept} hari kerja (batas {sla.accept_due})" if k == "terima"
-                else f"belum ditanggapi dalam {level.respond} hari kerja (batas {sla.respond_due})" for k in late)
+                f"belum diterima/dialihkan dalam {level.accept} hari kerja (batas {tanggal_pendek(sla.accept_due)})"
+                if k == "terima" else
+                f"belum ditanggapi dalam {level.respond} hari kerja (batas {tanggal_pendek(sla.respond_due)})"
+                for k in late)
             hid = await tx.execute(
                 "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
                 " VALUES (?, ?, NULL, ?, ?, ?, ?)",

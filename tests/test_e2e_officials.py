@@ -104,11 +104,13 @@ async def test_terima_proses_selesai_and_ya_close_the_loop(harness: BotHarness) 
     andi = await official(harness, 20, "PUPR")
     group = await inbox(harness, andi, -100500, "Inbox PUPR")
     kades = await harness.kepala_desa(10)
-    asp = await submit(harness, kades, "infrastruktur", "Jembatan bambu dusun Krajan hampir roboh.")
+    asp = await submit(harness, kades, "infrastruktur", "Jembatan bambu <b>dusun</b> Krajan & {{ x }} hampir roboh.")
     await harness.settle()
+    assert "Jembatan bambu <b>dusun</b> Krajan & {{ x }} hampir roboh." in card(harness, group, asp.ticket)["text"]
     answer = await press_card(harness, andi, 20, asp.ticket, "terima")
     assert "diterima" in answer.params.get("text", "")
-    await harness.server.wait_for_text(10, f"Aspirasi {asp.ticket} Anda telah diterima oleh Dinas Pekerjaan Umum")
+    accepted = await harness.server.wait_for_text(10, f"Aspirasi {asp.ticket} Anda telah diterima oleh Dinas Pekerjaan")
+    assert "<b>dusun</b> Krajan &" in (accepted.text or "")
     await harness.settle()
     for chat in (20, group.id):  # the group's card and the private card both show who acted
         message = card(harness, chat, asp.ticket)
@@ -129,10 +131,10 @@ async def test_terima_proses_selesai_and_ya_close_the_loop(harness: BotHarness) 
     await harness.settle()
     assert await status_of(harness, asp.ticket) == "ditutup"
     final = card(harness, group, asp.ticket)
-    assert "Status: Tuntas" in final["text"] and "dikonfirmasi tuntas oleh desa" in final["text"]
+    assert "Status: Tuntas" in final["text"] and "dikonfirmasi tuntas" in final["text"]
     assert buttons(final) == []
     history = [h.action for h in await harness.svc.aspirations.history(asp.id)]
-    assert history == ["dikirim", "diterima", "diproses", "dinyatakan selesai", "dikonfirmasi tuntas oleh desa"]
+    assert history == ["dikirim", "diterima", "diproses", "dinyatakan selesai", "dikonfirmasi tuntas"]
     sla = await harness.svc.db.fetchone("SELECT * FROM aspiration_sla WHERE aspiration_id = ?", (asp.id,))
     assert sla["accepted_at"] and sla["responded_at"]
 
@@ -178,7 +180,7 @@ async def test_balas_in_private_and_reply_in_the_group_reach_the_kepala_desa(har
     asp = await submit(harness, kades, "kesehatan", "Posyandu dusun Krajan tidak punya timbangan bayi.")
     await harness.settle()
     await press_card(harness, andi, 20, asp.ticket, "balas")
-    await harness.server.wait_for_text(20, "tuliskan balasan")
+    await harness.server.wait_for_text(20, "Tuliskan balasan")
     await harness.say(andi, "Timbangan akan dikirim lewat Puskesmas Sumber minggu depan.", "Balasan untuk")
     got = await harness.server.wait_for_text(10, "Balasan dari Dinas Kesehatan")
     assert "Timbangan akan dikirim lewat Puskesmas Sumber" in (got.text or "")
@@ -225,7 +227,7 @@ async def test_alihkan_moves_it_to_another_department_with_a_reason(harness: Bot
     await press_card(harness, andi, 20, asp.ticket, "alihkan")
     chooser = await harness.server.wait_for_text(20, "kepada OPD mana")
     assert "PUPR" not in chooser.buttons and "DLH" in chooser.buttons and "Batal" in chooser.buttons
-    await harness.press(andi, "DLH", "tuliskan alasan mengalihkan")
+    await harness.press(andi, "DLH", "Tuliskan alasan mengalihkan")
     await harness.say(andi, "Sampah di saluran adalah urusan kebersihan, bukan konstruksi.", "dialihkan kepada")
     notice = await harness.server.wait_for_text(10, "dialihkan oleh Dinas Pekerjaan Umum")
     assert "Dinas Lingkungan Hidup" in (notice.text or "") and "urusan kebersihan" in (notice.text or "")
@@ -257,7 +259,7 @@ async def test_lainnya_goes_to_admins_who_redirect_it(harness: BotHarness) -> No
     assert "Admin Sambang (menunggu diteruskan ke OPD)" in admin_card["text"]
     await press_on(harness, harness.admin, admin_card, data_of(admin_card, LABEL["alihkan"]))
     await harness.server.wait_for_text(ADMIN_ID, "kepada OPD mana")
-    await harness.press(harness.admin, "DINSOS", "tuliskan alasan")
+    await harness.press(harness.admin, "DINSOS", "Tuliskan alasan")
     await harness.say(harness.admin, "Bantuan perlengkapan linmas ditangani Dinas Sosial.", "dialihkan kepada")
     await harness.server.wait_for_text(30, f"Aspirasi {asp.ticket}")
     await harness.server.wait_for_text(10, "dialihkan oleh Admin Sambang")
@@ -278,7 +280,7 @@ async def test_pelayanan_publik_two_departments_see_each_others_actions(harness:
     # one department redirecting keeps the other responsible
     await press_card(harness, capil, 20, asp.ticket, "alihkan")
     await harness.server.wait_for_text(20, "kepada OPD mana")
-    await harness.press(capil, "PUPR", "tuliskan alasan")
+    await harness.press(capil, "PUPR", "Tuliskan alasan")
     await harness.say(capil, "Bagian kami sudah mengirim blanko; sisanya soal gedung pelayanan.", "dialihkan")
     current = await harness.svc.aspirations.by_ticket(asp.ticket)
     assert current is not None and current.departments == ("ORGANISASI", "PUPR")

@@ -98,7 +98,7 @@ async def test_weekly_digest_for_leadership_and_admins(harness: BotHarness) -> N
     await harness.server.wait_for_text(10, "Sudah tertangani?")
     await harness.press(ledokombo, "✅ Ya, sudah tertangani", "tuntas")
     await press_card(harness, andi, 20, bridge.ticket, "tdt")
-    await harness.server.wait_for_text(20, "tuliskan alasan")
+    await harness.server.wait_for_text(20, "Tuliskan alasan")
     await harness.say(andi, "Jembatan gantung itu aset provinsi, sudah kami teruskan.", "ditutup sebagai tidak dapat")
     await at(harness, 3, 9, 7, 29)
     assert digest_texts(harness, LEADER, "Ringkasan mingguan") == []
@@ -156,7 +156,7 @@ async def test_overdue_aspirations_are_escalated_to_leadership_once(harness: Bot
     assert not any(asp.ticket in t for t in harness.server.texts(LEADER))
     await at(harness, 3, 6, 7, 0)
     [alert] = [t for t in harness.server.texts(LEADER) if asp.ticket in t]
-    assert "Eskalasi" in alert and "belum diterima/dialihkan dalam 3 hari kerja (batas 2026-03-05)" in alert
+    assert "Eskalasi" in alert and "belum diterima/dialihkan dalam 3 hari kerja (batas 5 Mar 2026)" in alert
     assert LABEL["terima"] in buttons(card(harness, LEADER, asp.ticket))
     notice = [t for t in harness.server.texts(20) if "lewat batas layanan" in t]
     assert len(notice) == 1 and "dilaporkan kepada pimpinan" in notice[0]
@@ -169,7 +169,7 @@ async def test_overdue_aspirations_are_escalated_to_leadership_once(harness: Bot
     await at(harness, 3, 10, 7)
     await at(harness, 3, 11, 7)
     alerts = [t for t in harness.server.texts(LEADER) if "Eskalasi" in t]
-    assert len(alerts) == 2 and "belum ditanggapi dalam 5 hari kerja (batas 2026-03-09)" in alerts[1]
+    assert len(alerts) == 2 and "belum ditanggapi dalam 5 hari kerja (batas 9 Mar 2026)" in alerts[1]
     history = [h.action for h in await harness.svc.aspirations.history(asp.id)]
     assert history.count("eskalasi ke pimpinan") == 2
     # leadership can act from the escalation card
@@ -184,7 +184,7 @@ async def test_belum_reopens_for_the_same_department_with_the_comment(harness: B
     await harness.settle()
     await press_card(harness, andi, 20, asp.ticket, "selesai")
     question = await harness.server.wait_for_text(10, "Sudah tertangani?")
-    await harness.press(kades, "❌ Belum", "belum tertangani")
+    await harness.press(kades, "❌ Belum", "Apa yang belum tertangani")
     await harness.say(kades, "Baru satu lampu yang diganti, tiga lainnya masih mati.", "dibuka kembali")
     reopened = await harness.server.wait_for_text(20, "menyatakan masalahnya belum tertangani")
     assert "tiga lainnya masih mati" in (reopened.text or "")
