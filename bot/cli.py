@@ -36,7 +36,11 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from .app import build_application, open_services, start_bot, stop_bot
 
     services = await open_services(config)
-    app = build_application(services)
+    try:
+        app = build_application(services)
+    except BaseException:
+        await services.db.close()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
