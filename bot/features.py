@@ -24,3 +24,10 @@ FEATURE_INSTALLERS: list[Installer] = []
 FEATURE_COMMANDS: list[SubCommand] = []
 
 __all__ = ["FEATURE_COMMANDS", "FEATURE_INSTALLERS", "Any"]
+
+# -- Ngantor di Kecamatan (issue 4): visits, announcements, briefings, feedback, commitments, broadcasts -----------
+from . import ngantor as _ngantor  # noqa: E402
+from .visits_cli import SCHEDULE_COMMAND as _SCHEDULE_COMMAND  # noqa: E402
+
+FEATURE_INSTALLERS.append(_ngantor.install)
+FEATURE_COMMANDS.append(_SCHEDULE_COMMAND)  # type: ignore[arg-type]

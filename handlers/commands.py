@@ -59,3 +59,12 @@ async def queue_menu_for(tx: Transaction, chat_id: int, role: Role, now: datetim
 
 def default_menu() -> list[dict[str, str]]:
     return _menu(None)
+
+
+# -- Ngantor di Kecamatan (issue 4) -------------------------------------------------------------------------------
+add_command("jadwal", "Jadwal kunjungan Bupati (Ngantor di Kecamatan)", ALL)
+add_command("kunjungan", "Tambah, pindah, batalkan kunjungan", frozenset({Role.ADMIN}))
+add_command("briefing", "Briefing kecamatan sebelum kunjungan", frozenset({Role.PIMPINAN, Role.ADMIN, Role.PEJABAT}))
+add_command("janji", "Catat janji kunjungan; /janji daftar", STAFF)
+add_command("umpanbalik", "Ringkasan umpan balik kunjungan", frozenset({Role.PIMPINAN}))
+add_command("siaran", "Kirim siaran; /siaran laporan", frozenset({Role.ADMIN}))
