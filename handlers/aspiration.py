@@ -99,7 +99,9 @@ async def start_aspiration(update: Update, context: SambangContext) -> str | int
         if len(parts) == 3 and parts[2].isdigit():
             visit = await _visit_for(context, int(parts[2]))
             if visit is None:
-                await refuse(update, "Kunjungan ini tidak ditemukan atau sudah dibatalkan.", show_alert=True)
+                # the press was already answered above, so say it in the chat rather than in a popup
+                await reply(update, "refusal", message="Kunjungan ini tidak ditemukan atau sudah dibatalkan."
+                            " Ketik /aspirasi untuk menyampaikan aspirasi biasa.")
                 return ConversationHandler.END
             visit_id = visit.id
     existing = await _draft(update, context)

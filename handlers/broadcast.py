@@ -15,8 +15,8 @@ from bot import broadcast
 from bot.domain import DomainError, Role
 from bot.templates import render
 
-from .common import SambangContext, person_or_refuse, refuse, reply
-from .flow import FLOW_GROUP, answer, data_of, drop_buttons, exclusive, text_of
+from .common import SambangContext, reply
+from .flow import FLOW_GROUP, button, data_of, deny, drop_buttons, exclusive, member, text_of
 
 CHOOSING_AUDIENCE = "memilih_sasaran"
 WRITING_KECAMATAN = "menulis_kecamatan"
@@ -37,7 +37,7 @@ def refresh_button(broadcast_id: int) -> InlineKeyboardMarkup:
 
 
 async def _admin(update: Update, context: SambangContext) -> Any:
-    return await person_or_refuse(update, context, (Role.ADMIN,))
+    return await member(update, context, (Role.ADMIN,))
 
 
 def _draft(context: SambangContext) -> dict[str, Any]:
@@ -76,7 +76,6 @@ async def _reports(update: Update, context: SambangContext, which: str | None) -
 
 
 async def audience_chosen(update: Update, context: SambangContext) -> str | int:
-    await answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     kind = data_of(update).split(":")[2]
@@ -96,7 +95,6 @@ async def kecamatan_written(update: Update, context: SambangContext) -> str | in
 
 
 async def role_chosen(update: Update, context: SambangContext) -> str | int:
-    await answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     return await _set_audience(update, context, "peran", data_of(update).split(":")[2])
@@ -137,13 +135,12 @@ async def message_written(update: Update, context: SambangContext) -> str | int:
 
 
 async def send(update: Update, context: SambangContext) -> str | int:
-    await answer(update)
     person = await _admin(update, context)
     if person is None:
         return ConversationHandler.END
     draft = _draft(context)
     if not draft.get("text") or not draft.get("kind"):
-        await refuse(update, "Siaran ini sudah dikirim atau dibatalkan. Lihat /siaran laporan.", show_alert=True)
+        await deny(update, context, "Siaran ini sudah dikirim atau dibatalkan. Lihat /siaran laporan.")
         return ConversationHandler.END
     audience = broadcast.Audience(draft["kind"], draft.get("value", ""), draft["label"])
     try:
@@ -162,7 +159,6 @@ async def send(update: Update, context: SambangContext) -> str | int:
 
 
 async def stop(update: Update, context: SambangContext) -> int:
-    await answer(update)
     await drop_buttons(update)
     if context.user_data is not None:
         context.user_data.pop(KEY, None)
@@ -176,13 +172,12 @@ async def wrong_input(update: Update, context: SambangContext) -> None:
 
 async def refresh(update: Update, context: SambangContext) -> None:
     """🔄 under a report: show the broadcast's current counts (admins only, checked again here)."""
-    await answer(update)
     if await _admin(update, context) is None:
         return
     broadcast_id = int(data_of(update).split(":")[2])
     found = await broadcast.report(context.services.db, broadcast_id)
     if found is None:
-        await refuse(update, "Siaran tidak ditemukan.", show_alert=True)
+        await deny(update, context, "Siaran tidak ditemukan.")
         return
     query = update.callback_query
     assert query is not None
@@ -194,7 +189,7 @@ async def refresh(update: Update, context: SambangContext) -> None:
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
-    await refuse(update, "Tombol ini sudah tidak berlaku. Ketik /siaran untuk mulai lagi.", show_alert=True)
+    await deny(update, context, "Tombol ini sudah tidak berlaku. Ketik /siaran untuk mulai lagi.")
 
 
 def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
@@ -231,5 +226,5 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(build_conversation(), group=FLOW_GROUP)
-    app.add_handler(CallbackQueryHandler(refresh, pattern=r"^bc:rep:\d+$"))
+    app.add_handler(CallbackQueryHandler(button(refresh), pattern=r"^bc:rep:\d+$"))
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^bc:"))

@@ -18,8 +18,8 @@ from bot.domain import DomainError, Role
 from bot.templates import split_message
 from bot.visits import known_departments
 
-from .common import SambangContext, person_or_refuse, refuse, reply
-from .flow import FLOW_GROUP, PASS_ON, answer, data_of, drop_buttons, exclusive, text_of
+from .common import SambangContext, reply
+from .flow import FLOW_GROUP, PASS_ON, data_of, deny, drop_buttons, exclusive, member, text_of
 
 # What the admin or leader is doing in /janji.
 CHOOSING_VISIT = "memilih_kunjungan"
@@ -57,7 +57,7 @@ def _svc(context: SambangContext) -> Any:
 
 
 async def _staff(update: Update, context: SambangContext) -> Any:
-    return await person_or_refuse(update, context, STAFF)
+    return await member(update, context, STAFF)
 
 
 # -- /janji -----------------------------------------------------------------------------------------------------
@@ -89,7 +89,6 @@ async def _list(update: Update, context: SambangContext) -> None:
 
 
 async def visit_chosen(update: Update, context: SambangContext) -> str | int:
-    await answer(update)
     if await _staff(update, context) is None:
         return ConversationHandler.END
     visit_id = int(data_of(update).split(":")[2])
@@ -97,7 +96,7 @@ async def visit_chosen(update: Update, context: SambangContext) -> str | int:
     if visit_id:
         visit = await ngantor.of(context.services).visits.find(visit_id)
         if visit is None or visit.cancelled:
-            await refuse(update, "Kunjungan ini tidak ada atau dibatalkan.", show_alert=True)
+            await deny(update, context, "Kunjungan ini tidak ada atau dibatalkan.")
             return CHOOSING_VISIT
         draft.visit_id = visit.id
     else:
@@ -126,7 +125,6 @@ async def promise_written(update: Update, context: SambangContext) -> str | int:
 
 
 async def department_chosen(update: Update, context: SambangContext) -> str | int:
-    await answer(update)
     if await _staff(update, context) is None:
         return ConversationHandler.END
     data = data_of(update)
@@ -169,7 +167,6 @@ async def villages_written(update: Update, context: SambangContext) -> str | int
 
 
 async def due_given(update: Update, context: SambangContext) -> str | int:
-    await answer(update)
     if await _staff(update, context) is None:
         return ConversationHandler.END
     data = data_of(update)
@@ -187,7 +184,6 @@ async def due_given(update: Update, context: SambangContext) -> str | int:
 
 
 async def tickets_given(update: Update, context: SambangContext) -> str | int:
-    await answer(update)
     if await _staff(update, context) is None:
         return ConversationHandler.END
     draft = _draft(context)
@@ -218,7 +214,6 @@ async def _review(update: Update, context: SambangContext, draft: CommitmentDraf
 
 
 async def save(update: Update, context: SambangContext) -> str | int:
-    await answer(update)
     person = await _staff(update, context)
     if person is None:
         return ConversationHandler.END
@@ -236,7 +231,6 @@ async def save(update: Update, context: SambangContext) -> str | int:
 
 
 async def stop(update: Update, context: SambangContext) -> int:
-    await answer(update)
     await drop_buttons(update)
     if context.user_data is not None:
         context.user_data.pop(KEY, None)
@@ -252,8 +246,7 @@ async def wrong_input(update: Update, context: SambangContext) -> None:
 
 
 async def outcome_chosen(update: Update, context: SambangContext) -> str | int:
-    await answer(update)
-    person = await person_or_refuse(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
+    person = await member(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
     if person is None:
         return ConversationHandler.END
     _, cid, outcome = data_of(update).split(":")
@@ -261,13 +254,13 @@ async def outcome_chosen(update: Update, context: SambangContext) -> str | int:
     try:
         commitment = await svc.get(int(cid))
     except DomainError as exc:
-        await refuse(update, exc.message, show_alert=True)
+        await deny(update, context, exc.message)
         return ConversationHandler.END
     if not svc.can_answer(person, commitment):
-        await refuse(update, "Janji ini bukan tanggung jawab OPD Anda.", show_alert=True)
+        await deny(update, context, "Janji ini bukan tanggung jawab OPD Anda.")
         return ConversationHandler.END
     if not commitment.is_open:
-        await refuse(update, f"Janji ini sudah ditutup ({commitment.status_label}).", show_alert=True)
+        await deny(update, context, f"Janji ini sudah ditutup ({commitment.status_label}).")
         return ConversationHandler.END
     assert context.user_data is not None
     context.user_data[OUTCOME_KEY] = {"id": commitment.id, "outcome": outcome,
@@ -283,7 +276,7 @@ async def _record(update: Update, context: SambangContext, note: str) -> str | i
     pending = context.user_data.get(OUTCOME_KEY) or {}
     if not pending:
         return PASS_ON
-    person = await person_or_refuse(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
+    person = await member(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
     if person is None:
         return ConversationHandler.END
     try:
@@ -307,7 +300,6 @@ async def note_written(update: Update, context: SambangContext) -> str | int:
 
 
 async def note_skipped(update: Update, context: SambangContext) -> str | int:
-    await answer(update)
     await drop_buttons(update)
     return await _record(update, context, "")
 
@@ -321,7 +313,7 @@ async def note_stopped(update: Update, context: SambangContext) -> int:
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
-    await refuse(update, "Tombol ini sudah tidak berlaku.", show_alert=True)
+    await deny(update, context, "Tombol ini sudah tidak berlaku.")
 
 
 def build_conversations() -> list[ConversationHandler]:  # type: ignore[type-arg]

@@ -16,8 +16,8 @@ from bot.domain import DomainError, Role
 from bot.feedback import FeedbackState
 from bot.templates import render, split_message
 
-from .common import SambangContext, person_or_refuse, refuse, reply
-from .flow import FLOW_GROUP, PASS_ON, answer, data_of, exclusive, text_of
+from .common import SambangContext, reply
+from .flow import FLOW_GROUP, PASS_ON, button, data_of, deny, exclusive, member, text_of
 
 WRITING_COMMENT = "menulis_komentar"
 COMMENT_WINDOW = timedelta(hours=1)
@@ -38,15 +38,14 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) 
 
 
 async def _rate(update: Update, context: SambangContext) -> FeedbackState | None:
-    await answer(update)
-    person = await person_or_refuse(update, context, (Role.KEPALA_DESA,))
+    person = await member(update, context, (Role.KEPALA_DESA,))
     if person is None:
         return None
     _, visit_id, aspect, value = data_of(update).split(":")
     try:
         return await ngantor.of(context.services).feedback.rate(int(visit_id), person, aspect, int(value))
     except DomainError as exc:
-        await refuse(update, exc.message, show_alert=True)
+        await deny(update, context, exc.message)
         return None
 
 
@@ -78,7 +77,7 @@ async def comment_written(update: Update, context: SambangContext) -> str | int:
     if stale or writing_aspiration:
         context.user_data.pop("umpan_balik", None)
         return PASS_ON  # not a comment: let the aspiration conversation or the fallback take it
-    person = await person_or_refuse(update, context, (Role.KEPALA_DESA,))
+    person = await member(update, context, (Role.KEPALA_DESA,))
     if person is None:
         return ConversationHandler.END
     try:
@@ -92,7 +91,6 @@ async def comment_written(update: Update, context: SambangContext) -> str | int:
 
 
 async def comment_skipped(update: Update, context: SambangContext) -> int:
-    await answer(update)
     if context.user_data is not None:
         context.user_data.pop("umpan_balik", None)
     query = update.callback_query
@@ -113,7 +111,6 @@ async def comment_stopped(update: Update, context: SambangContext) -> int:
 
 
 async def stale_skip(update: Update, context: SambangContext) -> None:
-    await answer(update)
     query = update.callback_query
     if query is not None:
         try:
@@ -124,7 +121,7 @@ async def stale_skip(update: Update, context: SambangContext) -> None:
 
 async def umpanbalik(update: Update, context: SambangContext) -> None:
     """/umpanbalik [kecamatan]: the latest feedback summaries, for leadership only."""
-    person = await person_or_refuse(update, context, (Role.PIMPINAN,))
+    person = await member(update, context, (Role.PIMPINAN,))
     if person is None:
         return
     n = ngantor.of(context.services)
@@ -161,6 +158,6 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(build_conversation(), group=FLOW_GROUP)
-    app.add_handler(CallbackQueryHandler(visit_rated, pattern=r"^fb:\d+:v:[1-5]$"))
-    app.add_handler(CallbackQueryHandler(stale_skip, pattern=r"^fb:\d+:skip$"))
+    app.add_handler(CallbackQueryHandler(button(visit_rated), pattern=r"^fb:\d+:v:[1-5]$"))
+    app.add_handler(CallbackQueryHandler(button(stale_skip), pattern=r"^fb:\d+:skip$"))
     app.add_handler(CommandHandler("umpanbalik", umpanbalik, filters=filters.ChatType.PRIVATE))

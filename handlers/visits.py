@@ -16,8 +16,8 @@ from bot.regions import list_kecamatan
 from bot.templates import render, split_message
 from bot.visits import DEFAULT_START, Visit, default_place, known_departments, parse_date, parse_time, split_codes
 
-from .common import SambangContext, person_or_refuse, refuse, reply
-from .flow import FLOW_GROUP, exclusive
+from .common import SambangContext, reply
+from .flow import FLOW_GROUP, deny, exclusive, member
 
 # What the admin is doing in /kunjungan.
 CHOOSING_ACTION = "memilih_menu"
@@ -48,14 +48,6 @@ MENU = _kb([[("➕ Tambah kunjungan", "kj:add")], [("📋 Daftar, pindah, batalk
 SKIP = _kb([[("Lewati", "kj:skip")]])
 
 
-async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer()
-        except BadRequest:
-            pass
-
-
 def _draft(context: SambangContext) -> dict[str, Any]:
     assert context.user_data is not None
     return context.user_data.setdefault(KEY, {})
@@ -71,7 +63,7 @@ def _data(update: Update) -> str:
 
 
 async def _admin(update: Update, context: SambangContext) -> Any:
-    return await person_or_refuse(update, context, (Role.ADMIN,))
+    return await member(update, context, (Role.ADMIN,))
 
 
 def _svc(context: SambangContext) -> Any:
@@ -83,7 +75,7 @@ def _svc(context: SambangContext) -> Any:
 
 async def jadwal(update: Update, context: SambangContext) -> None:
     """Upcoming visits: the user's own kecamatan first (kepala desa, camat), then the rest; plus an .ics file."""
-    person = await person_or_refuse(update, context)
+    person = await member(update, context)
     if person is None:
         return
     visits = _svc(context)
@@ -114,7 +106,6 @@ async def jadwal(update: Update, context: SambangContext) -> None:
 
 
 async def start(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     assert context.user_data is not None
@@ -124,7 +115,6 @@ async def start(update: Update, context: SambangContext) -> str | int:
 
 
 async def menu_choice(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     if _data(update) == "kj:add":
@@ -146,7 +136,6 @@ async def _ask_kecamatan(update: Update, context: SambangContext) -> str:
 
 
 async def kecamatan_chosen(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     query = _data(update)
@@ -190,7 +179,6 @@ async def date_written(update: Update, context: SambangContext) -> str | int:
 
 
 async def date_confirmed(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     return await _ask_time(update, context, moving=False)
@@ -207,7 +195,6 @@ async def _ask_time(update: Update, context: SambangContext, *, moving: bool) ->
 
 
 async def _time_given(update: Update, context: SambangContext, *, moving: bool) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     data = _data(update)
@@ -231,7 +218,6 @@ async def time_given(update: Update, context: SambangContext) -> str | int:
 
 
 async def place_given(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     draft = _draft(context)
@@ -246,7 +232,6 @@ async def place_given(update: Update, context: SambangContext) -> str | int:
 
 
 async def agenda_given(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     draft = _draft(context)
@@ -257,7 +242,6 @@ async def agenda_given(update: Update, context: SambangContext) -> str | int:
 
 
 async def departments_given(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     draft = _draft(context)
@@ -280,13 +264,12 @@ async def departments_given(update: Update, context: SambangContext) -> str | in
 
 
 async def save_visit(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     person = await _admin(update, context)
     if person is None:
         return ConversationHandler.END
     draft = _draft(context)
     if "date" not in draft or "kecamatan_code" not in draft:
-        await refuse(update, "Data kunjungan tidak lengkap. Ketik /kunjungan untuk mulai lagi.", show_alert=True)
+        await deny(update, context, "Data kunjungan tidak lengkap. Ketik /kunjungan untuk mulai lagi.")
         return ConversationHandler.END
     try:
         visit, warnings = await _svc(context).create(
@@ -315,13 +298,12 @@ async def _show_list(update: Update, context: SambangContext) -> str:
 
 
 async def visit_chosen(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     visit_id = int(_data(update).split(":")[2])
     visit = await _svc(context).find(visit_id)
     if visit is None or visit.cancelled:
-        await refuse(update, "Kunjungan ini tidak ada atau sudah dibatalkan.", show_alert=True)
+        await deny(update, context, "Kunjungan ini tidak ada atau sudah dibatalkan.")
         return VIEWING_VISIT
     _draft(context).clear()
     _draft(context).update(visit_id=visit.id, kecamatan_code=visit.kecamatan_code,
@@ -333,7 +315,6 @@ async def visit_chosen(update: Update, context: SambangContext) -> str | int:
 
 
 async def move_chosen(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     visit = await _current_visit(update, context)
@@ -348,7 +329,6 @@ async def new_date_written(update: Update, context: SambangContext) -> str | int
 
 
 async def new_date_confirmed(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     return await _ask_time(update, context, moving=True)
@@ -369,13 +349,12 @@ async def _review_move(update: Update, context: SambangContext) -> str:
 
 
 async def save_move(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     person = await _admin(update, context)
     if person is None:
         return ConversationHandler.END
     draft = _draft(context)
     if not draft.get("visit_id") or not draft.get("date"):
-        await refuse(update, "Data pemindahan tidak lengkap. Ketik /kunjungan untuk mulai lagi.", show_alert=True)
+        await deny(update, context, "Data pemindahan tidak lengkap. Ketik /kunjungan untuk mulai lagi.")
         return ConversationHandler.END
     try:
         visit, warnings = await _svc(context).move(
@@ -392,7 +371,6 @@ async def save_move(update: Update, context: SambangContext) -> str | int:
 
 
 async def cancel_chosen(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     visit = await _current_visit(update, context)
@@ -403,7 +381,6 @@ async def cancel_chosen(update: Update, context: SambangContext) -> str | int:
 
 
 async def cancel_reason_given(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     if await _admin(update, context) is None:
         return ConversationHandler.END
     draft = _draft(context)
@@ -415,13 +392,12 @@ async def cancel_reason_given(update: Update, context: SambangContext) -> str | 
 
 
 async def save_cancel(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
     person = await _admin(update, context)
     if person is None:
         return ConversationHandler.END
     draft = _draft(context)
     if not draft.get("visit_id"):
-        await refuse(update, "Data pembatalan tidak lengkap. Ketik /kunjungan untuk mulai lagi.", show_alert=True)
+        await deny(update, context, "Data pembatalan tidak lengkap. Ketik /kunjungan untuk mulai lagi.")
         return ConversationHandler.END
     try:
         visit = await _svc(context).cancel(draft["visit_id"], draft.get("reason", ""), actor=person.telegram_id)
@@ -440,7 +416,7 @@ async def _current_visit(update: Update, context: SambangContext) -> Visit | Non
     draft = _draft(context)
     visit = await _svc(context).find(visit_id)
     if visit is None or visit.cancelled:
-        await refuse(update, "Kunjungan ini tidak ada atau sudah dibatalkan.", show_alert=True)
+        await deny(update, context, "Kunjungan ini tidak ada atau sudah dibatalkan.")
         return None
     draft.clear()
     draft.update(visit_id=visit.id, kecamatan_code=visit.kecamatan_code, kecamatan_name=visit.kecamatan_name,
@@ -460,7 +436,6 @@ async def _drop_buttons(update: Update) -> None:
 
 
 async def stop(update: Update, context: SambangContext) -> int:
-    await _answer(update)
     await _drop_buttons(update)
     if context.user_data is not None:
         context.user_data.pop(KEY, None)
@@ -473,7 +448,7 @@ async def wrong_input(update: Update, context: SambangContext) -> None:
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
-    await refuse(update, "Tombol ini sudah tidak berlaku. Ketik /kunjungan untuk mulai lagi.", show_alert=True)
+    await deny(update, context, "Tombol ini sudah tidak berlaku. Ketik /kunjungan untuk mulai lagi.")
 
 
 def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
