@@ -229,6 +229,8 @@ class OutboxSender:
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before looking, not after: a send finishing (or a commit) while we look must wake us again.
+            self._wake.clear()
             try:
                 wait = await self._dispatch_due()
             except Exception:  # the sender must outlive any one bad row or database hiccup
@@ -236,7 +238,6 @@ class OutboxSender:
                 wait = 1.0
             if self._stopping:
                 break
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
         if self._in_flight:
