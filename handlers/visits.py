@@ -33,6 +33,7 @@ VIEWING_VISIT = "melihat_kunjungan"
 WRITING_NEW_DATE = "menulis_tanggal_baru"
 CONFIRMING_NEW_DATE = "memastikan_tanggal_baru"
 WRITING_NEW_TIME = "menulis_jam_baru"
+WRITING_NEW_PLACE = "menulis_tempat_baru"
 REVIEWING_MOVE = "memeriksa_pindah"
 WRITING_CANCEL_REASON = "menulis_alasan_batal"
 REVIEWING_CANCEL = "memeriksa_pembatalan"
@@ -207,9 +208,13 @@ async def _time_given(update: Update, context: SambangContext, *, moving: bool) 
     draft = _draft(context)
     draft["time"] = f"{time:%H:%M}"
     if moving:
-        return await _review_move(update, context)
+        place = draft.get("old_place") or default_place(draft["kecamatan_name"])
+        await reply(update, "kunjungan_ask_place", place=place, moving=True,
+                    reply_markup=_kb([[(f"Tetap: {place}"[:60], "kj:place:keep")]]))
+        return WRITING_NEW_PLACE
     place = default_place(draft["kecamatan_name"])
-    await reply(update, "kunjungan_ask_place", place=place, reply_markup=_kb([[(place, "kj:place:default")]]))
+    await reply(update, "kunjungan_ask_place", place=place, moving=False,
+                reply_markup=_kb([[(place, "kj:place:default")]]))
     return WRITING_PLACE
 
 
@@ -307,7 +312,8 @@ async def visit_chosen(update: Update, context: SambangContext) -> str | int:
         return VIEWING_VISIT
     _draft(context).clear()
     _draft(context).update(visit_id=visit.id, kecamatan_code=visit.kecamatan_code,
-                           kecamatan_name=visit.kecamatan_name, old_time=f"{visit.start_time:%H:%M}")
+                           kecamatan_name=visit.kecamatan_name, old_time=f"{visit.start_time:%H:%M}",
+                           old_place=visit.place)
     await reply(update, "kunjungan_detail", visit=visit,
                 reply_markup=_kb([[("📅 Pindah jadwal", f"kj:mv:{visit.id}"), ("❌ Batalkan", f"kj:cx:{visit.id}")],
                                   [("⬅️ Kembali ke daftar", "kj:list")]]))
@@ -338,13 +344,29 @@ async def new_time_given(update: Update, context: SambangContext) -> str | int:
     return await _time_given(update, context, moving=True)
 
 
+async def new_place_given(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    if update.callback_query is None:
+        text = _text(update)
+        if len(text) < 3:
+            await reply(update, "refusal", message="Tulis nama tempat (minimal 3 huruf), atau tekan tombol Tetap.")
+            return WRITING_NEW_PLACE
+        draft["place"] = text[:200]
+    else:
+        draft["place"] = draft.get("old_place")
+    return await _review_move(update, context)
+
+
 async def _review_move(update: Update, context: SambangContext) -> str:
     draft = _draft(context)
     visit = await _svc(context).find(draft["visit_id"])
     day = dt.date.fromisoformat(draft["date"])
     warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft["visit_id"])
     await reply(update, "kunjungan_review_move", visit=visit, day=day, time=draft["time"].replace(":", "."),
-                warnings=warnings, reply_markup=_kb([[("✅ Pindahkan", "kj:mvsave")], [("❌ Batal", "kj:stop")]]))
+                place=draft.get("place") or visit.place, warnings=warnings,
+                reply_markup=_kb([[("✅ Pindahkan", "kj:mvsave")], [("❌ Batal", "kj:stop")]]))
     return REVIEWING_MOVE
 
 
@@ -359,7 +381,7 @@ async def save_move(update: Update, context: SambangContext) -> str | int:
     try:
         visit, warnings = await _svc(context).move(
             draft["visit_id"], dt.date.fromisoformat(draft["date"]), dt.time.fromisoformat(draft["time"]),
-            actor=person.telegram_id)
+            place=draft.get("place"), actor=person.telegram_id)
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
@@ -420,7 +442,7 @@ async def _current_visit(update: Update, context: SambangContext) -> Visit | Non
         return None
     draft.clear()
     draft.update(visit_id=visit.id, kecamatan_code=visit.kecamatan_code, kecamatan_name=visit.kecamatan_name,
-                 old_time=f"{visit.start_time:%H:%M}")
+                 old_time=f"{visit.start_time:%H:%M}", old_place=visit.place)
     return visit
 
 
@@ -479,6 +501,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
             WRITING_NEW_DATE: [msg(text, new_date_written)],
             CONFIRMING_NEW_DATE: [cb(new_date_confirmed, r"^kj:date:ok$"), msg(text, new_date_written)],
             WRITING_NEW_TIME: [cb(new_time_given, r"^kj:time:\d{4}$"), msg(text, new_time_given)],
+            WRITING_NEW_PLACE: [cb(new_place_given, r"^kj:place:keep$"), msg(text, new_place_given)],
             REVIEWING_MOVE: [cb(save_move, r"^kj:mvsave$")],
             WRITING_CANCEL_REASON: [cb(cancel_reason_given, r"^kj:skip$"), msg(text, cancel_reason_given)],
             REVIEWING_CANCEL: [cb(save_cancel, r"^kj:cxsave$")],

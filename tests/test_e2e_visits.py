@@ -175,7 +175,9 @@ async def test_moved_visit_sends_a_correction_and_follows_the_new_date(harness: 
     # a Saturday gets a warning first
     await harness.say(admin, "14-03-2026", "hari Sabtu")
     await harness.say(admin, "26-03-2026", "Jam mulai")
-    await harness.say(admin, "09.30", "Periksa pemindahan")
+    await harness.say(admin, "09.30", "Tempat kunjungan")
+    review = await harness.press(admin, "Tetap: Kantor Kecamatan Sumber", "Periksa pemindahan")
+    assert "Menjadi: Kamis, 26 Maret 2026, pukul 09.30 WIB, Kantor Kecamatan Sumber" in (review.text or "")
     await harness.press(admin, "✅ Pindahkan", "dipindah")
     await harness.settle()
     for u in p.sumber:
@@ -481,3 +483,18 @@ async def test_commitment_is_recorded_reminded_and_followed_up(harness: BotHarne
     # only admins and leadership record commitments
     await harness.say(p.pupr, "/janji", "hanya untuk Admin, Pimpinan Daerah")
     await harness.say(p.kades_a, "/janji", "hanya untuk")
+
+
+async def test_people_registered_earlier_get_the_new_commands_in_their_menu(harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(11)
+    await harness.settle()
+    # as if registered under an older version of the bot, whose menu had no /jadwal
+    await harness.svc.db.execute("DELETE FROM job_runs WHERE job = 'command-menus'")
+    await harness.tick()
+    await harness.settle()
+    menu = [c["command"] for c in harness.server.commands({"type": "chat", "chat_id": kades.id})]
+    assert "jadwal" in menu and "aspirasi" in menu and "siaran" not in menu
+    calls = len(harness.server.calls_for(kades.id, "setMyCommands"))
+    await harness.tick()  # once per version of the table
+    await harness.settle()
+    assert len(harness.server.calls_for(kades.id, "setMyCommands")) == calls
