@@ -484,17 +484,3 @@ async def test_commitment_is_recorded_reminded_and_followed_up(harness: BotHarne
     await harness.say(p.pupr, "/janji", "hanya untuk Admin, Pimpinan Daerah")
     await harness.say(p.kades_a, "/janji", "hanya untuk")
 
-
-async def test_people_registered_earlier_get_the_new_commands_in_their_menu(harness: BotHarness) -> None:
-    kades = await harness.kepala_desa(11)
-    await harness.settle()
-    # as if registered under an older version of the bot, whose menu had no /jadwal
-    await harness.svc.db.execute("DELETE FROM job_runs WHERE job = 'command-menus'")
-    await harness.tick()
-    await harness.settle()
-    menu = [c["command"] for c in harness.server.commands({"type": "chat", "chat_id": kades.id})]
-    assert "jadwal" in menu and "aspirasi" in menu and "siaran" not in menu
-    calls = len(harness.server.calls_for(kades.id, "setMyCommands"))
-    await harness.tick()  # once per version of the table
-    await harness.settle()
-    assert len(harness.server.calls_for(kades.id, "setMyCommands")) == calls
