@@ -9,7 +9,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot import ngantor
 from bot.domain import DomainError, Role
 
-from .common import SambangContext, person_or_refuse, reply
+from .common import SambangContext, notice, person_or_refuse, reply
 
 
 async def briefing(update: Update, context: SambangContext) -> None:
@@ -28,8 +28,7 @@ async def briefing(update: Update, context: SambangContext) -> None:
         await reply(update, "refusal", message=exc.message)
         return
     if not await n.briefings.allowed(person, code):
-        await reply(update, "refusal", message="Briefing kecamatan ini hanya untuk pimpinan, admin, dan OPD yang"
-                    " hadir pada kunjungan berikutnya ke kecamatan tersebut.")
+        await reply(update, "refusal", message=notice("briefing_not_allowed"))
         return
     for text in await n.briefings.for_person(person, code):
         await reply(update, "raw", text=text)

@@ -15,7 +15,7 @@ from bot import broadcast
 from bot.domain import DomainError, Role
 from bot.templates import render
 
-from .common import SambangContext, reply
+from .common import SambangContext, notice, reply
 from .flow import FLOW_GROUP, button, data_of, deny, drop_buttons, exclusive, member, text_of
 
 CHOOSING_AUDIENCE = "memilih_sasaran"
@@ -66,7 +66,7 @@ async def _reports(update: Update, context: SambangContext, which: str | None) -
     if which and which.isdigit():
         found = await broadcast.report(db, int(which))
         if found is None:
-            await reply(update, "refusal", message=f"Siaran #{which} tidak ditemukan.")
+            await reply(update, "refusal", message=notice("broadcast_not_found", id=which))
             return
         await reply(update, "siaran_report", r=found, reply_markup=refresh_button(found.id))
         return
@@ -116,8 +116,8 @@ async def message_written(update: Update, context: SambangContext) -> str | int:
         return ConversationHandler.END
     text = text_of(update)
     if len(text) > broadcast.MAX_SIARAN_LENGTH:
-        await reply(update, "refusal", message=f"Pesan terlalu panjang: {len(text)} karakter, batasnya"
-                    f" {broadcast.MAX_SIARAN_LENGTH}. Ringkas lalu kirim ulang.")
+        await reply(update, "refusal", message=notice("broadcast_too_long", length=len(text),
+                                                                limit=broadcast.MAX_SIARAN_LENGTH))
         return WRITING_MESSAGE
     draft = _draft(context)
     draft["text"] = text
@@ -140,7 +140,7 @@ async def send(update: Update, context: SambangContext) -> str | int:
         return ConversationHandler.END
     draft = _draft(context)
     if not draft.get("text") or not draft.get("kind"):
-        await deny(update, context, "Siaran ini sudah dikirim atau dibatalkan. Lihat /siaran laporan.")
+        await deny(update, context, notice("broadcast_already_sent"))
         return ConversationHandler.END
     audience = broadcast.Audience(draft["kind"], draft.get("value", ""), draft["label"])
     try:
@@ -167,7 +167,7 @@ async def stop(update: Update, context: SambangContext) -> int:
 
 
 async def wrong_input(update: Update, context: SambangContext) -> None:
-    await reply(update, "refusal", message="Gunakan tombol pada pesan terakhir, atau ketik /batal untuk berhenti.")
+    await reply(update, "refusal", message=notice("use_the_buttons"))
 
 
 async def refresh(update: Update, context: SambangContext) -> None:
@@ -177,7 +177,7 @@ async def refresh(update: Update, context: SambangContext) -> None:
     broadcast_id = int(data_of(update).split(":")[2])
     found = await broadcast.report(context.services.db, broadcast_id)
     if found is None:
-        await deny(update, context, "Siaran tidak ditemukan.")
+        await deny(update, context, notice("broadcast_not_found", id=broadcast_id))
         return
     query = update.callback_query
     assert query is not None
@@ -189,7 +189,7 @@ async def refresh(update: Update, context: SambangContext) -> None:
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
-    await deny(update, context, "Tombol ini sudah tidak berlaku. Ketik /siaran untuk mulai lagi.")
+    await deny(update, context, notice("flow_button_stale", command="siaran"))
 
 
 def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]

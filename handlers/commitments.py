@@ -18,7 +18,7 @@ from bot.domain import DomainError, Role
 from bot.templates import split_message
 from bot.visits import known_departments
 
-from .common import SambangContext, reply
+from .common import SambangContext, notice, reply
 from .flow import FLOW_GROUP, PASS_ON, data_of, deny, drop_buttons, exclusive, member, text_of
 
 # What the admin or leader is doing in /janji.
@@ -96,7 +96,7 @@ async def visit_chosen(update: Update, context: SambangContext) -> str | int:
     if visit_id:
         visit = await ngantor.of(context.services).visits.find(visit_id)
         if visit is None or visit.cancelled:
-            await deny(update, context, "Kunjungan ini tidak ada atau dibatalkan.")
+            await deny(update, context, notice("visit_gone"))
             return CHOOSING_VISIT
         draft.visit_id = visit.id
     else:
@@ -112,7 +112,7 @@ async def promise_written(update: Update, context: SambangContext) -> str | int:
         return ConversationHandler.END
     text = text_of(update)
     if len(text) < 5:
-        await reply(update, "refusal", message="Tuliskan isi janjinya, minimal 5 huruf.")
+        await reply(update, "refusal", message=notice("commitment_too_short"))
         return WRITING_PROMISE
     draft = _draft(context)
     draft.description = text[:1000]
@@ -191,7 +191,7 @@ async def tickets_given(update: Update, context: SambangContext) -> str | int:
         try:
             draft.tickets = await _svc(context).resolve_tickets(text_of(update))
         except DomainError as exc:
-            await reply(update, "refusal", message=exc.message + " Tulis ulang, atau tekan Lewati.",
+            await reply(update, "refusal", message=notice("retry_or_skip", message=exc.message),
                         reply_markup=_kb([[("Lewati", "jj:skip")]]))
             return WRITING_TICKETS
     else:
@@ -239,7 +239,7 @@ async def stop(update: Update, context: SambangContext) -> int:
 
 
 async def wrong_input(update: Update, context: SambangContext) -> None:
-    await reply(update, "refusal", message="Gunakan tombol pada pesan terakhir, atau ketik /batal untuk berhenti.")
+    await reply(update, "refusal", message=notice("use_the_buttons"))
 
 
 # -- a department's answer --------------------------------------------------------------------------------------
@@ -257,10 +257,10 @@ async def outcome_chosen(update: Update, context: SambangContext) -> str | int:
         await deny(update, context, exc.message)
         return ConversationHandler.END
     if not svc.can_answer(person, commitment):
-        await deny(update, context, "Janji ini bukan tanggung jawab OPD Anda.")
+        await deny(update, context, notice("commitment_not_yours"))
         return ConversationHandler.END
     if not commitment.is_open:
-        await deny(update, context, f"Janji ini sudah ditutup ({commitment.status_label}).")
+        await deny(update, context, notice("commitment_closed", label=commitment.status_label))
         return ConversationHandler.END
     assert context.user_data is not None
     context.user_data[OUTCOME_KEY] = {"id": commitment.id, "outcome": outcome,
@@ -307,13 +307,12 @@ async def note_skipped(update: Update, context: SambangContext) -> str | int:
 async def note_stopped(update: Update, context: SambangContext) -> int:
     if context.user_data is not None:
         context.user_data.pop(OUTCOME_KEY, None)
-    await reply(update, "refusal", message="Jawaban dibatalkan; belum ada yang disimpan. Tekan lagi tombol pada"
-                " pesan pengingat bila sudah siap.")
+    await reply(update, "refusal", message=notice("commitment_answer_cancelled"))
     return ConversationHandler.END
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
-    await deny(update, context, "Tombol ini sudah tidak berlaku.")
+    await deny(update, context, notice("flow_button_stale", command=""))
 
 
 def build_conversations() -> list[ConversationHandler]:  # type: ignore[type-arg]

@@ -16,7 +16,7 @@ from bot.regions import list_kecamatan
 from bot.templates import render, split_message
 from bot.visits import DEFAULT_START, Visit, default_place, known_departments, parse_date, parse_time, split_codes
 
-from .common import SambangContext, reply
+from .common import SambangContext, notice, reply
 from .flow import FLOW_GROUP, deny, exclusive, member
 
 # What the admin is doing in /kunjungan.
@@ -163,7 +163,7 @@ async def _date_written(update: Update, context: SambangContext, *, moving: bool
         await reply(update, "refusal", message=exc.message)
         return retry
     if day < _svc(context).today():
-        await reply(update, "refusal", message="Tanggal itu sudah lewat. Tulis tanggal hari ini atau sesudahnya.")
+        await reply(update, "refusal", message=notice("visit_date_past"))
         return retry
     draft["date"] = day.isoformat()
     warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft.get("visit_id"))
@@ -228,8 +228,7 @@ async def place_given(update: Update, context: SambangContext) -> str | int:
     draft = _draft(context)
     text = _text(update) if update.callback_query is None else ""
     if update.callback_query is None and len(text) < 3:
-        await reply(update, "refusal", message="Tulis nama tempat (minimal 3 huruf), atau tekan tombol tempat"
-                    " bawaan.")
+        await reply(update, "refusal", message=notice("visit_place_too_short", moving=False))
         return WRITING_PLACE
     draft["place"] = text[:200] or default_place(draft["kecamatan_name"])
     await reply(update, "kunjungan_ask_agenda", reply_markup=SKIP)
@@ -258,7 +257,7 @@ async def departments_given(update: Update, context: SambangContext) -> str | in
         try:
             draft["departments"] = list(await validate_departments(context.services.db, split_codes(_text(update))))
         except DomainError as exc:
-            await reply(update, "refusal", message=exc.message + " Tulis ulang, atau tekan Lewati.",
+            await reply(update, "refusal", message=notice("retry_or_skip", message=exc.message),
                         reply_markup=SKIP)
             return CHOOSING_DEPARTMENTS
     day = dt.date.fromisoformat(draft["date"])
@@ -274,7 +273,7 @@ async def save_visit(update: Update, context: SambangContext) -> str | int:
         return ConversationHandler.END
     draft = _draft(context)
     if "date" not in draft or "kecamatan_code" not in draft:
-        await deny(update, context, "Data kunjungan tidak lengkap. Ketik /kunjungan untuk mulai lagi.")
+        await deny(update, context, notice("flow_incomplete", what="kunjungan", command="kunjungan"))
         return ConversationHandler.END
     try:
         visit, warnings = await _svc(context).create(
@@ -308,7 +307,7 @@ async def visit_chosen(update: Update, context: SambangContext) -> str | int:
     visit_id = int(_data(update).split(":")[2])
     visit = await _svc(context).find(visit_id)
     if visit is None or visit.cancelled:
-        await deny(update, context, "Kunjungan ini tidak ada atau sudah dibatalkan.")
+        await deny(update, context, notice("visit_gone"))
         return VIEWING_VISIT
     _draft(context).clear()
     _draft(context).update(visit_id=visit.id, kecamatan_code=visit.kecamatan_code,
@@ -351,7 +350,7 @@ async def new_place_given(update: Update, context: SambangContext) -> str | int:
     if update.callback_query is None:
         text = _text(update)
         if len(text) < 3:
-            await reply(update, "refusal", message="Tulis nama tempat (minimal 3 huruf), atau tekan tombol Tetap.")
+            await reply(update, "refusal", message=notice("visit_place_too_short", moving=True))
             return WRITING_NEW_PLACE
         draft["place"] = text[:200]
     else:
@@ -376,7 +375,7 @@ async def save_move(update: Update, context: SambangContext) -> str | int:
         return ConversationHandler.END
     draft = _draft(context)
     if not draft.get("visit_id") or not draft.get("date"):
-        await deny(update, context, "Data pemindahan tidak lengkap. Ketik /kunjungan untuk mulai lagi.")
+        await deny(update, context, notice("flow_incomplete", what="pemindahan", command="kunjungan"))
         return ConversationHandler.END
     try:
         visit, warnings = await _svc(context).move(
@@ -419,7 +418,7 @@ async def save_cancel(update: Update, context: SambangContext) -> str | int:
         return ConversationHandler.END
     draft = _draft(context)
     if not draft.get("visit_id"):
-        await deny(update, context, "Data pembatalan tidak lengkap. Ketik /kunjungan untuk mulai lagi.")
+        await deny(update, context, notice("flow_incomplete", what="pembatalan", command="kunjungan"))
         return ConversationHandler.END
     try:
         visit = await _svc(context).cancel(draft["visit_id"], draft.get("reason", ""), actor=person.telegram_id)
@@ -438,7 +437,7 @@ async def _current_visit(update: Update, context: SambangContext) -> Visit | Non
     draft = _draft(context)
     visit = await _svc(context).find(visit_id)
     if visit is None or visit.cancelled:
-        await deny(update, context, "Kunjungan ini tidak ada atau sudah dibatalkan.")
+        await deny(update, context, notice("visit_gone"))
         return None
     draft.clear()
     draft.update(visit_id=visit.id, kecamatan_code=visit.kecamatan_code, kecamatan_name=visit.kecamatan_name,
@@ -466,11 +465,11 @@ async def stop(update: Update, context: SambangContext) -> int:
 
 
 async def wrong_input(update: Update, context: SambangContext) -> None:
-    await reply(update, "refusal", message="Gunakan tombol pada pesan terakhir, atau ketik /batal untuk berhenti.")
+    await reply(update, "refusal", message=notice("use_the_buttons"))
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
-    await deny(update, context, "Tombol ini sudah tidak berlaku. Ketik /kunjungan untuk mulai lagi.")
+    await deny(update, context, notice("flow_button_stale", command="kunjungan"))
 
 
 def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]

@@ -235,13 +235,14 @@ async def test_jadwal_shows_own_kecamatan_first_and_attaches_a_calendar(harness:
     p = await People(harness).setup()
     visits = ngantor.of(harness.svc).visits
     await visits.create("Tiris", dt.date(2026, 3, 10), dt.time(9, 0), agenda="Dialog; panen, kopi")
-    await visits.create("Sumber", dt.date(2026, 4, 8), dt.time(8, 0))
+    await visits.create("Sumber", dt.date(2026, 4, 8), dt.time(8, 0), agenda="Rapat desa")
     await visits.create("Krucil", dt.date(2026, 3, 4), dt.time(8, 0))
     mark = harness.server.mark()
     call = await harness.say(p.kades_a, "/jadwal", "Jadwal Ngantor di Kecamatan")
     text = call.text or ""
     own, rest = text.split("Kecamatan lain")
     assert "Kecamatan Anda (Sumber)" in own and "Kec. Sumber" in own and "Tiris" not in own
+    assert "Kantor Kecamatan Sumber\n  Agenda: Rapat desa" in own
     assert rest.index("Krucil") < rest.index("Tiris")
     doc = await harness.server.wait_for_call("sendDocument", p.kades_a.id, since=mark)
     upload = next(iter(doc.files.values()))
