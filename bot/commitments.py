@@ -349,8 +349,12 @@ class CommitmentService:
         stamp = to_iso(now)
         text = clean_text(note)[:1000] or None
         async with self.db.transaction() as tx:
-            await tx.execute("UPDATE commitments SET status = ?, outcome = ?, outcome_at = ?, outcome_by = ?,"
-                             " updated_at = ? WHERE id = ?", (status, text, stamp, person.id, stamp, commitment_id))
+            changed = await tx.execute_rowcount(
+                "UPDATE commitments SET status = ?, outcome = ?, outcome_at = ?, outcome_by = ?, updated_at = ?"
+                " WHERE id = ? AND status IN ('terbuka', 'berjalan')",
+                (status, text, stamp, person.id, stamp, commitment_id))
+            if not changed:
+                raise DomainError("Janji ini sudah ditutup.")
             seq = await tx.execute("INSERT INTO commitment_history(commitment_id, at, actor_id, status, note)"
                                    " VALUES (?, ?, ?, ?, ?)", (commitment_id, stamp, person.id, status, text))
             updated = await self.get(commitment_id, tx)

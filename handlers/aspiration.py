@@ -98,6 +98,8 @@ async def start_aspiration(update: Update, context: SambangContext) -> str | int
         parts = update.callback_query.data.split(":")
         if len(parts) == 3 and parts[2].isdigit():
             visit = await _visit_for(context, int(parts[2]))
+            if visit is not None and not (person.desa_code or "").startswith(f"{visit.kecamatan_code}."):
+                visit = None  # a visit to another kecamatan (a forged button) is not this village's to tag
             if visit is None:
                 # the press was already answered above, so say it in the chat: a second answer would be refused
                 await reply(update, "refusal", message=notice("visit_not_found"))

@@ -273,6 +273,10 @@ async def test_only_admins_manage_visits(harness: BotHarness) -> None:
     assert "tidak berlaku" in call.params.get("text", "")
     await harness.settle()
     assert (await ngantor.of(harness.svc).visits.get(visit.id)).status == "terjadwal"
+    # a kepala desa of another kecamatan cannot tag an aspiration to Sumber's visit with a forged button
+    await harness.do(lambda: p.kades_other.press(harness.server.last_bot_message(p.kades_other.id),
+                                                 f"asp:new:{visit.id}"),
+                     p.kades_other.id, "tidak ditemukan atau sudah dibatalkan")
 
 
 async def test_kunjungan_flow_handles_bad_input_and_batal(harness: BotHarness) -> None:
