@@ -287,6 +287,8 @@ async def test_kunjungan_flow_handles_bad_input_and_batal(harness: BotHarness) -
     await harness.say(admin, "31-02-2026", "tidak dikenali")
     await harness.say(admin, "01-01-2026", "sudah lewat")
     await harness.say(admin, "19-03-2026", "libur nasional: Hari Suci Nyepi")  # a national holiday: warning
+    await harness.press(admin, "Tetap pakai tanggal ini", "Jam mulai")  # the admin may keep it anyway
+    await harness.say(admin, "jam delapan", "tidak dikenali")
     await harness.say(admin, "/batal", "tidak ada perubahan jadwal")
     assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM visits") == 0
     # after /batal ordinary commands work again
@@ -489,3 +491,20 @@ async def test_commitment_is_recorded_reminded_and_followed_up(harness: BotHarne
     await harness.say(p.pupr, "/janji", "hanya untuk Admin, Pimpinan Daerah")
     await harness.say(p.kades_a, "/janji", "hanya untuk")
 
+
+
+async def test_kunjungan_flow_survives_a_restart(harness: BotHarness) -> None:
+    admin = harness.admin
+    await harness.say(admin, "/kunjungan", "Kelola kunjungan")
+    await harness.press(admin, "➕ Tambah kunjungan", "langkah 1 dari 6")
+    await harness.say(admin, "Tiris", "langkah 2 dari 6")
+    await harness.say(admin, "25-03-2026", "Jam mulai")
+    await harness.restart()
+    await harness.say(admin, "13:30", "Tempat kunjungan")
+    await harness.say(admin, "Balai Desa Andungbiru", "Agenda kunjungan")
+    await harness.press(admin, "Lewati", "OPD yang hadir")
+    await harness.press(admin, "Lewati", "Periksa kunjungan baru")
+    await harness.press(admin, "✅ Simpan", "tersimpan")
+    visits = await ngantor.of(harness.svc).visits.upcoming()
+    assert [(v.kecamatan_name, v.date, v.jam, v.place, v.agenda, v.departments) for v in visits] == [
+        ("Tiris", dt.date(2026, 3, 25), "13.30", "Balai Desa Andungbiru", "", ())]
