@@ -169,24 +169,32 @@ class Database:
 
 
 class Queries:
-    """Parameterised reads on one connection."""
+    """Parameterised reads on one connection.
+
+    One query at a time, start to finish: while a statement is open on a connection, SQLite keeps that
+    connection's read snapshot, so a second query started in between (another coroutine's) would not see what
+    was committed since the first began — the outbox could think it has nothing left to send.
+    """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self._one_at_a_time = asyncio.Lock()
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
-        cur = await self._conn.execute(sql, params)
-        try:
-            return await cur.fetchone()
-        finally:
-            await cur.close()
+        async with self._one_at_a_time:
+            cur = await self._conn.execute(sql, params)
+            try:
+                return await cur.fetchone()
+            finally:
+                await cur.close()
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        cur = await self._conn.execute(sql, params)
-        try:
-            return list(await cur.fetchall())
-        finally:
-            await cur.close()
+        async with self._one_at_a_time:
+            cur = await self._conn.execute(sql, params)
+            try:
+                return list(await cur.fetchall())
+            finally:
+                await cur.close()
 
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)

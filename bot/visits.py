@@ -538,9 +538,10 @@ class VisitService:
             if current is None or current.cancelled or current.revision != visit.revision:
                 return False
             recipients = await broadcast.kecamatan_audience(tx, visit.kecamatan_code)
+            days_left = (current.date - self.today(now)).days
 
             def message(r: broadcast.Recipient) -> broadcast.Message:
-                text = render("visit_announcement", visit=current, stage=stage, role=r.role)
+                text = render("visit_announcement", visit=current, stage=stage, role=r.role, days_left=days_left)
                 markup = None
                 if r.role == Role.KEPALA_DESA.value:
                     markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, f"asp:new:{current.id}")]])

@@ -155,7 +155,7 @@ async def test_a_late_visit_is_announced_at_once_and_nothing_goes_out_after_it_s
     await at(harness, "2026-03-10 10:00")
     visit, _ = await visits.create("Sumber", VISIT_DAY, dt.time(8, 0))
     await at(harness, "2026-03-10 10:01")
-    assert all(len(texts_with(harness, u.id, "minggu depan")) == 1 for u in p.sumber)
+    assert all(len(texts_with(harness, u.id, "Kecamatan Sumber lusa, Kamis, 12 Maret 2026")) == 1 for u in p.sumber)
     # the bot was down from the evening before until after the visit started: nothing stale is sent
     await at(harness, "2026-03-12 09:00")
     for u in p.sumber:

@@ -481,3 +481,18 @@ async def test_scheduled_work_survives_a_second_look(db: Database, clock: FakeCl
     assert len(await queued(db, f"visit:{visit.id}:ann:%")) == 3
     assert sorted(chat for chat, _ in await queued(db, f"visit:{visit.id}:brief")) == [31, 41]
     assert await outbox.counts(db) == {"pending": 5, "sending": 0, "sent": 0, "failed": 0, "blocked": 0}
+
+
+async def test_late_reminders_and_announcements_say_how_long_is_left(db: Database, clock: FakeClock,
+                                                                     n: ngantor.Ngantor) -> None:
+    p = await sumber_people(db, clock)
+    clock.set(wib("2026-03-10 10:00"))
+    c, _ = await n.commitments.create(p["bupati"], CommitmentDraft(
+        description="Perbaiki pompa air", department="PUPR", desa_codes=["35.13.02.2001"], due_date="2026-03-13"))
+    await n.commitments.run_due(wib("2026-03-10 10:01"))
+    params = await db.fetchval("SELECT params FROM outbox WHERE dedup_key = ?", (f"janji:remind:{c.id}:d-7:41",))
+    assert "tenggat 3 hari lagi" in params
+    visit, _ = await n.visits.create("Sumber", dt.date(2026, 3, 14))
+    await n.visits.run_due(wib("2026-03-10 10:01"))
+    params = await db.fetchval("SELECT params FROM outbox WHERE dedup_key = ?", (f"visit:{visit.id}:r1:h-7:11",))
+    assert "Kecamatan Sumber 4 hari lagi, Sabtu, 14 Maret 2026" in params
