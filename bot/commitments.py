@@ -189,14 +189,17 @@ class CommitmentService:
         items = await self.list_open(kecamatan_code=kecamatan_code)
         return [c for c in items if not c.overdue(day)], [c for c in items if c.overdue(day)]
 
-    async def digest(self, now: datetime | None = None) -> Digest:
-        """The commitments part of the weekly leadership digest."""
+    async def digest(self, now: datetime | None = None, *, since: datetime | None = None,
+                     until: datetime | None = None) -> Digest:
+        """The commitments part of the weekly leadership digest; "finished" means in [since, until), by default
+        the seven days before ``now``."""
         moment = now or self.clock.now()
         today = self.today(moment)
         items = await self.list_open()
-        week_ago = to_iso(moment - timedelta(days=7))
-        finished = await self._many("c.status NOT IN ('terbuka', 'berjalan') AND c.outcome_at >= ?", [week_ago],
-                                    order="c.outcome_at DESC")
+        start = to_iso(since or moment - timedelta(days=7))
+        end = to_iso(until or moment + timedelta(seconds=1))
+        finished = await self._many("c.status NOT IN ('terbuka', 'berjalan') AND c.outcome_at >= ? AND"
+                                    " c.outcome_at < ?", [start, end], order="c.outcome_at DESC")
         return Digest(
             open=len(items),
             overdue=[c for c in items if c.overdue(today)],
@@ -204,10 +207,14 @@ class CommitmentService:
             finished_recently=finished,
         )
 
-    async def digest_section(self, now: datetime | None = None) -> str:
-        """Telegram HTML for the weekly leadership digest (issue 3's digest calls this)."""
+    async def digest_section(self, now: datetime | None = None, *, since: datetime | None = None,
+                             until: datetime | None = None) -> str:
+        """Telegram HTML for the weekly leadership digest ("" when there is nothing to report)."""
         moment = now or self.clock.now()
-        return render("commitments_digest", digest=await self.digest(moment), today=self.today(moment))
+        digest = await self.digest(moment, since=since, until=until)
+        if not digest.open and not digest.finished_recently:
+            return ""
+        return render("commitments_digest", digest=digest, today=self.today(moment))
 
     # -- recording -------------------------------------------------------------------------------------------
 

@@ -39,6 +39,9 @@ async def install(services: Services) -> None:
     services.extra["ngantor"] = ngantor
     services.extra["visits"] = ngantor.visits
     services.extra["commitments"] = ngantor.commitments
+    from .commitments_digest import register
+
+    register()  # the commitments section of the weekly leadership digest, when that digest exists
 
 
 def of(services: Services) -> Ngantor:

@@ -496,3 +496,27 @@ async def test_late_reminders_and_announcements_say_how_long_is_left(db: Databas
     await n.visits.run_due(wib("2026-03-10 10:01"))
     params = await db.fetchval("SELECT params FROM outbox WHERE dedup_key = ?", (f"visit:{visit.id}:r1:h-7:11",))
     assert "Kecamatan Sumber 4 hari lagi, Sabtu, 14 Maret 2026" in params
+
+
+async def test_commitments_section_of_the_weekly_digest(db: Database, clock: FakeClock, n: ngantor.Ngantor) -> None:
+    assert await n.commitments.digest_section() == ""  # nothing to say: no section
+    p = await sumber_people(db, clock)
+    c, _ = await n.commitments.create(p["bupati"], CommitmentDraft(
+        description="Kaji ulang irigasi", department="PUPR", desa_codes=["35.13.02.2001"], due_date="2026-03-05"))
+    text = await n.commitments.digest_section(wib("2026-03-09 07:30"))
+    assert "Terbuka: 1 · lewat tenggat: <b>1</b>" in text and "#1 Kaji ulang irigasi" in text and "4 hari lewat" in text
+    clock.set(wib("2026-03-10 10:00"))
+    await n.commitments.record_outcome(c.id, p["pupr"], "ok", "Selesai.")
+    week = await n.commitments.digest_section(wib("2026-03-16 07:30"), since=wib("2026-03-09 00:00"),
+                                              until=wib("2026-03-16 00:00"))
+    assert "selesai minggu ini: 1" in week and "Terlaksana: Selesai." in week
+    assert await n.commitments.digest_section(wib("2026-03-23 07:30"), since=wib("2026-03-16 00:00"),
+                                              until=wib("2026-03-23 00:00")) == ""
+
+
+async def test_commitments_join_the_weekly_digest_when_it_exists(db: Database, clock: FakeClock) -> None:
+    digests = pytest.importorskip("bot.digests")  # issue 3's weekly digest; skipped until it is merged
+    from bot.commitments_digest import register
+
+    assert register()
+    assert any(name == "commitments" for _, name, _ in digests.WEEKLY_SECTIONS)
