@@ -490,5 +490,6 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(build_conversation())
-    app.add_handler(CommandHandler("batal", cancel_outside, filters=filters.ChatType.PRIVATE))
+    # /batal outside every conversation is a fallback (handlers/fallback.py), so that the guided flows registered
+    # after this module still get their own /batal first.
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^asp:(cat|att|sum|resume):"))

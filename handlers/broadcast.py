@@ -16,7 +16,7 @@ from bot.domain import DomainError, Role
 from bot.templates import render
 
 from .common import SambangContext, notice, reply
-from .flow import FLOW_GROUP, button, data_of, deny, drop_buttons, exclusive, member, text_of
+from .flow import button, data_of, deny, drop_buttons, member, text_of
 
 CHOOSING_AUDIENCE = "memilih_sasaran"
 WRITING_KECAMATAN = "menulis_kecamatan"
@@ -198,13 +198,13 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     other = private & ~filters.COMMAND
 
     def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(exclusive(func), pattern=pattern)
+        return CallbackQueryHandler(button(func), pattern=pattern)
 
     def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
-        return MessageHandler(filt, exclusive(func))
+        return MessageHandler(filt, button(func))
 
     return ConversationHandler(
-        entry_points=[CommandHandler("siaran", exclusive(start), filters=private)],
+        entry_points=[CommandHandler("siaran", button(start), filters=private)],
         states={
             CHOOSING_AUDIENCE: [cb(audience_chosen, r"^bc:a:(semua|kecamatan|peran)$")],
             WRITING_KECAMATAN: [msg(text, kecamatan_written)],
@@ -213,8 +213,8 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
             REVIEWING_BROADCAST: [cb(send, r"^bc:send$")],
         },
         fallbacks=[
-            CommandHandler("batal", exclusive(stop), filters=private),
-            CommandHandler("siaran", exclusive(start), filters=private),
+            CommandHandler("batal", button(stop), filters=private),
+            CommandHandler("siaran", button(start), filters=private),
             cb(stop, r"^bc:stop$"),
             msg(other, wrong_input),
         ],
@@ -225,6 +225,6 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(build_conversation(), group=FLOW_GROUP)
+    app.add_handler(build_conversation())
     app.add_handler(CallbackQueryHandler(button(refresh), pattern=r"^bc:rep:\d+$"))
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^bc:"))

@@ -19,7 +19,8 @@ from bot.templates import split_message
 from bot.visits import known_departments
 
 from .common import SambangContext, notice, reply
-from .flow import FLOW_GROUP, PASS_ON, data_of, deny, drop_buttons, exclusive, member, text_of
+from .fallback import unknown_text
+from .flow import button, data_of, deny, drop_buttons, member, text_of
 
 # What the admin or leader is doing in /janji.
 CHOOSING_VISIT = "memilih_kunjungan"
@@ -275,7 +276,8 @@ async def _record(update: Update, context: SambangContext, note: str) -> str | i
     assert context.user_data is not None
     pending = context.user_data.get(OUTCOME_KEY) or {}
     if not pending:
-        return PASS_ON
+        await deny(update, context, notice("flow_button_stale", command=""))
+        return ConversationHandler.END
     person = await member(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
     if person is None:
         return ConversationHandler.END
@@ -294,8 +296,10 @@ async def note_written(update: Update, context: SambangContext) -> str | int:
     assert context.user_data is not None
     pending = context.user_data.get(OUTCOME_KEY) or {}
     if not pending or context.services.clock.now() - from_iso(pending["at"]) > NOTE_WINDOW:
+        # long after the button: this text is not the note; answer it as any stray text
         context.user_data.pop(OUTCOME_KEY, None)
-        return PASS_ON
+        await unknown_text(update, context)
+        return ConversationHandler.END
     return await _record(update, context, text_of(update))
 
 
@@ -321,13 +325,13 @@ def build_conversations() -> list[ConversationHandler]:  # type: ignore[type-arg
     other = private & ~filters.COMMAND
 
     def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(exclusive(func), pattern=pattern)
+        return CallbackQueryHandler(button(func), pattern=pattern)
 
     def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
-        return MessageHandler(filt, exclusive(func))
+        return MessageHandler(filt, button(func))
 
     record = ConversationHandler(
-        entry_points=[CommandHandler("janji", exclusive(start), filters=private)],
+        entry_points=[CommandHandler("janji", button(start), filters=private)],
         states={
             CHOOSING_VISIT: [cb(visit_chosen, r"^jj:v:\d+$")],
             WRITING_PROMISE: [msg(text, promise_written)],
@@ -338,8 +342,8 @@ def build_conversations() -> list[ConversationHandler]:  # type: ignore[type-arg
             REVIEWING_PROMISE: [cb(save, r"^jj:save$")],
         },
         fallbacks=[
-            CommandHandler("batal", exclusive(stop), filters=private),
-            CommandHandler("janji", exclusive(start), filters=private),
+            CommandHandler("batal", button(stop), filters=private),
+            CommandHandler("janji", button(start), filters=private),
             cb(stop, r"^jj:stop$"),
             msg(other, wrong_input),
         ],
@@ -352,7 +356,7 @@ def build_conversations() -> list[ConversationHandler]:  # type: ignore[type-arg
         states={
             WRITING_OUTCOME_NOTE: [msg(text, note_written), cb(note_skipped, r"^jnj:\d+:send$")],
         },
-        fallbacks=[CommandHandler("batal", exclusive(note_stopped), filters=private)],
+        fallbacks=[CommandHandler("batal", button(note_stopped), filters=private)],
         name="hasil_janji",
         persistent=True,
         allow_reentry=True,
@@ -362,5 +366,5 @@ def build_conversations() -> list[ConversationHandler]:  # type: ignore[type-arg
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     for conversation in build_conversations():
-        app.add_handler(conversation, group=FLOW_GROUP)
+        app.add_handler(conversation)
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^(jj|jnj):"))

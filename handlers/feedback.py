@@ -17,7 +17,8 @@ from bot.feedback import FeedbackState
 from bot.templates import render, split_message
 
 from .common import SambangContext, reply
-from .flow import FLOW_GROUP, PASS_ON, button, data_of, deny, exclusive, member, text_of
+from .fallback import unknown_text
+from .flow import button, data_of, deny, member, text_of
 
 WRITING_COMMENT = "menulis_komentar"
 COMMENT_WINDOW = timedelta(hours=1)
@@ -68,15 +69,14 @@ async def service_rated(update: Update, context: SambangContext) -> str | int:
 
 
 async def comment_written(update: Update, context: SambangContext) -> str | int:
-    assert context.user_data is not None and update.effective_user is not None
+    assert context.user_data is not None
     pending = context.user_data.get("umpan_balik") or {}
-    now = context.services.clock.now()
     svc = context.services
-    stale = not pending or now - from_iso(pending["at"]) > COMMENT_WINDOW
-    writing_aspiration = await svc.aspirations.load_draft(update.effective_user.id) is not None
-    if stale or writing_aspiration:
+    if not pending or svc.clock.now() - from_iso(pending["at"]) > COMMENT_WINDOW:
+        # long after the rating: this text is not a comment; answer it as any stray text
         context.user_data.pop("umpan_balik", None)
-        return PASS_ON  # not a comment: let the aspiration conversation or the fallback take it
+        await unknown_text(update, context)
+        return ConversationHandler.END
     person = await member(update, context, (Role.KEPALA_DESA,))
     if person is None:
         return ConversationHandler.END
@@ -142,14 +142,14 @@ async def umpanbalik(update: Update, context: SambangContext) -> None:
 def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     return ConversationHandler(
-        entry_points=[CallbackQueryHandler(exclusive(service_rated), pattern=r"^fb:\d+:k:[1-5]$")],
+        entry_points=[CallbackQueryHandler(button(service_rated), pattern=r"^fb:\d+:k:[1-5]$")],
         states={
             WRITING_COMMENT: [
-                MessageHandler(private & filters.TEXT & ~filters.COMMAND, exclusive(comment_written)),
-                CallbackQueryHandler(exclusive(comment_skipped), pattern=r"^fb:\d+:skip$"),
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND, button(comment_written)),
+                CallbackQueryHandler(button(comment_skipped), pattern=r"^fb:\d+:skip$"),
             ],
         },
-        fallbacks=[CommandHandler("batal", exclusive(comment_stopped), filters=private)],
+        fallbacks=[CommandHandler("batal", button(comment_stopped), filters=private)],
         name="umpan_balik",
         persistent=True,
         allow_reentry=True,
@@ -157,7 +157,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(build_conversation(), group=FLOW_GROUP)
+    app.add_handler(build_conversation())
     app.add_handler(CallbackQueryHandler(button(visit_rated), pattern=r"^fb:\d+:v:[1-5]$"))
     app.add_handler(CallbackQueryHandler(button(stale_skip), pattern=r"^fb:\d+:skip$"))
     app.add_handler(CommandHandler("umpanbalik", umpanbalik, filters=filters.ChatType.PRIVATE))

@@ -1,10 +1,11 @@
-"""Guided flows of admins and leadership (/kunjungan, /janji, /siaran, a department's answer to a commitment).
+"""Shared pieces of the guided flows of admins, leadership and officials (/kunjungan, /janji, /siaran, feedback,
+a department's answer to a commitment).
 
-Their ConversationHandlers run in handler group ``FLOW_GROUP`` (before the foundation's group 0) and every callback
-is wrapped with ``exclusive``: an update the flow handled stops there, so /batal ends the flow the user is in
-instead of reaching the aspiration module's "nothing to cancel", and a typed answer never also reaches the
-fallback. An update the flow does not handle goes on to group 0 as before. A callback may return ``PASS_ON`` to end
-its flow and still let group 0 handle the update.
+Their ConversationHandlers live in handler group 0 like the aspiration conversation; /batal outside every
+conversation is a fallback (handlers/fallback.py), so a flow's own /batal is reached first. ``button`` wraps a
+flow's callbacks so that a button press is acknowledged once, after the work; ``deny`` refuses as a popup when the
+press was not answered yet and as a chat message otherwise; ``member`` is ``person_or_refuse`` that remembers its
+refusal answered the press.
 """
 
 from __future__ import annotations
@@ -15,33 +16,17 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
 from bot.domain import Role
 from bot.roster import Person
 
 from .common import SambangContext, person_or_refuse, reply
 
-FLOW_GROUP = -1
-PASS_ON = "__pass_on__"
-
 Callback = Callable[[Update, SambangContext], Awaitable[Any]]
 
 
-def exclusive(func: Callback) -> Callback:
-    @wraps(func)
-    async def wrapper(update: Update, context: SambangContext) -> Any:
-        state = await func(update, context)
-        await answer(update, context)
-        if state == PASS_ON:
-            return ConversationHandler.END
-        raise ApplicationHandlerStop(state)
-
-    return wrapper
-
-
 def button(func: Callback) -> Callback:
-    """For a plain button handler: the press is acknowledged when the handler is done (unless it was already)."""
+    """Wrap a callback: its button press (if any) is acknowledged once it is done, unless it already was."""
 
     @wraps(func)
     async def wrapper(update: Update, context: SambangContext) -> Any:

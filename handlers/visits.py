@@ -17,7 +17,7 @@ from bot.templates import render, split_message
 from bot.visits import DEFAULT_START, Visit, default_place, known_departments, parse_date, parse_time, split_codes
 
 from .common import SambangContext, notice, reply
-from .flow import FLOW_GROUP, deny, exclusive, member
+from .flow import button, deny, member
 
 # What the admin is doing in /kunjungan.
 CHOOSING_ACTION = "memilih_menu"
@@ -478,13 +478,13 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     other = private & ~filters.COMMAND
 
     def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(exclusive(func), pattern=pattern)
+        return CallbackQueryHandler(button(func), pattern=pattern)
 
     def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
-        return MessageHandler(filt, exclusive(func))
+        return MessageHandler(filt, button(func))
 
     return ConversationHandler(
-        entry_points=[CommandHandler("kunjungan", exclusive(start), filters=private)],
+        entry_points=[CommandHandler("kunjungan", button(start), filters=private)],
         states={
             CHOOSING_ACTION: [cb(menu_choice, r"^kj:(add|list)$")],
             CHOOSING_KECAMATAN: [cb(kecamatan_chosen, r"^kj:kec:"), msg(text, kecamatan_chosen)],
@@ -506,8 +506,8 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
             REVIEWING_CANCEL: [cb(save_cancel, r"^kj:cxsave$")],
         },
         fallbacks=[
-            CommandHandler("batal", exclusive(stop), filters=private),
-            CommandHandler("kunjungan", exclusive(start), filters=private),
+            CommandHandler("batal", button(stop), filters=private),
+            CommandHandler("kunjungan", button(start), filters=private),
             cb(stop, r"^kj:stop$"),
             msg(other, wrong_input),
         ],
@@ -519,5 +519,5 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("jadwal", jadwal, filters=filters.ChatType.PRIVATE))
-    app.add_handler(build_conversation(), group=FLOW_GROUP)
+    app.add_handler(build_conversation())
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^kj:"))
