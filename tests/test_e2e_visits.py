@@ -324,7 +324,9 @@ async def test_briefing_two_days_before_to_leadership_and_attending_departments(
     await at(harness, "2026-03-10 15:59")
     assert not texts_with(harness, p.bupati.id, "Briefing")
     await at(harness, "2026-03-10 16:00")
-    lead = "\n".join(texts_with(harness, p.bupati.id, ""))
+    briefings = texts_with(harness, p.bupati.id, "📋 Briefing")
+    assert len(briefings) == 1
+    lead = briefings[0]
     assert "Briefing Ngantor di Kecamatan Sumber" in lead
     assert "Kamis, 12 Maret 2026, pukul 08.00 WIB" in lead
     # grouped by desa and category, the oldest first, with counts
@@ -337,7 +339,7 @@ async def test_briefing_two_days_before_to_leadership_and_attending_departments(
     silent = lead.split("belum pernah mengirim aspirasi (7)")[1]
     assert "Desa Gemito" in silent and "Desa Ledokombo" not in silent
     # the attending department gets it without the confidential aspiration
-    dept = "\n".join(texts_with(harness, p.pupr.id, ""))
+    dept = "\n".join(texts_with(harness, p.pupr.id, "📋 Briefing"))
     assert "Briefing Ngantor di Kecamatan Sumber" in dept and t1 in dept
     assert t4 not in dept and "Pungutan" not in dept and "Desa Ledokombo: 2" in dept
     # nobody else: not the camat, not a department that does not attend, not the villages
