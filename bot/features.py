@@ -24,3 +24,17 @@ FEATURE_INSTALLERS: list[Installer] = []
 FEATURE_COMMANDS: list[SubCommand] = []
 
 __all__ = ["FEATURE_COMMANDS", "FEATURE_INSTALLERS", "Any"]
+
+# -- issue 3: officials (departments and routing, actions, digests, service levels) ------------------------------
+from .departments_cli import DEPARTMENTS_COMMAND  # noqa: E402
+from .officials import install as _install_officials  # noqa: E402
+
+FEATURE_INSTALLERS.append(_install_officials)
+FEATURE_COMMANDS.append(DEPARTMENTS_COMMAND)
+
+# -- Ngantor di Kecamatan (issue 4): visits, announcements, briefings, feedback, commitments, broadcasts -----------
+from . import ngantor as _ngantor  # noqa: E402
+from .visits_cli import SCHEDULE_COMMAND as _SCHEDULE_COMMAND  # noqa: E402
+
+FEATURE_INSTALLERS.append(_ngantor.install)
+FEATURE_COMMANDS.append(_SCHEDULE_COMMAND)  # type: ignore[arg-type]

@@ -171,21 +171,22 @@ class Database:
 
 
 class Queries:
-    """Parameterised reads on one connection."""
+    """Parameterised reads on one connection.
+
+    Each read runs and finishes in one step of aiosqlite's worker thread (``execute_fetchall``): a statement left
+    open across an ``await`` would keep the connection's read snapshot, and another coroutine reading meanwhile on
+    the shared reader would not see what was committed since (a flaky, stale read).
+    """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
-        cur = await self._conn.execute(sql, params)
-        try:
-            return await cur.fetchone()
-        finally:
-            await cur.close()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        # one trip to the connection's thread (execute, fetch and close there) instead of three
-        return list(await self._conn.execute_fetchall(sql, params))
+        return list(await self._conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
 
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -206,7 +207,7 @@ class Transaction(Queries):
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         self._writes.append(sql)
         # one trip to the connection's thread; last_insert_rowid() is what cursor.lastrowid reports
-        row = await self._conn.execute_insert(sql, params)
+        row = await self._conn.execute_insert(sql, params)  # type: ignore[arg-type]
         return (row[0] if row else 0) or 0
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:

@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import aspiration, fallback, invite, start, status
+from . import (
+    aspiration,
+    briefing,
+    broadcast,
+    commitments,
+    fallback,
+    feedback,
+    invite,
+    officials,
+    start,
+    status,
+    visits,
+)
+
+#: Ngantor di Kecamatan (issue 4).
+NGANTOR = (visits, briefing, feedback, commitments, broadcast)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (start, invite, aspiration, status):
+    for module in (start, invite, aspiration, status, officials, *NGANTOR):
         module.register(app)
     fallback.register(app)
