@@ -78,6 +78,8 @@ class RunResult:
     tickets: list[str] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     startup: float = 0.0
+    #: outbox rows the run queued, by status when the load ended
+    forwards: dict[str, int] = field(default_factory=dict)
 
     @property
     def updates_per_s(self) -> float:
@@ -188,25 +190,40 @@ def verify_stored(db_path: Path, tickets: list[str], expected: int) -> tuple[int
     return stored, photos, problems
 
 
-async def prepare_people(db_path: Path, count: int, first_telegram_id: int, wilayah: str = "35") -> list[int]:
-    """A migrated database with the province's regions and ``count`` kepala desa registered through bot.roster
-    (invitation created and redeemed, as ``sambang invite`` + ``/start <code>`` do), spread over the province."""
-    from bot import roster
-    from bot.clock import SystemClock
-    from bot.regions import count_regions, load_regions
-    from bot.storage import Database
+OFFICIALS_PER_DEPARTMENT = 2
 
-    db = await Database.open(db_path)
+
+async def prepare_people(db_path: Path, count: int, first_telegram_id: int, wilayah: str = "35") -> list[int]:
+    """A database of the province (made by the application itself: schema, regions, default departments) with
+    ``count`` kepala desa spread over it, and, when it has none yet, officials for every department, a Bupati and
+    an admin, so that each submission is forwarded as in production. Everyone is registered through bot.roster
+    (invitation created and redeemed, as ``sambang invite`` + ``/start <code>`` do)."""
+    from bot import roster
+    from bot.app import open_services
+    from bot.clock import SystemClock
+    from bot.config import Config
+
+    services = await open_services(Config(token=TOKEN, db_path=db_path, wilayah=wilayah))
+    db = services.db
+    clock = SystemClock()
     try:
-        if (await count_regions(db))[0] == 0:
-            await load_regions(db, wilayah)
+        has_departments = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'")
+        staff = await db.fetchval("SELECT COUNT(*) FROM people WHERE role IN ('pejabat', 'pimpinan', 'admin')")
+        if not staff:
+            departments = [r["code"] for r in await db.fetchall(
+                "SELECT code FROM departments WHERE active = 1 ORDER BY code")] if has_departments else []
+            places = [("pejabat", {"department": d}) for d in departments for _ in range(OFFICIALS_PER_DEPARTMENT)]
+            places += [("pimpinan", {"title": "Bupati"}), ("admin", {})]
+            for n, (role, place) in enumerate(places):
+                invitation = await roster.create_invitation(db, clock, role=role, **place)
+                await roster.redeem_invitation(db, clock, invitation.code, first_telegram_id + 500_000 + n,
+                                               f"{role.title()} {n}")
         codes = [r["code"] for r in await db.fetchall("SELECT code FROM desa ORDER BY code")]
         taken = {r["desa_code"] for r in await db.fetchall(
             "SELECT desa_code FROM people WHERE role = 'kepala_desa' AND telegram_id IS NOT NULL")}
         free = [c for c in codes if c not in taken]
         step = max(1, len(free) // count)
         chosen = free[::step][:count]
-        clock = SystemClock()
         ids = []
         for i, code in enumerate(chosen):
             telegram_id = first_telegram_id + i
@@ -216,6 +233,26 @@ async def prepare_people(db_path: Path, count: int, first_telegram_id: int, wila
         return ids
     finally:
         await db.close()
+
+
+def outbox_rows(db_path: Path) -> dict[str, int]:
+    """Outbox rows (command menus left out) by status."""
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+    try:
+        return dict(con.execute("SELECT status, COUNT(*) FROM outbox WHERE method <> 'setMyCommands'"
+                                " GROUP BY status").fetchall())
+    finally:
+        con.close()
+
+
+def officials_of(db_path: Path) -> list[int]:
+    """Telegram ids of the officials, leadership and admins (they receive the forwarded aspirations)."""
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return [r[0] for r in con.execute("SELECT telegram_id FROM people WHERE role IN ('pejabat', 'pimpinan',"
+                                          " 'admin') AND telegram_id IS NOT NULL")]
+    finally:
+        con.close()
 
 
 def echo_process(server: FakeTelegram, *, rate_limiter: bool) -> BotProcess:

@@ -33,8 +33,9 @@ class Context:
     #: Interesting people and places of the generated database, found once.
     people: dict[str, Any] = field(default_factory=dict)
     places: dict[str, str] = field(default_factory=dict)
-    #: What each report produced (counts, bytes), logged once; files worth looking at (charts, the export).
-    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: What the reports produced: figures printed with the timings, details logged, files worth looking at.
+    facts: dict[str, float | int | str] = field(default_factory=dict)
+    produced: dict[str, str] = field(default_factory=dict)
     artifacts: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
 
 
@@ -132,7 +133,12 @@ async def daily_digest(ctx: Context) -> list[float]:
         items = await department_items(services.db, code, local_now.date(), due - timedelta(days=1))
         texts = render_daily(names[code], items, day)
         samples.append(time.perf_counter() - start)
-        ctx.sizes[f"daily_digest.{code}"] = (len(items), len(texts))
+        ctx.produced[f"daily_digest.{code}"] = f"{len(items)} items, {len(texts)} messages"
+        biggest = ctx.facts.get("daily_digest.max_messages", 0)
+        if len(texts) >= biggest:
+            ctx.facts["daily_digest.max_messages"] = len(texts)
+            ctx.facts["daily_digest.max_items"] = len(items)
+            ctx.facts["daily_digest.max_department"] = code
     return samples
 
 
@@ -146,7 +152,8 @@ async def weekly_digest(ctx: Context) -> None:
     now = ctx.services.clock.now()
     period = latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time, config.weekly_digest_weekday)
     texts, photos = await build_weekly(ctx.services, weekly_context(now, config.tz, period))
-    ctx.sizes["weekly_digest"] = (len(texts), len(photos))
+    ctx.facts["weekly_digest.messages"] = len(texts)
+    ctx.facts["weekly_digest.photos"] = len(photos)
 
 
 @report("briefing", "message", "pre-visit briefing of the busiest kecamatan for the Bupati (/briefing)")
@@ -155,7 +162,7 @@ async def briefing(ctx: Context) -> None:
     if ngantor is None:
         raise Missing("issue 4 (visits: pre-visit briefing) not merged")
     texts = await ngantor.briefings.for_person(ctx.people["bupati"], ctx.places["busy_kecamatan"])
-    ctx.sizes["briefing"] = (len(texts), sum(len(t) for t in texts))
+    ctx.facts["briefing.messages"] = len(texts)
 
 
 def _village_map(ctx: Context, what: str) -> Any:
@@ -184,14 +191,15 @@ async def rekap_text(ctx: Context) -> None:
         cats = [(short_label(c), row.tally.by_category[c]) for c in recap.categories if row.tally.by_category.get(c)]
         parts.append(render("rekap_kecamatan", row=row, median=format_days(row.tally.median_days), categories=cats))
     texts = split_message(parts, separator="\n")
-    ctx.sizes["rekap_text"] = (len(texts), sum(len(t) for t in texts))
+    ctx.facts["rekap_text.messages"] = len(texts)
 
 
 @report("rekap_charts", "charts", "/rekap with its charts: recap + heat map kecamatan x category + open per kecamatan")
 async def rekap_charts(ctx: Context) -> None:
     vm, audiences = _village_map(ctx, "/rekap charts")
     recap, charts = await vm.charts(audiences.for_person(ctx.people["bupati"]))
-    ctx.sizes["rekap_charts"] = (len(charts), sum(len(c.png) for c in charts))
+    ctx.facts["rekap_charts.charts"] = len(charts)
+    ctx.facts["rekap_charts.png_kb"] = sum(len(c.png) for c in charts) / 1024
     ctx.artifacts["rekap_charts"] = [(c.filename, c.png) for c in charts]
 
 
@@ -199,14 +207,15 @@ async def rekap_charts(ctx: Context) -> None:
 async def desa_profile(ctx: Context) -> None:
     vm, audiences = _village_map(ctx, "/desa")
     profile = await vm.profile(ctx.places["busy_desa"], audiences.for_person(ctx.people["bupati"]))
-    ctx.sizes["desa_profile"] = (len(profile.sections), 0)
+    ctx.facts["desa_profile.sections"] = len(profile.sections)
 
 
 @report("export_xlsx", "export", "full XLSX export for leadership (every aspiration, a sheet per kecamatan)")
 async def export_xlsx(ctx: Context) -> None:
     vm, audiences = _village_map(ctx, "XLSX export")
     result = await vm.export("xlsx", audiences.for_person(ctx.people["bupati"], export=True))
-    ctx.sizes["export_xlsx"] = (result.rows, len(result.content))
+    ctx.facts["export_xlsx.rows"] = result.rows
+    ctx.facts["export_xlsx.size_mb"] = len(result.content) / 2**20
     ctx.artifacts["export_xlsx"] = [(result.filename, result.content)]
 
 
@@ -260,7 +269,7 @@ async def time_report(ctx: Context, rep: Report, runs: int) -> tuple[list[float]
         items = await rep.func(ctx)
         elapsed = time.perf_counter() - start
         if i == 0:
-            cold = elapsed
+            cold = max(items) if items else elapsed  # per item, like the samples
             continue
         samples.extend(items if items else [elapsed])
     return samples, cold
@@ -309,9 +318,12 @@ async def run_reports(figures: Figures, volume_db: Path, *, runs: int, only: set
             figures.add(f"{prefix}.cold_ms", 1000 * cold, "ms")
             figures.add(f"{prefix}.target_ms", 1000 * target, "ms")
             figures.add(f"{prefix}.met", "yes" if p95 < target else "NO")
+            for key, value in ctx.facts.items():
+                if key.startswith(rep.name + "."):
+                    figures.add(f"reports.{key}", value)
             log(f"{rep.name}: {rep.what}: {len(samples)} samples")
-        for name, size in sorted(ctx.sizes.items()):
-            log(f"produced {name}: {size}")
+        for name, what in sorted(ctx.produced.items()):
+            log(f"produced {name}: {what}")
         for name, files in ctx.artifacts.items():
             for filename, content in files:
                 _save(work / "artifacts" / f"{name}-{filename}", content)

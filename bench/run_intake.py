@@ -45,6 +45,12 @@ def _report(figures: Figures, prefix: str, result: intake.RunResult) -> None:
     figures.add(f"{prefix}.bench_cpu_pct", 100 * result.bench_cpu / max(result.elapsed, 1e-9), "%")
     figures.add(f"{prefix}.peak_rss_mb", result.peak_rss_kb / 1024, "MB")
     figures.add(f"{prefix}.errors", len(result.errors))
+    figures.add(f"{prefix}.violations_global", result.violations.get("global", 0), "(more than 30 sends in a second)")
+    figures.add(f"{prefix}.violations_private_chat", result.violations.get("private_chat", 0),
+                "(replies <0.9 s apart in one chat: the simulated people answer instantly)")
+    if result.forwards:
+        figures.add(f"{prefix}.outbox_queued", sum(result.forwards.values()), "(forwards to officials etc.)")
+        figures.add(f"{prefix}.outbox_sent_during_load", result.forwards.get("sent", 0))
     if result.startup:
         figures.add(f"{prefix}.startup_s", result.startup, "s (process start to polling)")
     for error in result.errors[:5]:
@@ -66,6 +72,7 @@ def _start_profiler(bot: intake.BotProcess, name: str) -> subprocess.Popen[bytes
 
 async def _sambang_run(server: FakeTelegram, db_path: Path, users: list[int], rounds: int, name: str,
                        *, unlimited: bool = False, profile: bool = False) -> intake.RunResult:
+    before = intake.outbox_rows(db_path)
     bot = intake.sambang_bot(server, db_path, name, unlimited=unlimited)
     startup = await intake.start_and_wait(server, bot)
     profiler = None
@@ -76,6 +83,8 @@ async def _sambang_run(server: FakeTelegram, db_path: Path, users: list[int], ro
         profiler = _start_profiler(bot, name) if profile else None
         result = await intake.run_load(server, bot, users, rounds, sambang=True, name=name)
         result.startup = startup
+        after = intake.outbox_rows(db_path)
+        result.forwards = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
         return result
     finally:
         if profiler is not None:
