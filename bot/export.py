@@ -172,14 +172,16 @@ class Exporter:
 
     # -- formats ------------------------------------------------------------------------------------------------
 
-    async def xlsx(self, audience: Audience, filters: Filters, recap: Recap, potential: list[Potential]) -> bytes:
+    async def xlsx(self, audience: Audience, filters: Filters, recap: Recap,
+                   potential: list[Potential]) -> tuple[bytes, int]:
         rows = await self.rows(audience, filters)
         feedback: xlsx.Table | None = None
         if audience.feedback and self.feedback_source is not None:
             headers, data = await self.feedback_source(filters)
             feedback = xlsx.Table("Umpan Balik Desa", headers, data)
         extra = [t for t in [await make(audience, filters) for make in self.extra_sheets] if t is not None]
-        return await asyncio.to_thread(self._build_xlsx, audience, recap, rows, potential, feedback, extra)
+        content = await asyncio.to_thread(self._build_xlsx, audience, recap, rows, potential, feedback, extra)
+        return content, len(rows)
 
     def _build_xlsx(self, audience: Audience, recap: Recap, rows: list[ExportRow], potential: list[Potential],
                     feedback: xlsx.Table | None, extra: list[xlsx.Table]) -> bytes:

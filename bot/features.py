@@ -24,3 +24,9 @@ FEATURE_INSTALLERS: list[Installer] = []
 FEATURE_COMMANDS: list[SubCommand] = []
 
 __all__ = ["FEATURE_COMMANDS", "FEATURE_INSTALLERS", "Any"]
+
+# The map of problems and potential (issue 5): /potensi, /desa, /rekap, /ekspor and `sambang export`.
+from . import village_map as _village_map  # noqa: E402
+
+FEATURE_INSTALLERS.append(_village_map.install)
+FEATURE_COMMANDS.append(_village_map.EXPORT_COMMAND)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
+
 from .aspirations import clean_text
 from .clock import Clock, to_iso
 from .domain import DomainError, NotAllowed, NotFound, Role

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .aspirations import AspirationService
 from .clock import Clock
 from .config import Config
 from .outbox import OutboxSender
 from .storage import Database
+
+if TYPE_CHECKING:
+    from .village_map import VillageMap
 
 
 @dataclass
@@ -19,5 +22,7 @@ class Services:
     clock: Clock
     aspirations: AspirationService
     outbox: OutboxSender | None = None
+    #: Village potential, profiles, recap charts and exports (bot/village_map.py).
+    village_map: VillageMap | None = None
     #: Extra services added by feature modules (departments, visits, ...), by name.
     extra: dict[str, Any] = field(default_factory=dict)
