@@ -15,8 +15,8 @@ import io
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -54,8 +54,7 @@ POTENTIAL_WIDTHS: tuple[float | None, ...] = (None, None, 15, None, 60, 6, 11, 1
 FeedbackSource = Callable[[Filters], Awaitable[tuple[Sequence[str], list[Sequence[Any]]]]]
 
 
-@dataclass(frozen=True)
-class ExportRow:
+class ExportRow(NamedTuple):
     ticket: str
     created: datetime  # local, naive (as spreadsheets show it)
     desa_name: str
@@ -75,13 +74,38 @@ class ExportRow:
     latitude: float | None
     longitude: float | None
     confidential: bool
-    created_iso: str  # W3C with offset, for Open311
-    updated_iso: str
+    #: UTC offset of ``created`` and ``updated``, e.g. "+07:00", for Open311's W3C datetimes.
+    created_offset: str
+    updated_offset: str
 
     def cells(self) -> tuple[Any, ...]:
         return (self.ticket, self.created, self.desa_name, self.desa_code, self.kecamatan_name,
                 category_label(self.category), status_label(self.status), self.updated, self.closed, self.days,
                 self.department, self.response, self.response_at, self.description, self.latitude, self.longitude)
+
+
+class LocalTimes:
+    """Stored UTC stamps as local wall-clock times, fast: the zone's offset is looked up once per UTC hour."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._offsets: dict[str, tuple[timedelta, str]] = {}
+
+    def offset(self, stamp: str) -> tuple[timedelta, str]:
+        hour = stamp[:13]
+        hit = self._offsets.get(hour)
+        if hit is None:
+            delta = datetime.fromisoformat(hour + ":00:00+00:00").astimezone(self.tz).utcoffset() or timedelta(0)
+            minutes = int(delta.total_seconds() // 60)
+            sign = "-" if minutes < 0 else "+"
+            hit = self._offsets[hour] = (delta, f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}")
+        return hit
+
+    def local(self, stamp: str | None) -> datetime | None:
+        """'2026-03-02T02:00:00.000000Z' -> datetime(2026, 3, 2, 9, 0) in Asia/Jakarta (seconds precision)."""
+        if not stamp:
+            return None
+        return datetime.fromisoformat(stamp[:19]) + self.offset(stamp)[0]
 
 
 @dataclass(frozen=True)
@@ -133,40 +157,27 @@ class Exporter:
         return await asyncio.to_thread(self._convert, records, names)
 
     def _convert(self, records: list[Any], names: dict[str, str]) -> list[ExportRow]:
-        tz = self.tz
-        cache: dict[str, tuple[datetime, str]] = {}
-
-        def local(stamp: str | None) -> tuple[datetime, str] | None:
-            if not stamp:
-                return None
-            hit = cache.get(stamp)
-            if hit is None:
-                moment = from_iso(stamp).astimezone(tz)
-                hit = cache[stamp] = (moment.replace(tzinfo=None, microsecond=0), moment.isoformat(timespec="seconds"))
-            return hit
-
+        times = LocalTimes(self.tz)
+        local = times.local
         out = []
         for r in records:
-            created = local(r["created_at"])
-            updated = local(r["updated_at"]) or created
-            closed = local(r["closed_at"])
-            assert created is not None and updated is not None
-            response_at = local(r["response_at"])
+            created_at, updated_at, closed_at = r["created_at"], r["updated_at"] or r["created_at"], r["closed_at"]
+            created = local(created_at)
+            closed = local(closed_at)
             note = (r["response_note"] or "").strip()
             label = status_label(r["response_status"]) if r["response_status"] else (r["response_action"] or "")
             response = f"{label}: {note}" if note and label else (note or label)
             days = None
-            if closed is not None:
-                days = round((from_iso(r["closed_at"]) - from_iso(r["created_at"])).total_seconds() / 86400, 1)
+            if closed_at and created_at:
+                elapsed = datetime.fromisoformat(closed_at[:19]) - datetime.fromisoformat(created_at[:19])
+                days = round(elapsed.total_seconds() / 86400, 1)
             department = r["department"] or ""
             out.append(ExportRow(
-                ticket=r["ticket"], created=created[0], desa_name=r["desa_name"], desa_code=r["desa_code"],
-                kecamatan_code=r["kecamatan_code"], kecamatan_name=r["kecamatan_name"],
-                kabupaten_name=r["kabupaten_name"], category=r["category"], status=r["status"], updated=updated[0],
-                closed=closed[0] if closed else None, days=days, department=names.get(department, department),
-                response=response, response_at=response_at[0] if response_at else None,
-                description=r["description"], latitude=r["latitude"], longitude=r["longitude"],
-                confidential=bool(r["confidential"]), created_iso=created[1], updated_iso=updated[1],
+                r["ticket"], created, r["desa_name"], r["desa_code"], r["kecamatan_code"], r["kecamatan_name"],
+                r["kabupaten_name"], r["category"], r["status"], local(updated_at), closed, days,
+                names.get(department, department), response, local(r["response_at"]), r["description"],
+                r["latitude"], r["longitude"], bool(r["confidential"]), times.offset(created_at)[1],
+                times.offset(updated_at)[1],
             ))
         return out
 
@@ -315,8 +326,8 @@ def service_request(row: ExportRow) -> dict[str, Any]:
         "service_code": row.category,
         "description": row.description,
         "agency_responsible": row.department or "Pemerintah " + row.kabupaten_name,
-        "requested_datetime": row.created_iso,
-        "updated_datetime": row.updated_iso,
+        "requested_datetime": row.created.isoformat() + row.created_offset,
+        "updated_datetime": row.updated.isoformat() + row.updated_offset,
         "address": f"Desa {row.desa_name}, Kecamatan {row.kecamatan_name}, {row.kabupaten_name}",
         "address_id": row.desa_code,
     }
@@ -327,8 +338,9 @@ def service_request(row: ExportRow) -> dict[str, Any]:
 
 
 def _open311_bytes(rows: list[ExportRow]) -> bytes:
-    return json.dumps([service_request(r) for r in rows if not r.confidential], ensure_ascii=False,
-                      indent=1).encode("utf-8")
+    """A JSON array, one service request per line (json's C encoder; indenting would use the slow one)."""
+    items = [json.dumps(service_request(r), ensure_ascii=False) for r in rows if not r.confidential]
+    return ("[\n" + ",\n".join(items) + "\n]\n").encode("utf-8")
 
 
 def filename(fmt: str, now: datetime, tz: ZoneInfo, audience: Audience) -> str:
