@@ -188,6 +188,14 @@ class PotentialService:
         photos = await self._photos([entry_id])
         return _potential(row, tuple(photos[entry_id]))
 
+    async def _get_in(self, tx: Transaction, entry_id: int) -> Potential:
+        row = await tx.fetchone(_SELECT + " WHERE v.id = ?", (entry_id,))
+        assert row is not None
+        photos = await tx.fetchall(
+            "SELECT * FROM village_potential_photos WHERE potential_id = ? ORDER BY position", (entry_id,))
+        return _potential(row, tuple(PotentialPhoto(r["file_id"], r["file_unique_id"], r["file_size"])
+                                     for r in photos))
+
     async def list_for_desa(self, desa_code: str) -> list[Potential]:
         rows = await self.db.fetchall(_SELECT + " WHERE v.desa_code = ? ORDER BY v.kind, v.id", (desa_code,))
         photos = await self._photos([r["id"] for r in rows])
@@ -246,9 +254,10 @@ class PotentialService:
             created = draft.entry_id is None
             if created:
                 existing = await tx.fetchval("SELECT id FROM village_potential WHERE submission_key = ?", (key,))
-                if existing:
+                if existing:  # the same confirmation again: nothing new to store
                     entry_id = int(existing)
-                    created = False
+                    await tx.execute("DELETE FROM potential_drafts WHERE telegram_id = ?", (person.telegram_id,))
+                    return await self._get_in(tx, entry_id), False
                 else:
                     count = await tx.fetchval("SELECT COUNT(*) FROM village_potential WHERE desa_code = ?",
                                               (person.desa_code,))

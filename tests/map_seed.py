@@ -68,6 +68,8 @@ async def seed(db: Database, n: int, *, start: datetime, seed_value: int = 7, de
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         await tx.executemany(
             "INSERT INTO attachments(aspiration_id, position, kind, latitude, longitude) VALUES (?, ?, ?, ?, ?)", atts)
+        await tx.execute("INSERT INTO ticket_counters(year, last) VALUES (?, ?) ON CONFLICT(year) DO UPDATE SET"
+                         " last = MAX(last, excluded.last)", (year, n))
         await tx.executemany(
             "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)", hist)
