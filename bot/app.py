@@ -12,8 +12,14 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 import handlers
 import schedules
-from handlers.commands import default_menu
-from handlers.common import SambangApplication, SambangContext, drop_duplicate_updates, on_error
+from handlers.commands import default_menu, sync_menus
+from handlers.common import (
+    SambangApplication,
+    SambangContext,
+    drop_duplicate_updates,
+    on_error,
+    persist_now,
+)
 
 from . import notifications, outbox, roster
 from .aspirations import AspirationService
@@ -33,17 +39,21 @@ log = logging.getLogger(__name__)
 async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database (migrating it), load the region roster on first start, and build the services."""
     db = await Database.open(config.db_path)
-    kecamatan, _ = await count_regions(db)
-    if kecamatan == 0:
-        k, d = await load_regions(db, config.wilayah)
-        log.info("loaded %s kecamatan and %s desa for wilayah %s", k, d, config.wilayah)
-    clock = clock or SystemClock()
-    aspirations = AspirationService(db, clock, config.tz)
-    services = Services(config=config, db=db, clock=clock, aspirations=aspirations)
-    notifications.install(aspirations)
-    for install in FEATURE_INSTALLERS:
-        await install(services)
-    await roster.ensure_admins(db, clock, config.admins)
+    try:
+        kecamatan, _ = await count_regions(db)
+        if kecamatan == 0:
+            k, d = await load_regions(db, config.wilayah)
+            log.info("loaded %s kecamatan and %s desa for wilayah %s", k, d, config.wilayah)
+        clock = clock or SystemClock()
+        aspirations = AspirationService(db, clock, config.tz)
+        services = Services(config=config, db=db, clock=clock, aspirations=aspirations)
+        notifications.install(aspirations)
+        for install in FEATURE_INSTALLERS:
+            await install(services)
+        await roster.ensure_admins(db, clock, config.admins)
+    except BaseException:
+        await db.close()
+        raise
     set_timezone(config.tz)
     return services
 
@@ -68,6 +78,7 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
     app.bot_data_services = services  # type: ignore[attr-defined]
     app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-2)
     handlers.register_all(app)
+    app.add_handler(TypeHandler(Update, persist_now), group=100)
     app.add_error_handler(on_error)  # type: ignore[arg-type]
     return app
 
@@ -103,6 +114,7 @@ async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
         log.warning("outbox: %s messages were mid-send at the last stop; sending them again", recovered)
     services.outbox = sender
     sender.start()
+    await sync_menus(services.db, services.clock.now())
     try:
         await app.bot.set_my_commands([(c["command"], c["description"]) for c in default_menu()])
     except Exception:  # the menu is a convenience; never stop the bot for it

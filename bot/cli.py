@@ -36,7 +36,11 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from .app import build_application, open_services, start_bot, stop_bot
 
     services = await open_services(config)
-    app = build_application(services)
+    try:
+        app = build_application(services)
+    except BaseException:
+        await services.db.close()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -77,11 +81,22 @@ async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _bot_username(services: Any) -> str:
+    """The bot's @username for invitation links: configured, remembered from the last run, or asked of Telegram."""
     config: Config = services.config
     if config.bot_username:
         return config.bot_username
     stored = await services.db.fetchval("SELECT value FROM app_state WHERE key = 'bot_username'")
-    return stored or "<bot>"
+    if stored:
+        return str(stored)
+    if config.token:
+        from telegram import Bot
+
+        try:
+            async with Bot(config.token, base_url=config.base_url, base_file_url=config.base_file_url) as bot:
+                return bot.username
+        except Exception:  # offline or a wrong token: the code still works, only the link is incomplete
+            log.warning("could not ask Telegram for the bot's username", exc_info=True)
+    return "<bot>"
 
 
 async def cmd_invite(config: Config, args: argparse.Namespace) -> int:

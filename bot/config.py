@@ -169,6 +169,9 @@ def load_config(
     if (raw := get("SAMBANG_OUTBOX_RATE")) is not None:
         kwargs["outbox_rate"] = _parse_float("SAMBANG_OUTBOX_RATE", raw, 0.1)
 
+    if (raw := get("SAMBANG_BOT_USERNAME")) is not None:
+        kwargs["bot_username"] = raw.lstrip("@")
+
     return Config(
         token=token,
         db_path=db_path,

@@ -23,16 +23,25 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
             update_interval=update_interval,
         )
         self.db = db
+        # What was last written per (kind, id): PTB offers every touched user's data after each update, and
+        # most of it has not changed.
+        self._written: dict[tuple[str, int], str] = {}
 
     async def _load(self, kind: str) -> dict[int, dict[str, Any]]:
         rows = await self.db.fetchall("SELECT id, data FROM ptb_data WHERE kind = ?", (kind,))
+        for r in rows:
+            self._written[(kind, r["id"])] = r["data"]
         return {r["id"]: json.loads(r["data"]) for r in rows}
 
     async def _store(self, kind: str, key: int, data: dict[str, Any]) -> None:
+        encoded = json.dumps(data, default=str, sort_keys=True)
+        if self._written.get((kind, key), "{}") == encoded:
+            return
+        self._written[(kind, key)] = encoded
         await self.db.execute(
             "INSERT INTO ptb_data(kind, id, data) VALUES (?, ?, ?) ON CONFLICT(kind, id) DO UPDATE SET data ="
             " excluded.data",
-            (kind, key, json.dumps(data, default=str)),
+            (kind, key, encoded),
         )
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
@@ -75,9 +84,11 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
         return None
 
     async def drop_chat_data(self, chat_id: int) -> None:
+        self._written.pop(("chat", chat_id), None)
         await self.db.execute("DELETE FROM ptb_data WHERE kind = 'chat' AND id = ?", (chat_id,))
 
     async def drop_user_data(self, user_id: int) -> None:
+        self._written.pop(("user", user_id), None)
         await self.db.execute("DELETE FROM ptb_data WHERE kind = 'user' AND id = ?", (user_id,))
 
     async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
-from .common import SambangContext, current_person, reply
+from .common import SambangContext, current_person, notice, refuse, reply
 
 
 async def unknown_command(update: Update, context: SambangContext) -> None:
-    await reply(update, "refusal", message="Perintah tidak dikenal. Ketik /bantuan untuk daftar perintah.")
+    await refuse(update, notice("unknown_command"))
 
 
 async def unknown_text(update: Update, context: SambangContext) -> None:

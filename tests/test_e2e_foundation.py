@@ -264,3 +264,61 @@ async def test_unsupported_message_types_get_a_polite_answer(harness: BotHarness
         send()
         await harness.server.wait_for_text(10, "belum dapat diproses", since=mark)
     assert json.dumps  # keep import used
+
+
+async def test_documents_are_attached_and_oversized_files_refused(harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    await harness.say(kades, "/aspirasi", "Langkah 1 dari 4")
+    await harness.press(kades, "Pendidikan", "Langkah 2 dari 4")
+    await harness.say(kades, "Proposal rehab ruang kelas SDN Ledokombo 2 terlampir.", "Langkah 3 dari 4")
+    mark = harness.server.mark()
+    kades.send_document("proposal.pdf", "application/pdf", 250_000)
+    await harness.server.wait_for_text(10, "Dokumen proposal.pdf diterima", since=mark)
+    mark = harness.server.mark()
+    kades.send_document("video_besar.zip", "application/zip", 60 * 1024 * 1024)
+    await harness.server.wait_for_text(10, "terlalu besar", since=mark)
+    await harness.press(kades, "➡️ Lanjut ke ringkasan", "1 dokumen")
+    await harness.press(kades, "✅ Kirim", "Aspirasi terkirim")
+    aspiration = await harness.svc.aspirations.by_ticket("ASP-2026-00001")
+    assert aspiration is not None
+    assert [d.file_name for d in aspiration.documents] == ["proposal.pdf"]
+
+
+async def test_province_wide_deployment_loads_jawa_timur(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    h = BotHarness(tmp_path, clock, wilayah="35")
+    await h.start()
+    try:
+        assert await h.svc.db.fetchval("SELECT COUNT(*) FROM kecamatan") == 666
+        assert await h.svc.db.fetchval("SELECT COUNT(*) FROM desa") == 8494
+        admin = h.admin
+        call = await h.say(admin, "/undang camat Krucil", "Undangan dibuat")
+        assert "Kecamatan Krucil" in (call.text or "")
+    finally:
+        await h.close()
+
+
+async def test_conversation_state_is_written_at_once_not_at_the_next_flush(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    """A crash right after a step must not lose the step: state hits SQLite before the next update is handled."""
+    h = BotHarness(tmp_path, clock, persistence_interval=3600.0)
+    await h.start()
+    try:
+        kades = await h.kepala_desa(10)
+        await h.say(kades, "/aspirasi", "Langkah 1 dari 4")
+        await h.press(kades, "Infrastruktur", "Langkah 2 dari 4")
+        await h.server.wait_idle(quiet=0.2)
+        rows = await h.svc.db.fetchall("SELECT name, key, state FROM ptb_conversations")
+        assert [(r["name"], r["key"], json.loads(r["state"])) for r in rows] == [
+            ("aspirasi", "[10, 10]", "menulis_uraian")]
+    finally:
+        await h.close()
+
+
+async def test_admins_from_the_environment_get_their_menu_once(harness: BotHarness) -> None:
+    await harness.settle()
+    menu = [c["command"] for c in harness.server.commands({"type": "chat", "chat_id": ADMIN_ID})]
+    assert "undang" in menu and "aspirasi" not in menu
+    await harness.restart()
+    await harness.settle()
+    calls = [c for c in harness.server.calls if c.method == "setMyCommands"
+             and (c.params.get("scope") or {}).get("chat_id") == ADMIN_ID]
+    assert len(calls) == 1
