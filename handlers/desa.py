@@ -18,7 +18,7 @@ from bot.domain import NotAllowed, Role
 from bot.templates import split_message
 
 from .commands import add_command
-from .common import SambangContext, person_or_refuse, refuse, reply
+from .common import SambangContext, notice, person_or_refuse, refuse, reply
 
 ROLES = (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT)
 _CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
@@ -43,7 +43,7 @@ async def desa(update: Update, context: SambangContext) -> None:
     try:
         audience = audiences.for_person(person)
     except NotAllowed as exc:
-        await reply(update, "refusal", message=exc.message)
+        await refuse(update, exc.message)
         return
     query = " ".join(context.args or []).strip()[:80]
     if not query:
@@ -78,7 +78,7 @@ async def desa_button(update: Update, context: SambangContext) -> None:
     vm = context.services.village_map
     assert vm is not None
     if not _CODE.match(code) or not await vm.search(code):
-        await refuse(update, "Desa ini tidak ditemukan.", show_alert=True)
+        await refuse(update, notice("desa_unknown"), show_alert=True)
         return
     try:
         await query.answer()

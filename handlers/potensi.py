@@ -48,7 +48,7 @@ from bot.roster import Person
 from bot.templates import render
 
 from .commands import add_command
-from .common import SambangContext, person_or_refuse, refuse, reply
+from .common import SambangContext, notice, person_or_refuse, refuse, reply
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +167,7 @@ def _paused(context: SambangContext) -> bool:
 async def _gone(update: Update, context: SambangContext) -> int:
     """A step of a conversation whose draft is gone (saved, cancelled) or paused by /aspirasi: leave quietly."""
     if update.callback_query is not None:
-        await refuse(update, "Tombol ini sudah tidak berlaku. Ketik /potensi untuk melihat atau mengisi potensi desa.",
-                     show_alert=True)
+        await refuse(update, notice("potensi_stale_button"), show_alert=True)
     elif _paused(context) and await _draft(update, context) is not None:
         await reply(update, "potensi_paused")
     else:
@@ -297,7 +296,7 @@ async def kind_chosen(update: Update, context: SambangContext) -> str | int:
     assert query is not None and query.data is not None
     code = query.data.rsplit(":", 1)[1]
     if code not in KIND_BY_CODE:
-        await refuse(update, "Jenis potensi tidak dikenal.", show_alert=True)
+        await refuse(update, notice("potensi_kind_unknown"), show_alert=True)
         return CHOOSING_KIND
     draft.kind = code
     await _save(update, context, draft)
@@ -313,7 +312,7 @@ async def kind_chosen(update: Update, context: SambangContext) -> str | int:
 async def kind_not_chosen(update: Update, context: SambangContext) -> str | int:
     if await _step_draft(update, context) is None:
         return await _gone(update, context)
-    await reply(update, "refusal", message="Pilih jenis potensi dengan menekan salah satu tombol di atas.")
+    await refuse(update, notice("potensi_choose_kind"))
     return CHOOSING_KIND
 
 
@@ -329,7 +328,7 @@ async def description_written(update: Update, context: SambangContext) -> str | 
     try:
         text = validate_description(message.text)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await refuse(update, exc.message)
         return WRITING_DESCRIPTION
     editing = draft.description is not None
     draft.description = text
@@ -342,8 +341,7 @@ async def description_written(update: Update, context: SambangContext) -> str | 
 async def description_not_text(update: Update, context: SambangContext) -> str | int:
     if await _step_draft(update, context) is None:
         return await _gone(update, context)
-    await reply(update, "refusal", message="Tuliskan uraian potensinya sebagai teks dulu; foto dan lokasi dapat"
-                " dikirim pada langkah berikutnya.")
+    await refuse(update, notice("potensi_describe_in_text"))
     return WRITING_DESCRIPTION
 
 
@@ -374,8 +372,7 @@ async def photo_added(update: Update, context: SambangContext) -> str | int:
     if any(p.file_unique_id == largest.file_unique_id for p in draft.photos):
         return ADDING_MEDIA
     if len(draft.photos) >= MAX_PHOTOS:
-        await reply(update, "refusal", message=f"Foto sudah {MAX_PHOTOS}, batas maksimal; foto ini tidak disimpan."
-                    " Tekan Lanjut ke ringkasan.", reply_markup=media_keyboard(draft))
+        await refuse(update, notice("photos_full", max_photos=MAX_PHOTOS), reply_markup=media_keyboard(draft))
         return ADDING_MEDIA
     draft.photos.append(PotentialPhoto(largest.file_id, largest.file_unique_id, largest.file_size))
     await _save(update, context, draft)
@@ -393,7 +390,7 @@ async def location_added(update: Update, context: SambangContext) -> str | int:
     try:
         validate_location(message.location.latitude, message.location.longitude)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message, reply_markup=media_keyboard(draft))
+        await refuse(update, exc.message, reply_markup=media_keyboard(draft))
         return ADDING_MEDIA
     draft.latitude, draft.longitude = message.location.latitude, message.location.longitude
     await _save(update, context, draft)
@@ -429,8 +426,7 @@ async def media_text(update: Update, context: SambangContext) -> str | int:
     assert message is not None and message.text is not None
     if message.text.strip().lower() in DONE_WORDS:
         return await _summary(update, context, draft, person)
-    await reply(update, "refusal", message="Pada langkah ini kirim foto atau lokasi, atau tekan Lanjut ke ringkasan."
-                " Uraian dapat diubah dari ringkasan.", reply_markup=media_keyboard(draft))
+    await refuse(update, notice("potensi_media_expected"), reply_markup=media_keyboard(draft))
     return ADDING_MEDIA
 
 
@@ -438,8 +434,7 @@ async def media_other(update: Update, context: SambangContext) -> str | int:
     draft = await _step_draft(update, context)
     if draft is None:
         return await _gone(update, context)
-    await reply(update, "refusal", message="Kirim gambar sebagai foto (bukan berkas), atau kirim lokasi.",
-                reply_markup=media_keyboard(draft))
+    await refuse(update, notice("potensi_photo_not_file"), reply_markup=media_keyboard(draft))
     return ADDING_MEDIA
 
 
@@ -490,8 +485,7 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
 async def summary_text(update: Update, context: SambangContext) -> str | int:
     if await _step_draft(update, context) is None:
         return await _gone(update, context)
-    await reply(update, "refusal", message="Tekan Simpan untuk menyimpan potensi, atau gunakan tombol lain pada"
-                " ringkasan. Ketik /batal untuk membatalkan.")
+    await refuse(update, notice("potensi_press_save"))
     return REVIEWING_SUMMARY
 
 
@@ -537,7 +531,7 @@ async def list_entries(update: Update, context: SambangContext) -> None:
         return
     entries = await _service(context).list_for_desa(person.desa_code or "")
     if not entries:
-        await reply(update, "refusal", message="Belum ada data potensi desa. Ketik /potensi untuk mengisinya.")
+        await refuse(update, notice("potensi_none"))
         return
     await reply(update, "potensi_list", desa_name=person.desa_name, entries=entries,
                 reply_markup=list_keyboard(entries))
@@ -576,8 +570,7 @@ async def confirm_delete(update: Update, context: SambangContext) -> None:
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
-    await refuse(update, "Tombol ini sudah tidak berlaku. Ketik /potensi untuk melihat atau mengisi potensi desa.",
-                 show_alert=True)
+    await refuse(update, notice("potensi_stale_button"), show_alert=True)
 
 
 async def batal_first(update: Update, context: SambangContext) -> None:

@@ -23,7 +23,7 @@ from bot.regions import get_kecamatan
 from bot.templates import render, split_message
 
 from .commands import add_command
-from .common import SambangContext, person_or_refuse, reply
+from .common import SambangContext, person_or_refuse, refuse, reply
 
 RECAP_ROLES = (Role.PIMPINAN, Role.ADMIN)
 EXPORT_ROLES = (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT)
@@ -59,7 +59,7 @@ async def rekap(update: Update, context: SambangContext) -> None:
         try:
             since = _parse_date(args[0])
         except DomainError as exc:
-            await reply(update, "refusal", message=exc.message)
+            await refuse(update, exc.message)
             return
     audience = audiences.for_person(person)
     vm = context.services.village_map
@@ -89,7 +89,7 @@ async def ekspor(update: Update, context: SambangContext) -> None:
     try:
         audience = audiences.for_person(person, export=True)
     except NotAllowed as exc:
-        await reply(update, "refusal", message=exc.message)
+        await refuse(update, exc.message)
         return
     fmt, since, names = "xlsx", None, []
     for token in context.args or []:
@@ -100,7 +100,7 @@ async def ekspor(update: Update, context: SambangContext) -> None:
             try:
                 since = _parse_date(token)
             except DomainError as exc:
-                await reply(update, "refusal", message=exc.message)
+                await refuse(update, exc.message)
                 return
         elif low in ("bantuan", "help", "?"):
             await reply(update, "ekspor_usage")
@@ -113,24 +113,19 @@ async def ekspor(update: Update, context: SambangContext) -> None:
     try:
         codes = await vm.resolve_kecamatan(kecamatan)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await refuse(update, exc.message)
         await reply(update, "ekspor_usage")
         return
     chat = update.effective_chat
     assert chat is not None
     await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
     result = await vm.export(fmt, audience, Filters(since=since, kecamatan_codes=codes))
-    if audience.is_department:
-        note = f"Hanya aspirasi yang ditangani {audience.department}."
-    elif not audience.confidential:
-        note = 'Tanpa kategori "Kinerja Kecamatan" dan umpan balik desa (khusus pimpinan).'
-    else:
-        note = ""
     kec_names = [k.name for k in [await get_kecamatan(context.services.db, c) for c in codes] if k is not None]
     await chat.send_document(
         InputFile(result.content, filename=result.filename),
         caption=render("ekspor_caption", rows=result.rows, audience=result.audience, since=since,
-                       kecamatan=kec_names, note=note),
+                       kecamatan=kec_names, department=audience.department,
+                       leadership_only=not audience.confidential),
     )
     user = update.effective_user
     await vm.audit_export(user.id if user else None, fmt, result)

@@ -40,11 +40,13 @@ async def seed(db: Database, n: int, *, start: datetime, seed_value: int = 7, de
     rnd = random.Random(seed_value)
     villages = [(r["code"], r["kecamatan_code"]) for r in await db.fetchall("SELECT code, kecamatan_code FROM desa")]
     active = rnd.sample(villages, max(1, int(len(villages) * desa_share)))
-    submitter = await person(db, 777000, "kepala_desa", desa=active[0][0], now=start)
     cats = [c.code for c in CATEGORIES]
     year = start.year
     rows, atts, hist = [], [], []
-    for i in range(1, n + 1):
+    first = int(await db.fetchval("SELECT COALESCE(MAX(id), 0) FROM aspirations")) + 1
+    number = int(await db.fetchval("SELECT COALESCE(MAX(last), 0) FROM ticket_counters WHERE year = ?", (year,)))
+    submitter = await person(db, 777000 + first, "kepala_desa", desa=active[0][0], now=start)
+    for i in range(first, first + n):
         desa, kec = rnd.choice(active)
         cat = rnd.choices(cats, weights=[30, 10, 15, 10, 12, 10, 8, 2, 3])[0]
         status = rnd.choice(STATUSES)
@@ -52,7 +54,7 @@ async def seed(db: Database, n: int, *, start: datetime, seed_value: int = 7, de
         closed = created + timedelta(days=rnd.uniform(0.5, 20)) if status in ("ditutup", "tidak_dapat",
                                                                              "ditolak") else None
         updated = closed or created + timedelta(hours=rnd.uniform(1, 48))
-        rows.append((i, f"ASP-{year}-{i:05d}", desa, kec, submitter, cat, f"Uraian aspirasi nomor {i} tentang {cat}",
+        rows.append((i, f"ASP-{year}-{number + i - first + 1:05d}", desa, kec, submitter, cat, f"Uraian aspirasi nomor {i} tentang {cat}",
                      status, int(cat == "kinerja_kecamatan"), DEPARTMENTS[cat], to_iso(created), to_iso(updated),
                      to_iso(closed) if closed else None))
         if i % 3 == 0:
@@ -69,7 +71,7 @@ async def seed(db: Database, n: int, *, start: datetime, seed_value: int = 7, de
         await tx.executemany(
             "INSERT INTO attachments(aspiration_id, position, kind, latitude, longitude) VALUES (?, ?, ?, ?, ?)", atts)
         await tx.execute("INSERT INTO ticket_counters(year, last) VALUES (?, ?) ON CONFLICT(year) DO UPDATE SET"
-                         " last = MAX(last, excluded.last)", (year, n))
+                         " last = MAX(last, excluded.last)", (year, number + n))
         await tx.executemany(
             "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)", hist)
