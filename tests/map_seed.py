@@ -54,7 +54,8 @@ async def seed(db: Database, n: int, *, start: datetime, seed_value: int = 7, de
         closed = created + timedelta(days=rnd.uniform(0.5, 20)) if status in ("ditutup", "tidak_dapat",
                                                                              "ditolak") else None
         updated = closed or created + timedelta(hours=rnd.uniform(1, 48))
-        rows.append((i, f"ASP-{year}-{number + i - first + 1:05d}", desa, kec, submitter, cat, f"Uraian aspirasi nomor {i} tentang {cat}",
+        ticket = f"ASP-{year}-{number + i - first + 1:05d}"
+        rows.append((i, ticket, desa, kec, submitter, cat, f"Uraian aspirasi nomor {i} tentang {cat}",
                      status, int(cat == "kinerja_kecamatan"), DEPARTMENTS[cat], to_iso(created), to_iso(updated),
                      to_iso(closed) if closed else None))
         if i % 3 == 0:
