@@ -135,13 +135,23 @@ class Exporter:
             return {}
         return {r["code"]: r["name"] for r in await self.db.fetchall("SELECT code, name FROM departments")}
 
+    async def department_sql(self) -> str:
+        """SQL for an aspiration's responsible departments: the routing table once it exists, else the column."""
+        routed = await self.db.fetchval(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'aspiration_departments'")
+        if routed:
+            return ("(SELECT group_concat(ad.department, ',') FROM aspiration_departments ad"
+                    " WHERE ad.aspiration_id = a.id AND ad.active = 1)")
+        return "a.department"
+
     async def rows(self, audience: Audience, filters: Filters, *, public_only: bool = False) -> list[ExportRow]:
         share, share_params = audience.where(self.aspirations)
+        department = await self.department_sql()
         scope, scope_params = filters.sql(self.tz)
         where = f"({share}) AND ({scope})" + (" AND a.confidential = 0" if public_only else "")
         records = await self.db.fetchall(
-            "SELECT a.ticket, a.created_at, a.updated_at, a.closed_at, a.category, a.status, a.department,"
-            " a.description, a.confidential, a.desa_code, d.name AS desa_name, a.kecamatan_code,"
+            "SELECT a.ticket, a.created_at, a.updated_at, a.closed_at, a.category, a.status,"
+            f" {department} AS department, a.description, a.confidential, a.desa_code, d.name AS desa_name, a.kecamatan_code,"
             " k.name AS kecamatan_name, k.kabupaten_name, h.at AS response_at, h.action AS response_action,"
             " h.to_status AS response_status, h.note AS response_note, loc.latitude, loc.longitude"
             " FROM aspirations a JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
@@ -171,11 +181,11 @@ class Exporter:
             if closed_at and created_at:
                 elapsed = datetime.fromisoformat(closed_at[:19]) - datetime.fromisoformat(created_at[:19])
                 days = round(elapsed.total_seconds() / 86400, 1)
-            department = r["department"] or ""
+            department = ", ".join(names.get(code, code) for code in (r["department"] or "").split(",") if code)
             out.append(ExportRow(
                 r["ticket"], created, r["desa_name"], r["desa_code"], r["kecamatan_code"], r["kecamatan_name"],
                 r["kabupaten_name"], r["category"], r["status"], local(updated_at), closed, days,
-                names.get(department, department), response, local(r["response_at"]), r["description"],
+                department, response, local(r["response_at"]), r["description"],
                 r["latitude"], r["longitude"], bool(r["confidential"]), times.offset(created_at)[1],
                 times.offset(updated_at)[1],
             ))
