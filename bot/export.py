@@ -151,7 +151,8 @@ class Exporter:
         where = f"({share}) AND ({scope})" + (" AND a.confidential = 0" if public_only else "")
         records = await self.db.fetchall(
             "SELECT a.ticket, a.created_at, a.updated_at, a.closed_at, a.category, a.status,"
-            f" {department} AS department, a.description, a.confidential, a.desa_code, d.name AS desa_name, a.kecamatan_code,"
+            f" {department} AS department, a.description, a.confidential, a.desa_code, d.name AS desa_name,"
+            " a.kecamatan_code,"
             " k.name AS kecamatan_name, k.kabupaten_name, h.at AS response_at, h.action AS response_action,"
             " h.to_status AS response_status, h.note AS response_note, loc.latitude, loc.longitude"
             " FROM aspirations a JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
