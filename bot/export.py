@@ -351,7 +351,7 @@ def service_request(row: ExportRow) -> dict[str, Any]:
 def _open311_bytes(rows: list[ExportRow]) -> bytes:
     """A JSON array, one service request per line (json's C encoder; indenting would use the slow one)."""
     items = [json.dumps(service_request(r), ensure_ascii=False) for r in rows if not r.confidential]
-    return ("[\n" + ",\n".join(items) + "\n]\n").encode("utf-8")
+    return (("[\n" + ",\n".join(items) + "\n]\n") if items else "[]\n").encode("utf-8")
 
 
 def filename(fmt: str, now: datetime, tz: ZoneInfo, audience: Audience) -> str:
