@@ -7,8 +7,9 @@ conversation and re-check from the database that the entry belongs to the caller
 
 Living next to /aspirasi: the aspiration conversation is registered first, so while it runs it receives the
 kepala desa's messages; /potensi refuses to start in the middle of an aspiration, and starting /aspirasi in the
-middle of /potensi pauses it (its draft stays; the next stray message says how to continue). /batal reaches this
-conversation through a handler in group -1, because the foundation's global /batal comes before it.
+middle of /potensi pauses it (a handler in group 1 notes it; the draft stays and the next stray message says how
+to continue). /batal reaches a /potensi in progress through ``CANCEL_HOOKS``, because the foundation's global
+/batal handler comes before this conversation.
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -45,10 +44,9 @@ from bot.potential import (
     validate_location,
 )
 from bot.roster import Person
-from bot.templates import render
 
 from .commands import add_command
-from .common import SambangContext, notice, person_or_refuse, refuse, reply
+from .common import CANCEL_HOOKS, SambangContext, notice, person_or_refuse, refuse, reply
 
 log = logging.getLogger(__name__)
 
@@ -573,24 +571,21 @@ async def stale_button(update: Update, context: SambangContext) -> None:
     await refuse(update, notice("potensi_stale_button"), show_alert=True)
 
 
-async def batal_first(update: Update, context: SambangContext) -> None:
-    """Group -1: /batal cancels a /potensi in progress (unless an aspiration is being written: that one goes)."""
+async def cancel_hook(update: Update, context: SambangContext) -> bool:
+    """/batal outside the aspiration flow: cancel a /potensi in progress (its conversation then ends quietly)."""
     user = update.effective_user
     if user is None or context.services.village_map is None:
-        return
-    if await context.services.aspirations.load_draft(user.id) is not None:
-        return  # the aspiration conversation handles its own /batal
-    if await _service(context).discard_draft(user.id):
-        if context.user_data is not None:
-            context.user_data.pop(PAUSED, None)
-        message = update.effective_message
-        if message is not None:
-            await message.reply_text(render("potensi_cancelled"), parse_mode=ParseMode.HTML, do_quote=False)
-        raise ApplicationHandlerStop
+        return False
+    if not await _service(context).discard_draft(user.id):
+        return False
+    if context.user_data is not None:
+        context.user_data.pop(PAUSED, None)
+    await reply(update, "potensi_cancelled")
+    return True
 
 
 async def pause_for_aspiration(update: Update, context: SambangContext) -> None:
-    """Group -1: /aspirasi while /potensi runs pauses it; the draft stays for later."""
+    """Group 1, after the aspiration conversation took /aspirasi: a /potensi in progress pauses; its draft stays."""
     user = update.effective_user
     if user is None or context.services.village_map is None or context.user_data is None:
         return
@@ -629,10 +624,8 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(text, summary_text),
             ],
         },
-        fallbacks=[
-            CommandHandler("batal", cancel, filters=private),
-            CallbackQueryHandler(summary_action, pattern=r"^pot:sum:cancel$"),
-        ],
+        # /batal never gets here: the global /batal comes first and reaches this flow through CANCEL_HOOKS
+        fallbacks=[CallbackQueryHandler(summary_action, pattern=r"^pot:sum:cancel$")],
         name="potensi",
         persistent=True,
         allow_reentry=True,
@@ -641,9 +634,10 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("batal", batal_first, filters=private), group=-1)
-    app.add_handler(CommandHandler("aspirasi", pause_for_aspiration, filters=private), group=-1)
-    app.add_handler(CallbackQueryHandler(pause_for_aspiration, pattern=r"^asp:new"), group=-1)
+    if cancel_hook not in CANCEL_HOOKS:
+        CANCEL_HOOKS.append(cancel_hook)
+    app.add_handler(CommandHandler("aspirasi", pause_for_aspiration, filters=private), group=1)
+    app.add_handler(CallbackQueryHandler(pause_for_aspiration, pattern=r"^asp:new"), group=1)
     app.add_handler(build_conversation())
     app.add_handler(CallbackQueryHandler(open_entry, pattern=r"^pot:open:\d{1,12}$"))
     app.add_handler(CallbackQueryHandler(list_entries, pattern=r"^pot:list$"))
