@@ -25,6 +25,13 @@ FEATURE_COMMANDS: list[SubCommand] = []
 
 __all__ = ["FEATURE_COMMANDS", "FEATURE_INSTALLERS", "Any"]
 
+# -- issue 3: officials (departments and routing, actions, digests, service levels) ------------------------------
+from .departments_cli import DEPARTMENTS_COMMAND  # noqa: E402
+from .officials import install as _install_officials  # noqa: E402
+
+FEATURE_INSTALLERS.append(_install_officials)
+FEATURE_COMMANDS.append(DEPARTMENTS_COMMAND)
+
 # The map of problems and potential (issue 5): /potensi, /desa, /rekap, /ekspor and `sambang export`.
 from . import village_map as _village_map  # noqa: E402
 

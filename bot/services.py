@@ -11,7 +11,9 @@ from .config import Config
 from .outbox import OutboxSender
 from .storage import Database
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # feature services
+    from .departments import DepartmentService
+    from .officials import OfficialsService
     from .village_map import VillageMap
 
 
@@ -26,3 +28,7 @@ class Services:
     village_map: VillageMap | None = None
     #: Extra services added by feature modules (departments, visits, ...), by name.
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Departments, routing and service levels (issue 3), set by ``bot.officials.install``.
+    departments: DepartmentService | None = None
+    #: Officials' actions, forwarding and escalation (issue 3).
+    officials: OfficialsService | None = None

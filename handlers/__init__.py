@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import aspiration, desa, fallback, invite, potensi, rekap, start, status
+from . import aspiration, desa, fallback, invite, officials, potensi, rekap, start, status
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (start, invite, aspiration, status, potensi, desa, rekap):
+    for module in (start, invite, aspiration, status, officials, potensi, desa, rekap):
         module.register(app)
     fallback.register(app)

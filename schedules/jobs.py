@@ -1,1 +1,2 @@
 """Imports every module of scheduled tasks, so that their ``@task`` decorators register them."""
+from . import officials  # noqa: F401,E402  (issue 3: digests, escalation, closing the loop)
