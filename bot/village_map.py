@@ -11,22 +11,23 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from . import outbox
+from . import digests
 from .aspirations import AspirationService
-from .audience import Audience, parse_audience
+from .audience import PIMPINAN, Audience, parse_audience
 from .clock import Clock, to_iso
 from .domain import DomainError
 from .export import FORMATS, MIME, Exporter, ExportFile, filename
 from .potential import PotentialService
 from .profile import ProfileRequest, Section, VillageProfile, aspirations_section, potential_section, village_heads
-from .recap import Filters, Recap, build_recap
+from .recap import Filters, Recap, build_recap, format_days, format_percent
 from .regions import Desa, find_kecamatan, get_desa, search_desa
-from .storage import Database, Transaction
+from .storage import Database
+from .templates import render
 
 if TYPE_CHECKING:
     from .charts import Chart
@@ -83,21 +84,6 @@ class VillageMap:
         recap = await self.recap(audience, filters)
         return recap, await render_charts(recap)
 
-    @staticmethod
-    async def enqueue_charts(tx: Transaction, chat_id: int, charts: Sequence[Chart], *, now: datetime,
-                             dedup_prefix: str | None = None, ref: str | None = None) -> None:
-        """Queue the charts as photos (uploaded PNGs) to ``chat_id``, in the caller's transaction.
-
-        For scheduled messages such as the weekly leadership digest: with ``dedup_prefix`` each chart goes out
-        once per prefix, across restarts.
-        """
-        for chart in charts:
-            await outbox.enqueue(
-                tx, chat_id, "sendPhoto", {"chat_id": chat_id, "caption": chart.title}, now=now,
-                upload=chart.png, upload_name=chart.filename, ref=ref,
-                dedup_key=f"{dedup_prefix}:{chart.name}:{chat_id}" if dedup_prefix else None,
-            )
-
     # -- exports ------------------------------------------------------------------------------------------------
 
     async def export(self, fmt: str, audience: Audience, filters: Filters = Filters()) -> ExportFile:
@@ -139,6 +125,28 @@ class VillageMap:
 
 async def install(services: Services) -> None:
     services.village_map = VillageMap(services.db, services.clock, services.config.tz, services.aspirations)
+
+
+# -- the weekly leadership digest (bot/digests.py) carries the problem map -----------------------------------------
+
+#: The digest goes to leadership and admins, who both read "Kinerja Kecamatan" items in the bot.
+DIGEST_AUDIENCE = Audience(PIMPINAN, confidential=True, feedback=True)
+
+
+@digests.weekly_section("peta_masalah", order=60)
+async def weekly_map(services: Services, ctx: digests.WeeklyContext) -> digests.DigestSection | None:
+    """The problem map and the open aspirations per kecamatan as photos, with a few lines of text."""
+    vm = services.village_map
+    if vm is None:
+        return None
+    recap, drawn = await vm.charts(DIGEST_AUDIENCE)
+    if not recap.total.total:
+        return None
+    busiest = sorted(((r.name, r.tally.open) for r in recap.rows if r.tally.open), key=lambda p: (-p[1], p[0]))
+    text = render("digest_weekly_map", recap=recap, median=format_days(recap.total.median_days),
+                  coverage=format_percent(recap.total.coverage), busiest=busiest[:3])
+    photos = [digests.DigestPhoto(c.png, c.filename, c.title) for c in drawn]
+    return digests.DigestSection([text], photos)
 
 
 # -- sambang export ---------------------------------------------------------------------------------------------

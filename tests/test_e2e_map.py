@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import struct
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import openpyxl
 
@@ -315,3 +317,30 @@ async def test_help_lists_the_map_commands_per_role(harness: BotHarness) -> None
     assert all(c in text for c in ("/desa", "/rekap", "/ekspor")) and "/potensi" not in text
     text = (await harness.say(pupr, "/bantuan", "Bantuan Sambang")).text or ""
     assert "/desa" in text and "/ekspor" in text and "/rekap" not in text
+
+
+# -- the weekly leadership digest -------------------------------------------------------------------------------------
+
+
+async def test_weekly_digest_carries_the_charts_as_photos(harness: BotHarness) -> None:
+    bupati, pupr, admin = await _staff(harness)
+    await harness.say(admin, "/start", "Selamat datang")
+    await seed(harness.svc.db, 40, start=harness.clock.now())
+    await _village_with_aspirations(harness)  # something new this week, so the digest is due
+    await harness.settle()
+    harness.clock.set(datetime(2026, 3, 9, 7, 30, tzinfo=ZoneInfo("Asia/Jakarta")))  # Monday 07:30 WIB
+    await harness.tick()
+    await harness.settle()
+    for chat in (60, admin.id):
+        [text] = [t for t in harness.server.texts(chat) if "Peta masalah" in t and "Ringkasan mingguan" in t]
+        assert "43 aspirasi" in text and "Cakupan:" in text and "/rekap" in text
+        photos = [c for c in harness.server.calls_for(chat, "sendPhoto") if c.ok]
+        assert [p.params.get("caption", "").split(" —")[0] for p in photos] == ["Peta masalah",
+                                                                              "Aspirasi terbuka per kecamatan"]
+        assert _png_size(photos[0].files["photo"].content) == charts.HEATMAP_SIZE
+        assert _png_size(photos[1].files["photo"].content) == charts.BAR_SIZE
+    assert not harness.server.calls_for(61, "sendPhoto")  # officials get no weekly digest
+    # once per week, across ticks
+    await harness.tick()
+    await harness.settle()
+    assert len([c for c in harness.server.calls_for(60, "sendPhoto") if c.ok]) == 2
