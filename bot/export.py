@@ -28,11 +28,14 @@ from .aspirations import AspirationService
 from .audience import Audience
 from .clock import from_iso
 from .domain import CLOSED_STATUSES, category_label, status_label
+from .officials import HISTORY_LABELS
 from .potential import Potential
 from .recap import Filters, Recap, format_percent, short_label
 from .storage import Database
 
 FORMATS = ("xlsx", "csv", "open311")
+#: History entries that are not a response to the village: the submission itself and an escalation to leadership.
+NOT_RESPONSES = ("dikirim", HISTORY_LABELS["eskalasi"])
 MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv",
@@ -157,12 +160,12 @@ class Exporter:
             " h.to_status AS response_status, h.note AS response_note, loc.latitude, loc.longitude"
             " FROM aspirations a JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
             " LEFT JOIN aspiration_history h ON h.id = (SELECT MAX(h2.id) FROM aspiration_history h2"
-            "   WHERE h2.aspiration_id = a.id AND h2.action <> 'dikirim'"
+            "   WHERE h2.aspiration_id = a.id AND h2.action NOT IN (?, ?)"
             "   AND (h2.actor_id IS NULL OR h2.actor_id <> a.submitter_id))"
             " LEFT JOIN attachments loc ON loc.id = (SELECT MAX(l.id) FROM attachments l"
             "   WHERE l.aspiration_id = a.id AND l.kind = 'location')"
             f" WHERE {where} ORDER BY a.kecamatan_code, a.created_at, a.id",
-            [*share_params, *scope_params],
+            [*NOT_RESPONSES, *share_params, *scope_params],
         )
         names = await self.department_names()
         return await asyncio.to_thread(self._convert, records, names)
@@ -176,7 +179,7 @@ class Exporter:
             created = local(created_at)
             closed = local(closed_at)
             note = (r["response_note"] or "").strip()
-            label = status_label(r["response_status"]) if r["response_status"] else (r["response_action"] or "")
+            label = r["response_action"] or (status_label(r["response_status"]) if r["response_status"] else "")
             response = f"{label}: {note}" if note and label else (note or label)
             days = None
             if closed_at and created_at:

@@ -18,7 +18,7 @@ import pytest
 from bot import audience as audiences
 from bot import cli, roster
 from bot.aspirations import AspirationService, Attachment, Draft
-from bot.clock import FakeClock
+from bot.clock import FakeClock, to_iso
 from bot.potential import PotentialDraft, PotentialPhoto
 from bot.recap import Filters
 from bot.regions import load_regions
@@ -299,3 +299,28 @@ def test_cli_export_refuses_bad_input(cli_db: Path, capsys: pytest.CaptureFixtur
         cli.main(["export", "--since", "kemarin"])
     assert exc.value.code == 2
     assert cli.main(["export", "-o", "/nonexistent-dir/x.xlsx"]) == 1
+
+
+async def test_last_response_is_the_latest_answer_to_the_village(db: Database, clock: FakeClock,
+                                                                 vm: VillageMap) -> None:
+    from bot.officials import HISTORY_LABELS
+
+    kades = await _kades(db, clock, 10, "35.13.02.2001")
+    aspiration, _ = await vm.aspirations.submit(kades, Draft(category="infrastruktur", description="Jalan desa"
+                                                             " berlubang di dusun Krajan"), "k1")
+    official = await db.execute("INSERT INTO people(telegram_id, name, role, department, created_at, updated_at)"
+                                " VALUES (20, 'Andi', 'pejabat', 'PUPR', 'x', 'x')")
+    history = [
+        (official, HISTORY_LABELS["terima"], "diterima", None, 1),
+        (official, HISTORY_LABELS["balas"], "diterima", "Tim survei datang Kamis", 2),
+        (None, HISTORY_LABELS["eskalasi"], "diterima", "belum ditanggapi dalam 5 hari kerja", 3),  # not an answer
+        (kades.id, "komentar desa", "diterima", "Terima kasih", 4),  # the village itself
+    ]
+    for actor, action, status, note, hours in history:
+        clock.advance(hours=hours)
+        await db.execute(
+            "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", (aspiration.id, to_iso(clock.now()), actor, action, status, status, note))
+    [row] = await vm.exporter.rows(audiences.for_export("pimpinan"), Filters())
+    assert row.response == "dibalas: Tim survei datang Kamis"
+    assert row.response_at == datetime(2026, 3, 2, 12, 0)  # 09:00 WIB + 1 h + 2 h
