@@ -48,8 +48,9 @@ async def _village_with_aspirations(harness: BotHarness) -> FakeUser:
                             ("kesehatan", "DINKES", "Posyandu kekurangan timbangan bayi dan PMT"),
                             ("kinerja_kecamatan", None, "Pegawai kecamatan meminta uang untuk surat")):
         aspiration, _ = await harness.svc.aspirations.submit(person, Draft(category=cat, description=text), cat)
-        # routing (issue 3) decides departments; here they are set directly
-        await harness.svc.db.execute("UPDATE aspirations SET department = ? WHERE id = ?", (dept, aspiration.id))
+        routed = await harness.svc.db.fetchval("SELECT group_concat(department) FROM aspiration_departments"
+                                               " WHERE aspiration_id = ? AND active = 1", (aspiration.id,))
+        assert routed == dept  # routing (departments.toml) decided it
     return kades
 
 
