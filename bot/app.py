@@ -71,7 +71,7 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
         .context_types(ContextTypes(context=SambangContext))
         .persistence(persistence)
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        .rate_limiter(AIORateLimiter(max_retries=0, overall_max_rate=config.outbox_rate))
         .concurrent_updates(False)
         .build()
     )

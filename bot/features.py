@@ -32,6 +32,13 @@ from .officials import install as _install_officials  # noqa: E402
 FEATURE_INSTALLERS.append(_install_officials)
 FEATURE_COMMANDS.append(DEPARTMENTS_COMMAND)
 
+# -- Ngantor di Kecamatan (issue 4): visits, announcements, briefings, feedback, commitments, broadcasts -----------
+from . import ngantor as _ngantor  # noqa: E402
+from .visits_cli import SCHEDULE_COMMAND as _SCHEDULE_COMMAND  # noqa: E402
+
+FEATURE_INSTALLERS.append(_ngantor.install)
+FEATURE_COMMANDS.append(_SCHEDULE_COMMAND)  # type: ignore[arg-type]
+
 # The map of problems and potential (issue 5): /potensi, /desa, /rekap, /ekspor and `sambang export`.
 from . import village_map as _village_map  # noqa: E402
 

@@ -4,10 +4,30 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import aspiration, desa, fallback, invite, officials, potensi, rekap, start, status
+from . import (
+    aspiration,
+    briefing,
+    broadcast,
+    commitments,
+    desa,
+    fallback,
+    feedback,
+    invite,
+    officials,
+    potensi,
+    rekap,
+    start,
+    status,
+    visits,
+)
+
+#: Ngantor di Kecamatan (issue 4).
+NGANTOR = (visits, briefing, feedback, commitments, broadcast)
+#: The map of problems and potential (issue 5).
+MAP = (potensi, desa, rekap)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (start, invite, aspiration, status, officials, potensi, desa, rekap):
+    for module in (start, invite, aspiration, status, officials, *NGANTOR, *MAP):
         module.register(app)
     fallback.register(app)
