@@ -53,8 +53,8 @@ POTENTIAL_HEADERS = ("Kecamatan", "Desa", "Kode desa", "Jenis", "Uraian", "Foto"
                      "Diperbarui oleh")
 POTENTIAL_WIDTHS: tuple[float | None, ...] = (None, None, 15, None, 60, 6, 11, 11, 17, None)
 
-#: Columns of the feedback sheet and the rows, added by the feedback feature (leadership's exports only).
-FeedbackSource = Callable[[Filters], Awaitable[tuple[Sequence[str], list[Sequence[Any]]]]]
+#: Columns of the feedback sheet and the rows (leadership's exports only); None when there is no feedback feature.
+FeedbackSource = Callable[[Filters], Awaitable[tuple[Sequence[str], list[Sequence[Any]]] | None]]
 
 
 class ExportRow(NamedTuple):
@@ -202,8 +202,9 @@ class Exporter:
         rows = await self.rows(audience, filters)
         feedback: xlsx.Table | None = None
         if audience.feedback and self.feedback_source is not None:
-            headers, data = await self.feedback_source(filters)
-            feedback = xlsx.Table("Umpan Balik Desa", headers, data)
+            found = await self.feedback_source(filters)
+            if found is not None:
+                feedback = xlsx.Table("Umpan Balik Desa", *found)
         extra = [t for t in [await make(audience, filters) for make in self.extra_sheets] if t is not None]
         content = await asyncio.to_thread(self._build_xlsx, audience, recap, rows, potential, feedback, extra)
         return content, len(rows)

@@ -89,3 +89,35 @@ async def potential_section(request: ProfileRequest) -> str | None:
     entries = await request.map.potential.list_for_desa(request.desa.code)
     return render("desa_section_potential", entries=entries)
 
+
+
+async def visits_section(request: ProfileRequest) -> str | None:
+    """Last and next "Ngantor di Kecamatan" visit of the village's kecamatan (the visits feature, issue 4)."""
+    visits = request.map.extra.get("visits")
+    if visits is None:
+        return None
+    last, upcoming = await visits.last_and_next(request.desa.kecamatan_code)
+    return render("desa_section_visits", kecamatan=request.desa.kecamatan_name, last=last, next=upcoming)
+
+
+def _average(values: list[int]) -> str:
+    return f"{sum(values) / len(values):.1f}".replace(".", ",") if values else "-"
+
+
+async def feedback_section(request: ProfileRequest) -> str | None:
+    """What the village's head said about visits and the kecamatan's services: leadership and admins only."""
+    if not request.audience.feedback:
+        return None
+    db = request.map.db
+    if not await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'visit_feedback'"):
+        return None
+    rows = await db.fetchall(
+        "SELECT f.visit_rating, f.service_rating, f.comment, v.date, k.name AS kecamatan FROM visit_feedback f"
+        " JOIN visits v ON v.id = f.visit_id JOIN kecamatan k ON k.code = v.kecamatan_code WHERE f.desa_code = ?"
+        " AND (f.visit_rating IS NOT NULL OR f.service_rating IS NOT NULL OR f.comment IS NOT NULL)"
+        " ORDER BY v.date DESC, f.id DESC", (request.desa.code,))
+    return render(
+        "desa_section_feedback", count=len(rows), latest=[dict(r) for r in rows[:LATEST]],
+        visit_avg=_average([r["visit_rating"] for r in rows if r["visit_rating"]]),
+        service_avg=_average([r["service_rating"] for r in rows if r["service_rating"]]),
+    )

@@ -19,11 +19,20 @@ from zoneinfo import ZoneInfo
 from . import digests
 from .aspirations import AspirationService
 from .audience import PIMPINAN, Audience, parse_audience
-from .clock import Clock, to_iso
+from .clock import Clock, from_iso, to_iso
 from .domain import DomainError
 from .export import FORMATS, MIME, Exporter, ExportFile, filename
 from .potential import PotentialService
-from .profile import ProfileRequest, Section, VillageProfile, aspirations_section, potential_section, village_heads
+from .profile import (
+    ProfileRequest,
+    Section,
+    VillageProfile,
+    aspirations_section,
+    feedback_section,
+    potential_section,
+    village_heads,
+    visits_section,
+)
 from .recap import Filters, Recap, build_recap, format_days, format_percent
 from .regions import Desa, find_kecamatan, get_desa, search_desa
 from .storage import Database
@@ -36,17 +45,23 @@ if TYPE_CHECKING:
 
 
 class VillageMap:
-    def __init__(self, db: Database, clock: Clock, tz: ZoneInfo, aspirations: AspirationService) -> None:
+    def __init__(self, db: Database, clock: Clock, tz: ZoneInfo, aspirations: AspirationService,
+                 extra: dict[str, Any] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.tz = tz
         self.aspirations = aspirations
         self.potential = PotentialService(db, clock)
         self.exporter = Exporter(db, aspirations, tz)
+        #: Other features' services by name (``Services.extra``): the visits feature's "visits", looked up when used.
+        self.extra: dict[str, Any] = extra if extra is not None else {}
         self.sections: list[tuple[str, Section]] = [
             ("aspirasi", aspirations_section),
             ("potensi", potential_section),
+            ("umpan_balik", feedback_section),
+            ("kunjungan", visits_section),
         ]
+        self.exporter.feedback_source = self.feedback_rows
 
     # -- village profiles ---------------------------------------------------------------------------------------
 
@@ -83,6 +98,32 @@ class VillageMap:
 
         recap = await self.recap(audience, filters)
         return recap, await render_charts(recap)
+
+    async def feedback_rows(self, filters: Filters) -> tuple[Sequence[str], list[Sequence[Any]]] | None:
+        """The villages' ratings of visits (the visits feature, issue 4), for leadership's spreadsheet."""
+        headers = ("Tanggal kunjungan", "Kecamatan", "Desa", "Kode desa", "Kepala desa", "Nilai kunjungan (1-5)",
+                   "Nilai layanan kecamatan (1-5)", "Komentar", "Diisi pada")
+        if not await self.db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'visit_feedback'"):
+            return None
+        where, params = ["1 = 1"], []  # type: ignore[var-annotated]
+        if filters.since is not None:
+            where.append("v.date >= ?")
+            params.append(filters.since.isoformat())
+        if filters.kecamatan_codes:
+            where.append(f"v.kecamatan_code IN ({','.join('?' * len(filters.kecamatan_codes))})")
+            params.extend(filters.kecamatan_codes)
+        rows = await self.db.fetchall(
+            "SELECT v.date, k.name AS kecamatan, d.name AS desa, f.desa_code, p.name AS person, f.visit_rating,"
+            " f.service_rating, f.comment, f.updated_at FROM visit_feedback f JOIN visits v ON v.id = f.visit_id"
+            " JOIN kecamatan k ON k.code = v.kecamatan_code LEFT JOIN desa d ON d.code = f.desa_code"
+            f" LEFT JOIN people p ON p.id = f.person_id WHERE {' AND '.join(where)}"
+            " ORDER BY v.date, k.code, d.name", params)
+        return headers, [
+            (date.fromisoformat(r["date"]), r["kecamatan"], r["desa"] or "", r["desa_code"] or "", r["person"] or "",
+             r["visit_rating"], r["service_rating"], r["comment"] or "",
+             from_iso(r["updated_at"]).astimezone(self.tz).replace(tzinfo=None, microsecond=0))
+            for r in rows
+        ]
 
     # -- exports ------------------------------------------------------------------------------------------------
 
@@ -124,7 +165,8 @@ class VillageMap:
 
 
 async def install(services: Services) -> None:
-    services.village_map = VillageMap(services.db, services.clock, services.config.tz, services.aspirations)
+    services.village_map = VillageMap(services.db, services.clock, services.config.tz, services.aspirations,
+                                      services.extra)
 
 
 # -- the weekly leadership digest (bot/digests.py) carries the problem map -----------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import struct
 from datetime import datetime
@@ -258,7 +259,7 @@ async def test_rekap_sends_text_and_two_charts(harness: BotHarness) -> None:
 
 def _tickets(content: bytes) -> set[str]:
     wb = openpyxl.load_workbook(io.BytesIO(content))
-    assert wb.sheetnames[0] == "Ringkasan" and wb.sheetnames[-1] == "Potensi Desa"
+    assert wb.sheetnames[0] == "Ringkasan" and "Potensi Desa" in wb.sheetnames
     return {row[0] for ws in wb.worksheets if ws["A1"].value == "Tiket"
             for row in ws.iter_rows(min_row=2, values_only=True)}
 
@@ -345,3 +346,42 @@ async def test_weekly_digest_carries_the_charts_as_photos(harness: BotHarness) -
     await harness.tick()
     await harness.settle()
     assert len([c for c in harness.server.calls_for(60, "sendPhoto") if c.ok]) == 2
+
+
+# -- visits and feedback (Ngantor di Kecamatan) in profiles and exports --------------------------------------------
+
+
+async def test_profile_shows_visits_and_feedback_to_whom_it_may(harness: BotHarness) -> None:
+    kades = await _village_with_aspirations(harness)
+    person = await get_person(harness.svc.db, kades.id)
+    assert person is not None
+    ngantor = harness.svc.extra["ngantor"]
+    past, _ = await ngantor.visits.create("Sumber", dt.date(2026, 3, 2), dt.time(8, 0), place="Pendopo Kecamatan")
+    await ngantor.visits.create("Sumber", dt.date(2026, 4, 6), dt.time(8, 0), place="Balai Desa Ledokombo")
+    await ngantor.feedback.rate(past.id, person, "v", 4)
+    await ngantor.feedback.rate(past.id, person, "k", 2)
+    await ngantor.feedback.comment(past.id, person, "Antrean surat di kecamatan masih lama")
+    harness.clock.advance(days=1)
+    bupati, pupr, admin = await _staff(harness)
+
+    await harness.say(bupati, "/desa Ledokombo", "Desa Ledokombo")
+    text = await harness.server.wait_for_text(60, "Ngantor di Kecamatan Sumber")
+    profile = text.text or ""
+    assert "Terakhir: Senin, 2 Maret 2026, pukul 08.00 — Pendopo Kecamatan" in profile
+    assert "Berikutnya: Senin, 6 April 2026, pukul 08.00 — Balai Desa Ledokombo" in profile
+    assert "Umpan balik desa: 1 penilaian" in profile and "kunjungan 4/5, layanan kecamatan 2/5" in profile
+    assert "Antrean surat di kecamatan masih lama" in profile
+    admin_view = await harness.say(admin, "/desa Ledokombo", "Umpan balik desa")
+    assert "Antrean surat" in (admin_view.text or "")
+    official = await harness.say(pupr, "/desa Ledokombo", "Ngantor di Kecamatan Sumber")
+    assert "Umpan balik" not in (official.text or "") and "Antrean surat" not in (official.text or "")
+
+    leadership = await _document(harness, bupati, "/ekspor")
+    wb = openpyxl.load_workbook(io.BytesIO(leadership.files["document"].content))
+    sheet = wb["Umpan Balik Desa"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:I2"
+    assert [c.value for c in sheet[2]][1:8] == ["Sumber", "Ledokombo", LEDOKOMBO, "Budi", 4, 2,
+                                                "Antrean surat di kecamatan masih lama"]
+    for user in (admin, pupr):
+        other = await _document(harness, user, "/ekspor")
+        assert "Umpan Balik Desa" not in openpyxl.load_workbook(io.BytesIO(other.files["document"].content)).sheetnames

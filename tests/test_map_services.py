@@ -259,19 +259,21 @@ async def test_each_role_sees_exactly_its_share_in_the_recap_and_profile(db: Dat
 
 async def test_profile_sections_can_be_added_by_other_features(db: Database, clock: FakeClock,
                                                                vm: VillageMap) -> None:
-    async def visits(request):  # type: ignore[no-untyped-def]
-        return f"Kunjungan Kec. {request.desa.kecamatan_name}"
+    async def agenda(request):  # type: ignore[no-untyped-def]
+        return f"Agenda Kec. {request.desa.kecamatan_name}"
 
-    async def feedback(request):  # type: ignore[no-untyped-def]
-        return "Umpan balik: 5 bintang" if request.audience.feedback else None
+    async def secret(request):  # type: ignore[no-untyped-def]
+        return "Catatan pimpinan" if request.audience.feedback else None
 
-    vm.add_section("umpan_balik", feedback)
-    vm.add_section("kunjungan", visits, after="aspirasi")
-    vm.add_section("kunjungan", visits)  # once only
+    vm.add_section("catatan", secret)
+    vm.add_section("agenda", agenda, after="aspirasi")
+    vm.add_section("agenda", agenda)  # once only
     full = await vm.profile(LEDOKOMBO, audiences.for_export("pimpinan"))
-    assert [k for k, _ in full.sections] == ["aspirasi", "kunjungan", "potensi", "umpan_balik"]
+    keys = [k for k, _ in full.sections]
+    assert keys[:3] == ["aspirasi", "agenda", "potensi"] and keys[-1] == "catatan"
+    assert full.section("agenda") == "Agenda Kec. Sumber"
     official = await vm.profile(LEDOKOMBO, audiences.for_export("pejabat", "PUPR"))
-    assert [k for k, _ in official.sections] == ["aspirasi", "kunjungan", "potensi"]
+    assert "catatan" not in [k for k, _ in official.sections]
     assert "Kepala desa: belum terdaftar" in full.parts()[0]
 
 
