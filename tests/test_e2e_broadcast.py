@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot import broadcast
 from bot.clock import FakeClock, to_iso
+from bot.config import Config
 from tests.harness import ADMIN_ID, BotHarness
 
 BASE = 500_000
@@ -148,7 +149,8 @@ async def test_siaran_to_one_kecamatan_reaches_its_village_heads_and_camat_only(
 
 async def test_pacing_within_telegram_limits_measured_by_the_fake_server(tmp_path: Path, clock: FakeClock) -> None:
     """Real limits (30/s overall, 1/s per private chat): the fake server records no violation."""
-    harness = BotHarness(tmp_path, clock, outbox_rate=30.0, outbox_chat_interval=1.0, outbox_group_interval=3.0)
+    harness = BotHarness(tmp_path, clock, outbox_rate=Config.outbox_rate, outbox_chat_interval=1.0,
+                         outbox_group_interval=3.0)
     await harness.start()
     try:
         chats = await add_village_heads(harness, 45)
