@@ -9,10 +9,13 @@ from . import (
     briefing,
     broadcast,
     commitments,
+    desa,
     fallback,
     feedback,
     invite,
     officials,
+    potensi,
+    rekap,
     start,
     status,
     visits,
@@ -20,9 +23,11 @@ from . import (
 
 #: Ngantor di Kecamatan (issue 4).
 NGANTOR = (visits, briefing, feedback, commitments, broadcast)
+#: The map of problems and potential (issue 5).
+MAP = (potensi, desa, rekap)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (start, invite, aspiration, status, officials, *NGANTOR):
+    for module in (start, invite, aspiration, status, officials, *NGANTOR, *MAP):
         module.register(app)
     fallback.register(app)
