@@ -27,7 +27,7 @@ from typing import Any
 
 from .common import OUT, ROOT, Figures, file_size_mb, log
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 ASPIRATIONS = 100_000
 WILAYAH = "35"
 #: The moment the reports are asked for: a Monday, 09:00 WIB.
@@ -484,6 +484,96 @@ def _department_inboxes(w: World) -> None:
     w.con.executemany("INSERT OR IGNORE INTO department_inboxes(department, chat_id, title, registered_at)"
                       " VALUES (?, ?, ?, ?)",
                       [(code, -1001_000_000_000 - i, f"Inbox {code}", stamp) for i, code in enumerate(codes)])
+
+
+# -- Ngantor di Kecamatan (issue 4): visits, their departments, feedback and commitments --------------------------
+
+
+@filler("visits")
+def _visits(w: World) -> None:
+    """Every kecamatan visited once in the past year (working hours, ~3 a month per regency), plus the next month's
+    visits; feedback from about half of each visited kecamatan's kepala desa; two commitments per past visit."""
+    rng, con = w.rng, w.con
+    tz = _tz()
+    kecamatan = [r[0] for r in con.execute("SELECT code FROM kecamatan ORDER BY code")]
+    names = dict(con.execute("SELECT code, name FROM kecamatan").fetchall())
+    departments = sorted({d for ds in w.routes.values() for d in ds}) or ["PUPR"]
+    kades_by_kec: dict[str, list[tuple[int, str]]] = {}
+    for desa_code, kec in w.desa:
+        if desa_code in w.kepala_desa:
+            kades_by_kec.setdefault(kec, []).append((w.kepala_desa[desa_code][0], desa_code))
+    stamp = iso(NOW - timedelta(days=DAYS))
+    visits, vdeps, feedback, commitments, cdesa, chist = [], [], [], [], [], []
+    upcoming = set(rng.sample(kecamatan, min(60, len(kecamatan))))
+    for n, kec in enumerate(kecamatan, start=1):
+        future = kec in upcoming
+        day = (NOW + timedelta(days=rng.randrange(1, 30))) if future else (NOW - timedelta(days=rng.randrange(2, DAYS)))
+        local = day.astimezone(tz).replace(hour=8, minute=0, second=0, microsecond=0)
+        visits.append((n, kec, local.date().isoformat(), "08:00", iso(local), f"Kantor Kecamatan {names[kec]}",
+                       "Ngantor di Kecamatan: mendengar aspirasi kepala desa", "terjadwal", stamp, stamp))
+        vdeps += [(n, d) for d in rng.sample(departments, min(3, len(departments)))]
+        if future:
+            continue
+        for person_id, desa_code in kades_by_kec.get(kec, []):
+            if rng.random() < 0.5:
+                at = iso(local + timedelta(days=1, hours=rng.randrange(1, 10)))
+                feedback.append((n, person_id, desa_code, rng.choice((3, 4, 4, 5, 5)), rng.choice((2, 3, 4, 4, 5)),
+                                 rng.choice((None, "Terima kasih, sangat membantu.", "Mohon tindak lanjut cepat.")),
+                                 at, at))
+        for _ in range(2):
+            cid = len(commitments) + 1
+            due = (local + timedelta(days=rng.randrange(14, 120))).date()
+            status = rng.choice(("terbuka", "berjalan", "terlaksana")) if due > NOW.date() else rng.choice(
+                ("terlaksana", "terlaksana", "tidak_terlaksana", "berjalan"))
+            commitments.append((cid, n, "Meninjau dan menganggarkan perbaikan di desa yang menyampaikan aspirasi",
+                                rng.choice(departments), due.isoformat(), status, iso(local), iso(local)))
+            villages = kades_by_kec.get(kec, [])
+            cdesa += [(cid, d) for _, d in rng.sample(villages, min(2, len(villages)))]
+            chist.append((cid, iso(local), rng.choice(w.leadership or w.admins), "terbuka", None))
+    con.executemany("INSERT INTO visits(id, kecamatan_code, date, start_time, starts_at, place, agenda, status,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", visits)
+    con.executemany("INSERT OR IGNORE INTO visit_departments(visit_id, department) VALUES (?, ?)", vdeps)
+    con.executemany("INSERT OR IGNORE INTO visit_feedback(visit_id, person_id, desa_code, visit_rating,"
+                    " service_rating, comment, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", feedback)
+    con.executemany("INSERT INTO commitments(id, visit_id, description, department, due_date, status, created_at,"
+                    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", commitments)
+    con.executemany("INSERT OR IGNORE INTO commitment_desa(commitment_id, desa_code) VALUES (?, ?)", cdesa)
+    con.executemany("INSERT INTO commitment_history(commitment_id, at, actor_id, status, note) VALUES (?, ?, ?, ?, ?)",
+                    chist)
+    w.stats.update(visits=len(visits), visit_feedback=len(feedback), commitments=len(commitments))
+
+
+# -- the map (issue 5): village potential ------------------------------------------------------------------------
+
+POTENTIAL = {
+    "pertanian": "Sawah padi dan jagung, dua kali panen setahun",
+    "peternakan": "Peternakan sapi perah dan kambing etawa milik warga",
+    "perikanan": "Tambak bandeng dan udang vaname",
+    "wisata": "Air terjun dan bukit untuk wisata alam",
+    "umkm": "Kerajinan anyaman bambu dan keripik singkong",
+    "sda": "Sumber mata air dan hutan rakyat",
+    "lainnya": "Pasar desa setiap hari pasaran",
+}
+
+
+@filler("village_potential")
+def _village_potential(w: World) -> None:
+    """About a third of the villages recorded one to three kinds of potential."""
+    rng, rows, photos = w.rng, [], []
+    kinds = list(POTENTIAL)
+    for desa_code, (person_id, _tg) in w.kepala_desa.items():
+        if rng.random() < 0.35:
+            for kind in rng.sample(kinds, rng.randint(1, 3)):
+                at = iso(NOW - timedelta(days=rng.randrange(1, DAYS)))
+                rows.append((len(rows) + 1, desa_code, kind, POTENTIAL[kind], person_id, person_id, at, at))
+                if rng.random() < 0.5:
+                    photos.append((len(rows), 0, f"AgACAgUAAxkBAAIpot{len(rows):08d}", f"AQADpot{len(rows):08d}",
+                                   120_000))
+    w.con.executemany("INSERT INTO village_potential(id, desa_code, kind, description, created_by, updated_by,"
+                      " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    w.con.executemany("INSERT INTO village_potential_photos(potential_id, position, file_id, file_unique_id,"
+                      " file_size) VALUES (?, ?, ?, ?, ?)", photos)
+    w.stats["village_potential"] = len(rows)
 
 
 def _tz() -> Any:
