@@ -45,6 +45,15 @@ class _Unlimited(_Original):
         kwargs.update(overall_max_rate=0, group_max_rate=0)
         super().__init__(*args, **kwargs)
 _ext.AIORateLimiter = _Unlimited
+try:
+    import bot.ratelimit as _rl
+except ImportError:
+    _rl = None
+if _rl is not None:
+    class _NoWindow(_rl.SlidingWindowRateLimiter):
+        async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+            return await _Unlimited.process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args)
+    _rl.SlidingWindowRateLimiter = _NoWindow
 """
 
 
@@ -78,6 +87,7 @@ class RunResult:
     tickets: list[str] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     startup: float = 0.0
+    pending_at_start: int = 0
     #: outbox rows the run queued, by status when the load ended
     forwards: dict[str, int] = field(default_factory=dict)
 

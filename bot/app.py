@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 import handlers
 import schedules
@@ -27,6 +27,7 @@ from .clock import Clock, SystemClock
 from .config import Config
 from .features import FEATURE_INSTALLERS
 from .persistence import SqlitePersistence
+from .ratelimit import SlidingWindowRateLimiter
 from .regions import count_regions, load_regions
 from .services import Services
 from .storage import Database
@@ -71,7 +72,7 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
         .context_types(ContextTypes(context=SambangContext))
         .persistence(persistence)
-        .rate_limiter(AIORateLimiter(max_retries=0, overall_max_rate=config.outbox_rate))
+        .rate_limiter(SlidingWindowRateLimiter(config.outbox_rate, max_retries=0))
         .concurrent_updates(False)
         .build()
     )

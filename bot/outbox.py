@@ -28,7 +28,7 @@ MAX_TRANSIENT_ATTEMPTS = 8
 MAX_RATE_LIMITED_ATTEMPTS = 30
 BATCH = 300
 #: Seconds added to the interval between two sends to one chat, so network jitter never makes them look closer
-#: than allowed (the overall rate needs no margin: see _RateWindow).
+#: than allowed (the overall rate needs no margin: see RateWindow).
 PACE_MARGIN = 0.05
 
 
@@ -140,7 +140,7 @@ async def counts(db: Database, broadcast_id: int | None = None) -> dict[str, int
     return result
 
 
-class _RateWindow:
+class RateWindow:
     """Overall rate: at most ``size`` sends that Telegram may receive within any window of ``size / rate`` seconds.
 
     A send holds a place from the moment it is dispatched until a full window after Telegram answered it. Telegram
@@ -177,7 +177,7 @@ class _Place:
 
     __slots__ = ("window",)
 
-    def __init__(self, window: _RateWindow | None) -> None:
+    def __init__(self, window: RateWindow | None) -> None:
         self.window = window
 
     def release(self) -> None:
@@ -204,7 +204,7 @@ class OutboxSender:
         self.transport = transport
         self.chat_interval = chat_interval
         self.group_interval = group_interval
-        self.bucket = _RateWindow(rate)
+        self.bucket = RateWindow(rate)
         self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
