@@ -24,3 +24,10 @@ FEATURE_INSTALLERS: list[Installer] = []
 FEATURE_COMMANDS: list[SubCommand] = []
 
 __all__ = ["FEATURE_COMMANDS", "FEATURE_INSTALLERS", "Any"]
+
+
+# Operations (issue 6): settings checked at start; health, backup, restore and audit export on the command line.
+from .ops_cli import OPS_COMMANDS, install_operations  # noqa: E402
+
+FEATURE_INSTALLERS.append(install_operations)
+FEATURE_COMMANDS.extend(OPS_COMMANDS)

@@ -146,6 +146,8 @@ async def drop_duplicate_updates(update: Update, context: SambangContext) -> Non
             "INSERT INTO processed_updates(update_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (update.update_id, now),
         )
+        # Stored on arrival (bot.inbound); handled from here on, so a restart must not replay it.
+        await tx.execute("DELETE FROM inbound_updates WHERE update_id = ?", (update.update_id,))
         await tx.execute(
             "INSERT INTO app_state(key, value) VALUES ('last_update_at', ?) ON CONFLICT(key) DO UPDATE SET"
             " value = excluded.value",

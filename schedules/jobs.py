@@ -1,1 +1,2 @@
 """Imports every module of scheduled tasks, so that their ``@task`` decorators register them."""
+from . import operations  # noqa: F401,E402  (issue 6: heartbeat, daily backup)
