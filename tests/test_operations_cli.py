@@ -53,6 +53,11 @@ def _count(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
+def _truncate_copy(source: Path, target: Path) -> None:
+    data = source.read_bytes()
+    target.write_bytes(data[: len(data) // 2])
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
     server = FakeTelegram(token=TOKEN)
@@ -175,7 +180,7 @@ async def test_restore_refuses_damaged_or_foreign_files(tmp_path: Path) -> None:
     assert code == 0, err
     good = Path(out.split("Cadangan dibuat: ")[1].split()[0])
     truncated = tmp_path / "truncated.db"
-    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    _truncate_copy(good, truncated)
     for path, why in ((tmp_path / "missing.db", "tidak ditemukan"), (garbage, "SQLite"),
                       (foreign, "bukan database Sambang"), (truncated, "")):
         code, _, err = await _sambang(tmp_path, "restore", str(path), "--yes")
