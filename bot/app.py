@@ -29,6 +29,7 @@ from .config import Config
 from .features import FEATURE_INSTALLERS
 from .health import beat, heartbeat_limit
 from .inbound import DurableUpdateQueue, replay_pending
+from .logs import remember_name
 from .persistence import SqlitePersistence
 from .regions import count_regions, load_regions
 from .services import Services
@@ -54,6 +55,7 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
     for install in FEATURE_INSTALLERS:
         await install(services)
     await roster.ensure_admins(db, clock, config.admins)
+    remember_name(*[r["name"] for r in await db.fetchall("SELECT name FROM people WHERE name <> ''")])
     set_timezone(config.tz)
     return services
 

@@ -286,6 +286,10 @@ async def redeem_invitation(db: Database, clock: Clock, code: str, telegram_id: 
             )
             await tx.execute("UPDATE invitations SET used_by = ?, used_at = ? WHERE code = ?",
                              (telegram_id, stamp, code))
+            await tx.execute(
+                "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'register_invite', ?)",
+                (stamp, telegram_id, f"person {person_id} {row['role']}"),
+            )
     if problem is not None:
         if row is None:
             await db.execute("INSERT INTO invitation_attempts(telegram_id, at) VALUES (?, ?)",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import aspiration, fallback, invite, start, status
+from . import aspiration, audit, fallback, guards, invite, start, status
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (start, invite, aspiration, status):
+    for module in (guards, start, invite, aspiration, status, audit):
         module.register(app)
     fallback.register(app)

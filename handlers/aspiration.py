@@ -31,11 +31,12 @@ from bot.aspirations import (
     validate_description,
 )
 from bot.classifier import suggest_category
+from bot.clock import from_iso
 from bot.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.templates import render
 
 from . import keyboards
-from .common import SambangContext, person_or_refuse, refuse, reply
+from .common import SambangContext, current_person, person_or_refuse, refuse, reply
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +383,7 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
     action = query.data.rsplit(":", 1)[1]
     draft = await _draft(update, context)
     if draft is None:
-        await refuse(update, "Aspirasi ini sudah terkirim atau dibatalkan. Lihat /status.", show_alert=True)
+        await refuse(update, await _already_done(context, person), show_alert=True)
         return ConversationHandler.END
     if action == "camat":
         if draft.category and CATEGORY_BY_CODE[draft.category].confidential:
@@ -417,6 +418,18 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
     return ConversationHandler.END
 
 
+async def _already_done(context: SambangContext, person: Any) -> str:
+    """What an old summary's button should say: the ticket it became, if it was sent in the last day."""
+    recent = [a for a in await context.services.aspirations.list_for(person, limit=5) if a.submitter_id == person.id]
+    if recent:
+        newest = recent[0]
+        age = context.services.clock.now() - from_iso(newest.created_at)
+        if age.total_seconds() < 86400:
+            return (f"Aspirasi ini sudah terkirim dengan nomor tiket {newest.ticket}. Lihat /status {newest.ticket}"
+                    " untuk perkembangannya.")
+    return "Aspirasi ini sudah terkirim atau dibatalkan. Lihat /status."
+
+
 async def summary_text(update: Update, context: SambangContext) -> str:
     await reply(update, "refusal", message="Tekan Kirim untuk mengirim aspirasi, atau gunakan tombol lain pada"
                 " ringkasan. Ketik /batal untuk membatalkan.")
@@ -441,6 +454,12 @@ async def cancel(update: Update, context: SambangContext) -> int:
 
 async def stale_button(update: Update, context: SambangContext) -> None:
     """A button of a finished or cancelled aspiration (outside the conversation)."""
+    query = update.callback_query
+    if query is not None and query.data == "asp:sum:send":
+        person = await current_person(update, context)
+        if person is not None and person.role is Role.KEPALA_DESA:
+            await refuse(update, await _already_done(context, person), show_alert=True)
+            return
     await refuse(update, "Tombol ini sudah tidak berlaku. Ketik /aspirasi untuk memulai aspirasi baru atau /status"
                  " untuk melihat yang sudah terkirim.", show_alert=True)
 

@@ -14,8 +14,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
+from bot import audit
 from bot.clock import to_iso
 from bot.domain import ROLE_LABELS, DomainError, Role
+from bot.logs import remember_name
 from bot.roster import Person, get_person
 from bot.services import Services
 from bot.templates import render
@@ -89,7 +91,7 @@ def requires(*roles: Role, registered: bool = True) -> Callable[[F], F]:
                     await refuse(update, "Anda belum terdaftar di Sambang.", show_alert=True)
                 else:
                     await reply(update, "not_registered")
-                _audit_refusal(update, "unregistered")
+                await _audit_refusal(update, context, "unregistered")
                 return None
             if roles and person.role not in roles:
                 labels = ", ".join(ROLE_LABELS[r] for r in roles)
@@ -97,7 +99,7 @@ def requires(*roles: Role, registered: bool = True) -> Callable[[F], F]:
                     await refuse(update, f"Tombol ini hanya untuk {labels}.", show_alert=True)
                 else:
                     await reply(update, "not_allowed", roles=labels)
-                _audit_refusal(update, f"role {person.role.value}")
+                await _audit_refusal(update, context, f"role {person.role.value}")
                 return None
             return await func(update, context)
 
@@ -106,11 +108,28 @@ def requires(*roles: Role, registered: bool = True) -> Callable[[F], F]:
     return decorator
 
 
-def _audit_refusal(update: Update, why: str) -> None:
+def attempted_action(update: Update) -> str:
+    """What a refused user tried, without what they wrote: the command, or the button's prefix."""
+    if update.callback_query is not None:
+        data = update.callback_query.data or ""
+        return "tombol " + ":".join(data.split(":")[:3])[:40]
+    message = update.effective_message
+    text = (message.text or "") if message is not None else ""
+    if text.startswith("/"):
+        return text.split()[0].split("@")[0][:40]
+    return "pesan"
+
+
+async def _audit_refusal(update: Update, context: SambangContext, why: str) -> None:
+    """Log a refused privileged attempt and keep it in the audit table (who, what, when; never their text)."""
     user = update.effective_user
-    what = update.callback_query.data if update.callback_query else (
-        update.effective_message.text if update.effective_message else None)
-    log.warning("refused %s for user %s: %s", (what or "")[:40], user.id if user else None, why)
+    what = attempted_action(update)
+    log.warning("refused %s for user %s: %s", what, user.id if user else None, why)
+    try:
+        await audit.record_now(context.services.db, user.id if user else None, "ditolak", f"{what} ({why})",
+                               now=context.services.clock.now())
+    except Exception:  # the refusal itself was answered; a failed audit write is logged, never raised
+        log.exception("could not write the refusal to the audit log")
 
 
 async def person_or_refuse(update: Update, context: SambangContext, roles: Iterable[Role] = ()) -> Person | None:
@@ -122,6 +141,8 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
             await refuse(update, "Anda belum terdaftar di Sambang.", show_alert=True)
         else:
             await reply(update, "not_registered")
+        if allowed:
+            await _audit_refusal(update, context, "unregistered")
         return None
     if allowed and person.role not in allowed:
         labels = ", ".join(ROLE_LABELS[r] for r in allowed)
@@ -129,7 +150,7 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
             await refuse(update, f"Tombol ini hanya untuk {labels}.", show_alert=True)
         else:
             await reply(update, "not_allowed", roles=labels)
-        _audit_refusal(update, f"role {person.role.value}")
+        await _audit_refusal(update, context, f"role {person.role.value}")
         return None
     return person
 
@@ -141,6 +162,8 @@ async def drop_duplicate_updates(update: Update, context: SambangContext) -> Non
     """Handle each Telegram update once, even if it is delivered again (e.g. after a crash before confirming)."""
     db = context.services.db
     now = to_iso(context.services.clock.now())
+    if update.effective_user is not None:  # from now on their name is masked in the logs
+        remember_name(update.effective_user.full_name, update.effective_user.username)
     async with db.transaction() as tx:
         inserted = await tx.execute_rowcount(
             "INSERT INTO processed_updates(update_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from .common import SambangContext, current_person, reply
 
@@ -24,8 +25,38 @@ async def unsupported(update: Update, context: SambangContext) -> None:
     await reply(update, "unsupported")
 
 
+async def attachment_outside(update: Update, context: SambangContext) -> None:
+    """A photo, document or location with no aspiration being written."""
+    person = await current_person(update, context)
+    if person is None:
+        await reply(update, "not_registered")
+        return
+    await reply(update, "attachment_outside", kepala_desa=person.role.value == "kepala_desa")
+
+
+async def unknown_button(update: Update, context: SambangContext) -> None:
+    """A press no feature recognised: an old keyboard, or forged callback data. Never leave the spinner turning."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.answer("Tombol ini tidak dikenal atau sudah tidak berlaku. Ketik /bantuan untuk daftar perintah.",
+                           show_alert=True)
+    except BadRequest:
+        pass
+
+
+async def group_command(update: Update, context: SambangContext) -> None:
+    """A command in a group that no group feature took: point to the private chat, without echoing anything."""
+    await reply(update, "group_command", username=context.bot.username)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     app.add_handler(MessageHandler(private & filters.TEXT, unknown_text))
+    app.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL | filters.LOCATION),
+                                   attachment_outside))
     app.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, unsupported))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND & filters.UpdateType.MESSAGE,
+                                   group_command))
+    app.add_handler(CallbackQueryHandler(unknown_button))

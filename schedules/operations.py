@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from bot import backup
 from bot.clock import to_iso
 from bot.health import beat
+from bot.logs import remember_name
 from bot.operations import OpsSettings, ops_settings
 from bot.services import Services
 
@@ -31,6 +32,13 @@ def _ops(services: Services) -> OpsSettings:
 @task("heartbeat")
 async def heartbeat(services: Services, now: datetime) -> None:
     await beat(services.db)
+    # names added since the last tick (e.g. a roster imported from the command line) are masked in logs too
+    since = services.extra.get("_names_seen_at", "")
+    rows = await services.db.fetchall("SELECT name, updated_at FROM people WHERE updated_at > ? AND name <> ''",
+                                      (since,))
+    if rows:
+        remember_name(*[r["name"] for r in rows])
+        services.extra["_names_seen_at"] = max(r["updated_at"] for r in rows)
 
 
 @task("daily_backup")
