@@ -13,7 +13,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 import handlers
 import schedules
-from handlers.commands import default_menu
+from handlers.commands import default_menu, sync_menus
 from handlers.common import (
     SambangApplication,
     SambangContext,
@@ -152,6 +152,7 @@ async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
         log.warning("outbox: %s messages were mid-send at the last stop; sending them again", recovered)
     services.outbox = sender
     sender.start()
+    await sync_menus(services.db, services.clock.now())
     try:
         await app.bot.set_my_commands([(c["command"], c["description"]) for c in default_menu()])
     except Exception:  # the menu is a convenience; never stop the bot for it

@@ -48,18 +48,10 @@ class Attachment:
     longitude: float | None = None
 
 
-@dataclass
-class Draft:
-    """What a kepala desa has written so far; saved to SQLite at every step."""
+class _WithAttachments:
+    """Photos, documents and the location among ``attachments``."""
 
-    category: str | None = None
-    suggested: str | None = None
-    description: str | None = None
-    attachments: list[Attachment] = field(default_factory=list)
-    copy_to_camat: bool = False
-    visit_id: int | None = None
-    #: Identifies this draft's submission: confirming it twice stores one aspiration.
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    attachments: Any
 
     @property
     def photos(self) -> list[Attachment]:
@@ -73,6 +65,20 @@ class Draft:
     def location(self) -> Attachment | None:
         return next((a for a in self.attachments if a.kind == "location"), None)
 
+
+@dataclass
+class Draft(_WithAttachments):
+    """What a kepala desa has written so far; saved to SQLite at every step."""
+
+    category: str | None = None
+    suggested: str | None = None
+    description: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    copy_to_camat: bool = False
+    visit_id: int | None = None
+    #: Identifies this draft's submission: confirming it twice stores one aspiration.
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
 
@@ -84,7 +90,7 @@ class Draft:
 
 
 @dataclass(frozen=True)
-class Aspiration:
+class Aspiration(_WithAttachments):
     id: int
     ticket: str
     desa_code: str
@@ -109,18 +115,6 @@ class Aspiration:
     @property
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
-
-    @property
-    def photos(self) -> list[Attachment]:
-        return [a for a in self.attachments if a.kind == "photo"]
-
-    @property
-    def documents(self) -> list[Attachment]:
-        return [a for a in self.attachments if a.kind == "document"]
-
-    @property
-    def location(self) -> Attachment | None:
-        return next((a for a in self.attachments if a.kind == "location"), None)
 
 
 @dataclass(frozen=True)

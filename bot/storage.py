@@ -53,6 +53,7 @@ class Database:
         self.path = path
         self._writer = writer
         self._reader = reader
+        self._reads = Queries(reader)
         self._write_lock = asyncio.Lock()
         self._commit_listeners: list[Callable[[], None]] = []
 
@@ -116,22 +117,13 @@ class Database:
     # -- reads ------------------------------------------------------------------------------------------------
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
-        cur = await self._reader.execute(sql, params)
-        try:
-            return await cur.fetchone()
-        finally:
-            await cur.close()
+        return await self._reads.fetchone(sql, params)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        cur = await self._reader.execute(sql, params)
-        try:
-            return list(await cur.fetchall())
-        finally:
-            await cur.close()
+        return await self._reads.fetchall(sql, params)
 
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
+        return await self._reads.fetchval(sql, params)
 
     # -- writes -----------------------------------------------------------------------------------------------
 
@@ -167,28 +159,11 @@ class Database:
                 await dest.close()
 
 
-class Transaction:
-    """The writer connection inside ``Database.transaction()``; reads here see this transaction's writes."""
+class Queries:
+    """Parameterised reads on one connection."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
-
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        cur = await self._conn.execute(sql, params)
-        try:
-            return cur.lastrowid or 0
-        finally:
-            await cur.close()
-
-    async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        cur = await self._conn.execute(sql, params)
-        try:
-            return cur.rowcount
-        finally:
-            await cur.close()
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
         cur = await self._conn.execute(sql, params)
@@ -207,6 +182,27 @@ class Transaction:
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+class Transaction(Queries):
+    """The writer connection inside ``Database.transaction()``; reads here see this transaction's writes."""
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        cur = await self._conn.execute(sql, params)
+        try:
+            return cur.lastrowid or 0
+        finally:
+            await cur.close()
+
+    async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        cur = await self._conn.execute(sql, params)
+        try:
+            return cur.rowcount
+        finally:
+            await cur.close()
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -90,9 +90,9 @@ def set_timezone(tz: ZoneInfo) -> None:
     _TZ = tz
 
 
-def render(name: str, **context: Any) -> str:
-    """Render ``messages/<name>.html.j2``; blank lines collapse to at most one."""
-    text = environment().get_template(f"{name}.html.j2").render(**context)
+def render(template: str, **context: Any) -> str:
+    """Render ``messages/<template>.html.j2``; blank lines collapse to at most one."""
+    text = environment().get_template(f"{template}.html.j2").render(**context)
     lines = text.strip().split("\n")
     out: list[str] = []
     for line in lines:

@@ -36,7 +36,7 @@ from bot.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.templates import render
 
 from . import keyboards
-from .common import SambangContext, current_person, person_or_refuse, refuse, reply
+from .common import SambangContext, current_person, notice, person_or_refuse, refuse, reply
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ async def start_aspiration(update: Update, context: SambangContext) -> str | int
         if len(parts) == 3 and parts[2].isdigit():
             visit = await _visit_for(context, int(parts[2]))
             if visit is None:
-                await refuse(update, "Kunjungan ini tidak ditemukan atau sudah dibatalkan.", show_alert=True)
+                await refuse(update, notice("visit_not_found"), show_alert=True)
                 return ConversationHandler.END
             visit_id = visit.id
     existing = await _draft(update, context)
@@ -166,14 +166,14 @@ async def category_chosen(update: Update, context: SambangContext) -> str | int:
     code = query.data.split(":", 2)[2]
     draft = await _draft(update, context)
     if draft is None:
-        await refuse(update, "Draf aspirasi tidak ditemukan. Ketik /aspirasi untuk memulai.", show_alert=True)
+        await refuse(update, notice("draft_missing"), show_alert=True)
         return ConversationHandler.END
     if code == "?":
         await reply(update, "aspiration_start", visit=None,
                     reply_markup=keyboards.categories(draft.suggested, draft.category))
         return CHOOSING_CATEGORY
     if code not in CATEGORY_BY_CODE:
-        await refuse(update, "Kategori tidak dikenal.", show_alert=True)
+        await refuse(update, notice("category_unknown"), show_alert=True)
         return CHOOSING_CATEGORY
     draft.category = code
     if CATEGORY_BY_CODE[code].confidential:
@@ -210,7 +210,7 @@ async def description_written(update: Update, context: SambangContext) -> str | 
         return ConversationHandler.END
     draft = await _draft(update, context)
     if draft is None or draft.category is None:
-        await reply(update, "refusal", message="Draf aspirasi tidak ditemukan. Ketik /aspirasi untuk memulai.")
+        await refuse(update, notice("draft_missing"))
         return ConversationHandler.END
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -234,14 +234,12 @@ async def description_written(update: Update, context: SambangContext) -> str | 
 
 
 async def description_not_text(update: Update, context: SambangContext) -> str:
-    await reply(update, "refusal", message="Tuliskan uraian masalahnya dalam bentuk teks terlebih dahulu. Foto,"
-                " lokasi, dan dokumen dapat dikirim pada langkah berikutnya.")
+    await refuse(update, notice("describe_in_text"))
     return WRITING_DESCRIPTION
 
 
 async def category_not_chosen(update: Update, context: SambangContext) -> str:
-    await reply(update, "refusal", message="Pilih kategori dengan menekan salah satu tombol, atau tuliskan"
-                " uraian masalahnya sebagai teks.")
+    await refuse(update, notice("choose_category"))
     return CHOOSING_CATEGORY
 
 
@@ -269,8 +267,7 @@ async def photo_added(update: Update, context: SambangContext) -> str | int:
     if draft is None:
         return ConversationHandler.END
     if len(draft.photos) >= MAX_PHOTOS:
-        await reply(update, "refusal", message=f"Foto sudah {MAX_PHOTOS}, batas maksimal. Foto ini tidak disimpan;"
-                    " tekan Lanjut ke ringkasan.", reply_markup=keyboards.ATTACHMENTS_DONE)
+        await refuse(update, notice("photos_full", max_photos=MAX_PHOTOS), reply_markup=keyboards.ATTACHMENTS_DONE)
         return ADDING_ATTACHMENTS
     largest = message.photo[-1]
     if any(p.file_unique_id == largest.file_unique_id for p in draft.photos):
@@ -292,7 +289,7 @@ async def location_added(update: Update, context: SambangContext) -> str | int:
         return ConversationHandler.END
     loc = message.location
     if not (-90 <= loc.latitude <= 90 and -180 <= loc.longitude <= 180):
-        await reply(update, "refusal", message="Lokasi tidak valid.")
+        await refuse(update, notice("location_invalid"))
         return ADDING_ATTACHMENTS
     draft.attachments = [a for a in draft.attachments if a.kind != "location"]
     draft.attachments.append(Attachment("location", latitude=loc.latitude, longitude=loc.longitude))
@@ -312,16 +309,14 @@ async def document_added(update: Update, context: SambangContext) -> str | int:
     doc = message.document
     name = clean_text(doc.file_name or "dokumen")[:128] or "dokumen"
     if (doc.file_size or 0) > MAX_DOCUMENT_BYTES:
-        await reply(update, "refusal", message=f"Dokumen {name} terlalu besar (maksimal 20 MB). Kirim berkas yang"
-                    " lebih kecil atau fotonya saja.", reply_markup=keyboards.ATTACHMENTS_DONE)
+        await refuse(update, notice("document_too_big", name=name), reply_markup=keyboards.ATTACHMENTS_DONE)
         return ADDING_ATTACHMENTS
     if name.lower().endswith(_BLOCKED_EXTENSIONS):
-        await reply(update, "refusal", message="Jenis berkas ini tidak diterima. Kirim PDF, dokumen Office, atau"
-                    " foto.", reply_markup=keyboards.ATTACHMENTS_DONE)
+        await refuse(update, notice("document_type_refused"), reply_markup=keyboards.ATTACHMENTS_DONE)
         return ADDING_ATTACHMENTS
     if len(draft.documents) >= MAX_DOCUMENTS:
-        await reply(update, "refusal", message=f"Dokumen sudah {MAX_DOCUMENTS}, batas maksimal.",
-                    reply_markup=keyboards.ATTACHMENTS_DONE)
+        await refuse(update, notice("documents_full", max_documents=MAX_DOCUMENTS),
+                     reply_markup=keyboards.ATTACHMENTS_DONE)
         return ADDING_ATTACHMENTS
     draft.attachments.append(Attachment("document", doc.file_id, doc.file_unique_id, name, doc.mime_type,
                                         doc.file_size))
@@ -336,7 +331,7 @@ async def attachments_done(update: Update, context: SambangContext) -> str | int
         return ConversationHandler.END
     draft = await _draft(update, context)
     if draft is None:
-        await refuse(update, "Draf aspirasi tidak ditemukan. Ketik /aspirasi untuk memulai.", show_alert=True)
+        await refuse(update, notice("draft_missing"), show_alert=True)
         return ConversationHandler.END
     return await _show_summary(update, context, draft)
 
@@ -346,9 +341,7 @@ async def attachments_text(update: Update, context: SambangContext) -> str | int
     assert message is not None and message.text is not None
     if message.text.strip().lower() in DONE_WORDS:
         return await attachments_done(update, context)
-    await reply(update, "refusal", message="Pada langkah ini kirim foto, lokasi, atau dokumen; atau tekan Lanjut ke"
-                " ringkasan. Untuk mengubah uraian, gunakan tombol Ubah uraian pada ringkasan.",
-                reply_markup=keyboards.ATTACHMENTS_DONE)
+    await refuse(update, notice("attachments_expected"), reply_markup=keyboards.ATTACHMENTS_DONE)
     return ADDING_ATTACHMENTS
 
 
@@ -387,7 +380,7 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
         return ConversationHandler.END
     if action == "camat":
         if draft.category and CATEGORY_BY_CODE[draft.category].confidential:
-            await refuse(update, "Kategori rahasia tidak dapat ditembuskan ke camat.", show_alert=True)
+            await refuse(update, notice("confidential_no_copy"), show_alert=True)
             return REVIEWING_SUMMARY
         draft.copy_to_camat = not draft.copy_to_camat
         await _save(update, context, draft)
@@ -425,14 +418,12 @@ async def _already_done(context: SambangContext, person: Any) -> str:
         newest = recent[0]
         age = context.services.clock.now() - from_iso(newest.created_at)
         if age.total_seconds() < 86400:
-            return (f"Aspirasi ini sudah terkirim dengan nomor tiket {newest.ticket}. Lihat /status {newest.ticket}"
-                    " untuk perkembangannya.")
-    return "Aspirasi ini sudah terkirim atau dibatalkan. Lihat /status."
+            return notice("already_sent_ticket", ticket=newest.ticket)
+    return notice("already_sent")
 
 
 async def summary_text(update: Update, context: SambangContext) -> str:
-    await reply(update, "refusal", message="Tekan Kirim untuk mengirim aspirasi, atau gunakan tombol lain pada"
-                " ringkasan. Ketik /batal untuk membatalkan.")
+    await refuse(update, notice("press_send"))
     return REVIEWING_SUMMARY
 
 
@@ -460,8 +451,7 @@ async def stale_button(update: Update, context: SambangContext) -> None:
         if person is not None and person.role is Role.KEPALA_DESA:
             await refuse(update, await _already_done(context, person), show_alert=True)
             return
-    await refuse(update, "Tombol ini sudah tidak berlaku. Ketik /aspirasi untuk memulai aspirasi baru atau /status"
-                 " untuk melihat yang sudah terkirim.", show_alert=True)
+    await refuse(update, notice("stale_button"), show_alert=True)
 
 
 async def cancel_outside(update: Update, context: SambangContext) -> None:

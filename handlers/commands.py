@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot import outbox
 from bot.domain import Role
-from bot.storage import Transaction
+from bot.storage import Database, Transaction
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,27 @@ def _menu(role: Role | None) -> list[dict[str, str]]:
     return [{"command": c.command, "description": c.description} for c in commands_for(role)]
 
 
+def menu_version() -> str:
+    """A short fingerprint of the whole command table: when it changes, every menu is set again."""
+    table = json.dumps([(c.command, c.description, sorted(c.roles) if c.roles else None) for c in COMMANDS])
+    return hashlib.sha256(table.encode()).hexdigest()[:12]
+
+
 async def queue_menu_for(tx: Transaction, chat_id: int, role: Role, now: datetime) -> None:
     """Set a registered user's command menu to their role's commands (through the outbox, so it is retried)."""
     await outbox.enqueue(
         tx, chat_id, "setMyCommands",
         {"commands": _menu(role), "scope": {"type": "chat", "chat_id": chat_id}},
-        now=now,
+        now=now, dedup_key=f"menu:{menu_version()}:{role.value}:{chat_id}",
     )
+
+
+async def sync_menus(db: Database, now: datetime) -> None:
+    """At start: give every registered user the menu of their role, once per version of the command table."""
+    rows = await db.fetchall("SELECT telegram_id, role FROM people WHERE telegram_id IS NOT NULL AND active = 1")
+    async with db.transaction() as tx:
+        for row in rows:
+            await queue_menu_for(tx, row["telegram_id"], Role(row["role"]), now)
 
 
 def default_menu() -> list[dict[str, str]]:

@@ -68,7 +68,12 @@ async def reply(update: Update, template: str, *, reply_markup: Any = None, **va
     return None
 
 
-async def refuse(update: Update, message: str, *, show_alert: bool = False) -> None:
+def notice(template: str, **values: Any) -> str:
+    """A short notice from ``messages/notice/<name>.html.j2``."""
+    return render(f"notice/{template}", **values)
+
+
+async def refuse(update: Update, message: str, *, show_alert: bool = False, reply_markup: Any = None) -> None:
     """A refusal: as a popup for button presses, as a reply otherwise."""
     if update.callback_query is not None:
         try:
@@ -76,30 +81,16 @@ async def refuse(update: Update, message: str, *, show_alert: bool = False) -> N
         except BadRequest:
             pass
         return
-    await reply(update, "refusal", message=message)
+    await reply(update, "refusal", message=message, reply_markup=reply_markup)
 
 
-def requires(*roles: Role, registered: bool = True) -> Callable[[F], F]:
+def requires(*roles: Role) -> Callable[[F], F]:
     """Check the caller's role on the server for every call: commands and button presses alike."""
 
     def decorator(func: F) -> F:
         @wraps(func)
         async def wrapper(update: Update, context: SambangContext) -> Any:
-            person = await current_person(update, context)
-            if person is None:
-                if update.callback_query is not None:
-                    await refuse(update, "Anda belum terdaftar di Sambang.", show_alert=True)
-                else:
-                    await reply(update, "not_registered")
-                await _audit_refusal(update, context, "unregistered")
-                return None
-            if roles and person.role not in roles:
-                labels = ", ".join(ROLE_LABELS[r] for r in roles)
-                if update.callback_query is not None:
-                    await refuse(update, f"Tombol ini hanya untuk {labels}.", show_alert=True)
-                else:
-                    await reply(update, "not_allowed", roles=labels)
-                await _audit_refusal(update, context, f"role {person.role.value}")
+            if await person_or_refuse(update, context, roles) is None:
                 return None
             return await func(update, context)
 
@@ -138,7 +129,7 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
     allowed = tuple(roles)
     if person is None:
         if update.callback_query is not None:
-            await refuse(update, "Anda belum terdaftar di Sambang.", show_alert=True)
+            await refuse(update, notice("unregistered_button"), show_alert=True)
         else:
             await reply(update, "not_registered")
         if allowed:
@@ -147,7 +138,7 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
     if allowed and person.role not in allowed:
         labels = ", ".join(ROLE_LABELS[r] for r in allowed)
         if update.callback_query is not None:
-            await refuse(update, f"Tombol ini hanya untuk {labels}.", show_alert=True)
+            await refuse(update, notice("button_not_for_role", roles=labels), show_alert=True)
         else:
             await reply(update, "not_allowed", roles=labels)
         await _audit_refusal(update, context, f"role {person.role.value}")
@@ -195,7 +186,7 @@ async def on_error(update: object, context: SambangContext) -> None:
     if isinstance(update, Update):
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer("Maaf, terjadi gangguan. Silakan coba lagi.", show_alert=True)
+                await update.callback_query.answer(notice("generic_error_alert"), show_alert=True)
             elif update.effective_chat is not None and update.effective_chat.type == "private":
                 await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
         except Exception:  # the apology itself must never raise

@@ -6,11 +6,11 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from .common import SambangContext, current_person, reply
+from .common import SambangContext, current_person, notice, refuse, reply
 
 
 async def unknown_command(update: Update, context: SambangContext) -> None:
-    await reply(update, "refusal", message="Perintah tidak dikenal. Ketik /bantuan untuk daftar perintah.")
+    await refuse(update, notice("unknown_command"))
 
 
 async def unknown_text(update: Update, context: SambangContext) -> None:
@@ -39,8 +39,7 @@ async def unknown_button(update: Update, context: SambangContext) -> None:
     query = update.callback_query
     assert query is not None
     try:
-        await query.answer("Tombol ini tidak dikenal atau sudah tidak berlaku. Ketik /bantuan untuk daftar perintah.",
-                           show_alert=True)
+        await query.answer(notice("unknown_button"), show_alert=True)
     except BadRequest:
         pass
 

@@ -17,7 +17,7 @@ from bot.operations import ops_settings
 from bot.ratelimit import FloodGuard
 from bot.templates import render
 
-from .common import SambangContext, reply
+from .common import SambangContext, notice, reply
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ async def flood_limit(update: Update, context: SambangContext) -> None:
         text = render("slow_down", seconds=seconds)
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(f"Terlalu cepat. Tunggu {seconds} detik, lalu coba lagi.",
+                await update.callback_query.answer(notice("slow_down_button", seconds=seconds),
                                                    show_alert=True)
             elif chat is not None and chat.type == "private":
                 await chat.send_message(text)

@@ -10,7 +10,7 @@ from bot.domain import Role, parse_role
 from bot.regions import get_desa, get_kecamatan
 from bot.roster import RegistrationError
 
-from .common import SambangContext, reply, requires
+from .common import SambangContext, notice, refuse, reply, requires
 
 
 async def describe_place(context: SambangContext, invitation: roster.Invitation) -> str:
@@ -34,7 +34,7 @@ async def undang(update: Update, context: SambangContext) -> None:
     role = parse_role(args[0])
     rest = " ".join(args[1:]).strip()
     if role is None:
-        await reply(update, "refusal", message=f"Peran {args[0]!r} tidak dikenal.")
+        await refuse(update, notice("role_unknown", role=args[0][:40]))
         await reply(update, "invite_usage")
         return
     kwargs: dict[str, str | None] = {}

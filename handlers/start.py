@@ -11,7 +11,7 @@ from bot import roster
 from bot.roster import RegistrationError
 
 from .commands import commands_for, queue_menu_for
-from .common import REMOVE_KEYBOARD, SambangContext, current_person, reply
+from .common import REMOVE_KEYBOARD, SambangContext, current_person, notice, refuse, reply
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
 
@@ -37,7 +37,7 @@ async def start(update: Update, context: SambangContext) -> None:
     person = await current_person(update, context)
     if code is not None and person is None:
         if not _CODE.match(code):
-            await reply(update, "refusal", message="Kode undangan tidak dikenal. Periksa kembali kode dari admin.")
+            await refuse(update, notice("invite_code_unknown"))
             return
         try:
             person = await roster.redeem_invitation(svc.db, svc.clock, code, user.id, _display_name(update))

@@ -8,7 +8,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot.aspirations import TICKET_RE
 from bot.domain import NotFound, Role
 
-from .common import SambangContext, person_or_refuse, reply
+from .common import SambangContext, notice, person_or_refuse, refuse, reply
 
 _TITLES = {
     Role.KEPALA_DESA: "Aspirasi desa Anda",
@@ -32,8 +32,7 @@ async def status(update: Update, context: SambangContext) -> None:
         return
     ticket = args[0].strip().upper()
     if not TICKET_RE.match(ticket):
-        await reply(update, "refusal", message=f"Format nomor tiket tidak dikenal: {args[0][:40]}. Contoh:"
-                    " /status ASP-2026-00042")
+        await refuse(update, notice("ticket_format", text=args[0][:40]))
         return
     try:
         aspiration = await svc.viewable(person, ticket)

@@ -311,3 +311,14 @@ async def test_conversation_state_is_written_at_once_not_at_the_next_flush(tmp_p
             ("aspirasi", "[10, 10]", "menulis_uraian")]
     finally:
         await h.close()
+
+
+async def test_admins_from_the_environment_get_their_menu_once(harness: BotHarness) -> None:
+    await harness.settle()
+    menu = [c["command"] for c in harness.server.commands({"type": "chat", "chat_id": ADMIN_ID})]
+    assert "undang" in menu and "aspirasi" not in menu
+    await harness.restart()
+    await harness.settle()
+    calls = [c for c in harness.server.calls if c.method == "setMyCommands"
+             and (c.params.get("scope") or {}).get("chat_id") == ADMIN_ID]
+    assert len(calls) == 1
