@@ -50,8 +50,10 @@ class _NameRegistry:
         text = unicodedata.normalize("NFC", name).strip()
         if not text:
             return
-        candidates = {text}
-        candidates.update(w for w in re.split(r"[\s,.;:()\"']+", text) if len(w) >= 3)
+        words = [w for w in re.split(r"[\s,.;:()\"']+", text) if len(w) >= 3]
+        candidates = set(words)
+        if any(w.lower() not in _NOT_NAMES for w in words):
+            candidates.add(text)
         fresh = {c for c in candidates if c.lower() not in _NOT_NAMES and not c.isdigit() and len(c) >= 3}
         with self._lock:
             if fresh - self._names:
@@ -82,8 +84,12 @@ def remember_name(*names: str | None) -> None:
         NAMES.add(name)
 
 
+_TOKEN_RE = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{8,}")
+
+
 def mask_text(text: str) -> str:
-    """Known names and name-like fields masked (layers 1 and 2; SamaranFilter does the rest)."""
+    """Bot tokens, known names and name-like fields masked (SamaranFilter does the rest)."""
+    text = _TOKEN_RE.sub("<token>", text)
     text = _FIELD_RE.sub(lambda m: f"{m.group('key')}{m.group('q')}***{m.group('q')}", text)
     pattern = NAMES.pattern()
     if pattern is not None:
