@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
+from markupsafe import Markup
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
@@ -69,15 +71,25 @@ async def reply(update: Update, template: str, *, reply_markup: Any = None, **va
 
 
 def notice(template: str, **values: Any) -> str:
-    """A short notice from ``messages/notice/<name>.html.j2``."""
-    return render(f"notice/{template}", **values)
+    """A short notice from ``messages/notice/<name>.html.j2``.
+
+    Already rendered (user values escaped), so it is ``Markup``: the refusal template must not escape it again —
+    "/status <b>" has to read "<b>" to the user, not "&lt;b&gt;".
+    """
+    return Markup(render(f"notice/{template}", **values))
+
+
+def _plain(message: str) -> str:
+    """A callback answer is plain text: no tags, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", message)) if isinstance(message, Markup) else message
 
 
 async def refuse(update: Update, message: str, *, show_alert: bool = False, reply_markup: Any = None) -> None:
     """A refusal: as a popup for button presses, as a reply otherwise."""
     if update.callback_query is not None:
         try:
-            await update.callback_query.answer(message[:190], show_alert=show_alert or len(message) > 60)
+            text = _plain(message)
+            await update.callback_query.answer(text[:190], show_alert=show_alert or len(text) > 60)
         except BadRequest:
             pass
         return

@@ -43,6 +43,7 @@ class WebhookHarness(BotHarness):
             base_file_url=self.server.base_file_url, wilayah="35.13", admins=frozenset({ADMIN_ID}),
             outbox_chat_interval=0.0, outbox_group_interval=0.0, outbox_rate=1000.0, tick_seconds=3600.0,
             persistence_interval=0.2,
+            extra={"SAMBANG_RATE_LIMIT_BURST": "100000", "SAMBANG_RATE_LIMIT_PER_MINUTE": "100000"},
         )
         self.config = replace(config, **self.config_changes)
         self.services = await open_services(self.config, self.clock)
