@@ -36,7 +36,7 @@ from bot.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.templates import render
 
 from . import keyboards
-from .common import SambangContext, current_person, notice, person_or_refuse, refuse, reply
+from .common import SambangContext, answer_button, current_person, notice, person_or_refuse, refuse, reply
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +68,7 @@ async def _save(update: Update, context: SambangContext, draft: Draft) -> None:
 
 
 async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer()
-        except BadRequest:
-            pass
+    await answer_button(update)
 
 
 async def _visit_for(context: SambangContext, visit_id: int | None) -> Any:
@@ -398,6 +394,7 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
     if action == "cancel":
         return await cancel(update, context)
     if action != "send":
+        await refuse(update, notice("stale_button"), show_alert=True)
         return REVIEWING_SUMMARY
     # Send: one aspiration per draft, however often the button is pressed.
     aspiration, _created = await context.services.aspirations.submit(person, draft, f"{person.id}:{draft.token}")
@@ -448,7 +445,7 @@ async def stale_button(update: Update, context: SambangContext) -> None:
     query = update.callback_query
     if query is not None and query.data == "asp:sum:send":
         person = await current_person(update, context)
-        if person is not None and person.role is Role.KEPALA_DESA:
+        if person is not None and person.role is Role.KEPALA_DESA and await _draft(update, context) is None:
             await refuse(update, await _already_done(context, person), show_alert=True)
             return
     await refuse(update, notice("stale_button"), show_alert=True)

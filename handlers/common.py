@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
@@ -84,15 +85,39 @@ def _plain(message: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", message)) if isinstance(message, Markup) else message
 
 
+#: Callback queries already answered (Telegram refuses a second answer; the text would be lost).
+_ANSWERED: OrderedDict[int, Any] = OrderedDict()
+
+
+async def answer_button(update: Update, text: str | None = None, *, show_alert: bool = False) -> bool:
+    """Answer the button press once. False if it was answered before (say it in the chat instead)."""
+    query = update.callback_query
+    if query is None:
+        return False
+    # Keyed by the object handled now (kept alive here, so its id is not reused while remembered): a replayed or
+    # redelivered update is a new object and may be answered again.
+    key = id(query)
+    if key in _ANSWERED:
+        return False
+    _ANSWERED[key] = query
+    while len(_ANSWERED) > 10_000:
+        _ANSWERED.popitem(last=False)
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except BadRequest:
+        pass
+    return True
+
+
 async def refuse(update: Update, message: str, *, show_alert: bool = False, reply_markup: Any = None) -> None:
-    """A refusal: as a popup for button presses, as a reply otherwise."""
+    """A refusal: as a popup for button presses (or in the chat when the press was already answered), as a reply
+    otherwise."""
     if update.callback_query is not None:
-        try:
-            text = _plain(message)
-            await update.callback_query.answer(text[:190], show_alert=show_alert or len(text) > 60)
-        except BadRequest:
-            pass
-        return
+        text = _plain(message)
+        if await answer_button(update, text[:190], show_alert=show_alert or len(text) > 60):
+            return
+    if not isinstance(message, Markup) and len(message) > 1000:  # a refusal quoting user input stays short
+        message = message[:1000] + "…"
     await reply(update, "refusal", message=message, reply_markup=reply_markup)
 
 
@@ -198,7 +223,8 @@ async def on_error(update: object, context: SambangContext) -> None:
     if isinstance(update, Update):
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(notice("generic_error_alert"), show_alert=True)
+                if not await answer_button(update, notice("generic_error_alert"), show_alert=True):
+                    await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
             elif update.effective_chat is not None and update.effective_chat.type == "private":
                 await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
         except Exception:  # the apology itself must never raise

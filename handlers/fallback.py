@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
-from .common import SambangContext, current_person, notice, refuse, reply
+from .common import SambangContext, answer_button, current_person, notice, refuse, reply
 
 
 async def unknown_command(update: Update, context: SambangContext) -> None:
@@ -38,10 +37,7 @@ async def unknown_button(update: Update, context: SambangContext) -> None:
     """A press no feature recognised: an old keyboard, or forged callback data. Never leave the spinner turning."""
     query = update.callback_query
     assert query is not None
-    try:
-        await query.answer(notice("unknown_button"), show_alert=True)
-    except BadRequest:
-        pass
+    await answer_button(update, notice("unknown_button"), show_alert=True)
 
 
 async def group_command(update: Update, context: SambangContext) -> None:

@@ -17,7 +17,7 @@ from bot.operations import ops_settings
 from bot.ratelimit import FloodGuard
 from bot.templates import render
 
-from .common import SambangContext, notice, reply
+from .common import SambangContext, answer_button, notice, reply
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +47,13 @@ async def flood_limit(update: Update, context: SambangContext) -> None:
         text = render("slow_down", seconds=seconds)
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(notice("slow_down_button", seconds=seconds),
-                                                   show_alert=True)
+                await answer_button(update, notice("slow_down_button", seconds=seconds), show_alert=True)
             elif chat is not None and chat.type == "private":
                 await chat.send_message(text)
         except TelegramError:
             log.info("could not send the slow-down message to %s", user.id)
     elif update.callback_query is not None:
-        try:
-            await update.callback_query.answer()
-        except TelegramError:
-            pass
+        await answer_button(update)
     raise ApplicationHandlerStop
 
 
