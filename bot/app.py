@@ -44,18 +44,22 @@ log = logging.getLogger(__name__)
 async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database (migrating it), load the region roster on first start, and build the services."""
     db = await Database.open(config.db_path)
-    kecamatan, _ = await count_regions(db)
-    if kecamatan == 0:
-        k, d = await load_regions(db, config.wilayah)
-        log.info("loaded %s kecamatan and %s desa for wilayah %s", k, d, config.wilayah)
-    clock = clock or SystemClock()
-    aspirations = AspirationService(db, clock, config.tz)
-    services = Services(config=config, db=db, clock=clock, aspirations=aspirations)
-    notifications.install(aspirations)
-    for install in FEATURE_INSTALLERS:
-        await install(services)
-    await roster.ensure_admins(db, clock, config.admins)
-    remember_name(*[r["name"] for r in await db.fetchall("SELECT name FROM people WHERE name <> ''")])
+    try:
+        kecamatan, _ = await count_regions(db)
+        if kecamatan == 0:
+            k, d = await load_regions(db, config.wilayah)
+            log.info("loaded %s kecamatan and %s desa for wilayah %s", k, d, config.wilayah)
+        clock = clock or SystemClock()
+        aspirations = AspirationService(db, clock, config.tz)
+        services = Services(config=config, db=db, clock=clock, aspirations=aspirations)
+        notifications.install(aspirations)
+        for install in FEATURE_INSTALLERS:
+            await install(services)
+        await roster.ensure_admins(db, clock, config.admins)
+        remember_name(*[r["name"] for r in await db.fetchall("SELECT name FROM people WHERE name <> ''")])
+    except BaseException:
+        await db.close()
+        raise
     set_timezone(config.tz)
     return services
 

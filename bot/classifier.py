@@ -73,6 +73,13 @@ NEAR_GAP = 4
 # Added to kinerja_kecamatan when the camat/kecamatan office is mentioned
 # together with a misconduct or service-quality cue.
 KECAMATAN_MISCONDUCT_BONUS = 4.0
+#: A damaged road or bridge is the main ask even when the text says who uses it (teachers, pupils, farmers).
+ROAD_DAMAGE_BONUS = 4.0
+ROAD_DAMAGE_PHRASES = (
+    "jalan ~ rusak", "jalan ~ berlubang", "jalan ~ bolong", "jalan ~ licin", "jalan ~ ambles", "jalan ~ longsor",
+    "jalan ~ becek", "jalan ~ hancur", "jembatan ~ putus", "jembatan ~ rusak", "jembatan ~ ambrol",
+    "jembatan ~ roboh",
+)
 
 # The 24 kecamatan of Kabupaten Probolinggo. "kecamatan <name>" is a location,
 # not a complaint about the kecamatan office.
@@ -795,14 +802,14 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 
 
-def _compile_phrase(phrase: str) -> re.Pattern[str]:
-    """Compile a normalised phrase into a word-bounded regex."""
+def _compile_phrase(phrase: str, near_gap: int | None = None) -> re.Pattern[str]:
+    """Compile a normalised phrase into a word-bounded regex; ``~`` allows up to ``near_gap`` words between."""
     parts = []
     for chunk in phrase.split("~"):
         words = chunk.split()
         pieces = [re.escape(w) + (_SUFFIX if len(w) >= _MIN_SUFFIX_LEN else "") for w in words]
         parts.append(r"\s+".join(pieces))
-    gap = rf"(?:\s+\S+){{0,{NEAR_GAP}}}\s+"
+    gap = rf"(?:\s+\S+){{0,{NEAR_GAP if near_gap is None else near_gap}}}\s+"
     body = gap.join(parts)
     tail = ""
     if phrase == "kecamatan":
@@ -828,6 +835,7 @@ _KEC_INSTITUTION = tuple(
     for p in ("camat", "sekcam", "kecamatan", "kantor kecamatan", "pegawai kecamatan", "staf kecamatan")
 )
 _KEC_CUES = tuple(_compile_phrase(p) for p in KECAMATAN_MISCONDUCT_CUES)
+_ROAD_DAMAGE = tuple(_compile_phrase(p, near_gap=8) for p in ROAD_DAMAGE_PHRASES)
 _TIE_RANK = {cat: i for i, cat in enumerate(TIE_BREAK_ORDER)}
 
 
@@ -892,6 +900,8 @@ def score_categories(text: str | None) -> dict[str, float]:
             scores[cat] += weight * (1.0 + (REPEAT_BONUS if len(free) > 1 else 0.0))
     if any(p.search(norm) for p in _KEC_INSTITUTION) and any(p.search(norm) for p in _KEC_CUES):
         scores["kinerja_kecamatan"] += KECAMATAN_MISCONDUCT_BONUS
+    if any(p.search(norm) for p in _ROAD_DAMAGE):
+        scores["infrastruktur"] += ROAD_DAMAGE_BONUS
     return {cat: round(val, 3) for cat, val in scores.items()}
 
 

@@ -64,16 +64,16 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
         return 1
     try:
         services = await open_services(config)
-        app = build_application(services)
         try:
-            await start_bot(app, webhook=webhook, timeout=30)
-            if webhook is None:
-                log.info("polling for updates; stop with Ctrl+C or SIGTERM")
-            else:
-                log.info("webhook mode: %s; stop with Ctrl+C or SIGTERM", webhook.url.split("?")[0])
+            app = build_application(services)
             try:
+                await start_bot(app, webhook=webhook, timeout=30)
+                if webhook is None:
+                    log.info("polling for updates; stop with Ctrl+C or SIGTERM")
+                else:
+                    log.info("webhook mode: %s; stop with Ctrl+C or SIGTERM", webhook.url.split("?")[0])
                 await stop.wait()
-            finally:
+            finally:  # also after a failed start: whatever did start is stopped in order
                 log.info("stopping: no new updates, finishing in-flight work")
                 await stop_bot(app)
                 log.info("stopped cleanly")

@@ -67,12 +67,21 @@ class Database:
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         writer = await aiosqlite.connect(str(path), isolation_level=None)
-        await _configure(writer)
-        reader = await aiosqlite.connect(str(path), isolation_level=None)
-        await _configure(reader)
+        try:
+            await _configure(writer)
+            reader = await aiosqlite.connect(str(path), isolation_level=None)
+        except BaseException:
+            await writer.close()
+            raise
         db = cls(path, writer, reader)
-        if migrate:
-            await db.migrate()
+        try:
+            await _configure(reader)
+            if migrate:
+                await db.migrate()
+        except BaseException:
+            # aiosqlite's worker threads would otherwise keep the process alive after the error
+            await db.close()
+            raise
         return db
 
     async def close(self) -> None:

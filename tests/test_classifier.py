@@ -99,6 +99,10 @@ def test_holdout_accuracy():
     ("text", "expected"),
     [
         ("Jalan menuju SDN Tiris 2 rusak parah", "infrastruktur"),
+        # a damaged road is the ask even when the text dwells on the teachers and pupils who use it
+        ("Jalan poros menuju SDN Ledokombo 2 rusak parah, berlubang dan licin saat hujan. Guru dan murid sering"
+         " jatuh.", "infrastruktur"),
+        ("Atap ruang kelas SDN Ledokombo 1 bocor, murid belajar di teras", "pendidikan"),
         ("banyak balita gizi buruk dan stunting", "kesehatan"),
         ("warga belum dapat PKH", "sosial"),
         ("KTP elektronik belum jadi 3 bulan", "pelayanan_publik"),
