@@ -84,7 +84,7 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
         .build()
     )
     app.bot_data_services = services  # type: ignore[attr-defined]
-    app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-2)
+    app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-3)
     handlers.register_all(app)
     app.add_handler(TypeHandler(Update, persist_now), group=100)
     app.add_error_handler(on_error)  # type: ignore[arg-type]

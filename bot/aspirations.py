@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .clock import Clock, to_iso
-from .domain import CATEGORY_BY_CODE, CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
+from .domain import CATEGORY_BY_CODE, CLOSED_STATUSES, OPEN_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from .roster import Person
 from .storage import Database, Row, Transaction
 
@@ -111,6 +111,10 @@ class Aspiration(_WithAttachments):
     updated_at: str
     closed_at: str | None
     attachments: tuple[Attachment, ...] = ()
+    #: Codes of the departments responsible now (routing; several for e.g. Pelayanan Publik), in assignment order.
+    departments: tuple[str, ...] = ()
+    #: Departments that were responsible before a redirect (they may still read it).
+    former_departments: tuple[str, ...] = ()
 
     @property
     def is_closed(self) -> bool:
@@ -131,9 +135,31 @@ class HistoryEntry:
 #: Called inside the submission transaction: forwards, copies, announcements.
 SubmitHook = Callable[[Transaction, Aspiration, datetime], Awaitable[None]]
 
+#: What officials (and leadership, admins) can do to an open aspiration: action -> (statuses it may start from,
+#: the status it leads to; None keeps the status). A redirect hands it to another department as new.
+_WORKING = frozenset({Status.BARU, Status.DITERIMA, Status.DIPROSES})
+TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
+    "terima": (frozenset({Status.BARU}), Status.DITERIMA),
+    "proses": (frozenset({Status.BARU, Status.DITERIMA}), Status.DIPROSES),
+    "selesai": (_WORKING, Status.SELESAI),
+    "tolak": (_WORKING, Status.DITOLAK),
+    "tdt": (_WORKING, Status.TIDAK_DAPAT),
+    "balas": (frozenset(OPEN_STATUSES), None),
+    "alihkan": (_WORKING, Status.BARU),
+    # the kepala desa's answer to "Sudah tertangani?", and the same answer given by silence
+    "konfirmasi": (frozenset({Status.SELESAI}), Status.DITUTUP),
+    "buka_kembali": (frozenset({Status.SELESAI}), Status.DIPROSES),
+    "tutup_otomatis": (frozenset({Status.SELESAI}), Status.DITUTUP),
+}
+
 _SELECT = (
     "SELECT a.*, d.name AS desa_name, k.name AS kecamatan_name, p.name AS submitter_name,"
-    " p.telegram_id AS submitter_telegram_id FROM aspirations a"
+    " p.telegram_id AS submitter_telegram_id,"
+    " (SELECT group_concat(department, ',') FROM (SELECT department FROM aspiration_departments"
+    "   WHERE aspiration_id = a.id AND active = 1 ORDER BY assigned_at, rowid)) AS dept_codes,"
+    " (SELECT group_concat(department, ',') FROM aspiration_departments"
+    "   WHERE aspiration_id = a.id AND active = 0) AS former_dept_codes"
+    " FROM aspirations a"
     " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
     " JOIN people p ON p.id = a.submitter_id"
 )
@@ -149,6 +175,8 @@ def _aspiration(row: Row, attachments: tuple[Attachment, ...] = ()) -> Aspiratio
         confidential=bool(row["confidential"]), department=row["department"], visit_id=row["visit_id"],
         created_at=row["created_at"], updated_at=row["updated_at"], closed_at=row["closed_at"],
         attachments=attachments,
+        departments=tuple(row["dept_codes"].split(",")) if row["dept_codes"] else (),
+        former_departments=tuple(row["former_dept_codes"].split(",")) if row["former_dept_codes"] else (),
     )
 
 
@@ -313,8 +341,12 @@ class AspirationService:
         return [_aspiration(r) for r in rows]
 
     def department_filter(self, person: Person) -> tuple[str, list[Any]]:
-        """SQL condition for the aspirations an official's department handles (extended by routing)."""
-        return "a.department = ? AND a.confidential = 0", [person.department]
+        """SQL condition for the aspirations an official's department is responsible for now (routing)."""
+        return (
+            "a.confidential = 0 AND EXISTS (SELECT 1 FROM aspiration_departments ad WHERE ad.aspiration_id = a.id"
+            " AND ad.department = ? AND ad.active = 1)",
+            [person.department or ""],
+        )
 
     def can_view(self, person: Person, aspiration: Aspiration) -> bool:
         """Who may read an aspiration. The camat sees a copy only when the kepala desa chose to send one."""
@@ -329,12 +361,58 @@ class AspirationService:
         if person.role is Role.CAMAT:
             return aspiration.copy_to_camat and aspiration.kecamatan_code == person.kecamatan_code
         if person.role is Role.PEJABAT:
-            return self.handles(person, aspiration)
+            # responsible now, or was before a redirect (the history stays readable to them)
+            return self.handles(person, aspiration) or (
+                bool(person.department) and person.department in aspiration.former_departments
+            )
         return False
 
     def handles(self, person: Person, aspiration: Aspiration) -> bool:
-        """Whether an official's department is responsible (routing may widen this)."""
-        return bool(person.department) and aspiration.department == person.department
+        """Whether an official's department is responsible for it now. Confidential ones never go to officials."""
+        return (
+            person.role is Role.PEJABAT and bool(person.department) and not aspiration.confidential
+            and person.department in aspiration.departments
+        )
+
+    def can_act(self, person: Person, aspiration: Aspiration) -> bool:
+        """Who may act on an aspiration: leadership, admins, and officials of a responsible department."""
+        if not person.active:
+            return False
+        if person.role in (Role.ADMIN, Role.PIMPINAN):
+            return True
+        return self.handles(person, aspiration)
+
+    async def transition(
+        self, tx: Transaction, aspiration_id: int, *, action: str, actor_id: int | None, now: datetime,
+        note: str | None = None, history_action: str | None = None,
+    ) -> tuple[Status, Status | None, int]:
+        """Apply ``action`` (see TRANSITIONS) inside ``tx``: check the current status, change it, add a history
+        entry. Returns (from, to, history id); raises DomainError (Indonesian) when the status does not allow it."""
+        row = await tx.fetchone("SELECT ticket, status FROM aspirations WHERE id = ?", (aspiration_id,))
+        if row is None:
+            raise NotFound("Aspirasi tidak ditemukan.")
+        current = Status(row["status"])
+        to = check_transition(row["ticket"], current, action)
+        stamp = to_iso(now)
+        if to is not None:
+            closed = to_iso(now) if to in CLOSED_STATUSES else None
+            await tx.execute(
+                "UPDATE aspirations SET status = ?, updated_at = ?, closed_at = ? WHERE id = ?",
+                (to.value, stamp, closed, aspiration_id),
+            )
+        else:
+            await tx.execute("UPDATE aspirations SET updated_at = ? WHERE id = ?", (stamp, aspiration_id))
+        history_id = await tx.execute(
+            "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (aspiration_id, stamp, actor_id, history_action or action, current.value,
+             (to or current).value, note),
+        )
+        return current, to, history_id
+
+    async def get_in(self, tx: Transaction, aspiration_id: int) -> Aspiration:
+        """The aspiration as this transaction sees it."""
+        return await self._get_in(tx, aspiration_id)
 
     async def viewable(self, person: Person, ticket: str) -> Aspiration:
         """The aspiration behind ``ticket`` if ``person`` may see it; the same answer for missing and forbidden."""
@@ -346,6 +424,17 @@ class AspirationService:
     async def status_counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT status, COUNT(*) AS n FROM aspirations GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
+
+
+def check_transition(ticket: str, status: str, action: str) -> Status | None:
+    """The status ``action`` leads to from ``status`` (None: unchanged); DomainError when it does not apply."""
+    current = Status(status)
+    allowed_from, to = TRANSITIONS[action]
+    if current not in allowed_from:
+        if current in CLOSED_STATUSES:
+            raise DomainError(f"Aspirasi {ticket} sudah ditutup ({current.label}); tidak dapat diubah lagi.")
+        raise DomainError(f"Aspirasi {ticket} sekarang berstatus {current.label}; tombol ini tidak berlaku lagi.")
+    return to
 
 
 def is_open(status: str) -> bool:

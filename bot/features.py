@@ -25,6 +25,12 @@ FEATURE_COMMANDS: list[SubCommand] = []
 
 __all__ = ["FEATURE_COMMANDS", "FEATURE_INSTALLERS", "Any"]
 
+# -- issue 3: officials (departments and routing, actions, digests, service levels) ------------------------------
+from .departments_cli import DEPARTMENTS_COMMAND  # noqa: E402
+from .officials import install as _install_officials  # noqa: E402
+
+FEATURE_INSTALLERS.append(_install_officials)
+FEATURE_COMMANDS.append(DEPARTMENTS_COMMAND)
 
 # Operations (issue 6): settings checked at start; health, backup, restore and audit export on the command line.
 from .ops_cli import OPS_COMMANDS, install_operations  # noqa: E402

@@ -286,8 +286,12 @@ class OutboxSender:
         chat_id = row["chat_id"]
         try:
             await self._deliver(row)
-        except Exception:
+        except Exception as exc:
             log.exception("outbox row %s: unexpected failure", row["id"])
+            # never leave a row 'sending' for ever (it would be retried, and fail the same way, at every start)
+            with contextlib.suppress(Exception):
+                await self.db.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+                                      (f"unexpected: {exc!r}"[:500], row["id"]))
         finally:
             self._in_flight.pop(chat_id, None)
             self.wake()

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .aspirations import AspirationService
 from .clock import Clock
 from .config import Config
 from .outbox import OutboxSender
 from .storage import Database
+
+if TYPE_CHECKING:  # feature services (issue 3: officials)
+    from .departments import DepartmentService
+    from .officials import OfficialsService
 
 
 @dataclass
@@ -21,3 +25,7 @@ class Services:
     outbox: OutboxSender | None = None
     #: Extra services added by feature modules (departments, visits, ...), by name.
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Departments, routing and service levels (issue 3), set by ``bot.officials.install``.
+    departments: DepartmentService | None = None
+    #: Officials' actions, forwarding and escalation (issue 3).
+    officials: OfficialsService | None = None

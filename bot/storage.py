@@ -229,24 +229,22 @@ class PriorityLock:
 
 
 class Queries:
-    """Parameterised reads on one connection."""
+    """Parameterised reads on one connection.
+
+    Each read runs and finishes in one step of aiosqlite's worker thread (``execute_fetchall``): a statement left
+    open across an ``await`` would keep the connection's read snapshot, and another coroutine reading meanwhile on
+    the shared reader would not see what was committed since (a flaky, stale read).
+    """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
-        cur = await self._conn.execute(sql, params)
-        try:
-            return await cur.fetchone()
-        finally:
-            await cur.close()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        cur = await self._conn.execute(sql, params)
-        try:
-            return list(await cur.fetchall())
-        finally:
-            await cur.close()
+        return list(await self._conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
 
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)

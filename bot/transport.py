@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from telegram import Bot, InputFile
+from telegram import Bot, InputFile, InputMediaAudio, InputMediaDocument, InputMediaPhoto, InputMediaVideo
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
@@ -21,6 +21,18 @@ _UNREACHABLE = ("chat not found", "user is deactivated", "bot was kicked", "have
                 "not enough rights", "group chat was upgraded", "chat_write_forbidden")
 
 
+_INPUT_MEDIA = {"photo": InputMediaPhoto, "document": InputMediaDocument, "video": InputMediaVideo,
+                "audio": InputMediaAudio}
+
+
+def _input_media(item: Any) -> Any:
+    """An album item stored as a plain dict becomes PTB's InputMedia (PTB's defaults handling expects those)."""
+    if not isinstance(item, Mapping) or item.get("type") not in _INPUT_MEDIA:
+        return item
+    extra = {k: item[k] for k in ("caption", "parse_mode") if k in item}
+    return _INPUT_MEDIA[item["type"]](media=item["media"], **extra)
+
+
 class TelegramTransport:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -29,6 +41,8 @@ class TelegramTransport:
         self, chat_id: int, method: str, params: Mapping[str, Any], upload: bytes | None, upload_name: str | None
     ) -> int | None:
         kwargs = dict(params)
+        if method == "sendMediaGroup" and isinstance(kwargs.get("media"), list):
+            kwargs["media"] = [_input_media(item) for item in kwargs["media"]]
         if upload is not None:
             kwargs[UPLOAD_FIELD.get(method, "document")] = InputFile(upload, filename=upload_name or "berkas")
         try:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import aspiration, audit, fallback, guards, invite, start, status
+from . import aspiration, audit, fallback, guards, invite, officials, start, status
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (guards, start, invite, aspiration, status, audit):
+    for module in (guards, start, invite, aspiration, status, officials, audit):
         module.register(app)
     fallback.register(app)

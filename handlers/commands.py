@@ -75,3 +75,10 @@ async def sync_menus(db: Database, now: datetime) -> None:
 
 def default_menu() -> list[dict[str, str]]:
     return _menu(None)
+
+
+# -- issue 3: officials -------------------------------------------------------------------------------------------
+add_command("tangani", "Kartu tindak lanjut satu aspirasi: /tangani ASP-…",
+            frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN}))
+add_command("inbox", "Jadikan grup kotak masuk OPD (ketik di grup)", frozenset({Role.PEJABAT, Role.ADMIN}))
+add_command("opd", "Daftar OPD, pembagian kategori, batas layanan", frozenset({Role.ADMIN, Role.PIMPINAN}))

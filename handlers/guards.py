@@ -1,7 +1,7 @@
-"""Guards that run before every feature (group -1): the per-user flood limit, edited messages, and channel posts.
+"""Guards that run before every feature (group -2; features may use -1): the per-user flood limit, edited messages, and channel posts.
 
 Each guard answers clearly in Bahasa Indonesia and stops the update there (``ApplicationHandlerStop``), so nothing
-downstream half-handles it. The duplicate-update guard runs even earlier (group -2, ``drop_duplicate_updates``).
+downstream half-handles it. The duplicate-update guard runs even earlier (group -3, ``drop_duplicate_updates``).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ async def channel_post(update: Update, context: SambangContext) -> None:
 
 
 async def guard(update: Update, context: SambangContext) -> None:
-    """One handler for group -1 (PTB runs only the first matching handler of a group)."""
+    """One handler for group -2 (PTB runs only the first matching handler of a group)."""
     if update.channel_post is not None or update.edited_channel_post is not None:
         await channel_post(update, context)
     await flood_limit(update, context)
@@ -91,4 +91,4 @@ async def guard(update: Update, context: SambangContext) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(TypeHandler(Update, guard), group=-1)
+    app.add_handler(TypeHandler(Update, guard), group=-2)

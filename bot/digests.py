@@ -1,0 +1,461 @@
+"""Scheduled digests, in SAMBANG_TZ.
+
+- Daily (``config.daily_digest_time``, 07:00): each official gets the new and still-open aspirations of their
+  department, grouped by kecamatan and desa, oldest first.
+- Weekly (``config.weekly_digest_weekday`` at ``config.weekly_digest_time``, Monday 07:30): leadership and admins
+  get what came in per category and kecamatan, what was resolved (and, counted apart, what could not be followed up
+  or was refused), the open load per department, and what is overdue. The body is a list of section providers
+  (``weekly_section``) so other features add their own sections — text blocks and photos (charts).
+
+No digest is ever empty. Long digests are split between items (never inside an HTML tag), measured in UTF-16 code
+units like Telegram's 4,096-character limit. Each period is claimed in ``job_runs`` in the same transaction that
+queues its messages, so a restart neither repeats nor loses a digest, and one that fell due while the bot was
+down is sent once when it comes back (periods before the feature's first run are not sent).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from . import outbox
+from .clock import from_iso, to_iso
+from .domain import CATEGORIES, Role
+from .officials import HISTORY_LABELS
+from .roster import people_with_role
+from .storage import Database, Transaction
+from .templates import render
+from .workdays import working_days_between
+
+if TYPE_CHECKING:
+    from .services import Services
+
+log = logging.getLogger(__name__)
+
+DAILY_JOB = "digest:daily"
+WEEKLY_JOB = "digest:weekly"
+LIMIT = 4096
+_OPEN_WORK = ("baru", "diterima", "diproses")
+
+
+# -- splitting --------------------------------------------------------------------------------------------------
+
+
+def u16len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units); an upper bound of the rendered text's length."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of a digest that is never split: closed HTML. ``continued`` is the heading repeated at the top of
+    the next message when a split falls inside the block's group."""
+
+    text: str
+    continued: str | None = None
+
+
+def split_blocks(blocks: list[Block], limit: int = LIMIT) -> list[str]:
+    """Join blocks with line breaks into messages of at most ``limit`` UTF-16 units, splitting only between
+    blocks. A block that alone is too long is cut between its lines (each line is closed HTML)."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        pieces = [block.text]
+        if u16len(block.text) > limit:
+            pieces, buf = [], ""
+            for line in block.text.split("\n"):
+                while u16len(line) > limit:  # a single overlong line: plain text is assumed here
+                    pieces.append(line[: limit // 2])
+                    line = line[limit // 2:]
+                if buf and u16len(buf) + 1 + u16len(line) > limit:
+                    pieces.append(buf)
+                    buf = line
+                else:
+                    buf = f"{buf}\n{line}" if buf else line
+            if buf:
+                pieces.append(buf)
+        for piece in pieces:
+            candidate = f"{current}\n{piece}" if current else piece.lstrip("\n")
+            if u16len(candidate) <= limit:
+                current = candidate
+                continue
+            if current.strip():
+                messages.append(current.strip("\n"))
+            start = piece.lstrip("\n")
+            if block.continued and u16len(block.continued) + 1 + u16len(start) <= limit:
+                start = f"{block.continued}\n{start}"
+            current = start
+    if current.strip():
+        messages.append(current.strip("\n"))
+    return messages
+
+
+# -- periods ----------------------------------------------------------------------------------------------------
+
+
+def latest_daily_period(local_now: datetime, at: time) -> date:
+    """The day of the most recent daily digest due at or before ``local_now``."""
+    today = local_now.date()
+    return today if local_now.time() >= at else today - timedelta(days=1)
+
+
+def latest_weekly_period(local_now: datetime, at: time, weekday: int) -> date:
+    today = local_now.date()
+    day = today - timedelta(days=(today.weekday() - weekday) % 7)
+    if day == today and local_now.time() < at:
+        day -= timedelta(days=7)
+    return day
+
+
+async def first_run(db: Database, job: str, now: datetime) -> datetime:
+    """When this job first looked at the clock: periods due before that are not sent (a new install does not
+    deliver last Monday's digest), periods due after it are sent even if the bot was down at the time."""
+    key = f"schedule_epoch:{job}"
+    stored = await db.fetchval("SELECT value FROM app_state WHERE key = ?", (key,))
+    if stored:
+        return from_iso(str(stored))
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO app_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                         (key, to_iso(now)))
+        stored = await tx.fetchval("SELECT value FROM app_state WHERE key = ?", (key,))
+    return from_iso(str(stored))
+
+
+async def already_ran(db: Database, job: str, period: str) -> bool:
+    return bool(await db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (job, period)))
+
+
+async def claim_in(tx: Transaction, job: str, period: str, now: datetime) -> bool:
+    """Like ``schedules.claim_period`` but inside the transaction that queues the period's messages."""
+    return await tx.execute_rowcount(
+        "INSERT INTO job_runs(job, period, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        (job, period, to_iso(now))) == 1
+
+
+# -- the daily digest -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    id: int
+    ticket: str
+    category: str
+    status: str
+    description: str
+    created_at: str
+    desa: str
+    kecamatan: str
+    new: bool
+    late: tuple[str, ...]
+
+
+def _late(row: object, today: str) -> tuple[str, ...]:
+    r = row  # sqlite3.Row
+    late = []
+    if r["accept_due"] and r["accepted_at"] is None and r["accept_due"] < today:  # type: ignore[index]
+        late.append("terima")
+    if r["respond_due"] and r["responded_at"] is None and r["respond_due"] < today:  # type: ignore[index]
+        late.append("tanggapan")
+    return tuple(late)
+
+
+async def department_items(db: Database, department: str, today: date, since: datetime) -> list[DigestItem]:
+    """Open work of a department (not yet finished), oldest first; ``new`` = assigned since ``since``."""
+    rows = await db.fetchall(
+        "SELECT a.id, a.ticket, a.category, a.status, a.description, a.created_at, d.name AS desa,"
+        " k.name AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at"
+        " FROM aspiration_departments ad JOIN aspirations a ON a.id = ad.aspiration_id"
+        " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
+        " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id"
+        " WHERE ad.department = ? AND ad.active = 1 AND a.confidential = 0"
+        " AND a.status IN ('baru', 'diterima', 'diproses') ORDER BY a.created_at, a.id",
+        (department,))
+    stamp = to_iso(since)
+    iso_today = today.isoformat()
+    return [DigestItem(r["id"], r["ticket"], r["category"], r["status"], r["description"], r["created_at"],
+                       r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, iso_today)) for r in rows]
+
+
+def render_daily(department_name: str, items: list[DigestItem], day: date, limit: int = LIMIT) -> list[str]:
+    """The daily digest of one department: grouped by kecamatan then desa, oldest first at every level."""
+    if not items:
+        return []
+    groups: dict[str, dict[str, list[DigestItem]]] = {}
+    for item in items:  # items come oldest first, so groups are ordered by their oldest item
+        groups.setdefault(item.kecamatan, {}).setdefault(item.desa, []).append(item)
+    blocks = [Block(render("digest_daily_header", department=department_name, day=day, total=len(items),
+                           new=sum(1 for i in items if i.new), late=sum(1 for i in items if i.late)))]
+    for kecamatan, desas in groups.items():
+        first_in_kecamatan = True
+        for desa, desa_items in desas.items():
+            for index, item in enumerate(desa_items):
+                heading = render("digest_group_heading", kecamatan=kecamatan if first_in_kecamatan else None,
+                                 desa=desa, continued=False) if index == 0 else None
+                text = render("digest_daily_item", item=item)
+                blocks.append(Block(f"\n{heading}\n{text}" if heading else text,
+                                    continued=render("digest_group_heading", kecamatan=kecamatan, desa=desa,
+                                                     continued=True)))
+                first_in_kecamatan = False
+    blocks.append(Block("\n" + render("digest_daily_footer")))
+    return split_blocks(blocks, limit)
+
+
+async def run_daily(services: Services, now: datetime) -> int:
+    """Queue today's daily digest for every official, once per day. Returns how many messages were queued."""
+    config = services.config
+    tz = config.tz
+    day = latest_daily_period(now.astimezone(tz), config.daily_digest_time)
+    due = datetime.combine(day, config.daily_digest_time, tz)
+    if due < await first_run(services.db, DAILY_JOB, now):
+        return 0
+    period = day.isoformat()
+    if await already_ran(services.db, DAILY_JOB, period):
+        return 0
+    departments = services.departments
+    names = await departments.names() if departments else {}
+    officials = await people_with_role(services.db, Role.PEJABAT)
+    by_department: dict[str, list[str]] = {}
+    for official in officials:
+        code = official.department
+        if code and code not in by_department:
+            items = await department_items(services.db, code, now.astimezone(tz).date(), due - timedelta(days=1))
+            by_department[code] = render_daily(names.get(code, code), items, day)
+    queued = 0
+    async with services.db.transaction() as tx:
+        if not await claim_in(tx, DAILY_JOB, period, now):
+            return 0
+        for official in officials:
+            assert official.telegram_id is not None
+            for i, text in enumerate(by_department.get(official.department or "", [])):
+                await outbox.enqueue_text(tx, official.telegram_id, text, now=now, ref=f"digest:daily:{period}",
+                                          dedup_key=f"digest:daily:{period}:{official.telegram_id}:{i}")
+                queued += 1
+    log.info("daily digest %s: %s messages to %s officials", period, queued, len(officials))
+    return queued
+
+
+# -- the weekly digest ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestPhoto:
+    """A picture in a digest (e.g. a chart), uploaded with the digest."""
+
+    data: bytes
+    filename: str = "grafik.png"
+    caption: str = ""
+
+
+@dataclass
+class DigestSection:
+    """What one provider adds to the weekly digest: text blocks (closed HTML; the digest is split only between
+    them) and photos sent after the text."""
+
+    blocks: list[str] = field(default_factory=list)
+    photos: list[DigestPhoto] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.blocks and not self.photos
+
+
+@dataclass(frozen=True)
+class WeeklyContext:
+    """The week being reported: local days ``first_day``..``last_day``, i.e. [start, end) in UTC."""
+
+    period: date
+    first_day: date
+    last_day: date
+    start: datetime
+    end: datetime
+    today: date
+    now: datetime
+    tz: ZoneInfo
+
+    @property
+    def start_iso(self) -> str:
+        return to_iso(self.start)
+
+    @property
+    def end_iso(self) -> str:
+        return to_iso(self.end)
+
+
+WeeklySectionProvider = Callable[["Services", WeeklyContext], Awaitable[DigestSection | None]]
+#: (order, name, provider): providers run in ``order``; other features append with ``weekly_section``.
+WEEKLY_SECTIONS: list[tuple[int, str, WeeklySectionProvider]] = []
+
+
+def weekly_section(name: str, order: int = 50) -> Callable[[WeeklySectionProvider], WeeklySectionProvider]:
+    """Register a weekly digest section provider (once per name). Return None or an empty section when there is
+    nothing to say; a digest whose sections are all empty is not sent."""
+
+    def decorator(func: WeeklySectionProvider) -> WeeklySectionProvider:
+        if all(existing != name for _, existing, _ in WEEKLY_SECTIONS):
+            WEEKLY_SECTIONS.append((order, name, func))
+            WEEKLY_SECTIONS.sort(key=lambda entry: entry[0])
+        return func
+
+    return decorator
+
+
+def weekly_context(now: datetime, tz: ZoneInfo, period: date) -> WeeklyContext:
+    first = period - timedelta(days=7)
+    last = period - timedelta(days=1)
+    start = datetime.combine(first, time(0, 0), tz)
+    end = datetime.combine(period, time(0, 0), tz)
+    return WeeklyContext(period, first, last, start, end, now.astimezone(tz).date(), now, tz)
+
+
+@weekly_section("intake", order=10)
+async def _intake(services: Services, ctx: WeeklyContext) -> DigestSection | None:
+    db = services.db
+    window = (ctx.start_iso, ctx.end_iso)
+    total = await db.fetchval("SELECT COUNT(*) FROM aspirations WHERE created_at >= ? AND created_at < ?", window)
+    if not total:
+        return None
+    by_category = {r["category"]: r["n"] for r in await db.fetchall(
+        "SELECT category, COUNT(*) AS n FROM aspirations WHERE created_at >= ? AND created_at < ? GROUP BY category",
+        window)}
+    categories = [(c.code, by_category[c.code]) for c in CATEGORIES if by_category.get(c.code)]
+    kecamatan = [(r["name"], r["n"]) for r in await db.fetchall(
+        "SELECT k.name, COUNT(*) AS n FROM aspirations a JOIN kecamatan k ON k.code = a.kecamatan_code"
+        " WHERE a.created_at >= ? AND a.created_at < ? GROUP BY k.name ORDER BY n DESC, k.name", window)]
+    return DigestSection([
+        render("digest_weekly_categories", total=total, categories=categories),
+        "\n" + render("digest_weekly_kecamatan", kecamatan=kecamatan),
+    ])
+
+
+@weekly_section("outcomes", order=20)
+async def _outcomes(services: Services, ctx: WeeklyContext) -> DigestSection | None:
+    db = services.db
+    rows = await db.fetchall(
+        "SELECT status, COUNT(*) AS n FROM aspirations WHERE closed_at >= ? AND closed_at < ? GROUP BY status",
+        (ctx.start_iso, ctx.end_iso))
+    closed = {r["status"]: r["n"] for r in rows}
+    automatic = await db.fetchval(
+        "SELECT COUNT(*) FROM aspiration_history WHERE action = ? AND at >= ? AND at < ?",
+        (HISTORY_LABELS["tutup_otomatis"], ctx.start_iso, ctx.end_iso))
+    waiting = await db.fetchval("SELECT COUNT(*) FROM aspirations WHERE status = 'selesai'")
+    resolved = closed.get("ditutup", 0)
+    not_possible = closed.get("tidak_dapat", 0)
+    refused = closed.get("ditolak", 0)
+    decided = resolved + not_possible + refused
+    if not decided and not waiting and not closed.get("dibatalkan"):
+        return None
+    rate = round(100 * resolved / decided) if decided else None
+    return DigestSection([render("digest_weekly_outcomes", resolved=resolved, automatic=automatic or 0,
+                                 not_possible=not_possible, refused=refused, withdrawn=closed.get("dibatalkan", 0),
+                                 waiting=waiting, rate=rate)])
+
+
+async def overdue_rows(db: Database, today: date) -> list[dict[str, object]]:
+    iso = today.isoformat()
+    rows = await db.fetchall(
+        "SELECT a.id, a.ticket, a.category, a.status, a.created_at, a.confidential, d.name AS desa,"
+        " k.name AS kecamatan, s.audience, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
+        " (SELECT group_concat(department, ', ') FROM aspiration_departments WHERE aspiration_id = a.id"
+        "   AND active = 1) AS departments"
+        " FROM aspirations a JOIN aspiration_sla s ON s.aspiration_id = a.id"
+        " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
+        " WHERE a.status IN ('baru', 'diterima', 'diproses') AND ((s.accepted_at IS NULL AND s.accept_due < ?)"
+        " OR (s.responded_at IS NULL AND s.respond_due < ?)) ORDER BY a.created_at, a.id", (iso, iso))
+    result = []
+    for r in rows:
+        late = _late(r, iso)
+        due = r["accept_due"] if "terima" in late else r["respond_due"]
+        result.append({
+            "ticket": r["ticket"], "category": r["category"], "status": r["status"], "desa": r["desa"],
+            "kecamatan": r["kecamatan"], "late": late, "created_at": r["created_at"],
+            "departments": r["departments"] or ("Pimpinan" if r["confidential"] else "Admin"),
+            "days": working_days_between(date.fromisoformat(due), today),
+        })
+    return result
+
+
+@weekly_section("departments", order=30)
+async def _departments(services: Services, ctx: WeeklyContext) -> DigestSection | None:
+    db = services.db
+    rows = await db.fetchall(
+        "SELECT ad.department AS code, COUNT(*) AS n FROM aspiration_departments ad"
+        " JOIN aspirations a ON a.id = ad.aspiration_id WHERE ad.active = 1"
+        " AND a.status IN ('baru', 'diterima', 'diproses') GROUP BY ad.department ORDER BY n DESC, code")
+    if not rows:
+        return None
+    late: dict[str, int] = {}
+    for item in await overdue_rows(db, ctx.today):
+        for code in str(item["departments"]).split(", "):
+            late[code] = late.get(code, 0) + 1
+    names = await services.departments.names() if services.departments else {}
+    lines = [{"code": r["code"], "name": names.get(r["code"], r["code"]), "open": r["n"],
+              "late": late.get(r["code"], 0)} for r in rows]
+    return DigestSection([render("digest_weekly_departments", departments=lines)])
+
+
+@weekly_section("overdue", order=40)
+async def _overdue(services: Services, ctx: WeeklyContext) -> DigestSection | None:
+    items = await overdue_rows(services.db, ctx.today)
+    if not items:
+        return None
+    blocks = [render("digest_weekly_overdue_title", count=len(items))]
+    blocks += [render("digest_weekly_overdue_item", item=item) for item in items]
+    return DigestSection(blocks)
+
+
+async def build_weekly(services: Services, ctx: WeeklyContext) -> tuple[list[str], list[DigestPhoto]]:
+    """The weekly digest's messages and photos; ([], []) when there is nothing to report."""
+    sections: list[DigestSection] = []
+    for _, name, provider in list(WEEKLY_SECTIONS):
+        try:
+            section = await provider(services, ctx)
+        except Exception:  # one broken section must not cost leadership the whole digest
+            log.exception("weekly digest section %s failed", name)
+            continue
+        if section is not None and not section.empty:
+            sections.append(section)
+    if not sections:
+        return [], []
+    blocks = [Block(render("digest_weekly_header", ctx=ctx))]
+    photos: list[DigestPhoto] = []
+    for section in sections:
+        blocks += [Block("\n" + b) if i == 0 else Block(b) for i, b in enumerate(section.blocks)]
+        photos += section.photos
+    return split_blocks(blocks), photos
+
+
+async def run_weekly(services: Services, now: datetime) -> int:
+    config = services.config
+    tz = config.tz
+    period_day = latest_weekly_period(now.astimezone(tz), config.weekly_digest_time, config.weekly_digest_weekday)
+    due = datetime.combine(period_day, config.weekly_digest_time, tz)
+    if due < await first_run(services.db, WEEKLY_JOB, now):
+        return 0
+    period = period_day.isoformat()
+    if await already_ran(services.db, WEEKLY_JOB, period):
+        return 0
+    texts, photos = await build_weekly(services, weekly_context(now, tz, period_day))
+    recipients = [p for role in (Role.PIMPINAN, Role.ADMIN) for p in await people_with_role(services.db, role)]
+    queued = 0
+    async with services.db.transaction() as tx:
+        if not await claim_in(tx, WEEKLY_JOB, period, now):
+            return 0
+        for person in recipients:
+            chat = person.telegram_id
+            assert chat is not None
+            for i, text in enumerate(texts):
+                await outbox.enqueue_text(tx, chat, text, now=now, ref=f"digest:weekly:{period}",
+                                          dedup_key=f"digest:weekly:{period}:{chat}:{i}")
+                queued += 1
+            for i, photo in enumerate(photos if texts else []):
+                await outbox.enqueue(tx, chat, "sendPhoto", {"chat_id": chat, "caption": photo.caption[:1024]},
+                                     now=now, upload=photo.data, upload_name=photo.filename,
+                                     ref=f"digest:weekly:{period}", dedup_key=f"digest:weekly:{period}:{chat}:p{i}")
+                queued += 1
+    log.info("weekly digest %s: %s messages to %s people", period, queued, len(recipients))
+    return queued

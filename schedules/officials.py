@@ -1,0 +1,30 @@
+"""Scheduled work of the officials feature: daily and weekly digests, service levels (escalation, closing the loop).
+
+Each task decides from the services' clock what is due; periods are claimed in SQLite, so the JobQueue ticker may
+call them as often as it likes, across restarts, without duplicates.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import digests
+from bot.services import Services
+
+from . import task
+
+
+@task("officials:service-levels")
+async def service_levels(services: Services, now: datetime) -> None:
+    if services.officials is not None:
+        await services.officials.run_service_levels(now)
+
+
+@task(digests.DAILY_JOB)
+async def daily_digest(services: Services, now: datetime) -> None:
+    await digests.run_daily(services, now)
+
+
+@task(digests.WEEKLY_JOB)
+async def weekly_digest(services: Services, now: datetime) -> None:
+    await digests.run_weekly(services, now)
