@@ -1,4 +1,5 @@
-"""Guards that run before every feature (group -2; features may use -1): the per-user flood limit, edited messages, and channel posts.
+"""Guards that run before every feature (group -2; features may use -1): the per-user flood limit, edited messages
+and channel posts.
 
 Each guard answers clearly in Bahasa Indonesia and stops the update there (``ApplicationHandlerStop``), so nothing
 downstream half-handles it. The duplicate-update guard runs even earlier (group -3, ``drop_duplicate_updates``).

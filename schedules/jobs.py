@@ -1,3 +1,5 @@
 """Imports every module of scheduled tasks, so that their ``@task`` decorators register them."""
-from . import officials  # noqa: F401,E402  (issue 3: digests, escalation, closing the loop)
-from . import operations  # noqa: F401,E402  (issue 6: heartbeat, daily backup)
+from . import (
+    officials,  # noqa: F401,E402  (issue 3: digests, escalation, closing the loop)
+    operations,  # noqa: F401,E402  (issue 6: heartbeat, daily backup)
+)

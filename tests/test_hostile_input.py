@@ -533,7 +533,7 @@ STRANGER_COMMANDS = [
     ("/undang admin", "belum terdaftar"), ("/undang kepala_desa 35.13.02.2001", "belum terdaftar"),
     ("/audit", "belum terdaftar"), ("/batal", "belum terdaftar", "Tidak ada"), ("/kunjungan", "belum terdaftar",
      "tidak dikenal"), ("/siaran halo semua", "belum terdaftar", "tidak dikenal"), ("/inbox", "belum terdaftar",
-     "tidak dikenal"), ("/start@sambang_test_bot", "belum terdaftar"), ("/bantuan", "Bantuan Sambang"),
+     "tidak dikenal", "di dalam grup"), ("/tangani ASP-2026-00001", "belum terdaftar"), ("/opd", "belum terdaftar"), ("/start@sambang_test_bot", "belum terdaftar"), ("/bantuan", "Bantuan Sambang"),
 ]
 
 
