@@ -529,11 +529,20 @@ def stranger_command(command: str, *expected: str) -> Callable[[Corpus], Awaitab
 
 
 STRANGER_COMMANDS = [
-    ("/aspirasi", "belum terdaftar"), ("/status", "belum terdaftar"), ("/status ASP-2026-00001", "belum terdaftar"),
-    ("/undang admin", "belum terdaftar"), ("/undang kepala_desa 35.13.02.2001", "belum terdaftar"),
-    ("/audit", "belum terdaftar"), ("/batal", "belum terdaftar", "Tidak ada"), ("/kunjungan", "belum terdaftar",
-     "tidak dikenal"), ("/siaran halo semua", "belum terdaftar", "tidak dikenal"), ("/inbox", "belum terdaftar",
-     "tidak dikenal", "di dalam grup"), ("/tangani ASP-2026-00001", "belum terdaftar"), ("/opd", "belum terdaftar"), ("/start@sambang_test_bot", "belum terdaftar"), ("/bantuan", "Bantuan Sambang"),
+    ("/aspirasi", "belum terdaftar"),
+    ("/status", "belum terdaftar"),
+    ("/status ASP-2026-00001", "belum terdaftar"),
+    ("/undang admin", "belum terdaftar"),
+    ("/undang kepala_desa 35.13.02.2001", "belum terdaftar"),
+    ("/audit", "belum terdaftar"),
+    ("/batal", "belum terdaftar", "Tidak ada"),
+    ("/kunjungan", "belum terdaftar", "tidak dikenal"),
+    ("/siaran halo semua", "belum terdaftar", "tidak dikenal"),
+    ("/inbox", "belum terdaftar", "tidak dikenal", "di dalam grup"),
+    ("/tangani ASP-2026-00001", "belum terdaftar"),
+    ("/opd", "belum terdaftar"),
+    ("/start@sambang_test_bot", "belum terdaftar"),
+    ("/bantuan", "Bantuan Sambang"),
 ]
 
 
