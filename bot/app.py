@@ -30,7 +30,6 @@ from .features import FEATURE_INSTALLERS
 from .health import beat, heartbeat_limit
 from .inbound import DurableUpdateQueue, replay_pending
 from .logs import remember_name
-from .operations import ops_settings
 from .persistence import SqlitePersistence
 from .regions import count_regions, load_regions
 from .services import Services
@@ -78,7 +77,7 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
         .context_types(ContextTypes(context=SambangContext))
         .persistence(persistence)
-        .rate_limiter(AIORateLimiter(max_retries=0, overall_max_rate=ops_settings(config).api_rate))
+        .rate_limiter(AIORateLimiter(max_retries=0, overall_max_rate=config.outbox_rate))
         .concurrent_updates(False)
         .update_queue(DurableUpdateQueue(services.db, services.clock))
         .build()

@@ -45,8 +45,8 @@ class Config:
     outbox_chat_interval: float = 1.0
     #: Seconds between two messages to one group (Telegram: 20 a minute).
     outbox_group_interval: float = 3.0
-    #: Messages a second overall (Telegram: 30/s).
-    outbox_rate: float = 30.0
+    #: Messages a second overall: Telegram allows 30/s; 28 leaves room for network jitter.
+    outbox_rate: float = 28.0
     #: Seconds between runs of the scheduler tick that sends due digests, announcements and reminders.
     tick_seconds: float = 30.0
     #: Seconds between persistence flushes of conversation state.

@@ -32,6 +32,13 @@ from .officials import install as _install_officials  # noqa: E402
 FEATURE_INSTALLERS.append(_install_officials)
 FEATURE_COMMANDS.append(DEPARTMENTS_COMMAND)
 
+# -- Ngantor di Kecamatan (issue 4): visits, announcements, briefings, feedback, commitments, broadcasts -----------
+from . import ngantor as _ngantor  # noqa: E402
+from .visits_cli import SCHEDULE_COMMAND as _SCHEDULE_COMMAND  # noqa: E402
+
+FEATURE_INSTALLERS.append(_ngantor.install)
+FEATURE_COMMANDS.append(_SCHEDULE_COMMAND)  # type: ignore[arg-type]
+
 # Operations (issue 6): settings checked at start; health, backup, restore and audit export on the command line.
 from .ops_cli import OPS_COMMANDS, install_operations  # noqa: E402
 

@@ -28,8 +28,6 @@ class OpsSettings:
     rate_burst: int = 20
     #: Sustained messages a minute per user.
     rate_per_minute: float = 40.0
-    #: Bot API requests a second overall for direct replies (PTB's AIORateLimiter; Telegram: about 30).
-    api_rate: float = 30.0
 
 
 def _int(variable: str, raw: str, minimum: int) -> int:
@@ -79,12 +77,4 @@ def ops_settings(config: Config) -> OpsSettings:
         if per_minute <= 0:
             raise ConfigError("SAMBANG_RATE_LIMIT_PER_MINUTE", "harus lebih dari 0")
         kwargs["rate_per_minute"] = per_minute
-    if (raw := get("SAMBANG_API_RATE")) is not None:
-        try:
-            api_rate = float(raw)
-        except ValueError:
-            raise ConfigError("SAMBANG_API_RATE", f"harus berupa angka, bukan {raw!r}") from None
-        if api_rate <= 0:
-            raise ConfigError("SAMBANG_API_RATE", "harus lebih dari 0")
-        kwargs["api_rate"] = api_rate
     return OpsSettings(**kwargs)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 MAX_TRANSIENT_ATTEMPTS = 8
 MAX_RATE_LIMITED_ATTEMPTS = 30
 BATCH = 300
+#: Seconds added to every pacing interval, so network jitter never makes two sends look closer than allowed.
+PACE_MARGIN = 0.05
 
 
 class RetryLater(Exception):
@@ -136,25 +139,30 @@ async def counts(db: Database, broadcast_id: int | None = None) -> dict[str, int
     return result
 
 
-class _RateBucket:
-    """Token bucket for the overall rate."""
+class _RateWindow:
+    """Sliding-window limit for the overall rate: at most ``n`` sends in any window of ``n / rate`` seconds.
 
-    def __init__(self, rate: float) -> None:
+    A token bucket that starts full lets a burst of ``rate`` through and then ``rate`` more within the same second,
+    which is twice what Telegram allows in a sliding second; a window never does. ``margin`` absorbs the jitter
+    between the moment a send starts here and the moment Telegram receives it.
+    """
+
+    def __init__(self, rate: float, margin: float = PACE_MARGIN) -> None:
         self.rate = rate
-        self.capacity = max(1.0, rate)
-        self.tokens = self.capacity
-        self.updated = time.monotonic()
+        self.size = max(1, int(rate))
+        self.span = self.size / rate + margin
+        self.sent: deque[float] = deque()
 
     def delay(self) -> float:
         now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1:
+        while self.sent and self.sent[0] <= now - self.span:
+            self.sent.popleft()
+        if len(self.sent) < self.size:
             return 0.0
-        return (1 - self.tokens) / self.rate
+        return max(0.001, self.sent[0] + self.span - now)
 
     def take(self) -> None:
-        self.tokens -= 1
+        self.sent.append(time.monotonic())
 
 
 class OutboxSender:
@@ -174,7 +182,7 @@ class OutboxSender:
         self.transport = transport
         self.chat_interval = chat_interval
         self.group_interval = group_interval
-        self.bucket = _RateBucket(rate)
+        self.bucket = _RateWindow(rate)
         self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -223,6 +231,8 @@ class OutboxSender:
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before looking, not after: a send finishing (or a commit) while we look must wake us again.
+            self._wake.clear()
             try:
                 wait = await self._dispatch_due()
             except Exception:  # the sender must outlive any one bad row or database hiccup
@@ -230,7 +240,6 @@ class OutboxSender:
                 wait = 1.0
             if self._stopping:
                 break
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
         if self._in_flight:
@@ -242,9 +251,13 @@ class OutboxSender:
         paused = self._paused_until - time.monotonic()
         if paused > 0:
             return paused
+        # The oldest unsent row of each chat only (a later row never overtakes one waiting for a retry), messages
+        # of a single conversation before those of large broadcasts, then oldest first.
         rows = await self.db.fetchall(
-            "SELECT id, chat_id, method, params, upload, upload_name, attempts FROM outbox"
-            " WHERE status = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
+            "SELECT o.id, o.chat_id, o.method, o.params, o.upload, o.upload_name, o.attempts FROM outbox o"
+            " WHERE o.status = 'pending' AND o.not_before <= ? AND o.id = (SELECT MIN(h.id) FROM outbox h"
+            " WHERE h.chat_id = o.chat_id AND h.status IN ('pending', 'sending'))"
+            " ORDER BY o.broadcast_id IS NOT NULL, o.id LIMIT ?",
             (to_iso(now_wall), BATCH),
         )
         sleep_for = 1.0
@@ -266,7 +279,7 @@ class OutboxSender:
                 return delay
             self.bucket.take()
             interval = self.group_interval if chat_id < 0 else self.chat_interval
-            self._next_ok[chat_id] = time.monotonic() + interval
+            self._next_ok[chat_id] = time.monotonic() + (interval + PACE_MARGIN if interval > 0 else 0.0)
             self._in_flight[chat_id] = asyncio.create_task(self._send(row))
         if len(rows) == BATCH:
             sleep_for = min(sleep_for, 0.05)

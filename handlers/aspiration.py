@@ -95,8 +95,11 @@ async def start_aspiration(update: Update, context: SambangContext) -> str | int
         parts = update.callback_query.data.split(":")
         if len(parts) == 3 and parts[2].isdigit():
             visit = await _visit_for(context, int(parts[2]))
+            if visit is not None and not (person.desa_code or "").startswith(f"{visit.kecamatan_code}."):
+                visit = None  # a visit to another kecamatan (a forged button) is not this village's to tag
             if visit is None:
-                await refuse(update, notice("visit_not_found"), show_alert=True)
+                # the press was already answered above, so say it in the chat: a second answer would be refused
+                await reply(update, "refusal", message=notice("visit_not_found"))
                 return ConversationHandler.END
             visit_id = visit.id
     existing = await _draft(update, context)
@@ -502,5 +505,6 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(build_conversation())
-    app.add_handler(CommandHandler("batal", cancel_outside, filters=filters.ChatType.PRIVATE))
+    # /batal outside every conversation is a fallback (handlers/fallback.py), so that the guided flows registered
+    # after this module still get their own /batal first.
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^asp:(cat|att|sum|resume):"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from .aspiration import cancel_outside
 from .common import SambangContext, answer_button, current_person, notice, refuse, reply
 
 
@@ -47,6 +48,8 @@ async def group_command(update: Update, context: SambangContext) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
+    # /batal when no guided flow took it: drop a leftover aspiration draft, or say there was nothing to cancel
+    app.add_handler(CommandHandler("batal", cancel_outside, filters=private))
     app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     app.add_handler(MessageHandler(private & filters.TEXT, unknown_text))
     app.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL | filters.LOCATION),

@@ -1,0 +1,23 @@
+"""Ngantor di Kecamatan on the clock: announcements, briefings, feedback requests and summaries, and the
+reminders and outcome questions of commitments. Each piece is claimed in ``job_runs`` when it is queued, so it goes
+out once even across restarts (and late, once, if the bot was down when it fell due)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot import ngantor
+from bot.services import Services
+
+from . import task
+
+
+@task("visits")
+async def visits_due(services: Services, now: datetime) -> None:
+    n = ngantor.of(services)
+    await n.visits.run_due(now, briefing=n.briefings, feedback=n.feedback)
+
+
+@task("commitments")
+async def commitments_due(services: Services, now: datetime) -> None:
+    await ngantor.of(services).commitments.run_due(now)

@@ -1,0 +1,120 @@
+"""The outbox sender's pacing against a fake transport in real (short) time: at most 30 messages in any second,
+one a second per private chat, the group interval, a 429's retry_after honoured by everything, a chat's messages in
+order even when the first needs a retry, and single messages ahead of a large broadcast."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from bot import outbox
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.outbox import OutboxSender, RetryLater, TransientError
+from bot.storage import Database
+
+
+class TimedTransport:
+    def __init__(self, script: Mapping[int, list[Exception]] | None = None) -> None:
+        self.script = {k: list(v) for k, v in (script or {}).items()}
+        self.sent: list[tuple[float, int, str]] = []
+        self.failed: list[tuple[float, int]] = []
+
+    async def send(self, chat_id: int, method: str, params: Mapping[str, Any], upload: bytes | None,
+                   upload_name: str | None) -> int | None:
+        now = asyncio.get_running_loop().time()
+        failures = self.script.get(chat_id)
+        if failures:
+            self.failed.append((now, chat_id))
+            raise failures.pop(0)
+        await asyncio.sleep(0.002)  # a little network latency
+        self.sent.append((now, chat_id, params.get("text", "")))
+        return len(self.sent)
+
+
+async def _queue(db: Database, clock: FakeClock, rows: list[tuple[int, str]], broadcast_id: int | None = None
+                 ) -> None:
+    async with db.transaction() as tx:
+        for chat_id, text in rows:
+            await outbox.enqueue_text(tx, chat_id, text, now=clock.now(), broadcast_id=broadcast_id)
+
+
+async def _run(sender: OutboxSender, timeout: float = 15) -> None:
+    sender.start()
+    try:
+        await sender.drain(timeout=timeout)
+    finally:
+        await sender.stop()
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while times[lo] <= t - window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+async def test_thirty_a_second_overall_and_one_a_second_per_chat(db: Database, clock: FakeClock) -> None:
+    transport = TimedTransport()
+    sender = OutboxSender(db, transport, chat_interval=1.0, group_interval=3.0, rate=30.0)
+    rows = [(1, f"urut {i}") for i in range(3)] + [(100 + i, "massal") for i in range(69)]
+    await _queue(db, clock, rows)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await _run(sender)
+    elapsed = loop.time() - started
+    assert len(transport.sent) == 72
+    times = [t for t, _, _ in transport.sent]
+    assert _max_in_window(times, 1.0) <= 30  # any sliding second, not just a fixed one
+    assert elapsed >= 2.0  # 72 messages cannot go out faster than 30 a second
+    own = [t for t, chat, _ in transport.sent if chat == 1]
+    assert [text for _, chat, text in transport.sent if chat == 1] == ["urut 0", "urut 1", "urut 2"]
+    assert all(b - a >= 1.0 for a, b in zip(own, own[1:], strict=False)), own
+
+
+async def test_groups_get_their_own_interval(db: Database, clock: FakeClock) -> None:
+    transport = TimedTransport()
+    sender = OutboxSender(db, transport, chat_interval=0.0, group_interval=0.3, rate=1000)
+    await _queue(db, clock, [(-100123, f"grup {i}") for i in range(4)] + [(5, f"pribadi {i}") for i in range(4)])
+    await _run(sender)
+    group = [t for t, chat, _ in transport.sent if chat < 0]
+    assert all(b - a >= 0.3 for a, b in zip(group, group[1:], strict=False)), group
+    private = [t for t, chat, _ in transport.sent if chat > 0]
+    assert private[-1] - private[0] < 0.3  # no interval for private chats here
+    # the configured default keeps a group at Telegram's 20 a minute
+    assert 60 / Config(token="1:x").outbox_group_interval <= 20
+
+
+async def test_429_pauses_everything_for_retry_after(db: Database, clock: FakeClock) -> None:
+    transport = TimedTransport({1: [RetryLater(0.6)]})
+    sender = OutboxSender(db, transport, chat_interval=0.0, rate=1000, concurrency=1)
+    await _queue(db, clock, [(1, "satu"), (2, "dua"), (3, "tiga")])
+    await _run(sender)
+    refused_at = transport.failed[0][0]
+    assert sorted(chat for _, chat, _ in transport.sent) == [1, 2, 3]
+    retried = next(t for t, chat, _ in transport.sent if chat == 1)
+    assert retried - refused_at >= 0.6
+    later = [t for t, chat, _ in transport.sent if t > refused_at]
+    assert all(t - refused_at >= 0.6 for t in later), (refused_at, later)
+
+
+async def test_a_chats_messages_keep_their_order_through_retries(db: Database, clock: FakeClock) -> None:
+    transport = TimedTransport({7: [TransientError("502 Bad Gateway")]})
+    sender = OutboxSender(db, transport, chat_interval=0.0, rate=1000)
+    await _queue(db, clock, [(7, "bagian 1"), (7, "bagian 2"), (7, "bagian 3"), (8, "lain")])
+    await _run(sender)
+    assert [text for _, chat, text in transport.sent if chat == 7] == ["bagian 1", "bagian 2", "bagian 3"]
+
+
+async def test_single_messages_go_before_a_large_broadcast(db: Database, clock: FakeClock) -> None:
+    transport = TimedTransport()
+    sender = OutboxSender(db, transport, chat_interval=0.0, rate=20.0)
+    await _queue(db, clock, [(1000 + i, "siaran") for i in range(25)], broadcast_id=1)
+    await _queue(db, clock, [(5, "balasan penting")])
+    await _run(sender)
+    order = [chat for _, chat, _ in transport.sent]
+    assert order.index(5) < 20  # in the first second, not after the 25 broadcast messages
