@@ -39,6 +39,12 @@ from .visits_cli import SCHEDULE_COMMAND as _SCHEDULE_COMMAND  # noqa: E402
 FEATURE_INSTALLERS.append(_ngantor.install)
 FEATURE_COMMANDS.append(_SCHEDULE_COMMAND)  # type: ignore[arg-type]
 
+# The map of problems and potential (issue 5): /potensi, /desa, /rekap, /ekspor and `sambang export`.
+from . import village_map as _village_map  # noqa: E402
+
+FEATURE_INSTALLERS.append(_village_map.install)
+FEATURE_COMMANDS.append(_village_map.EXPORT_COMMAND)
+
 # Operations (issue 6): settings checked at start; health, backup, restore and audit export on the command line.
 from .ops_cli import OPS_COMMANDS, install_operations  # noqa: E402
 

@@ -171,3 +171,74 @@ async def find_desa(db: Database, query: str, kecamatan_code: str | None = None)
         key=lambda s: (-s[0], s[1].code),
     )
     return [d for score, d in scored if score >= 0.8][:8]
+
+
+# -- tolerant search for people typing a village name (/desa) ---------------------------------------------------
+
+#: Old (pre-1972) spellings still seen in village names and typed by older users.
+_OLD_SPELLINGS = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("nj", "ny"), ("sj", "sy"), ("ch", "kh"))
+
+
+def sound_key(text: str) -> str:
+    """How a name sounds: folded, without spaces, old spellings modernised, doubled letters single.
+
+    'Sumber Anyar', 'sumberanyar' and 'SOEMBERANJAR' all give 'sumberanyar'.
+    """
+    key = fold(text).replace(" ", "")
+    for old, new in _OLD_SPELLINGS:
+        key = key.replace(old, new)
+    return re.sub(r"(.)\1+", r"\1", key)
+
+
+async def search_desa(db: Database, query: str, *, limit: int = 8) -> list[Desa]:
+    """Desa matching what someone typed: a code, a name, 'name, kecamatan' or 'name kecamatan'.
+
+    Tolerates case, spacing, old spellings and small misspellings. Exact matches win over prefixes, prefixes over
+    look-alikes; several villages of the same name (in different kecamatan) are all returned, so the caller can
+    ask which one is meant. At most ``limit`` results, the best first.
+    """
+    code = normalise_code(query)
+    if re.fullmatch(r"\d{2}\.\d{2}\.\d{2}\.\d{4}", code):
+        exact = await get_desa(db, code)
+        return [exact] if exact else []
+    everything = [_desa(r) for r in await db.fetchall(_DESA_SELECT + " ORDER BY d.code")]
+    name_part, _, kec_part = query.partition(",")
+    candidates = everything
+    if kec_part.strip():
+        kec_key = sound_key(kec_part)
+        candidates = [d for d in everything if sound_key(d.kecamatan_name) == kec_key] or everything
+    found = _best_desa(name_part, candidates, limit)
+    if not found and candidates is not everything:
+        found = _best_desa(name_part, everything, limit)  # the kecamatan was wrong: offer the name anywhere
+    if found or kec_part.strip():
+        return found
+    # "wonorejo kraksaan": the last word(s) may name the kecamatan
+    words = fold(name_part).split()
+    for split in range(len(words) - 1, 0, -1):
+        kec_key = sound_key(" ".join(words[split:]))
+        in_kec = [d for d in everything if sound_key(d.kecamatan_name) == kec_key]
+        if in_kec:
+            found = _best_desa(" ".join(words[:split]), in_kec, limit)
+            if found:
+                return found
+    return []
+
+
+def _best_desa(name: str, candidates: list[Desa], limit: int) -> list[Desa]:
+    wanted = sound_key(name)
+    if not wanted:
+        return []
+    keys = [(sound_key(d.name), d) for d in candidates]
+    exact = [d for key, d in keys if key == wanted]
+    if exact:
+        return exact[:limit]
+    if len(wanted) >= 4:
+        prefixed = [d for key, d in keys if key.startswith(wanted)]
+        if prefixed:
+            return sorted(prefixed, key=lambda d: (len(d.name), d.code))[:limit]
+    scored = sorted(((SequenceMatcher(None, wanted, key).ratio(), d) for key, d in keys),
+                    key=lambda s: (-s[0], s[1].code))
+    if not scored or scored[0][0] < 0.8:
+        return []
+    best = scored[0][0]
+    return [d for score, d in scored if score >= max(0.8, best - 0.05)][:limit]

@@ -11,9 +11,10 @@ from .config import Config
 from .outbox import OutboxSender
 from .storage import Database
 
-if TYPE_CHECKING:  # feature services (issue 3: officials)
+if TYPE_CHECKING:  # feature services
     from .departments import DepartmentService
     from .officials import OfficialsService
+    from .village_map import VillageMap
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Services:
     clock: Clock
     aspirations: AspirationService
     outbox: OutboxSender | None = None
+    #: Village potential, profiles, recap charts and exports (bot/village_map.py).
+    village_map: VillageMap | None = None
     #: Extra services added by feature modules (departments, visits, ...), by name.
     extra: dict[str, Any] = field(default_factory=dict)
     #: Departments, routing and service levels (issue 3), set by ``bot.officials.install``.

@@ -10,11 +10,14 @@ from . import (
     briefing,
     broadcast,
     commitments,
+    desa,
     fallback,
     feedback,
     guards,
     invite,
     officials,
+    potensi,
+    rekap,
     start,
     status,
     visits,
@@ -22,9 +25,11 @@ from . import (
 
 #: Ngantor di Kecamatan (issue 4).
 NGANTOR = (visits, briefing, feedback, commitments, broadcast)
+#: The map of problems and potential (issue 5).
+MAP = (potensi, desa, rekap)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, audit):
+    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, *MAP, audit):
         module.register(app)
     fallback.register(app)

@@ -36,7 +36,16 @@ from bot.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.templates import render
 
 from . import keyboards
-from .common import SambangContext, answer_button, current_person, notice, person_or_refuse, refuse, reply
+from .common import (
+    CANCEL_HOOKS,
+    SambangContext,
+    answer_button,
+    current_person,
+    notice,
+    person_or_refuse,
+    refuse,
+    reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -459,6 +468,10 @@ async def cancel_outside(update: Update, context: SambangContext) -> None:
     user = update.effective_user
     assert user is not None
     removed = await context.services.aspirations.discard_draft(user.id)
+    if not removed:
+        for cancel_other in CANCEL_HOOKS:  # e.g. a half-written village potential
+            if await cancel_other(update, context):
+                return
     await reply(update, "aspiration_cancelled" if removed else "nothing_to_cancel")
 
 

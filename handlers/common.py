@@ -255,3 +255,9 @@ def esc(text: str | None) -> str:
 
 
 REMOVE_KEYBOARD = ReplyKeyboardRemove()
+
+#: Other flows' answers to /batal when no aspiration is being written: each returns True if it cancelled
+#: something (and told the user). Flows whose conversation comes after the aspiration's register one here, since
+#: the global /batal handler is reached before their conversation's own fallback.
+CancelHook = Callable[[Update, SambangContext], Awaitable[bool]]
+CANCEL_HOOKS: list[CancelHook] = []
