@@ -541,6 +541,12 @@ STRANGER_COMMANDS = [
     ("/inbox", "belum terdaftar", "tidak dikenal", "di dalam grup"),
     ("/tangani ASP-2026-00001", "belum terdaftar"),
     ("/opd", "belum terdaftar"),
+    ("/potensi", "belum terdaftar"),
+    ("/desa Ledokombo", "belum terdaftar"),
+    ("/rekap", "belum terdaftar"),
+    ("/ekspor xlsx", "belum terdaftar"),
+    ("/jadwal", "belum terdaftar"),
+    ("/umpanbalik", "belum terdaftar"),
     ("/start@sambang_test_bot", "belum terdaftar"),
     ("/bantuan", "Bantuan Sambang"),
 ]
