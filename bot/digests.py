@@ -193,13 +193,13 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
     for kecamatan, desas in groups.items():
         first_in_kecamatan = True
         for desa, desa_items in desas.items():
+            # the heading a message split inside this village starts with: rendered once per village
+            continued = render("digest_group_heading", kecamatan=kecamatan, desa=desa, continued=True)
             for index, item in enumerate(desa_items):
                 heading = render("digest_group_heading", kecamatan=kecamatan if first_in_kecamatan else None,
                                  desa=desa, continued=False) if index == 0 else None
                 text = render("digest_daily_item", item=item)
-                blocks.append(Block(f"\n{heading}\n{text}" if heading else text,
-                                    continued=render("digest_group_heading", kecamatan=kecamatan, desa=desa,
-                                                     continued=True)))
+                blocks.append(Block(f"\n{heading}\n{text}" if heading else text, continued=continued))
                 first_in_kecamatan = False
     blocks.append(Block("\n" + render("digest_daily_footer")))
     return split_blocks(blocks, limit)

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 MAX_TRANSIENT_ATTEMPTS = 8
 MAX_RATE_LIMITED_ATTEMPTS = 30
 BATCH = 300
-#: Seconds added to every pacing interval, so network jitter never makes two sends look closer than allowed.
+#: Seconds added to the interval between two sends to one chat, so network jitter never makes them look closer
+#: than allowed (the overall rate needs no margin: see _RateWindow).
 PACE_MARGIN = 0.05
 
 
@@ -140,29 +141,50 @@ async def counts(db: Database, broadcast_id: int | None = None) -> dict[str, int
 
 
 class _RateWindow:
-    """Sliding-window limit for the overall rate: at most ``n`` sends in any window of ``n / rate`` seconds.
+    """Overall rate: at most ``size`` sends that Telegram may receive within any window of ``size / rate`` seconds.
 
-    A token bucket that starts full lets a burst of ``rate`` through and then ``rate`` more within the same second,
-    which is twice what Telegram allows in a sliding second; a window never does. ``margin`` absorbs the jitter
-    between the moment a send starts here and the moment Telegram receives it.
+    A send holds a place from the moment it is dispatched until a full window after Telegram answered it. Telegram
+    received it somewhere in between, so no window at Telegram's end can hold more than ``size`` sends, however late
+    a loaded event loop or the network delivers them. (Counting a send only from its dispatch needs a guessed
+    margin for that delay, and a busy machine exceeds any margin; a token bucket that starts full even lets twice
+    the rate through in one second.)
     """
 
-    def __init__(self, rate: float, margin: float = PACE_MARGIN) -> None:
+    def __init__(self, rate: float) -> None:
         self.rate = rate
         self.size = max(1, int(rate))
-        self.span = self.size / rate + margin
-        self.sent: deque[float] = deque()
+        self.span = self.size / rate
+        self.open = 0  # dispatched, not answered yet
+        self.answered: deque[float] = deque()  # when Telegram answered the sends of the last window
 
     def delay(self) -> float:
         now = time.monotonic()
-        while self.sent and self.sent[0] <= now - self.span:
-            self.sent.popleft()
-        if len(self.sent) < self.size:
+        while self.answered and self.answered[0] <= now - self.span:
+            self.answered.popleft()
+        if self.open + len(self.answered) < self.size:
             return 0.0
-        return max(0.001, self.sent[0] + self.span - now)
+        if self.answered:
+            return max(0.001, self.answered[0] + self.span - now)
+        return self.span  # every place is a send in flight: its answer wakes the sender sooner
 
-    def take(self) -> None:
-        self.sent.append(time.monotonic())
+    def take(self) -> _Place:
+        self.open += 1
+        return _Place(self)
+
+
+class _Place:
+    """One send's place in the window; ``release()`` when Telegram answered (or the send ended), once."""
+
+    __slots__ = ("window",)
+
+    def __init__(self, window: _RateWindow | None) -> None:
+        self.window = window
+
+    def release(self) -> None:
+        if self.window is not None:
+            self.window.open -= 1
+            self.window.answered.append(time.monotonic())
+            self.window = None
 
 
 class OutboxSender:
@@ -192,7 +214,7 @@ class OutboxSender:
         self._paused_until = 0.0  # after a 429, everything waits
         self._marks: list[tuple[int, int | None, str, asyncio.Future[None]]] = []
         self._mark_task: asyncio.Task[None] | None = None
-        db.on_commit(self.wake)
+        db.on_commit(self.wake, tables=("outbox",))  # only commits that queued or changed messages
 
     def wake(self) -> None:
         self._wake.set()
@@ -277,10 +299,10 @@ class OutboxSender:
             delay = self.bucket.delay()
             if delay > 0:
                 return delay
-            self.bucket.take()
+            place = self.bucket.take()
             interval = self.group_interval if chat_id < 0 else self.chat_interval
             self._next_ok[chat_id] = time.monotonic() + (interval + PACE_MARGIN if interval > 0 else 0.0)
-            self._in_flight[chat_id] = asyncio.create_task(self._send(row))
+            self._in_flight[chat_id] = asyncio.create_task(self._send(row, place))
         if len(rows) == BATCH:
             sleep_for = min(sleep_for, 0.05)
         # earlier scheduled retries
@@ -295,10 +317,11 @@ class OutboxSender:
             self._next_ok = {c: t for c, t in self._next_ok.items() if t > cutoff}
         return sleep_for
 
-    async def _send(self, row: Any) -> None:
+    async def _send(self, row: Any, place: _Place | None = None) -> None:
         chat_id = row["chat_id"]
+        place = place or _Place(None)
         try:
-            await self._deliver(row)
+            await self._deliver(row, place)
         except Exception as exc:
             log.exception("outbox row %s: unexpected failure", row["id"])
             # never leave a row 'sending' for ever (it would be retried, and fail the same way, at every start)
@@ -306,10 +329,11 @@ class OutboxSender:
                 await self.db.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
                                       (f"unexpected: {exc!r}"[:500], row["id"]))
         finally:
+            place.release()
             self._in_flight.pop(chat_id, None)
             self.wake()
 
-    async def _deliver(self, row: Any) -> None:
+    async def _deliver(self, row: Any, place: _Place) -> None:
         row_id, chat_id = row["id"], row["chat_id"]
         params = json.loads(row["params"])
         # Claim the row on the writer: the row was read on the reader connection, whose snapshot can lag behind a
@@ -323,7 +347,11 @@ class OutboxSender:
         if not claimed:
             return
         try:
-            message_id = await self.transport.send(chat_id, row["method"], params, row["upload"], row["upload_name"])
+            try:
+                message_id = await self.transport.send(chat_id, row["method"], params, row["upload"],
+                                                       row["upload_name"])
+            finally:
+                place.release()  # Telegram has answered (or the request is over): the window counts from now
         except RetryLater as exc:
             self._paused_until = max(self._paused_until, time.monotonic() + exc.retry_after)
             await self._retry(row_id, exc.retry_after, f"429 retry after {exc.retry_after}",

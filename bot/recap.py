@@ -9,6 +9,7 @@ resolution rate stays honest. Days to resolve are calendar days from submission 
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -152,24 +153,22 @@ async def build_recap(
 
     resolved_where = f"{where} AND a.status = ? AND a.closed_at IS NOT NULL"
     resolved_params = [*params, RESOLVED]
+    # Median days to resolve, per kecamatan and overall: one pass over the resolved aspirations and the medians
+    # in Python (two window-function queries over the same rows took four times as long at 100,000 aspirations).
+    durations: dict[str, list[float]] = {}
+    everything: list[float] = []
     for r in await db.fetchall(
-        "WITH r AS (SELECT a.kecamatan_code AS k, julianday(a.closed_at) - julianday(a.created_at) AS d,"
-        " ROW_NUMBER() OVER (PARTITION BY a.kecamatan_code ORDER BY julianday(a.closed_at) -"
-        " julianday(a.created_at)) AS i, COUNT(*) OVER (PARTITION BY a.kecamatan_code) AS n"
-        f" FROM aspirations a WHERE {resolved_where})"
-        " SELECT k, AVG(d) AS median FROM r WHERE i IN ((n + 1) / 2, (n + 2) / 2) GROUP BY k",
+        "SELECT a.kecamatan_code AS k, julianday(a.closed_at) - julianday(a.created_at) AS d FROM aspirations a"
+        f" WHERE {resolved_where}",
         resolved_params,
     ):
-        if r["k"] in rows:
-            rows[r["k"]].tally.median_days = max(0.0, float(r["median"]))
-    overall = await db.fetchval(
-        "WITH r AS (SELECT julianday(a.closed_at) - julianday(a.created_at) AS d,"
-        " ROW_NUMBER() OVER (ORDER BY julianday(a.closed_at) - julianday(a.created_at)) AS i,"
-        f" COUNT(*) OVER () AS n FROM aspirations a WHERE {resolved_where})"
-        " SELECT AVG(d) FROM r WHERE i IN ((n + 1) / 2, (n + 2) / 2)",
-        resolved_params,
-    )
-    total.median_days = max(0.0, float(overall)) if overall is not None else None
+        if r["d"] is not None:
+            durations.setdefault(r["k"], []).append(r["d"])
+            everything.append(r["d"])
+    for code, values in durations.items():
+        if code in rows:
+            rows[code].tally.median_days = max(0.0, float(statistics.median(values)))
+    total.median_days = max(0.0, float(statistics.median(everything))) if everything else None
 
     # Coverage: a village counts once it sent an aspiration in this share or recorded its potential.
     pot_where, pot_params = "1 = 1", []  # type: ignore[var-annotated]

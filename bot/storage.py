@@ -56,11 +56,12 @@ class Database:
         self._reader = reader
         self._reads = Queries(reader)
         self._write_lock = PriorityLock()
-        self._commit_listeners: list[Callable[[], None]] = []
+        self._commit_listeners: list[tuple[Callable[[], None], tuple[str, ...] | None]] = []
 
-    def on_commit(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` after every commit (the outbox sender wakes up this way)."""
-        self._commit_listeners.append(listener)
+    def on_commit(self, listener: Callable[[], None], *, tables: Iterable[str] | None = None) -> None:
+        """Call ``listener`` after every commit, or with ``tables`` only after commits whose writes named one of
+        them (the outbox sender wakes up this way when messages were queued, not after every write)."""
+        self._commit_listeners.append((listener, None if tables is None else tuple(t.lower() for t in tables)))
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
@@ -154,8 +155,9 @@ class Database:
                 raise
             else:
                 await self._writer.execute("COMMIT")
-        for listener in self._commit_listeners:
-            listener()
+        for listener, tables in self._commit_listeners:
+            if tables is None or tx.wrote_any(tables):
+                listener()
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, urgent: bool = False) -> int:
         """One statement in its own transaction; returns lastrowid."""
@@ -254,14 +256,22 @@ class Queries:
 class Transaction(Queries):
     """The writer connection inside ``Database.transaction()``; reads here see this transaction's writes."""
 
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__(conn)
+        self._writes: list[str] = []
+
+    def wrote_any(self, tables: tuple[str, ...]) -> bool:
+        """Whether a write statement of this transaction named one of ``tables`` (given in lower case)."""
+        return any(table in sql.lower() for sql in self._writes for table in tables)
+
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        cur = await self._conn.execute(sql, params)
-        try:
-            return cur.lastrowid or 0
-        finally:
-            await cur.close()
+        self._writes.append(sql)
+        # one trip to the connection's thread; last_insert_rowid() is what cursor.lastrowid reports
+        row = await self._conn.execute_insert(sql, params)  # type: ignore[arg-type]
+        return (row[0] if row else 0) or 0
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        self._writes.append(sql)
         cur = await self._conn.execute(sql, params)
         try:
             return cur.rowcount
@@ -269,6 +279,7 @@ class Transaction(Queries):
             await cur.close()
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._writes.append(sql)
         await self._conn.executemany(sql, rows)
 
 

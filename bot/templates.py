@@ -76,6 +76,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the code and never change while the bot runs: without this, every render asked the
+        # file system whether its template had changed (a stat per message part).
+        auto_reload=False,
     )
     env.filters.update(
         tanggal=tanggal, tanggal_pendek=tanggal_pendek, waktu=waktu, hari=hari, kategori=category_label,

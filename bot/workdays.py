@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from functools import lru_cache
 
 from lokal import add_working_days as _add
 from lokal import count_working_days as _count
@@ -47,6 +48,7 @@ def add_working_days(day: date, n: int) -> date:
     return current
 
 
+@lru_cache(maxsize=4096)
 def working_days_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end`` (0 when ``end`` <= ``start``)."""
     if end <= start:

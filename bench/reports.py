@@ -1,0 +1,332 @@
+"""Reports at volume: every report leadership and officials ask for, timed on the 100,000-aspiration database.
+
+Each report is one function decorated with ``@report``: it calls the same service and template functions the bot
+calls for that message (never a copy of their SQL) and returns what it produced. A report whose feature has not
+been merged yet raises ``Missing`` naming the issue, and the run prints that instead of a time. Targets: p95 under
+200 ms for a message, under 2 s for charts, under 10 s for an export.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .common import OUT, Figures, file_size_mb, log, percentile
+from .generate import NOW, WILAYAH
+
+TARGETS = {"message": 0.200, "charts": 2.0, "export": 10.0}
+
+
+class Missing(Exception):
+    """The feature behind a report is not in this branch yet."""
+
+
+@dataclass
+class Context:
+    services: Any
+    #: Interesting people and places of the generated database, found once.
+    people: dict[str, Any] = field(default_factory=dict)
+    places: dict[str, str] = field(default_factory=dict)
+    #: What the reports produced: figures printed with the timings, details logged, files worth looking at.
+    facts: dict[str, float | int | str] = field(default_factory=dict)
+    produced: dict[str, str] = field(default_factory=dict)
+    artifacts: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
+
+
+ReportFunc = Callable[[Context], Awaitable[list[float] | None]]
+
+
+@dataclass
+class Report:
+    name: str
+    kind: str  # message | charts | export
+    func: ReportFunc
+    what: str
+
+
+REPORTS: list[Report] = []
+
+
+def report(name: str, kind: str, what: str) -> Callable[[ReportFunc], ReportFunc]:
+    """Register a timed report. The function may return per-item seconds (e.g. one per department's digest),
+    which are then the samples; otherwise the whole call is one sample."""
+
+    def register(func: ReportFunc) -> ReportFunc:
+        REPORTS.append(Report(name, kind, func, what))
+        return func
+
+    return register
+
+
+def _size(obj: Any) -> int:
+    if isinstance(obj, str | bytes):
+        return len(obj)
+    if isinstance(obj, list | tuple):
+        return sum(_size(o) for o in obj)
+    return 0
+
+
+# -- the reports -------------------------------------------------------------------------------------------------
+
+
+@report("status_busy_village", "message", "/status of the kepala desa of the busiest village: list + template")
+async def status_busy_village(ctx: Context) -> None:
+    from bot.templates import render
+
+    person = ctx.people["busy_kepala_desa"]
+    items = await ctx.services.aspirations.list_for(person)
+    render("status_list", person=person, aspirations=items, title="Aspirasi desa Anda", show_desa=False)
+
+
+@report("status_detail_busy", "message", "/status ASP-… of the busiest village's aspiration with the longest history")
+async def status_detail(ctx: Context) -> None:
+    from bot.templates import render
+
+    person = ctx.people["busy_kepala_desa"]
+    svc = ctx.services.aspirations
+    aspiration = await svc.viewable(person, ctx.places["busy_ticket"])
+    history = await svc.history(aspiration.id)
+    departments = ctx.services.extra.get("departments")
+    department = await departments.label_for(aspiration) if departments else aspiration.department
+    render("status_detail", a=aspiration, history=history, department=department, show_actors=False)
+
+
+@report("status_official", "message", "/status of an official of the busiest department")
+async def status_official(ctx: Context) -> None:
+    from bot.templates import render
+
+    person = ctx.people["official"]
+    items = await ctx.services.aspirations.list_for(person)
+    render("status_list", person=person, aspirations=items, title="Aspirasi untuk OPD Anda", show_desa=True)
+
+
+@report("status_leadership", "message", "/status of the Bupati (newest across the province)")
+async def status_leadership(ctx: Context) -> None:
+    from bot.templates import render
+
+    person = ctx.people["bupati"]
+    items = await ctx.services.aspirations.list_for(person)
+    render("status_list", person=person, aspirations=items, title="Aspirasi terbaru", show_desa=True)
+
+
+@report("daily_digest", "message", "daily digest of every department (one sample per department)")
+async def daily_digest(ctx: Context) -> list[float]:
+    try:
+        from bot.digests import department_items, latest_daily_period, render_daily
+    except ImportError:
+        raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
+    services = ctx.services
+    config = services.config
+    local_now = services.clock.now().astimezone(config.tz)
+    day = latest_daily_period(local_now, config.daily_digest_time)
+    due = datetime.combine(day, config.daily_digest_time, config.tz)
+    names = await services.departments.names()
+    samples = []
+    for code in sorted(names):
+        start = time.perf_counter()
+        items = await department_items(services.db, code, local_now.date(), due - timedelta(days=1))
+        texts = render_daily(names[code], items, day)
+        samples.append(time.perf_counter() - start)
+        ctx.produced[f"daily_digest.{code}"] = f"{len(items)} items, {len(texts)} messages"
+        biggest = ctx.facts.get("daily_digest.max_messages", 0)
+        if len(texts) >= biggest:
+            ctx.facts["daily_digest.max_messages"] = len(texts)
+            ctx.facts["daily_digest.max_items"] = len(items)
+            ctx.facts["daily_digest.max_department"] = code
+    return samples
+
+
+@report("weekly_digest", "message", "weekly leadership digest (texts; charts, when a feature adds them, included)")
+async def weekly_digest(ctx: Context) -> None:
+    try:
+        from bot.digests import build_weekly, latest_weekly_period, weekly_context
+    except ImportError:
+        raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
+    config = ctx.services.config
+    now = ctx.services.clock.now()
+    period = latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time, config.weekly_digest_weekday)
+    texts, photos = await build_weekly(ctx.services, weekly_context(now, config.tz, period))
+    ctx.facts["weekly_digest.messages"] = len(texts)
+    ctx.facts["weekly_digest.photos"] = len(photos)
+
+
+@report("briefing", "message", "pre-visit briefing of the busiest kecamatan for the Bupati (/briefing)")
+async def briefing(ctx: Context) -> None:
+    ngantor = ctx.services.extra.get("ngantor")
+    if ngantor is None:
+        raise Missing("issue 4 (visits: pre-visit briefing) not merged")
+    texts = await ngantor.briefings.for_person(ctx.people["bupati"], ctx.places["busy_kecamatan"])
+    ctx.facts["briefing.messages"] = len(texts)
+
+
+def _village_map(ctx: Context, what: str) -> Any:
+    vm = getattr(ctx.services, "village_map", None)
+    if vm is None:
+        raise Missing(f"issue 5 (map: {what}) not merged")
+    from bot import audience as audiences
+
+    return vm, audiences
+
+
+@report("rekap_text", "message", "/rekap text for the Bupati: kecamatan x category, median days, coverage")
+async def rekap_text(ctx: Context) -> None:
+    vm, audiences = _village_map(ctx, "/rekap")
+    from bot.recap import format_days, format_percent, short_label
+    from bot.templates import render, split_message
+    from handlers.rekap import _place
+
+    recap = await vm.recap(audiences.for_person(ctx.people["bupati"]))
+    categories = [(short_label(c), recap.total.by_category.get(c, 0)) for c in recap.categories
+                  if recap.total.by_category.get(c, 0)]
+    parts = [render("rekap_text", recap=recap, place=_place(recap.kabupaten), median=format_days(
+        recap.total.median_days), coverage=format_percent(recap.total.coverage), categories=categories)]
+    for row in recap.rows:
+        cats = [(short_label(c), row.tally.by_category[c]) for c in recap.categories if row.tally.by_category.get(c)]
+        parts.append(render("rekap_kecamatan", row=row, median=format_days(row.tally.median_days), categories=cats))
+    texts = split_message(parts, separator="\n")
+    ctx.facts["rekap_text.messages"] = len(texts)
+
+
+@report("rekap_charts", "charts", "/rekap with its charts: recap + heat map kecamatan x category + open per kecamatan")
+async def rekap_charts(ctx: Context) -> None:
+    vm, audiences = _village_map(ctx, "/rekap charts")
+    recap, charts = await vm.charts(audiences.for_person(ctx.people["bupati"]))
+    ctx.facts["rekap_charts.charts"] = len(charts)
+    ctx.facts["rekap_charts.png_kb"] = sum(len(c.png) for c in charts) / 1024
+    ctx.artifacts["rekap_charts"] = [(c.filename, c.png) for c in charts]
+
+
+@report("desa_profile", "message", "/desa profile of the busiest village for the Bupati")
+async def desa_profile(ctx: Context) -> None:
+    vm, audiences = _village_map(ctx, "/desa")
+    profile = await vm.profile(ctx.places["busy_desa"], audiences.for_person(ctx.people["bupati"]))
+    ctx.facts["desa_profile.sections"] = len(profile.sections)
+
+
+@report("export_xlsx", "export", "full XLSX export for leadership (every aspiration, a sheet per kecamatan)")
+async def export_xlsx(ctx: Context) -> None:
+    vm, audiences = _village_map(ctx, "XLSX export")
+    result = await vm.export("xlsx", audiences.for_person(ctx.people["bupati"], export=True))
+    ctx.facts["export_xlsx.rows"] = result.rows
+    ctx.facts["export_xlsx.size_mb"] = len(result.content) / 2**20
+    ctx.artifacts["export_xlsx"] = [(result.filename, result.content)]
+
+
+# -- the harness -------------------------------------------------------------------------------------------------
+
+
+async def _context(db_path: Path) -> Context:
+    from bot.app import open_services
+    from bot.clock import FakeClock
+    from bot.config import Config
+    from bot.roster import get_person
+
+    config = Config(token="123456:BENCH", db_path=db_path, wilayah=WILAYAH)
+    services = await open_services(config, FakeClock(NOW))
+    ctx = Context(services)
+    db = services.db
+    busy = await db.fetchone(
+        "SELECT a.desa_code, COUNT(*) AS n FROM aspirations a GROUP BY a.desa_code ORDER BY n DESC LIMIT 1")
+    ctx.places["busy_desa"] = busy["desa_code"]
+    kades = await db.fetchval(
+        "SELECT telegram_id FROM people WHERE role = 'kepala_desa' AND desa_code = ? AND telegram_id IS NOT NULL",
+        (busy["desa_code"],))
+    ctx.people["busy_kepala_desa"] = await get_person(db, kades)
+    ctx.places["busy_ticket"] = await db.fetchval(
+        "SELECT a.ticket FROM aspirations a JOIN aspiration_history h ON h.aspiration_id = a.id"
+        " WHERE a.desa_code = ? AND a.confidential = 0 GROUP BY a.id ORDER BY COUNT(*) DESC, a.id LIMIT 1",
+        (busy["desa_code"],))
+    ctx.places["busy_kecamatan"] = await db.fetchval(
+        "SELECT kecamatan_code FROM aspirations GROUP BY kecamatan_code ORDER BY COUNT(*) DESC LIMIT 1")
+    busy_dept = await db.fetchval(
+        "SELECT department FROM aspirations WHERE department IS NOT NULL GROUP BY department"
+        " ORDER BY COUNT(*) DESC LIMIT 1")
+    official = await db.fetchval(
+        "SELECT telegram_id FROM people WHERE role = 'pejabat' AND department = ? ORDER BY id LIMIT 1", (busy_dept,))
+    ctx.people["official"] = await get_person(db, official)
+    bupati = await db.fetchval("SELECT telegram_id FROM people WHERE role = 'pimpinan' ORDER BY id LIMIT 1")
+    ctx.people["bupati"] = await get_person(db, bupati)
+    admin = await db.fetchval("SELECT telegram_id FROM people WHERE role = 'admin' ORDER BY id LIMIT 1")
+    ctx.people["admin"] = await get_person(db, admin)
+    log(f"reports: busy village {busy['desa_code']} ({busy['n']} aspirations), busiest department {busy_dept},"
+        f" busiest kecamatan {ctx.places['busy_kecamatan']}")
+    return ctx
+
+
+async def time_report(ctx: Context, rep: Report, runs: int) -> tuple[list[float], float]:
+    """(samples in seconds, first cold call in seconds). One warm-up call is not counted in the samples."""
+    samples: list[float] = []
+    cold = 0.0
+    for i in range(runs + 1):
+        start = time.perf_counter()
+        items = await rep.func(ctx)
+        elapsed = time.perf_counter() - start
+        if i == 0:
+            cold = max(items) if items else elapsed  # per item, like the samples
+            continue
+        samples.extend(items if items else [elapsed])
+    return samples, cold
+
+
+def _save(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+
+
+def copy_db(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+async def run_reports(figures: Figures, volume_db: Path, *, runs: int, only: set[str] | None = None) -> None:
+    work = OUT / "reports"
+    shutil.rmtree(work, ignore_errors=True)
+    db_path = work / "sambang.db"
+    copy_db(volume_db, db_path)  # reports may claim periods or queue messages: never on the cached database
+    ctx = await _context(db_path)
+    missing: list[str] = []
+    try:
+        for rep in REPORTS:
+            if only and rep.name not in only:
+                continue
+            target = TARGETS[rep.kind]
+            prefix = f"reports.{rep.name}"
+            try:
+                samples, cold = await time_report(ctx, rep, runs)
+            except Missing as exc:
+                figures.add(f"{prefix}.missing", str(exc).replace(" ", "_"))
+                missing.append(rep.name)
+                continue
+            p95 = percentile(samples, 95)
+            figures.add(f"{prefix}.p50_ms", 1000 * percentile(samples, 50), "ms")
+            figures.add(f"{prefix}.p95_ms", 1000 * p95, "ms")
+            figures.add(f"{prefix}.cold_ms", 1000 * cold, "ms")
+            figures.add(f"{prefix}.target_ms", 1000 * target, "ms")
+            figures.add(f"{prefix}.met", "yes" if p95 < target else "NO")
+            for key, value in ctx.facts.items():
+                if key.startswith(rep.name + "."):
+                    figures.add(f"reports.{key}", value)
+            log(f"{rep.name}: {rep.what}: {len(samples)} samples")
+        for name, what in sorted(ctx.produced.items()):
+            log(f"produced {name}: {what}")
+        for name, files in ctx.artifacts.items():
+            for filename, content in files:
+                _save(work / "artifacts" / f"{name}-{filename}", content)
+        figures.add("reports.db_size_mb", file_size_mb(db_path), "MB")
+        figures.add("reports.missing_count", len(missing))
+    finally:
+        await ctx.services.db.close()
