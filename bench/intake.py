@@ -46,7 +46,7 @@ class _Unlimited(_Original):
         super().__init__(*args, **kwargs)
 _ext.AIORateLimiter = _Unlimited
 try:
-    import bot.ratelimit as _rl
+    import bot.pacing as _rl
 except ImportError:
     _rl = None
 if _rl is not None:

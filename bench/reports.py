@@ -178,9 +178,8 @@ def _village_map(ctx: Context, what: str) -> Any:
 async def rekap_text(ctx: Context) -> None:
     vm, audiences = _village_map(ctx, "/rekap")
     from bot.recap import format_days, format_percent, short_label
-    from handlers.rekap import _place
-
     from bot.templates import render, split_message
+    from handlers.rekap import _place
 
     recap = await vm.recap(audiences.for_person(ctx.people["bupati"]))
     categories = [(short_label(c), recap.total.by_category.get(c, 0)) for c in recap.categories

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,13 +27,17 @@ from .aspirations import AspirationService
 from .clock import Clock, SystemClock
 from .config import Config
 from .features import FEATURE_INSTALLERS
+from .health import beat, heartbeat_limit
+from .inbound import DurableUpdateQueue, replay_pending
+from .logs import remember_name
+from .pacing import SlidingWindowRateLimiter
 from .persistence import SqlitePersistence
-from .ratelimit import SlidingWindowRateLimiter
 from .regions import count_regions, load_regions
 from .services import Services
 from .storage import Database
 from .templates import set_timezone
 from .transport import TelegramTransport
+from .webhook import WebhookServer, webhook_path
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,7 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
         for install in FEATURE_INSTALLERS:
             await install(services)
         await roster.ensure_admins(db, clock, config.admins)
+        remember_name(*[r["name"] for r in await db.fetchall("SELECT name FROM people WHERE name <> ''")])
     except BaseException:
         await db.close()
         raise
@@ -74,34 +80,70 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
         .persistence(persistence)
         .rate_limiter(SlidingWindowRateLimiter(config.outbox_rate, max_retries=0))
         .concurrent_updates(False)
+        .update_queue(DurableUpdateQueue(services.db, services.clock))
         .build()
     )
     app.bot_data_services = services  # type: ignore[attr-defined]
-    app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-2)
+    app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-3)
     handlers.register_all(app)
     app.add_handler(TypeHandler(Update, persist_now), group=100)
     app.add_error_handler(on_error)  # type: ignore[arg-type]
     return app
 
 
-async def start_bot(app: Application, **polling: Any) -> None:  # type: ignore[type-arg]
-    """Start the bot with long polling: initialise, start the outbox and jobs, then poll."""
+async def start_bot(app: Application, *, webhook: WebhookSettings | None = None, **polling: Any) -> None:  # type: ignore[type-arg]
+    """Start the bot: initialise, start the outbox and jobs, hand back updates a crash left unhandled, then take
+    new ones by long polling, or by webhook when ``webhook`` is given."""
     await app.initialize()
     await _after_initialize(app)
     await app.start()
+    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    await replay_pending(app.update_queue, services.db, app.bot)
+    if webhook is not None:
+        await _start_webhook(app, webhook)
+        return
     assert app.updater is not None
     polling.setdefault("allowed_updates", Update.ALL_TYPES)
     await app.updater.start_polling(**polling)
 
 
 async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]
-    """Graceful stop: take no new updates, finish handlers in flight, let the outbox finish its sends."""
+    """Graceful stop: take no new updates, finish handlers in flight, let the outbox finish its sends, and write
+    the conversation state one last time."""
+    server: WebhookServer | None = getattr(app, "webhook_server", None)
+    if server is not None:
+        await server.stop()
+        app.webhook_server = None  # type: ignore[attr-defined]
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
-        await app.stop()
+        await app.stop()  # handles every update already queued, waits for running jobs, updates persistence
     await _before_shutdown(app)
-    await app.shutdown()
+    await app.shutdown()  # flushes persistence, closes the bot's HTTP connections
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    url: str
+    secret_token: str
+    listen: str = "0.0.0.0"
+    port: int = 8443
+    url_path: str | None = None
+
+
+async def _start_webhook(app: Application, settings: WebhookSettings) -> WebhookServer:  # type: ignore[type-arg]
+    """Listen first, then tell Telegram where to deliver, with the secret it must send back on every request."""
+    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    server = WebhookServer(
+        bot=app.bot, update_queue=app.update_queue, db=services.db, path=webhook_path(settings.url, settings.url_path),
+        secret_token=settings.secret_token, listen=settings.listen, port=settings.port,
+        max_heartbeat_age=heartbeat_limit(services.config.tick_seconds),
+    )
+    await server.start()
+    app.webhook_server = server  # type: ignore[attr-defined]
+    await app.bot.set_webhook(url=settings.url, secret_token=settings.secret_token,
+                              allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    return server
 
 
 async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
@@ -125,6 +167,7 @@ async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
         " excluded.value",
         (app.bot.username,),
     )
+    await beat(services.db)
     schedules.install(app, services)
     log.info("Sambang started as @%s at %s", app.bot.username, datetime.now().isoformat(timespec="seconds"))
 

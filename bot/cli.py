@@ -33,28 +33,54 @@ async def _with_services(config: Config, work: Callable[[Any], Awaitable[int]]) 
 
 
 async def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from .app import build_application, open_services, start_bot, stop_bot
+    from .app import WebhookSettings, build_application, open_services, start_bot, stop_bot
+    from .operations import ops_settings
+    from .runlock import AlreadyRunning, RunLock
+    from .webhook import WebhookError, check_secret, new_secret, webhook_path
 
-    services = await open_services(config)
-    try:
-        app = build_application(services)
-    except BaseException:
-        await services.db.close()
-        raise
+    webhook = None
+    if getattr(args, "webhook", None):
+        secret = args.secret_token or ops_settings(config).webhook_secret
+        try:
+            if secret:
+                check_secret(secret)
+            else:
+                secret = new_secret()
+                log.info("webhook: no SAMBANG_WEBHOOK_SECRET given; using a new random secret token for this run")
+            webhook_path(args.webhook, args.url_path)
+        except WebhookError as exc:
+            print(f"Kesalahan konfigurasi: --webhook: {exc}", file=sys.stderr)
+            return 2
+        webhook = WebhookSettings(url=args.webhook, secret_token=secret, listen=args.listen, port=args.port,
+                                  url_path=args.url_path)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await start_bot(app, timeout=30)
-        log.info("polling for updates; stop with Ctrl+C")
+        lock = RunLock(config.db_path).acquire()
+    except AlreadyRunning:
+        print(f"Gagal: bot lain sudah berjalan dengan database {config.db_path}.", file=sys.stderr)
+        return 1
+    try:
+        services = await open_services(config)
         try:
-            await stop.wait()
+            app = build_application(services)
+            try:
+                await start_bot(app, webhook=webhook, timeout=30)
+                if webhook is None:
+                    log.info("polling for updates; stop with Ctrl+C or SIGTERM")
+                else:
+                    log.info("webhook mode: %s; stop with Ctrl+C or SIGTERM", webhook.url.split("?")[0])
+                await stop.wait()
+            finally:  # also after a failed start: whatever did start is stopped in order
+                log.info("stopping: no new updates, finishing in-flight work")
+                await stop_bot(app)
+                log.info("stopped cleanly")
         finally:
-            log.info("stopping: no new updates, finishing in-flight work")
-            await stop_bot(app)
+            await services.db.close()
     finally:
-        await services.db.close()
+        lock.release()
     return 0
 
 
@@ -149,7 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sambang", description="Sambang: aspirasi kepala desa langsung ke Bupati.")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="jalankan bot (long polling)")
+    run = sub.add_parser("run", help="jalankan bot (long polling, atau webhook dengan --webhook)")
+    run.add_argument("--webhook", metavar="URL", help="mode webhook: URL HTTPS publik, mis. https://bot.contoh.id/tg")
+    run.add_argument("--listen", default="0.0.0.0", help="alamat yang didengarkan server webhook (bawaan 0.0.0.0)")
+    run.add_argument("--port", type=int, default=8443, help="port server webhook (bawaan 8443)")
+    run.add_argument("--secret-token", help="token rahasia webhook; bawaan SAMBANG_WEBHOOK_SECRET, atau acak")
+    run.add_argument("--url-path", help="path lokal bila berbeda dari path URL publik (di balik reverse proxy)")
     run.set_defaults(func=cmd_run, needs_token=True)
     mig = sub.add_parser("migrate", help="terapkan migrasi skema database")
     mig.set_defaults(func=cmd_migrate, needs_token=False)

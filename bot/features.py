@@ -44,3 +44,9 @@ from . import village_map as _village_map  # noqa: E402
 
 FEATURE_INSTALLERS.append(_village_map.install)
 FEATURE_COMMANDS.append(_village_map.EXPORT_COMMAND)
+
+# Operations (issue 6): settings checked at start; health, backup, restore and audit export on the command line.
+from .ops_cli import OPS_COMMANDS, install_operations  # noqa: E402
+
+FEATURE_INSTALLERS.append(install_operations)
+FEATURE_COMMANDS.extend(OPS_COMMANDS)

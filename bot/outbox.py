@@ -212,6 +212,8 @@ class OutboxSender:
         self._in_flight: dict[int, asyncio.Task[None]] = {}  # chat_id -> send task
         self._next_ok: dict[int, float] = {}  # chat_id -> monotonic time of the next allowed send
         self._paused_until = 0.0  # after a 429, everything waits
+        self._marks: list[tuple[int, int | None, str, asyncio.Future[None]]] = []
+        self._mark_task: asyncio.Task[None] | None = None
         db.on_commit(self.wake, tables=("outbox",))  # only commits that queued or changed messages
 
     def wake(self) -> None:
@@ -334,8 +336,16 @@ class OutboxSender:
     async def _deliver(self, row: Any, place: _Place) -> None:
         row_id, chat_id = row["id"], row["chat_id"]
         params = json.loads(row["params"])
-        await self.db.execute("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?", (row_id,))
-        attempts = row["attempts"] + 1
+        # Claim the row on the writer: the row was read on the reader connection, whose snapshot can lag behind a
+        # commit by a moment; a row already sent, blocked or claimed must not go out again.
+        async with self.db.transaction(urgent=True) as tx:
+            claimed = await tx.execute_rowcount(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
+                (row_id,),
+            )
+            attempts = await tx.fetchval("SELECT attempts FROM outbox WHERE id = ?", (row_id,))
+        if not claimed:
+            return
         try:
             try:
                 message_id = await self.transport.send(chat_id, row["method"], params, row["upload"],
@@ -366,10 +376,38 @@ class OutboxSender:
                                   (str(exc)[:500], row_id))
             log.error("outbox: row %s refused by Telegram: %s", row_id, exc)
         else:
-            await self.db.execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL WHERE id = ?",
-                (to_iso(wall_now()), message_id, row_id),
-            )
+            await self._mark_sent(row_id, message_id)
+
+    async def _mark_sent(self, row_id: int, message_id: int | None) -> None:
+        """Record a delivered row. Telegram has no idempotency key: a crash between its answer and this commit means
+        a second copy after the restart (at-least-once). To keep that window as short as it can be, the marks of
+        sends finishing together commit in one transaction that goes ahead of other writes."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((row_id, message_id, to_iso(wall_now()), future))
+        if self._mark_task is None or self._mark_task.done():
+            self._mark_task = asyncio.create_task(self._flush_marks(), name="outbox-marks")
+        await future
+
+    async def _flush_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, []
+            try:
+                async with self.db.transaction(urgent=True) as tx:
+                    await tx.executemany(
+                        "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL"
+                        " WHERE id = ?",
+                        [(at, message_id, row_id) for row_id, message_id, at, _ in batch],
+                    )
+            except BaseException as exc:
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for *_, future in batch:
+                if not future.done():
+                    future.set_result(None)
 
     async def _retry(self, row_id: int, delay: float, error: str, *, give_up: bool) -> None:
         if give_up:

@@ -1,47 +1,64 @@
-"""The bot's own rate limiter: Telegram's overall limit counted over everything the bot sends.
-
-PTB's AIORateLimiter paces the overall rate with a leaky bucket, which lets a burst of ``rate`` requests through on
-top of the steady rate; together with the outbox (paced on its own) the replies to users and the queued
-notifications then exceeded 30 messages in one second at Telegram's end. Here every request to a chat holds a place
-in one sliding window (see ``outbox.RateWindow``) from the moment it is sent until a window after Telegram answered
-it, so replies and outbox messages together never exceed the limit. Groups keep AIORateLimiter's 20 a minute.
-"""
+"""A per-user token bucket: a burst of messages is fine (an album of photos arrives as several at once), a
+sustained flood is not. Real time, not the domain clock: this is about how fast people type."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any
-
-from telegram.ext import AIORateLimiter
-
-from .outbox import RateWindow
-
-JSONDict = dict[str, Any]
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 
-class SlidingWindowRateLimiter(AIORateLimiter):
-    """AIORateLimiter for groups and ``retry_after``; a sliding window of ``overall_rate`` for the overall limit."""
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+    warned_until: float = 0.0
 
-    def __init__(self, overall_rate: float, *, max_retries: int = 0) -> None:
-        super().__init__(overall_max_rate=0, max_retries=max_retries)
-        self.window = RateWindow(overall_rate)
 
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | JSONDict | list[JSONDict]:
-        if data.get("chat_id") is None:  # getUpdates, answerCallbackQuery, getMe ...: not messages to a chat
-            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-        while (delay := self.window.delay()) > 0:  # noqa: ASYNC110 (places free by time as well as by answers)
-            await asyncio.sleep(min(delay, 0.02))  # an answer may free a place sooner than the window says
-        place = self.window.take()
-        try:
-            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-        finally:
-            place.release()
+class FloodGuard:
+    def __init__(self, burst: int, per_minute: float, *, clock: Callable[[], float] = time.monotonic,
+                 max_users: int = 20_000) -> None:
+        self.capacity = float(burst)
+        self.rate = per_minute / 60.0
+        self.clock = clock
+        self.max_users = max_users
+        self._buckets: dict[int, _Bucket] = {}
+
+    def _bucket(self, user_id: int, now: float) -> _Bucket:
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            if len(self._buckets) >= self.max_users:
+                full = [u for u, b in self._buckets.items()
+                        if b.tokens + (now - b.updated) * self.rate >= self.capacity]
+                for u in full:
+                    del self._buckets[u]
+            bucket = self._buckets[user_id] = _Bucket(self.capacity, now)
+        else:
+            bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+        return bucket
+
+    def allow(self, user_id: int) -> bool:
+        """Take one token for this user's message; False when they are over the limit."""
+        now = self.clock()
+        bucket = self._bucket(user_id, now)
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return True
+        return False
+
+    def wait_seconds(self, user_id: int) -> float:
+        """How long until this user may send one message again."""
+        bucket = self._buckets.get(user_id)
+        if bucket is None or bucket.tokens >= 1.0:
+            return 0.0
+        return (1.0 - bucket.tokens) / self.rate
+
+    def should_warn(self, user_id: int) -> bool:
+        """True once per flood: the slow-down message is not itself a flood."""
+        now = self.clock()
+        bucket = self._bucket(user_id, now)
+        if now < bucket.warned_until:
+            return False
+        bucket.warned_until = now + max(self.wait_seconds(user_id), 10.0)
+        return True

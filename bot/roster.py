@@ -170,6 +170,12 @@ async def mark_reachable(tx: Transaction, chat_id: int) -> None:
 # -- invitations ----------------------------------------------------------------------------------------------
 
 
+def _shown(value: object) -> str:
+    """User input quoted in a refusal, cut short: a refusal must never outgrow a Telegram message."""
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:60] + "…")
+
+
 def new_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
@@ -199,7 +205,7 @@ async def create_invitation(
     parsed = parse_role(role) if isinstance(role, str) else role
     if parsed is None:
         raise RegistrationError(
-            f"Peran {role!r} tidak dikenal. Pilih salah satu: kepala_desa, camat, pejabat, pimpinan, admin."
+            f"Peran {_shown(role)} tidak dikenal. Pilih salah satu: kepala_desa, camat, pejabat, pimpinan, admin."
         )
     desa_code = kecamatan_code = dept = None
     if parsed is Role.KEPALA_DESA:
@@ -208,23 +214,25 @@ async def create_invitation(
         matches = await find_desa(db, desa)
         if len(matches) != 1:
             if not matches:
-                raise RegistrationError(f"Desa {desa!r} tidak ditemukan di wilayah ini.")
+                raise RegistrationError(f"Desa {_shown(desa)} tidak ditemukan di wilayah ini.")
             options = "; ".join(f"{d.code} {d.label}" for d in matches[:5])
-            raise RegistrationError(f"Nama desa {desa!r} cocok dengan beberapa desa: {options}. Gunakan kodenya.")
+            raise RegistrationError(
+                f"Nama desa {_shown(desa)} cocok dengan beberapa desa: {options}. Gunakan kodenya.")
         desa_code = matches[0].code
     elif parsed is Role.CAMAT:
         if not kecamatan:
             raise RegistrationError("Undangan camat memerlukan kecamatan (kode atau nama).")
         kec = await find_kecamatan(db, kecamatan)
         if len(kec) != 1:
-            raise RegistrationError(f"Kecamatan {kecamatan!r} tidak ditemukan di wilayah ini.")
+            raise RegistrationError(f"Kecamatan {_shown(kecamatan)} tidak ditemukan di wilayah ini.")
         kecamatan_code = kec[0].code
     elif parsed is Role.PEJABAT:
         if not department:
             raise RegistrationError("Undangan pejabat memerlukan kode OPD (contoh: --department PUPR).")
         dept = await _department_exists(db, department.strip())
         if dept is None:
-            raise RegistrationError(f"OPD {department!r} tidak dikenal. Lihat daftar dengan: sambang departments")
+            raise RegistrationError(
+                f"OPD {_shown(department)} tidak dikenal. Lihat daftar dengan: sambang departments")
     now = clock.now()
     expires = now + timedelta(hours=ttl_hours)
     async with db.transaction() as tx:
@@ -286,6 +294,10 @@ async def redeem_invitation(db: Database, clock: Clock, code: str, telegram_id: 
             )
             await tx.execute("UPDATE invitations SET used_by = ?, used_at = ? WHERE code = ?",
                              (telegram_id, stamp, code))
+            await tx.execute(
+                "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'register_invite', ?)",
+                (stamp, telegram_id, f"person {person_id} {row['role']}"),
+            )
     if problem is not None:
         if row is None:
             await db.execute("INSERT INTO invitation_attempts(telegram_id, at) VALUES (?, ?)",

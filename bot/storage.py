@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -54,7 +55,7 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._reads = Queries(reader)
-        self._write_lock = asyncio.Lock()
+        self._write_lock = PriorityLock()
         self._commit_listeners: list[tuple[Callable[[], None], tuple[str, ...] | None]] = []
 
     def on_commit(self, listener: Callable[[], None], *, tables: Iterable[str] | None = None) -> None:
@@ -138,9 +139,13 @@ class Database:
     # -- writes -----------------------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """A write transaction; commits on success, rolls back on any exception."""
-        async with self._write_lock:
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[Transaction]:
+        """A write transaction; commits on success, rolls back on any exception.
+
+        ``urgent`` goes ahead of writes already waiting (the outbox marks a message sent this way, which keeps the
+        time between Telegram's answer and the mark — the at-least-once window — as short as it can be).
+        """
+        async with self._write_lock.priority(urgent):
             await self._writer.execute("BEGIN IMMEDIATE")
             tx = Transaction(self._writer)
             try:
@@ -154,9 +159,9 @@ class Database:
             if tables is None or tx.wrote_any(tables):
                 listener()
 
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, urgent: bool = False) -> int:
         """One statement in its own transaction; returns lastrowid."""
-        async with self.transaction() as tx:
+        async with self.transaction(urgent=urgent) as tx:
             return await tx.execute(sql, params)
 
     async def backup_to(self, target: Path) -> None:
@@ -168,6 +173,61 @@ class Database:
                 await self._writer.backup(dest)
             finally:
                 await dest.close()
+
+
+class PriorityLock:
+    """An asyncio lock with two queues: urgent waiters are served before normal ones, each queue in order."""
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._waiters: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+
+    def locked(self) -> bool:
+        return self._locked
+
+    async def acquire(self, urgent: bool = False) -> None:
+        if not self._locked and not self._waiters[0] and not self._waiters[1]:
+            self._locked = True
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._waiters[0 if urgent else 1]
+        queue.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._wake_next()  # the lock was handed to us as we were cancelled: pass it on
+            elif future in queue:
+                queue.remove(future)
+            raise
+
+    def release(self) -> None:
+        if not self._locked:
+            raise RuntimeError("PriorityLock is not acquired")
+        self._wake_next()
+
+    def _wake_next(self) -> None:
+        for queue in self._waiters:
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)  # ownership passes straight to this waiter
+                    return
+        self._locked = False
+
+    @asynccontextmanager
+    async def priority(self, urgent: bool = False) -> AsyncIterator[None]:
+        await self.acquire(urgent)
+        try:
+            yield
+        finally:
+            self.release()
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
 
 
 class Queries:

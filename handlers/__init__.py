@@ -6,12 +6,14 @@ from telegram.ext import Application
 
 from . import (
     aspiration,
+    audit,
     briefing,
     broadcast,
     commitments,
     desa,
     fallback,
     feedback,
+    guards,
     invite,
     officials,
     potensi,
@@ -28,6 +30,6 @@ MAP = (potensi, desa, rekap)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (start, invite, aspiration, status, officials, *NGANTOR, *MAP):
+    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, *MAP, audit):
         module.register(app)
     fallback.register(app)

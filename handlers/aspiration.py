@@ -31,11 +31,21 @@ from bot.aspirations import (
     validate_description,
 )
 from bot.classifier import suggest_category
+from bot.clock import from_iso
 from bot.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.templates import render
 
 from . import keyboards
-from .common import CANCEL_HOOKS, SambangContext, notice, person_or_refuse, refuse, reply
+from .common import (
+    CANCEL_HOOKS,
+    SambangContext,
+    answer_button,
+    current_person,
+    notice,
+    person_or_refuse,
+    refuse,
+    reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +77,7 @@ async def _save(update: Update, context: SambangContext, draft: Draft) -> None:
 
 
 async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer()
-        except BadRequest:
-            pass
+    await answer_button(update)
 
 
 async def _visit_for(context: SambangContext, visit_id: int | None) -> Any:
@@ -378,7 +384,7 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
     action = query.data.rsplit(":", 1)[1]
     draft = await _draft(update, context)
     if draft is None:
-        await refuse(update, notice("already_sent"), show_alert=True)
+        await refuse(update, await _already_done(context, person), show_alert=True)
         return ConversationHandler.END
     if action == "camat":
         if draft.category and CATEGORY_BY_CODE[draft.category].confidential:
@@ -400,6 +406,7 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
     if action == "cancel":
         return await cancel(update, context)
     if action != "send":
+        await refuse(update, notice("stale_button"), show_alert=True)
         return REVIEWING_SUMMARY
     # Send: one aspiration per draft, however often the button is pressed.
     aspiration, _created = await context.services.aspirations.submit(person, draft, f"{person.id}:{draft.token}")
@@ -411,6 +418,17 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
         pass
     await reply(update, "aspiration_receipt", aspiration=aspiration)
     return ConversationHandler.END
+
+
+async def _already_done(context: SambangContext, person: Any) -> str:
+    """What an old summary's button should say: the ticket it became, if it was sent in the last day."""
+    recent = [a for a in await context.services.aspirations.list_for(person, limit=5) if a.submitter_id == person.id]
+    if recent:
+        newest = recent[0]
+        age = context.services.clock.now() - from_iso(newest.created_at)
+        if age.total_seconds() < 86400:
+            return notice("already_sent_ticket", ticket=newest.ticket)
+    return notice("already_sent")
 
 
 async def summary_text(update: Update, context: SambangContext) -> str:
@@ -436,6 +454,12 @@ async def cancel(update: Update, context: SambangContext) -> int:
 
 async def stale_button(update: Update, context: SambangContext) -> None:
     """A button of a finished or cancelled aspiration (outside the conversation)."""
+    query = update.callback_query
+    if query is not None and query.data == "asp:sum:send":
+        person = await current_person(update, context)
+        if person is not None and person.role is Role.KEPALA_DESA and await _draft(update, context) is None:
+            await refuse(update, await _already_done(context, person), show_alert=True)
+            return
     await refuse(update, notice("stale_button"), show_alert=True)
 
 

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import html
 import logging
+import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
+from markupsafe import Markup
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
+from bot import audit
 from bot.clock import to_iso
 from bot.domain import ROLE_LABELS, DomainError, Role
+from bot.logs import remember_name
 from bot.roster import Person, get_person
 from bot.services import Services
 from bot.templates import render
@@ -67,18 +72,52 @@ async def reply(update: Update, template: str, *, reply_markup: Any = None, **va
 
 
 def notice(template: str, **values: Any) -> str:
-    """A short notice from ``messages/notice/<name>.html.j2``."""
-    return render(f"notice/{template}", **values)
+    """A short notice from ``messages/notice/<name>.html.j2``.
+
+    Already rendered (user values escaped), so it is ``Markup``: the refusal template must not escape it again —
+    "/status <b>" has to read "<b>" to the user, not "&lt;b&gt;".
+    """
+    return Markup(render(f"notice/{template}", **values))
+
+
+def _plain(message: str) -> str:
+    """A callback answer is plain text: no tags, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", message)) if isinstance(message, Markup) else message
+
+
+#: Callback queries already answered (Telegram refuses a second answer; the text would be lost).
+_ANSWERED: OrderedDict[int, Any] = OrderedDict()
+
+
+async def answer_button(update: Update, text: str | None = None, *, show_alert: bool = False) -> bool:
+    """Answer the button press once. False if it was answered before (say it in the chat instead)."""
+    query = update.callback_query
+    if query is None:
+        return False
+    # Keyed by the object handled now (kept alive here, so its id is not reused while remembered): a replayed or
+    # redelivered update is a new object and may be answered again.
+    key = id(query)
+    if key in _ANSWERED:
+        return False
+    _ANSWERED[key] = query
+    while len(_ANSWERED) > 10_000:
+        _ANSWERED.popitem(last=False)
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except BadRequest:
+        pass
+    return True
 
 
 async def refuse(update: Update, message: str, *, show_alert: bool = False, reply_markup: Any = None) -> None:
-    """A refusal: as a popup for button presses, as a reply otherwise."""
+    """A refusal: as a popup for button presses (or in the chat when the press was already answered), as a reply
+    otherwise."""
     if update.callback_query is not None:
-        try:
-            await update.callback_query.answer(message[:190], show_alert=show_alert or len(message) > 60)
-        except BadRequest:
-            pass
-        return
+        text = _plain(message)
+        if await answer_button(update, text[:190], show_alert=show_alert or len(text) > 60):
+            return
+    if not isinstance(message, Markup) and len(message) > 1000:  # a refusal quoting user input stays short
+        message = message[:1000] + "…"
     await reply(update, "refusal", message=message, reply_markup=reply_markup)
 
 
@@ -97,11 +136,28 @@ def requires(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def _audit_refusal(update: Update, why: str) -> None:
+def attempted_action(update: Update) -> str:
+    """What a refused user tried, without what they wrote: the command, or the button's prefix."""
+    if update.callback_query is not None:
+        data = update.callback_query.data or ""
+        return "tombol " + ":".join(data.split(":")[:3])[:40]
+    message = update.effective_message
+    text = (message.text or "") if message is not None else ""
+    if text.startswith("/"):
+        return text.split()[0].split("@")[0][:40]
+    return "pesan"
+
+
+async def _audit_refusal(update: Update, context: SambangContext, why: str) -> None:
+    """Log a refused privileged attempt and keep it in the audit table (who, what, when; never their text)."""
     user = update.effective_user
-    what = update.callback_query.data if update.callback_query else (
-        update.effective_message.text if update.effective_message else None)
-    log.warning("refused %s for user %s: %s", (what or "")[:40], user.id if user else None, why)
+    what = attempted_action(update)
+    log.warning("refused %s for user %s: %s", what, user.id if user else None, why)
+    try:
+        await audit.record_now(context.services.db, user.id if user else None, "ditolak", f"{what} ({why})",
+                               now=context.services.clock.now())
+    except Exception:  # the refusal itself was answered; a failed audit write is logged, never raised
+        log.exception("could not write the refusal to the audit log")
 
 
 async def person_or_refuse(update: Update, context: SambangContext, roles: Iterable[Role] = ()) -> Person | None:
@@ -113,7 +169,8 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
             await refuse(update, notice("unregistered_button"), show_alert=True)
         else:
             await reply(update, "not_registered")
-        _audit_refusal(update, "unregistered")
+        if allowed:
+            await _audit_refusal(update, context, "unregistered")
         return None
     if allowed and person.role not in allowed:
         labels = ", ".join(ROLE_LABELS[r] for r in allowed)
@@ -121,7 +178,7 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
             await refuse(update, notice("button_not_for_role", roles=labels), show_alert=True)
         else:
             await reply(update, "not_allowed", roles=labels)
-        _audit_refusal(update, f"role {person.role.value}")
+        await _audit_refusal(update, context, f"role {person.role.value}")
         return None
     return person
 
@@ -133,11 +190,15 @@ async def drop_duplicate_updates(update: Update, context: SambangContext) -> Non
     """Handle each Telegram update once, even if it is delivered again (e.g. after a crash before confirming)."""
     db = context.services.db
     now = to_iso(context.services.clock.now())
+    if update.effective_user is not None:  # from now on their name is masked in the logs
+        remember_name(update.effective_user.full_name, update.effective_user.username)
     async with db.transaction() as tx:
         inserted = await tx.execute_rowcount(
             "INSERT INTO processed_updates(update_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
             (update.update_id, now),
         )
+        # Stored on arrival (bot.inbound); handled from here on, so a restart must not replay it.
+        await tx.execute("DELETE FROM inbound_updates WHERE update_id = ?", (update.update_id,))
         await tx.execute(
             "INSERT INTO app_state(key, value) VALUES ('last_update_at', ?) ON CONFLICT(key) DO UPDATE SET"
             " value = excluded.value",
@@ -162,7 +223,8 @@ async def on_error(update: object, context: SambangContext) -> None:
     if isinstance(update, Update):
         try:
             if update.callback_query is not None:
-                await update.callback_query.answer(notice("generic_error_alert"), show_alert=True)
+                if not await answer_button(update, notice("generic_error_alert"), show_alert=True):
+                    await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
             elif update.effective_chat is not None and update.effective_chat.type == "private":
                 await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
         except Exception:  # the apology itself must never raise

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from .aspiration import cancel_outside
-from .common import SambangContext, current_person, notice, refuse, reply
+from .common import SambangContext, answer_button, current_person, notice, refuse, reply
 
 
 async def unknown_command(update: Update, context: SambangContext) -> None:
@@ -25,10 +25,36 @@ async def unsupported(update: Update, context: SambangContext) -> None:
     await reply(update, "unsupported")
 
 
+async def attachment_outside(update: Update, context: SambangContext) -> None:
+    """A photo, document or location with no aspiration being written."""
+    person = await current_person(update, context)
+    if person is None:
+        await reply(update, "not_registered")
+        return
+    await reply(update, "attachment_outside", kepala_desa=person.role.value == "kepala_desa")
+
+
+async def unknown_button(update: Update, context: SambangContext) -> None:
+    """A press no feature recognised: an old keyboard, or forged callback data. Never leave the spinner turning."""
+    query = update.callback_query
+    assert query is not None
+    await answer_button(update, notice("unknown_button"), show_alert=True)
+
+
+async def group_command(update: Update, context: SambangContext) -> None:
+    """A command in a group that no group feature took: point to the private chat, without echoing anything."""
+    await reply(update, "group_command", username=context.bot.username)
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     # /batal when no guided flow took it: drop a leftover aspiration draft, or say there was nothing to cancel
     app.add_handler(CommandHandler("batal", cancel_outside, filters=private))
     app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
     app.add_handler(MessageHandler(private & filters.TEXT, unknown_text))
+    app.add_handler(MessageHandler(private & (filters.PHOTO | filters.Document.ALL | filters.LOCATION),
+                                   attachment_outside))
     app.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, unsupported))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND & filters.UpdateType.MESSAGE,
+                                   group_command))
+    app.add_handler(CallbackQueryHandler(unknown_button))

@@ -1101,6 +1101,23 @@ class FakeTelegram:
         }
         return self.push_update("callback_query", query)
 
+    async def take_updates(self, timeout: float = 1.0) -> list[JSON]:
+        """Webhook-style delivery: wait up to ``timeout`` for queued updates and hand all of them out once.
+
+        A test that runs the bot in webhook mode pumps these to the bot's HTTP endpoint, as Telegram would.
+        """
+        if not self._updates and not self._closing:
+            self._updates_event.clear()
+            try:
+                await asyncio.wait_for(self._updates_event.wait(), timeout)
+            except TimeoutError:
+                pass
+        batch = list(self._updates)
+        self._updates.clear()
+        if batch:
+            self._delivered_update_id = max(self._delivered_update_id, int(batch[-1]["update_id"]))
+        return batch
+
     @property
     def pending_updates(self) -> int:
         """Updates not yet handed out by getUpdates."""

@@ -52,8 +52,12 @@ class BotHarness:
             outbox_rate=1000.0,
             tick_seconds=3600.0,  # tests run due tasks with tick(); the ticker itself stays quiet
             persistence_interval=0.2,
+            # tests type far faster than people: the per-user flood limit is tested on its own (test_hostile_input)
+            extra={"SAMBANG_RATE_LIMIT_BURST": "100000", "SAMBANG_RATE_LIMIT_PER_MINUTE": "100000"},
         )
-        self.config = replace(config, **self.config_changes)
+        changes = dict(self.config_changes)
+        changes["extra"] = {**config.extra, **changes.get("extra", {})}
+        self.config = replace(config, **changes)
         self.services = await open_services(self.config, self.clock)
         self.app = build_application(self.services)
         await start_bot(self.app, poll_interval=0.0, timeout=1)
