@@ -52,6 +52,8 @@ except ImportError:
 if _rl is not None:
     class _NoWindow(_rl.SlidingWindowRateLimiter):
         async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+            if rate_limit_args == getattr(_rl, "PLACE_HELD", None):
+                rate_limit_args = None
             return await _Unlimited.process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args)
     _rl.SlidingWindowRateLimiter = _NoWindow
 """

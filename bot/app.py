@@ -148,9 +148,12 @@ async def _start_webhook(app: Application, settings: WebhookSettings) -> Webhook
 
 async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    limiter = app.bot.rate_limiter
     sender = outbox.OutboxSender(
         services.db, TelegramTransport(app.bot), chat_interval=services.config.outbox_chat_interval,
         group_interval=services.config.outbox_group_interval, rate=services.config.outbox_rate,
+        # one window for the answers to people and the outbox, answers first
+        window=limiter.window if isinstance(limiter, SlidingWindowRateLimiter) else None,
     )
     recovered = await sender.recover()
     if recovered:

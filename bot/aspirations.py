@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import outbox
 from .clock import Clock, to_iso
 from .domain import CATEGORY_BY_CODE, CLOSED_STATUSES, OPEN_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from .roster import Person
@@ -229,11 +230,14 @@ class AspirationService:
 
     # -- submission ---------------------------------------------------------------------------------------------
 
-    async def submit(self, person: Person, draft: Draft, submission_key: str) -> tuple[Aspiration, bool]:
+    async def submit(self, person: Person, draft: Draft, submission_key: str,
+                     *, summary_message: tuple[int, int] | None = None) -> tuple[Aspiration, bool]:
         """Store the draft as an aspiration with a ticket number; (aspiration, created).
 
         ``submission_key`` identifies this confirmation (e.g. the button press): pressing it twice stores one
-        aspiration. The draft is deleted in the same transaction.
+        aspiration. The draft is deleted in the same transaction. ``summary_message`` (chat id, message id) is the
+        summary the kepala desa confirmed: its buttons are taken off through the outbox, queued in the same
+        transaction, so the receipt (the answer the person waits for) is the only message sent at once.
         """
         if person.role is not Role.KEPALA_DESA or not person.desa_code:
             raise NotAllowed("Hanya kepala desa yang terdaftar yang dapat mengirim aspirasi.")
@@ -288,6 +292,11 @@ class AspirationService:
                 aspiration = await self._get_in(tx, asp_id)
                 for hook in self.submit_hooks:
                     await hook(tx, aspiration, now)
+                if summary_message is not None:
+                    chat_id, message_id = summary_message
+                    await outbox.enqueue(tx, chat_id, "editMessageReplyMarkup",
+                                         {"chat_id": chat_id, "message_id": message_id}, now=now,
+                                         dedup_key=f"summary-buttons:{asp_id}")
             await tx.execute("DELETE FROM drafts WHERE telegram_id = ?", (person.telegram_id,))
         return await self.get(asp_id), created
 

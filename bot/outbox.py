@@ -148,42 +148,62 @@ class RateWindow:
     a loaded event loop or the network delivers them. (Counting a send only from its dispatch needs a guessed
     margin for that delay, and a busy machine exceeds any margin; a token bucket that starts full even lets twice
     the rate through in one second.)
+
+    Answers to people (replies in a conversation) come before background sends (the outbox: forwards, digests,
+    broadcasts): while an answer waits for a place, background sends keep only ``background_floor`` places of the
+    window, so a person mid-conversation is not kept waiting behind a broadcast, and the outbox never stops.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, *, background_share: float = 0.15) -> None:
         self.rate = rate
         self.size = max(1, int(rate))
         self.span = self.size / rate
+        self.background_floor = max(1, int(self.size * background_share))
         self.open = 0  # dispatched, not answered yet
         self.answered: deque[float] = deque()  # when Telegram answered the sends of the last window
+        self.background_open = 0
+        self.background_answered: deque[float] = deque()
+        self.waiting = 0  # answers to people waiting for a place
 
-    def delay(self) -> float:
+    def delay(self, *, background: bool = False) -> float:
         now = time.monotonic()
         while self.answered and self.answered[0] <= now - self.span:
             self.answered.popleft()
         if self.open + len(self.answered) < self.size:
+            if background and self.waiting:
+                while self.background_answered and self.background_answered[0] <= now - self.span:
+                    self.background_answered.popleft()
+                if self.background_open + len(self.background_answered) >= self.background_floor:
+                    return 0.02  # an answer to a person goes first
             return 0.0
         if self.answered:
             return max(0.001, self.answered[0] + self.span - now)
         return self.span  # every place is a send in flight: its answer wakes the sender sooner
 
-    def take(self) -> _Place:
+    def take(self, *, background: bool = False) -> _Place:
         self.open += 1
-        return _Place(self)
+        if background:
+            self.background_open += 1
+        return _Place(self, background)
 
 
 class _Place:
     """One send's place in the window; ``release()`` when Telegram answered (or the send ended), once."""
 
-    __slots__ = ("window",)
+    __slots__ = ("background", "window")
 
-    def __init__(self, window: RateWindow | None) -> None:
+    def __init__(self, window: RateWindow | None, background: bool = False) -> None:
         self.window = window
+        self.background = background
 
     def release(self) -> None:
         if self.window is not None:
+            at = time.monotonic()
             self.window.open -= 1
-            self.window.answered.append(time.monotonic())
+            self.window.answered.append(at)
+            if self.background:
+                self.window.background_open -= 1
+                self.window.background_answered.append(at)
             self.window = None
 
 
@@ -199,12 +219,15 @@ class OutboxSender:
         group_interval: float = 3.0,
         rate: float = 30.0,
         concurrency: int = 32,
+        window: RateWindow | None = None,
     ) -> None:
         self.db = db
         self.transport = transport
         self.chat_interval = chat_interval
         self.group_interval = group_interval
-        self.bucket = RateWindow(rate)
+        # The application passes its rate limiter's window, shared with the answers to people; sends then go out
+        # as background sends (see RateWindow).
+        self.bucket = window if window is not None else RateWindow(rate)
         self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -296,10 +319,10 @@ class OutboxSender:
                 continue
             if len(self._in_flight) >= self.concurrency:
                 return 0.01
-            delay = self.bucket.delay()
+            delay = self.bucket.delay(background=True)
             if delay > 0:
                 return delay
-            place = self.bucket.take()
+            place = self.bucket.take(background=True)
             interval = self.group_interval if chat_id < 0 else self.chat_interval
             self._next_ok[chat_id] = time.monotonic() + (interval + PACE_MARGIN if interval > 0 else 0.0)
             self._in_flight[chat_id] = asyncio.create_task(self._send(row, place))

@@ -5,6 +5,10 @@ top of the steady rate; together with the outbox (paced on its own) the replies 
 notifications then exceeded 30 messages in one second at Telegram's end. Here every request to a chat holds a place
 in one sliding window (see ``outbox.RateWindow``) from the moment it is sent until a window after Telegram answered
 it, so replies and outbox messages together never exceed the limit. Groups keep AIORateLimiter's 20 a minute.
+
+The outbox sender takes its places in the same window itself, as background sends, before it claims a row (so a
+row is never held 'sending' while it waits), and marks its requests with ``PLACE_HELD``; answers to people wait
+here and go first (see ``RateWindow``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from telegram.ext import AIORateLimiter
 from .outbox import RateWindow
 
 JSONDict = dict[str, Any]
+
+#: ``rate_limit_args`` of a request whose sender already holds its place in the window (the outbox).
+PLACE_HELD = "place-held"
 
 
 class SlidingWindowRateLimiter(AIORateLimiter):
@@ -34,12 +41,19 @@ class SlidingWindowRateLimiter(AIORateLimiter):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Any,
     ) -> bool | JSONDict | list[JSONDict]:
+        if rate_limit_args == PLACE_HELD:
+            return await super().process_request(callback, args, kwargs, endpoint, data, None)
         if data.get("chat_id") is None:  # getUpdates, answerCallbackQuery, getMe ...: not messages to a chat
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-        while (delay := self.window.delay()) > 0:  # noqa: ASYNC110 (places free by time as well as by answers)
-            await asyncio.sleep(min(delay, 0.02))  # an answer may free a place sooner than the window says
+        if self.window.delay() > 0:
+            self.window.waiting += 1
+            try:
+                while (delay := self.window.delay()) > 0:  # noqa: ASYNC110 (places free by time and by answers)
+                    await asyncio.sleep(min(delay, 0.02))  # an answer may free a place sooner than the window says
+            finally:
+                self.window.waiting -= 1
         place = self.window.take()
         try:
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)

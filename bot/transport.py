@@ -8,9 +8,11 @@ from typing import Any
 
 from telegram import Bot, InputFile, InputMediaAudio, InputMediaDocument, InputMediaPhoto, InputMediaVideo
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
 from .outbox import ChatUnreachable, PermanentError, RetryLater, TransientError
+from .pacing import PLACE_HELD, SlidingWindowRateLimiter
 
 # The outbox stores plain Bot API calls and sends them generically on purpose.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
@@ -46,7 +48,11 @@ class TelegramTransport:
         if upload is not None:
             kwargs[UPLOAD_FIELD.get(method, "document")] = InputFile(upload, filename=upload_name or "berkas")
         try:
-            result = await self.bot.do_api_request(method, api_kwargs=kwargs)
+            if isinstance(self.bot, ExtBot) and isinstance(self.bot.rate_limiter, SlidingWindowRateLimiter):
+                # the application's bot: the outbox sender already holds this send's place in the shared window
+                result = await self.bot.do_api_request(method, api_kwargs=kwargs, rate_limit_args=PLACE_HELD)
+            else:
+                result = await self.bot.do_api_request(method, api_kwargs=kwargs)
         except RetryAfter as exc:
             retry = exc.retry_after
             raise RetryLater(retry if isinstance(retry, int | float) else retry.total_seconds()) from exc

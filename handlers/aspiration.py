@@ -409,13 +409,11 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
         await refuse(update, notice("stale_button"), show_alert=True)
         return REVIEWING_SUMMARY
     # Send: one aspiration per draft, however often the button is pressed.
-    aspiration, _created = await context.services.aspirations.submit(person, draft, f"{person.id}:{draft.token}")
+    summary = (query.message.chat.id, query.message.message_id) if query.message is not None else None
+    aspiration, _created = await context.services.aspirations.submit(
+        person, draft, f"{person.id}:{draft.token}", summary_message=summary)
     if context.user_data is not None:
         context.user_data.pop("reviewing", None)
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
     await reply(update, "aspiration_receipt", aspiration=aspiration)
     return ConversationHandler.END
 

@@ -182,6 +182,26 @@ async def test_pressing_send_twice_stores_one_aspiration(harness: BotHarness) ->
     assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM aspirations") == 1
 
 
+async def test_confirmed_summary_loses_its_buttons_and_a_late_press_names_the_ticket(harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    await harness.say(kades, "/aspirasi", "Langkah 1 dari 4")
+    await harness.press(kades, "Lainnya", "Langkah 2 dari 4")
+    await harness.say(kades, "Mohon bantuan seragam untuk linmas desa kami.", "Langkah 3 dari 4")
+    summary = await harness.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan aspirasi")
+    message = summary.message
+    assert message is not None and "✅ Kirim" in summary.buttons
+    await harness.press(kades, "✅ Kirim", "ASP-2026-00001")
+    await harness.settle()  # the buttons come off through the outbox, after the receipt
+    shown = harness.server.get_message(10, message["message_id"])
+    assert shown is not None and not shown.get("reply_markup")
+    mark = harness.server.mark()
+    kades.press(message, "asp:sum:send")  # an old client still showing the button
+    call = await harness.server.wait_for(lambda c: c.method == "answerCallbackQuery", 5, chat_id=None, since=mark,
+                                         what="answer to the late press")
+    assert "ASP-2026-00001" in (call.params.get("text") or "")
+    assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM aspirations") == 1
+
+
 async def test_camat_rule_end_to_end(harness: BotHarness) -> None:
     kades = await harness.kepala_desa(10)  # Ledokombo, Kec. Sumber
     camat = harness.user(40, "Pak Camat")

@@ -118,3 +118,57 @@ async def test_single_messages_go_before_a_large_broadcast(db: Database, clock: 
     await _run(sender)
     order = [chat for _, chat, _ in transport.sent]
     assert order.index(5) < 20  # in the first second, not after the 25 broadcast messages
+
+
+async def _answer_cb() -> dict[str, Any]:
+    await asyncio.sleep(0.002)
+    return {}
+
+
+async def test_answers_to_people_go_before_queued_background_sends(db: Database, clock: FakeClock) -> None:
+    """A broadcast fills the shared window; people mid-conversation still get their answers within about a window,
+    and the broadcast keeps a floor of the window meanwhile (it slows down, it does not stop)."""
+    from bot.pacing import SlidingWindowRateLimiter
+
+    limiter = SlidingWindowRateLimiter(20)
+    assert limiter.window.background_floor == 3
+    transport = TimedTransport()
+    sender = OutboxSender(db, transport, chat_interval=0, rate=20, window=limiter.window)
+    await _queue(db, clock, [(1000 + i, f"siaran {i}") for i in range(100)], broadcast_id=None)
+    loop = asyncio.get_running_loop()
+    sender.start()
+    try:
+        await asyncio.sleep(0.3)  # the broadcast has taken the whole window
+        assert len(transport.sent) == 20
+
+        async def answer(chat_id: int) -> float:
+            await limiter.process_request(_answer_cb, (), {}, "sendMessage", {"chat_id": chat_id}, None)
+            return loop.time()
+
+        started = loop.time()
+        done = await asyncio.gather(*(answer(chat) for chat in range(1, 35)))  # two windows' worth
+        background = [t for t, _chat, _text in transport.sent]
+    finally:
+        await sender.stop()
+    answered_in = sorted(t - started for t in done)
+    # the first window's places free at ~0.7 s; then the answers take all but the floor of each window
+    assert answered_in[16] < 1.2, answered_in
+    assert answered_in[-1] < 2.2, answered_in  # 17 a window: the window less the floor
+    during = [t for t in background if started + 0.8 < t < started + answered_in[-1]]
+    assert 1 <= len(during) <= 2 * 3 + 1, during  # the broadcast kept (no more than) its floor while people waited
+    assert _max_in_window(background + list(done), 1.0) <= 20 + 1
+
+
+async def test_without_people_waiting_the_outbox_has_the_whole_window(db: Database, clock: FakeClock) -> None:
+    from bot.pacing import SlidingWindowRateLimiter
+
+    limiter = SlidingWindowRateLimiter(20)
+    transport = TimedTransport()
+    sender = OutboxSender(db, transport, chat_interval=0, rate=20, window=limiter.window)
+    await _queue(db, clock, [(1000 + i, f"siaran {i}") for i in range(30)], broadcast_id=None)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await _run(sender)
+    times = [t - started for t, _chat, _text in transport.sent]
+    assert len(times) == 30
+    assert sum(1 for t in times if t < 0.5) == 20  # a full window at once, as before
