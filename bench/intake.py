@@ -34,6 +34,12 @@ SAMBANG_EXPECT = {
     "send": "Nomor tiket",
 }
 STEP_TIMEOUT = 180.0
+#: How long a simulated person waits for an answer Telegram refused before doing the same thing again.
+RETRY_AFTER_SILENCE = 1.0
+#: Telegram's hard flood limits, which the fake server answers with 429 as Telegram does. Its limit of one message
+#: a second per private chat lets short bursts through, and the simulated people answer instantly, so that one is
+#: only counted.
+TELEGRAM_ENFORCED = frozenset({"global", "group"})
 
 #: Lifts PTB's AIORateLimiter (Telegram's 30 messages a second) inside the real bot process, only for the
 #: diagnostic run that shows how many updates a second the bot itself could take.
@@ -78,6 +84,8 @@ class RunResult:
     users: int
     rounds: int
     updates: int = 0
+    #: updates whose answer Telegram refused (429): the person got nothing and sent it again a moment later
+    unanswered: int = 0
     completed: int = 0
     errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
@@ -89,6 +97,8 @@ class RunResult:
     tickets: list[str] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
     startup: float = 0.0
+    #: seconds from the end of the load until the outbox had delivered everything it queued
+    drained_after: float = 0.0
     pending_at_start: int = 0
     #: outbox rows the run queued, by status when the load ended
     forwards: dict[str, int] = field(default_factory=dict)
@@ -98,24 +108,40 @@ class RunResult:
         return self.updates / self.elapsed if self.elapsed else 0.0
 
     @property
+    def answered_per_s(self) -> float:
+        """Updates a second that got their answer to the person: what a user of the bot experiences."""
+        return (self.updates - self.unanswered) / self.elapsed if self.elapsed else 0.0
+
+    @property
     def aspirations_per_s(self) -> float:
         return self.completed / self.elapsed if self.elapsed else 0.0
 
 
 async def _step(server: FakeTelegram, user: FakeUser, action: Callable[..., Any], args: tuple[Any, ...],
                 expect: str | None, result: RunResult) -> Call:
-    """Do one thing as ``user`` and wait for the bot's next message to them; records the reply latency."""
-    mark = server.mark()
+    """Do one thing as ``user`` and wait for the bot's next message to them; records the reply latency.
+
+    When Telegram refuses the bot's answer (429: the bot went over the limit), the person sees nothing; like a
+    person, they wait a moment (``RETRY_AFTER_SILENCE``) and do it again. Latency counts from the first try.
+    """
     pushed = time.monotonic()
-    action(*args)
-    result.updates += 1
 
     def answered(call: Call) -> bool:
-        if call.method != "sendMessage" or not call.ok:
+        if call.method != "sendMessage":
             return False
+        if not call.ok:
+            return call.status == 429
         return expect is None or any(expect in (m.get("text") or "") for m in call.messages)
 
-    call = await server.wait_for(answered, STEP_TIMEOUT, chat_id=user.id, since=mark, what=expect or "reply")
+    while True:
+        mark = server.mark()
+        action(*args)
+        result.updates += 1
+        call = await server.wait_for(answered, STEP_TIMEOUT, chat_id=user.id, since=mark, what=expect or "reply")
+        if call.ok:
+            break
+        result.unanswered += 1
+        await asyncio.sleep(RETRY_AFTER_SILENCE)
     result.latencies.append(call.at - pushed)
     return call
 
@@ -267,7 +293,7 @@ def officials_of(db_path: Path) -> list[int]:
         con.close()
 
 
-def echo_process(server: FakeTelegram, *, rate_limiter: bool) -> BotProcess:
+def echo_process(server: FakeTelegram, *, rate_limiter: bool, name: str | None = None) -> BotProcess:
     import sys
 
     from .common import OUT
@@ -275,7 +301,7 @@ def echo_process(server: FakeTelegram, *, rate_limiter: bool) -> BotProcess:
     argv = [sys.executable, str(ROOT / "bench" / "echo_bot.py")] + (["--rate-limiter"] if rate_limiter else [])
     env = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": server.base_url,
            "TELEGRAM_API_FILE_URL": server.base_file_url}
-    name = "echo_ratelimited" if rate_limiter else "echo"
+    name = name or ("echo_ratelimited" if rate_limiter else "echo")
     return BotProcess(name, argv, env, OUT / "logs" / f"{name}.log")
 
 

@@ -150,8 +150,11 @@ class RateWindow:
     the rate through in one second.)
 
     Answers to people (replies in a conversation) come before background sends (the outbox: forwards, digests,
-    broadcasts): while an answer waits for a place, background sends keep only ``background_floor`` places of the
-    window, so a person mid-conversation is not kept waiting behind a broadcast, and the outbox never stops.
+    broadcasts). While people are being answered, background sends leave room for them: as many places as answers
+    took in the last window plus ``headroom`` (so the answers can grow), and none while an answer waits. Background
+    sends always keep ``background_floor`` places, so the outbox never stops; with nobody to answer they have the
+    whole window. Background sends are spread evenly (one every ``span / size``) rather than taken in bursts, so
+    places keep freeing up for the answers instead of all at once a window later.
     """
 
     def __init__(self, rate: float, *, background_share: float = 0.15) -> None:
@@ -159,23 +162,42 @@ class RateWindow:
         self.size = max(1, int(rate))
         self.span = self.size / rate
         self.background_floor = max(1, int(self.size * background_share))
+        self.headroom = self.background_floor
         self.open = 0  # dispatched, not answered yet
         self.answered: deque[float] = deque()  # when Telegram answered the sends of the last window
         self.background_open = 0
         self.background_answered: deque[float] = deque()
         self.waiting = 0  # answers to people waiting for a place
+        self.background_blocked_at = -1.0  # when a background send last found no place (it is waiting)
+        self.background_gap = self.span / self.size
+        self.next_background = 0.0  # monotonic time of the next background send
 
     def delay(self, *, background: bool = False) -> float:
         now = time.monotonic()
         while self.answered and self.answered[0] <= now - self.span:
             self.answered.popleft()
-        if self.open + len(self.answered) < self.size:
-            if background and self.waiting:
-                while self.background_answered and self.background_answered[0] <= now - self.span:
-                    self.background_answered.popleft()
-                if self.background_open + len(self.background_answered) >= self.background_floor:
-                    return 0.02  # an answer to a person goes first
+        used = self.open + len(self.answered)
+        if used < self.size:
+            while self.background_answered and self.background_answered[0] <= now - self.span:
+                self.background_answered.popleft()
+            background_used = self.background_open + len(self.background_answered)
+            if background:
+                if now < self.next_background:
+                    return self.next_background - now
+                answers = used - background_used + self.waiting
+                if answers and background_used >= self.background_floor:
+                    self.background_blocked_at = now
+                    if self.waiting:
+                        return 0.02  # an answer to a person goes first
+                    reserve = min(self.size - self.background_floor, answers + self.headroom)
+                    if used >= self.size - reserve:
+                        return 0.02  # room kept for the answers of the people being served
+            elif now - self.background_blocked_at < 0.25:  # the outbox waits: leave it its floor
+                if used + max(0, self.background_floor - background_used) >= self.size:
+                    return 0.02
             return 0.0
+        if background:
+            self.background_blocked_at = now
         if self.answered:
             return max(0.001, self.answered[0] + self.span - now)
         return self.span  # every place is a send in flight: its answer wakes the sender sooner
@@ -184,6 +206,7 @@ class RateWindow:
         self.open += 1
         if background:
             self.background_open += 1
+            self.next_background = max(time.monotonic(), self.next_background) + self.background_gap
         return _Place(self, background)
 
 

@@ -39,7 +39,7 @@ import random
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -885,7 +885,9 @@ class FakeTelegram:
 
     ``strict`` (default on) reproduces Telegram's pickiness: "message is not modified", editing/deleting
     or replying to unknown messages, answering a callback query twice.  ``enforce_rate_limits`` turns
-    rate-limit violations into real 429 answers instead of only recording them.
+    rate-limit violations into real 429 answers instead of only recording them: ``True`` for every limit, or a set
+    of the kinds to enforce (``{"global", "group"}``: Telegram's hard limits, while the private-chat limit of one
+    message a second, which Telegram lets short bursts exceed, is only recorded).
     """
 
     def __init__(
@@ -893,7 +895,7 @@ class FakeTelegram:
         token: str = "123:TEST",
         *,
         strict: bool = True,
-        enforce_rate_limits: bool = False,
+        enforce_rate_limits: bool | Collection[str] = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.token = token
@@ -1536,6 +1538,11 @@ class FakeTelegram:
                     )
         return found
 
+    def _enforces(self, kind: str) -> bool:
+        if isinstance(self.enforce_rate_limits, bool):
+            return self.enforce_rate_limits
+        return kind in self.enforce_rate_limits
+
     def _rate_commit(self, chat_id: int | None, now: float) -> None:
         self._global_sends.append(now)
         if chat_id is not None and chat_id > 0:
@@ -1584,7 +1591,7 @@ class FakeTelegram:
                 raise ApiError(413, "Request Entity Too Large")
             counted = method in RATE_LIMITED_METHODS
             violations = self._rate_violations(method, chat_id, call.at) if counted else []
-            if violations and self.enforce_rate_limits:
+            if any(self._enforces(v.kind) for v in violations):
                 self.violations.extend(
                     Violation(v.kind, v.chat_id, v.method, v.at, v.detail, enforced=True) for v in violations
                 )

@@ -420,6 +420,22 @@ async def test_rate_limit_accounting(server: FakeTelegram, bot: Bot) -> None:
     finally:
         await strict.stop()
 
+    telegram_like = FakeTelegram(token=TOKEN, enforce_rate_limits={"global", "group"})
+    await telegram_like.start()
+    try:
+        async with Bot(TOKEN, base_url=telegram_like.base_url, base_file_url=telegram_like.base_file_url) as tg_bot:
+            await tg_bot.send_message(1, "a")
+            await tg_bot.send_message(1, "b")  # a burst in one private chat: recorded, not refused
+            assert [(v.kind, v.enforced) for v in telegram_like.violations] == [("private_chat", False)]
+            for i in range(28):
+                await tg_bot.send_message(100 + i, "c")
+            with pytest.raises(RetryAfter):  # the 31st message within a second
+                await tg_bot.send_message(200, "d")
+            assert telegram_like.violations[-1].kind == "global" and telegram_like.violations[-1].enforced
+            assert telegram_like.texts(200) == []
+    finally:
+        await telegram_like.stop()
+
 
 async def test_commands_are_stored_per_scope(server: FakeTelegram, bot: Bot) -> None:
     await bot.set_my_commands([BotCommand("start", "Mulai"), BotCommand("status", "Cek status")])
