@@ -49,6 +49,24 @@ class DurableUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]
         await super().put(item)
 
 
+async def mark_handled(db: Database, update_id: int, private_user_id: int | None, now: str) -> bool:
+    """Mark an update handled (False if it already was: a duplicate delivery) in one transaction and one trip to
+    the writer: it leaves ``inbound_updates``, the last update time moves on, and a person who writes to the bot
+    privately has evidently not blocked it."""
+    statements: list[tuple[str, tuple[Any, ...]]] = [
+        ("INSERT INTO processed_updates(update_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING", (update_id, now)),
+        # Stored on arrival (DurableUpdateQueue); handled from here on, so a restart must not replay it.
+        ("DELETE FROM inbound_updates WHERE update_id = ?", (update_id,)),
+        ("INSERT INTO app_state(key, value) VALUES ('last_update_at', ?) ON CONFLICT(key) DO UPDATE SET"
+         " value = excluded.value", (now,)),
+    ]
+    if private_user_id is not None:
+        statements.append(("UPDATE people SET blocked_bot_at = NULL WHERE telegram_id = ? AND blocked_bot_at IS NOT"
+                           " NULL", (private_user_id,)))
+    results = await db.write_batch(statements)
+    return results[0].rowcount > 0
+
+
 async def pending_updates(db: Database, bot: Bot) -> list[Update]:
     """Stored updates that were never handled, oldest first (ones already handled are cleaned up)."""
     async with db.transaction() as tx:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
@@ -161,8 +161,36 @@ class Database:
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, urgent: bool = False) -> int:
         """One statement in its own transaction; returns lastrowid."""
-        async with self.transaction(urgent=urgent) as tx:
-            return await tx.execute(sql, params)
+        return (await self.write_batch([(sql, params)], urgent=urgent))[0].lastrowid
+
+    async def write_batch(self, statements: Sequence[tuple[str, Sequence[Any] | dict[str, Any]]], *,
+                          urgent: bool = False) -> list[WriteResult]:
+        """Several writes in one transaction, in one trip to the writer's thread: BEGIN, the statements, COMMIT.
+
+        For the writes made for every update (the update stored on arrival, marked handled, the conversation's
+        state): a ``transaction()`` costs a trip per statement plus two, and each trip is a thread hand-off.
+        """
+        async with self._write_lock.priority(urgent):
+            run = getattr(self._writer, "_execute", None)
+            if run is not None:  # aiosqlite's own queue: the function runs in the connection's thread
+                results: list[WriteResult] = await run(_write_batch, self._writer._conn, statements)
+            else:  # pragma: no cover - an aiosqlite without it: the same, a trip per statement
+                results = []
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    for sql, params in statements:
+                        cur = await self._writer.execute(sql, params)
+                        results.append(WriteResult(cur.rowcount, cur.lastrowid or 0))
+                        await cur.close()
+                except BaseException:
+                    await self._writer.execute("ROLLBACK")
+                    raise
+                await self._writer.execute("COMMIT")
+        written = [sql.lower() for sql, _params in statements]
+        for listener, tables in self._commit_listeners:
+            if tables is None or any(table in sql for sql in written for table in tables):
+                listener()
+        return results
 
     async def backup_to(self, target: Path) -> None:
         """Online copy of the live database (SQLite backup API), safe while the bot runs."""
@@ -228,6 +256,27 @@ class PriorityLock:
 
     async def __aexit__(self, *exc: object) -> None:
         self.release()
+
+
+class WriteResult(NamedTuple):
+    rowcount: int
+    lastrowid: int
+
+
+def _write_batch(conn: sqlite3.Connection, statements: Sequence[tuple[str, Any]]) -> list[WriteResult]:
+    """Runs in the writer connection's thread (see ``Database.write_batch``)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        results = []
+        for sql, params in statements:
+            cur = conn.execute(sql, params)
+            results.append(WriteResult(cur.rowcount, cur.lastrowid or 0))
+            cur.close()
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return results
 
 
 class Queries:

@@ -17,7 +17,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
-from bot import audit
+from bot import audit, inbound
 from bot.clock import to_iso
 from bot.domain import ROLE_LABELS, DomainError, Role
 from bot.logs import remember_name
@@ -192,25 +192,9 @@ async def drop_duplicate_updates(update: Update, context: SambangContext) -> Non
     now = to_iso(context.services.clock.now())
     if update.effective_user is not None:  # from now on their name is masked in the logs
         remember_name(update.effective_user.full_name, update.effective_user.username)
-    async with db.transaction() as tx:
-        inserted = await tx.execute_rowcount(
-            "INSERT INTO processed_updates(update_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            (update.update_id, now),
-        )
-        # Stored on arrival (bot.inbound); handled from here on, so a restart must not replay it.
-        await tx.execute("DELETE FROM inbound_updates WHERE update_id = ?", (update.update_id,))
-        await tx.execute(
-            "INSERT INTO app_state(key, value) VALUES ('last_update_at', ?) ON CONFLICT(key) DO UPDATE SET"
-            " value = excluded.value",
-            (now,),
-        )
-        if update.effective_user is not None and update.effective_chat is not None \
-                and update.effective_chat.type == "private":
-            await tx.execute(
-                "UPDATE people SET blocked_bot_at = NULL WHERE telegram_id = ? AND blocked_bot_at IS NOT NULL",
-                (update.effective_user.id,),
-            )
-    if not inserted:
+    private_user = update.effective_user.id if update.effective_user is not None and update.effective_chat is not None \
+        and update.effective_chat.type == "private" else None
+    if not await inbound.mark_handled(db, update.update_id, private_user, now):
         log.info("dropping duplicate update %s", update.update_id)
         raise ApplicationHandlerStop
 

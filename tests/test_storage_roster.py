@@ -36,6 +36,29 @@ async def test_transaction_rolls_back_everything_on_error(db: Database) -> None:
     assert await db.fetchval("SELECT COUNT(*) FROM app_state WHERE key = 'a'") == 0
 
 
+async def test_write_batch_is_one_transaction(db: Database) -> None:
+    heard: list[str] = []
+    db.on_commit(lambda: heard.append("app_state"), tables=("app_state",))
+    db.on_commit(lambda: heard.append("outbox"), tables=("outbox",))
+    results = await db.write_batch([
+        ("INSERT INTO app_state(key, value) VALUES ('b', '1')", ()),
+        ("UPDATE app_state SET value = '2' WHERE key IN ('b', 'nobody')", ()),
+    ])
+    assert [r.rowcount for r in results] == [1, 1] and results[0].lastrowid > 0
+    assert heard == ["app_state"]  # only listeners of the tables written
+    assert await db.fetchval("SELECT value FROM app_state WHERE key = 'b'") == "2"
+    with pytest.raises(Exception, match="UNIQUE"):  # the second insert fails: the first is rolled back with it
+        await db.write_batch([
+            ("INSERT INTO app_state(key, value) VALUES ('c', '1')", ()),
+            ("INSERT INTO app_state(key, value) VALUES ('b', '3')", ()),
+        ])
+    assert await db.fetchval("SELECT COUNT(*) FROM app_state WHERE key = 'c'") == 0
+    assert heard == ["app_state"]
+    async with db.transaction() as tx:  # the writer is usable again
+        await tx.execute("INSERT INTO app_state(key, value) VALUES ('c', '1')")
+    assert await db.fetchval("SELECT value FROM app_state WHERE key = 'c'") == "1"
+
+
 async def test_probolinggo_roster_counts_and_names(db: Database) -> None:
     assert await count_regions(db) == (24, 330)
     names = {r["name"] for r in await db.fetchall("SELECT name FROM kecamatan")}
