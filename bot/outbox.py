@@ -206,7 +206,9 @@ class RateWindow:
         self.open += 1
         if background:
             self.background_open += 1
-            self.next_background = max(time.monotonic(), self.next_background) + self.background_gap
+            # a sender woken late may catch up a few gaps (the window still bounds every second)
+            slack = self.background_floor * self.background_gap
+            self.next_background = max(time.monotonic() - slack, self.next_background) + self.background_gap
         return _Place(self, background)
 
 
