@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import outbox
@@ -304,7 +304,7 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
                                                 count=backlog.total - backlog.new) if new else None)
     blocks.append(Block("\n" + render("digest_daily_footer")))
     blocks.append(Block("\n" + render("digest_daily_rest", total=backlog.left_out_total, listed=len(items),
-                                       **summary_lines(backlog.left_out))))
+                                       new=backlog.new - len(new), **summary_lines(backlog.left_out))))
     return split_blocks(blocks, limit)
 
 
@@ -380,6 +380,8 @@ class WeeklyContext:
     today: date
     now: datetime
     tz: ZoneInfo
+    #: Figures several sections need, computed once per digest (see ``overdue_by_department``).
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def start_iso(self) -> str:
@@ -469,23 +471,26 @@ _OVERDUE = (
 _OVERDUE_WHO = "COALESCE(ad.department, CASE WHEN a.confidential THEN 'Pimpinan' ELSE 'Admin' END)"
 
 
-async def overdue_count(db: Database, today: date) -> int:
-    iso = today.isoformat()
-    return int(await db.fetchval("SELECT COUNT(*)" + _OVERDUE, (iso, iso)) or 0)
-
-
-async def overdue_by_department(db: Database, today: date) -> dict[str, int]:
+async def overdue_by_department(db: Database, today: date, shared: dict[str, Any] | None = None) -> dict[str, int]:
     """Overdue aspirations per department code (one aspiration counts for each of its active departments);
-    those with no department are counted under "Pimpinan" (confidential) or "Admin"."""
+    those with no department are counted under "Pimpinan" (confidential) or "Admin". With ``shared`` (a weekly
+    digest's ``WeeklyContext.shared``) the figures are read once per digest; callers get their own copy."""
+    key = f"overdue_by_department:{today.isoformat()}"
+    if shared is not None and key in shared:
+        return dict(shared[key])
     iso = today.isoformat()
     rows = await db.fetchall(
         f"SELECT {_OVERDUE_WHO} AS who, COUNT(*) AS n"
         + _OVERDUE.replace(" WHERE", " LEFT JOIN aspiration_departments ad ON ad.aspiration_id = a.id"
                            " AND ad.active = 1 WHERE") + " GROUP BY who", (iso, iso))
-    return {r["who"]: r["n"] for r in rows}
+    counts = {r["who"]: r["n"] for r in rows}
+    if shared is not None:
+        shared[key] = dict(counts)
+    return counts
 
 
 async def overdue_by_kecamatan(db: Database, today: date) -> dict[str, int]:
+    """Overdue aspirations per kecamatan name; their sum is the number of overdue aspirations."""
     iso = today.isoformat()
     rows = await db.fetchall(
         "SELECT k.name, COUNT(*) AS n" + _OVERDUE.replace(" WHERE", " JOIN kecamatan k ON k.code = a.kecamatan_code"
@@ -526,7 +531,7 @@ async def _departments(services: Services, ctx: WeeklyContext) -> DigestSection 
         " AND a.status IN ('baru', 'diterima', 'diproses') GROUP BY ad.department ORDER BY n DESC, code")
     if not rows:
         return None
-    late = await overdue_by_department(db, ctx.today)
+    late = await overdue_by_department(db, ctx.today, ctx.shared)
     names = await services.departments.names() if services.departments else {}
     lines = [{"code": r["code"], "name": names.get(r["code"], r["code"]), "open": r["n"],
               "late": late.get(r["code"], 0)} for r in rows]
@@ -538,15 +543,15 @@ async def _overdue(services: Services, ctx: WeeklyContext) -> DigestSection | No
     """The oldest overdue aspirations one by one (at most ``config.digest_max_items``), the rest counted per
     department and per kecamatan."""
     db = services.db
-    total = await overdue_count(db, ctx.today)
+    by_kecamatan = await overdue_by_kecamatan(db, ctx.today)
+    total = sum(by_kecamatan.values())
     if not total:
         return None
     items = await overdue_rows(db, ctx.today, services.config.digest_max_items)
     blocks = [render("digest_weekly_overdue_title", count=total, listed=len(items))]
     blocks += [render("digest_weekly_overdue_item", item=item) for item in items]
     if total > len(items):
-        by_department = await overdue_by_department(db, ctx.today)
-        by_kecamatan = await overdue_by_kecamatan(db, ctx.today)
+        by_department = await overdue_by_department(db, ctx.today, ctx.shared)
         for item in items:
             for code in str(item["departments"]).split(", "):
                 by_department[code] -= 1
