@@ -241,8 +241,8 @@ async def department_digest(db: Database, department: str, today: date, since: d
     if len(items) < max_items:
         items += await _department_rows(db, department, stamp, iso_today, new=False, limit=max_items - len(items))
     left_out = {r["kecamatan"]: r["n"] for r in rows}
-    for item in items:
-        left_out[item.kecamatan] -= 1
+    for item in items:  # (.get: an aspiration may have come in between the two reads)
+        left_out[item.kecamatan] = left_out.get(item.kecamatan, 0) - 1
     backlog = Backlog(total, sum(r["new"] or 0 for r in rows), sum(r["late"] or 0 for r in rows), _ranked(left_out))
     return DepartmentDigest(items, backlog)
 
@@ -552,10 +552,10 @@ async def _overdue(services: Services, ctx: WeeklyContext) -> DigestSection | No
     blocks += [render("digest_weekly_overdue_item", item=item) for item in items]
     if total > len(items):
         by_department = await overdue_by_department(db, ctx.today, ctx.shared)
-        for item in items:
+        for item in items:  # (.get: the figures may have moved between the reads)
             for code in str(item["departments"]).split(", "):
-                by_department[code] -= 1
-            by_kecamatan[str(item["kecamatan"])] -= 1
+                by_department[code] = by_department.get(code, 0) - 1
+            by_kecamatan[str(item["kecamatan"])] = by_kecamatan.get(str(item["kecamatan"]), 0) - 1
         blocks.append("\n" + render("digest_weekly_overdue_rest", total=total - len(items), listed=len(items),
                                      departments=summary_lines(_ranked(by_department)),
                                      kecamatan=summary_lines(_ranked(by_kecamatan))))
