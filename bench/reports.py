@@ -118,7 +118,7 @@ async def status_leadership(ctx: Context) -> None:
 @report("daily_digest", "message", "daily digest of every department (one sample per department)")
 async def daily_digest(ctx: Context) -> list[float]:
     try:
-        from bot.digests import department_items, latest_daily_period, render_daily
+        from bot.digests import department_digest, latest_daily_period, render_daily
     except ImportError:
         raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
     services = ctx.services
@@ -130,14 +130,17 @@ async def daily_digest(ctx: Context) -> list[float]:
     samples = []
     for code in sorted(names):
         start = time.perf_counter()
-        items = await department_items(services.db, code, local_now.date(), due - timedelta(days=1))
-        texts = render_daily(names[code], items, day)
+        digest = await department_digest(services.db, code, local_now.date(), due - timedelta(days=1),
+                                         config.digest_max_items)
+        texts = render_daily(names[code], digest.items, day, backlog=digest.backlog)
         samples.append(time.perf_counter() - start)
-        ctx.produced[f"daily_digest.{code}"] = f"{len(items)} items, {len(texts)} messages"
+        items = digest.backlog.total if digest.backlog else len(digest.items)
+        ctx.produced[f"daily_digest.{code}"] = f"{items} items, {len(digest.items)} listed, {len(texts)} messages"
         biggest = ctx.facts.get("daily_digest.max_messages", 0)
         if len(texts) >= biggest:
             ctx.facts["daily_digest.max_messages"] = len(texts)
-            ctx.facts["daily_digest.max_items"] = len(items)
+            ctx.facts["daily_digest.max_items"] = items
+            ctx.facts["daily_digest.max_listed"] = len(digest.items)
             ctx.facts["daily_digest.max_department"] = code
     return samples
 
@@ -154,6 +157,27 @@ async def weekly_digest(ctx: Context) -> None:
     texts, photos = await build_weekly(ctx.services, weekly_context(now, config.tz, period))
     ctx.facts["weekly_digest.messages"] = len(texts)
     ctx.facts["weekly_digest.photos"] = len(photos)
+
+
+@report("weekly_digest_text", "message", "weekly leadership digest, text sections only (without the chart section)")
+async def weekly_digest_text(ctx: Context) -> None:
+    try:
+        from bot import digests
+    except ImportError:
+        raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
+    config = ctx.services.config
+    now = ctx.services.clock.now()
+    period = digests.latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time,
+                                          config.weekly_digest_weekday)
+    sections = list(digests.WEEKLY_SECTIONS)
+    # the problem map (issue 5) is the section that draws the charts: timed above with the whole digest
+    digests.WEEKLY_SECTIONS[:] = [s for s in sections if s[1] != "peta_masalah"]
+    try:
+        texts, photos = await digests.build_weekly(ctx.services, digests.weekly_context(now, config.tz, period))
+    finally:
+        digests.WEEKLY_SECTIONS[:] = sections
+    ctx.facts["weekly_digest_text.messages"] = len(texts)
+    ctx.facts["weekly_digest_text.photos"] = len(photos)
 
 
 @report("briefing", "message", "pre-visit briefing of the busiest kecamatan for the Bupati (/briefing)")

@@ -55,6 +55,8 @@ class Config:
     weekly_digest_time: time = time(7, 30)
     #: Day of the week of the leadership digest, Monday = 0.
     weekly_digest_weekday: int = 0
+    #: Most aspirations listed one by one in a digest (daily per department, weekly overdue); the rest are counted.
+    digest_max_items: int = 100
     bot_username: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -92,6 +94,12 @@ def _parse_float(variable: str, raw: str, minimum: float = 0.0) -> float:
     if value < minimum:
         raise ConfigError(variable, f"tidak boleh kurang dari {minimum}")
     return value
+
+
+def _parse_positive_int(variable: str, raw: str) -> int:
+    if not re.fullmatch(r"\d+", raw) or int(raw) < 1:
+        raise ConfigError(variable, f"harus berupa bilangan bulat lebih dari 0, bukan {raw!r}")
+    return int(raw)
 
 
 def load_config(
@@ -158,6 +166,8 @@ def load_config(
         kwargs["daily_digest_time"] = _parse_time("SAMBANG_DAILY_DIGEST_TIME", raw)
     if (raw := get("SAMBANG_WEEKLY_DIGEST_TIME")) is not None:
         kwargs["weekly_digest_time"] = _parse_time("SAMBANG_WEEKLY_DIGEST_TIME", raw)
+    if (raw := get("SAMBANG_DIGEST_MAX_ITEMS")) is not None:
+        kwargs["digest_max_items"] = _parse_positive_int("SAMBANG_DIGEST_MAX_ITEMS", raw)
     if (raw := get("SAMBANG_INVITE_TTL_HOURS")) is not None:
         kwargs["invite_ttl_hours"] = int(_parse_float("SAMBANG_INVITE_TTL_HOURS", raw, 1))
     if (raw := get("SAMBANG_TICK_SECONDS")) is not None:

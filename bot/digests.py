@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import outbox
@@ -164,32 +164,96 @@ def _late(row: object, today: str) -> tuple[str, ...]:
     return tuple(late)
 
 
-async def department_items(db: Database, department: str, today: date, since: datetime) -> list[DigestItem]:
-    """Open work of a department (not yet finished), oldest first; ``new`` = assigned since ``since``."""
+#: The open work of one department, as the daily digest lists it (``?`` = the department's code).
+_DEPARTMENT_OPEN = (
+    " FROM aspiration_departments ad JOIN aspirations a ON a.id = ad.aspiration_id"
+    " WHERE ad.department = ? AND ad.active = 1 AND a.confidential = 0"
+    " AND a.status IN ('baru', 'diterima', 'diproses')"
+)
+#: Most kecamatan named in a "not listed" summary; the others are counted together.
+SUMMARY_KECAMATAN = 15
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What a capped daily digest counts instead of listing: the totals of all of the department's open work
+    (``new``: assigned since the previous digest; ``late``: past a service level) and, per kecamatan, how many open
+    items the digest leaves out, the kecamatan with the most first."""
+
+    total: int
+    new: int
+    late: int
+    left_out: tuple[tuple[str, int], ...]
+
+    @property
+    def left_out_total(self) -> int:
+        return sum(n for _, n in self.left_out)
+
+
+@dataclass(frozen=True)
+class DepartmentDigest:
+    """The items a daily digest lists, oldest first (when capped: the new ones, then the oldest of the others),
+    and the ``backlog`` it counts instead when there are more than the cap (None: everything is listed)."""
+
+    items: list[DigestItem]
+    backlog: Backlog | None = None
+
+
+def _ranked(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(((name, n) for name, n in counts.items() if n > 0), key=lambda p: (-p[1], p[0])))
+
+
+async def _department_rows(db: Database, department: str, stamp: str, today: str, *, new: bool | None,
+                           limit: int) -> list[DigestItem]:
+    condition = "" if new is None else (" AND ad.assigned_at >= ?" if new else " AND ad.assigned_at < ?")
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.description, a.created_at, d.name AS desa,"
         " k.name AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at"
-        " FROM aspiration_departments ad JOIN aspirations a ON a.id = ad.aspiration_id"
-        " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
-        " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id"
-        " WHERE ad.department = ? AND ad.active = 1 AND a.confidential = 0"
-        " AND a.status IN ('baru', 'diterima', 'diproses') ORDER BY a.created_at, a.id",
-        (department,))
-    stamp = to_iso(since)
-    iso_today = today.isoformat()
+        + _DEPARTMENT_OPEN.replace(" WHERE", " JOIN desa d ON d.code = a.desa_code"
+                                   " JOIN kecamatan k ON k.code = a.kecamatan_code"
+                                   " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id WHERE")
+        + condition + " ORDER BY a.created_at, a.id LIMIT ?",
+        (department, *(() if new is None else (stamp,)), limit))
     return [DigestItem(r["id"], r["ticket"], r["category"], r["status"], r["description"], r["created_at"],
-                       r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, iso_today)) for r in rows]
+                       r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, today)) for r in rows]
 
 
-def render_daily(department_name: str, items: list[DigestItem], day: date, limit: int = LIMIT) -> list[str]:
-    """The daily digest of one department: grouped by kecamatan then desa, oldest first at every level."""
-    if not items:
-        return []
+async def department_digest(db: Database, department: str, today: date, since: datetime,
+                            max_items: int) -> DepartmentDigest:
+    """What the daily digest of a department lists: its open work (not yet finished) oldest first, ``new`` =
+    assigned since ``since``. With more than ``max_items`` open items it lists the new ones first (the oldest of
+    them, up to ``max_items``), then the oldest of the others in the room left, and counts the rest per kecamatan.
+    Only the listed rows are read; everything else is counted in SQL."""
+    stamp, iso_today = to_iso(since), today.isoformat()
+    rows = await db.fetchall(
+        "SELECT k.name AS kecamatan, COUNT(*) AS n, SUM(ad.assigned_at >= ?) AS new,"
+        " SUM(CASE WHEN (s.accepted_at IS NULL AND s.accept_due < ?)"
+        "  OR (s.responded_at IS NULL AND s.respond_due < ?) THEN 1 ELSE 0 END) AS late"
+        + _DEPARTMENT_OPEN.replace(" WHERE", " JOIN kecamatan k ON k.code = a.kecamatan_code"
+                                   " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id WHERE")
+        + " GROUP BY k.name",
+        (stamp, iso_today, iso_today, department))
+    total = sum(r["n"] for r in rows)
+    if total <= max_items:
+        return DepartmentDigest(await _department_rows(db, department, stamp, iso_today, new=None, limit=total)
+                                if total else [])
+    items = await _department_rows(db, department, stamp, iso_today, new=True, limit=max_items)
+    if len(items) < max_items:
+        items += await _department_rows(db, department, stamp, iso_today, new=False, limit=max_items - len(items))
+    left_out = {r["kecamatan"]: r["n"] for r in rows}
+    for item in items:  # (.get: an aspiration may have come in between the two reads)
+        left_out[item.kecamatan] = left_out.get(item.kecamatan, 0) - 1
+    backlog = Backlog(total, sum(r["new"] or 0 for r in rows), sum(r["late"] or 0 for r in rows), _ranked(left_out))
+    return DepartmentDigest(items, backlog)
+
+
+def _grouped_blocks(items: list[DigestItem], section: str | None = None) -> list[Block]:
+    """Items grouped by kecamatan then desa, each group where its oldest item is (items come oldest first).
+    ``section``: a heading kept together with the first item."""
     groups: dict[str, dict[str, list[DigestItem]]] = {}
-    for item in items:  # items come oldest first, so groups are ordered by their oldest item
+    for item in items:
         groups.setdefault(item.kecamatan, {}).setdefault(item.desa, []).append(item)
-    blocks = [Block(render("digest_daily_header", department=department_name, day=day, total=len(items),
-                           new=sum(1 for i in items if i.new), late=sum(1 for i in items if i.late)))]
+    blocks = []
     for kecamatan, desas in groups.items():
         first_in_kecamatan = True
         for desa, desa_items in desas.items():
@@ -199,9 +263,48 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
                 heading = render("digest_group_heading", kecamatan=kecamatan if first_in_kecamatan else None,
                                  desa=desa, continued=False) if index == 0 else None
                 text = render("digest_daily_item", item=item)
-                blocks.append(Block(f"\n{heading}\n{text}" if heading else text, continued=continued))
+                if heading:
+                    text = f"\n{heading}\n{text}"
+                if section:
+                    text, section = f"\n{section}{text}", None
+                blocks.append(Block(text, continued=continued))
                 first_in_kecamatan = False
+    return blocks
+
+
+def summary_lines(counts: tuple[tuple[str, int], ...], most: int = SUMMARY_KECAMATAN) -> dict[str, object]:
+    """The first ``most`` (name, count) pairs, and how many names and items the rest are."""
+    shown, rest = counts[:most], counts[most:]
+    return {"lines": list(shown), "others": len(rest), "others_total": sum(n for _, n in rest)}
+
+
+def render_daily(department_name: str, items: list[DigestItem], day: date, limit: int = LIMIT, *,
+                 backlog: Backlog | None = None) -> list[str]:
+    """The daily digest of one department: grouped by kecamatan then desa, oldest first at every level. With a
+    ``backlog`` (more open items than the cap) the listed new items and the listed oldest others are two sections,
+    and a summary of what is not listed closes the digest."""
+    if not items:
+        return []
+    if backlog is None:
+        blocks = [Block(render("digest_daily_header", department=department_name, day=day, total=len(items),
+                               new=sum(1 for i in items if i.new), late=sum(1 for i in items if i.late)))]
+        blocks += _grouped_blocks(items)
+        blocks.append(Block("\n" + render("digest_daily_footer")))
+        return split_blocks(blocks, limit)
+    new = [i for i in items if i.new]
+    older = [i for i in items if not i.new]
+    blocks = [Block(render("digest_daily_header", department=department_name, day=day, total=backlog.total,
+                           new=backlog.new, late=backlog.late, listed=len(items), listed_new=len(new),
+                           listed_older=len(older)))]
+    if new:
+        blocks += _grouped_blocks(new, render("digest_daily_section", kind="new", listed=len(new),
+                                              count=backlog.new))
+    if older:
+        blocks += _grouped_blocks(older, render("digest_daily_section", kind="older", listed=len(older),
+                                                count=backlog.total - backlog.new) if new else None)
     blocks.append(Block("\n" + render("digest_daily_footer")))
+    blocks.append(Block("\n" + render("digest_daily_rest", total=backlog.left_out_total, listed=len(items),
+                                       new=backlog.new - len(new), **summary_lines(backlog.left_out))))
     return split_blocks(blocks, limit)
 
 
@@ -223,8 +326,9 @@ async def run_daily(services: Services, now: datetime) -> int:
     for official in officials:
         code = official.department
         if code and code not in by_department:
-            items = await department_items(services.db, code, now.astimezone(tz).date(), due - timedelta(days=1))
-            by_department[code] = render_daily(names.get(code, code), items, day)
+            digest = await department_digest(services.db, code, now.astimezone(tz).date(), due - timedelta(days=1),
+                                             config.digest_max_items)
+            by_department[code] = render_daily(names.get(code, code), digest.items, day, backlog=digest.backlog)
     queued = 0
     async with services.db.transaction() as tx:
         if not await claim_in(tx, DAILY_JOB, period, now):
@@ -276,6 +380,8 @@ class WeeklyContext:
     today: date
     now: datetime
     tz: ZoneInfo
+    #: Figures several sections need, computed once per digest (see ``overdue_by_department``).
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def start_iso(self) -> str:
@@ -355,17 +461,54 @@ async def _outcomes(services: Services, ctx: WeeklyContext) -> DigestSection | N
                                  waiting=waiting, rate=rate)])
 
 
-async def overdue_rows(db: Database, today: date) -> list[dict[str, object]]:
+#: Open aspirations past a service level on ``?`` (today, twice); ``a`` aspirations, ``s`` their service levels.
+_OVERDUE = (
+    " FROM aspirations a JOIN aspiration_sla s ON s.aspiration_id = a.id"
+    " WHERE a.status IN ('baru', 'diterima', 'diproses') AND ((s.accepted_at IS NULL AND s.accept_due < ?)"
+    " OR (s.responded_at IS NULL AND s.respond_due < ?))"
+)
+#: Who an overdue aspiration waits for: each of its active departments, else leadership (confidential) or admins.
+_OVERDUE_WHO = "COALESCE(ad.department, CASE WHEN a.confidential THEN 'Pimpinan' ELSE 'Admin' END)"
+
+
+async def overdue_by_department(db: Database, today: date, shared: dict[str, Any] | None = None) -> dict[str, int]:
+    """Overdue aspirations per department code (one aspiration counts for each of its active departments);
+    those with no department are counted under "Pimpinan" (confidential) or "Admin". With ``shared`` (a weekly
+    digest's ``WeeklyContext.shared``) the figures are read once per digest; callers get their own copy."""
+    key = f"overdue_by_department:{today.isoformat()}"
+    if shared is not None and key in shared:
+        return dict(shared[key])
+    iso = today.isoformat()
+    rows = await db.fetchall(
+        f"SELECT {_OVERDUE_WHO} AS who, COUNT(*) AS n"
+        + _OVERDUE.replace(" WHERE", " LEFT JOIN aspiration_departments ad ON ad.aspiration_id = a.id"
+                           " AND ad.active = 1 WHERE") + " GROUP BY who", (iso, iso))
+    counts = {r["who"]: r["n"] for r in rows}
+    if shared is not None:
+        shared[key] = dict(counts)
+    return counts
+
+
+async def overdue_by_kecamatan(db: Database, today: date) -> dict[str, int]:
+    """Overdue aspirations per kecamatan name; their sum is the number of overdue aspirations."""
+    iso = today.isoformat()
+    rows = await db.fetchall(
+        "SELECT k.name, COUNT(*) AS n" + _OVERDUE.replace(" WHERE", " JOIN kecamatan k ON k.code = a.kecamatan_code"
+                                                          " WHERE") + " GROUP BY k.name", (iso, iso))
+    return {r["name"]: r["n"] for r in rows}
+
+
+async def overdue_rows(db: Database, today: date, limit: int) -> list[dict[str, object]]:
+    """The ``limit`` oldest overdue aspirations, with what is late and for how many working days."""
     iso = today.isoformat()
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.created_at, a.confidential, d.name AS desa,"
         " k.name AS kecamatan, s.audience, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
         " (SELECT group_concat(department, ', ') FROM aspiration_departments WHERE aspiration_id = a.id"
         "   AND active = 1) AS departments"
-        " FROM aspirations a JOIN aspiration_sla s ON s.aspiration_id = a.id"
-        " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
-        " WHERE a.status IN ('baru', 'diterima', 'diproses') AND ((s.accepted_at IS NULL AND s.accept_due < ?)"
-        " OR (s.responded_at IS NULL AND s.respond_due < ?)) ORDER BY a.created_at, a.id", (iso, iso))
+        + _OVERDUE.replace(" WHERE", " JOIN desa d ON d.code = a.desa_code"
+                           " JOIN kecamatan k ON k.code = a.kecamatan_code WHERE")
+        + " ORDER BY a.created_at, a.id LIMIT ?", (iso, iso, limit))
     result = []
     for r in rows:
         late = _late(r, iso)
@@ -388,10 +531,7 @@ async def _departments(services: Services, ctx: WeeklyContext) -> DigestSection 
         " AND a.status IN ('baru', 'diterima', 'diproses') GROUP BY ad.department ORDER BY n DESC, code")
     if not rows:
         return None
-    late: dict[str, int] = {}
-    for item in await overdue_rows(db, ctx.today):
-        for code in str(item["departments"]).split(", "):
-            late[code] = late.get(code, 0) + 1
+    late = await overdue_by_department(db, ctx.today, ctx.shared)
     names = await services.departments.names() if services.departments else {}
     lines = [{"code": r["code"], "name": names.get(r["code"], r["code"]), "open": r["n"],
               "late": late.get(r["code"], 0)} for r in rows]
@@ -400,11 +540,25 @@ async def _departments(services: Services, ctx: WeeklyContext) -> DigestSection 
 
 @weekly_section("overdue", order=40)
 async def _overdue(services: Services, ctx: WeeklyContext) -> DigestSection | None:
-    items = await overdue_rows(services.db, ctx.today)
-    if not items:
+    """The oldest overdue aspirations one by one (at most ``config.digest_max_items``), the rest counted per
+    department and per kecamatan."""
+    db = services.db
+    by_kecamatan = await overdue_by_kecamatan(db, ctx.today)
+    total = sum(by_kecamatan.values())
+    if not total:
         return None
-    blocks = [render("digest_weekly_overdue_title", count=len(items))]
+    items = await overdue_rows(db, ctx.today, services.config.digest_max_items)
+    blocks = [render("digest_weekly_overdue_title", count=total, listed=len(items))]
     blocks += [render("digest_weekly_overdue_item", item=item) for item in items]
+    if total > len(items):
+        by_department = await overdue_by_department(db, ctx.today, ctx.shared)
+        for item in items:  # (.get: the figures may have moved between the reads)
+            for code in str(item["departments"]).split(", "):
+                by_department[code] = by_department.get(code, 0) - 1
+            by_kecamatan[str(item["kecamatan"])] = by_kecamatan.get(str(item["kecamatan"]), 0) - 1
+        blocks.append("\n" + render("digest_weekly_overdue_rest", total=total - len(items), listed=len(items),
+                                     departments=summary_lines(_ranked(by_department)),
+                                     kecamatan=summary_lines(_ranked(by_kecamatan))))
     return DigestSection(blocks)
 
 

@@ -22,6 +22,16 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.wilayah == "35.13"
     assert config.admins == frozenset()
     assert config.tz_name == "Asia/Jakarta"
+    assert config.digest_max_items == 100
+
+
+def test_digest_max_items(tmp_path: Path) -> None:
+    config = load_config({"TELEGRAM_BOT_TOKEN": TOKEN, "SAMBANG_DIGEST_MAX_ITEMS": " 25 "},
+                         dotenv_path=tmp_path / "none.env")
+    assert config.digest_max_items == 25
+    config = load_config({"TELEGRAM_BOT_TOKEN": TOKEN, "SAMBANG_DIGEST_MAX_ITEMS": "1"},
+                         dotenv_path=tmp_path / "none.env")
+    assert config.digest_max_items == 1
 
 
 def test_values_and_file_url_follows_base_url(tmp_path: Path) -> None:
@@ -68,6 +78,10 @@ def test_dotenv_file_is_read_and_environment_wins(tmp_path: Path) -> None:
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "SAMBANG_TZ": "Mars/Olympus"}, "SAMBANG_TZ"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": "ftp://x"}, "TELEGRAM_API_BASE_URL"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "SAMBANG_DAILY_DIGEST_TIME": "25:00"}, "SAMBANG_DAILY_DIGEST_TIME"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "SAMBANG_DIGEST_MAX_ITEMS": "0"}, "SAMBANG_DIGEST_MAX_ITEMS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "SAMBANG_DIGEST_MAX_ITEMS": "-5"}, "SAMBANG_DIGEST_MAX_ITEMS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "SAMBANG_DIGEST_MAX_ITEMS": "2.5"}, "SAMBANG_DIGEST_MAX_ITEMS"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "SAMBANG_DIGEST_MAX_ITEMS": "seratus"}, "SAMBANG_DIGEST_MAX_ITEMS"),
     ],
 )
 def test_invalid_values_name_the_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
@@ -87,6 +101,15 @@ def test_cli_missing_token_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = _run_cli(["run"], {}, tmp_path)
     assert result.returncode == 2
     assert "TELEGRAM_BOT_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_bad_digest_max_items_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = _run_cli(["run"], {"TELEGRAM_BOT_TOKEN": TOKEN, "SAMBANG_DIGEST_MAX_ITEMS": "0",
+                                "SAMBANG_DB": str(tmp_path / "d.db")}, tmp_path)
+    assert result.returncode == 2
+    assert "SAMBANG_DIGEST_MAX_ITEMS" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

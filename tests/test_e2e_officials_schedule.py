@@ -5,10 +5,12 @@ digest, splitting), escalation of overdue aspirations (once), closing the loop (
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import schedules
 from bot import digests
+from bot.clock import FakeClock
 from tests.harness import ADMIN_ID, BotHarness
 from tests.officials_support import LABEL, buttons, card, leader, official, press_card, press_on, status_of, submit
 
@@ -254,3 +256,45 @@ async def test_a_waiting_prompt_survives_a_restart(harness: BotHarness) -> None:
     await harness.restart()
     await harness.say(andi, "Plengsengan ini dibangun oleh BBWS, bukan kabupaten.", "ditolak")
     await harness.server.wait_for_text(10, "dibangun oleh BBWS")
+
+
+async def test_daily_digest_over_the_cap_lists_new_ones_and_counts_the_rest(tmp_path: Path, clock: FakeClock) -> None:
+    """With SAMBANG_DIGEST_MAX_ITEMS = 2 the morning digest lists the new aspiration and the oldest other one, and
+    counts the rest per kecamatan, pointing to /ekspor — which the official can use and which has them all."""
+    harness = BotHarness(tmp_path, clock, digest_max_items=2)
+    await harness.start()
+    try:
+        await official(harness, 20, "PUPR")
+        andi = harness.user(20)
+        ledokombo = await harness.kepala_desa(10)  # Kec. Sumber
+        andungbiru = await harness.kepala_desa(11, desa="35.13.07.2001", name="Sutrisno")  # Kec. Tiris
+        oldest = await submit(harness, ledokombo, "infrastruktur", "Jalan poros Ledokombo berlubang besar.")
+        others = [await submit(harness, andungbiru, "infrastruktur", f"Irigasi tersier Andungbiru jebol {i}.")
+                  for i in range(2)]
+        others.append(await submit(harness, ledokombo, "infrastruktur", "Drainase Ledokombo buntu."))
+        await at(harness, 3, 3, 7)  # all four are new (since Monday 07:00): the two oldest new ones are listed
+        [text] = digest_texts(harness, 20, "Ringkasan harian")
+        assert "4 aspirasi perlu tindak lanjut, 4 baru." in text and "Baru sejak ringkasan kemarin: 4" in text
+        assert oldest.ticket in text and others[0].ticket in text
+        assert others[1].ticket not in text and others[2].ticket not in text
+        assert "2 aspirasi terbuka lainnya tidak dicantumkan (termasuk 2 yang baru)" in text
+        assert "• Kec. Sumber: 1\n• Kec. Tiris: 1\n" in text
+        fresh = await submit(harness, andungbiru, "infrastruktur", "Jembatan gantung Andungbiru putus total.")
+        await at(harness, 3, 4, 7)  # Wednesday: one new, three older; the new one comes first
+        text = digest_texts(harness, 20, "Ringkasan harian")[-1]
+        assert "Rabu, 4 Maret 2026" in text
+        assert "5 aspirasi perlu tindak lanjut, 1 baru. Ditampilkan 2: yang baru dulu, lalu yang terlama" in text
+        assert text.index("Baru sejak ringkasan kemarin: 1") < text.index(fresh.ticket) \
+            < text.index("Terlama yang masih terbuka · 1 dari 4") < text.index(oldest.ticket)
+        assert all(t.ticket not in text for t in others)
+        assert "3 aspirasi terbuka lainnya tidak dicantumkan; ringkasan ini memuat 2. Per kecamatan:\n" \
+            "• Kec. Tiris: 2\n• Kec. Sumber: 1\n📥 Daftar lengkap: ketik /ekspor" in text
+        assert text.rstrip().endswith("untuk satu kecamatan.")
+        # the command the summary names works for the official and has every one of them
+        mark = harness.server.mark()
+        andi.send("/ekspor csv")
+        export = await harness.server.wait_for_call("sendDocument", 20, timeout=10, since=mark)
+        content = export.files["document"].content.decode("utf-8-sig")
+        assert all(t.ticket in content for t in [oldest, fresh, *others])
+    finally:
+        await harness.close()
