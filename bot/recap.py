@@ -169,17 +169,16 @@ async def build_recap(
     if filters.since is not None:
         pot_where = "v.updated_at >= ?"
         pot_params = [filters.since_iso(tz)]
-    desa_where = "1 = 1"
-    if filters.kecamatan_codes:
+    desa_where, desa_params = "1 = 1", list(filters.kecamatan_codes)
+    if filters.kecamatan_codes:  # only the villages of the rows shown
         desa_where = f"d.kecamatan_code IN ({','.join('?' * len(filters.kecamatan_codes))})"
-        pot_params.extend(filters.kecamatan_codes)
     for r in await db.fetchall(
         "SELECT d.kecamatan_code AS k, COUNT(*) AS villages,"
         " SUM(EXISTS (SELECT 1 FROM aspirations a INDEXED BY aspirations_desa"
         f"   WHERE a.desa_code = d.code AND {where})"
         f" OR EXISTS (SELECT 1 FROM village_potential v WHERE v.desa_code = d.code AND {pot_where})) AS active"
         f" FROM desa d WHERE {desa_where} GROUP BY d.kecamatan_code",
-        [*params, *pot_params],
+        [*params, *pot_params, *desa_params],
     ):
         row = rows.get(r["k"])
         if row is not None:
