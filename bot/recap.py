@@ -1,15 +1,17 @@
 """The recap behind /rekap, the charts and the summary sheet: counts per kecamatan x category, open and resolved,
 median days to resolve, and coverage (villages that submitted anything / all villages).
 
-Everything is aggregated in SQL (GROUP BY and window functions), so 100,000 aspirations cost a few index scans, not
-100,000 Python objects. "Resolved" is the status ``ditutup`` (confirmed by the village or closed after the waiting
-period); "tidak dapat ditindaklanjuti", rejected and withdrawn ones are counted apart as "closed otherwise", so the
-resolution rate stays honest. Days to resolve are calendar days from submission to closing.
+Everything is aggregated in SQL, so 100,000 aspirations cost a few index scans, not 100,000 Python objects.
+"Resolved" is the status ``ditutup`` (confirmed by the village or closed after the waiting period); "tidak dapat
+ditindaklanjuti", rejected and withdrawn ones are counted apart as "closed otherwise", so the resolution rate stays
+honest. Days to resolve are calendar days (with fractions) from submission to closing: the column
+``resolution_days`` (migration 007), which SQLite derives from the row and keeps in two indexes ordered by it, so a
+median is the middle entry of a group, reached with LIMIT/OFFSET, not a sort of every resolved aspiration.
 """
 
 from __future__ import annotations
 
-import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -80,15 +82,14 @@ class Tally:
     def coverage(self) -> float:
         return self.villages_active / self.villages if self.villages else 0.0
 
-    def add(self, category: str, status: str, n: int) -> None:
+    def add(self, category: str, n: int, resolved: int, closed_other: int) -> None:
+        """Count ``n`` aspirations of ``category``, of which ``resolved`` resolved and ``closed_other`` closed
+        otherwise (the rest are open)."""
         self.total += n
         self.by_category[category] = self.by_category.get(category, 0) + n
-        if status == RESOLVED:
-            self.resolved += n
-        elif status in OTHER_CLOSED:
-            self.closed_other += n
-        else:
-            self.open += n
+        self.resolved += resolved
+        self.closed_other += closed_other
+        self.open += n - resolved - closed_other
 
 
 @dataclass
@@ -142,45 +143,42 @@ async def build_recap(
     }
     total = Tally()
 
+    # Counts per kecamatan x category, split into resolved / closed otherwise / open by SQL (one row per cell).
+    other = ",".join("?" * len(OTHER_CLOSED))
     for r in await db.fetchall(
-        f"SELECT a.kecamatan_code AS k, a.category AS c, a.status AS s, COUNT(*) AS n FROM aspirations a"
-        f" WHERE {where} GROUP BY a.kecamatan_code, a.category, a.status", params,
+        "SELECT a.kecamatan_code AS k, a.category AS c, COUNT(*) AS n,"
+        " COUNT(CASE WHEN a.status = ? THEN 1 END) AS resolved,"
+        f" COUNT(CASE WHEN a.status IN ({other}) THEN 1 END) AS other"
+        f" FROM aspirations a WHERE {where} GROUP BY a.kecamatan_code, a.category",
+        [RESOLVED, *OTHER_CLOSED, *params],
     ):
         row = rows.get(r["k"])
         if row is not None:
-            row.tally.add(r["c"], r["s"], r["n"])
-            total.add(r["c"], r["s"], r["n"])
+            row.tally.add(r["c"], r["n"], r["resolved"], r["other"])
+            total.add(r["c"], r["n"], r["resolved"], r["other"])
 
-    resolved_where = f"{where} AND a.status = ? AND a.closed_at IS NOT NULL"
-    resolved_params = [*params, RESOLVED]
-    # Median days to resolve, per kecamatan and overall: one pass over the resolved aspirations and the medians
-    # in Python (two window-function queries over the same rows took four times as long at 100,000 aspirations).
-    durations: dict[str, list[float]] = {}
-    everything: list[float] = []
-    for r in await db.fetchall(
-        "SELECT a.kecamatan_code AS k, julianday(a.closed_at) - julianday(a.created_at) AS d FROM aspirations a"
-        f" WHERE {resolved_where}",
-        resolved_params,
-    ):
-        if r["d"] is not None:
-            durations.setdefault(r["k"], []).append(r["d"])
-            everything.append(r["d"])
-    for code, values in durations.items():
-        if code in rows:
-            rows[code].tally.median_days = max(0.0, float(statistics.median(values)))
-    total.median_days = max(0.0, float(statistics.median(everything))) if everything else None
+    medians, total.median_days = await _median_days(db, where, params, rows.keys())
+    for code, days in medians.items():
+        rows[code].tally.median_days = days
 
-    # Coverage: a village counts once it sent an aspiration in this share or recorded its potential.
+    # Coverage: a village counts once it sent an aspiration in this share or recorded its potential. One probe of
+    # the village's aspirations per village (EXISTS stops at the first hit) instead of collecting every
+    # aspiration's village; INDEXED BY because with a kecamatan filter the planner would otherwise walk the whole
+    # kecamatan (aspirations_map) for each of its villages.
     pot_where, pot_params = "1 = 1", []  # type: ignore[var-annotated]
     if filters.since is not None:
         pot_where = "v.updated_at >= ?"
         pot_params = [filters.since_iso(tz)]
+    desa_where, desa_params = "1 = 1", list(filters.kecamatan_codes)
+    if filters.kecamatan_codes:  # only the villages of the rows shown
+        desa_where = f"d.kecamatan_code IN ({','.join('?' * len(filters.kecamatan_codes))})"
     for r in await db.fetchall(
-        "SELECT d.kecamatan_code AS k, COUNT(*) AS villages, COUNT(x.desa_code) AS active FROM desa d LEFT JOIN ("
-        f" SELECT a.desa_code FROM aspirations a WHERE {where}"
-        f" UNION SELECT v.desa_code FROM village_potential v WHERE {pot_where}"
-        ") x ON x.desa_code = d.code GROUP BY d.kecamatan_code",
-        [*params, *pot_params],
+        "SELECT d.kecamatan_code AS k, COUNT(*) AS villages,"
+        " SUM(EXISTS (SELECT 1 FROM aspirations a INDEXED BY aspirations_desa"
+        f"   WHERE a.desa_code = d.code AND {where})"
+        f" OR EXISTS (SELECT 1 FROM village_potential v WHERE v.desa_code = d.code AND {pot_where})) AS active"
+        f" FROM desa d WHERE {desa_where} GROUP BY d.kecamatan_code",
+        [*params, *pot_params, *desa_params],
     ):
         row = rows.get(r["k"])
         if row is not None:
@@ -192,6 +190,65 @@ async def build_recap(
     categories = tuple(c.code for c in CATEGORIES if audience.confidential or not c.confidential)
     kabupaten = tuple(dict.fromkeys((r.kabupaten_code, r.kabupaten_name) for r in rows.values()))
     return Recap(audience.label, filters, now, categories, list(rows.values()), total, kabupaten)
+
+
+#: Kecamatan per median statement. Fewer statements save trips to aiosqlite's thread, but SQLite gets slower per
+#: term in long compounds when the share has a correlated subquery (an official's department: 200 terms took four
+#: times as long as 20 on 100,000 aspirations); it allows 500 terms at most and, in old builds, 999 parameters.
+_MEDIAN_TERMS = 20
+_MAX_PARAMETERS = 999
+
+
+def _middle(n: int) -> tuple[int, int]:
+    """(LIMIT, OFFSET) of the middle value(s) of ``n`` values in order: one when n is odd, two when it is even."""
+    return 2 - n % 2, (n - 1) // 2
+
+
+def _median_of_middle(values: list[float]) -> float:
+    """The median from the middle value(s), computed exactly like ``statistics.median`` (mean of the two middle
+    values for an even count), never below zero (a closing stamped before submission by a skewed clock)."""
+    median = values[0] if len(values) == 1 else (values[0] + values[1]) / 2
+    return max(0.0, float(median))
+
+
+async def _median_days(
+    db: Database, where: str, params: list[Any], codes: Iterable[str],
+) -> tuple[dict[str, float], float | None]:
+    """Median days to resolve of the aspirations matching ``where``: per kecamatan (for ``codes``) and overall.
+
+    The resolved aspirations are counted per kecamatan; then each kecamatan's middle value(s) are read off the index
+    ``aspirations_resolution_kecamatan`` (kecamatan, days) with LIMIT/OFFSET, up to ``_MEDIAN_TERMS`` kecamatan per
+    statement, and the overall median off ``aspirations_resolution`` (days). SQLite walks the index entries up to
+    the middle; nothing is sorted and only the middle values come back.
+    """
+    resolved = f"({where}) AND a.resolution_days IS NOT NULL"
+    counts = {
+        r["k"]: r["n"] for r in await db.fetchall(
+            f"SELECT a.kecamatan_code AS k, COUNT(*) AS n FROM aspirations a WHERE {resolved}"
+            " GROUP BY a.kecamatan_code", params)
+    }
+    wanted = set(codes)
+    groups = [(code, n) for code, n in counts.items() if code in wanted]
+    term = (
+        "SELECT * FROM (SELECT a.kecamatan_code AS k, a.resolution_days AS d FROM aspirations a"
+        f" WHERE a.kecamatan_code = ? AND {resolved} ORDER BY a.resolution_days LIMIT ? OFFSET ?)"
+    )
+    per_statement = max(1, min(_MEDIAN_TERMS, _MAX_PARAMETERS // (3 + len(params))))
+    middles: dict[str, list[float]] = {}
+    for start in range(0, len(groups), per_statement):
+        part = groups[start:start + per_statement]
+        args = [value for code, n in part for value in (code, *params, *_middle(n))]
+        for r in await db.fetchall(" UNION ALL ".join([term] * len(part)), args):
+            middles.setdefault(r["k"], []).append(r["d"])
+    medians = {code: _median_of_middle(values) for code, values in middles.items()}
+
+    n = sum(counts.values())
+    if not n:
+        return medians, None
+    everything = [r["d"] for r in await db.fetchall(
+        f"SELECT a.resolution_days AS d FROM aspirations a WHERE {resolved}"
+        " ORDER BY a.resolution_days LIMIT ? OFFSET ?", [*params, *_middle(n)])]
+    return medians, _median_of_middle(everything) if everything else None
 
 
 def format_days(value: float | None) -> str:
