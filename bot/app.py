@@ -180,3 +180,5 @@ async def _before_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     if services.outbox is not None:
         await services.outbox.stop()
         services.outbox = None
+    if services.village_map is not None:
+        services.village_map.chart_process.close()

@@ -1,8 +1,9 @@
 """PNG charts of a recap, drawn with matplotlib's Agg backend (no display, no Telegram).
 
 Each chart comes back as PNG bytes together with the numbers it shows, so tests (and captions) can check the data
-rather than pixels. Figures are drawn with matplotlib's object API (no pyplot state) under a lock, so rendering in a
-worker thread (``render_charts``) never blocks the bot's event loop. Sizes are fixed, in pixels.
+rather than pixels. Figures are drawn with matplotlib's object API (no pyplot state) under a lock. The bot never
+imports this module itself: ``bot.chart_process.ChartProcess`` draws in a separate process. Sizes are fixed, in
+pixels.
 
 When a whole province is served (hundreds of kecamatan), rows are grouped by kabupaten/kota so the charts stay
 readable; ``Chart.row_level`` says which.
@@ -10,10 +11,8 @@ readable; ``Chart.row_level`` says which.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import threading
-from dataclasses import dataclass
 
 import matplotlib
 
@@ -22,6 +21,7 @@ matplotlib.use("Agg")  # before anything else of matplotlib: a server has no dis
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .chart_process import Chart  # noqa: E402
 from .recap import Recap, short_label  # noqa: E402
 from .templates import tanggal_pendek  # noqa: E402
 
@@ -32,28 +32,6 @@ DPI = 100
 MAX_ROWS = 40
 
 _LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Chart:
-    name: str
-    title: str
-    png: bytes
-    width: int
-    height: int
-    row_level: str  # kecamatan | kabupaten
-    rows: tuple[str, ...]
-    columns: tuple[str, ...]
-    #: values[i][j] is the number drawn for rows[i] x columns[j].
-    values: tuple[tuple[int, ...], ...]
-
-    @property
-    def filename(self) -> str:
-        return f"{self.name}.png"
-
-    @property
-    def total(self) -> int:
-        return sum(sum(r) for r in self.values)
 
 
 def _grouped(recap: Recap, values: list[list[int]]) -> tuple[str, list[str], list[list[int]]]:
@@ -148,9 +126,7 @@ def open_bars(recap: Recap) -> Chart:
 
 
 def recap_charts(recap: Recap) -> list[Chart]:
+    """Both charts of a recap; in the bot this runs in the chart process (``bot.chart_process``)."""
     return [heatmap(recap), open_bars(recap)]
 
 
-async def render_charts(recap: Recap) -> list[Chart]:
-    """Both charts, drawn in a worker thread."""
-    return await asyncio.to_thread(recap_charts, recap)

@@ -16,14 +16,9 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
-from . import xlsx
 from .aspirations import AspirationService
 from .audience import Audience
 from .clock import from_iso
@@ -32,6 +27,16 @@ from .officials import HISTORY_LABELS
 from .potential import Potential
 from .recap import Filters, Recap, format_percent, short_label
 from .storage import Database
+
+if TYPE_CHECKING:
+    from . import xlsx
+
+
+def _xlsx() -> Any:
+    """openpyxl (with numpy and Pillow, ~30 MB) loads only when a spreadsheet is asked for."""
+    from . import xlsx
+
+    return xlsx
 
 FORMATS = ("xlsx", "csv", "open311")
 #: History entries that are not a response to the village: the submission itself and an escalation to leadership.
@@ -204,13 +209,16 @@ class Exporter:
         if audience.feedback and self.feedback_source is not None:
             found = await self.feedback_source(filters)
             if found is not None:
-                feedback = xlsx.Table("Umpan Balik Desa", *found)
+                feedback = _xlsx().Table("Umpan Balik Desa", *found)
         extra = [t for t in [await make(audience, filters) for make in self.extra_sheets] if t is not None]
         content = await asyncio.to_thread(self._build_xlsx, audience, recap, rows, potential, feedback, extra)
         return content, len(rows)
 
     def _build_xlsx(self, audience: Audience, recap: Recap, rows: list[ExportRow], potential: list[Potential],
                     feedback: xlsx.Table | None, extra: list[xlsx.Table]) -> bytes:
+        from openpyxl import Workbook
+
+        xlsx = _xlsx()
         wb = Workbook()
         tables: list[xlsx.Table] = []
         taken: set[str] = set()
@@ -238,6 +246,10 @@ class Exporter:
         return xlsx.save(wb, tables)
 
     def _summary(self, ws: Any, audience: Audience, recap: Recap, count: int) -> None:
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        xlsx = _xlsx()
         since = recap.filters.since
         ws["A1"] = "Rekap aspirasi Sambang"
         ws["A1"].font = Font(bold=True, size=14)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from . import digests
 from .aspirations import AspirationService
 from .audience import PIMPINAN, Audience, parse_audience
+from .chart_process import Chart, ChartProcess
 from .clock import Clock, from_iso, to_iso
 from .domain import DomainError
 from .export import FORMATS, MIME, Exporter, ExportFile, filename
@@ -39,7 +40,6 @@ from .storage import Database
 from .templates import render
 
 if TYPE_CHECKING:
-    from .charts import Chart
     from .config import Config
     from .services import Services
 
@@ -53,6 +53,8 @@ class VillageMap:
         self.aspirations = aspirations
         self.potential = PotentialService(db, clock)
         self.exporter = Exporter(db, aspirations, tz)
+        #: Draws the charts in a worker process: matplotlib never enters the bot's process (bot/chart_process.py).
+        self.chart_process = ChartProcess()
         #: Other features' services by name (``Services.extra``): the visits feature's "visits", looked up when used.
         self.extra: dict[str, Any] = extra if extra is not None else {}
         self.sections: list[tuple[str, Section]] = [
@@ -94,10 +96,8 @@ class VillageMap:
         return await build_recap(self.db, self.aspirations, audience, self.clock.now(), self.tz, filters)
 
     async def charts(self, audience: Audience, filters: Filters = Filters()) -> tuple[Recap, list[Chart]]:
-        from .charts import render_charts  # matplotlib loads only when a chart is drawn
-
         recap = await self.recap(audience, filters)
-        return recap, await render_charts(recap)
+        return recap, await self.chart_process.render(recap)
 
     async def feedback_rows(self, filters: Filters) -> tuple[Sequence[str], list[Sequence[Any]]] | None:
         """The villages' ratings of visits (the visits feature, issue 4), for leadership's spreadsheet."""
