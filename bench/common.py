@@ -126,6 +126,8 @@ class BotProcess:
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     peak_rss_kb: int = 0
+    #: peak RSS of each child process seen (the chart worker), by pid
+    children_peak_kb: dict[int, int] = field(default_factory=dict)
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,6 +153,13 @@ class BotProcess:
         if self.alive():
             with contextlib.suppress(OSError):
                 self.peak_rss_kb = max(self.peak_rss_kb, memory_kb(self.pid).get("VmHWM", 0))
+            # child processes (the chart worker): their own peaks, reported beside the bot's
+            with contextlib.suppress(OSError):
+                children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+                for child in children:
+                    with contextlib.suppress(OSError):
+                        peak = memory_kb(int(child)).get("VmHWM", 0)
+                        self.children_peak_kb[int(child)] = max(self.children_peak_kb.get(int(child), 0), peak)
         return self.peak_rss_kb
 
     async def stop(self, timeout: float = 20.0) -> int:

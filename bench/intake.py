@@ -93,6 +93,8 @@ class RunResult:
     bot_cpu: float = 0.0
     bench_cpu: float = 0.0
     peak_rss_kb: int = 0
+    #: the largest peak RSS of a child process of the bot (the chart worker), if one ran during the load
+    children_peak_kb: int = 0
     violations: Counter[str] = field(default_factory=Counter)
     tickets: list[str] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
@@ -189,6 +191,7 @@ async def run_load(server: FakeTelegram, bot: BotProcess, user_ids: list[int], r
     sampler.cancel()
     result.bot_cpu, result.bench_cpu = bot.cpu() - bot_cpu0, cpu_seconds() - bench_cpu0
     result.peak_rss_kb = bot.sample_memory()
+    result.children_peak_kb = max(bot.children_peak_kb.values(), default=0)
     result.violations = Counter(v.kind for v in server.violations[first_violation:])
     result.calls = Counter(c.method for c in server.calls[first_call:] if c.method != "getUpdates")
     return result

@@ -46,6 +46,9 @@ def _report(figures: Figures, prefix: str, result: intake.RunResult) -> None:
     figures.add(f"{prefix}.bot_cpu_ms_per_update", 1000 * result.bot_cpu / max(1, result.updates), "ms")
     figures.add(f"{prefix}.bench_cpu_pct", 100 * result.bench_cpu / max(result.elapsed, 1e-9), "%")
     figures.add(f"{prefix}.peak_rss_mb", result.peak_rss_kb / 1024, "MB")
+    if result.children_peak_kb:
+        figures.add(f"{prefix}.chart_worker_peak_rss_mb", result.children_peak_kb / 1024,
+                    "MB (the chart process, a child that exits when idle)")
     figures.add(f"{prefix}.errors", len(result.errors))
     figures.add(f"{prefix}.violations_global", result.violations.get("global", 0), "(more than 30 sends in a second)")
     figures.add(f"{prefix}.violations_private_chat", result.violations.get("private_chat", 0),
