@@ -386,14 +386,14 @@ class OutboxSender:
         params = json.loads(row["params"])
         # Claim the row on the writer: the row was read on the reader connection, whose snapshot can lag behind a
         # commit by a moment; a row already sent, blocked or claimed must not go out again.
-        async with self.db.transaction(urgent=True) as tx:
-            claimed = await tx.execute_rowcount(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
-                (row_id,),
-            )
-            attempts = await tx.fetchval("SELECT attempts FROM outbox WHERE id = ?", (row_id,))
-        if not claimed:
+        claim, current = await self.db.write_batch([
+            ("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
+             (row_id,)),
+            ("SELECT attempts FROM outbox WHERE id = ?", (row_id,)),
+        ], urgent=True)
+        if not claim.rowcount:
             return
+        attempts = current.rows[0][0]
         try:
             try:
                 message_id = await self.transport.send(chat_id, row["method"], params, row["upload"],

@@ -180,7 +180,8 @@ class Database:
                 try:
                     for sql, params in statements:
                         cur = await self._writer.execute(sql, params)
-                        results.append(WriteResult(cur.rowcount, cur.lastrowid or 0))
+                        rows = list(await cur.fetchall())
+                        results.append(WriteResult(cur.rowcount, cur.lastrowid or 0, rows))
                         await cur.close()
                 except BaseException:
                     await self._writer.execute("ROLLBACK")
@@ -261,6 +262,8 @@ class PriorityLock:
 class WriteResult(NamedTuple):
     rowcount: int
     lastrowid: int
+    #: rows the statement returned (a SELECT, or RETURNING)
+    rows: list[Row]
 
 
 def _write_batch(conn: sqlite3.Connection, statements: Sequence[tuple[str, Any]]) -> list[WriteResult]:
@@ -270,7 +273,8 @@ def _write_batch(conn: sqlite3.Connection, statements: Sequence[tuple[str, Any]]
         results = []
         for sql, params in statements:
             cur = conn.execute(sql, params)
-            results.append(WriteResult(cur.rowcount, cur.lastrowid or 0))
+            rows = cur.fetchall()
+            results.append(WriteResult(cur.rowcount, cur.lastrowid or 0, rows))
             cur.close()
     except BaseException:
         conn.execute("ROLLBACK")

@@ -47,13 +47,17 @@ async def test_write_batch_is_one_transaction(db: Database) -> None:
     assert [r.rowcount for r in results] == [1, 1] and results[0].lastrowid > 0
     assert heard == ["app_state"]  # only listeners of the tables written
     assert await db.fetchval("SELECT value FROM app_state WHERE key = 'b'") == "2"
+    read = await db.write_batch([("UPDATE app_state SET value = '5' WHERE key = 'b'", ()),
+                                 ("SELECT value FROM app_state WHERE key = 'b'", ())])
+    assert read[1].rows[0][0] == "5"  # a read in the batch sees the batch's writes
+    heard.clear()
     with pytest.raises(Exception, match="UNIQUE"):  # the second insert fails: the first is rolled back with it
         await db.write_batch([
             ("INSERT INTO app_state(key, value) VALUES ('c', '1')", ()),
             ("INSERT INTO app_state(key, value) VALUES ('b', '3')", ()),
         ])
     assert await db.fetchval("SELECT COUNT(*) FROM app_state WHERE key = 'c'") == 0
-    assert heard == ["app_state"]
+    assert heard == []  # nothing committed, nobody woken
     async with db.transaction() as tx:  # the writer is usable again
         await tx.execute("INSERT INTO app_state(key, value) VALUES ('c', '1')")
     assert await db.fetchval("SELECT value FROM app_state WHERE key = 'c'") == "1"
