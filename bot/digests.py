@@ -429,12 +429,15 @@ async def _intake(services: Services, ctx: WeeklyContext) -> DigestSection | Non
         "SELECT category, COUNT(*) AS n FROM aspirations WHERE created_at >= ? AND created_at < ? GROUP BY category",
         window)}
     categories = [(c.code, by_category[c.code]) for c in CATEGORIES if by_category.get(c.code)]
-    kecamatan = [(r["name"], r["n"]) for r in await db.fetchall(
+    kecamatan = tuple((r["name"], r["n"]) for r in await db.fetchall(
         "SELECT k.name, COUNT(*) AS n FROM aspirations a JOIN kecamatan k ON k.code = a.kecamatan_code"
-        " WHERE a.created_at >= ? AND a.created_at < ? GROUP BY k.name ORDER BY n DESC, k.name", window)]
+        " WHERE a.created_at >= ? AND a.created_at < ? GROUP BY k.name ORDER BY n DESC, k.name", window))
+    # every kecamatan while they fit under the cap (a kabupaten's 24 are all listed); over it, the busiest and
+    # the others summed in one line, with where to read them all
     return DigestSection([
         render("digest_weekly_categories", total=total, categories=categories),
-        "\n" + render("digest_weekly_kecamatan", kecamatan=kecamatan),
+        "\n" + render("digest_weekly_kecamatan", since=ctx.first_day,
+                       **summary_lines(kecamatan, services.config.digest_max_items)),
     ])
 
 

@@ -316,3 +316,62 @@ def _count_rows(db: Database) -> list[int]:
 
     db.fetchall = counting  # type: ignore[method-assign]
     return counts
+
+
+# -- the weekly intake per kecamatan (capped like the other lists) -------------------------------------------------
+
+WEEK = digests.weekly_context(datetime(2026, 3, 9, 1, 0, tzinfo=UTC), TZ, date(2026, 3, 9))  # 2–8 March
+
+
+async def _intake_text(db: Database, cap: int) -> str:
+    services = SimpleNamespace(db=db, config=Config(token="1:x", digest_max_items=cap), departments=None)
+    section = await digests._intake(services, WEEK)  # type: ignore[arg-type]
+    assert section is not None
+    return _plain(section.blocks)
+
+
+def _kecamatan_lines(plain: str) -> list[tuple[str, int]]:
+    part = plain.split("Per kecamatan", 1)[1]
+    return [(m[1], int(m[2])) for m in re.finditer(r"^• (?!dan )(.+): (\d+)$", part, re.M)]
+
+
+async def test_weekly_intake_lists_every_kecamatan_under_the_cap(db: Database) -> None:
+    seed = _Seed(db)
+    villages = await seed.villages(24)
+    assert len(villages) == 24  # every kecamatan of Kab. Probolinggo
+    counts = {}
+    for index, (desa, _, kecamatan) in enumerate(villages):
+        counts[kecamatan] = index % 4 + 1
+        for _ in range(counts[kecamatan]):
+            await seed.add(desa, new=True)  # submitted during the week
+    await seed.add(villages[0][0])  # weeks before: not counted
+    expected = sorted(counts.items(), key=lambda p: (-p[1], p[0]))
+    for cap in (24, 100):
+        plain = await _intake_text(db, cap)
+        assert f"Aspirasi masuk: {sum(counts.values())}" in plain
+        assert "Per kecamatan\n" in plain and "terbanyak" not in plain
+        assert _kecamatan_lines(plain) == expected
+        assert "kecamatan lain" not in plain and "/rekap" not in plain
+
+
+async def test_weekly_intake_over_the_cap_lists_the_busiest_and_sums_the_rest(db: Database) -> None:
+    seed = _Seed(db)
+    villages = await seed.villages(12)
+    counts = {}
+    for index, (desa, _, kecamatan) in enumerate(villages):
+        counts[kecamatan] = (index * 5) % 7 + 1  # ties included
+        for _ in range(counts[kecamatan]):
+            await seed.add(desa, new=True)
+    ranked = sorted(counts.items(), key=lambda p: (-p[1], p[0]))
+    plain = await _intake_text(db, 5)
+    assert "Per kecamatan · 5 terbanyak dari 12 kecamatan:\n" in plain
+    assert _kecamatan_lines(plain) == ranked[:5]
+    rest = sum(n for _, n in ranked[5:])
+    assert f"\n• dan 7 kecamatan lain: {rest}\n" in plain
+    assert "📥 Semua kecamatan: /rekap 2026-03-02 (rekap sejak 2 Mar 2026) atau /ekspor 2026-03-02" in plain
+    # the listed counts and the summed rest add up to everything that came in
+    assert sum(n for _, n in _kecamatan_lines(plain)) + rest == sum(counts.values())
+    assert f"Aspirasi masuk: {sum(counts.values())}" in plain
+    # the last kecamatan that fits the cap is still listed, one more is summed
+    plain = await _intake_text(db, 11)
+    assert len(_kecamatan_lines(plain)) == 11 and f"• dan 1 kecamatan lain: {ranked[-1][1]}\n" in plain
