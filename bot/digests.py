@@ -464,11 +464,12 @@ async def _outcomes(services: Services, ctx: WeeklyContext) -> DigestSection | N
                                  waiting=waiting, rate=rate)])
 
 
+#: Past a service level on ``?`` (today, twice); ``s`` the service levels of an aspiration.
+_LATE = "((s.accepted_at IS NULL AND s.accept_due < ?) OR (s.responded_at IS NULL AND s.respond_due < ?))"
 #: Open aspirations past a service level on ``?`` (today, twice); ``a`` aspirations, ``s`` their service levels.
 _OVERDUE = (
     " FROM aspirations a JOIN aspiration_sla s ON s.aspiration_id = a.id"
-    " WHERE a.status IN ('baru', 'diterima', 'diproses') AND ((s.accepted_at IS NULL AND s.accept_due < ?)"
-    " OR (s.responded_at IS NULL AND s.respond_due < ?))"
+    " WHERE a.status IN ('baru', 'diterima', 'diproses') AND " + _LATE
 )
 #: Who an overdue aspiration waits for: each of its active departments, else leadership (confidential) or admins.
 _OVERDUE_WHO = "COALESCE(ad.department, CASE WHEN a.confidential THEN 'Pimpinan' ELSE 'Admin' END)"
@@ -504,14 +505,22 @@ async def overdue_by_kecamatan(db: Database, today: date) -> dict[str, int]:
 async def overdue_rows(db: Database, today: date, limit: int) -> list[dict[str, object]]:
     """The ``limit`` oldest overdue aspirations, with what is late and for how many working days."""
     iso = today.isoformat()
+    # Each open status walks aspirations_status (status, created_at, id) from its oldest entry and stops at its
+    # ``limit`` oldest overdue ones; the oldest ``limit`` of all are among those. Sorting every overdue aspiration
+    # instead took 26 ms on the province-sized bench database (17,000 overdue), this 0.1 ms. (CROSS JOIN: the
+    # aspirations are the outer loop, whatever statistics the planner may find.)
+    oldest = " UNION ALL ".join([
+        "SELECT * FROM (SELECT a.id FROM aspirations a CROSS JOIN aspiration_sla s ON s.aspiration_id = a.id"
+        " WHERE a.status = ? AND " + _LATE + " ORDER BY a.created_at, a.id LIMIT ?)"] * len(_OPEN_WORK))
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.created_at, a.confidential, d.name AS desa,"
         " k.name AS kecamatan, s.audience, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
         " (SELECT group_concat(department, ', ') FROM aspiration_departments WHERE aspiration_id = a.id"
         "   AND active = 1) AS departments"
-        + _OVERDUE.replace(" WHERE", " JOIN desa d ON d.code = a.desa_code"
-                           " JOIN kecamatan k ON k.code = a.kecamatan_code WHERE")
-        + " ORDER BY a.created_at, a.id LIMIT ?", (iso, iso, limit))
+        f" FROM ({oldest}) o JOIN aspirations a ON a.id = o.id JOIN aspiration_sla s ON s.aspiration_id = a.id"
+        " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
+        " ORDER BY a.created_at, a.id LIMIT ?",
+        (*(value for status in _OPEN_WORK for value in (status, iso, iso, limit)), limit))
     result = []
     for r in rows:
         late = _late(r, iso)

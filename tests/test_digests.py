@@ -375,3 +375,24 @@ async def test_weekly_intake_over_the_cap_lists_the_busiest_and_sums_the_rest(db
     # the last kecamatan that fits the cap is still listed, one more is summed
     plain = await _intake_text(db, 11)
     assert len(_kecamatan_lines(plain)) == 11 and f"• dan 1 kecamatan lain: {ranked[-1][1]}\n" in plain
+
+
+async def test_the_oldest_overdue_are_listed_across_statuses_in_age_order(db: Database) -> None:
+    """The oldest overdue are read per open status and merged: the listing is the same as one sort of them all."""
+    seed = _Seed(db)
+    (a, _, _), (b, _, _) = await seed.villages(2)
+    statuses = ["diproses", "baru", "diterima", "baru", "selesai", "diproses", "diterima", "ditutup", "baru",
+                "diproses", "diterima", "baru"]
+    overdue = []
+    for index, status in enumerate(statuses):
+        ticket = await seed.add(a if index % 2 else b, status=status, overdue=index != 3)
+        if index != 3 and status in ("baru", "diterima", "diproses"):
+            overdue.append(ticket)
+    assert len(overdue) == 9
+    ctx = digests.weekly_context(datetime(2026, 3, 9, 1, 0, tzinfo=UTC), TZ, date(2026, 3, 9))
+    for cap, expected in ((4, overdue[:4]), (1, overdue[:1]), (9, overdue), (50, overdue)):
+        services = SimpleNamespace(db=db, config=Config(token="1:x", digest_max_items=cap), departments=None)
+        section = await digests._overdue(services, ctx)  # type: ignore[arg-type]
+        assert section is not None
+        assert _listed(section.blocks) == expected
+        assert f"Lewat batas layanan: 9{f' · {cap} yang terlama:' if cap < 9 else ''}" in _plain(section.blocks)
