@@ -441,16 +441,18 @@ async def _intake(services: Services, ctx: WeeklyContext) -> DigestSection | Non
     ])
 
 
+#: Aspirations closed in [?, ?) per status (index aspirations_closed, migration 008).
+_CLOSED_IN_WEEK = "SELECT status, COUNT(*) AS n FROM aspirations WHERE closed_at >= ? AND closed_at < ? GROUP BY status"
+#: Automatic closings (action = ?, the label) in [?, ?) (partial index aspiration_history_auto_closed, migration 008).
+_AUTO_CLOSED_IN_WEEK = "SELECT COUNT(*) FROM aspiration_history WHERE action = ? AND at >= ? AND at < ?"
+
+
 @weekly_section("outcomes", order=20)
 async def _outcomes(services: Services, ctx: WeeklyContext) -> DigestSection | None:
     db = services.db
-    rows = await db.fetchall(
-        "SELECT status, COUNT(*) AS n FROM aspirations WHERE closed_at >= ? AND closed_at < ? GROUP BY status",
-        (ctx.start_iso, ctx.end_iso))
+    rows = await db.fetchall(_CLOSED_IN_WEEK, (ctx.start_iso, ctx.end_iso))
     closed = {r["status"]: r["n"] for r in rows}
-    automatic = await db.fetchval(
-        "SELECT COUNT(*) FROM aspiration_history WHERE action = ? AND at >= ? AND at < ?",
-        (HISTORY_LABELS["tutup_otomatis"], ctx.start_iso, ctx.end_iso))
+    automatic = await db.fetchval(_AUTO_CLOSED_IN_WEEK, (HISTORY_LABELS["tutup_otomatis"], ctx.start_iso, ctx.end_iso))
     waiting = await db.fetchval("SELECT COUNT(*) FROM aspirations WHERE status = 'selesai'")
     resolved = closed.get("ditutup", 0)
     not_possible = closed.get("tidak_dapat", 0)
