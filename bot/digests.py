@@ -5,7 +5,9 @@
 - Weekly (``config.weekly_digest_weekday`` at ``config.weekly_digest_time``, Monday 07:30): leadership and admins
   get what came in per category and kecamatan, what was resolved (and, counted apart, what could not be followed up
   or was refused), the open load per department, and what is overdue. The body is a list of section providers
-  (``weekly_section``) so other features add their own sections — text blocks and photos (charts).
+  (``weekly_section``) so other features add their own sections — text blocks and photos (charts). Lists are
+  capped at ``config.digest_max_items`` (SAMBANG_DIGEST_MAX_ITEMS): the kecamatan of the week's intake (the
+  busiest; the others summed in one line) and the overdue aspirations (the oldest; the others counted).
 
 No digest is ever empty. Long digests are split between items (never inside an HTML tag), measured in UTF-16 code
 units like Telegram's 4,096-character limit. Each period is claimed in ``job_runs`` in the same transaction that
