@@ -11,8 +11,10 @@ Open and overdue commitments appear in the pre-visit briefing and in the weekly 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -109,10 +111,18 @@ class CommitmentDraft:
 
 @dataclass(frozen=True)
 class Digest:
+    """The commitments part of the weekly digest. ``overdue`` lists the oldest overdue commitments (by due date),
+    at most the cap; ``overdue_total`` counts all of them."""
+
     open: int
     overdue: list[Commitment]
     due_soon: list[Commitment]
     finished_recently: list[Commitment]
+    overdue_total: int
+
+    @property
+    def overdue_not_listed(self) -> int:
+        return self.overdue_total - len(self.overdue)
 
 
 _SELECT = (
@@ -135,14 +145,32 @@ class CommitmentService:
 
     # -- reads -----------------------------------------------------------------------------------------------
 
-    async def _commitment(self, conn: Database | Transaction, row: Row) -> Commitment:
-        desa = await conn.fetchall(
-            "SELECT d.code, d.name, d.kecamatan_code, k.name AS kecamatan_name FROM commitment_desa cd"
-            " JOIN desa d ON d.code = cd.desa_code JOIN kecamatan k ON k.code = d.kecamatan_code"
-            " WHERE cd.commitment_id = ? ORDER BY d.code", (row["id"],))
-        tickets = await conn.fetchall(
-            "SELECT a.ticket FROM commitment_aspirations ca JOIN aspirations a ON a.id = ca.aspiration_id"
-            " WHERE ca.commitment_id = ? ORDER BY a.ticket", (row["id"],))
+    async def _commitments(self, conn: Database | Transaction, rows: list[Row]) -> list[Commitment]:
+        """Commitments from rows of ``_SELECT``, in the rows' order, with their villages and linked tickets read
+        for all of them at once (two queries, however many rows)."""
+        if not rows:
+            return []
+        ids = json.dumps([row["id"] for row in rows])
+        desa: dict[int, list[CommitmentDesa]] = {}
+        for d in await conn.fetchall(
+                "SELECT cd.commitment_id, d.code, d.name, d.kecamatan_code, k.name AS kecamatan_name"
+                " FROM commitment_desa cd JOIN desa d ON d.code = cd.desa_code"
+                " JOIN kecamatan k ON k.code = d.kecamatan_code"
+                " WHERE cd.commitment_id IN (SELECT value FROM json_each(?)) ORDER BY cd.commitment_id, d.code",
+                (ids,)):
+            desa.setdefault(d["commitment_id"], []).append(
+                CommitmentDesa(d["code"], d["name"], d["kecamatan_code"], d["kecamatan_name"]))
+        tickets: dict[int, list[str]] = {}
+        for t in await conn.fetchall(
+                "SELECT ca.commitment_id, a.ticket FROM commitment_aspirations ca"
+                " JOIN aspirations a ON a.id = ca.aspiration_id"
+                " WHERE ca.commitment_id IN (SELECT value FROM json_each(?)) ORDER BY ca.commitment_id, a.ticket",
+                (ids,)):
+            tickets.setdefault(t["commitment_id"], []).append(t["ticket"])
+        return [self._build(row, desa.get(row["id"], ()), tickets.get(row["id"], ())) for row in rows]
+
+    @staticmethod
+    def _build(row: Row, desa: Iterable[CommitmentDesa], tickets: Iterable[str]) -> Commitment:
         label = None
         if row["visit_id"] is not None and row["visit_date"]:
             from .templates import tanggal_pendek
@@ -152,8 +180,7 @@ class CommitmentService:
             id=row["id"], visit_id=row["visit_id"], visit_label=label, description=row["description"],
             department=row["department"], due_date=dt.date.fromisoformat(row["due_date"]), status=row["status"],
             outcome=row["outcome"], outcome_at=row["outcome_at"], created_at=row["created_at"],
-            desa=tuple(CommitmentDesa(d["code"], d["name"], d["kecamatan_code"], d["kecamatan_name"]) for d in desa),
-            tickets=tuple(t["ticket"] for t in tickets),
+            desa=tuple(desa), tickets=tuple(tickets),
         )
 
     async def get(self, commitment_id: int, conn: Database | Transaction | None = None) -> Commitment:
@@ -161,11 +188,16 @@ class CommitmentService:
         row = await c.fetchone(_SELECT + " WHERE c.id = ?", (commitment_id,))
         if row is None:
             raise NotFound("Janji tidak ditemukan.")
-        return await self._commitment(c, row)
+        [commitment] = await self._commitments(c, [row])
+        return commitment
 
-    async def _many(self, where: str, params: list[Any], order: str = "c.due_date, c.id") -> list[Commitment]:
-        rows = await self.db.fetchall(f"{_SELECT} WHERE {where} ORDER BY {order}", params)
-        return [await self._commitment(self.db, r) for r in rows]
+    async def _many(self, where: str, params: list[Any], order: str = "c.due_date, c.id",
+                    limit: int | None = None) -> list[Commitment]:
+        sql = f"{_SELECT} WHERE {where} ORDER BY {order}"
+        if limit is not None:
+            sql, params = sql + " LIMIT ?", [*params, limit]
+        rows = await self.db.fetchall(sql, params)
+        return await self._commitments(self.db, rows)
 
     async def list_open(self, *, kecamatan_code: str | None = None, department: str | None = None,
                         desa_code: str | None = None) -> list[Commitment]:
@@ -190,28 +222,34 @@ class CommitmentService:
         return [c for c in items if not c.overdue(day)], [c for c in items if c.overdue(day)]
 
     async def digest(self, now: datetime | None = None, *, since: datetime | None = None,
-                     until: datetime | None = None) -> Digest:
+                     until: datetime | None = None, max_items: int | None = None) -> Digest:
         """The commitments part of the weekly leadership digest; "finished" means in [since, until), by default
-        the seven days before ``now``."""
+        the seven days before ``now``. At most ``max_items`` overdue commitments are listed (the oldest due dates
+        first; None: all of them); the others are only counted. Set-based: a handful of queries whatever the
+        number of commitments."""
         moment = now or self.clock.now()
         today = self.today(moment)
-        items = await self.list_open()
+        open_ = "c.status IN ('terbuka', 'berjalan')"
+        counts = await self.db.fetchone(
+            "SELECT COUNT(*) AS open, COALESCE(SUM(due_date < ?), 0) AS overdue FROM commitments c"
+            f" WHERE {open_}", (today.isoformat(),))
+        overdue = await self._many(f"{open_} AND c.due_date < ?", [today.isoformat()], limit=max_items) \
+            if counts["overdue"] else []
+        due_soon = await self._many(f"{open_} AND c.due_date >= ? AND c.due_date <= ?",
+                                    [today.isoformat(), (today + timedelta(days=7)).isoformat()])
         start = to_iso(since or moment - timedelta(days=7))
         end = to_iso(until or moment + timedelta(seconds=1))
         finished = await self._many("c.status NOT IN ('terbuka', 'berjalan') AND c.outcome_at >= ? AND"
                                     " c.outcome_at < ?", [start, end], order="c.outcome_at DESC")
-        return Digest(
-            open=len(items),
-            overdue=[c for c in items if c.overdue(today)],
-            due_soon=[c for c in items if today <= c.due_date <= today + timedelta(days=7)],
-            finished_recently=finished,
-        )
+        return Digest(open=counts["open"], overdue=overdue, due_soon=due_soon, finished_recently=finished,
+                      overdue_total=counts["overdue"])
 
     async def digest_section(self, now: datetime | None = None, *, since: datetime | None = None,
-                             until: datetime | None = None) -> str:
-        """Telegram HTML for the weekly leadership digest ("" when there is nothing to report)."""
+                             until: datetime | None = None, max_items: int | None = None) -> str:
+        """Telegram HTML for the weekly leadership digest ("" when there is nothing to report); at most
+        ``max_items`` overdue commitments are listed (None: all)."""
         moment = now or self.clock.now()
-        digest = await self.digest(moment, since=since, until=until)
+        digest = await self.digest(moment, since=since, until=until, max_items=max_items)
         if not digest.open and not digest.finished_recently:
             return ""
         return render("commitments_digest", digest=digest, today=self.today(moment))

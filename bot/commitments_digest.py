@@ -1,7 +1,8 @@
 """The commitments section of the weekly leadership digest.
 
 The weekly digest (issue 3's ``bot.digests``) is built from registered section providers; this module registers
-one when that module is present, so the digest carries open, overdue, soon-due and finished commitments. Without
+one when that module is present, so the digest carries open, overdue (the oldest ``SAMBANG_DIGEST_MAX_ITEMS``
+listed, the rest counted), soon-due and finished commitments. Without
 it, ``CommitmentService.digest_section(now)`` gives the same text to whatever builds a digest.
 """
 
@@ -29,7 +30,8 @@ def register() -> bool:
     async def _commitments(services: Any, ctx: Any) -> Any:
         from .ngantor import of
 
-        text = await of(services).commitments.digest_section(ctx.now, since=ctx.start, until=ctx.end)
+        text = await of(services).commitments.digest_section(ctx.now, since=ctx.start, until=ctx.end,
+                                                             max_items=services.config.digest_max_items)
         return section_type([text]) if text else None
 
     return True

@@ -316,3 +316,121 @@ def _count_rows(db: Database) -> list[int]:
 
     db.fetchall = counting  # type: ignore[method-assign]
     return counts
+
+
+# -- the weekly intake per kecamatan (capped like the other lists) -------------------------------------------------
+
+WEEK = digests.weekly_context(datetime(2026, 3, 9, 1, 0, tzinfo=UTC), TZ, date(2026, 3, 9))  # 2–8 March
+
+
+async def _intake_text(db: Database, cap: int) -> str:
+    services = SimpleNamespace(db=db, config=Config(token="1:x", digest_max_items=cap), departments=None)
+    section = await digests._intake(services, WEEK)  # type: ignore[arg-type]
+    assert section is not None
+    return _plain(section.blocks)
+
+
+def _kecamatan_lines(plain: str) -> list[tuple[str, int]]:
+    part = plain.split("Per kecamatan", 1)[1]
+    return [(m[1], int(m[2])) for m in re.finditer(r"^• (?!dan )(.+): (\d+)$", part, re.M)]
+
+
+async def test_weekly_intake_lists_every_kecamatan_under_the_cap(db: Database) -> None:
+    seed = _Seed(db)
+    villages = await seed.villages(24)
+    assert len(villages) == 24  # every kecamatan of Kab. Probolinggo
+    counts = {}
+    for index, (desa, _, kecamatan) in enumerate(villages):
+        counts[kecamatan] = index % 4 + 1
+        for _ in range(counts[kecamatan]):
+            await seed.add(desa, new=True)  # submitted during the week
+    await seed.add(villages[0][0])  # weeks before: not counted
+    expected = sorted(counts.items(), key=lambda p: (-p[1], p[0]))
+    for cap in (24, 100):
+        plain = await _intake_text(db, cap)
+        assert f"Aspirasi masuk: {sum(counts.values())}" in plain
+        assert "Per kecamatan\n" in plain and "terbanyak" not in plain
+        assert _kecamatan_lines(plain) == expected
+        assert "kecamatan lain" not in plain and "/rekap" not in plain
+
+
+async def test_weekly_intake_over_the_cap_lists_the_busiest_and_sums_the_rest(db: Database) -> None:
+    seed = _Seed(db)
+    villages = await seed.villages(12)
+    counts = {}
+    for index, (desa, _, kecamatan) in enumerate(villages):
+        counts[kecamatan] = (index * 5) % 7 + 1  # ties included
+        for _ in range(counts[kecamatan]):
+            await seed.add(desa, new=True)
+    ranked = sorted(counts.items(), key=lambda p: (-p[1], p[0]))
+    plain = await _intake_text(db, 5)
+    assert "Per kecamatan · 5 terbanyak dari 12 kecamatan:\n" in plain
+    assert _kecamatan_lines(plain) == ranked[:5]
+    rest = sum(n for _, n in ranked[5:])
+    assert f"\n• dan 7 kecamatan lain: {rest}\n" in plain
+    assert "📥 Semua kecamatan: /rekap 2026-03-02 (rekap sejak 2 Mar 2026) atau /ekspor 2026-03-02" in plain
+    # the listed counts and the summed rest add up to everything that came in
+    assert sum(n for _, n in _kecamatan_lines(plain)) + rest == sum(counts.values())
+    assert f"Aspirasi masuk: {sum(counts.values())}" in plain
+    # the last kecamatan that fits the cap is still listed, one more is summed
+    plain = await _intake_text(db, 11)
+    assert len(_kecamatan_lines(plain)) == 11 and f"• dan 1 kecamatan lain: {ranked[-1][1]}\n" in plain
+
+
+async def test_the_oldest_overdue_are_listed_across_statuses_in_age_order(db: Database) -> None:
+    """The oldest overdue are read per open status and merged: the listing is the same as one sort of them all."""
+    seed = _Seed(db)
+    (a, _, _), (b, _, _) = await seed.villages(2)
+    statuses = ["diproses", "baru", "diterima", "baru", "selesai", "diproses", "diterima", "ditutup", "baru",
+                "diproses", "diterima", "baru"]
+    overdue = []
+    for index, status in enumerate(statuses):
+        ticket = await seed.add(a if index % 2 else b, status=status, overdue=index != 3)
+        if index != 3 and status in ("baru", "diterima", "diproses"):
+            overdue.append(ticket)
+    assert len(overdue) == 9
+    ctx = digests.weekly_context(datetime(2026, 3, 9, 1, 0, tzinfo=UTC), TZ, date(2026, 3, 9))
+    for cap, expected in ((4, overdue[:4]), (1, overdue[:1]), (9, overdue), (50, overdue)):
+        services = SimpleNamespace(db=db, config=Config(token="1:x", digest_max_items=cap), departments=None)
+        section = await digests._overdue(services, ctx)  # type: ignore[arg-type]
+        assert section is not None
+        assert _listed(section.blocks) == expected
+        assert f"Lewat batas layanan: 9{f' · {cap} yang terlama:' if cap < 9 else ''}" in _plain(section.blocks)
+
+
+# -- the week's outcomes, read through migration 008's indexes -----------------------------------------------------
+
+
+async def test_weekly_outcomes_count_the_week_from_their_indexes(db: Database) -> None:
+    from bot.officials import HISTORY_LABELS
+
+    seed = _Seed(db)
+    (a, _, _), = await seed.villages(1)
+    inside, before, after = "2026-03-04T03:00:00.000000Z", "2026-03-01T16:59:59.000000Z", WEEK.end_iso
+    closings = [("ditutup", inside, True), ("ditutup", inside, True), ("ditutup", inside, False),
+                ("tidak_dapat", inside, False), ("ditolak", WEEK.start_iso, False), ("ditutup", before, True),
+                ("ditutup", after, True)]
+    for status, at, automatic in closings:
+        ticket = await seed.add(a, status=status)
+        aid = await db.fetchval("SELECT id FROM aspirations WHERE ticket = ?", (ticket,))
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE aspirations SET closed_at = ? WHERE id = ?", (at, aid))
+            await tx.execute("INSERT INTO aspiration_history(aspiration_id, at, action, from_status, to_status)"
+                             " VALUES (?, ?, ?, 'selesai', ?)",
+                             (aid, at, HISTORY_LABELS["tutup_otomatis" if automatic else "konfirmasi"], status))
+    services = SimpleNamespace(db=db, config=Config(token="1:x"), departments=None)
+    section = await digests._outcomes(services, WEEK)  # type: ignore[arg-type]
+    assert section is not None
+    plain = _plain(section.blocks)
+    assert "Tuntas: 3 (termasuk 2 ditutup otomatis tanpa jawaban desa)" in plain
+    assert "Tidak dapat ditindaklanjuti: 1\n• Ditolak: 1\n" in plain and "Tingkat penyelesaian: 60%" in plain
+
+    # both counts are range searches of their index, not scans of the table (the history's index is partial: the
+    # label bound at run time must still match its WHERE clause)
+    async def plan(sql: str, params: tuple[str, ...]) -> str:
+        return " | ".join(r["detail"] for r in await db.fetchall("EXPLAIN QUERY PLAN " + sql, params))
+
+    closed = await plan(digests._CLOSED_IN_WEEK, (WEEK.start_iso, WEEK.end_iso))
+    assert "COVERING INDEX aspirations_closed (closed_at>? AND closed_at<?)" in closed and "SCAN" not in closed
+    auto = await plan(digests._AUTO_CLOSED_IN_WEEK, (HISTORY_LABELS["tutup_otomatis"], WEEK.start_iso, WEEK.end_iso))
+    assert "INDEX aspiration_history_auto_closed (at>? AND at<?)" in auto and "SCAN" not in auto
