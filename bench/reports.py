@@ -145,7 +145,7 @@ async def daily_digest(ctx: Context) -> list[float]:
     return samples
 
 
-@report("weekly_digest", "message", "weekly leadership digest (texts; charts, when a feature adds them, included)")
+@report("weekly_digest", "charts", "weekly leadership digest with its two charts (the text alone: weekly_digest_text)")
 async def weekly_digest(ctx: Context) -> None:
     try:
         from bot.digests import build_weekly, latest_weekly_period, weekly_context

@@ -97,13 +97,13 @@ async def _sambang_run(server: FakeTelegram, db_path: Path, users: list[int], ro
         profiler = _start_profiler(bot, name) if profile else None
         result = await intake.run_load(server, bot, users, rounds, sambang=True, name=name)
         result.startup = startup
+        result.pending_at_start = pending_at_start
+        after = intake.outbox_rows(db_path)
+        result.forwards = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
         if drain:
             ended = time.monotonic()
             await _outbox_drained(db_path)
             result.drained_after = time.monotonic() - ended
-        result.pending_at_start = pending_at_start
-        after = intake.outbox_rows(db_path)
-        result.forwards = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
         return result
     finally:
         if profiler is not None:

@@ -55,6 +55,11 @@ def _draw(recap: Recap) -> list[Chart]:
     return recap_charts(recap)
 
 
+def _warm_up() -> None:
+    """Runs in the worker process: import matplotlib while the bot still builds the recap."""
+    from . import charts  # noqa: F401
+
+
 class ChartProcess:
     """One worker process for charts, started on demand and stopped when idle."""
 
@@ -67,6 +72,14 @@ class ChartProcess:
     @property
     def running(self) -> bool:
         return self._pool is not None
+
+    def prepare(self) -> None:
+        """Start the worker (if it is not running) and let it import matplotlib, without waiting: call this before
+        building the recap, so the two overlap."""
+        if self._pool is None:
+            self._executor().submit(_warm_up)
+            if self._idle_timer is None:  # stopped again if no chart follows (the recap failed, say)
+                self._idle_timer = asyncio.get_running_loop().call_later(self.idle_seconds, self._close_if_idle)
 
     async def render(self, recap: Recap) -> list[Chart]:
         """Both charts of ``recap`` (see ``bot.charts.recap_charts``), drawn in the worker process."""

@@ -96,6 +96,7 @@ class VillageMap:
         return await build_recap(self.db, self.aspirations, audience, self.clock.now(), self.tz, filters)
 
     async def charts(self, audience: Audience, filters: Filters = Filters()) -> tuple[Recap, list[Chart]]:
+        self.chart_process.prepare()  # the worker starts while the recap is built
         recap = await self.recap(audience, filters)
         return recap, await self.chart_process.render(recap)
 

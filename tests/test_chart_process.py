@@ -67,5 +67,13 @@ async def test_charts_come_from_a_worker_that_stops_when_idle_and_is_replaced_wh
             await asyncio.sleep(0.05)
         assert not process.running
         assert [c.values for c in await process.render(recap)] == [c.values for c in expected]  # and comes back
+        process.close()
+        process.prepare()  # started ahead of a chart that never comes: it stops when idle as well
+        assert process.running
+        for _ in range(40):
+            if not process.running:
+                break
+            await asyncio.sleep(0.05)
+        assert not process.running
     finally:
         process.close()
