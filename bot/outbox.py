@@ -321,6 +321,8 @@ class OutboxSender:
         paused = self._paused_until - time.monotonic()
         if paused > 0:
             return paused
+        if len(self._in_flight) < self.concurrency and (delay := self.bucket.delay(background=True)) > 0:
+            return delay  # no place for a send yet: don't look for rows (people being answered may hold it)
         # The oldest unsent row of each chat only (a later row never overtakes one waiting for a retry), messages
         # of a single conversation before those of large broadcasts, then oldest first.
         rows = await self.db.fetchall(
