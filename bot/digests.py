@@ -30,7 +30,7 @@ from .domain import CATEGORIES, Role
 from .officials import HISTORY_LABELS
 from .roster import people_with_role
 from .storage import Database, Transaction
-from .templates import render
+from .templates import LIMIT, Block, render, split_blocks
 from .workdays import working_days_between
 
 if TYPE_CHECKING:
@@ -40,61 +40,7 @@ log = logging.getLogger(__name__)
 
 DAILY_JOB = "digest:daily"
 WEEKLY_JOB = "digest:weekly"
-LIMIT = 4096
 _OPEN_WORK = ("baru", "diterima", "diproses")
-
-
-# -- splitting --------------------------------------------------------------------------------------------------
-
-
-def u16len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units); an upper bound of the rendered text's length."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-@dataclass(frozen=True)
-class Block:
-    """A piece of a digest that is never split: closed HTML. ``continued`` is the heading repeated at the top of
-    the next message when a split falls inside the block's group."""
-
-    text: str
-    continued: str | None = None
-
-
-def split_blocks(blocks: list[Block], limit: int = LIMIT) -> list[str]:
-    """Join blocks with line breaks into messages of at most ``limit`` UTF-16 units, splitting only between
-    blocks. A block that alone is too long is cut between its lines (each line is closed HTML)."""
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        pieces = [block.text]
-        if u16len(block.text) > limit:
-            pieces, buf = [], ""
-            for line in block.text.split("\n"):
-                while u16len(line) > limit:  # a single overlong line: plain text is assumed here
-                    pieces.append(line[: limit // 2])
-                    line = line[limit // 2:]
-                if buf and u16len(buf) + 1 + u16len(line) > limit:
-                    pieces.append(buf)
-                    buf = line
-                else:
-                    buf = f"{buf}\n{line}" if buf else line
-            if buf:
-                pieces.append(buf)
-        for piece in pieces:
-            candidate = f"{current}\n{piece}" if current else piece.lstrip("\n")
-            if u16len(candidate) <= limit:
-                current = candidate
-                continue
-            if current.strip():
-                messages.append(current.strip("\n"))
-            start = piece.lstrip("\n")
-            if block.continued and u16len(block.continued) + 1 + u16len(start) <= limit:
-                start = f"{block.continued}\n{start}"
-            current = start
-    if current.strip():
-        messages.append(current.strip("\n"))
-    return messages
 
 
 # -- periods ----------------------------------------------------------------------------------------------------

@@ -155,8 +155,13 @@ class Database:
                 raise
             else:
                 await self._writer.execute("COMMIT")
+        self._committed(tx.writes)
+
+    def _committed(self, writes: Iterable[str]) -> None:
+        """Call the commit listeners whose tables these statements wrote (all listeners without tables)."""
+        written = [sql.lower() for sql in writes]
         for listener, tables in self._commit_listeners:
-            if tables is None or tx.wrote_any(tables):
+            if tables is None or any(table in sql for sql in written for table in tables):
                 listener()
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, urgent: bool = False) -> int:
@@ -171,26 +176,10 @@ class Database:
         state): a ``transaction()`` costs a trip per statement plus two, and each trip is a thread hand-off.
         """
         async with self._write_lock.priority(urgent):
-            run = getattr(self._writer, "_execute", None)
-            if run is not None:  # aiosqlite's own queue: the function runs in the connection's thread
-                results: list[WriteResult] = await run(_write_batch, self._writer._conn, statements)
-            else:  # pragma: no cover - an aiosqlite without it: the same, a trip per statement
-                results = []
-                await self._writer.execute("BEGIN IMMEDIATE")
-                try:
-                    for sql, params in statements:
-                        cur = await self._writer.execute(sql, params)
-                        rows = list(await cur.fetchall())
-                        results.append(WriteResult(cur.rowcount, cur.lastrowid or 0, rows))
-                        await cur.close()
-                except BaseException:
-                    await self._writer.execute("ROLLBACK")
-                    raise
-                await self._writer.execute("COMMIT")
-        written = [sql.lower() for sql, _params in statements]
-        for listener, tables in self._commit_listeners:
-            if tables is None or any(table in sql for sql in written for table in tables):
-                listener()
+            # aiosqlite's own queue, through which all its calls go (private in 0.20-0.22, covered by the tests):
+            # the function runs in the writer's thread
+            results: list[WriteResult] = await self._writer._execute(_write_batch, self._writer._conn, statements)
+        self._committed(sql for sql, _params in statements)
         return results
 
     async def backup_to(self, target: Path) -> None:
@@ -311,20 +300,17 @@ class Transaction(Queries):
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         super().__init__(conn)
-        self._writes: list[str] = []
-
-    def wrote_any(self, tables: tuple[str, ...]) -> bool:
-        """Whether a write statement of this transaction named one of ``tables`` (given in lower case)."""
-        return any(table in sql.lower() for sql in self._writes for table in tables)
+        #: the write statements of this transaction (which tables it wrote, for the commit listeners)
+        self.writes: list[str] = []
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        self._writes.append(sql)
+        self.writes.append(sql)
         # one trip to the connection's thread; last_insert_rowid() is what cursor.lastrowid reports
         row = await self._conn.execute_insert(sql, params)  # type: ignore[arg-type]
         return (row[0] if row else 0) or 0
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        self._writes.append(sql)
+        self.writes.append(sql)
         cur = await self._conn.execute(sql, params)
         try:
             return cur.rowcount
@@ -332,7 +318,7 @@ class Transaction(Queries):
             await cur.close()
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self._writes.append(sql)
+        self.writes.append(sql)
         await self._conn.executemany(sql, rows)
 
 

@@ -6,6 +6,7 @@ numeric entities (&#39;) are valid Telegram HTML.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -17,6 +18,10 @@ from .dates import BULAN, HARI, format_tanggal
 from .domain import category_label, status_label
 
 _TZ = ZoneInfo("Asia/Jakarta")
+
+
+#: Telegram's limit for one message, in UTF-16 code units.
+LIMIT = 4096
 
 
 def _local(value: datetime | str | None, tz: ZoneInfo | None = None) -> datetime | None:
@@ -105,20 +110,34 @@ def render(template: str, **context: Any) -> str:
     return "\n".join(out)
 
 
-def split_message(parts: list[str], limit: int = 4096, separator: str = "\n\n") -> list[str]:
-    """Join rendered items into messages no longer than ``limit``, splitting only between items.
+def u16len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units); an upper bound of the rendered text's length."""
+    return len(text.encode("utf-16-le")) // 2
 
-    An item longer than the limit on its own is cut at a line boundary (each line being closed HTML).
-    """
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of a message that is never split: closed HTML. ``continued`` is the heading repeated at the top of
+    the next message when a split falls inside the block's group."""
+
+    text: str
+    continued: str | None = None
+
+
+def split_blocks(blocks: list[Block], limit: int = LIMIT, separator: str = "\n") -> list[str]:
+    """Join blocks with ``separator`` into messages of at most ``limit`` UTF-16 units, splitting only between
+    blocks. A block that alone is too long is cut between its lines (each line is closed HTML)."""
     messages: list[str] = []
     current = ""
-    for part in parts:
-        pieces = [part]
-        if len(part) > limit:
+    for block in blocks:
+        pieces = [block.text]
+        if u16len(block.text) > limit:
             pieces, buf = [], ""
-            for line in part.split("\n"):
-                line = line[:limit]
-                if buf and len(buf) + 1 + len(line) > limit:
+            for line in block.text.split("\n"):
+                while u16len(line) > limit:  # a single overlong line: plain text is assumed here
+                    pieces.append(line[: limit // 2])
+                    line = line[limit // 2:]
+                if buf and u16len(buf) + 1 + u16len(line) > limit:
                     pieces.append(buf)
                     buf = line
                 else:
@@ -126,12 +145,22 @@ def split_message(parts: list[str], limit: int = 4096, separator: str = "\n\n") 
             if buf:
                 pieces.append(buf)
         for piece in pieces:
-            candidate = f"{current}{separator}{piece}" if current else piece
-            if len(candidate) > limit:
-                messages.append(current)
-                current = piece
-            else:
+            candidate = f"{current}{separator}{piece}" if current else piece.lstrip("\n")
+            if u16len(candidate) <= limit:
                 current = candidate
-    if current:
-        messages.append(current)
+                continue
+            if current.strip():
+                messages.append(current.strip("\n"))
+            start = piece.lstrip("\n")
+            if block.continued and u16len(block.continued) + 1 + u16len(start) <= limit:
+                start = f"{block.continued}\n{start}"
+            current = start
+    if current.strip():
+        messages.append(current.strip("\n"))
     return messages
+
+
+def split_message(parts: list[str], limit: int = LIMIT, separator: str = "\n\n") -> list[str]:
+    """Join rendered items into messages no longer than ``limit`` (as Telegram counts), splitting only between
+    items; an item longer than the limit on its own is cut at a line boundary (each line being closed HTML)."""
+    return split_blocks([Block(part) for part in parts], limit, separator)

@@ -38,6 +38,8 @@ def _input_media(item: Any) -> Any:
 class TelegramTransport:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        # the application's bot: the outbox sender holds each send's place in the shared window itself
+        self._place_held = isinstance(bot, ExtBot) and isinstance(bot.rate_limiter, SlidingWindowRateLimiter)
 
     async def send(
         self, chat_id: int, method: str, params: Mapping[str, Any], upload: bytes | None, upload_name: str | None
@@ -48,8 +50,7 @@ class TelegramTransport:
         if upload is not None:
             kwargs[UPLOAD_FIELD.get(method, "document")] = InputFile(upload, filename=upload_name or "berkas")
         try:
-            if isinstance(self.bot, ExtBot) and isinstance(self.bot.rate_limiter, SlidingWindowRateLimiter):
-                # the application's bot: the outbox sender already holds this send's place in the shared window
+            if self._place_held:
                 result = await self.bot.do_api_request(method, api_kwargs=kwargs, rate_limit_args=PLACE_HELD)
             else:
                 result = await self.bot.do_api_request(method, api_kwargs=kwargs)

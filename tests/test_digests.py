@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from bot import digests
 from bot.clock import to_iso
 from bot.config import Config
-from bot.digests import Block, DigestItem, latest_daily_period, latest_weekly_period, render_daily, split_blocks
+from bot.digests import DigestItem, latest_daily_period, latest_weekly_period, render_daily
 from bot.storage import Database
+from bot.templates import Block, split_blocks, u16len
 from tests import map_seed
 from tests.fake_telegram import render_html
 
@@ -30,7 +31,7 @@ def test_split_never_cuts_an_item_and_respects_utf16_length() -> None:
     messages = split_blocks(blocks, 4096)
     assert len(messages) > 1
     for message in messages:
-        assert digests.u16len(message) <= 4096
+        assert u16len(message) <= 4096
         text, _ = render_html(message)  # valid Telegram HTML: no tag was cut
         assert text
     joined = "\n".join(messages)
@@ -81,7 +82,7 @@ def test_daily_digest_groups_by_kecamatan_and_desa_oldest_first() -> None:
     assert render_daily("Dinas PU", [], date(2026, 3, 3)) == []
     many = [_item(i, f"Kec{i // 20}", f"Desa{i // 5}") for i in range(80)]
     parts = render_daily("Dinas PU", many, date(2026, 3, 3))
-    assert len(parts) > 2 and all(digests.u16len(p) <= 4096 for p in parts)
+    assert len(parts) > 2 and all(u16len(p) <= 4096 for p in parts)
     assert all("(lanjutan)" in p.split("\n")[0] for p in parts[1:])
 
 
@@ -256,7 +257,7 @@ async def test_splitting_still_holds_with_the_cap(db: Database) -> None:
     texts = render_daily("Dinas PU", digest.items, DAY, backlog=digest.backlog)
     assert len(texts) > 3
     for text in texts:
-        assert digests.u16len(text) <= 4096
+        assert u16len(text) <= 4096
         render_html(text)  # valid Telegram HTML: no tag was cut
     listed = _listed(texts)
     assert len(listed) == len(set(listed)) == 150 and set(listed) <= set(tickets)
