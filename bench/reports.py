@@ -201,19 +201,8 @@ def _village_map(ctx: Context, what: str) -> Any:
 @report("rekap_text", "message", "/rekap text for the Bupati: kecamatan x category, median days, coverage")
 async def rekap_text(ctx: Context) -> None:
     vm, audiences = _village_map(ctx, "/rekap")
-    from bot.recap import format_days, format_percent, short_label
-    from bot.templates import render, split_message
-    from handlers.rekap import _place
-
     recap = await vm.recap(audiences.for_person(ctx.people["bupati"]))
-    categories = [(short_label(c), recap.total.by_category.get(c, 0)) for c in recap.categories
-                  if recap.total.by_category.get(c, 0)]
-    parts = [render("rekap_text", recap=recap, place=_place(recap.kabupaten), median=format_days(
-        recap.total.median_days), coverage=format_percent(recap.total.coverage), categories=categories)]
-    for row in recap.rows:
-        cats = [(short_label(c), row.tally.by_category[c]) for c in recap.categories if row.tally.by_category.get(c)]
-        parts.append(render("rekap_kecamatan", row=row, median=format_days(row.tally.median_days), categories=cats))
-    texts = split_message(parts, separator="\n")
+    texts = vm.recap_messages(recap)
     ctx.facts["rekap_text.messages"] = len(texts)
 
 

@@ -34,10 +34,10 @@ from .profile import (
     village_heads,
     visits_section,
 )
-from .recap import Filters, Recap, build_recap, format_days, format_percent
+from .recap import Filters, Recap, build_recap, format_days, format_percent, short_label
 from .regions import Desa, find_kecamatan, get_desa, search_desa
 from .storage import Database
-from .templates import render
+from .templates import render, split_message
 
 if TYPE_CHECKING:
     from .config import Config
@@ -94,6 +94,21 @@ class VillageMap:
 
     async def recap(self, audience: Audience, filters: Filters = Filters()) -> Recap:
         return await build_recap(self.db, self.aspirations, audience, self.clock.now(), self.tz, filters)
+
+    @staticmethod
+    def recap_messages(recap: Recap) -> list[str]:
+        """The text of ``/rekap``: the totals, then a line per kecamatan, split into Telegram messages."""
+        categories = [(short_label(c), recap.total.by_category.get(c, 0)) for c in recap.categories
+                      if recap.total.by_category.get(c, 0)]
+        place = recap.kabupaten[0][1] if len(recap.kabupaten) == 1 else f"{len(recap.kabupaten)} kabupaten/kota"
+        parts = [render("rekap_text", recap=recap, place=place, median=format_days(recap.total.median_days),
+                        coverage=format_percent(recap.total.coverage), categories=categories)]
+        for row in recap.rows:
+            cats = [(short_label(c), row.tally.by_category[c]) for c in recap.categories
+                    if row.tally.by_category.get(c)]
+            parts.append(render("rekap_kecamatan", row=row, median=format_days(row.tally.median_days),
+                                categories=cats))
+        return split_message(parts, separator="\n")
 
     async def charts(self, audience: Audience, filters: Filters = Filters()) -> tuple[Recap, list[Chart]]:
         self.chart_process.prepare()  # the worker starts while the recap is built

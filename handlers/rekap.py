@@ -18,9 +18,9 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot import audience as audiences
 from bot.domain import DomainError, NotAllowed, Role
-from bot.recap import Filters, format_days, format_percent, short_label
+from bot.recap import Filters
 from bot.regions import get_kecamatan
-from bot.templates import render, split_message
+from bot.templates import render
 
 from .commands import add_command
 from .common import SambangContext, person_or_refuse, refuse, reply
@@ -38,12 +38,6 @@ def _parse_date(token: str) -> date:
         return date.fromisoformat(token)
     except ValueError:
         raise DomainError(f"Tanggal {token!r} tidak valid; gunakan format YYYY-MM-DD, mis. 2026-01-31.") from None
-
-
-def _place(recap_kabupaten: tuple[tuple[str, str], ...]) -> str:
-    if len(recap_kabupaten) == 1:
-        return recap_kabupaten[0][1]
-    return f"{len(recap_kabupaten)} kabupaten/kota"
 
 
 async def rekap(update: Update, context: SambangContext) -> None:
@@ -68,14 +62,7 @@ async def rekap(update: Update, context: SambangContext) -> None:
     assert chat is not None
     await chat.send_action(ChatAction.UPLOAD_PHOTO)
     recap, charts = await vm.charts(audience, Filters(since=since))
-    categories = [(short_label(c), recap.total.by_category.get(c, 0)) for c in recap.categories
-                  if recap.total.by_category.get(c, 0)]
-    parts = [render("rekap_text", recap=recap, place=_place(recap.kabupaten), median=format_days(
-        recap.total.median_days), coverage=format_percent(recap.total.coverage), categories=categories)]
-    for row in recap.rows:
-        cats = [(short_label(c), row.tally.by_category[c]) for c in recap.categories if row.tally.by_category.get(c)]
-        parts.append(render("rekap_kecamatan", row=row, median=format_days(row.tally.median_days), categories=cats))
-    for text in split_message(parts, separator="\n"):
+    for text in vm.recap_messages(recap):
         await chat.send_message(text)
     for chart in charts:
         await chat.send_photo(InputFile(chart.png, filename=chart.filename),
