@@ -509,17 +509,24 @@ def _id_from(update: Update) -> int:
     return int(match.group(1)) if match else 0
 
 
-async def open_entry(update: Update, context: SambangContext) -> None:
+async def _pressed_entry(update: Update, context: SambangContext) -> Potential | None:
+    """The entry a button names, once the press is answered, the presser is a kepala desa and the entry is of
+    their village (callback data can be forged); refused otherwise."""
     await _answer(update)
     person = await _kepala_desa(update, context)
     if person is None:
-        return
+        return None
     try:
-        entry = await _service(context).owned_entry(person, _id_from(update))
+        return await _service(context).owned_entry(person, _id_from(update))
     except DomainError as exc:
         await refuse(update, exc.message, show_alert=True)
-        return
-    await reply(update, "potensi_entry", entry=entry, reply_markup=entry_keyboard(entry))
+        return None
+
+
+async def open_entry(update: Update, context: SambangContext) -> None:
+    entry = await _pressed_entry(update, context)
+    if entry is not None:
+        await reply(update, "potensi_entry", entry=entry, reply_markup=entry_keyboard(entry))
 
 
 async def list_entries(update: Update, context: SambangContext) -> None:
@@ -536,16 +543,9 @@ async def list_entries(update: Update, context: SambangContext) -> None:
 
 
 async def ask_delete(update: Update, context: SambangContext) -> None:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return
-    try:
-        entry = await _service(context).owned_entry(person, _id_from(update))
-    except DomainError as exc:
-        await refuse(update, exc.message, show_alert=True)
-        return
-    await reply(update, "potensi_delete_confirm", entry=entry, reply_markup=delete_keyboard(entry))
+    entry = await _pressed_entry(update, context)
+    if entry is not None:
+        await reply(update, "potensi_delete_confirm", entry=entry, reply_markup=delete_keyboard(entry))
 
 
 async def confirm_delete(update: Update, context: SambangContext) -> None:
