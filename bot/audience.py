@@ -2,9 +2,9 @@
 
 ``of(person)`` is a person's ``Audience``; ``Audience.where()`` is the rule as an SQL condition on ``aspirations``
 and ``Audience.sees()`` the same rule for one aspiration in Python. ``/status`` (list and detail), ``/desa``,
-``/briefing`` (on demand and scheduled), the daily and weekly digests, ``/rekap``, ``/ekspor`` and ``sambang
-export`` all take their aspirations through it; a path may narrow it further (the daily digest lists a department's
-open work, a briefing one kecamatan's open aspirations), never widen it.
+``/briefing`` (on demand and scheduled), the daily and weekly digests, ``/rekap``, ``/ekspor``, ``sambang export``
+and the copies sent to the camat all take their aspirations through it; a path may narrow it further (the daily
+digest lists a department's open work, a briefing one kecamatan's open aspirations), never widen it.
 
 ===========  ==========================================  ===========================  ====================  ========
 audience     aspirations                                 "Kinerja Kecamatan" items    who acted (history)   feedback
