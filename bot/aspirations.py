@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import outbox
+from . import audience, outbox
 from .clock import Clock, to_iso
 from .domain import CATEGORY_BY_CODE, CLOSED_STATUSES, OPEN_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from .roster import Person
@@ -334,47 +334,16 @@ class AspirationService:
                              r["actor_role"]) for r in rows]
 
     async def list_for(self, person: Person, *, limit: int = 20) -> list[Aspiration]:
-        """The aspirations a person follows with /status: their own, their copies, or their department's."""
-        if person.role is Role.KEPALA_DESA:
-            where, params = "a.submitter_id = ? OR a.desa_code = ?", [person.id, person.desa_code]
-        elif person.role is Role.CAMAT:
-            where, params = "a.kecamatan_code = ? AND a.copy_to_camat = 1 AND a.confidential = 0", \
-                [person.kecamatan_code]
-        elif person.role is Role.PEJABAT:
-            where, params = self.department_filter(person)
-        else:
-            where, params = "1 = 1", []
+        """The newest aspirations a person may see (bot/audience.py): what /status lists."""
+        where, params = audience.of(person).where()
         rows = await self.db.fetchall(
             _SELECT + f" WHERE {where} ORDER BY a.created_at DESC, a.id DESC LIMIT ?", [*params, limit]
         )
         return [_aspiration(r) for r in rows]
 
-    def department_filter(self, person: Person) -> tuple[str, list[Any]]:
-        """SQL condition for the aspirations an official's department is responsible for now (routing)."""
-        return (
-            "a.confidential = 0 AND EXISTS (SELECT 1 FROM aspiration_departments ad WHERE ad.aspiration_id = a.id"
-            " AND ad.department = ? AND ad.active = 1)",
-            [person.department or ""],
-        )
-
     def can_view(self, person: Person, aspiration: Aspiration) -> bool:
-        """Who may read an aspiration. The camat sees a copy only when the kepala desa chose to send one."""
-        if person.role in (Role.ADMIN, Role.PIMPINAN):
-            return True
-        if person.role is Role.KEPALA_DESA:
-            return aspiration.submitter_id == person.id or (
-                aspiration.desa_code == person.desa_code and not aspiration.confidential
-            )
-        if aspiration.confidential:
-            return False
-        if person.role is Role.CAMAT:
-            return aspiration.copy_to_camat and aspiration.kecamatan_code == person.kecamatan_code
-        if person.role is Role.PEJABAT:
-            # responsible now, or was before a redirect (the history stays readable to them)
-            return self.handles(person, aspiration) or (
-                bool(person.department) and person.department in aspiration.former_departments
-            )
-        return False
+        """Whether a person may read an aspiration: the audience rule of bot/audience.py."""
+        return audience.of(person).sees(aspiration)
 
     def handles(self, person: Person, aspiration: Aspiration) -> bool:
         """Whether an official's department is responsible for it now. Confidential ones never go to officials."""

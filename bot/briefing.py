@@ -3,7 +3,8 @@
 For one kecamatan: every open aspiration of its villages grouped by desa and category, the oldest first, with the
 count per village; the villages that have sent nothing yet; and the open and overdue commitments concerning it.
 Leadership's version includes "Kinerja Kecamatan" (confidential) aspirations; the departments' version leaves them
-out entirely. The camat never gets a briefing.
+out entirely, and each department reads only its own share (the aspirations routed to it): what an audience sees
+is the rule of bot/audience.py. The camat never gets a briefing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from . import audience as audiences
 from . import broadcast
 from .clock import from_iso
 from .commitments import Commitment, CommitmentService
@@ -58,7 +60,7 @@ class Briefing:
     kecamatan_name: str
     visit: Visit | None
     generated_at: datetime
-    confidential: bool
+    audience: audiences.Audience
     villages: list[DesaBrief]
     silent: list[str]
     desa_total: int
@@ -69,6 +71,10 @@ class Briefing:
     def open_total(self) -> int:
         return sum(v.count for v in self.villages)
 
+    @property
+    def confidential(self) -> bool:
+        return self.audience.confidential
+
 
 class BriefingService:
     def __init__(self, db: Database, visits: VisitService, commitments: CommitmentService) -> None:
@@ -76,17 +82,18 @@ class BriefingService:
         self.visits = visits
         self.commitments = commitments
 
-    async def build(self, kecamatan_code: str, *, confidential: bool, visit: Visit | None = None,
+    async def build(self, kecamatan_code: str, audience: audiences.Audience, *, visit: Visit | None = None,
                     now: datetime | None = None) -> Briefing:
+        """The briefing of one kecamatan as ``audience`` may read it (bot/audience.py)."""
         moment = now or self.visits.clock.now()
         today = self.visits.today(moment)
         name = await self.db.fetchval("SELECT name FROM kecamatan WHERE code = ?", (kecamatan_code,))
         statuses = sorted(s.value for s in OPEN_STATUSES)
         marks = ",".join("?" * len(statuses))
-        hide = "" if confidential else " AND a.confidential = 0"
+        share, share_params = audience.where()
         rows = await self.db.fetchall(
-            f"SELECT a.* FROM aspirations a WHERE a.kecamatan_code = ? AND a.status IN ({marks}){hide}"
-            " ORDER BY a.created_at, a.id", [kecamatan_code, *statuses])
+            f"SELECT a.* FROM aspirations a WHERE a.kecamatan_code = ? AND a.status IN ({marks}) AND ({share})"
+            " ORDER BY a.created_at, a.id", [kecamatan_code, *statuses, *share_params])
         desa = await list_desa(self.db, kecamatan_code)
         by_code = {d.code: DesaBrief(d.code, d.name, d.kind) for d in desa}
         grouped: dict[str, dict[str, list[BriefItem]]] = {}
@@ -109,12 +116,12 @@ class BriefingService:
             brief.categories = list(grouped[code].items())
             villages.append(brief)
         sent = await self.db.fetchall(
-            f"SELECT DISTINCT desa_code FROM aspirations WHERE kecamatan_code = ?{hide.replace('a.', '')}",
-            (kecamatan_code,))
+            f"SELECT DISTINCT a.desa_code FROM aspirations a WHERE a.kecamatan_code = ? AND ({share})",
+            [kecamatan_code, *share_params])
         sent_codes = {r["desa_code"] for r in sent}
         silent = [by_code[c].label for c in by_code if c not in sent_codes]
         open_c, overdue_c = await self.commitments.for_kecamatan(kecamatan_code, today)
-        return Briefing(kecamatan_code, name or kecamatan_code, visit, moment, confidential, villages, silent,
+        return Briefing(kecamatan_code, name or kecamatan_code, visit, moment, audience, villages, silent,
                         len(desa), open_c, overdue_c)
 
     def render(self, briefing: Briefing) -> list[str]:
@@ -138,17 +145,24 @@ class BriefingService:
 
     async def for_person(self, person: Person, kecamatan_code: str) -> list[str]:
         upcoming = await self.visits.upcoming(kecamatan_code=kecamatan_code, limit=1)
-        briefing = await self.build(kecamatan_code, confidential=person.role in (Role.PIMPINAN, Role.ADMIN),
-                                    visit=upcoming[0] if upcoming else None)
+        briefing = await self.build(kecamatan_code, audiences.of(person), visit=upcoming[0] if upcoming else None)
         return self.render(briefing)
 
     async def send_scheduled(self, visit: Visit, now: datetime) -> bool:
-        """Two days before a visit: leadership and the heads of the attending departments get the briefing."""
+        """Two days before a visit: leadership and the officials of the attending departments get the briefing,
+        each department its own share."""
         period = f"briefing:{visit.id}:r{visit.revision}"
         if await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (JOB, period)):
             return False
-        full = self.render(await self.build(visit.kecamatan_code, confidential=True, visit=visit, now=now))
-        shared = self.render(await self.build(visit.kecamatan_code, confidential=False, visit=visit, now=now))
+        full = self.render(await self.build(visit.kecamatan_code, audiences.for_export(audiences.PIMPINAN),
+                                            visit=visit, now=now))
+        officials = "p.role = 'pejabat' AND lower(p.department) IN ({})".format(",".join("?" * len(visit.departments)))
+        wanted = [d.lower() for d in visit.departments]
+        shares: dict[str, list[str]] = {}
+        for official in await broadcast.people(self.db, officials, wanted) if visit.departments else []:
+            if official.department and official.department not in shares:
+                shares[official.department] = self.render(await self.build(
+                    visit.kecamatan_code, audiences.for_department(official.department), visit=visit, now=now))
         async with self.db.transaction() as tx:
             if not await claim_in(tx, JOB, period, now):
                 return False
@@ -157,13 +171,12 @@ class BriefingService:
                 return False
             recipients = await broadcast.people(tx, "p.role = 'pimpinan'")
             if visit.departments:
-                marks = ",".join("?" * len(visit.departments))
-                recipients += await broadcast.people(
-                    tx, f"p.role = 'pejabat' AND lower(p.department) IN ({marks})",
-                    [d.lower() for d in visit.departments])
+                # each official gets their department's share (one who joined since it was built: none)
+                recipients += [r for r in await broadcast.people(tx, officials, wanted) if r.department in shares]
 
             def messages(r: broadcast.Recipient) -> list[broadcast.Message]:
-                return [(text, None) for text in (full if r.role == Role.PIMPINAN.value else shared)]
+                texts = full if r.role == Role.PIMPINAN.value else shares[r.department or ""]
+                return [(text, None) for text in texts]
 
             await broadcast.fan_out(
                 tx, kind="briefing", audience=f"Pimpinan dan OPD hadir ({', '.join(visit.departments) or '-'})",

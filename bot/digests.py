@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from . import audience as audiences
 from . import outbox
 from .clock import from_iso, to_iso
 from .domain import CATEGORIES, Role
@@ -112,12 +113,14 @@ def _late(row: object, today: str) -> tuple[str, ...]:
     return tuple(late)
 
 
-#: The open work of one department, as the daily digest lists it (``?`` = the department's code).
-_DEPARTMENT_OPEN = (
-    " FROM aspiration_departments ad JOIN aspirations a ON a.id = ad.aspiration_id"
-    " WHERE ad.department = ? AND ad.active = 1 AND a.confidential = 0"
-    " AND a.status IN ('baru', 'diterima', 'diproses')"
-)
+def _department_open(department: str, joins: str = "") -> tuple[str, list[Any]]:
+    """The open work of one department, as the daily digest lists it: of what the department's officials may read
+    (bot/audience.py), what is assigned to it now and not finished. ``joins`` go before the WHERE."""
+    share, params = audiences.for_department(department).where()
+    return (" FROM aspiration_departments ad JOIN aspirations a ON a.id = ad.aspiration_id" + joins
+            + f" WHERE ad.department = ? AND ad.active = 1 AND ({share})"
+            " AND a.status IN ('baru', 'diterima', 'diproses')", [department, *params])
+
 #: Most kecamatan named in a "not listed" summary; the others are counted together.
 SUMMARY_KECAMATAN = 15
 
@@ -154,14 +157,14 @@ def _ranked(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
 async def _department_rows(db: Database, department: str, stamp: str, today: str, *, new: bool | None,
                            limit: int) -> list[DigestItem]:
     condition = "" if new is None else (" AND ad.assigned_at >= ?" if new else " AND ad.assigned_at < ?")
+    source, params = _department_open(department, " JOIN desa d ON d.code = a.desa_code"
+                                      " JOIN kecamatan k ON k.code = a.kecamatan_code"
+                                      " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.description, a.created_at, d.name AS desa,"
         " k.name AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at"
-        + _DEPARTMENT_OPEN.replace(" WHERE", " JOIN desa d ON d.code = a.desa_code"
-                                   " JOIN kecamatan k ON k.code = a.kecamatan_code"
-                                   " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id WHERE")
-        + condition + " ORDER BY a.created_at, a.id LIMIT ?",
-        (department, *(() if new is None else (stamp,)), limit))
+        + source + condition + " ORDER BY a.created_at, a.id LIMIT ?",
+        (*params, *(() if new is None else (stamp,)), limit))
     return [DigestItem(r["id"], r["ticket"], r["category"], r["status"], r["description"], r["created_at"],
                        r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, today)) for r in rows]
 
@@ -173,14 +176,14 @@ async def department_digest(db: Database, department: str, today: date, since: d
     them, up to ``max_items``), then the oldest of the others in the room left, and counts the rest per kecamatan.
     Only the listed rows are read; everything else is counted in SQL."""
     stamp, iso_today = to_iso(since), today.isoformat()
+    source, params = _department_open(department, " JOIN kecamatan k ON k.code = a.kecamatan_code"
+                                      " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
         "SELECT k.name AS kecamatan, COUNT(*) AS n, SUM(ad.assigned_at >= ?) AS new,"
         " SUM(CASE WHEN (s.accepted_at IS NULL AND s.accept_due < ?)"
         "  OR (s.responded_at IS NULL AND s.respond_due < ?) THEN 1 ELSE 0 END) AS late"
-        + _DEPARTMENT_OPEN.replace(" WHERE", " JOIN kecamatan k ON k.code = a.kecamatan_code"
-                                   " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id WHERE")
-        + " GROUP BY k.name",
-        (stamp, iso_today, iso_today, department))
+        + source + " GROUP BY k.name",
+        (stamp, iso_today, iso_today, *params))
     total = sum(r["n"] for r in rows)
     if total <= max_items:
         return DepartmentDigest(await _department_rows(db, department, stamp, iso_today, new=None, limit=total)
@@ -556,7 +559,10 @@ async def run_weekly(services: Services, now: datetime) -> int:
     if await already_ran(services.db, WEEKLY_JOB, period):
         return 0
     texts, photos = await build_weekly(services, weekly_context(now, tz, period_day))
-    recipients = [p for role in (Role.PIMPINAN, Role.ADMIN) for p in await people_with_role(services.db, role)]
+    # the digest counts and lists every aspiration, "Kinerja Kecamatan" included: only for those who may read them
+    # all (bot/audience.py)
+    recipients = [p for role in (Role.PIMPINAN, Role.ADMIN) for p in await people_with_role(services.db, role)
+                  if audiences.of(p).everything]
     queued = 0
     async with services.db.transaction() as tx:
         if not await claim_in(tx, WEEKLY_JOB, period, now):

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from . import audience as audiences
 from . import outbox
 from .aspirations import Aspiration, AspirationService
+from .roster import person_from_row
 from .storage import Transaction
 from .templates import render
 
 
 async def copy_to_camat(tx: Transaction, aspiration: Aspiration, now: datetime) -> None:
-    """The camat gets a copy only when the kepala desa chose it, and never of a confidential aspiration."""
-    if not aspiration.copy_to_camat or aspiration.confidential:
+    """The camat gets a copy only when the kepala desa chose it, and never of a confidential aspiration: the camat's
+    share by the audience rule (bot/audience.py)."""
+    if not aspiration.copy_to_camat:
         return
     rows = await tx.fetchall(
-        "SELECT telegram_id FROM people WHERE role = 'camat' AND active = 1 AND telegram_id IS NOT NULL"
-        " AND kecamatan_code = ?",
+        "SELECT p.*, NULL AS desa_name, NULL AS kecamatan_name FROM people p WHERE p.role = 'camat'"
+        " AND p.active = 1 AND p.telegram_id IS NOT NULL AND p.kecamatan_code = ?",
         (aspiration.kecamatan_code,),
     )
+    camats = [c for c in map(person_from_row, rows) if audiences.of(c).sees(aspiration)]
+    if not camats:
+        return
     text = render("camat_copy", aspiration=aspiration)
-    for row in rows:
-        await outbox.enqueue_text(tx, row["telegram_id"], text, now=now, ref=f"asp:{aspiration.id}:camat",
-                                  dedup_key=f"asp:{aspiration.id}:camat:{row['telegram_id']}")
+    for camat in camats:
+        await outbox.enqueue_text(tx, camat.telegram_id, text, now=now, ref=f"asp:{aspiration.id}:camat",
+                                  dedup_key=f"asp:{aspiration.id}:camat:{camat.telegram_id}")
 
 
 def install(aspirations: AspirationService) -> None:

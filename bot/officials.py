@@ -526,10 +526,7 @@ class OfficialsService:
     # -- the kepala desa closes the loop ---------------------------------------------------------------------
 
     def _check_kades(self, person: Person | None, aspiration: Aspiration) -> Person:
-        if person is None or person.role is not Role.KEPALA_DESA or not (
-            aspiration.submitter_id == person.id
-            or (aspiration.desa_code == person.desa_code and not aspiration.confidential)
-        ):
+        if person is None or person.role is not Role.KEPALA_DESA or not self.aspirations.can_view(person, aspiration):
             raise NotAllowed("Tombol ini hanya untuk kepala desa yang mengirim aspirasi ini.")
         return person
 

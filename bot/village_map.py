@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from . import digests
 from .aspirations import AspirationService
-from .audience import PIMPINAN, Audience, parse_audience
+from .audience import PIMPINAN, Audience, for_export, parse_audience
 from .chart_process import Chart, ChartProcess
 from .clock import Clock, from_iso, to_iso
 from .domain import DomainError
@@ -188,7 +188,7 @@ async def install(services: Services) -> None:
 # -- the weekly leadership digest (bot/digests.py) carries the problem map -----------------------------------------
 
 #: The digest goes to leadership and admins, who both read "Kinerja Kecamatan" items in the bot.
-DIGEST_AUDIENCE = Audience(PIMPINAN, confidential=True, feedback=True)
+DIGEST_AUDIENCE = for_export(PIMPINAN)
 
 
 @digests.weekly_section("peta_masalah", order=60)

@@ -1,10 +1,11 @@
-"""/status: a user's own aspirations, or one by ticket — only to people allowed to see it."""
+"""/status: the newest aspirations a user may see, or one by ticket — both by the audience rule (bot/audience.py)."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
+from bot import audience
 from bot.aspirations import TICKET_RE
 from bot.domain import NotFound, Role
 
@@ -43,7 +44,7 @@ async def status(update: Update, context: SambangContext) -> None:
     departments = context.services.extra.get("departments")
     department = await departments.label_for(aspiration) if departments else aspiration.department
     await reply(update, "status_detail", a=aspiration, history=history, department=department,
-                show_actors=person.role in (Role.ADMIN, Role.PIMPINAN, Role.PEJABAT))
+                show_actors=audience.of(person).actors)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from lokal import is_working_day
 
+from bot import audience as audiences
 from bot import broadcast, ics, ngantor, outbox
 from bot.aspirations import AspirationService, Draft
 from bot.cli import main
@@ -371,15 +372,20 @@ async def test_briefing_content_and_confidentiality(db: Database, clock: FakeClo
     third, _ = await asp.submit(p["kades_a"], Draft(category="infrastruktur",
                                                     description="Jalan desa rusak <parah>."), "3")
     clock.set(wib("2026-03-02 09:00"))
-    full = await n.briefings.build("35.13.02", confidential=True)
+    full = await n.briefings.build("35.13.02", audiences.for_export("pimpinan"))
     assert [(v.name, v.count) for v in full.villages] == [("Pandansari", 1), ("Ledokombo", 2)]
     assert [c for c, _ in full.villages[1].categories] == ["kinerja_kecamatan", "infrastruktur"]
     assert full.villages[0].categories[0][1][0].days_open == 29
     assert len(full.silent) == 7 and full.desa_total == 9
-    shared = await n.briefings.build("35.13.02", confidential=False)
-    assert [(v.name, v.count) for v in shared.villages] == [("Pandansari", 1), ("Ledokombo", 1)]
+    for asp_id, department in ((first.id, "DISDIK"), (third.id, "PUPR")):  # routing, as the officials feature does
+        await db.execute("INSERT INTO aspiration_departments(aspiration_id, department, assigned_at) VALUES (?, ?, ?)",
+                         (asp_id, department, to_iso(clock.now())))
+    # a department reads its own share only: no "Kinerja Kecamatan", nothing routed to another department
+    shared = await n.briefings.build("35.13.02", audiences.for_department("PUPR"))
+    assert [(v.name, v.count) for v in shared.villages] == [("Ledokombo", 1)]
     text = "\n".join(n.briefings.render(shared))
     assert third.ticket in text and second.ticket not in text and "Camat jarang" not in text
+    assert first.ticket not in text and "Atap SD" not in text
     assert "Jalan desa rusak &lt;parah&gt;." in text
     assert first.ticket in "\n".join(n.briefings.render(full))
     # who may ask for it
@@ -397,7 +403,7 @@ async def test_a_long_briefing_is_split_between_villages(db: Database, clock: Fa
     for i in range(40):
         await asp.submit(p["kades_a"], Draft(category="lainnya", description=f"Masalah nomor {i} " + "x" * 180),
                          f"k{i}")
-    parts = n.briefings.render(await n.briefings.build("35.13.02", confidential=True))
+    parts = n.briefings.render(await n.briefings.build("35.13.02", audiences.for_export("pimpinan")))
     assert len(parts) >= 2 and all(len(part) <= 4096 for part in parts)
     assert sum(part.count("Masalah nomor") for part in parts) == 40
 
