@@ -4,12 +4,20 @@ aspiration went to leadership. Scheduled work is driven by moving the FakeClock,
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from tests.harness import BotHarness
-from tests.officials_support import submit
+from tests.officials_support import leader, official, press_card, submit
 
 WIB = ZoneInfo("Asia/Jakarta")
+
+
+async def at(h: BotHarness, month: int, day: int, hour: int, minute: int = 0) -> None:
+    """Set the clock to a local (WIB) moment in 2026 and run what is due, as the JobQueue ticker would."""
+    h.clock.set(datetime(2026, month, day, hour, minute, tzinfo=WIB))
+    await h.tick()
+    await h.settle()
 
 
 # -- /status with a short ticket number ----------------------------------------------------------------------------
@@ -37,3 +45,33 @@ async def test_status_finds_the_own_ticket_by_its_short_number(harness: BotHarne
     # something that is no ticket number at all is refused with examples of both forms
     refusal = (await harness.say(kades, "/status ASP-1", "Format nomor tiket tidak dikenal")).text or ""
     assert "/status ASP-2026-00042" in refusal and "/status 42" in refusal
+
+
+# -- an overdue aspiration: the kepala desa hears that leadership has it ----------------------------------------------
+
+
+async def test_kepala_desa_hears_once_that_an_overdue_aspiration_went_to_leadership(harness: BotHarness) -> None:
+    await leader(harness, 70)
+    andi = await official(harness, 20, "PUPR")
+    kades = await harness.kepala_desa(10)
+    asp = await submit(harness, kades, "infrastruktur", "Jembatan bambu dusun Krajan putus diterjang banjir.")
+    await harness.settle()
+
+    def told() -> list[str]:
+        return [t for t in harness.server.texts(kades.id) if "melewati batas waktu" in t]
+
+    # to be accepted by Thursday 5 March (3 working days): escalated on Friday's working morning, not before
+    await at(harness, 3, 6, 6, 30)
+    assert not told()
+    await at(harness, 3, 6, 7, 0)
+    [message] = told()
+    assert f"Aspirasi {asp.ticket} melewati batas waktu penanganan dan telah diteruskan ke pimpinan" in message
+    assert "Jembatan bambu" in message
+    # a second escalation (accepted late, no response by Monday 9 March) and a restart do not repeat it
+    await press_card(harness, andi, 20, asp.ticket, "terima")
+    await at(harness, 3, 11, 7)
+    history = [h.action for h in await harness.svc.aspirations.history(asp.id)]
+    assert history.count("eskalasi ke pimpinan") == 2
+    await harness.restart()
+    await at(harness, 3, 12, 9)
+    assert len(told()) == 1
