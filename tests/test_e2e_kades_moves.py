@@ -4,9 +4,12 @@ aspiration went to leadership. Scheduled work is driven by moving the FakeClock,
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot import ngantor
+from tests.fake_telegram import FakeUser
 from tests.harness import BotHarness
 from tests.officials_support import leader, official, press_card, submit
 
@@ -75,3 +78,68 @@ async def test_kepala_desa_hears_once_that_an_overdue_aspiration_went_to_leaders
     await harness.restart()
     await at(harness, 3, 12, 9)
     assert len(told()) == 1
+
+
+# -- /jadwal: one's own kecamatan, the rest on request ------------------------------------------------------------
+
+
+async def _calendar(harness: BotHarness, user: FakeUser, command_or_button: str) -> tuple[str, str]:
+    """Send /jadwal (or press a button) and return the schedule text and the .ics file that follows it."""
+    mark = harness.server.mark()
+    if command_or_button.startswith("/"):
+        user.send(command_or_button)
+    else:
+        user.press_button(command_or_button)
+    call = await harness.server.wait_for_text(user.id, "Jadwal Ngantor di Kecamatan", since=mark)
+    doc = await harness.server.wait_for_call("sendDocument", user.id, since=mark)
+    return call.text or "", next(iter(doc.files.values())).content.decode("utf-8")
+
+
+async def test_jadwal_gives_a_kepala_desa_their_own_kecamatan_and_the_rest_on_request(harness: BotHarness) -> None:
+    visits = ngantor.of(harness.svc).visits
+    others = ("Tiris", "Krucil", "Kuripan", "Gading", "Paiton", "Leces")
+    for i, name in enumerate(others):
+        await visits.create(name, dt.date(2026, 3, 9) + dt.timedelta(days=i), dt.time(8, 0))
+    await visits.create("Sumber", dt.date(2026, 3, 19), dt.time(9, 0), agenda="Dialog kepala desa")
+    await visits.create("Sumber", dt.date(2026, 5, 7), dt.time(8, 0))
+    kades = await harness.kepala_desa(10, desa="35.13.02.2001")  # Ledokombo, Kecamatan Sumber
+    bupati = await leader(harness, 70)
+    pupr = await official(harness, 20, "PUPR")
+
+    text, ics = await _calendar(harness, kades, "/jadwal")
+    assert "Kecamatan Anda (Sumber)" in text and "Agenda: Dialog kepala desa" in text
+    assert not any(name in text for name in others)
+    assert "Ada 6 kunjungan lain ke kecamatan lain" in text and "/jadwal semua" in text
+    assert ics.count("BEGIN:VEVENT") == 2 and ics.count("BEGIN:VALARM") == 2
+    assert "SUMMARY:Ngantor di Kecamatan Tiris" not in ics
+    assert kades.buttons() == ["📋 Lihat semua jadwal"]
+
+    # the button shows every visit, own kecamatan first; the phone still reminds of the own ones only
+    text, ics = await _calendar(harness, kades, "📋 Lihat semua jadwal")
+    own, rest = text.split("Kecamatan lain")
+    assert "Kec. Sumber" in own and all(name in rest for name in others) and "Kec. Sumber" not in rest
+    assert "Ada 6 kunjungan lain" not in text
+    assert ics.count("BEGIN:VEVENT") == 8 and ics.count("BEGIN:VALARM") == 2
+    assert "DESCRIPTION:Besok: Ngantor di Kecamatan Sumber" in ics
+    assert "DESCRIPTION:Besok: Ngantor di Kecamatan Tiris" not in ics
+    # "/jadwal semua" does the same
+    text, ics = await _calendar(harness, kades, "/jadwal semua")
+    assert all(name in text for name in others) and ics.count("BEGIN:VEVENT") == 8
+
+    # leadership and officials have no kecamatan of their own: everything, with every reminder, no button
+    for user in (bupati, pupr):
+        text, ics = await _calendar(harness, user, "/jadwal")
+        assert all(name in text for name in (*others, "Sumber")) and "kunjungan lain" not in text
+        assert ics.count("BEGIN:VEVENT") == 8 and ics.count("BEGIN:VALARM") == 8
+        assert "reply_markup" not in (harness.server.sent(user.id, "sendMessage")[-1].params or {})
+
+    # a forged press by someone unregistered gets the usual answer and no schedule
+    stranger = harness.user(99, "Asing")
+    await harness.say(stranger, "/jadwal", "belum terdaftar")
+    mark = harness.server.mark()
+    stranger.press(harness.server.last_bot_message(stranger.id), "jd:semua")
+    answer = await harness.server.wait_for_call("answerCallbackQuery", since=mark)
+    assert "belum terdaftar" in answer.params.get("text", "")
+    await harness.settle()
+    assert not any("Jadwal Ngantor" in (c.text or "") or c.method == "sendDocument"
+                   for c in harness.server.calls[mark:])

@@ -238,7 +238,7 @@ async def test_jadwal_shows_own_kecamatan_first_and_attaches_a_calendar(harness:
     await visits.create("Sumber", dt.date(2026, 4, 8), dt.time(8, 0), agenda="Rapat desa")
     await visits.create("Krucil", dt.date(2026, 3, 4), dt.time(8, 0))
     mark = harness.server.mark()
-    call = await harness.say(p.kades_a, "/jadwal", "Jadwal Ngantor di Kecamatan")
+    call = await harness.say(p.kades_a, "/jadwal semua", "Jadwal Ngantor di Kecamatan")
     text = call.text or ""
     own, rest = text.split("Kecamatan lain")
     assert "Kecamatan Anda (Sumber)" in own and "Kec. Sumber" in own and "Tiris" not in own
