@@ -143,3 +143,57 @@ async def test_jadwal_gives_a_kepala_desa_their_own_kecamatan_and_the_rest_on_re
     await harness.settle()
     assert not any("Jadwal Ngantor" in (c.text or "") or c.method == "sendDocument"
                    for c in harness.server.calls[mark:])
+
+
+# -- the announcement's aspiration button once the visit is over --------------------------------------------------
+
+VISIT_BUTTON = "📝 Sampaikan aspirasi untuk kunjungan ini"
+
+
+async def _tagged_summary(harness: BotHarness, kades: FakeUser, description: str) -> None:
+    """Press the announcement's button and write an aspiration up to its summary."""
+    await harness.press(kades, VISIT_BUTTON, "untuk kunjungan Bupati ke Kecamatan Sumber")
+    await harness.press(kades, "Infrastruktur", "Langkah 2 dari 4")
+    await harness.say(kades, description, "Langkah 3")
+    summary = await harness.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan")
+    assert "Kunjungan: Sumber" in (summary.text or "")
+
+
+async def test_the_visit_button_refuses_a_visit_that_is_over_or_cancelled(harness: BotHarness) -> None:
+    visits = ngantor.of(harness.svc).visits
+    visit, _ = await visits.create("Sumber", dt.date(2026, 3, 12), dt.time(8, 0))  # Thursday, 08:00-12:00 WIB
+    kades = await harness.kepala_desa(10, desa="35.13.02.2001")
+    await at(harness, 3, 5, 9)  # the announcement a week before, with the button
+    assert VISIT_BUTTON in kades.buttons()
+
+    # written during the visit, sent after it ended: refused, untagged, and sent normally on the next Kirim
+    await at(harness, 3, 12, 10)
+    await _tagged_summary(harness, kades, "Saluran irigasi dusun Krajan jebol sepanjang 50 meter.")
+    await at(harness, 3, 12, 12, 30)
+    mark = harness.server.mark()
+    refusal = await harness.press(kades, "✅ Kirim", "sudah selesai")
+    assert "Kecamatan Sumber (Kamis, 12 Maret 2026)" in (refusal.text or "")
+    assert "belum terkirim" in (refusal.text or "")
+    summary = await harness.server.wait_for_text(kades.id, "Ringkasan aspirasi", since=mark)
+    assert "Kunjungan:" not in (summary.text or "")
+    assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM aspirations") == 0
+    await harness.press(kades, "✅ Kirim", "Aspirasi terkirim")
+    assert await harness.svc.db.fetchval("SELECT visit_id FROM aspirations") is None
+
+    # the old announcement's button after the visit: a clear refusal and no draft
+    call = await harness.press(kades, VISIT_BUTTON, "sudah selesai")
+    assert "/aspirasi" in (call.text or "")
+    assert await harness.svc.aspirations.load_draft(kades.id) is None
+
+    # a visit cancelled while the aspiration was being written
+    later, _ = await visits.create("Sumber", dt.date(2026, 4, 9), dt.time(8, 0))
+    await at(harness, 4, 2, 9)
+    await _tagged_summary(harness, kades, "Jembatan gantung dusun Krajan goyah dan talinya berkarat.")
+    await visits.cancel(later.id, "Bupati berhalangan")
+    mark = harness.server.mark()
+    await harness.press(kades, "✅ Kirim", "sudah dibatalkan")
+    await harness.server.wait_for_text(kades.id, "Ringkasan aspirasi", since=mark)
+    await harness.press(kades, "✅ Kirim", "Aspirasi terkirim")
+    rows = await harness.svc.db.fetchall("SELECT visit_id FROM aspirations ORDER BY id")
+    assert [r["visit_id"] for r in rows] == [None, None]
+    assert visit.id != later.id

@@ -227,7 +227,7 @@ async def test_cancelled_visit_sends_a_correction_and_stops_announcements(harnes
         assert not texts_with(harness, u.id, "Besok:") and not texts_with(harness, u.id, "Bagaimana kunjungan")
     # the old announcement's button no longer starts an aspiration for that visit
     await harness.do(lambda: p.kades_a.press(harness.server.last_bot_message(p.kades_a.id), f"asp:new:{visit_id}"),
-                     p.kades_a.id, "tidak ditemukan atau sudah dibatalkan")
+                     p.kades_a.id, "sudah dibatalkan")
     assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM drafts") == 0
 
 
