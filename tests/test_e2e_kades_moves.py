@@ -5,10 +5,13 @@ aspiration went to leadership. Scheduled work is driven by moving the FakeClock,
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import ngantor
+from bot.potential import PotentialDraft
+from bot.roster import get_person
 from tests.fake_telegram import FakeUser
 from tests.harness import BotHarness
 from tests.officials_support import leader, official, press_card, submit
@@ -197,3 +200,71 @@ async def test_the_visit_button_refuses_a_visit_that_is_over_or_cancelled(harnes
     rows = await harness.svc.db.fetchall("SELECT visit_id FROM aspirations ORDER BY id")
     assert [r["visit_id"] for r in rows] == [None, None]
     assert visit.id != later.id
+
+
+# -- a potensi entry deleted while a change of it was being written ------------------------------------------------
+
+
+async def _entry(harness: BotHarness, kades: FakeUser, description: str) -> int:
+    person = await get_person(harness.svc.db, kades.id)
+    assert person is not None and harness.svc.village_map is not None
+    entry, _ = await harness.svc.village_map.potential.save(person, PotentialDraft(kind="wisata",
+                                                                                   description=description))
+    return entry.id
+
+
+async def _change(harness: BotHarness, kades: FakeUser, new_description: str) -> None:
+    """/potensi, open the first entry, Ubah, a new description: the summary of the change."""
+    await harness.say(kades, "/potensi", "Potensi Desa Ledokombo")
+    await harness.press(kades, kades.buttons()[0], "Wisata")
+    await harness.press(kades, "✏️ Ubah", "mengubah data lama")
+    await harness.press(kades, "✏️ Ubah uraian", "Langkah 2 dari 4")
+    await harness.say(kades, new_description, "Ringkasan potensi desa")
+
+
+async def test_deleting_the_entry_being_changed_drops_the_change(harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    await _entry(harness, kades, "Air terjun Coban Baung di dusun Krajan, dikelola pokdarwis")
+    await _change(harness, kades, "Air terjun Coban Baung, tiket masuk Rp5.000, ramai saat libur")
+    # the entry's own message still has its delete button: the kepala desa deletes it after all
+    await harness.press(kades, "🗑 Hapus", "Hapus potensi")
+    await harness.press(kades, "Ya, hapus", "dihapus dari profil Desa Ledokombo")
+    assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM potential_drafts") == 0
+    # the old summary's Simpan says it no longer applies and stores nothing
+    await harness.press(kades, "✅ Simpan", "sudah tidak berlaku")
+    await harness.settle()
+    assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM village_potential") == 0
+    # and /potensi starts afresh instead of offering the dead change again
+    await harness.say(kades, "/potensi", "langkah 1 dari 4")
+
+
+async def test_a_change_of_an_entry_deleted_meanwhile_can_be_kept_as_new_or_started_afresh(
+        harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    entry_id = await _entry(harness, kades, "Air terjun Coban Baung di dusun Krajan, dikelola pokdarwis")
+    await _change(harness, kades, "Air terjun Coban Baung, tiket masuk Rp5.000, ramai saat libur")
+    # meanwhile the village's other kepala desa deletes the entry
+    person = await get_person(harness.svc.db, kades.id)
+    assert person is not None and harness.svc.village_map is not None
+    await harness.svc.village_map.potential.delete(replace(person, id=person.id + 1000, telegram_id=11), entry_id)
+
+    gone = await harness.press(kades, "✅ Simpan", "sudah dihapus dari profil desa")
+    assert kades.buttons() == ["💾 Simpan sebagai data baru", "🆕 Mulai dari awal", "❌ Batal"]
+    assert "tidak dapat disimpan" in (gone.text or "")
+    # not a dead end later either: /potensi offers the change, and Simpan says the same with the same way out
+    resume = await harness.say(kades, "/potensi", "belum disimpan")
+    assert "data yang sudah dihapus" in (resume.text or "")
+    await harness.press(kades, "▶️ Lanjutkan", "data lama sudah dihapus")
+    await harness.press(kades, "✅ Simpan", "sudah dihapus dari profil desa")
+    await harness.press(kades, "💾 Simpan sebagai data baru", "Potensi desa tersimpan")
+    rows = await harness.svc.db.fetchall("SELECT description FROM village_potential")
+    assert [r["description"] for r in rows] == ["Air terjun Coban Baung, tiket masuk Rp5.000, ramai saat libur"]
+    assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM potential_drafts") == 0
+
+    # a change left behind by an entry that vanished without a trace: Mulai dari awal starts a new one
+    await _change(harness, kades, "Air terjun Coban Baung dan kolam renang alami di bawahnya")
+    await harness.svc.db.execute("DELETE FROM village_potential")
+    await harness.press(kades, "✅ Simpan", "sudah dihapus dari profil desa")
+    await harness.press(kades, "🆕 Mulai dari awal", "langkah 1 dari 4")
+    draft = await harness.svc.village_map.potential.load_draft(kades.id)
+    assert draft is not None and draft.entry_id is None and draft.description is None
