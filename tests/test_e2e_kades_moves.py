@@ -129,6 +129,19 @@ async def test_jadwal_gives_a_kepala_desa_their_own_kecamatan_and_the_rest_on_re
     text, ics = await _calendar(harness, kades, "/jadwal semua")
     assert all(name in text for name in others) and ics.count("BEGIN:VEVENT") == 8
 
+    # the camat, also tied to one kecamatan, gets the same short list; a kepala desa of a kecamatan without
+    # visits hears so, with the way to the others
+    camat = harness.user(21, "Camat Sumber")
+    await harness.register(camat, "camat", kecamatan="Sumber")
+    text, ics = await _calendar(harness, camat, "/jadwal")
+    assert "Ada 6 kunjungan lain" in text and ics.count("BEGIN:VEVENT") == 2
+    far = await harness.kepala_desa(12, desa="35.13.01.2001", name="Kades Sukapura")
+    mark = harness.server.mark()
+    call = await harness.say(far, "/jadwal", "Belum ada kunjungan terjadwal ke kecamatan Anda")
+    assert "Ada 8 kunjungan lain" in (call.text or "") and far.buttons() == ["📋 Lihat semua jadwal"]
+    await harness.settle()
+    assert not [c for c in harness.server.calls_for(far.id, "sendDocument") if c.index >= mark]
+
     # leadership and officials have no kecamatan of their own: everything, with every reminder, no button
     for user in (bupati, pupr):
         text, ics = await _calendar(harness, user, "/jadwal")
