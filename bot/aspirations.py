@@ -26,8 +26,19 @@ MAX_DOCUMENTS = 3
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # what a bot can download from Telegram
 MIN_DESCRIPTION = 10
 TICKET_RE = re.compile(r"^ASP-(\d{4})-(\d{5,})$", re.IGNORECASE)
+#: What people type for a ticket: the full number, a short one ("ASP-2026-7") or only the sequence number ("7").
+_TICKET_INPUT_RE = re.compile(r"^#?(?:ASP-(\d{4})-)?(\d{1,9})$", re.IGNORECASE)
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def normalise_ticket(text: str, year: int) -> str | None:
+    """The ticket number ``text`` means, written in full: "ASP-2026-00007" for "asp-2026-00007", "ASP-2026-7"
+    or a bare "7" (a sequence number of ``year``, the current year); None when it is not a ticket number."""
+    match = _TICKET_INPUT_RE.match(text.strip())
+    if match is None:
+        return None
+    return f"ASP-{match.group(1) or year}-{int(match.group(2)):05d}"
 
 
 def clean_text(text: str) -> str:

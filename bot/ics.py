@@ -8,7 +8,7 @@ shows in the phone's own time zone, so no VTIMEZONE is needed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from .visits import Visit
@@ -45,8 +45,9 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def calendar(visits: Iterable[Visit], *, now: datetime, domain: str = "sambang", name: str = "Ngantor di Kecamatan"
-             ) -> str:
+def calendar(visits: Iterable[Visit], *, now: datetime, domain: str = "sambang", name: str = "Ngantor di Kecamatan",
+             alarm: Callable[[Visit], bool] | None = None) -> str:
+    """The calendar of ``visits``; each has a reminder the evening before, or only those ``alarm`` picks."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -70,12 +71,15 @@ def calendar(visits: Iterable[Visit], *, now: datetime, domain: str = "sambang",
             f"SUMMARY:{escape_text(f'Ngantor di Kecamatan {v.kecamatan_name}')}",
             f"LOCATION:{escape_text(v.place)}",
             f"DESCRIPTION:{escape_text(description)}",
-            "BEGIN:VALARM",
-            "ACTION:DISPLAY",
-            "TRIGGER:-PT12H",
-            f"DESCRIPTION:{escape_text(f'Besok: Ngantor di Kecamatan {v.kecamatan_name}')}",
-            "END:VALARM",
-            "END:VEVENT",
         ]
+        if alarm is None or alarm(v):
+            lines += [
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                "TRIGGER:-PT12H",
+                f"DESCRIPTION:{escape_text(f'Besok: Ngantor di Kecamatan {v.kecamatan_name}')}",
+                "END:VALARM",
+            ]
+        lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

@@ -729,6 +729,11 @@ class OfficialsService:
                                 attachments=False)
             await self._notice(tx, aspiration, render("officials_overdue_notice", a=aspiration, note=note),
                                now, f"esc{hid}")
+            if aspiration.submitter_telegram_id is not None:  # the village hears it once, however often it escalates
+                await outbox.enqueue_text(tx, aspiration.submitter_telegram_id,
+                                          render("officials_kades_overdue", a=aspiration), now=now,
+                                          ref=f"asp:{aspiration.id}:kades",
+                                          dedup_key=f"asp:{aspiration.id}:overdue:kades")
             await self._audit(tx, None, "asp:eskalasi", f"{aspiration.ticket}: {note}")
         return 1
 

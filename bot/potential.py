@@ -65,6 +65,8 @@ class PotentialDraft:
     longitude: float | None = None
     entry_id: int | None = None
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: The entry being changed was deleted (by another kepala desa of the village): it cannot be saved to it.
+    entry_deleted: bool = False
 
     @property
     def has_location(self) -> bool:
@@ -78,6 +80,10 @@ class PotentialDraft:
         data = json.loads(text)
         data["photos"] = [PotentialPhoto(**p) for p in data.get("photos", [])]
         return cls(**data)
+
+
+class EntryGone(NotFound):
+    """The entry a draft changes no longer exists (or is no longer of the person's village)."""
 
 
 @dataclass(frozen=True)
@@ -239,6 +245,8 @@ class PotentialService:
         The draft is deleted in the same transaction, and pressing Simpan twice stores one entry.
         """
         self._require_kepala_desa(person)
+        if draft.entry_deleted:
+            raise EntryGone("Data potensi yang Anda ubah sudah dihapus.")
         if draft.kind not in KIND_BY_CODE:
             raise DomainError("Jenis potensi belum dipilih.")
         if not draft.description:
@@ -277,7 +285,7 @@ class PotentialService:
                 entry_id = int(draft.entry_id)  # type: ignore[arg-type]
                 owner = await tx.fetchval("SELECT desa_code FROM village_potential WHERE id = ?", (entry_id,))
                 if owner != person.desa_code:
-                    raise NotFound("Data potensi ini sudah dihapus atau bukan milik desa Anda.")
+                    raise EntryGone("Data potensi ini sudah dihapus atau bukan milik desa Anda.")
                 await tx.execute(
                     "UPDATE village_potential SET kind = ?, description = ?, latitude = ?, longitude = ?,"
                     " updated_by = ?, updated_at = ? WHERE id = ?",
@@ -291,10 +299,16 @@ class PotentialService:
         return entry, created
 
     async def delete(self, person: Person, entry_id: int) -> Potential:
+        """Delete an entry of the person's village. Their own unsaved change of it goes with it; a change another
+        kepala desa of the village is writing is marked, so saving it says why and offers a way on."""
         entry = await self.owned_entry(person, entry_id)
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM village_potential WHERE id = ? AND desa_code = ?",
                              (entry_id, person.desa_code))
+            await tx.execute("DELETE FROM potential_drafts WHERE telegram_id = ? AND"
+                             " json_extract(data, '$.entry_id') = ?", (person.telegram_id, entry_id))
+            await tx.execute("UPDATE potential_drafts SET data = json_set(data, '$.entry_deleted', json('true'))"
+                             " WHERE json_extract(data, '$.entry_id') = ?", (entry_id,))
             await self._audit(tx, person, "potensi_hapus", entry_id, to_iso(self.clock.now()))
         return entry
 

@@ -59,6 +59,14 @@ class VisitError(DomainError):
     pass
 
 
+class VisitOver(VisitError):
+    """An aspiration can no longer be tagged to this visit: it was cancelled, or it is over."""
+
+    def __init__(self, visit: Visit) -> None:
+        super().__init__("Kunjungan ini sudah selesai atau dibatalkan.")
+        self.visit = visit
+
+
 @dataclass(frozen=True)
 class Visit:
     id: int
@@ -236,6 +244,16 @@ class VisitService:
         visit = await self.find(visit_id)
         if visit is None or visit.cancelled:
             raise NotFound("Kunjungan ini tidak ditemukan atau sudah dibatalkan.")
+        return visit
+
+    async def for_aspiration(self, visit_id: int, desa_code: str | None) -> Visit:
+        """The visit a kepala desa of ``desa_code`` may tag an aspiration to. NotFound for a visit that does not
+        exist or goes to another kecamatan (a forged button); VisitOver once it was cancelled or is over."""
+        visit = await self.find(visit_id)
+        if visit is None or not (desa_code or "").startswith(f"{visit.kecamatan_code}."):
+            raise NotFound("Kunjungan ini tidak ditemukan atau sudah dibatalkan.")
+        if visit.cancelled or self.clock.now() >= visit.ends_at:
+            raise VisitOver(visit)
         return visit
 
     async def _many(self, where: str, params: Sequence[Any], order: str = "v.starts_at, v.id") -> list[Visit]:

@@ -34,6 +34,7 @@ from bot.classifier import suggest_category
 from bot.clock import from_iso
 from bot.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.templates import render
+from bot.visits import VisitOver
 
 from . import keyboards
 from .common import (
@@ -90,6 +91,20 @@ async def _visit_for(context: SambangContext, visit_id: int | None) -> Any:
         return None
 
 
+async def _visit_refusal(context: SambangContext, person: Any, visit_id: int, *, sending: bool = False) -> str | None:
+    """Why an aspiration cannot be tagged to this visit (another kecamatan's, cancelled, over); None if it can."""
+    visits = context.services.extra.get("visits")
+    if visits is None:
+        return notice("visit_not_found")
+    try:
+        await visits.for_aspiration(visit_id, person.desa_code)
+    except VisitOver as exc:
+        return notice("visit_over", visit=exc.visit, sending=sending)
+    except DomainError:
+        return notice("visit_not_found")
+    return None
+
+
 # -- entry ------------------------------------------------------------------------------------------------------
 
 
@@ -103,14 +118,12 @@ async def start_aspiration(update: Update, context: SambangContext) -> str | int
     if update.callback_query is not None and update.callback_query.data:
         parts = update.callback_query.data.split(":")
         if len(parts) == 3 and parts[2].isdigit():
-            visit = await _visit_for(context, int(parts[2]))
-            if visit is not None and not (person.desa_code or "").startswith(f"{visit.kecamatan_code}."):
-                visit = None  # a visit to another kecamatan (a forged button) is not this village's to tag
-            if visit is None:
+            refusal = await _visit_refusal(context, person, int(parts[2]))
+            if refusal is not None:
                 # the press was already answered above, so say it in the chat: a second answer would be refused
-                await reply(update, "refusal", message=notice("visit_not_found"))
+                await reply(update, "refusal", message=refusal)
                 return ConversationHandler.END
-            visit_id = visit.id
+            visit_id = int(parts[2])
     existing = await _draft(update, context)
     if existing is not None and (existing.description or existing.category):
         if visit_id is not None:
@@ -408,6 +421,13 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
     if action != "send":
         await refuse(update, notice("stale_button"), show_alert=True)
         return REVIEWING_SUMMARY
+    if draft.visit_id is not None:  # the visit may have passed or been cancelled since the draft was tagged
+        refusal = await _visit_refusal(context, person, draft.visit_id, sending=True)
+        if refusal is not None:
+            draft.visit_id = None
+            await _save(update, context, draft)
+            await reply(update, "refusal", message=refusal)
+            return await _show_summary(update, context, draft)
     # Send: one aspiration per draft, however often the button is pressed.
     summary = (query.message.chat.id, query.message.message_id) if query.message is not None else None
     aspiration, _created = await context.services.aspirations.submit(

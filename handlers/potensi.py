@@ -35,6 +35,7 @@ from bot.potential import (
     MAX_DESCRIPTION,
     MAX_PHOTOS,
     MIN_DESCRIPTION,
+    EntryGone,
     Potential,
     PotentialDraft,
     PotentialPhoto,
@@ -46,7 +47,7 @@ from bot.potential import (
 from bot.roster import Person
 
 from .commands import add_command
-from .common import CANCEL_HOOKS, SambangContext, notice, person_or_refuse, refuse, reply
+from .common import CANCEL_HOOKS, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,13 @@ SUMMARY = InlineKeyboardMarkup([
     [InlineKeyboardButton("❌ Batal", callback_data="pot:sum:cancel")],
 ])
 
+#: Under "the entry you were changing was deleted": keep what was written as a new entry, start afresh, or drop it.
+ENTRY_GONE = InlineKeyboardMarkup([
+    [InlineKeyboardButton("💾 Simpan sebagai data baru", callback_data="pot:sum:asnew")],
+    [InlineKeyboardButton("🆕 Mulai dari awal", callback_data="pot:new")],
+    [InlineKeyboardButton("❌ Batal", callback_data="pot:sum:cancel")],
+])
+
 RESUME = InlineKeyboardMarkup([
     [InlineKeyboardButton("▶️ Lanjutkan", callback_data="pot:resume:yes")],
     [InlineKeyboardButton("🆕 Mulai baru", callback_data="pot:resume:new")],
@@ -133,11 +141,8 @@ def _service(context: SambangContext) -> PotentialService:
 
 
 async def _answer(update: Update) -> None:
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.answer()
-        except BadRequest:
-            pass
+    # recorded as answered, so that a refusal after it goes to the chat (Telegram takes one answer per press)
+    await answer_button(update)
 
 
 async def _kepala_desa(update: Update, context: SambangContext) -> Person | None:
@@ -465,10 +470,21 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
         return await _ask_media(update, draft)
     if action == "cancel":
         return await cancel(update, context)
+    if action == "asnew":  # the entry being changed was deleted: what was written becomes a new entry
+        draft.entry_id, draft.entry_deleted, action = None, False, "save"
     if action != "save":
         return REVIEWING_SUMMARY
     try:
         entry, created = await _service(context).save(person, draft)
+    except EntryGone:
+        draft.entry_deleted = True
+        await _save(update, context, draft)
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest:
+            pass
+        await reply(update, "potensi_entry_gone", reply_markup=ENTRY_GONE)
+        return REVIEWING_SUMMARY
     except DomainError as exc:
         await refuse(update, exc.message, show_alert=True)
         return ConversationHandler.END if draft.entry_id else REVIEWING_SUMMARY

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
 
 from bot import audience
-from bot.aspirations import TICKET_RE
+from bot.aspirations import normalise_ticket
 from bot.domain import NotFound, Role
 
 from .common import SambangContext, notice, person_or_refuse, refuse, reply
@@ -31,9 +31,10 @@ async def status(update: Update, context: SambangContext) -> None:
         await reply(update, "status_list", person=person, aspirations=items, title=_TITLES[person.role],
                     show_desa=person.role is not Role.KEPALA_DESA)
         return
-    ticket = args[0].strip().upper()
-    if not TICKET_RE.match(ticket):
-        await refuse(update, notice("ticket_format", text=args[0][:40]))
+    year = context.services.clock.now().astimezone(context.services.config.tz).year
+    ticket = normalise_ticket(args[0], year)
+    if ticket is None:
+        await refuse(update, notice("ticket_format", text=args[0][:40], year=year))
         return
     try:
         aspiration = await svc.viewable(person, ticket)

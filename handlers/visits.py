@@ -75,10 +75,24 @@ def _svc(context: SambangContext) -> Any:
 
 
 async def jadwal(update: Update, context: SambangContext) -> None:
-    """Upcoming visits: the user's own kecamatan first (kepala desa, camat), then the rest; plus an .ics file."""
+    """/jadwal: upcoming visits and an .ics file. A kepala desa or camat gets their own kecamatan's visits (the
+    rest after "/jadwal semua" or the "Lihat semua jadwal" button); everyone else gets them all."""
     person = await member(update, context)
     if person is None:
         return
+    args = [a.lower() for a in context.args or []]
+    await _schedule(update, context, person, everything=bool(args) and args[0] in ("semua", "all"))
+
+
+async def jadwal_all(update: Update, context: SambangContext) -> None:
+    """The "Lihat semua jadwal" button under a kepala desa's or camat's /jadwal."""
+    person = await member(update, context)
+    if person is None:
+        return
+    await _schedule(update, context, person, everything=True)
+
+
+async def _schedule(update: Update, context: SambangContext, person: Any, *, everything: bool) -> None:
     visits = _svc(context)
     upcoming: list[Visit] = await visits.upcoming()
     own_code = None
@@ -89,14 +103,20 @@ async def jadwal(update: Update, context: SambangContext) -> None:
                                                           (person.desa_code,))
     own = [v for v in upcoming if v.kecamatan_code == own_code]
     rest = [v for v in upcoming if v.kecamatan_code != own_code]
-    own_name = person.kecamatan_name
-    parts = [render("jadwal", own=own, rest=rest, own_name=own_name, has_own=own_code is not None)]
-    for text in split_message(parts, 4000):
-        await reply(update, "raw", text=text)
-    if not upcoming:
+    scoped = own_code is not None and not everything
+    shown = own + ([] if scoped else rest)
+    parts = [render("jadwal", own=own, rest=[] if scoped else rest, hidden=len(rest) if scoped else 0,
+                    own_name=person.kecamatan_name, has_own=own_code is not None, has_file=bool(shown))]
+    more = _kb([[("📋 Lihat semua jadwal", "jd:semua")]]) if scoped and rest else None
+    texts = split_message(parts, 4000)
+    for i, text in enumerate(texts):
+        await reply(update, "raw", text=text, reply_markup=more if i == len(texts) - 1 else None)
+    if not shown:
         return
     now = context.services.clock.now()
-    data = ics.calendar(own + rest, now=now, domain=f"sambang-{context.services.config.wilayah}")
+    # the phone reminds of the visits to one's own kecamatan only
+    alarm = (lambda v: v.kecamatan_code == own_code) if own_code is not None else None
+    data = ics.calendar(shown, now=now, domain=f"sambang-{context.services.config.wilayah}", alarm=alarm)
     message = update.effective_message
     assert message is not None
     await message.reply_document(document=data.encode("utf-8"), filename="jadwal-ngantor-di-kecamatan.ics",
@@ -519,5 +539,6 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("jadwal", jadwal, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(button(jadwal_all), pattern=r"^jd:semua$"))
     app.add_handler(build_conversation())
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^kj:"))

@@ -167,7 +167,7 @@ async def test_potensi_is_for_kepala_desa_and_their_own_village(harness: BotHarn
     for forged in (f"pot:delok:{entry_id}", f"pot:edit:{entry_id}", f"pot:open:{entry_id}"):
         mark = harness.server.mark()
         other.press(other.last_message(), forged)
-        await _alert(harness, "bukan milik desa Anda", mark)
+        await harness.server.wait_for_text(other.id, "bukan milik desa Anda", since=mark)
     assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM village_potential") == 1
 
 

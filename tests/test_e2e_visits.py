@@ -227,7 +227,7 @@ async def test_cancelled_visit_sends_a_correction_and_stops_announcements(harnes
         assert not texts_with(harness, u.id, "Besok:") and not texts_with(harness, u.id, "Bagaimana kunjungan")
     # the old announcement's button no longer starts an aspiration for that visit
     await harness.do(lambda: p.kades_a.press(harness.server.last_bot_message(p.kades_a.id), f"asp:new:{visit_id}"),
-                     p.kades_a.id, "tidak ditemukan atau sudah dibatalkan")
+                     p.kades_a.id, "sudah dibatalkan")
     assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM drafts") == 0
 
 
@@ -238,7 +238,7 @@ async def test_jadwal_shows_own_kecamatan_first_and_attaches_a_calendar(harness:
     await visits.create("Sumber", dt.date(2026, 4, 8), dt.time(8, 0), agenda="Rapat desa")
     await visits.create("Krucil", dt.date(2026, 3, 4), dt.time(8, 0))
     mark = harness.server.mark()
-    call = await harness.say(p.kades_a, "/jadwal", "Jadwal Ngantor di Kecamatan")
+    call = await harness.say(p.kades_a, "/jadwal semua", "Jadwal Ngantor di Kecamatan")
     text = call.text or ""
     own, rest = text.split("Kecamatan lain")
     assert "Kecamatan Anda (Sumber)" in own and "Kec. Sumber" in own and "Tiris" not in own
