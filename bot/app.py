@@ -33,7 +33,7 @@ from .config import Config
 from .features import FEATURE_INSTALLERS
 from .health import CONFLICT_WINDOW, beat, heartbeat_limit, mark_conflict
 from .inbound import DurableUpdateQueue, replay_pending
-from .logs import remember_name
+from .logs import hide_secret, remember_name
 from .pacing import SlidingWindowRateLimiter
 from .persistence import SqlitePersistence
 from .regions import count_regions, ensure_wilayah, load_regions
@@ -73,6 +73,7 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
 def build_application(services: Services) -> Application:  # type: ignore[type-arg]
     """The PTB Application for these services. Start it with ``run_polling`` or the test harness."""
     config = services.config
+    hide_secret(config.token)  # PTB puts it in request URLs and in some error messages
     persistence = SqlitePersistence(services.db, update_interval=config.persistence_interval)
     app = (
         ApplicationBuilder()
