@@ -90,10 +90,10 @@ def _start_problem(exc: BaseException, config: Config, webhook: Any) -> str | No
                 f" {_one_line(exc)}")
     if isinstance(exc, OverflowError | OSError) and webhook is not None:
         if getattr(exc, "errno", None) == errno.EADDRINUSE:
-            return f"Gagal: port {webhook.port} sudah dipakai program lain (--port); pilih port lain atau hentikan" \
-                   " program itu."
-        return f"Gagal: server webhook tidak dapat mendengarkan di {webhook.listen}:{webhook.port}" \
-               f" (--listen/--port): {_one_line(exc)}"
+            return (f"Gagal: port {webhook.port} sudah dipakai program lain (--port); pilih port lain atau hentikan"
+                    " program itu.")
+        return (f"Gagal: server webhook tidak dapat mendengarkan di {webhook.listen}:{webhook.port}"
+                f" (--listen/--port): {_one_line(exc)}")
     return None
 
 
