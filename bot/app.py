@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
 
 import handlers
@@ -27,12 +31,12 @@ from .aspirations import AspirationService
 from .clock import Clock, SystemClock
 from .config import Config
 from .features import FEATURE_INSTALLERS
-from .health import beat, heartbeat_limit
+from .health import CONFLICT_WINDOW, beat, heartbeat_limit, mark_conflict
 from .inbound import DurableUpdateQueue, replay_pending
-from .logs import remember_name
+from .logs import hide_secret, remember_name
 from .pacing import SlidingWindowRateLimiter
 from .persistence import SqlitePersistence
-from .regions import count_regions, load_regions
+from .regions import count_regions, ensure_wilayah, load_regions
 from .services import Services
 from .storage import Database
 from .templates import set_timezone
@@ -46,6 +50,7 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database (migrating it), load the region roster on first start, and build the services."""
     db = await Database.open(config.db_path)
     try:
+        await ensure_wilayah(db, config.wilayah)  # a database made for another area is refused, never mixed
         kecamatan, _ = await count_regions(db)
         if kecamatan == 0:
             k, d = await load_regions(db, config.wilayah)
@@ -68,6 +73,7 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
 def build_application(services: Services) -> Application:  # type: ignore[type-arg]
     """The PTB Application for these services. Start it with ``run_polling`` or the test harness."""
     config = services.config
+    hide_secret(config.token)  # PTB puts it in request URLs and in some error messages
     persistence = SqlitePersistence(services.db, update_interval=config.persistence_interval)
     app = (
         ApplicationBuilder()
@@ -104,7 +110,38 @@ async def start_bot(app: Application, *, webhook: WebhookSettings | None = None,
         return
     assert app.updater is not None
     polling.setdefault("allowed_updates", Update.ALL_TYPES)
+    polling.setdefault("error_callback", _polling_error_callback(services))
     await app.updater.start_polling(**polling)
+
+
+def _polling_error_callback(services: Services) -> Callable[[TelegramError], None]:
+    """PTB calls this for every Telegram error of getUpdates (it retries by itself). A 409 Conflict means another
+    bot polls with the same token, each getting part of the updates: say so once in one line, and record it so that
+    ``sambang health`` and /healthz report the bot unhealthy. Other errors are logged as PTB would."""
+    last_logged = -CONFLICT_WINDOW
+    writes: set[asyncio.Task[None]] = set()
+
+    def written(task: asyncio.Task[None]) -> None:
+        writes.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not record the polling conflict: %s", type(task.exception()).__name__)
+
+    def on_error(exc: TelegramError) -> None:
+        nonlocal last_logged
+        if not isinstance(exc, Conflict):
+            logging.getLogger("telegram.ext.Updater").error("Exception happened while polling for updates.",
+                                                            exc_info=exc)
+            return
+        now = time.monotonic()
+        if now - last_logged >= CONFLICT_WINDOW:
+            log.error("another bot is polling Telegram with the same token (getUpdates: 409 Conflict); updates are"
+                      " split between the two bots: stop the other one (bot lain memakai token yang sama)")
+        last_logged = now
+        task = asyncio.get_running_loop().create_task(mark_conflict(services.db))
+        writes.add(task)
+        task.add_done_callback(written)
+
+    return on_error
 
 
 async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]

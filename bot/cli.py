@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,10 +18,110 @@ from .domain import DomainError
 
 log = logging.getLogger("sambang")
 
+#: The commands that may create the database file; every other one refuses a SAMBANG_DB that does not exist.
+CREATES_DATABASE = frozenset({"run", "migrate", "restore"})
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def setup_logging(level: str = "INFO") -> None:
     from .logs import configure
 
     configure(level)
+
+
+def check_settings(config: Config) -> None:
+    """Every setting the features read later, checked now: a bad value stops a command before it touches the
+    database (each raises ``ConfigError`` naming the variable)."""
+    from .departments import load_routing
+    from .operations import ops_settings
+
+    ops_settings(config)
+    load_routing(config)
+
+
+def _folder_problem(db_path: Path) -> str | None:
+    """Why the database (and its folder) could not be written, or None. Checked before anything is created."""
+    probe = db_path.absolute().parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"folder database {db_path.parent} tidak dapat dibuat: {probe} bukan folder"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"folder database {probe} tidak dapat ditulis (izin ditolak)"
+    if db_path.exists() and not os.access(db_path, os.R_OK | os.W_OK):
+        return f"berkas database {db_path} tidak dapat ditulis (izin ditolak)"
+    return None
+
+
+def _database_problem(config: Config, command: str) -> str | None:
+    """One line when SAMBANG_DB cannot serve ``command``: missing (only run, migrate and restore create it), not
+    writable, or made for another wilayah (``WilayahMismatch``, a ``ConfigError``, is raised)."""
+    from .regions import check_wilayah_file
+
+    path = config.db_path
+    if command not in CREATES_DATABASE and not path.is_file():
+        return (f"Gagal: database {path} tidak ada (SAMBANG_DB); periksa SAMBANG_DB, atau buat database baru dengan"
+                " `sambang migrate`.")
+    if command in ("run", "migrate") and (problem := _folder_problem(path)) is not None:
+        return f"Kesalahan konfigurasi: SAMBANG_DB: {problem}"
+    if command != "restore" and path.is_file():
+        check_wilayah_file(path, config.wilayah)
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line with secrets masked (the bot token must never be printed)."""
+    from .logs import mask_text
+
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return mask_text(text)[:300]
+
+
+def _start_problem(exc: BaseException, config: Config, webhook: Any) -> str | None:
+    """One line naming why the bot could not start, or None for an error that is not a start-up failure."""
+    from telegram.error import InvalidToken, NetworkError
+
+    if isinstance(exc, InvalidToken):
+        return ("Gagal: Telegram menolak token bot (TELEGRAM_BOT_TOKEN); periksa token dari @BotFather"
+                " (dan TELEGRAM_API_BASE_URL bila diisi).")
+    if isinstance(exc, NetworkError):  # TimedOut included
+        host = config.base_url.split("://", 1)[-1].split("/", 1)[0]
+        return (f"Gagal: server Telegram di {host} tidak dapat dihubungi (jaringan atau TELEGRAM_API_BASE_URL):"
+                f" {_one_line(exc)}")
+    if isinstance(exc, OverflowError | OSError) and webhook is not None:
+        if getattr(exc, "errno", None) == errno.EADDRINUSE:
+            return (f"Gagal: port {webhook.port} sudah dipakai program lain (--port); pilih port lain atau hentikan"
+                    " program itu.")
+        return (f"Gagal: server webhook tidak dapat mendengarkan di {webhook.listen}:{webhook.port}"
+                f" (--listen/--port): {_one_line(exc)}")
+    return None
+
+
+def _port_problem(config: Config, webhook: Any) -> str | None:
+    """Whether the webhook server could listen: bound and released the way it binds (tornado)."""
+    import tornado.netutil
+
+    try:
+        for sock in tornado.netutil.bind_sockets(webhook.port, address=webhook.listen):
+            sock.close()
+    except (OSError, OverflowError) as exc:
+        return _start_problem(exc, config, webhook)
+    return None
+
+
+async def _telegram_problem(config: Config) -> str | None:
+    """Whether Telegram answers and accepts the token (getMe), before anything is created."""
+    from telegram import Bot
+
+    try:
+        async with Bot(config.token, base_url=config.base_url, base_file_url=config.base_file_url):
+            pass
+    except Exception as exc:
+        problem = _start_problem(exc, config, None)
+        if problem is None:
+            raise
+        return problem
+    return None
 
 
 async def _with_services(config: Config, work: Callable[[Any], Awaitable[int]]) -> int:
@@ -57,17 +159,36 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    problem = await _telegram_problem(config)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     try:
         lock = RunLock(config.db_path).acquire()
     except AlreadyRunning:
         print(f"Gagal: bot lain sudah berjalan dengan database {config.db_path}.", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"Kesalahan konfigurasi: SAMBANG_DB: folder database tidak dapat ditulis: {exc.strerror}",
+              file=sys.stderr)
+        return 2
     try:
+        problem = _port_problem(config, webhook) if webhook is not None else None
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 2
         services = await open_services(config)
         try:
             app = build_application(services)
             try:
-                await start_bot(app, webhook=webhook, timeout=30)
+                try:
+                    await start_bot(app, webhook=webhook, timeout=30)
+                except Exception as exc:  # the network or the port went away since the checks above
+                    problem = _start_problem(exc, config, webhook)
+                    if problem is None:
+                        raise
+                    print(problem, file=sys.stderr)
+                    return 2
                 if webhook is None:
                     log.info("polling for updates; stop with Ctrl+C or SIGTERM")
                 else:
@@ -85,12 +206,13 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
-    from .regions import count_regions, load_regions
+    from .regions import count_regions, ensure_wilayah, load_regions
     from .storage import Database
 
     db = await Database.open(config.db_path, migrate=False)
     try:
         applied = await db.migrate()
+        await ensure_wilayah(db, config.wilayah)
         kecamatan, _ = await count_regions(db)
         if kecamatan == 0:
             await load_regions(db, config.wilayah)
@@ -128,10 +250,16 @@ async def _bot_username(services: Any) -> str:
 async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     from . import roster
 
+    if args.hours is not None and args.hours < 1:
+        print(f"Gagal: --hours harus lebih dari 0 (masa berlaku undangan dalam jam), bukan {args.hours}.",
+              file=sys.stderr)
+        return 2
+
     async def work(services: Any) -> int:
         invitation = await roster.create_invitation(
             services.db, services.clock, role=args.role, desa=args.desa, kecamatan=args.kecamatan,
-            department=args.department, title=args.title, ttl_hours=args.hours or config.invite_ttl_hours,
+            department=args.department, title=args.title,
+            ttl_hours=args.hours if args.hours is not None else config.invite_ttl_hours,
         )
         username = await _bot_username(services)
         print(f"Kode undangan: {invitation.code}")
@@ -173,7 +301,7 @@ async def cmd_roster_import(config: Config, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sambang", description="Sambang: aspirasi kepala desa langsung ke Bupati.")
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument("--log-level", default="INFO", help=", ".join(LOG_LEVELS))
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="jalankan bot (long polling, atau webhook dengan --webhook)")
     run.add_argument("--webhook", metavar="URL", help="mode webhook: URL HTTPS publik, mis. https://bot.contoh.id/tg")
@@ -212,11 +340,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    setup_logging(args.log_level)
+    level = str(args.log_level).strip().upper()
+    if level not in LOG_LEVELS:
+        print(f"Kesalahan konfigurasi: --log-level: {args.log_level!r} tidak dikenal; gunakan salah satu dari"
+              f" {', '.join(LOG_LEVELS)}", file=sys.stderr)
+        return 2
+    setup_logging(level)
     try:
         config = load_config(require_token=bool(getattr(args, "needs_token", False)))
+        from .logs import hide_secret
+
+        hide_secret(config.token)
+        check_settings(config)
+        problem = _database_problem(config, args.command)
     except ConfigError as exc:
         print(f"Kesalahan konfigurasi: {exc.variable}: {exc.message}", file=sys.stderr)
+        return 2
+    if problem is not None:
+        print(problem, file=sys.stderr)
         return 2
     try:
         return asyncio.run(args.func(config, args))
@@ -228,6 +369,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a defect: the traceback goes to the log, masked like every log line
+        log.critical("sambang %s failed", args.command, exc_info=True)
+        print(f"Gagal: kesalahan tak terduga ({type(exc).__name__}): {_one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

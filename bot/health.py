@@ -15,6 +15,10 @@ from .clock import from_iso, to_iso
 from .storage import Database
 
 HEARTBEAT_KEY = "heartbeat_at"
+#: When Telegram last answered getUpdates with 409 Conflict: another bot polls with the same token.
+CONFLICT_KEY = "conflict_at"
+#: How long after the last Conflict the bot still counts as unhealthy when no heartbeat limit is given.
+CONFLICT_WINDOW = 90.0
 
 
 def wall_now() -> datetime:
@@ -32,6 +36,20 @@ async def beat(db: Database) -> None:
         "INSERT INTO app_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (HEARTBEAT_KEY, to_iso(wall_now())),
     )
+
+
+async def mark_conflict(db: Database) -> None:
+    await db.execute(
+        "INSERT INTO app_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (CONFLICT_KEY, to_iso(wall_now())),
+    )
+
+
+def _conflict_problem(value: str | None, now: datetime, window: float) -> str | None:
+    age = _age(value, now)
+    if age is None or age > window:
+        return None
+    return f"bot lain memakai token yang sama (Conflict dari getUpdates {age:.0f} detik lalu); hentikan bot lain itu"
 
 
 def _age(value: str | None, now: datetime) -> float | None:
@@ -69,6 +87,11 @@ async def health_report(db: Database, *, mode: str, max_heartbeat_age: float | N
     if max_heartbeat_age is not None and (age is None or age > max_heartbeat_age):
         report["status"] = "error"
         report["problem"] = "scheduler heartbeat missing or stale"
+    conflict_at = await db.fetchval("SELECT value FROM app_state WHERE key = ?", (CONFLICT_KEY,))
+    if _conflict_problem(conflict_at, now, max_heartbeat_age or CONFLICT_WINDOW) is not None:
+        report["status"] = "error"
+        report["problem"] = "another bot is polling with the same token (409 Conflict)"
+        report["conflict_at"] = conflict_at
     return report
 
 
@@ -85,11 +108,16 @@ def check_file(path: Path, *, max_heartbeat_age: float) -> tuple[bool, str]:
         version = conn.execute("SELECT COALESCE(MAX(number), 0) FROM schema_migrations").fetchone()[0]
         row = conn.execute("SELECT value FROM app_state WHERE key = ?", (HEARTBEAT_KEY,)).fetchone()
         last = conn.execute("SELECT value FROM app_state WHERE key = 'last_update_at'").fetchone()
+        conflict = conn.execute("SELECT value FROM app_state WHERE key = ?", (CONFLICT_KEY,)).fetchone()
     except sqlite3.Error as exc:
         return False, f"database tidak dapat dibaca: {exc}"
     finally:
         conn.close()
-    age = _age(row[0] if row else None, wall_now())
+    now = wall_now()
+    problem = _conflict_problem(conflict[0] if conflict else None, now, max_heartbeat_age)
+    if problem is not None:
+        return False, problem
+    age = _age(row[0] if row else None, now)
     if age is None:
         return False, "belum ada detak dari penjadwal bot (bot belum berjalan?)"
     if age > max_heartbeat_age:

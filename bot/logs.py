@@ -85,10 +85,25 @@ def remember_name(*names: str | None) -> None:
 
 
 _TOKEN_RE = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{8,}")
+#: Exact secrets (the configured bot token) masked whatever their shape, e.g. a short token the pattern misses.
+_SECRETS: set[str] = set()
+
+
+def hide_secret(*secrets: str | None) -> None:
+    """Never write these strings to the log (nor in the one-line errors that pass through ``mask_text``)."""
+    for secret in secrets:
+        if not secret or len(secret) < 4:
+            continue
+        _SECRETS.add(secret)
+        half = secret.split(":", 1)[1] if ":" in secret else ""
+        if len(half) >= 8:  # a bot token's secret half alone is as sensitive as the whole
+            _SECRETS.add(half)
 
 
 def mask_text(text: str) -> str:
     """Bot tokens, known names and name-like fields masked (SamaranFilter does the rest)."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, "<token>")
     text = _TOKEN_RE.sub("<token>", text)
     text = _FIELD_RE.sub(lambda m: f"{m.group('key')}{m.group('q')}***{m.group('q')}", text)
     pattern = NAMES.pattern()

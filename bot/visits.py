@@ -295,15 +295,18 @@ class VisitService:
     # -- checks ----------------------------------------------------------------------------------------------
 
     async def warnings_for(self, kecamatan_code: str, day: dt.date, *, exclude_id: int | None = None,
-                           conn: Database | Transaction | None = None) -> list[str]:
-        """Indonesian warnings about a visit date: weekend, holiday, another visit that day, in the past, and
-        another visit already planned for the same kecamatan."""
+                           conn: Database | Transaction | None = None,
+                           start_time: dt.time | None = None) -> list[str]:
+        """Indonesian warnings about a visit date: weekend, holiday, another visit that day, in the past (with
+        ``start_time``: also earlier today), and another visit already planned for the same kecamatan."""
         c = conn or self.db
         rows = await c.fetchall("SELECT id, date, kecamatan_code FROM visits WHERE status = ? AND id != ?",
                                 (ACTIVE, exclude_id or 0))
         warnings = check_visit_date(day, [dt.date.fromisoformat(r["date"]) for r in rows])
         if day < self.today():
             warnings.append("Tanggal ini sudah lewat.")
+        elif day == self.today() and start_time is not None and self.at(day, start_time) <= self.clock.now():
+            warnings.append(f"Jam {start_time:%H.%M} hari ini sudah lewat.")
         today = self.today().isoformat()
         same = [r for r in rows if r["kecamatan_code"] == kecamatan_code and r["date"] >= today
                 and r["date"] != day.isoformat()]
@@ -353,7 +356,7 @@ class VisitService:
         else:
             code, name = kec.code, kec.name
         deps = await validate_departments(tx, departments)
-        warnings = await self.warnings_for(code, day, conn=tx)
+        warnings = await self.warnings_for(code, day, conn=tx, start_time=start_time)
         now = self.clock.now()
         stamp = to_iso(now)
         visit_id = await tx.execute(
@@ -389,7 +392,8 @@ class VisitService:
         new_place = clean_line(place, MAX_PLACE) if place else old.place
         if (day, new_time, new_place) == (old.date, old.start_time, old.place):
             raise VisitError("Tanggal, jam dan tempatnya sama dengan jadwal sekarang; tidak ada yang diubah.")
-        warnings = await self.warnings_for(old.kecamatan_code, day, exclude_id=visit_id, conn=tx)
+        warnings = await self.warnings_for(old.kecamatan_code, day, exclude_id=visit_id, conn=tx,
+                                           start_time=new_time)
         now = self.clock.now()
         await tx.execute(
             "UPDATE visits SET date = ?, start_time = ?, starts_at = ?, place = ?, revision = revision + 1,"

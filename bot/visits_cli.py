@@ -85,6 +85,11 @@ async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
         print()
         print(f"{len(plan)} kunjungan, {plan[0].date.isoformat()} sampai {plan[-1].date.isoformat()},"
               f" jam {start_time:%H:%M}.")
+        today = ngantor.of(services).visits.today()
+        past = [item for item in plan if item.date < today]
+        if past:
+            print(f"⚠ {len(past)} kunjungan jatuh sebelum hari ini ({today.isoformat()}): tanggalnya sudah lewat."
+                  " Pilih --start hari ini atau sesudahnya.")
         if not args.apply:
             print("Belum disimpan. Jalankan lagi dengan --apply untuk menyimpan jadwal ini.")
             return 0

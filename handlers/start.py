@@ -54,7 +54,7 @@ async def start(update: Update, context: SambangContext) -> None:
             person = await current_person(update, context)
         await reply(update, "start_registered", person=person)
         return
-    await reply(update, "start_unregistered", reply_markup=CONTACT_KEYBOARD)
+    await reply(update, "start_unregistered", user_id=user.id, reply_markup=CONTACT_KEYBOARD)
 
 
 async def contact_shared(update: Update, context: SambangContext) -> None:

@@ -281,7 +281,8 @@ async def departments_given(update: Update, context: SambangContext) -> str | in
                         reply_markup=SKIP)
             return CHOOSING_DEPARTMENTS
     day = dt.date.fromisoformat(draft["date"])
-    warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day)
+    warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day,
+                                                start_time=dt.time.fromisoformat(draft["time"]))
     await reply(update, "kunjungan_review", d=draft, day=day, warnings=warnings,
                 reply_markup=_kb([[("✅ Simpan", "kj:save")], [("❌ Batal", "kj:stop")]]))
     return REVIEWING_VISIT
@@ -382,7 +383,8 @@ async def _review_move(update: Update, context: SambangContext) -> str:
     draft = _draft(context)
     visit = await _svc(context).find(draft["visit_id"])
     day = dt.date.fromisoformat(draft["date"])
-    warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft["visit_id"])
+    warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft["visit_id"],
+                                                start_time=dt.time.fromisoformat(draft["time"]))
     await reply(update, "kunjungan_review_move", visit=visit, day=day, time=draft["time"].replace(":", "."),
                 place=draft.get("place") or visit.place, warnings=warnings,
                 reply_markup=_kb([[("✅ Pindahkan", "kj:mvsave")], [("❌ Batal", "kj:stop")]]))

@@ -45,6 +45,7 @@ async def test_migrate_loads_the_regency(tmp_path: Path) -> None:
 
 
 async def test_invite_prints_code_and_link(tmp_path: Path) -> None:
+    assert (await _sambang(tmp_path, "migrate"))[0] == 0  # only run and migrate create the database
     code, out, err = await _sambang(tmp_path, "invite", "--role", "kepala_desa", "--desa", "35.13.02.2001",
                                     SAMBANG_BOT_USERNAME="sambang_prob_bot")
     assert code == 0, err
@@ -57,12 +58,14 @@ async def test_invite_prints_code_and_link(tmp_path: Path) -> None:
 
 
 async def test_invite_refuses_unknown_desa_with_one_line(tmp_path: Path) -> None:
+    assert (await _sambang(tmp_path, "migrate"))[0] == 0
     code, out, err = await _sambang(tmp_path, "invite", "--role", "kepala_desa", "--desa", "35.13.99.9999")
     assert code == 1
     assert "tidak ditemukan" in err and "Traceback" not in err
 
 
 async def test_roster_import_success_and_refusal(tmp_path: Path) -> None:
+    assert (await _sambang(tmp_path, "migrate"))[0] == 0
     good = tmp_path / "kades.csv"
     good.write_text("kode_desa;nama;telepon\n35.13.02.2001;Budi;0812-1111-2222\n35.13.02.2002;Sari;628133334444\n")
     code, out, err = await _sambang(tmp_path, "roster", "import", str(good))

@@ -220,6 +220,7 @@ def test_departments_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     for key in [k for k in list(__import__("os").environ) if k.startswith(("SAMBANG_", "TELEGRAM_"))]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("SAMBANG_DB", str(tmp_path / "cli.db"))
+    assert main(["migrate"]) == 0
     assert main(["departments"]) == 0
     out = capsys.readouterr().out
     assert "PUPR" in out and "Dinas Pekerjaan Umum dan Penataan Ruang" in out

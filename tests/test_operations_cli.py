@@ -88,7 +88,7 @@ async def test_webhook_process_backup_restore_and_locks(tmp_path: Path, fake: Fa
     port = _free_port()
     # before the bot ever ran, the health check fails with one line
     code, _, err = await _sambang(tmp_path, "health")
-    assert code == 1 and "TIDAK SEHAT" in err and "Traceback" not in err
+    assert code == 2 and "tidak ada" in err and "Traceback" not in err
     env = _env(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url, SAMBANG_ADMINS="777",
                SAMBANG_WEBHOOK_SECRET=SECRET)
     proc = await asyncio.create_subprocess_exec(
@@ -190,6 +190,7 @@ async def test_restore_refuses_damaged_or_foreign_files(tmp_path: Path) -> None:
 
 
 async def test_audit_export_on_the_command_line(tmp_path: Path) -> None:
+    assert (await _sambang(tmp_path, "migrate"))[0] == 0
     code, out, err = await _sambang(tmp_path, "invite", "--role", "camat", "--kecamatan", "Tiris")
     assert code == 0, err
     code, out, err = await _sambang(tmp_path, "audit", "export", "--output", str(tmp_path / "audit.csv"))

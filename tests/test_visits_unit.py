@@ -257,6 +257,8 @@ def _cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> int:
 def test_schedule_plan_for_the_24_kecamatan_of_probolinggo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     args = ("schedule", "plan", "--start", "2026-01-12", "--per-month", "3", "--first", "Sumber")
+    assert _cli(monkeypatch, tmp_path, "migrate") == 0  # only run and migrate create the database
+    capsys.readouterr()
     assert _cli(monkeypatch, tmp_path, *args) == 0
     out = capsys.readouterr().out
     table = out.split("\n\n")[0].splitlines()[2:]
