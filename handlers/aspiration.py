@@ -104,6 +104,11 @@ async def _retire_summary(update: Update, context: SambangContext, draft: Draft)
     A new summary is shown when the kepala desa comes back. The caller saves the draft.
     """
     chat = update.effective_chat
+    query = update.callback_query
+    if draft.summary_message is None and query is not None and (query.data or "").startswith("asp:sum:"):
+        # a draft from before summaries were remembered: the summary is the message pressed
+        await _clear_pressed(update)
+        return
     if draft.summary_message is None or chat is None:
         return
     message_id, draft.summary_message = draft.summary_message, None
@@ -311,6 +316,11 @@ async def category_not_chosen(update: Update, context: SambangContext) -> str:
     return CHOOSING_CATEGORY
 
 
+async def category_not_changed(update: Update, context: SambangContext) -> str:
+    await refuse(update, notice("category_by_button"))
+    return CHANGING_CATEGORY
+
+
 # -- attachments ------------------------------------------------------------------------------------------------
 
 
@@ -343,21 +353,24 @@ def _keep_photo(draft: Draft, message: Message, caption: str | None) -> bool | N
     return True
 
 
-def _album_pending(update: Update, context: SambangContext, kind: str, *, dropped: bool) -> bool:
+def _album_pending(update: Update, context: SambangContext, kind: str, *, kept: bool | None,
+                   described: bool = False) -> bool:
     """A photo of an album: (re)schedule the album's one answer, sent once its last photo is in. False if the photo
-    is no album's (answer it now)."""
+    is no album's (answer it now). ``kept`` as _keep_photo says; ``described``: its caption became the description."""
     message = update.effective_message
     chat = update.effective_chat
     user = update.effective_user
     if message is None or not message.media_group_id or chat is None or user is None or context.job_queue is None:
         return False
     name = f"asp:album:{chat.id}:{message.media_group_id}"
-    data: dict[str, Any] = {"kind": kind, "dropped": 0, "user_id": user.id}
+    data: dict[str, Any] = {"kind": kind, "kept": 0, "dropped": 0, "described": False, "user_id": user.id}
     for job in context.job_queue.get_jobs_by_name(name):
         data = dict(job.data)  # type: ignore[call-overload]
         job.schedule_removal()
     data["kind"] = kind
-    data["dropped"] = int(data.get("dropped", 0)) + int(dropped)
+    data["kept"] += int(kept is True)
+    data["dropped"] += int(kept is False)
+    data["described"] = data["described"] or described
     context.job_queue.run_once(_answer_album, ALBUM_QUIET_SECONDS, data=data, name=name, chat_id=chat.id,
                                user_id=user.id)
     return True
@@ -371,19 +384,18 @@ async def _answer_album(context: SambangContext) -> None:
     draft = await context.services.aspirations.load_draft(int(data["user_id"]))
     if draft is None:  # cancelled meanwhile
         return
-    dropped = int(data.get("dropped", 0))
+    dropped = int(data["dropped"])
     if data["kind"] == "early":
-        text, markup = _early_answer(draft, dropped)
+        text, markup = _early_answer(draft, dropped, described=bool(data["described"]))
     else:
-        text = _attachment_added_text(draft, f"Album ({len(draft.photos)} foto)")
+        text = _attachment_added_text(draft, f"Album ({data['kept']} foto)")
         if dropped:
             text += "\n" + str(notice("album_photos_dropped", dropped=dropped, max_photos=MAX_PHOTOS))
         markup = keyboards.attachments_done(len(draft.photos))
     await context.bot.send_message(job.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-def _early_answer(draft: Draft, dropped: int) -> tuple[str, Any]:
-    described = bool(draft.description) and draft.category is None
+def _early_answer(draft: Draft, dropped: int, *, described: bool) -> tuple[str, Any]:
     text = render("aspiration_early_photos", photos=len(draft.photos), dropped=dropped, max_photos=MAX_PHOTOS,
                   described=described, description=bool(draft.description), length=len(draft.description or ""),
                   suggested=draft.suggested)
@@ -398,6 +410,7 @@ async def photo_early(update: Update, context: SambangContext) -> str | int:
     assert message is not None
     draft = await _draft(update, context) or Draft()
     caption = clean_caption(message.caption)
+    described = False
     if caption and draft.description is None:
         try:
             draft.description = validate_description(caption, context.services.config.max_description)
@@ -406,11 +419,12 @@ async def photo_early(update: Update, context: SambangContext) -> str | int:
         else:
             draft.suggested = suggest_category(draft.description)
             caption = None
+            described = True
     kept = _keep_photo(draft, message, caption)
     await _save(update, context, draft)
-    if _album_pending(update, context, "early", dropped=kept is False):
+    if _album_pending(update, context, "early", kept=kept, described=described):
         return CHOOSING_CATEGORY
-    text, markup = _early_answer(draft, int(kept is False))
+    text, markup = _early_answer(draft, int(kept is False), described=described)
     await reply(update, "raw", text=text, reply_markup=markup)
     return CHOOSING_CATEGORY
 
@@ -426,7 +440,7 @@ async def photo_added(update: Update, context: SambangContext) -> str | int:
     kept = _keep_photo(draft, message, clean_caption(message.caption))
     if kept:
         await _save(update, context, draft)
-    if _album_pending(update, context, "attach", dropped=kept is False):
+    if _album_pending(update, context, "attach", kept=kept):
         return ADDING_ATTACHMENTS
     if kept is False:
         await refuse(update, notice("photos_full", max_photos=MAX_PHOTOS), reply_markup=keyboards.ATTACHMENTS_DONE)
@@ -665,7 +679,8 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
         if context.user_data is not None:
             context.user_data.pop("reviewing", None)
         await _clear_pressed(update)
-        await _retire_summary(update, context, draft)
+        if draft.summary_message is not None:
+            await _retire_summary(update, context, draft)
         if draft.category is None or draft.description is None:
             return await _continue(update, context, draft)
         return await _show_summary(update, context, draft)
@@ -810,7 +825,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
             CHANGING_CATEGORY: [
                 CallbackQueryHandler(category_chosen, pattern=r"^asp:cat:"),
                 MessageHandler(text, category_typed),
-                MessageHandler(private & ~filters.COMMAND, category_not_chosen),
+                MessageHandler(private & ~filters.COMMAND, category_not_changed),
             ],
             WRITING_DESCRIPTION: [
                 MessageHandler(text, description_written),

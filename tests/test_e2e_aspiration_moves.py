@@ -94,8 +94,11 @@ async def test_an_album_at_the_attachment_step_is_answered_once_and_stops_at_fiv
     await harness.press(kades, "Infrastruktur", "Langkah 2 dari 4")
     await harness.say(kades, ROAD, "Langkah 3 dari 4")
     mark = harness.server.mark()
-    kades.send_album(7)
-    answer = await harness.server.wait_for_text(10, "Album (5 foto) diterima", since=mark)
+    kades.send_photo()
+    await harness.server.wait_for_text(10, "Foto 1 diterima", since=mark)
+    mark = harness.server.mark()
+    kades.send_album(6)
+    answer = await harness.server.wait_for_text(10, "Album (4 foto) diterima (5/5 foto)", since=mark)
     assert "2 foto dari album tidak disimpan" in (answer.text or "")
     await harness.settle()
     replies = [c for c in harness.server.sent(10, "sendMessage") if c.index >= mark]
