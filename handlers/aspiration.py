@@ -294,16 +294,69 @@ async def description_written(update: Update, context: SambangContext) -> str | 
         return WRITING_DESCRIPTION
     draft.suggested = suggest_category(draft.description)
     await _save(update, context, draft)
+    return await _after_description(update, context, draft)
+
+
+def _needs_category_check(draft: Draft) -> bool:
+    """Whether the description reads like another category than the one chosen (then the kepala desa is asked)."""
+    assert draft.category is not None
+    return draft.suggested not in (draft.category, "lainnya") and not CATEGORY_BY_CODE[draft.category].confidential
+
+
+async def _after_description(update: Update, context: SambangContext, draft: Draft) -> str:
+    """The description is saved: check the category, then on to the attachments (or back to the summary)."""
+    assert draft.description is not None and draft.category is not None
     reviewing = bool(context.user_data and context.user_data.get("reviewing"))
-    if draft.suggested not in (draft.category, "lainnya") and not CATEGORY_BY_CODE[draft.category].confidential:
+    if _needs_category_check(draft):
         await reply(update, "aspiration_category_check", length=len(draft.description), chosen=draft.category,
                     suggested=draft.suggested,
-                    reply_markup=keyboards.confirm_category(draft.suggested, draft.category))
+                    reply_markup=keyboards.confirm_category(draft.suggested or "lainnya", draft.category))
         return CHOOSING_CATEGORY
     if reviewing and context.user_data is not None:
         context.user_data.pop("reviewing", None)
         return await _show_summary(update, context, draft)
     return await _ask_attachments(update, context, draft)
+
+
+async def photo_while_describing(update: Update, context: SambangContext) -> str | int:
+    """A photo while the bot asks for the description: keep it; a caption long enough is the description."""
+    if await _kepala_desa(update, context) is None:
+        return ConversationHandler.END
+    draft = await _draft(update, context)
+    if draft is None or draft.category is None:
+        await refuse(update, notice("draft_missing"))
+        return ConversationHandler.END
+    message = update.effective_message
+    assert message is not None
+    reviewing = bool(context.user_data and context.user_data.get("reviewing"))
+    caption = clean_caption(message.caption)
+    described = False
+    if caption and not reviewing and draft.description is None:
+        try:
+            draft.description = validate_description(caption, context.services.config.max_description)
+        except DomainError:
+            pass  # too short (or long) for a description: it stays the photo's caption
+        else:
+            draft.suggested = suggest_category(draft.description)
+            caption = None
+            described = True
+    kept = _keep_photo(draft, message, caption)
+    await _save(update, context, draft)
+    if described:
+        check = _needs_category_check(draft)
+        if _album_pending(update, context, "early" if check else "attach", kept=kept, described=True):
+            return CHOOSING_CATEGORY if check else ADDING_ATTACHMENTS
+        if check:
+            return await _after_description(update, context, draft)
+        text = str(notice("caption_is_description")) + "\n" + _attachment_added_text(draft, f"Foto {len(draft.photos)}")
+        await reply(update, "raw", text=text, reply_markup=keyboards.attachments_done(len(draft.photos)))
+        return ADDING_ATTACHMENTS
+    if _album_pending(update, context, "describe", kept=kept):
+        return WRITING_DESCRIPTION
+    await reply(update, "aspiration_photo_before_description", photos=len(draft.photos), dropped=kept is False,
+                max_photos=MAX_PHOTOS, reviewing=reviewing,
+                reply_markup=keyboards.BACK_TO_SUMMARY if reviewing else None)
+    return WRITING_DESCRIPTION
 
 
 async def description_not_text(update: Update, context: SambangContext) -> str:
@@ -387,8 +440,14 @@ async def _answer_album(context: SambangContext) -> None:
     dropped = int(data["dropped"])
     if data["kind"] == "early":
         text, markup = _early_answer(draft, dropped, described=bool(data["described"]))
+    elif data["kind"] == "describe":
+        text = render("aspiration_photo_before_description", photos=len(draft.photos), dropped=bool(dropped),
+                      max_photos=MAX_PHOTOS, reviewing=False)
+        markup = None
     else:
         text = _attachment_added_text(draft, f"Album ({data['kept']} foto)")
+        if data["described"]:
+            text = str(notice("caption_is_description")) + "\n" + text
         if dropped:
             text += "\n" + str(notice("album_photos_dropped", dropped=dropped, max_photos=MAX_PHOTOS))
         markup = keyboards.attachments_done(len(draft.photos))
@@ -829,6 +888,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
             ],
             WRITING_DESCRIPTION: [
                 MessageHandler(text, description_written),
+                MessageHandler(private & filters.PHOTO, photo_while_describing),
                 MessageHandler(private & ~filters.COMMAND, description_not_text),
             ],
             ADDING_ATTACHMENTS: [

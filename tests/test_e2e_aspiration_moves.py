@@ -71,6 +71,33 @@ async def test_a_short_caption_stays_the_photos_and_the_description_is_asked(har
     assert draft is not None and draft.description == BRIDGE and draft.photos[0].caption == "jembatan"
 
 
+async def test_a_captioned_photo_instead_of_the_description_gives_both(harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    await harness.say(kades, "/aspirasi", "Langkah 1 dari 4")
+    await harness.press(kades, "Infrastruktur", "Langkah 2 dari 4")
+    mark = harness.server.mark()
+    kades.send_photo(caption=ROAD)
+    answer = await harness.server.wait_for_text(10, "Foto 1 diterima", since=mark)
+    assert "Keterangan fotonya dipakai sebagai uraian" in (answer.text or "")
+    summary = await harness.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan aspirasi")
+    assert ROAD in (summary.text or "") and "1 foto" in (summary.text or "")
+
+
+async def test_an_album_without_caption_before_the_description_is_kept_and_answered_once(
+        harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    await harness.say(kades, "/aspirasi", "Langkah 1 dari 4")
+    await harness.press(kades, "Infrastruktur", "Langkah 2 dari 4")
+    mark = harness.server.mark()
+    kades.send_album(2)
+    await harness.server.wait_for_text(10, "Foto disimpan sebagai lampiran (2/5 foto)", since=mark)
+    await harness.settle()
+    assert len([c for c in harness.server.sent(10, "sendMessage") if c.index >= mark]) == 1
+    await harness.say(kades, ROAD, "Langkah 3 dari 4")
+    summary = await harness.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan aspirasi")
+    assert "2 foto" in (summary.text or "")
+
+
 # -- albums ----------------------------------------------------------------------------------------------------------
 
 
