@@ -349,3 +349,12 @@ async def test_a_contact_card_during_the_flow_is_no_registration(harness: BotHar
     await harness.server.wait_for_text(10, "Foto 1 diterima", since=mark)
     draft = await _draft(harness, kades)
     assert draft is not None and json.loads(draft.to_json())["description"] == ROAD
+
+
+def test_a_draft_saved_before_captions_and_summary_ids_still_loads() -> None:
+    old = ('{"category": "infrastruktur", "suggested": null, "description": "Jalan rusak parah sekali", "attachments":'
+           ' [{"kind": "photo", "file_id": "AgAC", "file_unique_id": "u1", "file_name": null, "mime_type": null,'
+           ' "file_size": 10, "latitude": null, "longitude": null}], "copy_to_camat": false, "visit_id": null,'
+           ' "token": "abc"}')
+    draft = Draft.from_json(old)
+    assert draft.photos[0].caption is None and draft.summary_message is None
