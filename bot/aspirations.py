@@ -58,6 +58,8 @@ class Attachment:
     file_size: int | None = None
     latitude: float | None = None
     longitude: float | None = None
+    #: What the kepala desa wrote under the photo or document, if anything.
+    caption: str | None = None
 
 
 class _WithAttachments:
@@ -90,6 +92,16 @@ class Draft(_WithAttachments):
     visit_id: int | None = None
     #: Identifies this draft's submission: confirming it twice stores one aspiration.
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: The message id of the summary shown last, so that its buttons can be taken off when it is left.
+    summary_message: int | None = None
+
+    def remove_photo(self, file_unique_id: str) -> int | None:
+        """Remove the photo with this unique id; its number (1-based) among the photos, or None if not there."""
+        for number, photo in enumerate(self.photos, start=1):
+            if photo.file_unique_id == file_unique_id:
+                self.attachments.remove(photo)
+                return number
+        return None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -194,7 +206,39 @@ def _aspiration(row: Row, attachments: tuple[Attachment, ...] = ()) -> Aspiratio
 
 def _attachment(row: Row) -> Attachment:
     return Attachment(row["kind"], row["file_id"], row["file_unique_id"], row["file_name"], row["mime_type"],
-                      row["file_size"], row["latitude"], row["longitude"])
+                      row["file_size"], row["latitude"], row["longitude"], row["caption"])
+
+
+MAX_CAPTION = 1000
+
+
+def clean_caption(text: str | None) -> str | None:
+    """A photo or document caption as it is kept: cleaned, at most MAX_CAPTION characters, None when empty."""
+    cleaned = clean_text(text or "")[:MAX_CAPTION]
+    return cleaned or None
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words of letters and digits (emoji, punctuation, "&" and "dan" dropped)."""
+    folded = unicodedata.normalize("NFKD", text).casefold()
+    return [w for w in re.findall(r"[^\W_]+", folded) if w != "dan"]
+
+
+def match_category(text: str) -> str | None:
+    """The category a short typed text names ("lingkungan & bencana", "🏥 kesehatan", "infra"), or None.
+
+    Every word typed must begin a word of the category's name (or code), and only one category may fit, so a
+    description ("jalan desa rusak parah") never counts as a category choice.
+    """
+    typed = _words(text)
+    if not typed or len(text) > 60 or len("".join(typed)) < 3:
+        return None
+    fits = []
+    for cat in CATEGORY_BY_CODE.values():
+        names = set(_words(cat.label)) | set(_words(cat.code.replace("_", " ")))
+        if all(any(name.startswith(word) for name in names) for word in typed):
+            fits.append(cat.code)
+    return fits[0] if len(fits) == 1 else None
 
 
 def validate_description(text: str, max_length: int) -> str:
@@ -238,6 +282,21 @@ class AspirationService:
     async def discard_draft(self, telegram_id: int) -> bool:
         async with self.db.transaction() as tx:
             return await tx.execute_rowcount("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,)) > 0
+
+    async def offer_text(self, telegram_id: int, text: str) -> None:
+        """Keep text typed outside any flow, for the button that turns it into an aspiration."""
+        await self.db.execute(
+            "INSERT INTO offered_texts(telegram_id, text, created_at) VALUES (?, ?, ?) ON CONFLICT(telegram_id)"
+            " DO UPDATE SET text = excluded.text, created_at = excluded.created_at",
+            (telegram_id, text, to_iso(self.clock.now())),
+        )
+
+    async def take_offered_text(self, telegram_id: int) -> str | None:
+        """The offered text, removed so that it starts one aspiration; None if there is none (any more)."""
+        async with self.db.transaction() as tx:
+            text = await tx.fetchval("SELECT text FROM offered_texts WHERE telegram_id = ?", (telegram_id,))
+            await tx.execute("DELETE FROM offered_texts WHERE telegram_id = ?", (telegram_id,))
+        return str(text) if text is not None else None
 
     # -- submission ---------------------------------------------------------------------------------------------
 
@@ -288,10 +347,10 @@ class AspirationService:
                 )
                 await tx.executemany(
                     "INSERT INTO attachments(aspiration_id, position, kind, file_id, file_unique_id, file_name,"
-                    " mime_type, file_size, latitude, longitude) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " mime_type, file_size, latitude, longitude, caption) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (asp_id, i, a.kind, a.file_id, a.file_unique_id, a.file_name, a.mime_type, a.file_size,
-                         a.latitude, a.longitude)
+                         a.latitude, a.longitude, a.caption)
                         for i, a in enumerate(draft.attachments)
                     ],
                 )

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from . import outbox
-from .aspirations import Aspiration, AspirationService, check_transition, clean_text
+from .aspirations import Aspiration, AspirationService, Attachment, check_transition, clean_text
 from .clock import Clock, from_iso, to_iso
 from .departments import (
     AUDIENCE_ADMINS,
@@ -305,19 +305,28 @@ class OfficialsService:
         base = f"asp:{aspiration.id}:fwd:{key}:{chat_id}"
         photos = aspiration.photos
         caption = f"{aspiration.ticket} · Desa {aspiration.desa_name}"
+
+        def photo_caption(number: int, photo: Attachment) -> str:
+            # the kepala desa's own words under the photo travel with it (plain text: no parse mode is set)
+            head = caption if number == 1 else f"Foto {number}"
+            return f"{head}\n{photo.caption}"[:1024] if photo.caption else head
+
         if len(photos) == 1:
             await outbox.enqueue(tx, chat_id, "sendPhoto", {"chat_id": chat_id, "photo": photos[0].file_id,
-                                                            "caption": caption}, now=now, ref=ref,
-                                 dedup_key=f"{base}:photos")
+                                                            "caption": photo_caption(1, photos[0])}, now=now,
+                                 ref=ref, dedup_key=f"{base}:photos")
         elif photos:
             media = [{"type": "photo", "media": p.file_id} for p in photos[:10]]
-            media[0]["caption"] = caption
+            for number, (item, photo) in enumerate(zip(media, photos, strict=False), start=1):
+                if number == 1 or photo.caption:
+                    item["caption"] = photo_caption(number, photo)
             await outbox.enqueue(tx, chat_id, "sendMediaGroup", {"chat_id": chat_id, "media": media}, now=now,
                                  ref=ref, dedup_key=f"{base}:photos")
         for i, doc in enumerate(aspiration.documents):
             await outbox.enqueue(tx, chat_id, "sendDocument", {
                 "chat_id": chat_id, "document": doc.file_id,
-                "caption": f"{aspiration.ticket} · {doc.file_name or 'dokumen'}"[:1000]},
+                "caption": (f"{aspiration.ticket} · {doc.file_name or 'dokumen'}"
+                            + (f"\n{doc.caption}" if doc.caption else ""))[:1024]},
                 now=now, ref=ref, dedup_key=f"{base}:doc{i}")
         location = aspiration.location
         if location is not None and location.latitude is not None and location.longitude is not None:

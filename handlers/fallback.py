@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from .aspiration import cancel_outside
+from .aspiration import cancel_outside, offer_aspiration
 from .common import SambangContext, answer_button, current_person, notice, refuse, reply
 
 
@@ -18,6 +18,8 @@ async def unknown_text(update: Update, context: SambangContext) -> None:
     if person is None:
         await reply(update, "not_registered")
         return
+    if person.role.value == "kepala_desa" and await offer_aspiration(update, context):
+        return  # it reads like an aspiration: offered with a "Jadikan aspirasi" button
     await reply(update, "unknown_text", person=person)
 
 

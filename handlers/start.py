@@ -10,6 +10,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot import roster
 from bot.roster import RegistrationError
 
+from .aspiration import contact_during_aspiration
 from .commands import commands_for, queue_menu_for
 from .common import REMOVE_KEYBOARD, SambangContext, current_person, notice, refuse, reply
 
@@ -63,6 +64,8 @@ async def contact_shared(update: Update, context: SambangContext) -> None:
     message = update.effective_message
     user = update.effective_user
     assert message is not None and message.contact is not None and user is not None
+    if await contact_during_aspiration(update, context):
+        return  # a contact card sent as an attachment is no registration
     contact = message.contact
     try:
         person = await roster.register_by_contact(

@@ -721,13 +721,24 @@ class FakeUser:
         chat: FakeGroup | int | None = None,
         *,
         content: bytes | None = None,
+        media_group_id: str | None = None,
     ) -> JSON:
-        """Send a photo in four sizes (unique ids); ``file_id`` names the largest size if given."""
+        """Send a photo in four sizes (unique ids); ``file_id`` names the largest size if given. ``media_group_id``
+        makes it one photo of an album."""
         photo = self.server.make_photo_sizes(largest_file_id=file_id, content=content)
         message: JSON = {"photo": photo}
         if caption is not None:
             message["caption"] = caption
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
         return self._send_content(message, chat)
+
+    def send_album(self, count: int, caption: str | None = None, chat: FakeGroup | int | None = None) -> list[JSON]:
+        """Send ``count`` photos as one album, as Telegram delivers it: one message (update) per photo, sharing a
+        ``media_group_id``, the caption on the first."""
+        group_id = str(14_000_000_000 + next(self.server._media_group_ids))
+        return [self.send_photo(caption=caption if i == 0 else None, chat=chat, media_group_id=group_id)
+                for i in range(count)]
 
     def send_document(
         self,
