@@ -39,12 +39,16 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
-async def _configure(conn: aiosqlite.Connection) -> None:
+#: Seconds a write waits for another process's lock (an operator's sqlite3 session, a VACUUM) before it fails.
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+
+async def _configure(conn: aiosqlite.Connection, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
     conn.row_factory = sqlite3.Row
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA foreign_keys=ON")
     await conn.execute("PRAGMA synchronous=NORMAL")
-    await conn.execute("PRAGMA busy_timeout=10000")
+    await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
 
 
 class Database:
@@ -57,6 +61,8 @@ class Database:
         self._reads = Queries(reader)
         self._write_lock = PriorityLock()
         self._commit_listeners: list[tuple[Callable[[], None], tuple[str, ...] | None]] = []
+        #: Called before every write; raising there fails the write as SQLite would (tests simulate a full disk).
+        self.write_fault: Callable[[], None] | None = None
 
     def on_commit(self, listener: Callable[[], None], *, tables: Iterable[str] | None = None) -> None:
         """Call ``listener`` after every commit, or with ``tables`` only after commits whose writes named one of
@@ -64,20 +70,21 @@ class Database:
         self._commit_listeners.append((listener, None if tables is None else tuple(t.lower() for t in tables)))
 
     @classmethod
-    async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
+    async def open(cls, path: Path | str, *, migrate: bool = True,
+                   busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Database:
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         writer = await aiosqlite.connect(str(path), isolation_level=None)
         try:
-            await _configure(writer)
+            await _configure(writer, busy_timeout)
             reader = await aiosqlite.connect(str(path), isolation_level=None)
         except BaseException:
             await writer.close()
             raise
         db = cls(path, writer, reader)
         try:
-            await _configure(reader)
+            await _configure(reader, busy_timeout)
             if migrate:
                 await db.migrate()
         except BaseException:
@@ -146,6 +153,8 @@ class Database:
         time between Telegram's answer and the mark — the at-least-once window — as short as it can be).
         """
         async with self._write_lock.priority(urgent):
+            if self.write_fault is not None:
+                self.write_fault()
             await self._writer.execute("BEGIN IMMEDIATE")
             tx = Transaction(self._writer)
             try:
@@ -176,6 +185,8 @@ class Database:
         state): a ``transaction()`` costs a trip per statement plus two, and each trip is a thread hand-off.
         """
         async with self._write_lock.priority(urgent):
+            if self.write_fault is not None:
+                self.write_fault()
             # aiosqlite's own queue, through which all its calls go (private in 0.20-0.22, covered by the tests):
             # the function runs in the writer's thread
             results: list[WriteResult] = await self._writer._execute(_write_batch, self._writer._conn, statements)
