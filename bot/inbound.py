@@ -36,13 +36,9 @@ from . import deadletters
 from .clock import Clock, to_iso
 from .config import Config, ConfigError
 from .storage import DEFAULT_BUSY_TIMEOUT, Database
+from .storage import retry_write as storage_retry_write
 
 log = logging.getLogger(__name__)
-
-#: Storing an update: first wait between tries, doubling up to the last; from this try on each failure is an ERROR.
-STORE_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
-STORE_ERROR_AFTER = 4
-
 
 def wall_now() -> datetime:
     return datetime.now(UTC)
@@ -127,28 +123,22 @@ class PollRecordingRequest(HTTPXRequest):
         return result
 
 
+def _liveness_hook(liveness: Liveness | None) -> Callable[[bool], None] | None:
+    if liveness is None:
+        return None
+
+    def failing(now_failing: bool) -> None:
+        if not now_failing:
+            liveness.store_failing_since = None
+        elif liveness.store_failing_since is None:
+            liveness.store_failing_since = wall_now()
+
+    return failing
+
+
 async def retry_write(what: str, write: Callable[[], Awaitable[Any]], liveness: Liveness | None = None) -> Any:
-    """Run ``write`` until it succeeds: a WARNING for each failure, an ERROR once it keeps failing. Only a
-    cancellation (a stop) ends it otherwise."""
-    attempt = 0
-    while True:
-        try:
-            result = await write()
-        except Exception as exc:
-            attempt += 1
-            delay = STORE_DELAYS[min(attempt - 1, len(STORE_DELAYS) - 1)]
-            if liveness is not None and liveness.store_failing_since is None:
-                liveness.store_failing_since = wall_now()
-            level = logging.ERROR if attempt >= STORE_ERROR_AFTER else logging.WARNING
-            log.log(level, "could not %s (try %s): %s: %s; trying again in %.1f s", what, attempt,
-                    type(exc).__name__, exc, delay)
-            await asyncio.sleep(delay)
-            continue
-        if attempt:
-            log.warning("%s succeeded after %s failed tries", what, attempt)
-            if liveness is not None:
-                liveness.store_failing_since = None
-        return result
+    """``storage.retry_write``, noting in ``liveness`` since when storing has been failing."""
+    return await storage_retry_write(what, write, failing=_liveness_hook(liveness))
 
 
 class DurableUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]

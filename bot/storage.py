@@ -11,7 +11,7 @@ import logging
 import re
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -61,8 +61,9 @@ class Database:
         self._reads = Queries(reader)
         self._write_lock = PriorityLock()
         self._commit_listeners: list[tuple[Callable[[], None], tuple[str, ...] | None]] = []
-        #: Called before every write; raising there fails the write as SQLite would (tests simulate a full disk).
-        self.write_fault: Callable[[], None] | None = None
+        #: Called before every write with its first statement (None for ``transaction()``); raising there fails the
+        #: write as SQLite would. Tests simulate a full or failing disk with it.
+        self.write_fault: Callable[[str | None], None] | None = None
 
     def on_commit(self, listener: Callable[[], None], *, tables: Iterable[str] | None = None) -> None:
         """Call ``listener`` after every commit, or with ``tables`` only after commits whose writes named one of
@@ -154,7 +155,7 @@ class Database:
         """
         async with self._write_lock.priority(urgent):
             if self.write_fault is not None:
-                self.write_fault()
+                self.write_fault(None)
             await self._writer.execute("BEGIN IMMEDIATE")
             tx = Transaction(self._writer)
             try:
@@ -185,8 +186,8 @@ class Database:
         state): a ``transaction()`` costs a trip per statement plus two, and each trip is a thread hand-off.
         """
         async with self._write_lock.priority(urgent):
-            if self.write_fault is not None:
-                self.write_fault()
+            if self.write_fault is not None and statements:
+                self.write_fault(statements[0][0])
             # aiosqlite's own queue, through which all its calls go (private in 0.20-0.22, covered by the tests):
             # the function runs in the writer's thread
             results: list[WriteResult] = await self._writer._execute(_write_batch, self._writer._conn, statements)
@@ -202,6 +203,37 @@ class Database:
                 await self._writer.backup(dest)
             finally:
                 await dest.close()
+
+
+#: Retried writes: the waits between tries (the last repeats); from this try on each failure is an ERROR.
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+RETRY_ERROR_AFTER = 4
+
+
+async def retry_write(what: str, write: Callable[[], Awaitable[Any]], *,
+                      failing: Callable[[bool], None] | None = None) -> Any:
+    """Run ``write`` until it succeeds (another process's lock, a full disk): a WARNING for each failed try, an
+    ERROR once it keeps failing. Only a cancellation (a stop) ends it otherwise. ``failing`` hears True at each
+    failure and False at the success after one."""
+    attempt = 0
+    while True:
+        try:
+            result = await write()
+        except Exception as exc:
+            attempt += 1
+            delay = RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)]
+            if failing is not None:
+                failing(True)
+            level = logging.ERROR if attempt >= RETRY_ERROR_AFTER else logging.WARNING
+            log.log(level, "could not %s (try %s): %s: %s; trying again in %.1f s", what, attempt,
+                    type(exc).__name__, exc, delay)
+            await asyncio.sleep(delay)
+            continue
+        if attempt:
+            log.warning("%s succeeded after %s failed tries", what, attempt)
+            if failing is not None:
+                failing(False)
+        return result
 
 
 class PriorityLock:
