@@ -245,3 +245,139 @@ async def test_dead_letters_on_the_command_line(bot: BotHarness, monkeypatch: py
     await bot.server.wait_for_text(kades.id, "Bantuan Sambang", 10, since=mark)
     code, out, _ = await sambang("deadletters", "list")
     assert "Tidak ada pesan gagal" in out
+
+
+# -- health: unhealthy when updates are not taken or not handled for a minute; a quiet bot stays healthy ----------
+
+
+async def test_health_says_unhealthy_while_polling_is_stuck_and_healthy_when_quiet(
+        bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(health, "STUCK_AFTER", 1.5)  # "a minute", shortened for the test
+    liveness = bot.svc.extra["liveness"]
+    await asyncio.sleep(2.5)  # nobody writes: long polls keep succeeding
+    report = await health_report(bot.svc.db, mode="polling", liveness=liveness)
+    assert report["status"] == "ok", report
+    user = bot.user(510_050, "Tono")
+    with HeldLock(bot.config.db_path):  # type: ignore[union-attr]
+        mark = bot.server.mark()
+        user.send("/bantuan")  # storing it waits for the lock: no getUpdates meanwhile
+        await asyncio.sleep(2.5)
+        report = await health_report(bot.svc.db, mode="polling", liveness=liveness)
+    assert report["status"] == "error"
+    assert "getUpdates" in report["problem"] and "storing" in report["problem"]
+    await bot.server.wait_for_text(user.id, "Bantuan Sambang", 10, since=mark)
+    await bot.settle()
+    report = await health_report(bot.svc.db, mode="polling", liveness=liveness)
+    assert report["status"] == "ok", report
+    assert report["dead_letters"] == 0 and report["unhandled_updates"] == 0
+
+
+def _state(path: Path, **rows: str) -> None:
+    conn = sqlite3.connect(path)
+    with conn:
+        for key, value in rows.items():
+            conn.execute("INSERT INTO app_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value ="
+                         " excluded.value", (key, value))
+    conn.close()
+
+
+async def test_sambang_health_reads_polling_waiting_updates_and_dead_letters(bot: BotHarness) -> None:
+    """``sambang health`` (the Docker HEALTHCHECK) runs in another process and reads what the bot wrote."""
+    path = bot.config.db_path  # type: ignore[union-attr]
+    await bot.tick()  # the heartbeat writes the bot's own view of polling
+    ok, line = check_file(path, max_heartbeat_age=90, max_poll_age=90)
+    assert ok and line.startswith("sehat"), line
+    ago = to_iso(datetime.now(UTC) - timedelta(minutes=3))
+    _state(path, polled_at=ago)
+    ok, line = check_file(path, max_heartbeat_age=90, max_poll_age=90)
+    assert not ok and "tidak mengambil pesan baru" in line
+    _state(path, receive_mode="webhook")  # a webhook bot does not poll
+    assert check_file(path, max_heartbeat_age=90, max_poll_age=90)[0]
+    _state(path, receive_mode="polling", polled_at=to_iso(datetime.now(UTC)))
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("INSERT INTO inbound_updates(update_id, data, received_at, stored_at) VALUES (7, '{}', ?, ?)",
+                     (ago, ago))
+        conn.execute("INSERT INTO dead_letters(update_id, data, reason, attempts, failed_at) VALUES (8, '{}', 'x',"
+                     " 3, ?)", (ago,))
+    ok, line = check_file(path, max_heartbeat_age=90, max_poll_age=90)
+    assert not ok and "belum diproses sejak" in line and "1 pesan gagal" in line
+    with conn:
+        conn.execute("DELETE FROM inbound_updates")
+    conn.close()
+    ok, line = check_file(path, max_heartbeat_age=90, max_poll_age=90)
+    assert ok and "1 pesan gagal menunggu admin" in line
+
+
+async def test_healthz_in_webhook_mode_reports_updates_left_unhandled(tmp_path: Path, clock: FakeClock) -> None:
+    from tests.test_webhook import WebhookHarness
+
+    hook = WebhookHarness(tmp_path, clock)
+    await hook.start()
+    try:
+        assert hook.http is not None
+        async with hook.http.get(hook.url("/healthz")) as response:
+            assert response.status == 200
+            report = await response.json()
+        assert report["dead_letters"] == 0 and "polled_at" not in report
+        ago = to_iso(datetime.now(UTC) - timedelta(minutes=2))
+        await hook.svc.db.execute("INSERT INTO inbound_updates(update_id, data, received_at, stored_at) VALUES"
+                                  " (7, '{}', ?, ?)", (ago, ago))
+        async with hook.http.get(hook.url("/healthz")) as response:
+            assert response.status == 503
+            report = await response.json()
+        assert "unhandled" in report["problem"]
+    finally:
+        await hook.close()
+
+
+# -- a clean stop in the middle of a fault --------------------------------------------------------------------
+
+
+async def test_sigterm_while_another_process_holds_the_lock_exits_cleanly(tmp_path: Path) -> None:
+    from tests.fake_telegram import FakeTelegram
+
+    token = "123456:FAULT-test"
+    server = FakeTelegram(token=token)
+    await server.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAMBANG_", "TELEGRAM_"))}
+    env.update({"PYTHONPATH": str(ROOT), "SAMBANG_DB": str(tmp_path / "bot.db"), "TELEGRAM_BOT_TOKEN": token,
+                "TELEGRAM_API_BASE_URL": server.base_url, "SAMBANG_ADMINS": "777", "SAMBANG_BACKUP_TIME": "off",
+                "SAMBANG_DB_BUSY_TIMEOUT": "0.5"})
+
+    async def run() -> asyncio.subprocess.Process:
+        mark = server.mark()
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", cwd=tmp_path, env=env,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        await server.wait_for(lambda c: c.method == "deleteWebhook", 60, since=mark, what="the bot polling")
+        return proc
+
+    user = server.user(510_060, "Wati")
+    try:
+        proc = await run()
+        mark = server.mark()
+        user.send("/bantuan")
+        await server.wait_for_text(user.id, "Bantuan Sambang", 30, since=mark)
+        with HeldLock(tmp_path / "bot.db"):
+            mark = server.mark()
+            user.send("/start")  # cannot be stored while the lock is held
+            await asyncio.sleep(2)
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), 30)
+            stop_took = time.monotonic() - started
+        assert proc.returncode == 0, err.decode()[-3000:]
+        assert "Traceback" not in err.decode(), err.decode()[-3000:]
+        assert stop_took < 15
+        assert not [c for c in server.sent(user.id) if c.index >= mark]
+        # the message was never confirmed to Telegram: the next start takes and answers it
+        proc = await run()
+        await server.wait_for_text(user.id, "belum terdaftar", 30, since=mark)
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, err.decode()[-3000:]
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await server.stop()
