@@ -132,6 +132,8 @@ async def request_replay(db: Database, update_id: int, *, by: int | None, now: d
 async def take_replays(db: Database, *, now: datetime) -> list[tuple[int, str]]:
     """The requested replays, moved back into the inbound queue (and out of the handled ones, so they are not
     taken for a duplicate): (update id, JSON) for the bot to queue."""
+    if not await db.fetchval("SELECT 1 FROM dead_letters WHERE status = 'replay' LIMIT 1"):
+        return []  # the usual case, on every tick: no write
     stamp = to_iso(now)
     async with db.transaction() as tx:
         rows = await tx.fetchall("SELECT update_id, data FROM dead_letters WHERE status = 'replay' ORDER BY update_id")

@@ -62,7 +62,7 @@ def is_transient(error: BaseException) -> bool:
     """A fault that passes by itself (a lock, a full disk, the network), not a defect of this update."""
     if isinstance(error, sqlite3.OperationalError):
         text = str(error).lower()
-        return any(word in text for word in ("locked", "busy", "disk", "full", "i/o", "unable to open"))
+        return any(words in text for words in ("locked", "busy", "is full", "disk i/o", "unable to open"))
     if isinstance(error, RetryAfter):
         return True
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot import deadletters
+from bot.clock import from_iso
 from bot.domain import DomainError, Role
 
 from .commands import add_command
@@ -30,7 +31,9 @@ async def _show(update: Update, context: SambangContext) -> None:
     total = await deadletters.count_open(db)
     buttons = [[InlineKeyboardButton(f"🔁 Ulang #{d.update_id}", callback_data=f"dl:ulang:{d.update_id}")]
                for d in letters[:MAX_BUTTONS] if d.status == "open"]
-    await reply(update, "dead_letter_list", letters=letters, total=total,
+    tz = context.services.config.tz
+    when = {d.update_id: f"{from_iso(d.failed_at).astimezone(tz):%d-%m-%Y %H:%M}" for d in letters}
+    await reply(update, "dead_letter_list", letters=letters, total=total, when=when,
                 reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
 

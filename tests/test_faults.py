@@ -381,3 +381,19 @@ async def test_sigterm_while_another_process_holds_the_lock_exits_cleanly(tmp_pa
             proc.kill()
             await proc.wait()
         await server.stop()
+
+
+async def test_a_stored_update_that_cannot_be_read_back_is_set_aside_not_lost(bot: BotHarness) -> None:
+    await bot.stop()
+    conn = sqlite3.connect(bot.config.db_path)  # type: ignore[union-attr]
+    with conn:
+        conn.execute("INSERT INTO inbound_updates(update_id, data, received_at) VALUES (99, '{\"update_id\": 99,"
+                     " \"message\": {\"date\": \"kemarin\"}}', '2026-03-02T01:00:00Z')")
+    conn.close()
+    mark = bot.server.mark()
+    await bot.start()  # the start does not stop at it
+    note = await bot.server.wait_for_text(ADMIN_ID, "gagal diproses", 10, since=mark)
+    assert "#99" in (note.text or "")
+    assert await bot.svc.db.fetchval("SELECT COUNT(*) FROM inbound_updates") == 0
+    assert await bot.svc.db.fetchval("SELECT status FROM dead_letters WHERE update_id = 99") == "open"
+    await bot.say(bot.user(510_070, "Eko"), "/bantuan", "Bantuan Sambang")
