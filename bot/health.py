@@ -150,9 +150,10 @@ def check_file(path: Path, *, max_heartbeat_age: float, max_poll_age: float | No
     failing = _age(state.get("store_failing_since"), now)
     waiting = _age(oldest, now)
     limit = max_poll_age if max_poll_age is not None else max_heartbeat_age
-    if state.get("receive_mode", "polling") == "polling" and (polled is None or polled > limit):
-        since = "belum pernah" if polled is None else f"terakhir {polled:.0f} detik lalu"
-        return False, f"bot tidak mengambil pesan baru dari Telegram (getUpdates berhasil {since}){dead_note}"
+    # (no polled_at at all: written by a version of the bot before this check; nothing to judge)
+    if state.get("receive_mode", "polling") == "polling" and polled is not None and polled > limit:
+        return False, (f"bot tidak mengambil pesan baru dari Telegram (getUpdates terakhir berhasil {polled:.0f} detik"
+                       f" lalu, batas {limit:.0f} detik){dead_note}")
     if failing is not None and failing > STUCK_AFTER:
         return False, f"pesan masuk gagal disimpan sejak {failing:.0f} detik lalu (database terkunci/penuh?){dead_note}"
     if waiting is not None and waiting > STUCK_AFTER:

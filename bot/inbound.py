@@ -40,6 +40,7 @@ from .storage import retry_write as storage_retry_write
 
 log = logging.getLogger(__name__)
 
+
 def wall_now() -> datetime:
     return datetime.now(UTC)
 
