@@ -261,7 +261,7 @@ async def test_health_says_unhealthy_while_polling_is_stuck_and_healthy_when_qui
     with HeldLock(bot.config.db_path):  # type: ignore[union-attr]
         mark = bot.server.mark()
         user.send("/bantuan")  # storing it waits for the lock: no getUpdates meanwhile
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(3.5)
         report = await health_report(bot.svc.db, mode="polling", liveness=liveness)
     assert report["status"] == "error"
     assert "getUpdates" in report["problem"] and "storing" in report["problem"]
