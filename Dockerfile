@@ -30,7 +30,8 @@ VOLUME ["/data"]
 # Only used in webhook mode.
 EXPOSE 8443
 
-# Healthy while the database opens and the scheduler's heartbeat is recent (webhook mode also serves /healthz).
+# Healthy while the database opens, the scheduler's heartbeat is recent, updates are polled and none waits unhandled
+# for over a minute (webhook mode also serves /healthz).
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
     CMD ["sambang", "health"]
 

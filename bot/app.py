@@ -32,7 +32,7 @@ from .clock import Clock, SystemClock
 from .config import Config
 from .features import FEATURE_INSTALLERS
 from .health import CONFLICT_WINDOW, beat, heartbeat_limit, mark_conflict
-from .inbound import DurableUpdateQueue, replay_pending
+from .inbound import DurableUpdateQueue, FailedUpdates, Liveness, PollRecordingRequest, busy_timeout, replay_pending
 from .logs import hide_secret, remember_name
 from .pacing import SlidingWindowRateLimiter
 from .persistence import SqlitePersistence
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database (migrating it), load the region roster on first start, and build the services."""
-    db = await Database.open(config.db_path)
+    db = await Database.open(config.db_path, busy_timeout=busy_timeout(config))
     try:
         await ensure_wilayah(db, config.wilayah)  # a database made for another area is refused, never mixed
         kecamatan, _ = await count_regions(db)
@@ -75,6 +75,10 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
     config = services.config
     hide_secret(config.token)  # PTB puts it in request URLs and in some error messages
     persistence = SqlitePersistence(services.db, update_interval=config.persistence_interval)
+    liveness = Liveness()
+    queue = DurableUpdateQueue(services.db, services.clock, liveness)
+    services.extra["liveness"] = liveness
+    services.extra["failed_updates"] = FailedUpdates(services.db, services.clock, queue)
     app = (
         ApplicationBuilder()
         .application_class(SambangApplication)
@@ -86,7 +90,8 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
         .persistence(persistence)
         .rate_limiter(SlidingWindowRateLimiter(config.outbox_rate, max_retries=0))
         .concurrent_updates(False)
-        .update_queue(DurableUpdateQueue(services.db, services.clock))
+        .update_queue(queue)
+        .get_updates_request(PollRecordingRequest(liveness))
         .build()
     )
     app.bot_data_services = services  # type: ignore[attr-defined]
@@ -100,11 +105,17 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
 async def start_bot(app: Application, *, webhook: WebhookSettings | None = None, **polling: Any) -> None:  # type: ignore[type-arg]
     """Start the bot: initialise, start the outbox and jobs, hand back updates a crash left unhandled, then take
     new ones by long polling, or by webhook when ``webhook`` is given."""
+    liveness: Liveness | None = app.bot_data_services.extra.get("liveness")  # type: ignore[attr-defined]
+    if liveness is not None:
+        liveness.mode = "polling" if webhook is None else "webhook"
     await app.initialize()
     await _after_initialize(app)
     await app.start()
     services: Services = app.bot_data_services  # type: ignore[attr-defined]
-    await replay_pending(app.update_queue, services.db, app.bot)
+    failures: FailedUpdates | None = services.extra.get("failed_updates")
+    if failures is not None:
+        failures.bot = app.bot
+    await replay_pending(app.update_queue, services.db, app.bot, failures)
     if webhook is not None:
         await _start_webhook(app, webhook)
         return
@@ -146,17 +157,34 @@ def _polling_error_callback(services: Services) -> Callable[[TelegramError], Non
 
 async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]
     """Graceful stop: take no new updates, finish handlers in flight, let the outbox finish its sends, and write
-    the conversation state one last time."""
+    the conversation state one last time.
+
+    Each step runs even when one before it failed (a locked database, a full disk): the failure is logged as one
+    line and the stop goes on, so a fault never turns a stop into a traceback. What could not be written stays in
+    ``inbound_updates`` (or with Telegram, unconfirmed) for the next start.
+    """
+    services: Services | None = getattr(app, "bot_data_services", None)
+    failures: FailedUpdates | None = services.extra.get("failed_updates") if services is not None else None
     server: WebhookServer | None = getattr(app, "webhook_server", None)
+
+    async def step(what: str, work: Any) -> None:
+        try:
+            await work
+        except Exception as exc:
+            log.error("stopping: %s failed (%s: %s); going on with the stop", what, type(exc).__name__, exc)
+
     if server is not None:
-        await server.stop()
+        await step("closing the webhook server", server.stop())
         app.webhook_server = None  # type: ignore[attr-defined]
+    if failures is not None:
+        await step("cancelling retries", failures.stop())
     if app.updater is not None and app.updater.running:
-        await app.updater.stop()
+        await step("stopping polling", app.updater.stop())
     if app.running:
-        await app.stop()  # handles every update already queued, waits for running jobs, updates persistence
-    await _before_shutdown(app)
-    await app.shutdown()  # flushes persistence, closes the bot's HTTP connections
+        # handles every update already queued, waits for running jobs, updates persistence
+        await step("finishing queued updates", app.stop())
+    await step("stopping the outbox", _before_shutdown(app))
+    await step("final save of conversations", app.shutdown())  # flushes persistence, closes HTTP connections
 
 
 @dataclass(frozen=True)
@@ -174,7 +202,7 @@ async def _start_webhook(app: Application, settings: WebhookSettings) -> Webhook
     server = WebhookServer(
         bot=app.bot, update_queue=app.update_queue, db=services.db, path=webhook_path(settings.url, settings.url_path),
         secret_token=settings.secret_token, listen=settings.listen, port=settings.port,
-        max_heartbeat_age=heartbeat_limit(services.config.tick_seconds),
+        max_heartbeat_age=heartbeat_limit(services.config.tick_seconds), liveness=services.extra.get("liveness"),
     )
     await server.start()
     app.webhook_server = server  # type: ignore[attr-defined]
@@ -207,7 +235,8 @@ async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
         " excluded.value",
         (app.bot.username,),
     )
-    await beat(services.db)
+    liveness = services.extra.get("liveness")
+    await beat(services.db, liveness.state() if liveness is not None else None)
     schedules.install(app, services)
     log.info("Sambang started as @%s at %s", app.bot.username, datetime.now().isoformat(timespec="seconds"))
 

@@ -199,7 +199,10 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
                 await stop_bot(app)
                 log.info("stopped cleanly")
         finally:
-            await services.db.close()
+            try:
+                await services.db.close()
+            except Exception as exc:  # a stop during a fault ends cleanly; SQLite's journal keeps the data safe
+                log.error("stopping: closing the database failed (%s: %s)", type(exc).__name__, exc)
     finally:
         lock.release()
     return 0

@@ -50,3 +50,8 @@ from .ops_cli import OPS_COMMANDS, install_operations  # noqa: E402
 
 FEATURE_INSTALLERS.append(install_operations)
 FEATURE_COMMANDS.extend(OPS_COMMANDS)
+
+# Dead letters: updates whose handling kept failing, listed and replayed by an admin.
+from .deadletters import DEADLETTERS_COMMAND  # noqa: E402
+
+FEATURE_COMMANDS.append(DEADLETTERS_COMMAND)  # type: ignore[arg-type]

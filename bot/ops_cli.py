@@ -35,10 +35,11 @@ def _configure_health(p: argparse.ArgumentParser) -> None:
 
 
 async def cmd_health(config: Config, args: argparse.Namespace) -> int:
-    from .health import check_file, heartbeat_limit
+    from .health import check_file, heartbeat_limit, poll_limit
 
     limit = args.max_age if args.max_age else heartbeat_limit(config.tick_seconds)
-    ok, line = await asyncio.to_thread(check_file, config.db_path, max_heartbeat_age=limit)
+    ok, line = await asyncio.to_thread(check_file, config.db_path, max_heartbeat_age=limit,
+                                       max_poll_age=poll_limit(config.tick_seconds))
     print(line if ok else f"TIDAK SEHAT: {line}", file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 

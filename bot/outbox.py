@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from .clock import to_iso
-from .storage import Database, Transaction
+from .storage import Database, Transaction, retry_write
 
 log = logging.getLogger(__name__)
 
@@ -426,7 +426,9 @@ class OutboxSender:
                                   (str(exc)[:500], row_id))
             log.error("outbox: row %s refused by Telegram: %s", row_id, exc)
         else:
-            await self._mark_sent(row_id, message_id)
+            # it went out: a failing mark (a locked or full database) is retried, or the row would stay 'sending'
+            # and hold back every later message to this chat
+            await retry_write(f"mark outbox row {row_id} sent", lambda: self._mark_sent(row_id, message_id))
 
     async def _mark_sent(self, row_id: int, message_id: int | None) -> None:
         """Record a delivered row. Telegram has no idempotency key: a crash between its answer and this commit means

@@ -11,7 +11,7 @@ import logging
 import re
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -39,12 +39,16 @@ def migration_files() -> list[tuple[int, str, str]]:
     return found
 
 
-async def _configure(conn: aiosqlite.Connection) -> None:
+#: Seconds a write waits for another process's lock (an operator's sqlite3 session, a VACUUM) before it fails.
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+
+async def _configure(conn: aiosqlite.Connection, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
     conn.row_factory = sqlite3.Row
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA foreign_keys=ON")
     await conn.execute("PRAGMA synchronous=NORMAL")
-    await conn.execute("PRAGMA busy_timeout=10000")
+    await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
 
 
 class Database:
@@ -57,6 +61,9 @@ class Database:
         self._reads = Queries(reader)
         self._write_lock = PriorityLock()
         self._commit_listeners: list[tuple[Callable[[], None], tuple[str, ...] | None]] = []
+        #: Called before every write with its first statement (None for ``transaction()``); raising there fails the
+        #: write as SQLite would. Tests simulate a full or failing disk with it.
+        self.write_fault: Callable[[str | None], None] | None = None
 
     def on_commit(self, listener: Callable[[], None], *, tables: Iterable[str] | None = None) -> None:
         """Call ``listener`` after every commit, or with ``tables`` only after commits whose writes named one of
@@ -64,20 +71,21 @@ class Database:
         self._commit_listeners.append((listener, None if tables is None else tuple(t.lower() for t in tables)))
 
     @classmethod
-    async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
+    async def open(cls, path: Path | str, *, migrate: bool = True,
+                   busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Database:
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         writer = await aiosqlite.connect(str(path), isolation_level=None)
         try:
-            await _configure(writer)
+            await _configure(writer, busy_timeout)
             reader = await aiosqlite.connect(str(path), isolation_level=None)
         except BaseException:
             await writer.close()
             raise
         db = cls(path, writer, reader)
         try:
-            await _configure(reader)
+            await _configure(reader, busy_timeout)
             if migrate:
                 await db.migrate()
         except BaseException:
@@ -146,6 +154,8 @@ class Database:
         time between Telegram's answer and the mark — the at-least-once window — as short as it can be).
         """
         async with self._write_lock.priority(urgent):
+            if self.write_fault is not None:
+                self.write_fault(None)
             await self._writer.execute("BEGIN IMMEDIATE")
             tx = Transaction(self._writer)
             try:
@@ -176,6 +186,8 @@ class Database:
         state): a ``transaction()`` costs a trip per statement plus two, and each trip is a thread hand-off.
         """
         async with self._write_lock.priority(urgent):
+            if self.write_fault is not None and statements:
+                self.write_fault(statements[0][0])
             # aiosqlite's own queue, through which all its calls go (private in 0.20-0.22, covered by the tests):
             # the function runs in the writer's thread
             results: list[WriteResult] = await self._writer._execute(_write_batch, self._writer._conn, statements)
@@ -191,6 +203,37 @@ class Database:
                 await self._writer.backup(dest)
             finally:
                 await dest.close()
+
+
+#: Retried writes: the waits between tries (the last repeats); from this try on each failure is an ERROR.
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+RETRY_ERROR_AFTER = 4
+
+
+async def retry_write(what: str, write: Callable[[], Awaitable[Any]], *,
+                      failing: Callable[[bool], None] | None = None) -> Any:
+    """Run ``write`` until it succeeds (another process's lock, a full disk): a WARNING for each failed try, an
+    ERROR once it keeps failing. Only a cancellation (a stop) ends it otherwise. ``failing`` hears True at each
+    failure and False at the success after one."""
+    attempt = 0
+    while True:
+        try:
+            result = await write()
+        except Exception as exc:
+            attempt += 1
+            delay = RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)]
+            if failing is not None:
+                failing(True)
+            level = logging.ERROR if attempt >= RETRY_ERROR_AFTER else logging.WARNING
+            log.log(level, "could not %s (try %s): %s: %s; trying again in %.1f s", what, attempt,
+                    type(exc).__name__, exc, delay)
+            await asyncio.sleep(delay)
+            continue
+        if attempt:
+            log.warning("%s succeeded after %s failed tries", what, attempt)
+            if failing is not None:
+                failing(False)
+        return result
 
 
 class PriorityLock:

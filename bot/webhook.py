@@ -23,6 +23,7 @@ from telegram import Bot, Update
 from tornado.httpserver import HTTPServer
 
 from .health import health_report
+from .inbound import Liveness
 from .storage import Database
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 MAX_BODY = 1024 * 1024  # an update is a few KB; refuse anything absurd before reading it
+#: Seconds a request waits for its update to be stored (while the database is locked or full) before a 500.
+STORE_WAIT = 30.0
 
 
 class WebhookError(ValueError):
@@ -97,9 +100,12 @@ class _UpdateHandler(tornado.web.RequestHandler):
             self._refuse(HTTPStatus.BAD_REQUEST, "not an update")
             return
         try:
-            await server.update_queue.put(update)  # stored before the 200 (bot.inbound)
+            # stored before the 200 (bot.inbound, which retries a failing write); Telegram delivers it again later
+            # if the database stays unwritable
+            await asyncio.wait_for(server.update_queue.put(update), STORE_WAIT)
         except Exception:
-            log.exception("webhook: could not store update %s", update.update_id)
+            log.error("webhook: could not store update %s within %s s; Telegram will deliver it again",
+                      update.update_id, STORE_WAIT)
             self._refuse(HTTPStatus.INTERNAL_SERVER_ERROR, "not stored")  # Telegram delivers it again
             return
         server.received += 1
@@ -117,7 +123,8 @@ class _HealthHandler(tornado.web.RequestHandler):
         self.server = server
 
     async def get(self) -> None:
-        report = await health_report(self.server.db, mode="webhook", max_heartbeat_age=self.server.max_heartbeat_age)
+        report = await health_report(self.server.db, mode="webhook", max_heartbeat_age=self.server.max_heartbeat_age,
+                                     liveness=self.server.liveness)
         self.set_status(HTTPStatus.OK if report["status"] == "ok" else HTTPStatus.SERVICE_UNAVAILABLE)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
@@ -146,6 +153,7 @@ class WebhookServer:
         listen: str = "0.0.0.0",
         port: int = 8443,
         max_heartbeat_age: float | None = None,
+        liveness: Liveness | None = None,
     ) -> None:
         self.bot = bot
         self.update_queue = update_queue
@@ -155,6 +163,7 @@ class WebhookServer:
         self.listen = listen
         self.port = port
         self.max_heartbeat_age = max_heartbeat_age
+        self.liveness = liveness
         self.closing = False
         self.received = 0
         self.refused = 0

@@ -10,6 +10,7 @@ from . import (
     briefing,
     broadcast,
     commitments,
+    deadletters,
     desa,
     fallback,
     feedback,
@@ -30,6 +31,6 @@ MAP = (potensi, desa, rekap)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, *MAP, audit):
+    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, *MAP, audit, deadletters):
         module.register(app)
     fallback.register(app)

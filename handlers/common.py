@@ -194,16 +194,31 @@ async def drop_duplicate_updates(update: Update, context: SambangContext) -> Non
         remember_name(update.effective_user.full_name, update.effective_user.username)
     private_user = update.effective_user.id if update.effective_user is not None and update.effective_chat is not None \
         and update.effective_chat.type == "private" else None
-    if not await inbound.mark_handled(db, update.update_id, private_user, now):
+    failures = _failures(context)
+    retry = failures is not None and failures.is_retry(update.update_id)  # coming back for another try
+    if not await inbound.mark_handled(db, update.update_id, private_user, now) and not retry:
         log.info("dropping duplicate update %s", update.update_id)
         raise ApplicationHandlerStop
 
 
+def _failures(context: SambangContext) -> inbound.FailedUpdates | None:
+    return context.services.extra.get("failed_updates")  # type: ignore[no-any-return]
+
+
 async def on_error(update: object, context: SambangContext) -> None:
-    """Log the failure with its traceback; the user only reads a short apology in Indonesian."""
-    log.error("error while handling an update", exc_info=context.error)
+    """Log the failure with its traceback. An update whose handling failed stops here and is tried again a little
+    later; after a few failed tries it is set aside as a dead letter and its sender reads a short Indonesian note
+    (``bot.inbound.FailedUpdates``). Without that tracker, the user reads a short apology."""
+    if context.error is not None and inbound.is_transient(context.error):  # a fault outside the code: one line
+        log.error("error while handling an update: %s: %s", type(context.error).__name__, context.error)
+    else:
+        log.error("error while handling an update", exc_info=context.error)
     if isinstance(context.error, Forbidden):
         return
+    failures = _failures(context)
+    if isinstance(update, Update) and failures is not None and context.error is not None:
+        await failures.failed(update, context.error)
+        raise ApplicationHandlerStop  # this try ends here: no later handler group sees a half-handled update
     if isinstance(update, Update):
         try:
             if update.callback_query is not None:
@@ -216,8 +231,16 @@ async def on_error(update: object, context: SambangContext) -> None:
 
 
 async def persist_now(update: Update, context: SambangContext) -> None:
-    """Write changed conversation state right after each update, so a crash loses no step of a conversation."""
-    await context.application.update_persistence()
+    """Write changed conversation state right after each update, so a crash loses no step of a conversation.
+    The update went through every handler: it needs no more tries. A failed save is logged and made up by the
+    next one (PTB saves on a timer too); it is no reason to handle the update again."""
+    failures = _failures(context)
+    if failures is not None:
+        failures.succeeded(update.update_id)
+    try:
+        await context.application.update_persistence()
+    except Exception as exc:
+        log.error("could not save conversation state now (%s: %s); the next save writes it", type(exc).__name__, exc)
 
 
 def domain_errors(func: F) -> F:

@@ -14,6 +14,7 @@ from typing import Any
 from telegram.ext import Application, ContextTypes
 
 from bot.clock import to_iso
+from bot.inbound import is_transient
 from bot.services import Services
 from bot.storage import Database
 
@@ -48,8 +49,11 @@ async def run_due(services: Services) -> None:
     for name, func in list(TASKS):
         try:
             await func(services, now)
-        except Exception:
-            log.exception("scheduled task %s failed", name)
+        except Exception as exc:
+            if is_transient(exc):  # a locked or full database: one line, the next tick tries again
+                log.error("scheduled task %s failed: %s: %s", name, type(exc).__name__, exc)
+            else:
+                log.exception("scheduled task %s failed", name)
 
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:

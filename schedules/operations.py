@@ -31,7 +31,8 @@ def _ops(services: Services) -> OpsSettings:
 
 @task("heartbeat")
 async def heartbeat(services: Services, now: datetime) -> None:
-    await beat(services.db)
+    liveness = services.extra.get("liveness")
+    await beat(services.db, liveness.state() if liveness is not None else None)
     # names added since the last tick (e.g. a roster imported from the command line) are masked in logs too
     since = services.extra.get("_names_seen_at", "")
     rows = await services.db.fetchall("SELECT name, updated_at FROM people WHERE updated_at > ? AND name <> ''",
@@ -39,6 +40,14 @@ async def heartbeat(services: Services, now: datetime) -> None:
     if rows:
         remember_name(*[r["name"] for r in rows])
         services.extra["_names_seen_at"] = max(r["updated_at"] for r in rows)
+
+
+@task("dead_letter_replays")
+async def dead_letter_replays(services: Services, now: datetime) -> None:
+    """Replays an admin asked for on the command line (``sambang deadletters replay``)."""
+    failures = services.extra.get("failed_updates")
+    if failures is not None:
+        await failures.replay_requested()
 
 
 @task("daily_backup")

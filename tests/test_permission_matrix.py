@@ -133,6 +133,8 @@ COMMANDS: dict[str, dict[str, str]] = {
     "/rekap": {"pimpinan": "Rekap aspirasi", "admin": "Rekap aspirasi", "unregistered": UNREG, "*": STAFF_ONLY},
     "/ekspor csv": {"pimpinan": "<document>", "admin": "<document>", "pejabat_resp": "<document>",
                     "pejabat_other": "<document>", "unregistered": UNREG, "*": STAFF_ONLY},
+    # Dead letters: messages the bot could not process
+    "/gagal": {"admin": "Tidak ada pesan gagal", "unregistered": UNREG, "*": NOT_ADMIN},
 }
 #: Commands that open a guided flow: the cell closes it again with /batal.
 FLOWS = {"/aspirasi": "Aspirasi dibatalkan", "/kunjungan": "", "/janji": "", "/siaran": "", "/potensi": ""}
