@@ -49,8 +49,8 @@ class BroadcastResult:
 
 async def prepare(db_path: Path, wilayah: str) -> list[int]:
     """A database of ``wilayah`` with one registered kepala desa in every village (bulk, not via the bot)."""
-    from bot.regions import load_regions
-    from bot.storage import Database
+    from bot.people.regions import load_regions
+    from bot.storage.database import Database
 
     db = await Database.open(db_path)
     try:
@@ -74,7 +74,7 @@ async def queue_announcement(services: Any, chats: list[int]) -> tuple[int, str]
     does. Returns (broadcast id, which path)."""
     now = services.clock.now()
     try:
-        from bot import broadcast as engine
+        from bot.visits import broadcast as engine
     except ImportError:
         engine = None
     if engine is not None:
@@ -83,7 +83,7 @@ async def queue_announcement(services: Any, chats: list[int]) -> tuple[int, str]
             services.db, audience=audience, text=TEXT, sender_telegram_id=None, sender_name="Admin Kabupaten",
             now=now, request_key=f"bench:{len(chats)}")
         return broadcast_id, "broadcast_engine"
-    from bot import outbox
+    from bot.messaging import outbox
 
     broadcast_id = 1
     async with services.db.transaction() as tx:
@@ -98,8 +98,8 @@ async def broadcast(server: FakeTelegram, db_path: Path, wilayah: str, chats: li
     the configured pacing), without polling: queue the announcement, deliver it, check what the server got."""
     from bot.app import build_application, open_services
     from bot.config import Config
-    from bot.outbox import OutboxSender
-    from bot.transport import TelegramTransport
+    from bot.messaging.outbox import OutboxSender
+    from bot.telegram.transport import TelegramTransport
 
     config = Config(token=TOKEN, db_path=db_path, base_url=server.base_url, base_file_url=server.base_file_url,
                     wilayah=wilayah)

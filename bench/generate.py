@@ -110,7 +110,7 @@ def iso(moment: datetime) -> str:
 
 
 def _fingerprint() -> str:
-    from bot.storage import migration_files
+    from bot.storage.database import migration_files
 
     digest = hashlib.sha256(GENERATOR_VERSION.encode())
     digest.update(Path(__file__).read_bytes())
@@ -148,8 +148,8 @@ async def ensure_volume_db(figures: Figures, *, regenerate: bool = False) -> Pat
 async def _application_schema(path: Path) -> None:
     """Let the application create its schema, regions and default data (departments, routes, ...)."""
     from bot.app import open_services
-    from bot.clock import FakeClock
     from bot.config import Config
+    from bot.core.clock import FakeClock
 
     config = Config(token="123456:GEN", db_path=path, wilayah=WILAYAH)
     services = await open_services(config, FakeClock(NOW - timedelta(days=DAYS + 1)))
@@ -200,8 +200,8 @@ def _remove(path: Path) -> None:
 
 async def _menus_as_sent(path: Path) -> None:
     """The command menus every registered user got long ago (so a start does not queue thousands again)."""
-    from bot.storage import Database
-    from handlers.commands import sync_menus
+    from bot.storage.database import Database
+    from bot.telegram.menu import sync_menus
 
     db = await Database.open(path)
     try:
@@ -430,7 +430,7 @@ RESPONDED = {"selesai", "ditutup", "tidak_dapat", "ditolak"}
 
 def _working_days_after(day: Any, n: int) -> Any:
     try:
-        from bot.workdays import add_working_days
+        from bot.core.workdays import add_working_days
     except ImportError:  # weekends only
         while n > 0:
             day += timedelta(days=1)

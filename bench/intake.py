@@ -52,7 +52,7 @@ class _Unlimited(_Original):
         super().__init__(*args, **kwargs)
 _ext.AIORateLimiter = _Unlimited
 try:
-    import bot.pacing as _rl
+    import bot.telegram.pacing as _rl
 except ImportError:
     _rl = None
 if _rl is not None:
@@ -67,7 +67,7 @@ if _rl is not None:
 
 def descriptions() -> list[tuple[str, str]]:
     """Realistic descriptions with the category the classifier also suggests (so the flow asks nothing extra)."""
-    from bot.classifier import suggest_category
+    from bot.aspirations.classifier import suggest_category
 
     found = []
     with (ROOT / "tests" / "data" / "labelled_aspirations.csv").open(encoding="utf-8") as fh:
@@ -237,12 +237,12 @@ OFFICIALS_PER_DEPARTMENT = 2
 async def prepare_people(db_path: Path, count: int, first_telegram_id: int, wilayah: str = "35") -> list[int]:
     """A database of the province (made by the application itself: schema, regions, default departments) with
     ``count`` kepala desa spread over it, and, when it has none yet, officials for every department, a Bupati and
-    an admin, so that each submission is forwarded as in production. Everyone is registered through bot.roster
+    an admin, so that each submission is forwarded as in production. Everyone is registered through bot.people.roster
     (invitation created and redeemed, as ``sambang invite`` + ``/start <code>`` do)."""
-    from bot import roster
     from bot.app import open_services
-    from bot.clock import SystemClock
     from bot.config import Config
+    from bot.core.clock import SystemClock
+    from bot.people import roster
 
     services = await open_services(Config(token=TOKEN, db_path=db_path, wilayah=wilayah))
     db = services.db

@@ -77,7 +77,7 @@ def _size(obj: Any) -> int:
 
 @report("status_busy_village", "message", "/status of the kepala desa of the busiest village: list + template")
 async def status_busy_village(ctx: Context) -> None:
-    from bot.templates import render
+    from bot.messaging.templates import render
 
     person = ctx.people["busy_kepala_desa"]
     items = await ctx.services.aspirations.list_for(person)
@@ -86,7 +86,7 @@ async def status_busy_village(ctx: Context) -> None:
 
 @report("status_detail_busy", "message", "/status ASP-… of the busiest village's aspiration with the longest history")
 async def status_detail(ctx: Context) -> None:
-    from bot.templates import render
+    from bot.messaging.templates import render
 
     person = ctx.people["busy_kepala_desa"]
     svc = ctx.services.aspirations
@@ -99,7 +99,7 @@ async def status_detail(ctx: Context) -> None:
 
 @report("status_official", "message", "/status of an official of the busiest department")
 async def status_official(ctx: Context) -> None:
-    from bot.templates import render
+    from bot.messaging.templates import render
 
     person = ctx.people["official"]
     items = await ctx.services.aspirations.list_for(person)
@@ -108,7 +108,7 @@ async def status_official(ctx: Context) -> None:
 
 @report("status_leadership", "message", "/status of the Bupati (newest across the province)")
 async def status_leadership(ctx: Context) -> None:
-    from bot.templates import render
+    from bot.messaging.templates import render
 
     person = ctx.people["bupati"]
     items = await ctx.services.aspirations.list_for(person)
@@ -118,7 +118,7 @@ async def status_leadership(ctx: Context) -> None:
 @report("daily_digest", "message", "daily digest of every department (one sample per department)")
 async def daily_digest(ctx: Context) -> list[float]:
     try:
-        from bot.digests import department_digest, latest_daily_period, render_daily
+        from bot.officials.digests import department_digest, latest_daily_period, render_daily
     except ImportError:
         raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
     services = ctx.services
@@ -148,7 +148,7 @@ async def daily_digest(ctx: Context) -> list[float]:
 @report("weekly_digest", "charts", "weekly leadership digest with its two charts (the text alone: weekly_digest_text)")
 async def weekly_digest(ctx: Context) -> None:
     try:
-        from bot.digests import build_weekly, latest_weekly_period, weekly_context
+        from bot.officials.digests import build_weekly, latest_weekly_period, weekly_context
     except ImportError:
         raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
     config = ctx.services.config
@@ -162,7 +162,7 @@ async def weekly_digest(ctx: Context) -> None:
 @report("weekly_digest_text", "message", "weekly leadership digest, text sections only (without the chart section)")
 async def weekly_digest_text(ctx: Context) -> None:
     try:
-        from bot import digests
+        from bot.officials import digests
     except ImportError:
         raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
     config = ctx.services.config
@@ -193,7 +193,7 @@ def _village_map(ctx: Context, what: str) -> Any:
     vm = getattr(ctx.services, "village_map", None)
     if vm is None:
         raise Missing(f"issue 5 (map: {what}) not merged")
-    from bot import audience as audiences
+    from bot.aspirations import audience as audiences
 
     return vm, audiences
 
@@ -236,9 +236,9 @@ async def export_xlsx(ctx: Context) -> None:
 
 async def _context(db_path: Path) -> Context:
     from bot.app import open_services
-    from bot.clock import FakeClock
     from bot.config import Config
-    from bot.roster import get_person
+    from bot.core.clock import FakeClock
+    from bot.people.roster import get_person
 
     config = Config(token="123456:BENCH", db_path=db_path, wilayah=WILAYAH)
     services = await open_services(config, FakeClock(NOW))

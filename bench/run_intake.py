@@ -142,7 +142,7 @@ async def run_intake(figures: Figures, *, quick: bool, profile: bool = False) ->
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     db_path = work / "sambang.db"
-    log("intake: loading Jawa Timur (8,494 desa) and registering the kepala desa through bot.roster")
+    log("intake: loading Jawa Timur (8,494 desa) and registering the kepala desa through bot.people.roster")
     users = await intake.prepare_people(db_path, users_n, FIRST_USER)
     # The fake Bot API answers sends over Telegram's hard limits with 429, as Telegram does: the two bots are
     # compared on what their users get, under the same limits.

@@ -17,31 +17,33 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 import schedules
-from handlers.commands import default_menu, sync_menus
-from handlers.common import (
-    SambangApplication,
-    SambangContext,
-    drop_duplicate_updates,
-    on_error,
-    persist_now,
+from bot.aspirations import notifications
+from bot.aspirations.service import AspirationService
+from bot.config import Config
+from bot.core.clock import Clock, SystemClock
+from bot.features import FEATURE_INSTALLERS
+from bot.messaging import outbox
+from bot.messaging.templates import set_timezone
+from bot.operations.health import CONFLICT_WINDOW, beat, heartbeat_limit, mark_conflict
+from bot.operations.logs import hide_secret, remember_name
+from bot.people import roster
+from bot.people.regions import count_regions, ensure_wilayah, load_regions
+from bot.services import Services
+from bot.storage.database import Database
+from bot.telegram.context import SambangApplication, SambangContext, drop_duplicate_updates, on_error, persist_now
+from bot.telegram.inbound import (
+    DurableUpdateQueue,
+    FailedUpdates,
+    Liveness,
+    PollRecordingRequest,
+    busy_timeout,
+    replay_pending,
 )
-
-from . import notifications, outbox, roster
-from .aspirations import AspirationService
-from .clock import Clock, SystemClock
-from .config import Config
-from .features import FEATURE_INSTALLERS
-from .health import CONFLICT_WINDOW, beat, heartbeat_limit, mark_conflict
-from .inbound import DurableUpdateQueue, FailedUpdates, Liveness, PollRecordingRequest, busy_timeout, replay_pending
-from .logs import hide_secret, remember_name
-from .pacing import SlidingWindowRateLimiter
-from .persistence import SqlitePersistence
-from .regions import count_regions, ensure_wilayah, load_regions
-from .services import Services
-from .storage import Database
-from .templates import set_timezone
-from .transport import TelegramTransport
-from .webhook import WebhookServer, webhook_path
+from bot.telegram.menu import default_menu, sync_menus
+from bot.telegram.pacing import SlidingWindowRateLimiter
+from bot.telegram.persistence import SqlitePersistence
+from bot.telegram.transport import TelegramTransport
+from bot.telegram.webhook import WebhookServer, webhook_path
 
 log = logging.getLogger(__name__)
 

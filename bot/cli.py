@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from .config import Config, ConfigError, load_config
-from .domain import DomainError
+from bot.config import Config, ConfigError, load_config
+from bot.core.domain import DomainError
 
 log = logging.getLogger("sambang")
 
@@ -24,7 +24,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def setup_logging(level: str = "INFO") -> None:
-    from .logs import configure
+    from bot.operations.logs import configure
 
     configure(level)
 
@@ -32,8 +32,8 @@ def setup_logging(level: str = "INFO") -> None:
 def check_settings(config: Config) -> None:
     """Every setting the features read later, checked now: a bad value stops a command before it touches the
     database (each raises ``ConfigError`` naming the variable)."""
-    from .departments import load_routing
-    from .operations import ops_settings
+    from bot.officials.departments import load_routing
+    from bot.operations.settings import ops_settings
 
     ops_settings(config)
     load_routing(config)
@@ -56,7 +56,7 @@ def _folder_problem(db_path: Path) -> str | None:
 def _database_problem(config: Config, command: str) -> str | None:
     """One line when SAMBANG_DB cannot serve ``command``: missing (only run, migrate and restore create it), not
     writable, or made for another wilayah (``WilayahMismatch``, a ``ConfigError``, is raised)."""
-    from .regions import check_wilayah_file
+    from bot.people.regions import check_wilayah_file
 
     path = config.db_path
     if command not in CREATES_DATABASE and not path.is_file():
@@ -71,7 +71,7 @@ def _database_problem(config: Config, command: str) -> str | None:
 
 def _one_line(exc: BaseException) -> str:
     """An exception as one line with secrets masked (the bot token must never be printed)."""
-    from .logs import mask_text
+    from bot.operations.logs import mask_text
 
     text = " ".join(str(exc).split()) or type(exc).__name__
     return mask_text(text)[:300]
@@ -125,7 +125,7 @@ async def _telegram_problem(config: Config) -> str | None:
 
 
 async def _with_services(config: Config, work: Callable[[Any], Awaitable[int]]) -> int:
-    from .app import open_services
+    from bot.app import open_services
 
     services = await open_services(config)
     try:
@@ -135,10 +135,10 @@ async def _with_services(config: Config, work: Callable[[Any], Awaitable[int]]) 
 
 
 async def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from .app import WebhookSettings, build_application, open_services, start_bot, stop_bot
-    from .operations import ops_settings
-    from .runlock import AlreadyRunning, RunLock
-    from .webhook import WebhookError, check_secret, new_secret, webhook_path
+    from bot.app import WebhookSettings, build_application, open_services, start_bot, stop_bot
+    from bot.operations.settings import ops_settings
+    from bot.storage.runlock import AlreadyRunning, RunLock
+    from bot.telegram.webhook import WebhookError, check_secret, new_secret, webhook_path
 
     webhook = None
     if getattr(args, "webhook", None):
@@ -209,8 +209,8 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
-    from .regions import count_regions, ensure_wilayah, load_regions
-    from .storage import Database
+    from bot.people.regions import count_regions, ensure_wilayah, load_regions
+    from bot.storage.database import Database
 
     db = await Database.open(config.db_path, migrate=False)
     try:
@@ -251,7 +251,7 @@ async def _bot_username(services: Any) -> str:
 
 
 async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
-    from . import roster
+    from bot.people import roster
 
     if args.hours is not None and args.hours < 1:
         print(f"Gagal: --hours harus lebih dari 0 (masa berlaku undangan dalam jam), bukan {args.hours}.",
@@ -275,7 +275,7 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_roster_import(config: Config, args: argparse.Namespace) -> int:
-    from . import roster
+    from bot.people import roster
 
     path = Path(args.file)
     try:
@@ -328,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp = ros_sub.add_parser("import", help="impor CSV kepala desa dengan nomor HP")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_roster_import, needs_token=False)
-    from .features import FEATURE_COMMANDS
+    from bot.features import FEATURE_COMMANDS
 
     for name, help_text, configure, func in FEATURE_COMMANDS:
         p = sub.add_parser(name, help=help_text)
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(level)
     try:
         config = load_config(require_token=bool(getattr(args, "needs_token", False)))
-        from .logs import hide_secret
+        from bot.operations.logs import hide_secret
 
         hide_secret(config.token)
         check_settings(config)

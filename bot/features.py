@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .services import Services
+    from bot.config import Config
+    from bot.services import Services
 
 Installer = Callable[["Services"], Awaitable[None]]
 SubCommand = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[["Config", argparse.Namespace],
@@ -26,32 +26,32 @@ FEATURE_COMMANDS: list[SubCommand] = []
 __all__ = ["FEATURE_COMMANDS", "FEATURE_INSTALLERS", "Any"]
 
 # -- issue 3: officials (departments and routing, actions, digests, service levels) ------------------------------
-from .departments_cli import DEPARTMENTS_COMMAND  # noqa: E402
-from .officials import install as _install_officials  # noqa: E402
+from bot.officials.cli import DEPARTMENTS_COMMAND  # noqa: E402
+from bot.officials.service import install as _install_officials  # noqa: E402
 
 FEATURE_INSTALLERS.append(_install_officials)
 FEATURE_COMMANDS.append(DEPARTMENTS_COMMAND)
 
 # -- Ngantor di Kecamatan (issue 4): visits, announcements, briefings, feedback, commitments, broadcasts -----------
-from . import ngantor as _ngantor  # noqa: E402
-from .visits_cli import SCHEDULE_COMMAND as _SCHEDULE_COMMAND  # noqa: E402
+from bot.visits import ngantor as _ngantor  # noqa: E402
+from bot.visits.cli import SCHEDULE_COMMAND as _SCHEDULE_COMMAND  # noqa: E402
 
 FEATURE_INSTALLERS.append(_ngantor.install)
 FEATURE_COMMANDS.append(_SCHEDULE_COMMAND)  # type: ignore[arg-type]
 
 # The map of problems and potential (issue 5): /potensi, /desa, /rekap, /ekspor and `sambang export`.
-from . import village_map as _village_map  # noqa: E402
+from bot.village_map import service as _village_map  # noqa: E402
 
 FEATURE_INSTALLERS.append(_village_map.install)
 FEATURE_COMMANDS.append(_village_map.EXPORT_COMMAND)
 
 # Operations (issue 6): settings checked at start; health, backup, restore and audit export on the command line.
-from .ops_cli import OPS_COMMANDS, install_operations  # noqa: E402
+from bot.operations.cli import OPS_COMMANDS, install_operations  # noqa: E402
 
 FEATURE_INSTALLERS.append(install_operations)
 FEATURE_COMMANDS.extend(OPS_COMMANDS)
 
 # Dead letters: updates whose handling kept failing, listed and replayed by an admin.
-from .deadletters import DEADLETTERS_COMMAND  # noqa: E402
+from bot.operations.deadletters import DEADLETTERS_COMMAND  # noqa: E402
 
 FEATURE_COMMANDS.append(DEADLETTERS_COMMAND)  # type: ignore[arg-type]

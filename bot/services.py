@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .aspirations import AspirationService
-from .clock import Clock
-from .config import Config
-from .outbox import OutboxSender
-from .storage import Database
+from bot.aspirations.service import AspirationService
+from bot.config import Config
+from bot.core.clock import Clock
+from bot.messaging.outbox import OutboxSender
+from bot.storage.database import Database
 
 if TYPE_CHECKING:  # feature services
-    from .departments import DepartmentService
-    from .officials import OfficialsService
-    from .village_map import VillageMap
+    from bot.officials.departments import DepartmentService
+    from bot.officials.service import OfficialsService
+    from bot.village_map.service import VillageMap
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Services:
     village_map: VillageMap | None = None
     #: Extra services added by feature modules (departments, visits, ...), by name.
     extra: dict[str, Any] = field(default_factory=dict)
-    #: Departments, routing and service levels (issue 3), set by ``bot.officials.install``.
+    #: Departments, routing and service levels (issue 3), set by ``bot.officials.service.install``.
     departments: DepartmentService | None = None
     #: Officials' actions, forwarding and escalation (issue 3).
     officials: OfficialsService | None = None

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from . import (
-    aspiration,
-    audit,
-    briefing,
-    broadcast,
-    commitments,
-    deadletters,
-    desa,
-    fallback,
-    feedback,
-    guards,
-    invite,
-    officials,
-    potensi,
-    rekap,
-    start,
-    status,
-    visits,
-)
+# isort: off
+# The import order is the order of the menu commands the modules add.
+from handlers.aspirations import intake as aspiration
+from handlers.operations import audit
+from handlers.visits import briefing, broadcast, commitments
+from handlers.operations import deadletters
+from handlers.village_map import desa
+from handlers import fallback
+from handlers.visits import feedback
+from bot.telegram import guards
+from handlers.people import invite
+from handlers.officials import actions as officials
+from handlers.village_map import potensi, rekap
+from handlers.people import start
+from handlers.aspirations import status
+from handlers.visits import schedule as visits
+# isort: on
 
 #: Ngantor di Kecamatan (issue 4).
 NGANTOR = (visits, briefing, feedback, commitments, broadcast)

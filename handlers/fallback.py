@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from .aspiration import cancel_outside, offer_aspiration
-from .common import SambangContext, answer_button, current_person, notice, refuse, reply
+from bot.telegram.context import SambangContext, answer_button, current_person, notice, refuse, reply
+from handlers.aspirations.intake import cancel_outside, offer_aspiration
 
 
 async def unknown_command(update: Update, context: SambangContext) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot.clock import to_iso
-from bot.inbound import is_transient
+from bot.core.clock import to_iso
 from bot.services import Services
-from bot.storage import Database
+from bot.storage.database import Database
+from bot.telegram.inbound import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def install(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
     """(Re)create the ticker job; named so a restart replaces rather than duplicates it."""
-    from . import jobs  # noqa: F401  (importing registers the scheduled tasks)
+    from schedules import jobs  # noqa: F401  (importing registers the scheduled tasks)
 
     assert app.job_queue is not None
     for job in app.job_queue.get_jobs_by_name("sambang:tick"):

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import digests
+from bot.officials import digests
 from bot.services import Services
-
-from . import task
+from schedules import task
 
 
 @task("officials:service-levels")

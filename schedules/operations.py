@@ -7,14 +7,13 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from bot import backup
-from bot.clock import to_iso
-from bot.health import beat
-from bot.logs import remember_name
-from bot.operations import OpsSettings, ops_settings
+from bot.core.clock import to_iso
+from bot.operations.health import beat
+from bot.operations.logs import remember_name
+from bot.operations.settings import OpsSettings, ops_settings
 from bot.services import Services
-
-from . import claim_period, task
+from bot.storage import backup
+from schedules import claim_period, task
 
 log = logging.getLogger(__name__)
 

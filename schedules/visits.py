@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot import ngantor
 from bot.services import Services
-
-from . import task
+from bot.visits import ngantor
+from schedules import task
 
 
 @task("visits")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.regions import load_regions
-from bot.storage import Database
+from bot.core.clock import FakeClock
+from bot.people.regions import load_regions
+from bot.storage.database import Database
 from tests.harness import BotHarness
 
 # 2026-03-02 (Monday) 02:00 UTC = 09:00 WIB

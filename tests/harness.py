@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import schedules
-from bot import roster
 from bot.app import build_application, open_services, start_bot, stop_bot
-from bot.clock import FakeClock
 from bot.config import Config
+from bot.core.clock import FakeClock
+from bot.people import roster
 from bot.services import Services
 from tests.fake_telegram import Call, FakeTelegram, FakeUser
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from bot.clock import to_iso
-from bot.domain import CATEGORIES
-from bot.storage import Database
+from bot.core.clock import to_iso
+from bot.core.domain import CATEGORIES
+from bot.storage.database import Database
 
 DEPARTMENTS = {
     "infrastruktur": "PUPR",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot import roster
-from bot.aspirations import Aspiration, Attachment, Draft
-from bot.officials import BUTTON_LABELS
+from bot.aspirations.service import Aspiration, Attachment, Draft
+from bot.officials.service import BUTTON_LABELS
+from bot.people import roster
 from tests.fake_telegram import Call, FakeGroup, FakeUser
 from tests.harness import BotHarness
 

@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import notifications, outbox, roster
-from bot.aspirations import AspirationService, Attachment, Draft, validate_description
-from bot.clock import FakeClock
-from bot.domain import DomainError, NotFound
-from bot.outbox import ChatUnreachable, OutboxSender, RetryLater, TransientError
-from bot.storage import Database
-from bot.templates import render, split_message
+from bot.aspirations import notifications
+from bot.aspirations.service import AspirationService, Attachment, Draft, validate_description
+from bot.core.clock import FakeClock
+from bot.core.domain import DomainError, NotFound
+from bot.messaging import outbox
+from bot.messaging.outbox import ChatUnreachable, OutboxSender, RetryLater, TransientError
+from bot.messaging.templates import render, split_message
+from bot.people import roster
+from bot.storage.database import Database
 
 TZ = ZoneInfo("Asia/Jakarta")
 

@@ -29,14 +29,15 @@ import openpyxl
 import pytest
 import pytest_asyncio
 
-from bot import audience as audiences
-from bot import digests, ngantor
-from bot.aspirations import Draft
-from bot.clock import FakeClock, to_iso
-from bot.domain import NotAllowed, NotFound
-from bot.roster import Person, get_person
-from handlers.desa import ROLES as DESA_ROLES
-from handlers.rekap import EXPORT_ROLES, RECAP_ROLES
+from bot.aspirations import audience as audiences
+from bot.aspirations.service import Draft
+from bot.core.clock import FakeClock, to_iso
+from bot.core.domain import NotAllowed, NotFound
+from bot.officials import digests
+from bot.people.roster import Person, get_person
+from bot.visits import ngantor
+from handlers.village_map.desa import ROLES as DESA_ROLES
+from handlers.village_map.rekap import EXPORT_ROLES, RECAP_ROLES
 from tests.conftest import START
 from tests.harness import BotHarness
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import backup
-from bot.clock import FakeClock
-from bot.runlock import AlreadyRunning, RunLock, is_locked
+from bot.core.clock import FakeClock
+from bot.storage import backup
+from bot.storage.runlock import AlreadyRunning, RunLock, is_locked
 from tests.harness import BotHarness
 
 

@@ -1,5 +1,5 @@
 """Charts are drawn in a worker process: matplotlib and openpyxl stay out of the bot's own process, the worker
-draws exactly what ``bot.charts`` draws, stops when idle and is replaced when it dies."""
+draws exactly what ``bot.village_map.charts`` draws, stops when idle and is replaced when it dies."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import audience as audiences
-from bot import charts
-from bot.aspirations import AspirationService
-from bot.chart_process import ChartProcess
-from bot.clock import FakeClock
-from bot.storage import Database
-from bot.village_map import VillageMap
+from bot.aspirations import audience as audiences
+from bot.aspirations.service import AspirationService
+from bot.core.clock import FakeClock
+from bot.storage.database import Database
+from bot.village_map import charts
+from bot.village_map.chart_process import ChartProcess
+from bot.village_map.service import VillageMap
 from tests.map_seed import seed
 
 ROOT = Path(__file__).resolve().parent.parent

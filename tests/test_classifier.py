@@ -1,4 +1,4 @@
-"""Tests for bot.classifier (keyword/phrase aspiration category suggester)."""
+"""Tests for bot.aspirations.classifier (keyword/phrase aspiration category suggester)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.classifier import (
+from bot.aspirations.classifier import (
     CATEGORIES,
     FALLBACK,
     KEYWORDS,

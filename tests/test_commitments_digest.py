@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import ngantor
-from bot.clock import FakeClock, to_iso
-from bot.commitments import Commitment, CommitmentDesa, CommitmentService, Digest
 from bot.config import Config
-from bot.storage import Database
-from bot.templates import render, tanggal_pendek
+from bot.core.clock import FakeClock, to_iso
+from bot.messaging.templates import render, tanggal_pendek
+from bot.storage.database import Database
+from bot.visits import ngantor
+from bot.visits.commitments import Commitment, CommitmentDesa, CommitmentService, Digest
 from tests import map_seed
 from tests.fake_telegram import render_html
 
@@ -250,8 +250,8 @@ async def test_the_overdue_list_is_capped_oldest_first_and_the_rest_counted(db: 
 
 
 async def test_the_weekly_digest_passes_its_cap(db: Database, clock: FakeClock) -> None:
-    digests = pytest.importorskip("bot.digests")
-    from bot.commitments_digest import register
+    digests = pytest.importorskip("bot.officials.digests")
+    from bot.visits.commitments_digest import register
 
     assert register()
     [provider] = [p for _, name, p in digests.WEEKLY_SECTIONS if name == "commitments"]

@@ -9,15 +9,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import roster, workdays
-from bot.aspirations import TRANSITIONS, AspirationService, Draft, check_transition
+from bot.aspirations.service import TRANSITIONS, AspirationService, Draft, check_transition
 from bot.cli import main
-from bot.clock import FakeClock
 from bot.config import Config, ConfigError
-from bot.departments import DepartmentService, ServiceLevel, default_routing_text, load_routing, parse_routing
-from bot.domain import CATEGORIES, DomainError, Status
-from bot.officials import OfficialsService, card_buttons
-from bot.storage import Database
+from bot.core import workdays
+from bot.core.clock import FakeClock
+from bot.core.domain import CATEGORIES, DomainError, Status
+from bot.officials.departments import DepartmentService, ServiceLevel, default_routing_text, load_routing, parse_routing
+from bot.officials.service import OfficialsService, card_buttons
+from bot.people import roster
+from bot.storage.database import Database
 
 TZ = ZoneInfo("Asia/Jakarta")
 DEFAULT_ROUTES = {

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import digests
-from bot.clock import to_iso
 from bot.config import Config
-from bot.digests import DigestItem, latest_daily_period, latest_weekly_period, render_daily
-from bot.storage import Database
-from bot.templates import Block, split_blocks, u16len
+from bot.core.clock import to_iso
+from bot.messaging.templates import Block, split_blocks, u16len
+from bot.officials import digests
+from bot.officials.digests import DigestItem, latest_daily_period, latest_weekly_period, render_daily
+from bot.storage.database import Database
 from tests import map_seed
 from tests.fake_telegram import render_html
 
@@ -403,7 +403,7 @@ async def test_the_oldest_overdue_are_listed_across_statuses_in_age_order(db: Da
 
 
 async def test_weekly_outcomes_count_the_week_from_their_indexes(db: Database) -> None:
-    from bot.officials import HISTORY_LABELS
+    from bot.officials.service import HISTORY_LABELS
 
     seed = _Seed(db)
     (a, _, _), = await seed.villages(1)

@@ -7,8 +7,8 @@ import json
 
 from telegram import Update
 
-from bot import roster
-from bot.aspirations import Draft
+from bot.aspirations.service import Draft
+from bot.people import roster
 from tests.harness import ADMIN_ID, BotHarness
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.aspirations import Draft
+from bot.aspirations.service import Draft
 from tests.fake_telegram import Call, FakeUser
 from tests.harness import BotHarness
 from tests.officials_support import card, official

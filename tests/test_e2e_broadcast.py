@@ -8,9 +8,9 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from bot import broadcast
-from bot.clock import FakeClock, to_iso
 from bot.config import Config
+from bot.core.clock import FakeClock, to_iso
+from bot.visits import broadcast
 from tests.harness import ADMIN_ID, BotHarness
 
 BASE = 500_000
@@ -155,7 +155,7 @@ async def test_pacing_within_telegram_limits_measured_by_the_fake_server(tmp_pat
     try:
         chats = await add_village_heads(harness, 45)
         db = harness.svc.db
-        from bot import outbox
+        from bot.messaging import outbox
 
         async with db.transaction() as tx:
             for i in range(3):  # three messages to one chat right after each other

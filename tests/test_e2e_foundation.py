@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot import roster
+from bot.people import roster
 from tests.harness import ADMIN_ID, BotHarness
 
 

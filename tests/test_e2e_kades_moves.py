@@ -9,9 +9,9 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import ngantor
-from bot.potential import PotentialDraft
-from bot.roster import get_person
+from bot.people.roster import get_person
+from bot.village_map.potential import PotentialDraft
+from bot.visits import ngantor
 from tests.fake_telegram import FakeUser
 from tests.harness import BotHarness
 from tests.officials_support import leader, official, press_card, submit

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from bot import charts
-from bot.aspirations import Draft
-from bot.roster import get_person
+from bot.aspirations.service import Draft
+from bot.people.roster import get_person
+from bot.village_map import charts
 from tests.fake_telegram import Call, FakeUser
 from tests.harness import BotHarness
 from tests.map_seed import seed
@@ -178,7 +178,7 @@ async def test_desa_profile_for_leadership_and_officials(harness: BotHarness) ->
     await _village_with_aspirations(harness)
     person = await get_person(harness.svc.db, 10)
     assert person is not None and harness.svc.village_map is not None
-    from bot.potential import PotentialDraft
+    from bot.village_map.potential import PotentialDraft
 
     await harness.svc.village_map.potential.save(person, PotentialDraft(
         kind="wisata", description="Air terjun Coban Baung, 300 pengunjung sepekan"))

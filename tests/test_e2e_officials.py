@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import CATEGORIES
+from bot.core.domain import CATEGORIES
 from tests.harness import ADMIN_ID, BotHarness
 from tests.officials_support import (
     LABEL,

@@ -9,8 +9,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import schedules
-from bot import digests
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
+from bot.officials import digests
 from tests.harness import ADMIN_ID, BotHarness
 from tests.officials_support import LABEL, buttons, card, leader, official, press_card, press_on, status_of, submit
 

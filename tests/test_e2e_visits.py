@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot import ngantor
-from bot.aspirations import Draft
-from bot.roster import get_person
+from bot.aspirations.service import Draft
+from bot.people.roster import get_person
+from bot.visits import ngantor
 from tests.fake_telegram import FakeUser
 from tests.harness import ADMIN_ID, BotHarness
 

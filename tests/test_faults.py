@@ -25,10 +25,10 @@ import pytest
 from telegram import Update
 from telegram.ext import MessageHandler, filters
 
-from bot import health
-from bot.clock import FakeClock, to_iso
-from bot.health import check_file, health_report
-from bot.inbound import FailedUpdates
+from bot.core.clock import FakeClock, to_iso
+from bot.operations import health
+from bot.operations.health import check_file, health_report
+from bot.telegram.inbound import FailedUpdates
 from tests.harness import ADMIN_ID, BotHarness
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot import roster
-from bot.aspirations import clean_text
-from bot.clock import FakeClock
+from bot.aspirations.service import clean_text
+from bot.core.clock import FakeClock
+from bot.people import roster
 from tests.conftest import START
 from tests.fake_telegram import Call, FakeTelegram, FakeUser
 from tests.harness import ADMIN_ID, BotHarness

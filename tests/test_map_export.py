@@ -15,16 +15,17 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from bot import audience as audiences
-from bot import cli, roster
-from bot.aspirations import AspirationService, Attachment, Draft
-from bot.clock import FakeClock, to_iso
-from bot.potential import PotentialDraft, PotentialPhoto
-from bot.recap import Filters
-from bot.regions import load_regions
-from bot.storage import Database
-from bot.village_map import VillageMap
-from bot.xlsx import MAX_WIDTH, MIN_WIDTH, sheet_name
+from bot import cli
+from bot.aspirations import audience as audiences
+from bot.aspirations.service import AspirationService, Attachment, Draft
+from bot.core.clock import FakeClock, to_iso
+from bot.people import roster
+from bot.people.regions import load_regions
+from bot.storage.database import Database
+from bot.village_map.potential import PotentialDraft, PotentialPhoto
+from bot.village_map.recap import Filters
+from bot.village_map.service import VillageMap
+from bot.village_map.xlsx import MAX_WIDTH, MIN_WIDTH, sheet_name
 from tests.conftest import START
 from tests.map_seed import seed
 
@@ -303,7 +304,7 @@ def test_cli_export_refuses_bad_input(cli_db: Path, capsys: pytest.CaptureFixtur
 
 async def test_last_response_is_the_latest_answer_to_the_village(db: Database, clock: FakeClock,
                                                                  vm: VillageMap) -> None:
-    from bot.officials import HISTORY_LABELS
+    from bot.officials.service import HISTORY_LABELS
 
     kades = await _kades(db, clock, 10, "35.13.02.2001")
     aspiration, _ = await vm.aspirations.submit(kades, Draft(category="infrastruktur", description="Jalan desa"

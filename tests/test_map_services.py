@@ -11,16 +11,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from bot import audience as audiences
-from bot import charts, roster
-from bot.aspirations import AspirationService, Draft
-from bot.clock import FakeClock, from_iso, to_iso
-from bot.domain import NotAllowed, NotFound, Role
-from bot.potential import MAX_PHOTOS, PotentialDraft, PotentialPhoto
-from bot.recap import Filters, KecamatanRow, Recap, Tally
-from bot.regions import search_desa, sound_key
-from bot.storage import Database
-from bot.village_map import VillageMap
+from bot.aspirations import audience as audiences
+from bot.aspirations.service import AspirationService, Draft
+from bot.core.clock import FakeClock, from_iso, to_iso
+from bot.core.domain import NotAllowed, NotFound, Role
+from bot.people import roster
+from bot.people.regions import search_desa, sound_key
+from bot.storage.database import Database
+from bot.village_map import charts
+from bot.village_map.potential import MAX_PHOTOS, PotentialDraft, PotentialPhoto
+from bot.village_map.recap import Filters, KecamatanRow, Recap, Tally
+from bot.village_map.service import VillageMap
 from tests.map_seed import seed
 
 TZ = ZoneInfo("Asia/Jakarta")
@@ -88,7 +89,7 @@ async def test_potential_is_saved_changed_and_deleted_by_its_village_only(db: Da
 
 async def test_potential_limits_are_enforced(db: Database, clock: FakeClock, vm: VillageMap) -> None:
     kades = await _person(db, clock, 10, "kepala_desa", desa=LEDOKOMBO)
-    from bot.domain import DomainError
+    from bot.core.domain import DomainError
 
     with pytest.raises(DomainError, match="terlalu pendek"):
         await vm.potential.save(kades, PotentialDraft(kind="pertanian", description="Padi"))

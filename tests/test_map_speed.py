@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import audience as audiences
-from bot.aspirations import AspirationService
-from bot.clock import FakeClock
-from bot.storage import Database
-from bot.village_map import VillageMap
+from bot.aspirations import audience as audiences
+from bot.aspirations.service import AspirationService
+from bot.core.clock import FakeClock
+from bot.storage.database import Database
+from bot.village_map.service import VillageMap
 from tests.map_seed import seed
 
 pytestmark = pytest.mark.skipif(not os.environ.get("SAMBANG_BENCH"), reason="set SAMBANG_BENCH=1 to run")

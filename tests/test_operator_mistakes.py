@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.health import check_file, health_report
-from bot.logs import PrivacyFilter
+from bot.operations.health import check_file, health_report
+from bot.operations.logs import PrivacyFilter
 from tests.fake_telegram import FakeTelegram
 from tests.harness import BotHarness
 
@@ -143,7 +143,7 @@ async def test_every_setting_is_checked_before_the_database_is_created(tmp_path:
 
 
 def test_the_token_is_masked_in_every_log_line() -> None:
-    from bot.logs import hide_secret
+    from bot.operations.logs import hide_secret
 
     token = "42:short-but-real-token"  # shorter than the generic token pattern catches
     hide_secret(token)

@@ -8,11 +8,11 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from bot import outbox
-from bot.clock import FakeClock
 from bot.config import Config
-from bot.outbox import OutboxSender, RetryLater, TransientError
-from bot.storage import Database
+from bot.core.clock import FakeClock
+from bot.messaging import outbox
+from bot.messaging.outbox import OutboxSender, RetryLater, TransientError
+from bot.storage.database import Database
 
 
 class TimedTransport:
@@ -128,7 +128,7 @@ async def _answer_cb() -> dict[str, Any]:
 async def test_answers_to_people_go_before_queued_background_sends(db: Database, clock: FakeClock) -> None:
     """A broadcast fills the shared window; people mid-conversation still get their answers within about a window,
     and the broadcast keeps a floor of the window meanwhile (it slows down, it does not stop)."""
-    from bot.pacing import SlidingWindowRateLimiter
+    from bot.telegram.pacing import SlidingWindowRateLimiter
 
     limiter = SlidingWindowRateLimiter(20)
     assert limiter.window.background_floor == 3
@@ -160,7 +160,7 @@ async def test_answers_to_people_go_before_queued_background_sends(db: Database,
 
 
 async def test_without_people_waiting_the_outbox_has_the_whole_window(db: Database, clock: FakeClock) -> None:
-    from bot.pacing import SlidingWindowRateLimiter
+    from bot.telegram.pacing import SlidingWindowRateLimiter
 
     limiter = SlidingWindowRateLimiter(20)
     transport = TimedTransport()
@@ -179,7 +179,7 @@ async def test_without_people_waiting_the_outbox_has_the_whole_window(db: Databa
 async def test_a_person_being_answered_keeps_room_in_the_window(db: Database, clock: FakeClock) -> None:
     """One person answering at once, step after step, during a broadcast: after the first answer the background
     sends leave room for the next ones, so each step is answered without waiting for a place."""
-    from bot.pacing import SlidingWindowRateLimiter
+    from bot.telegram.pacing import SlidingWindowRateLimiter
 
     limiter = SlidingWindowRateLimiter(20)
     transport = TimedTransport()

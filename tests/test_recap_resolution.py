@@ -15,17 +15,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import audience as audiences
-from bot import roster, storage
-from bot.aspirations import AspirationService, Draft
-from bot.clock import FakeClock, from_iso, to_iso
+from bot.aspirations import audience as audiences
+from bot.aspirations.service import AspirationService, Draft
 from bot.config import Config
-from bot.departments import DepartmentService, load_routing
-from bot.domain import Role
-from bot.officials import OfficialsService
-from bot.recap import Filters, build_recap, format_days
-from bot.regions import load_regions
-from bot.storage import Database
+from bot.core.clock import FakeClock, from_iso, to_iso
+from bot.core.domain import Role
+from bot.officials.departments import DepartmentService, load_routing
+from bot.officials.service import OfficialsService
+from bot.people import roster
+from bot.people.regions import load_regions
+from bot.storage import database as storage
+from bot.storage.database import Database
+from bot.village_map.recap import Filters, build_recap, format_days
 from tests.map_seed import person
 
 TZ = ZoneInfo("Asia/Jakarta")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import roster
-from bot.clock import FakeClock
-from bot.domain import Role
-from bot.regions import UnknownRegion, count_regions, find_desa, find_kecamatan, load_regions, regions_of
-from bot.roster import RegistrationError
-from bot.storage import Database, migration_files
+from bot.core.clock import FakeClock
+from bot.core.domain import Role
+from bot.people import roster
+from bot.people.regions import UnknownRegion, count_regions, find_desa, find_kecamatan, load_regions, regions_of
+from bot.people.roster import RegistrationError
+from bot.storage.database import Database, migration_files
 
 
 async def test_migrations_are_numbered_and_applied_once(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from bot.clock import FakeClock
+from bot.core.clock import FakeClock
 from tests.harness import BotHarness
 from tests.upgrade_fixture import (
     DRAFT_DESCRIPTION,

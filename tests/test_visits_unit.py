@@ -11,16 +11,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from lokal import is_working_day
 
-from bot import audience as audiences
-from bot import broadcast, ics, ngantor, outbox
-from bot.aspirations import AspirationService, Draft
+from bot.aspirations import audience as audiences
+from bot.aspirations.service import AspirationService, Draft
 from bot.cli import main
-from bot.clock import FakeClock, to_iso
-from bot.commitments import CommitmentDraft
-from bot.domain import DomainError, Role
-from bot.roster import Person, get_person
-from bot.storage import Database
-from bot.visits import parse_date, parse_time
+from bot.core.clock import FakeClock, to_iso
+from bot.core.domain import DomainError, Role
+from bot.messaging import outbox
+from bot.people.roster import Person, get_person
+from bot.storage.database import Database
+from bot.visits import broadcast, ics, ngantor
+from bot.visits.commitments import CommitmentDraft
+from bot.visits.service import parse_date, parse_time
 
 WIB = ZoneInfo("Asia/Jakarta")
 DAY = dt.date(2026, 3, 12)  # Thursday
@@ -537,8 +538,8 @@ async def test_commitments_section_of_the_weekly_digest(db: Database, clock: Fak
 
 
 async def test_commitments_join_the_weekly_digest_when_it_exists(db: Database, clock: FakeClock) -> None:
-    digests = pytest.importorskip("bot.digests")  # issue 3's weekly digest; skipped until it is merged
-    from bot.commitments_digest import register
+    digests = pytest.importorskip("bot.officials.digests")  # issue 3's weekly digest; skipped until it is merged
+    from bot.visits.commitments_digest import register
 
     assert register()
     assert any(name == "commitments" for _, name, _ in digests.WEEKLY_SECTIONS)

@@ -19,9 +19,9 @@ import aiohttp
 import pytest
 
 from bot.app import WebhookSettings, build_application, open_services, start_bot, stop_bot
-from bot.clock import FakeClock
 from bot.config import Config
-from bot.webhook import SECRET_HEADER, WebhookError, webhook_path
+from bot.core.clock import FakeClock
+from bot.telegram.webhook import SECRET_HEADER, WebhookError, webhook_path
 from tests.harness import ADMIN_ID, TOKEN, BotHarness
 
 SECRET = "s3cret-Token_for-tests"

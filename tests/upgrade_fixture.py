@@ -39,8 +39,8 @@ PENDING_TEXT = "Pesan yang masih menunggu di antrean saat pembaruan."
 
 
 async def write_fixture(target: Path) -> None:
-    from bot import outbox
-    from bot.clock import FakeClock
+    from bot.core.clock import FakeClock
+    from bot.messaging import outbox
     from tests.harness import BotHarness
     from tests.officials_support import card, data_of, official, submit
 
@@ -71,7 +71,7 @@ async def write_fixture(target: Path) -> None:
         finally:
             await h.stop()
             await h.server.stop()
-        from bot.storage import Database
+        from bot.storage.database import Database
 
         db = await Database.open(Path(tmp) / "sambang.db")
         try:

@@ -1,0 +1,446 @@
+"""Departments (OPD), which categories each handles, their Telegram group inboxes, and service levels.
+
+The default table is ``bot/officials/departments.toml`` (or ``SAMBANG_DEPARTMENTS_FILE``).
+It fills the database on the first
+start; afterwards the database is what counts — admins change it with ``sambang departments …`` — and the file is
+applied again only when its content changed (an edited deployment) or on ``sambang departments reload``.
+
+Routing rules: a category with departments goes to them (several at once, e.g. Pelayanan Publik → Dispendukcapil
+and Bagian Organisasi); a confidential category (Kinerja Kecamatan) goes to leadership only and can never be routed
+to a department; a category without departments (Lainnya) goes to the admins, who redirect it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bot.aspirations.service import Aspiration
+from bot.config import Config, ConfigError
+from bot.core.clock import Clock, to_iso
+from bot.core.domain import CATEGORIES, CATEGORY_BY_CODE, DomainError, NotAllowed, Role
+from bot.people.roster import Person
+from bot.storage.database import Database, Transaction
+
+log = logging.getLogger(__name__)
+
+#: Department codes travel in callback data (``asp:rte:<id>:<code>``), so they stay short and plain.
+CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,19}$")
+AUDIENCE_DEPARTMENTS = "departments"
+AUDIENCE_LEADERSHIP = "pimpinan"
+AUDIENCE_ADMINS = "admin"
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    """Working days to accept (or redirect) and to respond."""
+
+    accept: int = 3
+    respond: int = 5
+
+
+@dataclass(frozen=True)
+class RoutingFile:
+    departments: dict[str, str]
+    routes: dict[str, list[str]]
+    levels: dict[str, ServiceLevel] = field(default_factory=dict)
+    default_level: ServiceLevel = ServiceLevel()
+    confirm_days: int = 10
+    sha: str = ""
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+    active: bool
+    categories: tuple[str, ...] = ()
+    officials: int = 0
+    inbox_chat_id: int | None = None
+    inbox_title: str | None = None
+
+
+def normalise_code(code: str) -> str:
+    return code.strip().upper().replace("-", "_").replace(" ", "_")
+
+
+def _check_code(code: str) -> str:
+    normal = normalise_code(code)
+    if not CODE_RE.match(normal):
+        raise DomainError(
+            f"Kode OPD {code!r} tidak valid: 2–20 huruf besar/angka/garis bawah, diawali huruf (contoh: PUPR)."
+        )
+    return normal
+
+
+def _level(where: str, value: Any) -> ServiceLevel:
+    if not isinstance(value, dict) or not {"accept", "respond"} <= value.keys():
+        raise ValueError(f"{where}: tulis sebagai {{ accept = 3, respond = 5 }}")
+    accept, respond = value["accept"], value["respond"]
+    if not (isinstance(accept, int) and isinstance(respond, int) and 1 <= accept <= respond <= 60):
+        raise ValueError(f"{where}: accept dan respond harus bilangan bulat 1–60 dengan accept <= respond")
+    return ServiceLevel(accept, respond)
+
+
+def parse_routing(text: str, source: str = "departments.toml") -> RoutingFile:
+    """Read a routing file; ValueError with the place and the problem when it is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{source}: bukan TOML yang valid: {exc}") from None
+    raw_departments = data.get("departments", {})
+    if not isinstance(raw_departments, dict) or not raw_departments:
+        raise ValueError(f"{source}: bagian [departments] kosong atau tidak ada")
+    departments: dict[str, str] = {}
+    for code, name in raw_departments.items():
+        normal = normalise_code(code)
+        if not CODE_RE.match(normal):
+            raise ValueError(f"{source}: kode OPD {code!r} tidak valid (2–20 huruf besar/angka, diawali huruf)")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{source}: nama OPD {code} kosong")
+        departments[normal] = name.strip()
+    routes: dict[str, list[str]] = {}
+    raw_routes = data.get("routes", {})
+    if not isinstance(raw_routes, dict):
+        raise ValueError(f"{source}: [routes] harus berisi kategori = [\"KODE\", ...]")
+    for category, codes in raw_routes.items():
+        if category not in CATEGORY_BY_CODE:
+            known = ", ".join(c.code for c in CATEGORIES)
+            raise ValueError(f"{source}: kategori {category!r} tidak dikenal (yang ada: {known})")
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ValueError(f"{source}: routes.{category} harus daftar kode OPD, mis. [\"PUPR\"]")
+        normal_codes = [normalise_code(c) for c in codes]
+        for code in normal_codes:
+            if code not in departments:
+                raise ValueError(f"{source}: routes.{category} menyebut OPD {code} yang tidak ada di [departments]")
+        if normal_codes and CATEGORY_BY_CODE[category].confidential:
+            raise ValueError(f"{source}: kategori rahasia {category} hanya untuk pimpinan; jangan beri OPD")
+        routes[category] = list(dict.fromkeys(normal_codes))
+    levels: dict[str, ServiceLevel] = {}
+    default_level = ServiceLevel()
+    confirm = 10
+    raw_levels = data.get("service_levels", {})
+    if not isinstance(raw_levels, dict):
+        raise ValueError(f"{source}: [service_levels] tidak valid")
+    for key, value in raw_levels.items():
+        if key == "default":
+            default_level = _level(f"{source}: service_levels.default", value)
+        elif key == "confirm":
+            if not isinstance(value, int) or not 1 <= value <= 60:
+                raise ValueError(f"{source}: service_levels.confirm harus bilangan bulat 1–60")
+            confirm = value
+        elif key in CATEGORY_BY_CODE:
+            levels[key] = _level(f"{source}: service_levels.{key}", value)
+        else:
+            raise ValueError(f"{source}: service_levels.{key}: kategori tidak dikenal")
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return RoutingFile(departments, routes, levels, default_level, confirm, sha)
+
+
+def default_routing_text() -> str:
+    return resources.files("bot.officials").joinpath("departments.toml").read_text(encoding="utf-8")
+
+
+def _int_env(config: Config, name: str, low: int, high: int) -> int | None:
+    raw = (config.extra.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(name, f"harus bilangan bulat {low}–{high}, bukan {raw!r}")
+    return int(raw)
+
+
+def load_routing(config: Config) -> RoutingFile:
+    """The routing file named by SAMBANG_DEPARTMENTS_FILE (default: the one shipped in the repo), with the service
+    levels of SAMBANG_SLA_ACCEPT_DAYS, SAMBANG_SLA_RESPOND_DAYS, SAMBANG_SLA and SAMBANG_CONFIRM_DAYS on top."""
+    path_text = (config.extra.get("SAMBANG_DEPARTMENTS_FILE") or "").strip()
+    if path_text:
+        path = Path(path_text)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError("SAMBANG_DEPARTMENTS_FILE", f"tidak dapat membaca {path}: {exc.strerror}") from None
+        source = str(path)
+    else:
+        text, source = default_routing_text(), "bot/officials/departments.toml"
+    try:
+        routing = parse_routing(text, source)
+    except ValueError as exc:
+        raise ConfigError("SAMBANG_DEPARTMENTS_FILE", str(exc)) from None
+    default = routing.default_level
+    accept = _int_env(config, "SAMBANG_SLA_ACCEPT_DAYS", 1, 60)
+    respond = _int_env(config, "SAMBANG_SLA_RESPOND_DAYS", 1, 60)
+    if accept is not None or respond is not None:
+        default = ServiceLevel(accept or default.accept, respond or default.respond)
+        if default.accept > default.respond:
+            raise ConfigError("SAMBANG_SLA_ACCEPT_DAYS", "batas terima tidak boleh lebih lama dari batas tanggapan")
+    levels = dict(routing.levels)
+    raw = (config.extra.get("SAMBANG_SLA") or "").strip()
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        m = re.fullmatch(r"([a-z_]+)\s*=\s*(\d{1,2})\s*/\s*(\d{1,2})", part)
+        if not m or m.group(1) not in CATEGORY_BY_CODE:
+            raise ConfigError("SAMBANG_SLA", f"{part!r} tidak valid; contoh: lingkungan=1/3,kesehatan=2/5")
+        a, r = int(m.group(2)), int(m.group(3))
+        if not 1 <= a <= r <= 60:
+            raise ConfigError("SAMBANG_SLA", f"{part!r}: hari terima 1–60 dan tidak lebih dari hari tanggapan")
+        levels[m.group(1)] = ServiceLevel(a, r)
+    confirm = _int_env(config, "SAMBANG_CONFIRM_DAYS", 1, 60) or routing.confirm_days
+    return RoutingFile(routing.departments, routing.routes, levels, default, confirm, routing.sha)
+
+
+class DepartmentService:
+    """Departments and routing, over SQLite. Changes are audited; codes are case-insensitive on input."""
+
+    def __init__(self, db: Database, clock: Clock, routing: RoutingFile) -> None:
+        self.db = db
+        self.clock = clock
+        self.routing = routing
+
+    # -- service levels ---------------------------------------------------------------------------------------
+
+    def service_level(self, category: str) -> ServiceLevel:
+        return self.routing.levels.get(category, self.routing.default_level)
+
+    @property
+    def confirm_days(self) -> int:
+        return self.routing.confirm_days
+
+    # -- the routing file ------------------------------------------------------------------------------------
+
+    async def load_defaults(self, *, force: bool = False) -> bool:
+        """Apply the routing file when the database has no departments yet, when the file changed since it was
+        last applied, or when ``force``. Returns whether it was applied."""
+        stored = await self.db.fetchval("SELECT value FROM app_state WHERE key = 'departments_file_sha'")
+        count = await self.db.fetchval("SELECT COUNT(*) FROM departments")
+        if not force and count and stored == self.routing.sha:
+            return False
+        now = to_iso(self.clock.now())
+        async with self.db.transaction() as tx:
+            for code, name in self.routing.departments.items():
+                await tx.execute(
+                    "INSERT INTO departments(code, name, active, created_at, updated_at) VALUES (?, ?, 1, ?, ?)"
+                    " ON CONFLICT(code) DO UPDATE SET name = excluded.name, active = 1,"
+                    " updated_at = excluded.updated_at",
+                    (code, name, now, now),
+                )
+            for category, codes in self.routing.routes.items():
+                await tx.execute("DELETE FROM category_routes WHERE category = ?", (category,))
+                await tx.executemany("INSERT INTO category_routes(category, department) VALUES (?, ?)",
+                                     [(category, c) for c in codes])
+            await tx.execute(
+                "INSERT INTO app_state(key, value) VALUES ('departments_file_sha', ?) ON CONFLICT(key) DO UPDATE"
+                " SET value = excluded.value", (self.routing.sha,))
+            await self._audit(tx, None, "departments:load", f"{len(self.routing.departments)} OPD dari berkas")
+        log.info("departments: applied the routing file (%s departments)", len(self.routing.departments))
+        return True
+
+    # -- reads -----------------------------------------------------------------------------------------------
+
+    async def list(self, *, include_inactive: bool = False) -> list[Department]:
+        rows = await self.db.fetchall(
+            "SELECT d.code, d.name, d.active, i.chat_id AS inbox_chat_id, i.title AS inbox_title,"
+            " (SELECT group_concat(category, ',') FROM category_routes r WHERE r.department = d.code) AS cats,"
+            " (SELECT COUNT(*) FROM people p WHERE p.role = 'pejabat' AND p.active = 1 AND p.telegram_id IS NOT NULL"
+            "   AND p.department = d.code) AS officials"
+            " FROM departments d LEFT JOIN department_inboxes i ON i.department = d.code"
+            + ("" if include_inactive else " WHERE d.active = 1") + " ORDER BY d.code"
+        )
+        order = {c.code: i for i, c in enumerate(CATEGORIES)}
+        return [
+            Department(r["code"], r["name"], bool(r["active"]),
+                       tuple(sorted((r["cats"] or "").split(","), key=lambda c: order.get(c, 99))) if r["cats"]
+                       else (), r["officials"], r["inbox_chat_id"], r["inbox_title"])
+            for r in rows
+        ]
+
+    async def get(self, code: str) -> Department | None:
+        wanted = normalise_code(code)
+        return next((d for d in await self.list(include_inactive=True) if d.code == wanted), None)
+
+    async def names(self) -> dict[str, str]:
+        rows = await self.db.fetchall("SELECT code, name FROM departments")
+        return {r["code"]: r["name"] for r in rows}
+
+    async def routes(self) -> dict[str, list[str]]:
+        """Category code -> department codes, for every category (empty list: admins, or leadership if secret)."""
+        rows = await self.db.fetchall(
+            "SELECT r.category, r.department FROM category_routes r JOIN departments d ON d.code = r.department"
+            " WHERE d.active = 1 ORDER BY r.rowid")
+        result: dict[str, list[str]] = {c.code: [] for c in CATEGORIES}
+        for r in rows:
+            result.setdefault(r["category"], []).append(r["department"])
+        return result
+
+    async def audience_for(self, tx: Transaction, category: str) -> tuple[str, list[str]]:
+        """Who handles a new aspiration of ``category``: (audience, department codes)."""
+        cat = CATEGORY_BY_CODE.get(category)
+        if cat is None or cat.confidential:
+            return AUDIENCE_LEADERSHIP, []
+        rows = await tx.fetchall(
+            "SELECT r.department FROM category_routes r JOIN departments d ON d.code = r.department"
+            " WHERE r.category = ? AND d.active = 1 ORDER BY r.rowid", (category,))
+        codes = [r["department"] for r in rows]
+        return (AUDIENCE_DEPARTMENTS, codes) if codes else (AUDIENCE_ADMINS, [])
+
+    async def label_for(self, aspiration: Aspiration) -> str:
+        """Who handles it, as people read it: 'Dinas PUPR', 'Pimpinan Daerah', 'Admin (menunggu pengalihan)'."""
+        if aspiration.departments:
+            names = await self.names()
+            return ", ".join(names.get(c, c) for c in aspiration.departments)
+        if aspiration.confidential:
+            return "Pimpinan Daerah (rahasia)"
+        return "Admin Sambang (menunggu diteruskan ke OPD)"
+
+    # -- edits (command line) --------------------------------------------------------------------------------
+
+    async def _audit(self, tx: Transaction, actor: int | None, action: str, detail: str) -> None:
+        await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
+                         (to_iso(self.clock.now()), actor, action, detail))
+
+    async def _require(self, tx: Transaction, code: str, *, active: bool = True) -> str:
+        normal = normalise_code(code)
+        row = await tx.fetchone("SELECT code, active FROM departments WHERE code = ?", (normal,))
+        if row is None or (active and not row["active"]):
+            raise DomainError(f"OPD {code!r} tidak dikenal. Lihat daftarnya dengan: sambang departments list")
+        return str(row["code"])
+
+    async def add(self, code: str, name: str) -> Department:
+        normal = _check_code(code)
+        name = name.strip()
+        if not name:
+            raise DomainError("Nama OPD tidak boleh kosong.")
+        now = to_iso(self.clock.now())
+        async with self.db.transaction() as tx:
+            existing = await tx.fetchone("SELECT active FROM departments WHERE code = ?", (normal,))
+            if existing is not None and existing["active"]:
+                raise DomainError(f"OPD {normal} sudah ada. Untuk mengganti namanya: sambang departments rename")
+            await tx.execute(
+                "INSERT INTO departments(code, name, active, created_at, updated_at) VALUES (?, ?, 1, ?, ?)"
+                " ON CONFLICT(code) DO UPDATE SET name = excluded.name, active = 1, updated_at = excluded.updated_at",
+                (normal, name, now, now))
+            await self._audit(tx, None, "departments:add", f"{normal} {name}")
+        dept = await self.get(normal)
+        assert dept is not None
+        return dept
+
+    async def rename(self, code: str, name: str) -> Department:
+        name = name.strip()
+        if not name:
+            raise DomainError("Nama OPD tidak boleh kosong.")
+        async with self.db.transaction() as tx:
+            normal = await self._require(tx, code)
+            await tx.execute("UPDATE departments SET name = ?, updated_at = ? WHERE code = ?",
+                             (name, to_iso(self.clock.now()), normal))
+            await self._audit(tx, None, "departments:rename", f"{normal} {name}")
+        dept = await self.get(normal)
+        assert dept is not None
+        return dept
+
+    async def remove(self, code: str) -> int:
+        """Deactivate a department and drop its routes. Returns how many open aspirations it still holds (they stay
+        with it until an admin or leadership redirects them)."""
+        async with self.db.transaction() as tx:
+            normal = await self._require(tx, code)
+            await tx.execute("UPDATE departments SET active = 0, updated_at = ? WHERE code = ?",
+                             (to_iso(self.clock.now()), normal))
+            await tx.execute("DELETE FROM category_routes WHERE department = ?", (normal,))
+            await tx.execute("DELETE FROM department_inboxes WHERE department = ?", (normal,))
+            await self._audit(tx, None, "departments:remove", normal)
+            open_count = await tx.fetchval(
+                "SELECT COUNT(*) FROM aspiration_departments ad JOIN aspirations a ON a.id = ad.aspiration_id"
+                " WHERE ad.department = ? AND ad.active = 1 AND a.status IN ('baru', 'diterima', 'diproses',"
+                " 'selesai')", (normal,))
+        return int(open_count or 0)
+
+    async def route(self, category: str, code: str) -> list[str]:
+        cat = CATEGORY_BY_CODE.get(category.strip().lower())
+        if cat is None:
+            raise DomainError(f"Kategori {category!r} tidak dikenal. Pilih: {', '.join(c.code for c in CATEGORIES)}")
+        if cat.confidential:
+            raise DomainError(f"Kategori {cat.label} rahasia: hanya pimpinan yang menerimanya, tidak dapat ke OPD.")
+        async with self.db.transaction() as tx:
+            normal = await self._require(tx, code)
+            await tx.execute("INSERT OR IGNORE INTO category_routes(category, department) VALUES (?, ?)",
+                             (cat.code, normal))
+            await self._audit(tx, None, "departments:route", f"{cat.code} -> {normal}")
+        return (await self.routes())[cat.code]
+
+    async def unroute(self, category: str, code: str) -> list[str]:
+        cat = CATEGORY_BY_CODE.get(category.strip().lower())
+        if cat is None:
+            raise DomainError(f"Kategori {category!r} tidak dikenal.")
+        async with self.db.transaction() as tx:
+            normal = normalise_code(code)
+            removed = await tx.execute_rowcount(
+                "DELETE FROM category_routes WHERE category = ? AND department = ?", (cat.code, normal))
+            if not removed:
+                raise DomainError(f"Kategori {cat.label} memang tidak diteruskan ke {normal}.")
+            await self._audit(tx, None, "departments:unroute", f"{cat.code} -x- {normal}")
+        return (await self.routes())[cat.code]
+
+    # -- group inboxes ---------------------------------------------------------------------------------------
+
+    async def register_inbox(self, person: Person, chat_id: int, title: str | None, code: str | None) -> Department:
+        """Make a group the inbox of a department: an official for their own department, an admin for any."""
+        if chat_id >= 0:
+            raise DomainError("Perintah /inbox dijalankan di dalam grup Telegram OPD, bukan di chat pribadi.")
+        if person.role is Role.PEJABAT:
+            if code and normalise_code(code) != person.department:
+                raise NotAllowed(f"Anda pejabat {person.department}; hanya dapat mendaftarkan grup untuk OPD Anda.")
+            code = person.department
+        elif person.role is not Role.ADMIN:
+            raise NotAllowed("Hanya admin atau pejabat OPD yang dapat mendaftarkan grup kotak masuk.")
+        if not code:
+            raise DomainError("Sebutkan kode OPD-nya, misalnya: /inbox PUPR")
+        async with self.db.transaction() as tx:
+            normal = await self._require(tx, code)
+            await tx.execute(
+                "INSERT INTO department_inboxes(department, chat_id, title, registered_by, registered_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(department) DO UPDATE SET chat_id = excluded.chat_id,"
+                " title = excluded.title, registered_by = excluded.registered_by,"
+                " registered_at = excluded.registered_at",
+                (normal, chat_id, (title or "")[:128], person.telegram_id, to_iso(self.clock.now())))
+            await self._audit(tx, person.telegram_id, "inbox:register", f"{normal} chat {chat_id}")
+        dept = await self.get(normal)
+        assert dept is not None
+        return dept
+
+    async def unregister_inbox(self, person: Person, chat_id: int) -> list[str]:
+        """Stop using a group as inbox (of the official's department, or of every department for an admin)."""
+        if person.role not in (Role.PEJABAT, Role.ADMIN):
+            raise NotAllowed("Hanya admin atau pejabat OPD yang dapat melepas grup kotak masuk.")
+        async with self.db.transaction() as tx:
+            rows = await tx.fetchall("SELECT department FROM department_inboxes WHERE chat_id = ?", (chat_id,))
+            codes = [r["department"] for r in rows
+                     if person.role is Role.ADMIN or r["department"] == person.department]
+            if not codes:
+                raise DomainError("Grup ini bukan kotak masuk OPD Anda.")
+            for code in codes:
+                await tx.execute("DELETE FROM department_inboxes WHERE department = ? AND chat_id = ?", (code, chat_id))
+            await self._audit(tx, person.telegram_id, "inbox:unregister", f"{','.join(codes)} chat {chat_id}")
+        return codes
+
+    async def inbox_departments(self, chat_id: int) -> list[str]:
+        rows = await self.db.fetchall("SELECT department FROM department_inboxes WHERE chat_id = ? ORDER BY"
+                                      " department", (chat_id,))
+        return [r["department"] for r in rows]
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """A group became a supergroup (new id): keep it as the same inbox."""
+        async with self.db.transaction() as tx:
+            return await tx.execute_rowcount("UPDATE department_inboxes SET chat_id = ? WHERE chat_id = ?",
+                                             (new_chat_id, old_chat_id))
+
+    async def forget_chat(self, chat_id: int) -> int:
+        """The bot was removed from a group: it is nobody's inbox any more."""
+        async with self.db.transaction() as tx:
+            count = await tx.execute_rowcount("DELETE FROM department_inboxes WHERE chat_id = ?", (chat_id,))
+            if count:
+                await self._audit(tx, None, "inbox:removed", f"chat {chat_id}")
+            return count

@@ -1,0 +1,777 @@
+"""What officials do with an aspiration, and what everyone hears about it.
+
+- On submission (a submit hook, inside the submission transaction) the aspiration is routed to its departments and
+  forwarded at once, through the outbox, to their officials and inbox groups: photos, documents and location first,
+  then a card with the action buttons (Terima, Proses, Selesai, Balas, Alihkan, Tolak, Tidak dapat ditindaklanjuti).
+- Every action re-checks the caller and the aspiration's current status inside one transaction that also writes
+  the history entry, the notification to the kepala desa and the edits of every card already sent.
+- Service levels in working days: overdue aspirations are escalated to leadership once; after "Selesai" the
+  kepala desa confirms (or reopens with a comment), and silence closes it after the configured working days.
+
+No ``telegram`` imports: handlers call these methods; messages are outbox rows rendered from ``messages/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from bot.aspirations.service import Aspiration, AspirationService, Attachment, check_transition, clean_text
+from bot.core.clock import Clock, from_iso, to_iso
+from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
+from bot.core.workdays import add_working_days
+from bot.messaging import outbox
+from bot.messaging.templates import render, tanggal_pendek
+from bot.officials.departments import (
+    AUDIENCE_ADMINS,
+    AUDIENCE_DEPARTMENTS,
+    AUDIENCE_LEADERSHIP,
+    DepartmentService,
+    normalise_code,
+)
+from bot.people.roster import Person, person_from_row
+from bot.storage.database import Database, Transaction
+
+log = logging.getLogger(__name__)
+
+#: Actions officials take with a button; the ones in NEEDS_TEXT ask for a reason or a reply first.
+OFFICIAL_ACTIONS = ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt")
+NEEDS_TEXT = frozenset({"tolak", "tdt", "balas", "alihkan", "buka_kembali"})
+BUTTON_LABELS = {
+    "terima": "✅ Terima",
+    "proses": "🔧 Proses",
+    "selesai": "🏁 Selesai",
+    "balas": "💬 Balas",
+    "alihkan": "↪️ Alihkan",
+    "tolak": "⛔ Tolak",
+    "tdt": "🚫 Tidak dapat ditindaklanjuti",
+}
+CONFIRM_YES = "✅ Ya, sudah tertangani"
+CONFIRM_NO = "❌ Belum"
+#: How the history (and /status) names each step.
+HISTORY_LABELS = {
+    "terima": "diterima",
+    "proses": "diproses",
+    "selesai": "dinyatakan selesai",
+    "tolak": "ditolak",
+    "tdt": "tidak dapat ditindaklanjuti",
+    "balas": "dibalas",
+    "alihkan": "dialihkan",
+    "konfirmasi": "dikonfirmasi tuntas",
+    "buka_kembali": "dibuka kembali",
+    "tutup_otomatis": "ditutup otomatis (desa tidak menjawab)",
+    "eskalasi": "eskalasi ke pimpinan",
+}
+PENDING_TTL = timedelta(hours=2)
+MIN_TEXT = 5
+MAX_TEXT = 1500
+_OFFICIAL_ROLES = (Role.PEJABAT, Role.PIMPINAN, Role.ADMIN)
+
+
+class InvalidText(DomainError):
+    """The reason or reply typed is unusable; the prompt stays open so the user can write it again."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    aspiration: Aspiration
+    action: str
+    #: A short confirmation for the person who acted (Indonesian).
+    message: str
+
+
+@dataclass(frozen=True)
+class PendingInput:
+    telegram_id: int
+    chat_id: int
+    kind: str
+    aspiration_id: int
+    target: str | None
+    ticket: str
+
+
+@dataclass(frozen=True)
+class Sla:
+    audience: str
+    accept_due: str
+    respond_due: str
+    accepted_at: str | None
+    responded_at: str | None
+    confirm_due: str | None
+
+    def overdue(self, status: str, today: str) -> list[str]:
+        """What is late today: 'terima' (not accepted or redirected in time) and/or 'tanggapan'."""
+        if Status(status) not in (Status.BARU, Status.DITERIMA, Status.DIPROSES):
+            return []
+        late = []
+        if self.accepted_at is None and self.accept_due < today:
+            late.append("terima")
+        if self.responded_at is None and self.respond_due < today:
+            late.append("tanggapan")
+        return late
+
+
+def card_buttons(aspiration: Aspiration) -> list[list[tuple[str, str]]]:
+    """The action buttons that make sense for the aspiration's current status (each press is re-checked)."""
+    status = Status(aspiration.status)
+    if status in CLOSED_STATUSES:
+        return []
+    if status is Status.SELESAI:
+        wanted = [["balas"]]
+    else:
+        first = ["terima", "proses"] if status is Status.BARU else ["proses"] if status is Status.DITERIMA else []
+        wanted = [first + ["selesai"], ["balas"] + ([] if aspiration.confidential else ["alihkan"]),
+                  ["tolak", "tdt"]]
+    return [[(BUTTON_LABELS[a], f"asp:act:{aspiration.id}:{a}") for a in row] for row in wanted if row]
+
+
+def validate_text(text: str, kind: str) -> str:
+    cleaned = clean_text(text)
+    what = "Balasan" if kind == "balas" else "Komentar" if kind == "buka_kembali" else "Alasan"
+    if len(cleaned) < MIN_TEXT:
+        raise InvalidText(f"{what} terlalu pendek. Tuliskan minimal {MIN_TEXT} karakter, atau ketik /batal.")
+    if len(cleaned) > MAX_TEXT:
+        raise InvalidText(f"{what} terlalu panjang: {len(cleaned)} karakter, batasnya {MAX_TEXT}. Ringkaslah.")
+    return cleaned
+
+
+class OfficialsService:
+    def __init__(
+        self, db: Database, clock: Clock, tz: ZoneInfo, aspirations: AspirationService,
+        departments: DepartmentService, *, day_starts: time = time(7, 0),
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.tz = tz
+        self.aspirations = aspirations
+        self.departments = departments
+        #: Escalations and automatic closing wait for the working morning (not at midnight).
+        self.day_starts = day_starts
+
+    def today(self, now: datetime | None = None) -> date:
+        return (now or self.clock.now()).astimezone(self.tz).date()
+
+    # -- routing and forwarding (submit hook) ----------------------------------------------------------------
+
+    async def on_submit(self, tx: Transaction, aspiration: Aspiration, now: datetime) -> None:
+        """Route a new aspiration and forward it to everyone who handles it — inside the submission."""
+        audience, codes = await self.departments.audience_for(tx, aspiration.category)
+        await self._assign(tx, aspiration, audience, codes, now)
+        current = await self.aspirations.get_in(tx, aspiration.id)
+        await self._forward(tx, current, now, key="new")
+
+    async def adopt_unrouted(self) -> int:
+        """Open aspirations stored before routing existed (an upgraded installation) are routed and forwarded
+        once, with service levels counted from now. Returns how many."""
+        rows = await self.db.fetchall(
+            "SELECT a.id FROM aspirations a WHERE a.status IN ('baru', 'diterima', 'diproses', 'selesai')"
+            " AND NOT EXISTS (SELECT 1 FROM aspiration_sla s WHERE s.aspiration_id = a.id) ORDER BY a.id")
+        now = self.clock.now()
+        for row in rows:
+            async with self.db.transaction() as tx:
+                if await tx.fetchval("SELECT 1 FROM aspiration_sla WHERE aspiration_id = ?", (row["id"],)):
+                    continue
+                aspiration = await self.aspirations.get_in(tx, row["id"])
+                audience, codes = await self.departments.audience_for(tx, aspiration.category)
+                await self._assign(tx, aspiration, audience, codes, now)
+                await self._forward(tx, await self.aspirations.get_in(tx, row["id"]), now, key="adopt")
+        if rows:
+            log.info("routed and forwarded %s aspirations stored before routing existed", len(rows))
+        return len(rows)
+
+    async def _assign(self, tx: Transaction, aspiration: Aspiration, audience: str, codes: list[str],
+                      now: datetime) -> None:
+        stamp = to_iso(now)
+        for code in codes:
+            await tx.execute(
+                "INSERT INTO aspiration_departments(aspiration_id, department, active, assigned_at) VALUES (?, ?, 1, ?)"
+                " ON CONFLICT(aspiration_id, department) DO UPDATE SET active = 1, assigned_at = excluded.assigned_at,"
+                " released_at = NULL", (aspiration.id, code, stamp))
+        await tx.execute("UPDATE aspirations SET department = ? WHERE id = ?", (codes[0] if codes else None,
+                                                                                aspiration.id))
+        level = self.departments.service_level(aspiration.category)
+        today = self.today(now)
+        await tx.execute(
+            "INSERT INTO aspiration_sla(aspiration_id, audience, started_at, accept_due, respond_due) VALUES"
+            " (?, ?, ?, ?, ?) ON CONFLICT(aspiration_id) DO UPDATE SET audience = excluded.audience,"
+            " started_at = excluded.started_at, accept_due = excluded.accept_due, respond_due = excluded.respond_due,"
+            " accepted_at = NULL, responded_at = NULL, escalated_accept_at = NULL, escalated_respond_at = NULL,"
+            " confirm_due = NULL",
+            (aspiration.id, audience, stamp, add_working_days(today, level.accept).isoformat(),
+             add_working_days(today, level.respond).isoformat()))
+
+    async def _people(self, tx: Transaction, where: str, params: tuple[object, ...]) -> list[Person]:
+        rows = await tx.fetchall(
+            "SELECT p.*, NULL AS desa_name, NULL AS kecamatan_name FROM people p WHERE p.active = 1"
+            f" AND p.telegram_id IS NOT NULL AND {where} ORDER BY p.id", params)
+        return [person_from_row(r) for r in rows]
+
+    async def _leadership_chats(self, tx: Transaction) -> list[int]:
+        """Leadership's private chats; the admins when no leader has joined yet (nothing may go unheard)."""
+        leaders = await self._people(tx, "p.role = 'pimpinan'", ())
+        if leaders:
+            return [p.telegram_id for p in leaders if p.telegram_id]
+        return [p.telegram_id for p in await self._people(tx, "p.role = 'admin'", ()) if p.telegram_id]
+
+    async def _department_chats(self, tx: Transaction, codes: tuple[str, ...] | list[str]) -> list[int]:
+        chats: list[int] = []
+        for code in codes:
+            chats += [p.telegram_id for p in await self._people(tx, "p.role = 'pejabat' AND p.department = ?",
+                                                                  (code,)) if p.telegram_id]
+            inbox = await tx.fetchval("SELECT chat_id FROM department_inboxes WHERE department = ?", (code,))
+            if inbox is not None:
+                chats.append(int(inbox))
+        return list(dict.fromkeys(chats))
+
+    async def _recipients(self, tx: Transaction, aspiration: Aspiration) -> tuple[list[int], bool]:
+        """The chats that handle an aspiration now, and whether the admins stand in for a department that has
+        no registered official or inbox yet."""
+        if aspiration.departments:
+            chats = await self._department_chats(tx, aspiration.departments)
+            if chats:
+                return chats, False
+            admins = [p.telegram_id for p in await self._people(tx, "p.role = 'admin'", ()) if p.telegram_id]
+            return admins, True
+        if aspiration.confidential:
+            return await self._leadership_chats(tx), False
+        return [p.telegram_id for p in await self._people(tx, "p.role = 'admin'", ()) if p.telegram_id], False
+
+    async def _chat_can_act(self, tx: Transaction, chat_id: int, aspiration: Aspiration) -> bool:
+        if chat_id < 0:
+            if aspiration.confidential:
+                return False
+            rows = await tx.fetchall("SELECT department FROM department_inboxes WHERE chat_id = ?", (chat_id,))
+            return any(r["department"] in aspiration.departments for r in rows)
+        row = await tx.fetchone("SELECT p.*, NULL AS desa_name, NULL AS kecamatan_name FROM people p"
+                                " WHERE p.telegram_id = ? AND p.active = 1", (chat_id,))
+        return row is not None and self.aspirations.can_act(person_from_row(row), aspiration)
+
+    async def _sla(self, tx: Transaction, aspiration_id: int) -> Sla | None:
+        row = await tx.fetchone("SELECT * FROM aspiration_sla WHERE aspiration_id = ?", (aspiration_id,))
+        if row is None:
+            return None
+        return Sla(row["audience"], row["accept_due"], row["respond_due"], row["accepted_at"], row["responded_at"],
+                   row["confirm_due"])
+
+    async def _unit_label(self, person: Person | None) -> str:
+        """How the kepala desa hears who acted: the department, the leader's title, or the admin."""
+        if person is None:
+            return "Sambang"
+        if person.role is Role.PEJABAT and person.department:
+            names = await self.departments.names()
+            return names.get(person.department, person.department)
+        if person.role is Role.PIMPINAN:
+            return person.title or "Pimpinan Daerah"
+        if person.role is Role.ADMIN:
+            return "Admin Sambang"
+        return person.name or person.role.label
+
+    async def _actor_label(self, person: Person | None) -> str:
+        if person is None:
+            return "Sambang (otomatis)"
+        unit = await self._unit_label(person)
+        if person.role is Role.KEPALA_DESA:
+            return f"{person.name or 'Kepala desa'} (Kepala Desa)"
+        return f"{person.name} ({unit})" if person.name else unit
+
+    async def _card(self, tx: Transaction, aspiration: Aspiration, *, header: str | None = None,
+                    fallback: bool = False) -> str:
+        last_row = await tx.fetchone(
+            "SELECT h.*, p.telegram_id AS actor_tg FROM aspiration_history h LEFT JOIN people p ON p.id = h.actor_id"
+            " WHERE h.aspiration_id = ? ORDER BY h.id DESC LIMIT 1", (aspiration.id,))
+        last = None
+        if last_row is not None and last_row["action"] != "dikirim":
+            actor = None
+            if last_row["actor_id"] is not None:
+                row = await tx.fetchone("SELECT p.*, NULL AS desa_name, NULL AS kecamatan_name FROM people p"
+                                        " WHERE p.id = ?", (last_row["actor_id"],))
+                actor = person_from_row(row) if row else None
+            last = {"action": last_row["action"], "actor": await self._actor_label(actor), "at": last_row["at"],
+                    "note": last_row["note"]}
+        sla = await self._sla(tx, aspiration.id)
+        overdue = sla.overdue(aspiration.status, self.today().isoformat()) if sla else []
+        return render("officials_card", a=aspiration, handled_by=await self.departments.label_for(aspiration),
+                      last=last, sla=sla, overdue=overdue, header=Markup(header) if header else None,
+                      fallback=fallback)
+
+    async def _send_attachments(self, tx: Transaction, chat_id: int, aspiration: Aspiration, now: datetime,
+                                key: str) -> None:
+        ref = f"asp:{aspiration.id}:att"
+        base = f"asp:{aspiration.id}:fwd:{key}:{chat_id}"
+        photos = aspiration.photos
+        caption = f"{aspiration.ticket} · Desa {aspiration.desa_name}"
+
+        def photo_caption(number: int, photo: Attachment) -> str:
+            # the kepala desa's own words under the photo travel with it (plain text: no parse mode is set)
+            head = caption if number == 1 else f"Foto {number}"
+            return f"{head}\n{photo.caption}"[:1024] if photo.caption else head
+
+        if len(photos) == 1:
+            await outbox.enqueue(tx, chat_id, "sendPhoto", {"chat_id": chat_id, "photo": photos[0].file_id,
+                                                            "caption": photo_caption(1, photos[0])}, now=now,
+                                 ref=ref, dedup_key=f"{base}:photos")
+        elif photos:
+            media = [{"type": "photo", "media": p.file_id} for p in photos[:10]]
+            for number, (item, photo) in enumerate(zip(media, photos, strict=False), start=1):
+                if number == 1 or photo.caption:
+                    item["caption"] = photo_caption(number, photo)
+            await outbox.enqueue(tx, chat_id, "sendMediaGroup", {"chat_id": chat_id, "media": media}, now=now,
+                                 ref=ref, dedup_key=f"{base}:photos")
+        for i, doc in enumerate(aspiration.documents):
+            await outbox.enqueue(tx, chat_id, "sendDocument", {
+                "chat_id": chat_id, "document": doc.file_id,
+                "caption": (f"{aspiration.ticket} · {doc.file_name or 'dokumen'}"
+                            + (f"\n{doc.caption}" if doc.caption else ""))[:1024]},
+                now=now, ref=ref, dedup_key=f"{base}:doc{i}")
+        location = aspiration.location
+        if location is not None and location.latitude is not None and location.longitude is not None:
+            await outbox.enqueue(tx, chat_id, "sendLocation", {
+                "chat_id": chat_id, "latitude": location.latitude, "longitude": location.longitude},
+                now=now, ref=ref, dedup_key=f"{base}:loc")
+
+    async def _forward(self, tx: Transaction, aspiration: Aspiration, now: datetime, *, key: str,
+                       chats: list[int] | None = None, header: str | None = None,
+                       attachments: bool = True) -> list[int]:
+        """Send the attachments and the action card to ``chats`` (default: everyone who handles it now)."""
+        fallback = False
+        if chats is None:
+            chats, fallback = await self._recipients(tx, aspiration)
+        for chat_id in chats:
+            if attachments:
+                await self._send_attachments(tx, chat_id, aspiration, now, key)
+            await self._enqueue_card(tx, chat_id, aspiration, now, key=key, header=header, fallback=fallback)
+        return chats
+
+    async def _enqueue_card(self, tx: Transaction, chat_id: int, aspiration: Aspiration, now: datetime, *,
+                            key: str | None, header: str | None = None, fallback: bool = False) -> None:
+        text = await self._card(tx, aspiration, header=header, fallback=fallback)
+        buttons = card_buttons(aspiration) if await self._chat_can_act(tx, chat_id, aspiration) else []
+        await outbox.enqueue_text(
+            tx, chat_id, text, now=now, reply_markup=outbox.inline_keyboard(buttons) if buttons else None,
+            ref=f"asp:{aspiration.id}:fwd", dedup_key=f"asp:{aspiration.id}:fwd:{key}:{chat_id}" if key else None)
+
+    async def _refresh_cards(self, tx: Transaction, aspiration: Aspiration, now: datetime, key: str) -> None:
+        """Every card of this aspiration shows the current status and who acted: sent ones are edited, queued
+        ones are rewritten before they go out. Buttons only where the chat may still act."""
+        rows = await tx.fetchall(
+            "SELECT id, chat_id, message_id, status FROM outbox WHERE ref = ? AND status IN ('pending', 'sent')"
+            " ORDER BY id", (f"asp:{aspiration.id}:fwd",))
+        text = await self._card(tx, aspiration)
+        for row in rows:
+            chat_id = row["chat_id"]
+            buttons = card_buttons(aspiration) if await self._chat_can_act(tx, chat_id, aspiration) else []
+            params: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML",
+                                         "link_preview_options": {"is_disabled": True}}
+            if buttons:
+                params["reply_markup"] = outbox.inline_keyboard(buttons)
+            if row["status"] == "pending":
+                await tx.execute("UPDATE outbox SET params = ? WHERE id = ? AND status = 'pending'",
+                                 (json.dumps(params, ensure_ascii=False), row["id"]))
+            elif row["message_id"] is not None:
+                await outbox.enqueue(tx, chat_id, "editMessageText", {**params, "message_id": row["message_id"]},
+                                     now=now, ref=f"asp:{aspiration.id}:edit",
+                                     dedup_key=f"asp:{aspiration.id}:edit:{key}:{chat_id}:{row['message_id']}")
+
+    async def _card_message(self, tx: Transaction, aspiration_id: int, chat_id: int) -> int | None:
+        return await tx.fetchval(
+            "SELECT message_id FROM outbox WHERE ref = ? AND chat_id = ? AND status = 'sent' AND message_id IS NOT"
+            " NULL ORDER BY id DESC LIMIT 1", (f"asp:{aspiration_id}:fwd", chat_id))
+
+    async def _notify_kades(self, tx: Transaction, aspiration: Aspiration, action: str, now: datetime, *,
+                            actor: Person | None, note: str | None, key: str, target: str | None = None) -> None:
+        if aspiration.submitter_telegram_id is None:
+            return
+        sla = await self._sla(tx, aspiration.id)
+        text = render("officials_kades_update", a=aspiration, action=action, unit=await self._unit_label(actor),
+                      note=note, target=target, confirm_days=self.departments.confirm_days,
+                      confirm_due=sla.confirm_due if sla else None)
+        markup = None
+        if action == "selesai":
+            markup = outbox.inline_keyboard([[(CONFIRM_YES, f"asp:cfm:{aspiration.id}:ya"),
+                                              (CONFIRM_NO, f"asp:cfm:{aspiration.id}:belum")]])
+        await outbox.enqueue_text(tx, aspiration.submitter_telegram_id, text, now=now, reply_markup=markup,
+                                  ref=f"asp:{aspiration.id}:kades", dedup_key=f"asp:{aspiration.id}:{key}:kades")
+
+    async def _notice(self, tx: Transaction, aspiration: Aspiration, text: str, now: datetime, key: str) -> None:
+        """A message to everyone handling the aspiration, as a reply to their card when it is known."""
+        chats, _ = await self._recipients(tx, aspiration)
+        for chat_id in chats:
+            params: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": "HTML",
+                                         "link_preview_options": {"is_disabled": True}}
+            card = await self._card_message(tx, aspiration.id, chat_id)
+            if card is not None:
+                params["reply_parameters"] = {"message_id": card, "allow_sending_without_reply": True}
+            await outbox.enqueue(tx, chat_id, "sendMessage", params, now=now, ref=f"asp:{aspiration.id}:notice",
+                                 dedup_key=f"asp:{aspiration.id}:{key}:notice:{chat_id}")
+
+    async def _audit(self, tx: Transaction, telegram_id: int | None, action: str, detail: str) -> None:
+        await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
+                         (to_iso(self.clock.now()), telegram_id, action, detail[:500]))
+
+    async def log_refusal(self, telegram_id: int | None, what: str, why: str) -> None:
+        """Every refused press or reply is kept in the audit log (and the application log)."""
+        log.warning("refused %s for user %s: %s", what[:64], telegram_id, why)
+        async with self.db.transaction() as tx:
+            await self._audit(tx, telegram_id, "refused", f"{what[:64]} — {why}")
+
+    # -- permission checks -----------------------------------------------------------------------------------
+
+    def _check_actor(self, person: Person | None, aspiration: Aspiration) -> None:
+        if person is None:
+            raise NotAllowed("Anda belum terdaftar di Sambang.")
+        if person.role not in _OFFICIAL_ROLES:
+            raise NotAllowed("Tombol ini hanya untuk pejabat OPD yang menangani, pimpinan, dan admin.")
+        if not self.aspirations.can_act(person, aspiration):
+            if aspiration.confidential:
+                raise NotAllowed("Aspirasi ini rahasia: hanya pimpinan dan admin yang dapat menindaklanjutinya.")
+            raise NotAllowed(f"Aspirasi {aspiration.ticket} tidak ditangani OPD Anda ({person.department or '-'}).")
+
+    async def _target(self, tx: Transaction, person: Person, aspiration: Aspiration, target: str | None) -> str:
+        if aspiration.confidential:
+            raise DomainError("Aspirasi rahasia tidak dapat dialihkan ke OPD.")
+        code = normalise_code(target or "")
+        row = await tx.fetchone("SELECT code FROM departments WHERE code = ? AND active = 1", (code,))
+        if row is None:
+            raise DomainError("OPD tujuan tidak dikenal.")
+        if code in aspiration.departments:
+            raise DomainError(f"Aspirasi {aspiration.ticket} sudah ditangani {code}.")
+        return code
+
+    async def check(self, person: Person | None, aspiration_id: int, action: str,
+                    target: str | None = None) -> Aspiration:
+        """Whether ``person`` may start ``action`` now (before asking for a reason); DomainError if not."""
+        if action not in OFFICIAL_ACTIONS:
+            raise DomainError("Tombol tidak dikenal.")
+        aspiration = await self.aspirations.get(aspiration_id)
+        self._check_actor(person, aspiration)
+        check_transition(aspiration.ticket, aspiration.status, action)
+        if action == "alihkan" and aspiration.confidential:
+            raise DomainError("Aspirasi rahasia tidak dapat dialihkan ke OPD.")
+        if target is not None:
+            async with self.db.transaction() as tx:
+                assert person is not None
+                await self._target(tx, person, aspiration, target)
+        return aspiration
+
+    async def redirect_options(self, aspiration: Aspiration) -> list[tuple[str, str]]:
+        """(code, name) of the active departments it can be redirected to."""
+        return [(d.code, d.name) for d in await self.departments.list() if d.code not in aspiration.departments]
+
+    # -- actions ---------------------------------------------------------------------------------------------
+
+    async def act(
+        self, person: Person | None, aspiration_id: int, action: str, *, note: str | None = None,
+        target: str | None = None, pending_of: tuple[int, int] | None = None,
+    ) -> Outcome:
+        """Carry out an official's action. Everything — status, history, SLA, notification to the kepala desa,
+        edited cards, forwards after a redirect, the audit entry — commits together or not at all."""
+        if action not in OFFICIAL_ACTIONS:
+            raise DomainError("Tombol tidak dikenal.")
+        if action in NEEDS_TEXT:
+            note = validate_text(note or "", action)
+        now = self.clock.now()
+        stamp = to_iso(now)
+        async with self.db.transaction() as tx:
+            aspiration = await self.aspirations.get_in(tx, aspiration_id)
+            self._check_actor(person, aspiration)
+            assert person is not None
+            target_code = None
+            if action == "alihkan":
+                target_code = await self._target(tx, person, aspiration, target)
+            label = HISTORY_LABELS[action]
+            history_note = note
+            if target_code:
+                history_note = f"ke {target_code}: {note}"
+            _, _, hid = await self.aspirations.transition(tx, aspiration_id, action=action, actor_id=person.id,
+                                                          now=now, note=history_note, history_action=label)
+            key = f"h{hid}"
+            if action in ("terima", "proses"):
+                await tx.execute("UPDATE aspiration_sla SET accepted_at = COALESCE(accepted_at, ?)"
+                                 " WHERE aspiration_id = ?", (stamp, aspiration_id))
+            elif action in ("selesai", "tolak", "tdt", "balas"):
+                confirm_due = None
+                if action == "selesai":
+                    confirm_due = add_working_days(self.today(now), self.departments.confirm_days).isoformat()
+                await tx.execute(
+                    "UPDATE aspiration_sla SET accepted_at = COALESCE(accepted_at, ?), responded_at ="
+                    " COALESCE(responded_at, ?), confirm_due = COALESCE(?, confirm_due) WHERE aspiration_id = ?",
+                    (stamp, stamp, confirm_due, aspiration_id))
+            elif action == "alihkan":
+                assert target_code is not None
+                released = list(aspiration.departments)
+                if person.role is Role.PEJABAT:
+                    released = [person.department] if person.department else []
+                for code in released:
+                    await tx.execute("UPDATE aspiration_departments SET active = 0, released_at = ? WHERE"
+                                     " aspiration_id = ? AND department = ?", (stamp, aspiration_id, code))
+                remaining = [c for c in aspiration.departments if c not in released]
+                await self._assign(tx, aspiration, AUDIENCE_DEPARTMENTS, remaining + [target_code], now)
+            await self._audit(tx, person.telegram_id, f"asp:{action}", f"{aspiration.ticket}"
+                              + (f" -> {target_code}" if target_code else ""))
+            if pending_of is not None:
+                await tx.execute("DELETE FROM pending_inputs WHERE telegram_id = ? AND chat_id = ?", pending_of)
+            current = await self.aspirations.get_in(tx, aspiration_id)
+            target_name = None
+            if target_code:
+                target_name = (await self.departments.names()).get(target_code, target_code)
+            await self._notify_kades(tx, current, action, now, actor=person, note=note, key=key, target=target_name)
+            await self._refresh_cards(tx, current, now, key)
+            if action == "alihkan":
+                assert target_code is not None
+                new_chats = await self._department_chats(tx, [target_code])
+                if not new_chats:
+                    new_chats = [p.telegram_id for p in await self._people(tx, "p.role = 'admin'", ())
+                                 if p.telegram_id]
+                await self._forward(tx, current, now, key=key, chats=new_chats,
+                                    header=render("officials_redirect_header", source=await self._actor_label(person),
+                                                  note=note))
+        return Outcome(current, action, render("officials_done", action=action, a=current, target=target_name))
+
+    # -- the kepala desa closes the loop ---------------------------------------------------------------------
+
+    def _check_kades(self, person: Person | None, aspiration: Aspiration) -> Person:
+        if person is None or person.role is not Role.KEPALA_DESA or not self.aspirations.can_view(person, aspiration):
+            raise NotAllowed("Tombol ini hanya untuk kepala desa yang mengirim aspirasi ini.")
+        return person
+
+    async def confirm(self, person: Person | None, aspiration_id: int) -> Outcome:
+        """The kepala desa answers "Ya, sudah tertangani": closed as resolved."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            aspiration = await self.aspirations.get_in(tx, aspiration_id)
+            kades = self._check_kades(person, aspiration)
+            _, _, hid = await self.aspirations.transition(
+                tx, aspiration_id, action="konfirmasi", actor_id=kades.id, now=now,
+                history_action=HISTORY_LABELS["konfirmasi"])
+            await self._audit(tx, kades.telegram_id, "asp:konfirmasi", aspiration.ticket)
+            current = await self.aspirations.get_in(tx, aspiration_id)
+            await self._refresh_cards(tx, current, now, f"h{hid}")
+        return Outcome(current, "konfirmasi", render("officials_done", action="konfirmasi", a=current, target=None))
+
+    async def reopen(self, person: Person | None, aspiration_id: int, comment: str, *,
+                     pending_of: tuple[int, int] | None = None) -> Outcome:
+        """The kepala desa answers "Belum" with a comment: reopened for the same departments, with a fresh
+        response deadline; the departments get the comment."""
+        comment = validate_text(comment, "buka_kembali")
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            aspiration = await self.aspirations.get_in(tx, aspiration_id)
+            kades = self._check_kades(person, aspiration)
+            _, _, hid = await self.aspirations.transition(
+                tx, aspiration_id, action="buka_kembali", actor_id=kades.id, now=now, note=comment,
+                history_action=HISTORY_LABELS["buka_kembali"])
+            level = self.departments.service_level(aspiration.category)
+            await tx.execute(
+                "UPDATE aspiration_sla SET responded_at = NULL, escalated_respond_at = NULL, confirm_due = NULL,"
+                " respond_due = ? WHERE aspiration_id = ?",
+                (add_working_days(self.today(now), level.respond).isoformat(), aspiration_id))
+            await self._audit(tx, kades.telegram_id, "asp:buka_kembali", aspiration.ticket)
+            if pending_of is not None:
+                await tx.execute("DELETE FROM pending_inputs WHERE telegram_id = ? AND chat_id = ?", pending_of)
+            current = await self.aspirations.get_in(tx, aspiration_id)
+            await self._refresh_cards(tx, current, now, f"h{hid}")
+            await self._notice(tx, current, render("officials_reopened", a=current, comment=comment,
+                                                   kades=kades.name), now, f"h{hid}")
+        return Outcome(current, "buka_kembali", render("officials_done", action="buka_kembali", a=current,
+                                                       target=await self.departments.label_for(current)))
+
+    # -- prompts: a reason, a reply, a comment ---------------------------------------------------------------
+
+    async def begin_input(self, person: Person | None, chat_id: int, kind: str, aspiration_id: int,
+                          target: str | None = None) -> Aspiration:
+        """Check that ``person`` may do ``kind`` now, then wait for their text in this chat."""
+        if kind == "buka_kembali":
+            aspiration = await self.aspirations.get(aspiration_id)
+            self._check_kades(person, aspiration)
+            check_transition(aspiration.ticket, aspiration.status, "buka_kembali")
+        elif kind in NEEDS_TEXT:
+            aspiration = await self.check(person, aspiration_id, kind, target)
+        else:
+            raise DomainError("Tombol tidak dikenal.")
+        assert person is not None and person.telegram_id is not None
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO pending_inputs(telegram_id, chat_id, kind, aspiration_id, target, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(telegram_id, chat_id) DO UPDATE SET kind = excluded.kind,"
+                " aspiration_id = excluded.aspiration_id, target = excluded.target, created_at = excluded.created_at",
+                (person.telegram_id, chat_id, kind, aspiration_id, normalise_code(target) if target else None,
+                 to_iso(self.clock.now())))
+        return aspiration
+
+    async def pending_input(self, telegram_id: int, chat_id: int) -> PendingInput | None:
+        row = await self.db.fetchone(
+            "SELECT p.*, a.ticket FROM pending_inputs p JOIN aspirations a ON a.id = p.aspiration_id"
+            " WHERE p.telegram_id = ? AND p.chat_id = ?", (telegram_id, chat_id))
+        if row is None:
+            return None
+        if from_iso(row["created_at"]) + PENDING_TTL < self.clock.now():
+            await self.cancel_input(telegram_id, chat_id)
+            return None
+        return PendingInput(row["telegram_id"], row["chat_id"], row["kind"], row["aspiration_id"], row["target"],
+                            row["ticket"])
+
+    async def cancel_input(self, telegram_id: int, chat_id: int) -> bool:
+        async with self.db.transaction() as tx:
+            return await tx.execute_rowcount("DELETE FROM pending_inputs WHERE telegram_id = ? AND chat_id = ?",
+                                             (telegram_id, chat_id)) > 0
+
+    async def complete_input(self, person: Person | None, pending: PendingInput, text: str) -> Outcome:
+        """The awaited text arrived: carry out the action. A too-short text keeps the prompt open; any other
+        refusal (status changed meanwhile, rights lost) closes it."""
+        key = (pending.telegram_id, pending.chat_id)
+        try:
+            if pending.kind == "buka_kembali":
+                return await self.reopen(person, pending.aspiration_id, text, pending_of=key)
+            return await self.act(person, pending.aspiration_id, pending.kind, note=text, target=pending.target,
+                                  pending_of=key)
+        except InvalidText:
+            raise
+        except DomainError:
+            await self.cancel_input(*key)
+            raise
+
+    # -- replies and cards on request ------------------------------------------------------------------------
+
+    async def aspiration_for_message(self, chat_id: int, message_id: int) -> int | None:
+        """Which aspiration a card (or its photos, or a notice about it) in this chat was, for Telegram replies.
+        Only those messages count: a reply to a digest or a prompt is not a reply to a kepala desa."""
+        ref = await self.db.fetchval(
+            "SELECT ref FROM outbox WHERE chat_id = ? AND message_id = ? AND (ref LIKE 'asp:%:fwd'"
+            " OR ref LIKE 'asp:%:att' OR ref LIKE 'asp:%:notice') ORDER BY id DESC LIMIT 1", (chat_id, message_id))
+        if not ref:
+            return None
+        part = str(ref).split(":")[1]
+        return int(part) if part.isdigit() else None
+
+    async def send_card(self, person: Person, chat_id: int, ticket: str) -> Aspiration:
+        """/tangani: the action card of one aspiration, in this chat (and kept up to date like the others)."""
+        aspiration = await self.aspirations.by_ticket(ticket)
+        if aspiration is None or not self.aspirations.can_view(person, aspiration):
+            raise NotFound(f"Aspirasi {ticket.upper()} tidak ditemukan atau bukan untuk Anda.")
+        if aspiration.confidential and chat_id < 0:
+            raise NotAllowed("Aspirasi rahasia tidak ditampilkan di grup. Ketik perintah ini di chat pribadi.")
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if chat_id > 0:
+                await self._send_attachments(tx, chat_id, aspiration, now, f"card{now.timestamp()}")
+            await self._enqueue_card(tx, chat_id, aspiration, now, key=None)
+        return aspiration
+
+    # -- service levels --------------------------------------------------------------------------------------
+
+    async def run_service_levels(self, now: datetime) -> tuple[int, int]:
+        """Close unanswered "Selesai" after the confirmation days, escalate overdue ones to leadership once.
+        Runs from the working morning on. Returns (closed, escalated)."""
+        local = now.astimezone(self.tz)
+        if local.time() < self.day_starts:
+            return 0, 0
+        today = local.date().isoformat()
+        closed = 0
+        rows = await self.db.fetchall(
+            "SELECT a.id FROM aspirations a JOIN aspiration_sla s ON s.aspiration_id = a.id"
+            " WHERE a.status = 'selesai' AND s.confirm_due IS NOT NULL AND s.confirm_due < ? ORDER BY a.id", (today,))
+        for row in rows:
+            closed += await self._auto_close(row["id"], now)
+        escalated = 0
+        rows = await self.db.fetchall(
+            "SELECT a.id FROM aspirations a JOIN aspiration_sla s ON s.aspiration_id = a.id"
+            " WHERE a.status IN ('baru', 'diterima', 'diproses') AND s.audience != 'pimpinan' AND ("
+            " (s.accepted_at IS NULL AND s.escalated_accept_at IS NULL AND s.accept_due < ?)"
+            " OR (s.responded_at IS NULL AND s.escalated_respond_at IS NULL AND s.respond_due < ?)) ORDER BY a.id",
+            (today, today))
+        for row in rows:
+            escalated += await self._escalate(row["id"], now, today)
+        return closed, escalated
+
+    async def _auto_close(self, aspiration_id: int, now: datetime) -> int:
+        async with self.db.transaction() as tx:
+            aspiration = await self.aspirations.get_in(tx, aspiration_id)
+            if aspiration.status != Status.SELESAI.value:
+                return 0
+            _, _, hid = await self.aspirations.transition(
+                tx, aspiration_id, action="tutup_otomatis", actor_id=None, now=now,
+                note=f"tidak ada jawaban dalam {self.departments.confirm_days} hari kerja",
+                history_action=HISTORY_LABELS["tutup_otomatis"])
+            current = await self.aspirations.get_in(tx, aspiration_id)
+            await self._notify_kades(tx, current, "tutup_otomatis", now, actor=None, note=None, key=f"h{hid}")
+            await self._refresh_cards(tx, current, now, f"h{hid}")
+        return 1
+
+    async def _escalate(self, aspiration_id: int, now: datetime, today: str) -> int:
+        stamp = to_iso(now)
+        async with self.db.transaction() as tx:
+            aspiration = await self.aspirations.get_in(tx, aspiration_id)
+            sla = await self._sla(tx, aspiration_id)
+            if sla is None:
+                return 0
+            row = await tx.fetchone("SELECT escalated_accept_at, escalated_respond_at FROM aspiration_sla WHERE"
+                                    " aspiration_id = ?", (aspiration_id,))
+            late = [k for k in sla.overdue(aspiration.status, today)
+                    if (k == "terima" and row["escalated_accept_at"] is None)
+                    or (k == "tanggapan" and row["escalated_respond_at"] is None)]
+            if not late:
+                return 0
+            await tx.execute(
+                "UPDATE aspiration_sla SET escalated_accept_at = CASE WHEN ? THEN ? ELSE escalated_accept_at END,"
+                " escalated_respond_at = CASE WHEN ? THEN ? ELSE escalated_respond_at END WHERE aspiration_id = ?",
+                ("terima" in late, stamp, "tanggapan" in late, stamp, aspiration_id))
+            level = self.departments.service_level(aspiration.category)
+            note = "; ".join(
+                f"belum diterima/dialihkan dalam {level.accept} hari kerja (batas {tanggal_pendek(sla.accept_due)})"
+                if k == "terima" else
+                f"belum ditanggapi dalam {level.respond} hari kerja (batas {tanggal_pendek(sla.respond_due)})"
+                for k in late)
+            hid = await tx.execute(
+                "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
+                " VALUES (?, ?, NULL, ?, ?, ?, ?)",
+                (aspiration_id, stamp, HISTORY_LABELS["eskalasi"], aspiration.status, aspiration.status, note))
+            handled_by = await self.departments.label_for(aspiration)
+            header = render("officials_escalation", a=aspiration, note=note, handled_by=handled_by)
+            await self._refresh_cards(tx, aspiration, now, f"esc{hid}")  # before the new card, which has a header
+            leaders = await self._leadership_chats(tx)
+            await self._forward(tx, aspiration, now, key=f"esc{hid}", chats=leaders, header=header,
+                                attachments=False)
+            await self._notice(tx, aspiration, render("officials_overdue_notice", a=aspiration, note=note),
+                               now, f"esc{hid}")
+            if aspiration.submitter_telegram_id is not None:  # the village hears it once, however often it escalates
+                await outbox.enqueue_text(tx, aspiration.submitter_telegram_id,
+                                          render("officials_kades_overdue", a=aspiration), now=now,
+                                          ref=f"asp:{aspiration.id}:kades",
+                                          dedup_key=f"asp:{aspiration.id}:overdue:kades")
+            await self._audit(tx, None, "asp:eskalasi", f"{aspiration.ticket}: {note}")
+        return 1
+
+
+async def install(services: object) -> None:
+    """Feature installer: departments and routing, the officials' service, and the submission hook."""
+    from bot.officials import digests
+    from bot.officials.departments import load_routing
+    from bot.services import Services
+
+    assert isinstance(services, Services)
+    routing = load_routing(services.config)
+    departments = DepartmentService(services.db, services.clock, routing)
+    await departments.load_defaults()
+    officials = OfficialsService(services.db, services.clock, services.config.tz, services.aspirations,
+                                 departments, day_starts=services.config.daily_digest_time)
+    services.departments = departments
+    services.officials = officials
+    services.extra["departments"] = departments
+    services.extra["officials"] = officials
+    if officials.on_submit not in services.aspirations.submit_hooks:
+        services.aspirations.submit_hooks.append(officials.on_submit)
+    await officials.adopt_unrouted()
+    # digests are due from the first start with this feature on (not for periods before it existed)
+    for job in (digests.DAILY_JOB, digests.WEEKLY_JOB):
+        await digests.first_run(services.db, job, services.clock.now())
+
+
+__all__ = [
+    "AUDIENCE_ADMINS", "AUDIENCE_LEADERSHIP", "BUTTON_LABELS", "CONFIRM_NO", "CONFIRM_YES", "InvalidText",
+    "OfficialsService", "Outcome", "PendingInput", "card_buttons", "install",
+]

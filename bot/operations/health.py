@@ -1,0 +1,189 @@
+"""Is the bot alive? The database answers, the scheduler's ticker wrote its heartbeat recently, updates are taken
+(``getUpdates`` succeeded within a minute, when polling; storing them is not failing) and handled (none waits
+stored for more than a minute). A quiet bot is healthy: nobody writing is not a fault. Dead letters are counted.
+
+``health_report`` serves ``/healthz`` in webhook mode; ``check_file`` serves ``sambang health`` (the Docker
+HEALTHCHECK), which runs in another process and only reads the database file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.core.clock import from_iso, to_iso
+from bot.storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.telegram.inbound import Liveness
+
+HEARTBEAT_KEY = "heartbeat_at"
+#: When Telegram last answered getUpdates with 409 Conflict: another bot polls with the same token.
+CONFLICT_KEY = "conflict_at"
+#: How long after the last Conflict the bot still counts as unhealthy when no heartbeat limit is given.
+CONFLICT_WINDOW = 90.0
+#: Seconds without a successful getUpdates, an update waiting unhandled, or storing failing, before it is a fault.
+STUCK_AFTER = 60.0
+
+
+def wall_now() -> datetime:
+    """Liveness is about the real world's time, not the domain clock tests move."""
+    return datetime.now(UTC)
+
+
+def heartbeat_limit(tick_seconds: float) -> float:
+    """How old a heartbeat may be before the bot counts as stuck: three missed ticks, at least 90 s."""
+    return max(3 * tick_seconds, 90.0)
+
+
+def poll_limit(tick_seconds: float) -> float:
+    """How old the last successful poll seen from another process may be: a minute, plus the heartbeat's period
+    (the process writes what it knows on each tick)."""
+    return STUCK_AFTER + tick_seconds
+
+
+async def beat(db: Database, state: Mapping[str, str] | None = None) -> None:
+    """The heartbeat, with the process's own view of its liveness (``Liveness.state``) for ``sambang health``."""
+    rows = [(HEARTBEAT_KEY, to_iso(wall_now())), *(state or {}).items()]
+    await db.write_batch([
+        ("INSERT INTO app_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", row)
+        for row in rows
+    ])
+
+
+async def mark_conflict(db: Database) -> None:
+    await db.execute(
+        "INSERT INTO app_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (CONFLICT_KEY, to_iso(wall_now())),
+    )
+
+
+def _conflict_problem(value: str | None, now: datetime, window: float) -> str | None:
+    age = _age(value, now)
+    if age is None or age > window:
+        return None
+    return f"bot lain memakai token yang sama (Conflict dari getUpdates {age:.0f} detik lalu); hentikan bot lain itu"
+
+
+def _age(value: str | None, now: datetime) -> float | None:
+    if not value:
+        return None
+    try:
+        return round((now - from_iso(value)).total_seconds(), 1)
+    except ValueError:
+        return None
+
+
+def _problems(*, polling: bool, polled_age: float | None, store_failing_age: float | None,
+              oldest_waiting_age: float | None, max_poll_age: float) -> list[str]:
+    problems = []
+    if polling and (polled_age is None or polled_age > max_poll_age):
+        problems.append("no successful getUpdates for more than a minute")
+    if store_failing_age is not None and store_failing_age > STUCK_AFTER:
+        problems.append("storing incoming updates has been failing for more than a minute")
+    if oldest_waiting_age is not None and oldest_waiting_age > STUCK_AFTER:
+        problems.append("updates waiting unhandled for more than a minute")
+    return problems
+
+
+_OLDEST_WAITING = "SELECT MIN(stored_at) FROM inbound_updates WHERE stored_at IS NOT NULL"
+_DEAD_LETTERS = "SELECT COUNT(*) FROM dead_letters WHERE status IN ('open', 'replay')"
+
+
+async def health_report(db: Database, *, mode: str, max_heartbeat_age: float | None = None,
+                        liveness: Liveness | None = None) -> dict[str, Any]:
+    """A JSON-ready report: ``status`` is "ok" when the database answers, the heartbeat is fresh and updates are
+    taken and handled (``liveness``: the running process's own view)."""
+    now = wall_now()
+    report: dict[str, Any] = {"status": "ok", "mode": mode, "checked_at": to_iso(now)}
+    try:
+        rows = await db.fetchall(
+            "SELECT key, value FROM app_state WHERE key IN ('last_update_at', ?)", (HEARTBEAT_KEY,)
+        )
+        state = {r["key"]: r["value"] for r in rows}
+        report["database"] = "ok"
+        report["schema_version"] = await db.schema_version()
+        report["last_update_at"] = state.get("last_update_at")
+        report["heartbeat_at"] = state.get(HEARTBEAT_KEY)
+        report["heartbeat_age_seconds"] = _age(state.get(HEARTBEAT_KEY), now)
+        outbox = await db.fetchall("SELECT status, COUNT(*) AS n FROM outbox WHERE status IN ('pending', 'sending',"
+                                   " 'failed') GROUP BY status")
+        report["outbox"] = {"pending": 0, "sending": 0, "failed": 0} | {r["status"]: r["n"] for r in outbox}
+        report["unhandled_updates"] = await db.fetchval("SELECT COUNT(*) FROM inbound_updates")
+        report["oldest_unhandled_age_seconds"] = _age(await db.fetchval(_OLDEST_WAITING), now)
+        report["dead_letters"] = await db.fetchval(_DEAD_LETTERS)
+    except Exception as exc:  # the report is the answer; never a traceback
+        report["status"] = "error"
+        report["database"] = f"error: {type(exc).__name__}"
+        return report
+    problems = []
+    age = report["heartbeat_age_seconds"]
+    if max_heartbeat_age is not None and (age is None or age > max_heartbeat_age):
+        problems.append("scheduler heartbeat missing or stale")
+    polled = liveness.polled_at() if liveness is not None else None
+    failing = liveness.store_failing_since if liveness is not None else None
+    if liveness is not None and liveness.mode == "polling":
+        report["polled_at"] = to_iso(polled) if polled else None
+    report["storing_failing_since"] = to_iso(failing) if failing else None
+    problems += _problems(polling=liveness is not None and liveness.mode == "polling",
+                          polled_age=(now - polled).total_seconds() if polled else None,
+                          store_failing_age=(now - failing).total_seconds() if failing else None,
+                          oldest_waiting_age=report["oldest_unhandled_age_seconds"], max_poll_age=STUCK_AFTER)
+    if problems:
+        report["status"] = "error"
+        report["problem"] = "; ".join(problems)
+    conflict_at = await db.fetchval("SELECT value FROM app_state WHERE key = ?", (CONFLICT_KEY,))
+    if _conflict_problem(conflict_at, now, max_heartbeat_age or CONFLICT_WINDOW) is not None:
+        report["status"] = "error"
+        report["problem"] = "another bot is polling with the same token (409 Conflict)"
+        report["conflict_at"] = conflict_at
+    return report
+
+
+def check_file(path: Path, *, max_heartbeat_age: float, max_poll_age: float | None = None) -> tuple[bool, str]:
+    """(healthy, one line) for the database file at ``path``, read-only, from another process."""
+    if not path.is_file():
+        return False, f"database {path} tidak ada"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error as exc:
+        return False, f"database tidak dapat dibuka: {exc}"
+    try:
+        conn.execute("PRAGMA busy_timeout=5000")
+        version = conn.execute("SELECT COALESCE(MAX(number), 0) FROM schema_migrations").fetchone()[0]
+        state = dict(conn.execute("SELECT key, value FROM app_state WHERE key IN (?, ?, 'last_update_at',"
+                                  " 'receive_mode', 'polled_at', 'store_failing_since')",
+                                  (HEARTBEAT_KEY, CONFLICT_KEY)).fetchall())
+        oldest = conn.execute(_OLDEST_WAITING).fetchone()[0]
+        dead = conn.execute(_DEAD_LETTERS).fetchone()[0]
+    except sqlite3.Error as exc:
+        return False, f"database tidak dapat dibaca: {exc}"
+    finally:
+        conn.close()
+    now = wall_now()
+    problem = _conflict_problem(state.get(CONFLICT_KEY), now, max_heartbeat_age)
+    if problem is not None:
+        return False, problem
+    age = _age(state.get(HEARTBEAT_KEY), now)
+    dead_note = f"; {dead} pesan gagal menunggu admin (/gagal)" if dead else ""
+    if age is None:
+        return False, "belum ada detak dari penjadwal bot (bot belum berjalan?)"
+    if age > max_heartbeat_age:
+        return False, f"detak terakhir penjadwal {age:.0f} detik lalu (batas {max_heartbeat_age:.0f} detik){dead_note}"
+    polled = _age(state.get("polled_at"), now)
+    failing = _age(state.get("store_failing_since"), now)
+    waiting = _age(oldest, now)
+    limit = max_poll_age if max_poll_age is not None else max_heartbeat_age
+    # (no polled_at at all: written by a version of the bot before this check; nothing to judge)
+    if state.get("receive_mode", "polling") == "polling" and polled is not None and polled > limit:
+        return False, (f"bot tidak mengambil pesan baru dari Telegram (getUpdates terakhir berhasil {polled:.0f} detik"
+                       f" lalu, batas {limit:.0f} detik){dead_note}")
+    if failing is not None and failing > STUCK_AFTER:
+        return False, f"pesan masuk gagal disimpan sejak {failing:.0f} detik lalu (database terkunci/penuh?){dead_note}"
+    if waiting is not None and waiting > STUCK_AFTER:
+        return False, f"ada pesan masuk yang belum diproses sejak {waiting:.0f} detik lalu{dead_note}"
+    updated = state.get("last_update_at") or "belum ada"
+    return True, f"sehat: skema {version}, detak {age:.0f} detik lalu, update terakhir {updated}{dead_note}"

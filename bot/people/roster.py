@@ -1,0 +1,496 @@
+"""Who may use Sambang: people, their roles and places, invitations, and the imported roster of kepala desa."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from lokal import normalize_phone
+
+from bot.core.clock import Clock, from_iso, to_iso
+from bot.core.domain import DomainError, Role, parse_role
+from bot.people.regions import find_desa, find_kecamatan, get_desa, get_kecamatan, normalise_code
+from bot.storage.database import Database, Row, Transaction
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed on phones
+CODE_LENGTH = 8
+MAX_FAILED_ATTEMPTS = 5  # per user per hour, to make guessing codes pointless
+
+
+class RegistrationError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    telegram_id: int | None
+    name: str
+    role: Role
+    desa_code: str | None
+    kecamatan_code: str | None
+    department: str | None
+    title: str | None
+    phone: str | None
+    active: bool
+    desa_name: str | None = None
+    kecamatan_name: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_leadership(self) -> bool:
+        return self.role is Role.PIMPINAN
+
+    @property
+    def place(self) -> str:
+        """Where this person works, as people say it."""
+        if self.role is Role.KEPALA_DESA and self.desa_name:
+            return f"Desa {self.desa_name}, Kec. {self.kecamatan_name}"
+        if self.role is Role.CAMAT and self.kecamatan_name:
+            return f"Kecamatan {self.kecamatan_name}"
+        if self.role is Role.PEJABAT and self.department:
+            return self.department
+        return self.title or ""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    code: str
+    role: Role
+    desa_code: str | None
+    kecamatan_code: str | None
+    department: str | None
+    title: str | None
+    expires_at: datetime
+    used_by: int | None
+
+    def link(self, bot_username: str) -> str:
+        return f"https://t.me/{bot_username or '<bot>'}?start={self.code}"
+
+
+_PERSON_SELECT = (
+    "SELECT p.*, d.name AS desa_name, COALESCE(k.name, kd.name) AS kecamatan_name"
+    " FROM people p"
+    " LEFT JOIN desa d ON d.code = p.desa_code"
+    " LEFT JOIN kecamatan kd ON kd.code = d.kecamatan_code"
+    " LEFT JOIN kecamatan k ON k.code = p.kecamatan_code"
+)
+
+
+def person_from_row(row: Row) -> Person:
+    return Person(
+        id=row["id"],
+        telegram_id=row["telegram_id"],
+        name=row["name"],
+        role=Role(row["role"]),
+        desa_code=row["desa_code"],
+        kecamatan_code=row["kecamatan_code"],
+        department=row["department"],
+        title=row["title"],
+        phone=row["phone"],
+        active=bool(row["active"]),
+        desa_name=row["desa_name"],
+        kecamatan_name=row["kecamatan_name"],
+    )
+
+
+async def get_person(db: Database, telegram_id: int) -> Person | None:
+    row = await db.fetchone(_PERSON_SELECT + " WHERE p.telegram_id = ? AND p.active = 1", (telegram_id,))
+    return person_from_row(row) if row else None
+
+
+async def get_person_by_id(db: Database, person_id: int) -> Person | None:
+    row = await db.fetchone(_PERSON_SELECT + " WHERE p.id = ?", (person_id,))
+    return person_from_row(row) if row else None
+
+
+async def people_with_role(db: Database, role: Role, *, registered_only: bool = True) -> list[Person]:
+    sql = _PERSON_SELECT + " WHERE p.role = ? AND p.active = 1"
+    if registered_only:
+        sql += " AND p.telegram_id IS NOT NULL"
+    return [person_from_row(r) for r in await db.fetchall(sql + " ORDER BY p.id", (role.value,))]
+
+
+async def kepala_desa_of_kecamatan(db: Database, kecamatan_code: str) -> list[Person]:
+    rows = await db.fetchall(
+        _PERSON_SELECT + " WHERE p.role = 'kepala_desa' AND p.active = 1 AND p.telegram_id IS NOT NULL"
+        " AND d.kecamatan_code = ? ORDER BY p.desa_code",
+        (kecamatan_code,),
+    )
+    return [person_from_row(r) for r in rows]
+
+
+async def camat_of_kecamatan(db: Database, kecamatan_code: str) -> list[Person]:
+    rows = await db.fetchall(
+        _PERSON_SELECT + " WHERE p.role = 'camat' AND p.active = 1 AND p.telegram_id IS NOT NULL"
+        " AND p.kecamatan_code = ? ORDER BY p.id",
+        (kecamatan_code,),
+    )
+    return [person_from_row(r) for r in rows]
+
+
+async def ensure_admins(db: Database, clock: Clock, telegram_ids: frozenset[int]) -> int:
+    """Give each id from SAMBANG_ADMINS an admin account if it has none. Returns how many were created."""
+    created = 0
+    now = to_iso(clock.now())
+    async with db.transaction() as tx:
+        for tg in sorted(telegram_ids):
+            existing = await tx.fetchone("SELECT id FROM people WHERE telegram_id = ?", (tg,))
+            if existing is None:
+                await tx.execute(
+                    "INSERT INTO people(telegram_id, name, role, created_at, updated_at) VALUES (?, '', 'admin', ?, ?)",
+                    (tg, now, now),
+                )
+                created += 1
+    return created
+
+
+async def update_name(db: Database, clock: Clock, telegram_id: int, name: str) -> None:
+    await db.execute(
+        "UPDATE people SET name = ?, updated_at = ? WHERE telegram_id = ? AND name = ''",
+        (name[:128], to_iso(clock.now()), telegram_id),
+    )
+
+
+async def mark_blocked(tx: Transaction, chat_id: int, at: datetime) -> None:
+    await tx.execute("UPDATE people SET blocked_bot_at = ? WHERE telegram_id = ?", (to_iso(at), chat_id))
+
+
+async def mark_reachable(tx: Transaction, chat_id: int) -> None:
+    await tx.execute("UPDATE people SET blocked_bot_at = NULL WHERE telegram_id = ? AND blocked_bot_at IS NOT NULL",
+                     (chat_id,))
+
+
+# -- invitations ----------------------------------------------------------------------------------------------
+
+
+def _shown(value: object) -> str:
+    """User input quoted in a refusal, cut short: a refusal must never outgrow a Telegram message."""
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:60] + "…")
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+async def _department_exists(db: Database, code: str) -> str | None:
+    """The canonical department code, if departments are known (the officials module adds that table)."""
+    has_table = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type='table' AND name='departments'")
+    if not has_table:
+        return code
+    row = await db.fetchone("SELECT code FROM departments WHERE lower(code) = lower(?)", (code,))
+    return row["code"] if row else None
+
+
+async def create_invitation(
+    db: Database,
+    clock: Clock,
+    *,
+    role: Role | str,
+    desa: str | None = None,
+    kecamatan: str | None = None,
+    department: str | None = None,
+    title: str | None = None,
+    created_by: int | None = None,
+    ttl_hours: int = 72,
+) -> Invitation:
+    """An invitation for one person to one role and place. Raises RegistrationError with the reason in Indonesian."""
+    if ttl_hours < 1:
+        raise RegistrationError(f"Masa berlaku undangan harus lebih dari 0 jam, bukan {ttl_hours}.")
+    parsed = parse_role(role) if isinstance(role, str) else role
+    if parsed is None:
+        raise RegistrationError(
+            f"Peran {_shown(role)} tidak dikenal. Pilih salah satu: kepala_desa, camat, pejabat, pimpinan, admin."
+        )
+    desa_code = kecamatan_code = dept = None
+    if parsed is Role.KEPALA_DESA:
+        if not desa:
+            raise RegistrationError("Undangan kepala desa memerlukan kode desa (contoh: 35.13.02.2001).")
+        matches = await find_desa(db, desa)
+        if len(matches) != 1:
+            if not matches:
+                raise RegistrationError(f"Desa {_shown(desa)} tidak ditemukan di wilayah ini.")
+            options = "; ".join(f"{d.code} {d.label}" for d in matches[:5])
+            raise RegistrationError(
+                f"Nama desa {_shown(desa)} cocok dengan beberapa desa: {options}. Gunakan kodenya.")
+        desa_code = matches[0].code
+    elif parsed is Role.CAMAT:
+        if not kecamatan:
+            raise RegistrationError("Undangan camat memerlukan kecamatan (kode atau nama).")
+        kec = await find_kecamatan(db, kecamatan)
+        if len(kec) != 1:
+            raise RegistrationError(f"Kecamatan {_shown(kecamatan)} tidak ditemukan di wilayah ini.")
+        kecamatan_code = kec[0].code
+    elif parsed is Role.PEJABAT:
+        if not department:
+            raise RegistrationError("Undangan pejabat memerlukan kode OPD (contoh: --department PUPR).")
+        dept = await _department_exists(db, department.strip())
+        if dept is None:
+            raise RegistrationError(
+                f"OPD {_shown(department)} tidak dikenal. Lihat daftar dengan: sambang departments")
+    now = clock.now()
+    expires = now + timedelta(hours=ttl_hours)
+    async with db.transaction() as tx:
+        for _ in range(5):
+            code = new_code()
+            if not await tx.fetchval("SELECT 1 FROM invitations WHERE code = ?", (code,)):
+                break
+        await tx.execute(
+            "INSERT INTO invitations(code, role, desa_code, kecamatan_code, department, title, created_by,"
+            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (code, parsed.value, desa_code, kecamatan_code, dept, title, created_by, to_iso(now), to_iso(expires)),
+        )
+        await tx.execute(
+            "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'invite', ?)",
+            (to_iso(now), created_by, f"{parsed.value} {desa_code or kecamatan_code or dept or title or ''}".strip()),
+        )
+    return Invitation(code, parsed, desa_code, kecamatan_code, dept, title, expires, None)
+
+
+async def redeem_invitation(db: Database, clock: Clock, code: str, telegram_id: int, name: str) -> Person:
+    """Register ``telegram_id`` with the invitation's role and place. The code works once and only until it expires."""
+    now = clock.now()
+    code = code.strip().upper()
+    async with db.transaction() as tx:
+        hour_ago = to_iso(now - timedelta(hours=1))
+        failures = await tx.fetchval(
+            "SELECT COUNT(*) FROM invitation_attempts WHERE telegram_id = ? AND at > ?", (telegram_id, hour_ago)
+        )
+        if failures >= MAX_FAILED_ATTEMPTS:
+            raise RegistrationError(
+                "Terlalu banyak kode undangan yang salah. Silakan coba lagi satu jam lagi atau hubungi admin."
+            )
+        existing = await tx.fetchone("SELECT id, role FROM people WHERE telegram_id = ? AND active = 1",
+                                     (telegram_id,))
+        row = await tx.fetchone("SELECT * FROM invitations WHERE code = ?", (code,))
+        problem = None
+        if row is None:
+            problem = "Kode undangan tidak dikenal. Periksa kembali kode dari admin."
+        elif row["used_by"] is not None:
+            problem = (
+                "Kode undangan ini sudah pernah dipakai. Setiap kode hanya berlaku satu kali; mintalah kode baru"
+                " kepada admin."
+            )
+        elif from_iso(row["expires_at"]) <= now:
+            problem = "Kode undangan ini sudah kedaluwarsa. Mintalah kode baru kepada admin."
+        elif existing is not None:
+            problem = "Akun Telegram Anda sudah terdaftar. Ketik /start untuk melihat data Anda."
+        if problem is not None:
+            # Recorded in its own transaction below, so the refusal itself stores nothing else.
+            pass
+        else:
+            assert row is not None
+            stamp = to_iso(now)
+            person_id = await tx.execute(
+                "INSERT INTO people(telegram_id, name, role, desa_code, kecamatan_code, department, title,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (telegram_id, name[:128], row["role"], row["desa_code"], row["kecamatan_code"], row["department"],
+                 row["title"], stamp, stamp),
+            )
+            await tx.execute("UPDATE invitations SET used_by = ?, used_at = ? WHERE code = ?",
+                             (telegram_id, stamp, code))
+            await tx.execute(
+                "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'register_invite', ?)",
+                (stamp, telegram_id, f"person {person_id} {row['role']}"),
+            )
+    if problem is not None:
+        if row is None:
+            await db.execute("INSERT INTO invitation_attempts(telegram_id, at) VALUES (?, ?)",
+                             (telegram_id, to_iso(now)))
+        raise RegistrationError(problem)
+    person = await get_person_by_id(db, person_id)
+    assert person is not None
+    return person
+
+
+async def list_invitations(db: Database, clock: Clock, *, open_only: bool = True) -> list[Invitation]:
+    sql = "SELECT * FROM invitations"
+    params: list[object] = []
+    if open_only:
+        sql += " WHERE used_by IS NULL AND expires_at > ?"
+        params.append(to_iso(clock.now()))
+    rows = await db.fetchall(sql + " ORDER BY created_at DESC LIMIT 100", params)
+    return [
+        Invitation(r["code"], Role(r["role"]), r["desa_code"], r["kecamatan_code"], r["department"], r["title"],
+                   from_iso(r["expires_at"]), r["used_by"])
+        for r in rows
+    ]
+
+
+# -- roster import and contact sharing ----------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+_HEADERS = {
+    "desa": ("kode_desa", "desa_code", "kode", "kode_wilayah", "desa"),
+    "kecamatan": ("kecamatan", "kode_kecamatan", "kec"),
+    "name": ("nama", "name", "nama_kepala_desa"),
+    "phone": ("telepon", "phone", "hp", "no_hp", "nomor_hp", "telp", "whatsapp", "wa"),
+    "role": ("jabatan", "role", "peran"),
+}
+
+
+def _pick(row: dict[str, str], key: str) -> str:
+    for header in _HEADERS[key]:
+        value = row.get(header)
+        if value and value.strip():
+            return value.strip()
+    return ""
+
+
+async def import_roster(db: Database, clock: Clock, csv_text: str) -> ImportReport:
+    """Import kepala desa (and camat) with phone numbers. All rows or none: any bad row stores nothing."""
+    sample = csv_text[:2048]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")), dialect=dialect)
+    if not reader.fieldnames:
+        return ImportReport(errors=["Berkas kosong atau tanpa baris judul."])
+    reader.fieldnames = [f.strip().lower().replace(" ", "_") for f in reader.fieldnames]
+    if not any(h in reader.fieldnames for h in _HEADERS["phone"]):
+        return ImportReport(errors=["Kolom nomor telepon (telepon/hp/no_hp) tidak ditemukan."])
+    if not any(h in reader.fieldnames for h in _HEADERS["desa"] + _HEADERS["kecamatan"]):
+        return ImportReport(errors=["Kolom desa (kode_desa) tidak ditemukan."])
+    errors: list[str] = []
+    planned: list[tuple[Role, str | None, str | None, str, str]] = []
+    seen_phones: dict[str, int] = {}
+    for line_no, row in enumerate(reader, start=2):
+        role = parse_role(_pick(row, "role") or "kepala_desa")
+        name = _pick(row, "name")
+        phone_raw = _pick(row, "phone")
+        phone = normalize_phone(phone_raw) if phone_raw else None
+        if role not in (Role.KEPALA_DESA, Role.CAMAT):
+            errors.append(f"Baris {line_no}: jabatan harus kepala_desa atau camat.")
+            continue
+        if not phone:
+            errors.append(f"Baris {line_no}: nomor telepon {phone_raw!r} tidak valid.")
+            continue
+        if phone in seen_phones:
+            errors.append(f"Baris {line_no}: nomor {phone} sudah dipakai di baris {seen_phones[phone]}.")
+            continue
+        seen_phones[phone] = line_no
+        desa_code = kec_code = None
+        if role is Role.KEPALA_DESA:
+            desa_text = _pick(row, "desa")
+            kec_text = _pick(row, "kecamatan")
+            desa = await get_desa(db, normalise_code(desa_text)) if desa_text else None
+            if desa is None and desa_text:
+                found = await find_desa(db, f"{desa_text},{kec_text}" if kec_text else desa_text)
+                desa = found[0] if len(found) == 1 else None
+            if desa is None:
+                errors.append(f"Baris {line_no}: desa {desa_text!r} tidak ditemukan di wilayah ini.")
+                continue
+            desa_code = desa.code
+        else:
+            kec_text = _pick(row, "kecamatan") or _pick(row, "desa")
+            kec = await get_kecamatan(db, kec_text) if kec_text else None
+            if kec is None and kec_text:
+                found_k = await find_kecamatan(db, kec_text)
+                kec = found_k[0] if len(found_k) == 1 else None
+            if kec is None:
+                errors.append(f"Baris {line_no}: kecamatan {kec_text!r} tidak ditemukan.")
+                continue
+            kec_code = kec.code
+        planned.append((role, desa_code, kec_code, name, phone))
+    if errors:
+        return ImportReport(errors=errors)
+    if not planned:
+        return ImportReport(errors=["Tidak ada baris data."])
+    report = ImportReport()
+    stamp = to_iso(clock.now())
+    async with db.transaction() as tx:
+        for role, desa_code, kec_code, name, phone in planned:
+            other = await tx.fetchone(
+                "SELECT id FROM people WHERE phone = ? AND NOT (role = ? AND COALESCE(desa_code, '') = ?"
+                " AND COALESCE(kecamatan_code, '') = ?)",
+                (phone, role.value, desa_code or "", kec_code or ""),
+            )
+            if other is not None:
+                await tx.execute("UPDATE people SET phone = NULL, updated_at = ? WHERE id = ?", (stamp, other["id"]))
+            existing = await tx.fetchone(
+                "SELECT id FROM people WHERE role = ? AND COALESCE(desa_code, '') = ?"
+                " AND COALESCE(kecamatan_code, '') = ? AND active = 1 ORDER BY telegram_id IS NULL, id LIMIT 1",
+                (role.value, desa_code or "", kec_code or ""),
+            )
+            if existing:
+                await tx.execute(
+                    "UPDATE people SET phone = ?, name = CASE WHEN ? <> '' THEN ? ELSE name END, updated_at = ?"
+                    " WHERE id = ?",
+                    (phone, name, name, stamp, existing["id"]),
+                )
+                report.updated += 1
+            else:
+                await tx.execute(
+                    "INSERT INTO people(name, role, desa_code, kecamatan_code, phone, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (name, role.value, desa_code, kec_code, phone, stamp, stamp),
+                )
+                report.created += 1
+        await tx.execute(
+            "INSERT INTO audit_log(at, action, detail) VALUES (?, 'roster_import', ?)",
+            (stamp, f"{report.created} baru, {report.updated} diperbarui"),
+        )
+    return report
+
+
+async def register_by_contact(
+    db: Database, clock: Clock, *, telegram_id: int, contact_user_id: int | None, phone: str, name: str
+) -> Person:
+    """Bind a shared contact to the imported roster entry with the same phone number."""
+    if contact_user_id is not None and contact_user_id != telegram_id:
+        raise RegistrationError("Yang dibagikan harus nomor Anda sendiri, dengan tombol \"Bagikan nomor saya\".")
+    if contact_user_id is None:
+        raise RegistrationError("Gunakan tombol \"Bagikan nomor saya\" agar nomor Anda bisa diverifikasi.")
+    normal = normalize_phone(phone)
+    if not normal:
+        raise RegistrationError("Nomor telepon tidak dikenali sebagai nomor Indonesia.")
+    stamp = to_iso(clock.now())
+    async with db.transaction() as tx:
+        mine = await tx.fetchone("SELECT id FROM people WHERE telegram_id = ? AND active = 1", (telegram_id,))
+        if mine is not None:
+            raise RegistrationError("Akun Telegram Anda sudah terdaftar. Ketik /start untuk melihat data Anda.")
+        row = await tx.fetchone(
+            "SELECT id, telegram_id FROM people WHERE phone = ? AND active = 1 ORDER BY telegram_id IS NOT NULL, id"
+            " LIMIT 1",
+            (normal,),
+        )
+        if row is None:
+            raise RegistrationError(
+                "Nomor Anda belum ada di daftar kepala desa. Hubungi admin kabupaten untuk didaftarkan atau"
+                " mintalah kode undangan."
+            )
+        if row["telegram_id"] is not None:
+            raise RegistrationError(
+                "Nomor ini sudah terhubung dengan akun Telegram lain. Hubungi admin bila Anda berganti akun."
+            )
+        await tx.execute(
+            "UPDATE people SET telegram_id = ?, name = CASE WHEN name = '' THEN ? ELSE name END, updated_at = ?"
+            " WHERE id = ?",
+            (telegram_id, name[:128], stamp, row["id"]),
+        )
+        await tx.execute(
+            "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'register_contact', ?)",
+            (stamp, telegram_id, f"person {row['id']}"),
+        )
+    person = await get_person(db, telegram_id)
+    assert person is not None
+    return person

@@ -1,0 +1,183 @@
+"""Backups with SQLite's online backup API, retention of daily copies, and a checked restore.
+
+Everything here is synchronous ``sqlite3`` on connections of its own, so it works from the ``sambang`` command line
+while the bot runs in another process (WAL: the copy is one consistent snapshot and the bot keeps writing), and from
+the bot's scheduler through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.core.domain import DomainError
+from bot.storage.database import migration_files
+
+BACKUP_PREFIX = "sambang-"
+_BACKUP_NAME = re.compile(r"^sambang-\d{8}-\d{6}(-\d+)?\.db$")
+#: Tables without which a file is not a Sambang database.
+CORE_TABLES = ("schema_migrations", "people", "aspirations", "attachments", "outbox", "kecamatan", "desa")
+
+
+class BackupError(DomainError):
+    """A backup or restore that cannot be done; ``message`` is one line in Bahasa Indonesia."""
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    path: Path
+    size: int
+    schema_version: int
+    aspirations: int
+    people: int
+
+
+def backup_name(moment: datetime, tz: ZoneInfo) -> str:
+    return f"{BACKUP_PREFIX}{moment.astimezone(tz):%Y%m%d-%H%M%S}.db"
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def inspect(path: Path) -> BackupInfo:
+    """Check that ``path`` is a whole, readable Sambang database this version can run. Raises BackupError."""
+    if not path.is_file():
+        raise BackupError(f"Berkas {path} tidak ditemukan.")
+    try:
+        conn = _connect_ro(path)
+    except sqlite3.Error as exc:
+        raise BackupError(f"Berkas {path} tidak dapat dibuka sebagai database SQLite: {exc}") from None
+    try:
+        try:
+            result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            raise BackupError(f"Berkas {path} bukan database SQLite yang utuh: {exc}") from None
+        if result != ["ok"]:
+            raise BackupError(f"Pemeriksaan integritas {path} gagal: {'; '.join(result[:3])}")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        missing = [t for t in CORE_TABLES if t not in tables]
+        if missing:
+            raise BackupError(f"Berkas {path} bukan database Sambang (tabel tidak ada: {', '.join(missing)}).")
+        version = conn.execute("SELECT COALESCE(MAX(number), 0) FROM schema_migrations").fetchone()[0]
+        known = max(n for n, _, _ in migration_files())
+        if version > known:
+            raise BackupError(
+                f"Cadangan {path} berasal dari versi Sambang yang lebih baru (skema {version}, versi ini {known})."
+            )
+        aspirations = conn.execute("SELECT COUNT(*) FROM aspirations").fetchone()[0]
+        people = conn.execute("SELECT COUNT(*) FROM people").fetchone()[0]
+    finally:
+        conn.close()
+    return BackupInfo(path, path.stat().st_size, version, aspirations, people)
+
+
+def backup_database(source: Path, target: Path) -> BackupInfo:
+    """Copy the live database at ``source`` to ``target`` with the online backup API, then verify the copy.
+
+    The copy is written beside the target and renamed into place only once it is complete and checked, so a
+    half-written backup never carries the final name.
+    """
+    if not source.is_file():
+        raise BackupError(f"Database {source} tidak ditemukan.")
+    target = target.resolve()
+    if target == source.resolve():
+        raise BackupError("Tujuan cadangan tidak boleh database itu sendiri.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        src = _connect_ro(source)
+        try:
+            dst = sqlite3.connect(partial)
+            try:
+                src.backup(dst)  # all pages in one step: one consistent snapshot, writers in WAL keep going
+                dst.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
+            finally:
+                dst.close()
+        finally:
+            src.close()
+        _fsync(partial)
+        info = inspect(partial)
+        os.replace(partial, target)
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"Pencadangan gagal: {exc}") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return BackupInfo(target, info.size, info.schema_version, info.aspirations, info.people)
+
+
+def daily_backups(folder: Path) -> list[Path]:
+    """The backups this bot made in ``folder``, oldest first (other files are never touched)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and _BACKUP_NAME.match(p.name))
+
+
+def prune(folder: Path, keep: int) -> list[Path]:
+    """Delete the oldest daily backups beyond the newest ``keep``. Returns the deleted paths."""
+    found = daily_backups(folder)
+    doomed = found[:-keep] if keep > 0 else found
+    for path in doomed:
+        path.unlink(missing_ok=True)
+    return doomed
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    restored: BackupInfo
+    previous_copy: Path | None
+
+
+def restore_database(backup: Path, db_path: Path, keep_dir: Path, now: datetime, tz: ZoneInfo) -> RestoreReport:
+    """Replace the database at ``db_path`` with ``backup``. The caller makes sure no bot runs (``bot.storage.runlock``).
+
+    The backup is checked first (integrity, Sambang tables, a schema this version knows); the current database is
+    copied to ``keep_dir`` before anything changes; the content is then written with the backup API into the
+    database file itself, so its WAL and shared-memory files stay consistent.
+    """
+    info = inspect(backup)
+    if db_path.exists() and backup.resolve() == db_path.resolve():
+        raise BackupError("Cadangan dan database adalah berkas yang sama.")
+    previous = None
+    if db_path.exists():
+        previous = keep_dir / f"sebelum-restore-{now.astimezone(tz):%Y%m%d-%H%M%S}.db"
+        backup_database(db_path, previous)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    src = _connect_ro(backup)
+    try:
+        dst = sqlite3.connect(db_path, timeout=30)
+        try:
+            src.backup(dst)
+            dst.execute(
+                "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, NULL, 'restore', ?)",
+                (now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                 f"dari {backup.name}; sebelumnya disimpan di {previous.name if previous else '-'}"),
+            )
+            dst.commit()
+            dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            result = dst.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if result != "ok":
+        raise BackupError(f"Database setelah pemulihan tidak utuh ({result}); salinan sebelumnya: {previous}")
+    return RestoreReport(info, previous)

@@ -1,0 +1,382 @@
+"""SQLite through aiosqlite: one writer connection serialised by a lock, one reader, numbered migrations.
+
+WAL lets the reader see committed data while the writer works; every change goes through ``transaction()`` so that
+a change and the outbox rows announcing it commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+Row = sqlite3.Row
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(number, name, sql) of every migration shipped in ``bot/migrations``, in order."""
+    found = []
+    for entry in resources.files("bot.storage.migrations").iterdir():
+        m = _MIGRATION_NAME.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    numbers = [n for n, _, _ in found]
+    if len(numbers) != len(set(numbers)):
+        raise RuntimeError(f"duplicate migration numbers: {numbers}")
+    return found
+
+
+#: Seconds a write waits for another process's lock (an operator's sqlite3 session, a VACUUM) before it fails.
+DEFAULT_BUSY_TIMEOUT = 10.0
+
+
+async def _configure(conn: aiosqlite.Connection, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+    conn.row_factory = sqlite3.Row
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA foreign_keys=ON")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+
+
+class Database:
+    """The bot's database. Use ``await Database.open(path)``; close with ``await db.close()``."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._reads = Queries(reader)
+        self._write_lock = PriorityLock()
+        self._commit_listeners: list[tuple[Callable[[], None], tuple[str, ...] | None]] = []
+        #: Called before every write with its first statement (None for ``transaction()``); raising there fails the
+        #: write as SQLite would. Tests simulate a full or failing disk with it.
+        self.write_fault: Callable[[str | None], None] | None = None
+
+    def on_commit(self, listener: Callable[[], None], *, tables: Iterable[str] | None = None) -> None:
+        """Call ``listener`` after every commit, or with ``tables`` only after commits whose writes named one of
+        them (the outbox sender wakes up this way when messages were queued, not after every write)."""
+        self._commit_listeners.append((listener, None if tables is None else tuple(t.lower() for t in tables)))
+
+    @classmethod
+    async def open(cls, path: Path | str, *, migrate: bool = True,
+                   busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Database:
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            await _configure(writer, busy_timeout)
+            reader = await aiosqlite.connect(str(path), isolation_level=None)
+        except BaseException:
+            await writer.close()
+            raise
+        db = cls(path, writer, reader)
+        try:
+            await _configure(reader, busy_timeout)
+            if migrate:
+                await db.migrate()
+        except BaseException:
+            # aiosqlite's worker threads would otherwise keep the process alive after the error
+            await db.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        async with self._write_lock:
+            await self._writer.close()
+        await self._reader.close()
+
+    # -- migrations -------------------------------------------------------------------------------------------
+
+    async def migrate(self) -> list[str]:
+        """Apply the migrations not applied yet, each in its own transaction. Returns the names applied."""
+        applied: list[str] = []
+        async with self._write_lock:
+            await self._writer.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
+            )
+            cur = await self._writer.execute("SELECT number FROM schema_migrations")
+            done = {row[0] for row in await cur.fetchall()}
+            for number, name, sql in migration_files():
+                if number in done:
+                    continue
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _split_sql(sql):
+                        await self._writer.execute(statement)
+                    await self._writer.execute(
+                        "INSERT INTO schema_migrations(number, name) VALUES (?, ?)", (number, name)
+                    )
+                    await self._writer.execute("COMMIT")
+                except BaseException:
+                    await self._writer.execute("ROLLBACK")
+                    raise
+                log.info("applied migration %s", name)
+                applied.append(name)
+        return applied
+
+    async def schema_version(self) -> int:
+        row = await self.fetchone("SELECT COALESCE(MAX(number), 0) AS n FROM schema_migrations")
+        return int(row["n"]) if row else 0
+
+    # -- reads ------------------------------------------------------------------------------------------------
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
+        return await self._reads.fetchone(sql, params)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        return await self._reads.fetchall(sql, params)
+
+    async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        return await self._reads.fetchval(sql, params)
+
+    # -- writes -----------------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[Transaction]:
+        """A write transaction; commits on success, rolls back on any exception.
+
+        ``urgent`` goes ahead of writes already waiting (the outbox marks a message sent this way, which keeps the
+        time between Telegram's answer and the mark — the at-least-once window — as short as it can be).
+        """
+        async with self._write_lock.priority(urgent):
+            if self.write_fault is not None:
+                self.write_fault(None)
+            await self._writer.execute("BEGIN IMMEDIATE")
+            tx = Transaction(self._writer)
+            try:
+                yield tx
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            else:
+                await self._writer.execute("COMMIT")
+        self._committed(tx.writes)
+
+    def _committed(self, writes: Iterable[str]) -> None:
+        """Call the commit listeners whose tables these statements wrote (all listeners without tables)."""
+        written = [sql.lower() for sql in writes]
+        for listener, tables in self._commit_listeners:
+            if tables is None or any(table in sql for sql in written for table in tables):
+                listener()
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = (), *, urgent: bool = False) -> int:
+        """One statement in its own transaction; returns lastrowid."""
+        return (await self.write_batch([(sql, params)], urgent=urgent))[0].lastrowid
+
+    async def write_batch(self, statements: Sequence[tuple[str, Sequence[Any] | dict[str, Any]]], *,
+                          urgent: bool = False) -> list[WriteResult]:
+        """Several writes in one transaction, in one trip to the writer's thread: BEGIN, the statements, COMMIT.
+
+        For the writes made for every update (the update stored on arrival, marked handled, the conversation's
+        state): a ``transaction()`` costs a trip per statement plus two, and each trip is a thread hand-off.
+        """
+        async with self._write_lock.priority(urgent):
+            if self.write_fault is not None and statements:
+                self.write_fault(statements[0][0])
+            # aiosqlite's own queue, through which all its calls go (private in 0.20-0.22, covered by the tests):
+            # the function runs in the writer's thread
+            results: list[WriteResult] = await self._writer._execute(_write_batch, self._writer._conn, statements)
+        self._committed(sql for sql, _params in statements)
+        return results
+
+    async def backup_to(self, target: Path) -> None:
+        """Online copy of the live database (SQLite backup API), safe while the bot runs."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        async with self._write_lock:
+            dest = await aiosqlite.connect(str(target))
+            try:
+                await self._writer.backup(dest)
+            finally:
+                await dest.close()
+
+
+#: Retried writes: the waits between tries (the last repeats); from this try on each failure is an ERROR.
+RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+RETRY_ERROR_AFTER = 4
+
+
+async def retry_write(what: str, write: Callable[[], Awaitable[Any]], *,
+                      failing: Callable[[bool], None] | None = None) -> Any:
+    """Run ``write`` until it succeeds (another process's lock, a full disk): a WARNING for each failed try, an
+    ERROR once it keeps failing. Only a cancellation (a stop) ends it otherwise. ``failing`` hears True at each
+    failure and False at the success after one."""
+    attempt = 0
+    while True:
+        try:
+            result = await write()
+        except Exception as exc:
+            attempt += 1
+            delay = RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)]
+            if failing is not None:
+                failing(True)
+            level = logging.ERROR if attempt >= RETRY_ERROR_AFTER else logging.WARNING
+            log.log(level, "could not %s (try %s): %s: %s; trying again in %.1f s", what, attempt,
+                    type(exc).__name__, exc, delay)
+            await asyncio.sleep(delay)
+            continue
+        if attempt:
+            log.warning("%s succeeded after %s failed tries", what, attempt)
+            if failing is not None:
+                failing(False)
+        return result
+
+
+class PriorityLock:
+    """An asyncio lock with two queues: urgent waiters are served before normal ones, each queue in order."""
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._waiters: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (deque(), deque())
+
+    def locked(self) -> bool:
+        return self._locked
+
+    async def acquire(self, urgent: bool = False) -> None:
+        if not self._locked and not self._waiters[0] and not self._waiters[1]:
+            self._locked = True
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._waiters[0 if urgent else 1]
+        queue.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self._wake_next()  # the lock was handed to us as we were cancelled: pass it on
+            elif future in queue:
+                queue.remove(future)
+            raise
+
+    def release(self) -> None:
+        if not self._locked:
+            raise RuntimeError("PriorityLock is not acquired")
+        self._wake_next()
+
+    def _wake_next(self) -> None:
+        for queue in self._waiters:
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)  # ownership passes straight to this waiter
+                    return
+        self._locked = False
+
+    @asynccontextmanager
+    async def priority(self, urgent: bool = False) -> AsyncIterator[None]:
+        await self.acquire(urgent)
+        try:
+            yield
+        finally:
+            self.release()
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+
+class WriteResult(NamedTuple):
+    rowcount: int
+    lastrowid: int
+    #: rows the statement returned (a SELECT, or RETURNING)
+    rows: list[Row]
+
+
+def _write_batch(conn: sqlite3.Connection, statements: Sequence[tuple[str, Any]]) -> list[WriteResult]:
+    """Runs in the writer connection's thread (see ``Database.write_batch``)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        results = []
+        for sql, params in statements:
+            cur = conn.execute(sql, params)
+            rows = cur.fetchall()
+            results.append(WriteResult(cur.rowcount, cur.lastrowid or 0, rows))
+            cur.close()
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return results
+
+
+class Queries:
+    """Parameterised reads on one connection.
+
+    Each read runs and finishes in one step of aiosqlite's worker thread (``execute_fetchall``): a statement left
+    open across an ``await`` would keep the connection's read snapshot, and another coroutine reading meanwhile on
+    the shared reader would not see what was committed since (a flaky, stale read).
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        return list(await self._conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
+
+    async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class Transaction(Queries):
+    """The writer connection inside ``Database.transaction()``; reads here see this transaction's writes."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__(conn)
+        #: the write statements of this transaction (which tables it wrote, for the commit listeners)
+        self.writes: list[str] = []
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        self.writes.append(sql)
+        # one trip to the connection's thread; last_insert_rowid() is what cursor.lastrowid reports
+        row = await self._conn.execute_insert(sql, params)  # type: ignore[arg-type]
+        return (row[0] if row else 0) or 0
+
+    async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        self.writes.append(sql)
+        cur = await self._conn.execute(sql, params)
+        try:
+            return cur.rowcount
+        finally:
+            await cur.close()
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.writes.append(sql)
+        await self._conn.executemany(sql, rows)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement keeps triggers and strings intact)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        if not buffer and line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buffer.splitlines()):
+        raise ValueError(f"incomplete SQL statement in migration: {buffer[:80]!r}")
+    return statements

@@ -1,0 +1,366 @@
+"""Updates are written to SQLite before Telegram is told they arrived, so a crash loses none of them.
+
+PTB's polling confirms a batch of updates (the next ``getUpdates`` offset) as soon as they are in the in-memory
+``update_queue``; a webhook answers 200 as soon as the update is queued. A process killed at that moment would lose
+every update still waiting in memory. ``DurableUpdateQueue`` writes each update to ``inbound_updates`` before it
+enters the queue; ``drop_duplicate_updates`` removes it in the same transaction that marks it handled; and
+``replay_pending`` puts the leftovers of a crash back into the queue on the next start.
+
+What is still not covered: the one update being handled at the moment of a crash (with ``concurrent_updates`` off
+there is one at a time). It was marked handled when its handling began, so it is not handled twice; whatever it had
+committed stays committed, and its reply may be missing. Handlers keep their writes before their replies, and the
+aspiration summary answers a stale "Kirim" press with the ticket that was already stored.
+
+Faults: storing an update is retried until it succeeds (another process holding the database's lock, a full disk),
+inside PTB's polling loop, which must never see our exception: it only retries Telegram's own errors and would stop
+polling for good. While it retries, the batch is not confirmed to Telegram, so nothing acknowledged is lost; a stop
+cancels the wait cleanly. An update whose handling fails is retried a few times (``FailedUpdates``) and then set aside
+as a dead letter (``bot.operations.deadletters``).
+``Liveness`` remembers when ``getUpdates`` last succeeded, for the health check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.request import HTTPXRequest
+
+from bot.config import Config, ConfigError
+from bot.core.clock import Clock, to_iso
+from bot.operations import deadletters
+from bot.storage.database import DEFAULT_BUSY_TIMEOUT, Database
+from bot.storage.database import retry_write as storage_retry_write
+
+log = logging.getLogger(__name__)
+
+
+def wall_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def busy_timeout(config: Config) -> float:
+    """SAMBANG_DB_BUSY_TIMEOUT: seconds a write waits for another process's lock before it is retried."""
+    raw = (config.extra.get("SAMBANG_DB_BUSY_TIMEOUT") or "").strip()
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError("SAMBANG_DB_BUSY_TIMEOUT", f"harus berupa angka (detik), bukan {raw!r}") from None
+    if not 0 < value <= 600:
+        raise ConfigError("SAMBANG_DB_BUSY_TIMEOUT", "harus lebih dari 0 dan paling lama 600 detik")
+    return value
+
+
+def is_transient(error: BaseException) -> bool:
+    """A fault that passes by itself (a lock, a full disk, the network), not a defect of this update."""
+    if isinstance(error, sqlite3.OperationalError):
+        text = str(error).lower()
+        return any(words in text for words in ("locked", "busy", "is full", "disk i/o", "unable to open"))
+    if isinstance(error, RetryAfter):
+        return True
+    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+class Liveness:
+    """What the health check needs to know from inside the process: is polling working, is storing failing."""
+
+    def __init__(self) -> None:
+        self.mode = "polling"
+        #: the real time the last successful getUpdates returned (the start counts as one: a grace period)
+        self.last_poll_ok: datetime | None = wall_now()
+        self._poll_started: datetime | None = None
+        self._poll_failed = False
+        #: since when storing updates has been failing (None while it works)
+        self.store_failing_since: datetime | None = None
+
+    def poll_started(self) -> None:
+        self._poll_started = wall_now()
+
+    def poll_finished(self, ok: bool) -> None:
+        self._poll_started = None
+        self._poll_failed = not ok
+        if ok:
+            self.last_poll_ok = wall_now()
+
+    def polled_at(self) -> datetime | None:
+        """When polling was last known to work: the last success, or the start of a long poll following one."""
+        if self._poll_started is not None and not self._poll_failed:
+            return self._poll_started
+        return self.last_poll_ok
+
+    def state(self) -> dict[str, str]:
+        """The app_state rows the heartbeat writes for ``sambang health`` (another process)."""
+        state = {"receive_mode": self.mode}
+        polled = self.polled_at()
+        if self.mode == "polling" and polled is not None:
+            state["polled_at"] = to_iso(polled)
+        state["store_failing_since"] = to_iso(self.store_failing_since) if self.store_failing_since else ""
+        return state
+
+
+class PollRecordingRequest(HTTPXRequest):
+    """The connection for ``getUpdates`` only: notes when a poll succeeded (PTB's default settings for it)."""
+
+    def __init__(self, liveness: Liveness) -> None:
+        super().__init__(connection_pool_size=1)
+        self._liveness = liveness
+
+    async def post(self, *args: Any, **kwargs: Any) -> Any:
+        self._liveness.poll_started()
+        try:
+            result = await super().post(*args, **kwargs)
+        except BaseException:
+            self._liveness.poll_finished(False)
+            raise
+        self._liveness.poll_finished(True)
+        return result
+
+
+def _liveness_hook(liveness: Liveness | None) -> Callable[[bool], None] | None:
+    if liveness is None:
+        return None
+
+    def failing(now_failing: bool) -> None:
+        if not now_failing:
+            liveness.store_failing_since = None
+        elif liveness.store_failing_since is None:
+            liveness.store_failing_since = wall_now()
+
+    return failing
+
+
+async def retry_write(what: str, write: Callable[[], Awaitable[Any]], liveness: Liveness | None = None) -> Any:
+    """``storage.retry_write``, noting in ``liveness`` since when storing has been failing."""
+    return await storage_retry_write(what, write, failing=_liveness_hook(liveness))
+
+
+class DurableUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """The Application's ``update_queue``: every ``Update`` put here is stored before it is queued.
+
+    ``put`` never raises to PTB (only a cancellation at a stop ends it): a failing write is retried; an update
+    that cannot be turned into JSON is set aside as a dead letter instead of being queued.
+    """
+
+    def __init__(self, db: Database, clock: Clock, liveness: Liveness | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.clock = clock
+        self.liveness = liveness or Liveness()
+
+    async def put(self, item: Any) -> None:
+        if isinstance(item, Update) and not await self._store(item):
+            return
+        await super().put(item)
+
+    async def _store(self, update: Update) -> bool:
+        try:
+            data = json.dumps(update.to_dict(), ensure_ascii=False)
+        except Exception as exc:
+            log.error("update %s cannot be stored (%s); setting it aside", update.update_id, type(exc).__name__)
+            kept, reason = repr(update)[:10_000], deadletters.reason_of(exc)
+            await retry_write(f"set aside update {update.update_id}", lambda: deadletters.set_aside(
+                self.db, update_id=update.update_id, data=kept, reason=reason, attempts=1, now=self.clock.now()),
+                self.liveness)
+            return False
+        await retry_write(f"store update {update.update_id}", lambda: self.db.execute(
+            "INSERT INTO inbound_updates(update_id, data, received_at, stored_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(update_id) DO NOTHING",
+            (update.update_id, data, to_iso(self.clock.now()), to_iso(wall_now())),
+        ), self.liveness)
+        return True
+
+    async def put_replayed(self, item: Update) -> None:
+        """Queue an update that is already stored."""
+        await super().put(item)
+
+
+class FailedUpdates:
+    """Updates whose handling raised: tried again after a pause, then set aside as dead letters.
+
+    A fault that passes (a lock, a full disk, the network) gets more tries over a longer time than a defect (a
+    handler raising on this update every time). Between tries the update waits in ``inbound_updates`` with its
+    count, so a restart tries it too; it is never marked a duplicate when it comes back.
+    """
+
+    ATTEMPTS = 3
+    TRANSIENT_ATTEMPTS = 8
+    DELAYS: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0)
+
+    def __init__(self, db: Database, clock: Clock, queue: DurableUpdateQueue) -> None:
+        self.db = db
+        self.clock = clock
+        self.queue = queue
+        self.attempts: dict[int, int] = {}
+        self._retrying: set[int] = set()
+        self._timers: set[asyncio.Task[None]] = set()
+        self.stopped = False
+        #: the running bot (set at start), to read replayed updates back
+        self.bot: Bot | None = None
+
+    def restore(self, update_id: int, attempts: int) -> None:
+        """An update replayed at start had already failed ``attempts`` times."""
+        if attempts:
+            self.attempts[update_id] = attempts
+            self._retrying.add(update_id)
+
+    def is_retry(self, update_id: int) -> bool:
+        """True once for an update coming back for another try (it is not a duplicate delivery)."""
+        if update_id in self._retrying:
+            self._retrying.discard(update_id)
+            return True
+        return False
+
+    def succeeded(self, update_id: int) -> None:
+        self.attempts.pop(update_id, None)
+
+    async def failed(self, update: Update, error: BaseException) -> str:
+        """Record a failed try: "retry" (it comes back later) or "dead" (set aside, sender and admins told).
+        Never raises."""
+        update_id = update.update_id
+        attempt = self.attempts.get(update_id, 0) + 1
+        self.attempts[update_id] = attempt
+        limit = self.TRANSIENT_ATTEMPTS if is_transient(error) else self.ATTEMPTS
+        try:
+            data = json.dumps(update.to_dict(), ensure_ascii=False)
+        except Exception:
+            data = repr(update)[:10_000]
+        if attempt >= limit:
+            try:
+                await deadletters.set_aside(self.db, update_id=update_id, data=data, reason=error, attempts=attempt,
+                                            now=self.clock.now())
+            except Exception as exc:
+                log.error("update %s failed %s times and could not be set aside either (%s: %s); trying it again"
+                          " later", update_id, attempt, type(exc).__name__, exc)
+            else:
+                self.attempts.pop(update_id, None)
+                log.error("update %s failed %s times (%s: %s); set aside as a dead letter, sender and admins told",
+                          update_id, attempt, type(error).__name__, error)
+                return "dead"
+        try:
+            await self.db.write_batch([
+                ("INSERT INTO inbound_updates(update_id, data, received_at, attempts, stored_at) VALUES (?, ?, ?, ?,"
+                 " ?) ON CONFLICT(update_id) DO UPDATE SET attempts = excluded.attempts",
+                 (update_id, data, to_iso(self.clock.now()), attempt, to_iso(wall_now()))),
+                ("DELETE FROM processed_updates WHERE update_id = ?", (update_id,)),
+            ])
+        except Exception as exc:
+            log.error("could not keep failed update %s for a restart (%s: %s); retrying it from memory", update_id,
+                      type(exc).__name__, exc)
+        delay = self.DELAYS[min(attempt - 1, len(self.DELAYS) - 1)]
+        log.warning("update %s failed (try %s of %s: %s); trying it again in %.1f s", update_id, attempt, limit,
+                    type(error).__name__, delay)
+        self.later(update, delay)
+        return "retry"
+
+    def later(self, update: Update, delay: float) -> None:
+        if self.stopped:
+            return  # kept in inbound_updates: the next start takes it
+
+        async def again() -> None:
+            await asyncio.sleep(delay)
+            self._retrying.add(update.update_id)
+            await self.queue.put_replayed(update)
+
+        timer = asyncio.create_task(again(), name=f"sambang:retry-update-{update.update_id}")
+        self._timers.add(timer)
+        timer.add_done_callback(self._timers.discard)
+
+    async def replay_requested(self, bot: Bot | None = None) -> int:
+        """Queue the dead letters an admin asked to replay. Returns how many."""
+        bot = bot or self.bot
+        if bot is None or self.stopped:
+            return 0
+        taken = await deadletters.take_replays(self.db, now=self.clock.now())
+        count = 0
+        for update_id, data in taken:
+            try:
+                update = Update.de_json(json.loads(data), bot)
+            except Exception:
+                log.exception("dead letter %s cannot be read back; not replayed", update_id)
+                continue
+            if update is None:
+                continue
+            self.attempts.pop(update_id, None)
+            self._retrying.add(update_id)
+            await self.queue.put_replayed(update)
+            count += 1
+        if count:
+            log.warning("replaying %s dead letters on an admin's request", count)
+        return count
+
+    async def stop(self) -> None:
+        """No more retries from this process (what waits for one stays stored for the next start)."""
+        self.stopped = True
+        for timer in list(self._timers):
+            timer.cancel()
+        if self._timers:
+            await asyncio.gather(*self._timers, return_exceptions=True)
+
+
+async def mark_handled(db: Database, update_id: int, private_user_id: int | None, now: str) -> bool:
+    """Mark an update handled (False if it already was: a duplicate delivery) in one transaction and one trip to
+    the writer: it leaves ``inbound_updates``, the last update time moves on, and a person who writes to the bot
+    privately has evidently not blocked it."""
+    statements: list[tuple[str, tuple[Any, ...]]] = [
+        ("INSERT INTO processed_updates(update_id, at) VALUES (?, ?) ON CONFLICT DO NOTHING", (update_id, now)),
+        # Stored on arrival (DurableUpdateQueue); handled from here on, so a restart must not replay it.
+        ("DELETE FROM inbound_updates WHERE update_id = ?", (update_id,)),
+        ("INSERT INTO app_state(key, value) VALUES ('last_update_at', ?) ON CONFLICT(key) DO UPDATE SET"
+         " value = excluded.value", (now,)),
+    ]
+    if private_user_id is not None:
+        statements.append(("UPDATE people SET blocked_bot_at = NULL WHERE telegram_id = ? AND blocked_bot_at IS NOT"
+                           " NULL", (private_user_id,)))
+    results = await db.write_batch(statements)
+    return results[0].rowcount > 0
+
+
+async def pending_updates(db: Database, bot: Bot, *, now: datetime | None = None) -> list[tuple[Update, int]]:
+    """Stored updates that were never handled, oldest first, with how often their handling failed (ones already
+    handled are cleaned up; one that cannot be read back is set aside as a dead letter)."""
+    async with db.transaction() as tx:
+        await tx.execute(
+            "DELETE FROM inbound_updates WHERE update_id IN (SELECT update_id FROM processed_updates) AND attempts = 0"
+        )
+    rows = await db.fetchall("SELECT update_id, data, attempts FROM inbound_updates ORDER BY update_id")
+    updates: list[tuple[Update, int]] = []
+    for row in rows:
+        try:
+            update = Update.de_json(json.loads(row["data"]), bot)
+        except Exception as exc:  # a row that cannot be read back must not stop the bot, nor be lost
+            log.error("inbound update %s cannot be decoded (%s); setting it aside", row["update_id"],
+                      type(exc).__name__)
+            await deadletters.set_aside(db, update_id=row["update_id"], data=row["data"], reason=exc,
+                                        attempts=row["attempts"] + 1, now=now or wall_now())
+            continue
+        if update is not None:
+            updates.append((update, row["attempts"]))
+    return updates
+
+
+async def replay_pending(queue: asyncio.Queue, db: Database, bot: Bot,  # type: ignore[type-arg]
+                         failures: FailedUpdates | None = None) -> int:
+    """Put the updates a crash left unhandled (or that wait for another try) back into the queue. Returns how
+    many."""
+    updates = await pending_updates(db, bot, now=failures.clock.now() if failures is not None else None)
+    for update, attempts in updates:
+        if failures is not None:
+            failures.restore(update.update_id, attempts)
+        if isinstance(queue, DurableUpdateQueue):
+            await queue.put_replayed(update)
+        else:
+            await queue.put(update)
+    if updates:
+        log.warning("handling %s updates received before the last stop but never handled", len(updates))
+    if failures is not None:
+        await failures.replay_requested(bot)
+    return len(updates)

@@ -1,0 +1,88 @@
+"""Inline keyboards people press. Callback data is short, prefixed, and always re-checked on the server."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.domain import CATEGORIES, category_label
+
+
+def categories(suggested: str | None = None, chosen: str | None = None) -> InlineKeyboardMarkup:
+    order = list(CATEGORIES)
+    first = [c for c in order if c.code in (suggested, chosen)]
+    first.sort(key=lambda c: 0 if c.code == suggested else 1)
+    rest = [c for c in order if c not in first]
+    rows = []
+    for cat in first + rest:
+        mark = "✅ " if cat.code == suggested else ""
+        suffix = " (disarankan)" if cat.code == suggested else (" (pilihan Anda)" if cat.code == chosen else "")
+        rows.append([InlineKeyboardButton(f"{mark}{cat.label}{suffix}", callback_data=f"asp:cat:{cat.code}")])
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_category(suggested: str, chosen: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(f"✅ {category_label(suggested)}", callback_data=f"asp:cat:{suggested}")],
+        [InlineKeyboardButton(f"Tetap {category_label(chosen)}", callback_data=f"asp:cat:{chosen}")],
+        [InlineKeyboardButton("Pilih kategori lain", callback_data="asp:cat:?")],
+    ])
+
+
+ATTACHMENTS_DONE = InlineKeyboardMarkup([[InlineKeyboardButton("➡️ Lanjut ke ringkasan", callback_data="asp:att:done")]])
+BACK_BUTTON = InlineKeyboardButton("↩️ Kembali ke ringkasan", callback_data="asp:sum:back")
+BACK_TO_SUMMARY = InlineKeyboardMarkup([[BACK_BUTTON]])
+CONFIRM_CANCEL = InlineKeyboardMarkup([
+    [InlineKeyboardButton("Ya, batalkan", callback_data="asp:sum:cancelok")],
+    [InlineKeyboardButton("Tidak, kembali ke ringkasan", callback_data="asp:sum:back")],
+])
+OFFER = InlineKeyboardMarkup([[InlineKeyboardButton("📝 Jadikan aspirasi", callback_data="asp:text")]])
+
+
+def attachments_done(photos: int) -> InlineKeyboardMarkup:
+    """The attachment step's buttons: on to the summary, and a way to take a wrong photo off."""
+    if not photos:
+        return ATTACHMENTS_DONE
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton("➡️ Lanjut ke ringkasan", callback_data="asp:att:done")],
+        [InlineKeyboardButton("🗑 Hapus foto", callback_data="asp:att:photos")],
+    ])
+
+
+def change_category(chosen: str | None) -> InlineKeyboardMarkup:
+    """The categories (the current one marked) and the way back to the summary."""
+    rows = list(categories(None, chosen).inline_keyboard)
+    return InlineKeyboardMarkup([*rows, [BACK_BUTTON]])
+
+
+def remove_photo(photos: list[tuple[int, str, str | None]], origin: str) -> InlineKeyboardMarkup:
+    """One button per photo (number, unique id, caption); ``origin`` is "sum" or "att", where to go back to."""
+    rows = []
+    for number, unique_id, caption in photos:
+        label = f"🗑 Foto {number}" + (f": {caption[:30]}" if caption else "")
+        rows.append([InlineKeyboardButton(label, callback_data=f"asp:{origin}:rm:{unique_id[:40]}")])
+    back = BACK_BUTTON if origin == "sum" else InlineKeyboardButton("↩️ Kembali", callback_data="asp:att:keep")
+    rows.append([back])
+    return InlineKeyboardMarkup(rows)
+
+
+def summary(confidential: bool, copy_to_camat: bool, photos: int = 0) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton("✅ Kirim", callback_data="asp:sum:send")]]
+    if not confidential:
+        label = "📨 Tembusan ke camat: Ya" if copy_to_camat else "📨 Tembusan ke camat: Tidak"
+        rows.append([InlineKeyboardButton(label, callback_data="asp:sum:camat")])
+    rows.append([
+        InlineKeyboardButton("✏️ Ubah uraian", callback_data="asp:sum:edit"),
+        InlineKeyboardButton("🏷 Ubah kategori", callback_data="asp:sum:cat"),
+    ])
+    attachments = [InlineKeyboardButton("📎 Lampiran", callback_data="asp:sum:att")]
+    if photos:
+        attachments.append(InlineKeyboardButton("🗑 Hapus foto", callback_data="asp:sum:photos"))
+    rows.append(attachments)
+    rows.append([InlineKeyboardButton("❌ Batal", callback_data="asp:sum:cancel")])
+    return InlineKeyboardMarkup(rows)
+
+
+RESUME = InlineKeyboardMarkup([
+    [InlineKeyboardButton("▶️ Lanjutkan draf", callback_data="asp:resume:yes")],
+    [InlineKeyboardButton("🆕 Mulai baru", callback_data="asp:resume:new")],
+])

@@ -1,0 +1,51 @@
+"""/status: the newest aspirations a user may see, or one by ticket — both by the audience rule (bot/audience.py)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.aspirations import audience
+from bot.aspirations.service import normalise_ticket
+from bot.core.domain import NotFound, Role
+from bot.telegram.context import SambangContext, notice, person_or_refuse, refuse, reply
+
+_TITLES = {
+    Role.KEPALA_DESA: "Aspirasi desa Anda",
+    Role.CAMAT: "Tembusan aspirasi di kecamatan Anda",
+    Role.PEJABAT: "Aspirasi untuk OPD Anda",
+    Role.PIMPINAN: "Aspirasi terbaru",
+    Role.ADMIN: "Aspirasi terbaru",
+}
+
+
+async def status(update: Update, context: SambangContext) -> None:
+    person = await person_or_refuse(update, context)
+    if person is None:
+        return
+    svc = context.services.aspirations
+    args = context.args or []
+    if not args:
+        items = await svc.list_for(person)
+        await reply(update, "status_list", person=person, aspirations=items, title=_TITLES[person.role],
+                    show_desa=person.role is not Role.KEPALA_DESA)
+        return
+    year = context.services.clock.now().astimezone(context.services.config.tz).year
+    ticket = normalise_ticket(args[0], year)
+    if ticket is None:
+        await refuse(update, notice("ticket_format", text=args[0][:40], year=year))
+        return
+    try:
+        aspiration = await svc.viewable(person, ticket)
+    except NotFound as exc:
+        await reply(update, "refusal", message=exc.message)
+        return
+    history = await svc.history(aspiration.id)
+    departments = context.services.extra.get("departments")
+    department = await departments.label_for(aspiration) if departments else aspiration.department
+    await reply(update, "status_detail", a=aspiration, history=history, department=department,
+                show_actors=audience.of(person).actors)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("status", status, filters=filters.ChatType.PRIVATE))

@@ -1,0 +1,335 @@
+"""The officials' side in Telegram: the buttons on aspiration cards, the reasons and replies they type (in private
+chats and in groups), the kepala desa's "Sudah tertangani?", group inboxes (/inbox), /tangani and /opd.
+
+Every press and every typed answer is checked again by ``bot.officials.service`` against the database (role, department
+responsibility, current status): callback data is only a hint of what was pressed. Refusals are answered and
+written to the audit log.
+
+Typed answers: after Tolak, Tidak dapat, Balas or Alihkan (and "Belum" for the kepala desa) the bot waits, in that
+chat, for that person's next text (stored in SQLite, so it survives restarts). In groups the prompt asks for a
+Telegram reply, which reaches the bot even with privacy mode on. A reply to an aspiration card by an official is
+sent to the kepala desa as a Balas. These run in handler group -1 and stop other handlers only when they used the
+message; any command cancels a waiting prompt (/batal says so).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from markupsafe import Markup
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.core.domain import CATEGORY_BY_CODE, DomainError, Role
+from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService
+from bot.people.roster import Person
+from bot.telegram.context import SambangContext, current_person, person_or_refuse, refuse, reply
+
+log = logging.getLogger(__name__)
+
+CALLBACK_RE = re.compile(r"^asp:(act|rte|cfm):(\d{1,12}):([A-Za-z0-9_-]{1,24})$")
+_STAFF = (Role.PEJABAT, Role.PIMPINAN, Role.ADMIN)
+
+
+def _officials(context: SambangContext) -> OfficialsService:
+    officials = context.services.officials
+    assert officials is not None, "bot.officials.service.install did not run"
+    return officials
+
+
+async def _answer(update: Update, text: str | None = None) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text[:190] if text else None)
+    except BadRequest:
+        pass
+
+
+async def _refused(update: Update, context: SambangContext, what: str, why: str) -> None:
+    user = update.effective_user
+    await _officials(context).log_refusal(user.id if user else None, what, why)
+    await refuse(update, why, show_alert=True)
+
+
+async def _prompt(update: Update, kind: str, ticket: str, target: str | None = None) -> None:
+    chat = update.effective_chat
+    user = update.effective_user
+    group = chat is not None and chat.type != ChatType.PRIVATE
+    placeholder = "Balasan…" if kind == "balas" else "Komentar…" if kind == "buka_kembali" else "Alasan…"
+    await reply(update, "officials_prompt", kind=kind, ticket=ticket, target=target, group=group,
+                mention_id=user.id if group and user else None, mention_name=user.first_name if user else None,
+                reply_markup=ForceReply(selective=True, input_field_placeholder=placeholder))
+
+
+# -- buttons ----------------------------------------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: SambangContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    data = query.data or ""
+    match = CALLBACK_RE.match(data)
+    if match is None:
+        await _refused(update, context, data, "Tombol tidak dikenal atau sudah tidak berlaku.")
+        return
+    kind, aspiration_id, arg = match.group(1), int(match.group(2)), match.group(3)
+    person = await current_person(update, context)
+    try:
+        if kind == "act":
+            await _action(update, context, person, aspiration_id, arg)
+        elif kind == "rte":
+            await _redirect_to(update, context, person, aspiration_id, arg)
+        else:
+            await _confirmation(update, context, person, aspiration_id, arg)
+    except DomainError as exc:
+        await _refused(update, context, data, exc.message)
+
+
+async def _action(update: Update, context: SambangContext, person: Person | None, aspiration_id: int,
+                  action: str) -> None:
+    officials = _officials(context)
+    chat = update.effective_chat
+    assert chat is not None
+    if action not in OFFICIAL_ACTIONS:
+        raise DomainError("Tombol tidak dikenal.")
+    if action == "alihkan":
+        aspiration = await officials.check(person, aspiration_id, "alihkan")
+        options = await officials.redirect_options(aspiration)
+        if not options:
+            raise DomainError("Tidak ada OPD lain untuk tujuan pengalihan.")
+        buttons = [InlineKeyboardButton(code, callback_data=f"asp:rte:{aspiration_id}:{code}") for code, _ in options]
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([InlineKeyboardButton("Batal", callback_data=f"asp:rte:{aspiration_id}:-")])
+        await _answer(update)
+        await reply(update, "officials_choose_department", ticket=aspiration.ticket,
+                    reply_markup=InlineKeyboardMarkup(rows))
+        return
+    if action in NEEDS_TEXT:
+        aspiration = await officials.begin_input(person, chat.id, action, aspiration_id)
+        await _answer(update)
+        await _prompt(update, action, aspiration.ticket)
+        return
+    outcome = await officials.act(person, aspiration_id, action)
+    await _answer(update, outcome.message)
+
+
+async def _redirect_to(update: Update, context: SambangContext, person: Person | None, aspiration_id: int,
+                       code: str) -> None:
+    officials = _officials(context)
+    chat = update.effective_chat
+    query = update.callback_query
+    assert chat is not None and query is not None
+    if code == "-":
+        await _answer(update, "Dibatalkan.")
+        try:
+            await query.edit_message_text("Pengalihan dibatalkan.")
+        except BadRequest:
+            pass
+        return
+    aspiration = await officials.begin_input(person, chat.id, "alihkan", aspiration_id, target=code)
+    department = await officials.departments.get(code)
+    name = department.name if department else code
+    await _answer(update)
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest:
+        pass
+    await _prompt(update, "alihkan", aspiration.ticket, target=name)
+
+
+async def _confirmation(update: Update, context: SambangContext, person: Person | None, aspiration_id: int,
+                        answer: str) -> None:
+    officials = _officials(context)
+    chat = update.effective_chat
+    query = update.callback_query
+    assert chat is not None and query is not None
+    if answer == "ya":
+        outcome = await officials.confirm(person, aspiration_id)
+        await _answer(update)
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest:
+            pass
+        await reply(update, "officials_outcome", message=Markup(outcome.message))
+    elif answer == "belum":
+        aspiration = await officials.begin_input(person, chat.id, "buka_kembali", aspiration_id)
+        await _answer(update)
+        await _prompt(update, "buka_kembali", aspiration.ticket)
+    else:
+        raise DomainError("Tombol tidak dikenal.")
+
+
+# -- typed answers, replies to cards, and commands that cancel a prompt ----------------------------------------
+
+
+async def on_text(update: Update, context: SambangContext) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    chat = update.effective_chat
+    if message is None or user is None or chat is None or message.text is None:
+        return
+    officials = _officials(context)
+    pending = await officials.pending_input(user.id, chat.id)
+    if pending is not None:
+        person = await current_person(update, context)
+        try:
+            outcome = await officials.complete_input(person, pending, message.text)
+        except InvalidText as exc:
+            await reply(update, "refusal", message=exc.message)
+        except DomainError as exc:
+            await officials.log_refusal(user.id, f"input {pending.kind} {pending.ticket}", exc.message)
+            await reply(update, "refusal", message=exc.message)
+        else:
+            await reply(update, "officials_outcome", message=Markup(outcome.message))
+        raise ApplicationHandlerStop
+    target = message.reply_to_message
+    if target is None or target.from_user is None or target.from_user.id != context.bot.id:
+        return
+    aspiration_id = await officials.aspiration_for_message(chat.id, target.message_id)
+    if aspiration_id is None:
+        return
+    person = await current_person(update, context)
+    if person is None or person.role not in _STAFF:
+        if chat.type == ChatType.PRIVATE:
+            return  # e.g. a kepala desa answering a notification: the usual handlers reply
+        why = ("Balasan tidak dikirim: hanya pejabat OPD yang menangani, pimpinan, dan admin yang terdaftar di"
+               " Sambang yang dapat membalas aspirasi.")
+        await officials.log_refusal(user.id, f"reply to asp {aspiration_id}", why)
+        await reply(update, "refusal", message=why)
+        raise ApplicationHandlerStop
+    try:
+        outcome = await officials.act(person, aspiration_id, "balas", note=message.text)
+    except DomainError as exc:
+        if not isinstance(exc, InvalidText):
+            await officials.log_refusal(user.id, f"reply to asp {aspiration_id}", exc.message)
+        await reply(update, "refusal", message=exc.message)
+    else:
+        await reply(update, "officials_outcome", message=Markup(outcome.message))
+    raise ApplicationHandlerStop
+
+
+async def on_command(update: Update, context: SambangContext) -> None:
+    """Any command cancels a waiting prompt in that chat; /batal only does that (and says so)."""
+    message = update.effective_message
+    user = update.effective_user
+    chat = update.effective_chat
+    if message is None or user is None or chat is None or not message.text:
+        return
+    officials = _officials(context)
+    pending = await officials.pending_input(user.id, chat.id)
+    if pending is None:
+        return
+    await officials.cancel_input(user.id, chat.id)
+    command = message.text.split()[0].split("@")[0].lower()
+    if command == "/batal":
+        await reply(update, "officials_cancelled", ticket=pending.ticket)
+        raise ApplicationHandlerStop
+
+
+# -- commands ---------------------------------------------------------------------------------------------------
+
+
+async def inbox(update: Update, context: SambangContext) -> None:
+    """/inbox in a group: make it a department's inbox (officials: their own; admins: /inbox KODE)."""
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None
+    if chat.type == ChatType.PRIVATE:
+        await reply(update, "inbox_private")
+        return
+    departments = _officials(context).departments
+    person = await current_person(update, context)
+    args = [a for a in (context.args or []) if a.strip()]
+    if person is None or person.role not in (Role.PEJABAT, Role.ADMIN):
+        why = "Hanya admin atau pejabat OPD yang terdaftar di Sambang yang dapat mengatur kotak masuk grup."
+        await _officials(context).log_refusal(user.id if user else None, "/inbox", why)
+        await reply(update, "refusal", message=why)
+        return
+    try:
+        if args and args[0].lower() in ("lepas", "hapus", "stop"):
+            codes = await departments.unregister_inbox(person, chat.id)
+            await reply(update, "inbox_unregistered", codes=codes)
+        elif (args and args[0].lower() in ("status", "info")) or (person.role is Role.ADMIN and not args):
+            await reply(update, "inbox_status", departments=await departments.inbox_departments(chat.id))
+        else:
+            department = await departments.register_inbox(person, chat.id, chat.title, args[0] if args else None)
+            await reply(update, "inbox_registered", department=department)
+    except DomainError as exc:
+        await _officials(context).log_refusal(user.id if user else None, "/inbox", exc.message)
+        await reply(update, "refusal", message=exc.message)
+
+
+async def tangani(update: Update, context: SambangContext) -> None:
+    """/tangani ASP-…: the action card of one aspiration, here."""
+    person = await person_or_refuse(update, context, _STAFF)
+    chat = update.effective_chat
+    if person is None or chat is None:
+        return
+    args = context.args or []
+    if not args:
+        await reply(update, "refusal", message="Sebutkan nomor tiketnya, misalnya: /tangani ASP-2026-00042")
+        return
+    try:
+        await _officials(context).send_card(person, chat.id, args[0])
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+
+
+async def opd(update: Update, context: SambangContext) -> None:
+    """/opd: departments, which categories go where, and the service levels."""
+    person = await person_or_refuse(update, context, (Role.ADMIN, Role.PIMPINAN))
+    if person is None:
+        return
+    departments = _officials(context).departments
+    routes = await departments.routes()
+    await reply(update, "departments_overview", departments=await departments.list(), routes=list(routes.items()),
+                secret=lambda code: CATEGORY_BY_CODE[code].confidential if code in CATEGORY_BY_CODE else False,
+                level=departments.routing.default_level, confirm_days=departments.confirm_days)
+
+
+async def on_migrate(update: Update, context: SambangContext) -> None:
+    """A group became a supergroup and got a new id: it stays the same inbox."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or message.migrate_to_chat_id is None:
+        return
+    moved = await _officials(context).departments.migrate_chat(chat.id, message.migrate_to_chat_id)
+    if moved:
+        log.info("inbox group %s migrated to %s", chat.id, message.migrate_to_chat_id)
+
+
+async def on_my_membership(update: Update, context: SambangContext) -> None:
+    """The bot was removed from a group: it is no longer anyone's inbox."""
+    member = update.my_chat_member
+    if member is None or member.chat.type == ChatType.PRIVATE:
+        return
+    if member.new_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+        if await _officials(context).departments.forget_chat(member.chat.id):
+            log.info("removed from inbox group %s", member.chat.id)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    # Typed answers and replies first (group -1), so a waiting prompt gets the text before any conversation.
+    # New messages only: an edited reply must not reach the kepala desa a second time.
+    new = filters.UpdateType.MESSAGE
+    app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, on_text), group=-1)
+    app.add_handler(MessageHandler(new & filters.COMMAND, on_command), group=-1)
+    app.add_handler(CallbackQueryHandler(on_button, pattern=r"^asp:(act|rte|cfm):"))
+    app.add_handler(CommandHandler("inbox", inbox))
+    app.add_handler(CommandHandler("tangani", tangani))
+    app.add_handler(CommandHandler("opd", opd, filters=filters.ChatType.PRIVATE))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    app.add_handler(ChatMemberHandler(on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -1,0 +1,91 @@
+"""/desa <name or code>: the profile of one village for leadership, admins and officials.
+
+Officials see their department's part only (the aspirations routed to it, never "Kinerja Kecamatan", no
+feedback). When several villages match, the bot asks with one button per village ("Desa (Kecamatan)"); the button
+(``desa:show:<code>``) re-checks the caller's role when pressed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.aspirations import audience as audiences
+from bot.core.domain import NotAllowed, Role
+from bot.messaging.templates import split_message
+from bot.telegram.context import SambangContext, notice, person_or_refuse, refuse, reply
+from bot.telegram.menu import add_command
+
+ROLES = (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT)
+_CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
+
+add_command("desa", "Profil desa: aspirasi, potensi, kunjungan", frozenset(ROLES))
+
+
+async def _send_profile(update: Update, context: SambangContext, desa_code: str, audience: audiences.Audience) -> None:
+    vm = context.services.village_map
+    assert vm is not None
+    profile = await vm.profile(desa_code, audience)
+    chat = update.effective_chat
+    assert chat is not None
+    for text in split_message(profile.parts()):
+        await chat.send_message(text, link_preview_options=LinkPreviewOptions(is_disabled=True))
+
+
+async def desa(update: Update, context: SambangContext) -> None:
+    person = await person_or_refuse(update, context, ROLES)
+    if person is None:
+        return
+    try:
+        audience = audiences.for_person(person)
+    except NotAllowed as exc:
+        await refuse(update, exc.message)
+        return
+    query = " ".join(context.args or []).strip()[:80]
+    if not query:
+        await reply(update, "desa_usage")
+        return
+    vm = context.services.village_map
+    assert vm is not None
+    matches = await vm.search(query)
+    if not matches:
+        await reply(update, "desa_not_found", query=query)
+        return
+    if len(matches) == 1:
+        await _send_profile(update, context, matches[0].code, audience)
+        return
+    buttons = [[InlineKeyboardButton(f"{d.name} ({d.kecamatan_name})", callback_data=f"desa:show:{d.code}")]
+               for d in matches]
+    await reply(update, "desa_choose", query=query, count=len(matches), reply_markup=InlineKeyboardMarkup(buttons))
+
+
+async def desa_button(update: Update, context: SambangContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    person = await person_or_refuse(update, context, ROLES)
+    if person is None:
+        return
+    try:
+        audience = audiences.for_person(person)
+    except NotAllowed as exc:
+        await refuse(update, exc.message, show_alert=True)
+        return
+    code = query.data.removeprefix("desa:show:")
+    vm = context.services.village_map
+    assert vm is not None
+    if not _CODE.match(code) or not await vm.search(code):
+        await refuse(update, notice("desa_unknown"), show_alert=True)
+        return
+    try:
+        await query.answer()
+    except BadRequest:
+        pass
+    await _send_profile(update, context, code, audience)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("desa", desa, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(desa_button, pattern=r"^desa:show:"))

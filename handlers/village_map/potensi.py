@@ -1,0 +1,661 @@
+"""/potensi: a kepala desa records the village's potential — kind, description, photos, location — and later lists,
+changes or deletes it. Part of the village profile, not a ticket.
+
+Every step is saved as a draft in SQLite before the bot answers, and the conversation ("potensi") is persisted, so
+a half-written entry survives a restart. Buttons of existing entries (``pot:open/del/delok``) work outside the
+conversation and re-check from the database that the entry belongs to the caller's village.
+
+Living next to /aspirasi: the aspiration conversation is registered first, so while it runs it receives the
+kepala desa's messages; /potensi refuses to start in the middle of an aspiration, and starting /aspirasi in the
+middle of /potensi pauses it (a handler in group 1 notes it; the draft stays and the next stray message says how
+to continue). /batal reaches a /potensi in progress through ``CANCEL_HOOKS``, because the foundation's global
+/batal handler comes before this conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.core.domain import DomainError, Role
+from bot.people.roster import Person
+from bot.telegram.context import CANCEL_HOOKS, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
+from bot.telegram.menu import add_command
+from bot.village_map.potential import (
+    KIND_BY_CODE,
+    KINDS,
+    MAX_DESCRIPTION,
+    MAX_PHOTOS,
+    MIN_DESCRIPTION,
+    EntryGone,
+    Potential,
+    PotentialDraft,
+    PotentialPhoto,
+    PotentialService,
+    kind_label,
+    validate_description,
+    validate_location,
+)
+
+log = logging.getLogger(__name__)
+
+# What the kepala desa is doing right now.
+RESUMING_DRAFT = "melanjutkan_draf_potensi"
+CHOOSING_KIND = "memilih_jenis_potensi"
+WRITING_DESCRIPTION = "menulis_uraian_potensi"
+ADDING_MEDIA = "melampirkan_foto_potensi"
+REVIEWING_SUMMARY = "memeriksa_ringkasan_potensi"
+
+PAUSED = "potensi_paused"
+DONE_WORDS = {"lanjut", "selesai", "sudah", "tidak ada", "skip", "lewati", "ringkasan"}
+
+add_command("potensi", "Catat potensi desa (pertanian, wisata, UMKM, ...)", frozenset({Role.KEPALA_DESA}))
+
+
+# -- keyboards ---------------------------------------------------------------------------------------------------
+
+
+def kinds_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
+    rows = []
+    for kind in KINDS:
+        mark = " ✓" if kind.code == current else ""
+        rows.append([InlineKeyboardButton(f"{kind.emoji} {kind.label}{mark}", callback_data=f"pot:kind:{kind.code}")])
+    return InlineKeyboardMarkup(rows)
+
+
+MEDIA_DONE = InlineKeyboardMarkup([[InlineKeyboardButton("➡️ Lanjut ke ringkasan", callback_data="pot:media:done")]])
+
+
+def media_keyboard(draft: PotentialDraft) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton("➡️ Lanjut ke ringkasan", callback_data="pot:media:done")]]
+    if draft.photos or draft.has_location:
+        rows.append([InlineKeyboardButton("🗑 Hapus semua foto & lokasi", callback_data="pot:media:clear")])
+    return InlineKeyboardMarkup(rows)
+
+
+SUMMARY = InlineKeyboardMarkup([
+    [InlineKeyboardButton("✅ Simpan", callback_data="pot:sum:save")],
+    [InlineKeyboardButton("🏷 Ubah jenis", callback_data="pot:sum:kind"),
+     InlineKeyboardButton("✏️ Ubah uraian", callback_data="pot:sum:desc")],
+    [InlineKeyboardButton("📷 Foto & lokasi", callback_data="pot:sum:media")],
+    [InlineKeyboardButton("❌ Batal", callback_data="pot:sum:cancel")],
+])
+
+#: Under "the entry you were changing was deleted": keep what was written as a new entry, start afresh, or drop it.
+ENTRY_GONE = InlineKeyboardMarkup([
+    [InlineKeyboardButton("💾 Simpan sebagai data baru", callback_data="pot:sum:asnew")],
+    [InlineKeyboardButton("🆕 Mulai dari awal", callback_data="pot:new")],
+    [InlineKeyboardButton("❌ Batal", callback_data="pot:sum:cancel")],
+])
+
+RESUME = InlineKeyboardMarkup([
+    [InlineKeyboardButton("▶️ Lanjutkan", callback_data="pot:resume:yes")],
+    [InlineKeyboardButton("🆕 Mulai baru", callback_data="pot:resume:new")],
+])
+
+
+def list_keyboard(entries: list[Potential]) -> InlineKeyboardMarkup:
+    rows = []
+    for i, e in enumerate(entries, start=1):
+        text = f"{i}. {e.kind_label}: {e.description}"
+        label = text[:48] + ("…" if len(text) > 48 else "")
+        rows.append([InlineKeyboardButton(label, callback_data=f"pot:open:{e.id}")])
+    rows.append([InlineKeyboardButton("➕ Tambah potensi", callback_data="pot:new")])
+    return InlineKeyboardMarkup(rows)
+
+
+def entry_keyboard(entry: Potential) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton("✏️ Ubah", callback_data=f"pot:edit:{entry.id}"),
+         InlineKeyboardButton("🗑 Hapus", callback_data=f"pot:del:{entry.id}")],
+        [InlineKeyboardButton("⬅️ Daftar potensi", callback_data="pot:list")],
+    ])
+
+
+def delete_keyboard(entry: Potential) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton("Ya, hapus", callback_data=f"pot:delok:{entry.id}")],
+        [InlineKeyboardButton("Tidak", callback_data="pot:list")],
+    ])
+
+
+# -- helpers -----------------------------------------------------------------------------------------------------
+
+
+def _service(context: SambangContext) -> PotentialService:
+    vm = context.services.village_map
+    assert vm is not None
+    return vm.potential
+
+
+async def _answer(update: Update) -> None:
+    # recorded as answered, so that a refusal after it goes to the chat (Telegram takes one answer per press)
+    await answer_button(update)
+
+
+async def _kepala_desa(update: Update, context: SambangContext) -> Person | None:
+    return await person_or_refuse(update, context, (Role.KEPALA_DESA,))
+
+
+def _user_id(update: Update) -> int:
+    user = update.effective_user
+    assert user is not None
+    return user.id
+
+
+async def _draft(update: Update, context: SambangContext) -> PotentialDraft | None:
+    return await _service(context).load_draft(_user_id(update))
+
+
+async def _save(update: Update, context: SambangContext, draft: PotentialDraft) -> None:
+    await _service(context).save_draft(_user_id(update), draft)
+
+
+def _paused(context: SambangContext) -> bool:
+    return bool(context.user_data and context.user_data.get(PAUSED))
+
+
+async def _gone(update: Update, context: SambangContext) -> int:
+    """A step of a conversation whose draft is gone (saved, cancelled) or paused by /aspirasi: leave quietly."""
+    if update.callback_query is not None:
+        await refuse(update, notice("potensi_stale_button"), show_alert=True)
+    elif _paused(context) and await _draft(update, context) is not None:
+        await reply(update, "potensi_paused")
+    else:
+        person = await person_or_refuse(update, context)
+        if person is not None:
+            await reply(update, "unknown_text", person=person)
+    return ConversationHandler.END
+
+
+async def _step_draft(update: Update, context: SambangContext) -> PotentialDraft | None:
+    """The draft of a step in progress, or None when this conversation should end (see ``_gone``)."""
+    if _paused(context):
+        return None
+    return await _draft(update, context)
+
+
+# -- entry -------------------------------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: SambangContext) -> str | int:
+    """/potensi: continue a draft, list the village's entries, or start the first one."""
+    await _answer(update)
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return ConversationHandler.END
+    if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
+        await reply(update, "potensi_busy")
+        return ConversationHandler.END
+    if context.user_data is not None:
+        context.user_data.pop(PAUSED, None)
+    draft = await _draft(update, context)
+    if draft is not None and (draft.kind or draft.description):
+        await reply(update, "potensi_resume", draft=draft, kind=kind_label(draft.kind) if draft.kind else None,
+                    reply_markup=RESUME)
+        return RESUMING_DRAFT
+    entries = await _service(context).list_for_desa(person.desa_code or "")
+    if entries:
+        await reply(update, "potensi_list", desa_name=person.desa_name, entries=entries,
+                    reply_markup=list_keyboard(entries))
+        return ConversationHandler.END
+    return await _new(update, context, person)
+
+
+async def new_entry(update: Update, context: SambangContext) -> str | int:
+    """The "Tambah potensi" button."""
+    await _answer(update)
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return ConversationHandler.END
+    if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
+        await reply(update, "potensi_busy")
+        return ConversationHandler.END
+    if context.user_data is not None:
+        context.user_data.pop(PAUSED, None)
+    return await _new(update, context, person)
+
+
+async def _new(update: Update, context: SambangContext, person: Person) -> str:
+    await _save(update, context, PotentialDraft())
+    await reply(update, "potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard())
+    return CHOOSING_KIND
+
+
+async def edit_entry(update: Update, context: SambangContext) -> str | int:
+    """The "Ubah" button of an entry: its current values become the draft, shown as a summary."""
+    await _answer(update)
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return ConversationHandler.END
+    if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
+        await reply(update, "potensi_busy")
+        return ConversationHandler.END
+    entry_id = _id_from(update)
+    try:
+        entry = await _service(context).owned_entry(person, entry_id)
+    except DomainError as exc:
+        await refuse(update, exc.message, show_alert=True)
+        return ConversationHandler.END
+    if context.user_data is not None:
+        context.user_data.pop(PAUSED, None)
+    draft = _service(context).draft_of(entry)
+    await _save(update, context, draft)
+    return await _summary(update, context, draft, person)
+
+
+async def resume_choice(update: Update, context: SambangContext) -> str | int:
+    await _answer(update)
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return ConversationHandler.END
+    query = update.callback_query
+    assert query is not None
+    draft = await _draft(update, context)
+    if query.data == "pot:resume:new" or draft is None:
+        return await _new(update, context, person)
+    return await _continue(update, context, draft, person)
+
+
+async def _continue(update: Update, context: SambangContext, draft: PotentialDraft, person: Person) -> str:
+    if draft.kind is None:
+        await reply(update, "potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard())
+        return CHOOSING_KIND
+    if draft.description is None:
+        return await _ask_description(update, draft)
+    return await _summary(update, context, draft, person)
+
+
+# -- kind and description ----------------------------------------------------------------------------------------
+
+
+async def _ask_description(update: Update, draft: PotentialDraft) -> str:
+    await reply(update, "potensi_describe", kind=kind_label(draft.kind or ""), min_length=MIN_DESCRIPTION,
+                max_length=MAX_DESCRIPTION)
+    return WRITING_DESCRIPTION
+
+
+async def kind_chosen(update: Update, context: SambangContext) -> str | int:
+    await _answer(update)
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return ConversationHandler.END
+    draft = await _step_draft(update, context)
+    if draft is None:
+        return await _gone(update, context)
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    code = query.data.rsplit(":", 1)[1]
+    if code not in KIND_BY_CODE:
+        await refuse(update, notice("potensi_kind_unknown"), show_alert=True)
+        return CHOOSING_KIND
+    draft.kind = code
+    await _save(update, context, draft)
+    try:
+        await query.edit_message_reply_markup(kinds_keyboard(code))
+    except BadRequest:
+        pass
+    if draft.description is None:
+        return await _ask_description(update, draft)
+    return await _summary(update, context, draft, person)
+
+
+async def kind_not_chosen(update: Update, context: SambangContext) -> str | int:
+    if await _step_draft(update, context) is None:
+        return await _gone(update, context)
+    await refuse(update, notice("potensi_choose_kind"))
+    return CHOOSING_KIND
+
+
+async def description_written(update: Update, context: SambangContext) -> str | int:
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return ConversationHandler.END
+    draft = await _step_draft(update, context)
+    if draft is None:
+        return await _gone(update, context)
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    try:
+        text = validate_description(message.text)
+    except DomainError as exc:
+        await refuse(update, exc.message)
+        return WRITING_DESCRIPTION
+    editing = draft.description is not None
+    draft.description = text
+    await _save(update, context, draft)
+    if editing:
+        return await _summary(update, context, draft, person)
+    return await _ask_media(update, draft)
+
+
+async def description_not_text(update: Update, context: SambangContext) -> str | int:
+    if await _step_draft(update, context) is None:
+        return await _gone(update, context)
+    await refuse(update, notice("potensi_describe_in_text"))
+    return WRITING_DESCRIPTION
+
+
+# -- photos and location -----------------------------------------------------------------------------------------
+
+
+async def _ask_media(update: Update, draft: PotentialDraft) -> str:
+    await reply(update, "potensi_media", max_photos=MAX_PHOTOS, photos=len(draft.photos),
+                location=draft.has_location, reply_markup=media_keyboard(draft))
+    return ADDING_MEDIA
+
+
+async def _ack(update: Update, draft: PotentialDraft, what: str) -> str:
+    await reply(update, "potensi_media_added", what=what, photos=len(draft.photos), max_photos=MAX_PHOTOS,
+                location=draft.has_location, reply_markup=media_keyboard(draft))
+    return ADDING_MEDIA
+
+
+async def photo_added(update: Update, context: SambangContext) -> str | int:
+    if await _kepala_desa(update, context) is None:
+        return ConversationHandler.END
+    draft = await _step_draft(update, context)
+    if draft is None:
+        return await _gone(update, context)
+    message = update.effective_message
+    assert message is not None and message.photo
+    largest = message.photo[-1]
+    if any(p.file_unique_id == largest.file_unique_id for p in draft.photos):
+        return ADDING_MEDIA
+    if len(draft.photos) >= MAX_PHOTOS:
+        await refuse(update, notice("photos_full", max_photos=MAX_PHOTOS), reply_markup=media_keyboard(draft))
+        return ADDING_MEDIA
+    draft.photos.append(PotentialPhoto(largest.file_id, largest.file_unique_id, largest.file_size))
+    await _save(update, context, draft)
+    return await _ack(update, draft, f"Foto {len(draft.photos)} diterima")
+
+
+async def location_added(update: Update, context: SambangContext) -> str | int:
+    if await _kepala_desa(update, context) is None:
+        return ConversationHandler.END
+    draft = await _step_draft(update, context)
+    if draft is None:
+        return await _gone(update, context)
+    message = update.effective_message
+    assert message is not None and message.location is not None
+    try:
+        validate_location(message.location.latitude, message.location.longitude)
+    except DomainError as exc:
+        await refuse(update, exc.message, reply_markup=media_keyboard(draft))
+        return ADDING_MEDIA
+    draft.latitude, draft.longitude = message.location.latitude, message.location.longitude
+    await _save(update, context, draft)
+    return await _ack(update, draft, "Lokasi diterima")
+
+
+async def media_button(update: Update, context: SambangContext) -> str | int:
+    await _answer(update)
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return ConversationHandler.END
+    draft = await _step_draft(update, context)
+    if draft is None:
+        return await _gone(update, context)
+    query = update.callback_query
+    assert query is not None
+    if query.data == "pot:media:clear":
+        draft.photos = []
+        draft.latitude = draft.longitude = None
+        await _save(update, context, draft)
+        return await _ack(update, draft, "Foto dan lokasi dihapus")
+    return await _summary(update, context, draft, person)
+
+
+async def media_text(update: Update, context: SambangContext) -> str | int:
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return ConversationHandler.END
+    draft = await _step_draft(update, context)
+    if draft is None:
+        return await _gone(update, context)
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    if message.text.strip().lower() in DONE_WORDS:
+        return await _summary(update, context, draft, person)
+    await refuse(update, notice("potensi_media_expected"), reply_markup=media_keyboard(draft))
+    return ADDING_MEDIA
+
+
+async def media_other(update: Update, context: SambangContext) -> str | int:
+    draft = await _step_draft(update, context)
+    if draft is None:
+        return await _gone(update, context)
+    await refuse(update, notice("potensi_photo_not_file"), reply_markup=media_keyboard(draft))
+    return ADDING_MEDIA
+
+
+# -- summary, saving, cancelling ---------------------------------------------------------------------------------
+
+
+async def _summary(update: Update, context: SambangContext, draft: PotentialDraft, person: Person) -> str:
+    await reply(update, "potensi_summary", draft=draft, kind=kind_label(draft.kind or ""),
+                desa_name=person.desa_name, reply_markup=SUMMARY)
+    return REVIEWING_SUMMARY
+
+
+async def summary_action(update: Update, context: SambangContext) -> str | int:
+    await _answer(update)
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return ConversationHandler.END
+    draft = await _step_draft(update, context)
+    if draft is None:
+        return await _gone(update, context)
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    action = query.data.rsplit(":", 1)[1]
+    if action == "kind":
+        await reply(update, "potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard(draft.kind))
+        return CHOOSING_KIND
+    if action == "desc":
+        return await _ask_description(update, draft)
+    if action == "media":
+        return await _ask_media(update, draft)
+    if action == "cancel":
+        return await cancel(update, context)
+    if action == "asnew":  # the entry being changed was deleted: what was written becomes a new entry
+        draft.entry_id, draft.entry_deleted, action = None, False, "save"
+    if action != "save":
+        return REVIEWING_SUMMARY
+    try:
+        entry, created = await _service(context).save(person, draft)
+    except EntryGone:
+        draft.entry_deleted = True
+        await _save(update, context, draft)
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest:
+            pass
+        await reply(update, "potensi_entry_gone", reply_markup=ENTRY_GONE)
+        return REVIEWING_SUMMARY
+    except DomainError as exc:
+        await refuse(update, exc.message, show_alert=True)
+        return ConversationHandler.END if draft.entry_id else REVIEWING_SUMMARY
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest:
+        pass
+    await reply(update, "potensi_saved", entry=entry, updated=draft.entry_id is not None)
+    return ConversationHandler.END
+
+
+async def summary_text(update: Update, context: SambangContext) -> str | int:
+    if await _step_draft(update, context) is None:
+        return await _gone(update, context)
+    await refuse(update, notice("potensi_press_save"))
+    return REVIEWING_SUMMARY
+
+
+async def cancel(update: Update, context: SambangContext) -> int:
+    await _answer(update)
+    await _service(context).discard_draft(_user_id(update))
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.edit_message_reply_markup(None)
+        except BadRequest:
+            pass
+    await reply(update, "potensi_cancelled")
+    return ConversationHandler.END
+
+
+# -- outside the conversation: existing entries, /batal, pausing ----------------------------------------------------
+
+
+def _id_from(update: Update) -> int:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    match = re.fullmatch(r"pot:[a-z]+:(\d{1,12})", query.data)
+    return int(match.group(1)) if match else 0
+
+
+async def _pressed_entry(update: Update, context: SambangContext) -> Potential | None:
+    """The entry a button names, once the press is answered, the presser is a kepala desa and the entry is of
+    their village (callback data can be forged); refused otherwise."""
+    await _answer(update)
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return None
+    try:
+        return await _service(context).owned_entry(person, _id_from(update))
+    except DomainError as exc:
+        await refuse(update, exc.message, show_alert=True)
+        return None
+
+
+async def open_entry(update: Update, context: SambangContext) -> None:
+    entry = await _pressed_entry(update, context)
+    if entry is not None:
+        await reply(update, "potensi_entry", entry=entry, reply_markup=entry_keyboard(entry))
+
+
+async def list_entries(update: Update, context: SambangContext) -> None:
+    await _answer(update)
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return
+    entries = await _service(context).list_for_desa(person.desa_code or "")
+    if not entries:
+        await refuse(update, notice("potensi_none"))
+        return
+    await reply(update, "potensi_list", desa_name=person.desa_name, entries=entries,
+                reply_markup=list_keyboard(entries))
+
+
+async def ask_delete(update: Update, context: SambangContext) -> None:
+    entry = await _pressed_entry(update, context)
+    if entry is not None:
+        await reply(update, "potensi_delete_confirm", entry=entry, reply_markup=delete_keyboard(entry))
+
+
+async def confirm_delete(update: Update, context: SambangContext) -> None:
+    await _answer(update)
+    person = await _kepala_desa(update, context)
+    if person is None:
+        return
+    try:
+        entry = await _service(context).delete(person, _id_from(update))
+    except DomainError as exc:
+        await refuse(update, exc.message, show_alert=True)
+        return
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest:
+            pass
+    await reply(update, "potensi_deleted", entry=entry)
+
+
+async def stale_button(update: Update, context: SambangContext) -> None:
+    await refuse(update, notice("potensi_stale_button"), show_alert=True)
+
+
+async def cancel_hook(update: Update, context: SambangContext) -> bool:
+    """/batal outside the aspiration flow: cancel a /potensi in progress (its conversation then ends quietly)."""
+    user = update.effective_user
+    if user is None or context.services.village_map is None:
+        return False
+    if not await _service(context).discard_draft(user.id):
+        return False
+    if context.user_data is not None:
+        context.user_data.pop(PAUSED, None)
+    await reply(update, "potensi_cancelled")
+    return True
+
+
+async def pause_for_aspiration(update: Update, context: SambangContext) -> None:
+    """Group 1, after the aspiration conversation took /aspirasi: a /potensi in progress pauses; its draft stays."""
+    user = update.effective_user
+    if user is None or context.services.village_map is None or context.user_data is None:
+        return
+    if await _service(context).load_draft(user.id) is not None:
+        context.user_data[PAUSED] = True
+
+
+def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    return ConversationHandler(
+        entry_points=[
+            CommandHandler("potensi", start, filters=private),
+            CallbackQueryHandler(new_entry, pattern=r"^pot:new$"),
+            CallbackQueryHandler(edit_entry, pattern=r"^pot:edit:\d{1,12}$"),
+        ],
+        states={
+            RESUMING_DRAFT: [CallbackQueryHandler(resume_choice, pattern=r"^pot:resume:(yes|new)$")],
+            CHOOSING_KIND: [
+                CallbackQueryHandler(kind_chosen, pattern=r"^pot:kind:[a-z]{1,20}$"),
+                MessageHandler(private & ~filters.COMMAND, kind_not_chosen),
+            ],
+            WRITING_DESCRIPTION: [
+                MessageHandler(text, description_written),
+                MessageHandler(private & ~filters.COMMAND, description_not_text),
+            ],
+            ADDING_MEDIA: [
+                MessageHandler(private & filters.PHOTO, photo_added),
+                MessageHandler(private & filters.LOCATION, location_added),
+                CallbackQueryHandler(media_button, pattern=r"^pot:media:(done|clear)$"),
+                MessageHandler(text, media_text),
+                MessageHandler(private & ~filters.COMMAND, media_other),
+            ],
+            REVIEWING_SUMMARY: [
+                CallbackQueryHandler(summary_action, pattern=r"^pot:sum:[a-z]{1,10}$"),
+                MessageHandler(text, summary_text),
+            ],
+        },
+        # /batal never gets here: the global /batal comes first and reaches this flow through CANCEL_HOOKS
+        fallbacks=[CallbackQueryHandler(summary_action, pattern=r"^pot:sum:cancel$")],
+        name="potensi",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    if cancel_hook not in CANCEL_HOOKS:
+        CANCEL_HOOKS.append(cancel_hook)
+    app.add_handler(CommandHandler("aspirasi", pause_for_aspiration, filters=private), group=1)
+    app.add_handler(CallbackQueryHandler(pause_for_aspiration, pattern=r"^asp:new"), group=1)
+    app.add_handler(build_conversation())
+    app.add_handler(CallbackQueryHandler(open_entry, pattern=r"^pot:open:\d{1,12}$"))
+    app.add_handler(CallbackQueryHandler(list_entries, pattern=r"^pot:list$"))
+    app.add_handler(CallbackQueryHandler(ask_delete, pattern=r"^pot:del:\d{1,12}$"))
+    app.add_handler(CallbackQueryHandler(confirm_delete, pattern=r"^pot:delok:\d{1,12}$"))
+    app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^pot:"))

@@ -1,0 +1,229 @@
+"""/siaran: an admin's message to everyone, one kecamatan (its kepala desa and camat) or one role — confirmed
+before it goes out, then followed with a report (sent, failed, pending, blocked) that a button refreshes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.core.domain import DomainError, Role
+from bot.messaging.templates import render
+from bot.telegram.context import SambangContext, notice, reply
+from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
+from bot.visits import broadcast
+
+CHOOSING_AUDIENCE = "memilih_sasaran"
+WRITING_KECAMATAN = "menulis_kecamatan"
+CHOOSING_ROLE = "memilih_peran"
+WRITING_MESSAGE = "menulis_pesan"
+REVIEWING_BROADCAST = "memeriksa_siaran"
+
+KEY = "siaran"
+ROLES = (Role.KEPALA_DESA, Role.CAMAT, Role.PEJABAT, Role.PIMPINAN, Role.ADMIN)
+
+
+def _kb(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows])
+
+
+def refresh_button(broadcast_id: int) -> InlineKeyboardMarkup:
+    return _kb([[("🔄 Perbarui laporan", f"bc:rep:{broadcast_id}")]])
+
+
+async def _admin(update: Update, context: SambangContext) -> Any:
+    return await member(update, context, (Role.ADMIN,))
+
+
+def _draft(context: SambangContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault(KEY, {})
+
+
+async def start(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    if context.args and context.args[0].lower() in ("laporan", "status"):
+        await _reports(update, context, context.args[1] if len(context.args) > 1 else None)
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data[KEY] = {"token": uuid.uuid4().hex}
+    await reply(update, "siaran_menu", reply_markup=_kb([
+        [("👥 Semua pengguna", "bc:a:semua")],
+        [("🏛 Satu kecamatan", "bc:a:kecamatan")],
+        [("🎭 Satu peran", "bc:a:peran")],
+    ]))
+    return CHOOSING_AUDIENCE
+
+
+async def _reports(update: Update, context: SambangContext, which: str | None) -> None:
+    db = context.services.db
+    if which and which.isdigit():
+        found = await broadcast.report(db, int(which))
+        if found is None:
+            await reply(update, "refusal", message=notice("broadcast_not_found", id=which))
+            return
+        await reply(update, "siaran_report", r=found, reply_markup=refresh_button(found.id))
+        return
+    reports = await broadcast.recent_reports(db, limit=10)
+    await reply(update, "siaran_reports", reports=reports,
+                reply_markup=refresh_button(reports[0].id) if reports else None)
+
+
+async def audience_chosen(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    kind = data_of(update).split(":")[2]
+    if kind == "kecamatan":
+        await reply(update, "siaran_ask_kecamatan")
+        return WRITING_KECAMATAN
+    if kind == "peran":
+        await reply(update, "siaran_ask_role", reply_markup=_kb([[(r.label, f"bc:r:{r.value}")] for r in ROLES]))
+        return CHOOSING_ROLE
+    return await _set_audience(update, context, "semua", "")
+
+
+async def kecamatan_written(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    return await _set_audience(update, context, "kecamatan", text_of(update))
+
+
+async def role_chosen(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    return await _set_audience(update, context, "peran", data_of(update).split(":")[2])
+
+
+async def _set_audience(update: Update, context: SambangContext, kind: str, value: str) -> str:
+    try:
+        audience = await broadcast.resolve_audience(context.services.db, kind, value)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return WRITING_KECAMATAN if kind == "kecamatan" else CHOOSING_AUDIENCE
+    _draft(context).update(kind=audience.kind, value=audience.value, label=audience.label)
+    await reply(update, "siaran_ask_text", label=audience.label, limit=broadcast.MAX_SIARAN_LENGTH)
+    return WRITING_MESSAGE
+
+
+async def message_written(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    text = text_of(update)
+    if len(text) > broadcast.MAX_SIARAN_LENGTH:
+        await reply(update, "refusal", message=notice("broadcast_too_long", length=len(text),
+                                                                limit=broadcast.MAX_SIARAN_LENGTH))
+        return WRITING_MESSAGE
+    draft = _draft(context)
+    draft["text"] = text
+    audience = broadcast.Audience(draft["kind"], draft.get("value", ""), draft["label"])
+    reachable, blocked = await broadcast.count_audience(context.services.db, audience)
+    person = await _admin(update, context)
+    preview = render("siaran_message", text=text, sender=person.name if person else "")
+    if reachable == 0:
+        await reply(update, "siaran_preview", label=audience.label, reachable=0, blocked=blocked, preview=preview)
+        return WRITING_MESSAGE
+    await reply(update, "siaran_preview", label=audience.label, reachable=reachable, blocked=blocked,
+                preview=preview,
+                reply_markup=_kb([[(f"✅ Kirim ke {reachable} penerima", "bc:send")], [("❌ Batal", "bc:stop")]]))
+    return REVIEWING_BROADCAST
+
+
+async def send(update: Update, context: SambangContext) -> str | int:
+    person = await _admin(update, context)
+    if person is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    if not draft.get("text") or not draft.get("kind"):
+        await deny(update, context, notice("broadcast_already_sent"))
+        return ConversationHandler.END
+    audience = broadcast.Audience(draft["kind"], draft.get("value", ""), draft["label"])
+    try:
+        broadcast_id, _ = await broadcast.send_siaran(
+            context.services.db, audience=audience, text=draft["text"], sender_telegram_id=person.telegram_id,
+            sender_name=person.name, now=context.services.clock.now(), request_key=draft["token"])
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return ConversationHandler.END
+    await drop_buttons(update)
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    found = await broadcast.report(context.services.db, broadcast_id)
+    await reply(update, "siaran_report", r=found, started=True, reply_markup=refresh_button(broadcast_id))
+    return ConversationHandler.END
+
+
+async def stop(update: Update, context: SambangContext) -> int:
+    await drop_buttons(update)
+    if context.user_data is not None:
+        context.user_data.pop(KEY, None)
+    await reply(update, "siaran_stopped")
+    return ConversationHandler.END
+
+
+async def wrong_input(update: Update, context: SambangContext) -> None:
+    await reply(update, "refusal", message=notice("use_the_buttons"))
+
+
+async def refresh(update: Update, context: SambangContext) -> None:
+    """🔄 under a report: show the broadcast's current counts (admins only, checked again here)."""
+    if await _admin(update, context) is None:
+        return
+    broadcast_id = int(data_of(update).split(":")[2])
+    found = await broadcast.report(context.services.db, broadcast_id)
+    if found is None:
+        await deny(update, context, notice("broadcast_not_found", id=broadcast_id))
+        return
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(render("siaran_report", r=found), parse_mode=ParseMode.HTML,
+                                      reply_markup=refresh_button(broadcast_id))
+    except BadRequest:  # "message is not modified": nothing changed since the last look
+        pass
+
+
+async def stale_button(update: Update, context: SambangContext) -> None:
+    await deny(update, context, notice("flow_button_stale", command="siaran"))
+
+
+def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    other = private & ~filters.COMMAND
+
+    def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(button(func), pattern=pattern)
+
+    def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
+        return MessageHandler(filt, button(func))
+
+    return ConversationHandler(
+        entry_points=[CommandHandler("siaran", button(start), filters=private)],
+        states={
+            CHOOSING_AUDIENCE: [cb(audience_chosen, r"^bc:a:(semua|kecamatan|peran)$")],
+            WRITING_KECAMATAN: [msg(text, kecamatan_written)],
+            CHOOSING_ROLE: [cb(role_chosen, r"^bc:r:[a-z_]+$")],
+            WRITING_MESSAGE: [msg(text, message_written)],
+            REVIEWING_BROADCAST: [cb(send, r"^bc:send$")],
+        },
+        fallbacks=[
+            CommandHandler("batal", button(stop), filters=private),
+            CommandHandler("siaran", button(start), filters=private),
+            cb(stop, r"^bc:stop$"),
+            msg(other, wrong_input),
+        ],
+        name="siaran",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(build_conversation())
+    app.add_handler(CallbackQueryHandler(button(refresh), pattern=r"^bc:rep:\d+$"))
+    app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^bc:"))

@@ -1,0 +1,369 @@
+"""/janji: admins and leadership record what was promised during a visit (text, department, villages, due date,
+related aspirations), and list the open ones; a department answers the bot's question about a commitment's
+outcome with a button and an optional note."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import timedelta
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.core.clock import from_iso, to_iso
+from bot.core.domain import DomainError, Role
+from bot.messaging.templates import split_message
+from bot.telegram.context import SambangContext, notice, reply
+from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
+from bot.visits import ngantor
+from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
+from bot.visits.service import known_departments
+from handlers.fallback import unknown_text
+
+# What the admin or leader is doing in /janji.
+CHOOSING_VISIT = "memilih_kunjungan"
+WRITING_PROMISE = "menulis_janji"
+CHOOSING_DEPARTMENT = "memilih_opd"
+WRITING_VILLAGES = "menulis_desa"
+WRITING_DUE_DATE = "menulis_tenggat"
+WRITING_TICKETS = "menulis_tiket"
+REVIEWING_PROMISE = "memeriksa_janji"
+# What a department official is doing after pressing an outcome button.
+WRITING_OUTCOME_NOTE = "menulis_hasil"
+
+KEY = "janji"
+OUTCOME_KEY = "hasil_janji"
+NOTE_WINDOW = timedelta(hours=1)
+STAFF = (Role.ADMIN, Role.PIMPINAN)
+
+
+def _kb(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows])
+
+
+def _draft(context: SambangContext) -> CommitmentDraft:
+    assert context.user_data is not None
+    return CommitmentDraft.from_dict(context.user_data.get(KEY))
+
+
+def _save(context: SambangContext, draft: CommitmentDraft) -> None:
+    assert context.user_data is not None
+    context.user_data[KEY] = draft.to_dict()
+
+
+def _svc(context: SambangContext) -> Any:
+    return ngantor.of(context.services).commitments
+
+
+async def _staff(update: Update, context: SambangContext) -> Any:
+    return await member(update, context, STAFF)
+
+
+# -- /janji -----------------------------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: SambangContext) -> str | int:
+    if await _staff(update, context) is None:
+        return ConversationHandler.END
+    if context.args and context.args[0].lower() in ("daftar", "list"):
+        await _list(update, context)
+        return ConversationHandler.END
+    _save(context, CommitmentDraft())
+    recent = await ngantor.of(context.services).visits.recent()
+    rows = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"jj:v:{v.id}")] for v in recent[:8]]
+    rows.append([("Tanpa kunjungan", "jj:v:0")])
+    await reply(update, "commitment_ask_visit", visits=recent, reply_markup=_kb(rows))
+    return CHOOSING_VISIT
+
+
+async def _list(update: Update, context: SambangContext) -> None:
+    svc = _svc(context)
+    items = await svc.list_open()
+    today = svc.today()
+    from bot.messaging.templates import render
+
+    text = render("commitment_list", items=items, today=today, labels=STATUS_LABELS)
+    for part in split_message(text.split("\n\n"), 4000):
+        await reply(update, "raw", text=part)
+
+
+async def visit_chosen(update: Update, context: SambangContext) -> str | int:
+    if await _staff(update, context) is None:
+        return ConversationHandler.END
+    visit_id = int(data_of(update).split(":")[2])
+    draft = _draft(context)
+    if visit_id:
+        visit = await ngantor.of(context.services).visits.find(visit_id)
+        if visit is None or visit.cancelled:
+            await deny(update, context, notice("visit_gone"))
+            return CHOOSING_VISIT
+        draft.visit_id = visit.id
+    else:
+        draft.visit_id = None
+    _save(context, draft)
+    await drop_buttons(update)
+    await reply(update, "commitment_ask_text")
+    return WRITING_PROMISE
+
+
+async def promise_written(update: Update, context: SambangContext) -> str | int:
+    if await _staff(update, context) is None:
+        return ConversationHandler.END
+    text = text_of(update)
+    if len(text) < 5:
+        await reply(update, "refusal", message=notice("commitment_too_short"))
+        return WRITING_PROMISE
+    draft = _draft(context)
+    draft.description = text[:1000]
+    _save(context, draft)
+    codes = await known_departments(context.services.db)
+    buttons = [(c, f"jj:d:{c}") for c in codes if len(f"jj:d:{c}".encode()) <= 64][:30]
+    markup = _kb([buttons[i:i + 3] for i in range(0, len(buttons), 3)]) if buttons else None
+    await reply(update, "commitment_ask_department", reply_markup=markup)
+    return CHOOSING_DEPARTMENT
+
+
+async def department_chosen(update: Update, context: SambangContext) -> str | int:
+    if await _staff(update, context) is None:
+        return ConversationHandler.END
+    data = data_of(update)
+    raw = data.split(":", 2)[2] if data else text_of(update)
+    try:
+        code = await _svc(context).department(raw)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return CHOOSING_DEPARTMENT
+    draft = _draft(context)
+    draft.department = code
+    _save(context, draft)
+    kecamatan = None
+    if draft.visit_id:
+        visit = await ngantor.of(context.services).visits.find(draft.visit_id)
+        kecamatan = visit.kecamatan_name if visit else None
+    await reply(update, "commitment_ask_villages", kecamatan=kecamatan)
+    return WRITING_VILLAGES
+
+
+async def villages_written(update: Update, context: SambangContext) -> str | int:
+    if await _staff(update, context) is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    kecamatan_code = None
+    if draft.visit_id:
+        visit = await ngantor.of(context.services).visits.find(draft.visit_id)
+        kecamatan_code = visit.kecamatan_code if visit else None
+    try:
+        desa = await _svc(context).resolve_desa(text_of(update), kecamatan_code)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return WRITING_VILLAGES
+    draft.desa_codes = [d.code for d in desa]
+    _save(context, draft)
+    await reply(update, "commitment_ask_due", desa=desa,
+                reply_markup=_kb([[("2 minggu", "jj:due:14"), ("1 bulan", "jj:due:30")],
+                                  [("2 bulan", "jj:due:60"), ("3 bulan", "jj:due:90")]]))
+    return WRITING_DUE_DATE
+
+
+async def due_given(update: Update, context: SambangContext) -> str | int:
+    if await _staff(update, context) is None:
+        return ConversationHandler.END
+    data = data_of(update)
+    svc = _svc(context)
+    try:
+        due = svc.today() + timedelta(days=int(data.split(":")[2])) if data else svc.parse_due(text_of(update))
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return WRITING_DUE_DATE
+    draft = _draft(context)
+    draft.due_date = due.isoformat()
+    _save(context, draft)
+    await reply(update, "commitment_ask_tickets", reply_markup=_kb([[("Lewati", "jj:skip")]]))
+    return WRITING_TICKETS
+
+
+async def tickets_given(update: Update, context: SambangContext) -> str | int:
+    if await _staff(update, context) is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    if update.callback_query is None:
+        try:
+            draft.tickets = await _svc(context).resolve_tickets(text_of(update))
+        except DomainError as exc:
+            await reply(update, "refusal", message=notice("retry_or_skip", message=exc.message),
+                        reply_markup=_kb([[("Lewati", "jj:skip")]]))
+            return WRITING_TICKETS
+    else:
+        draft.tickets = []
+    _save(context, draft)
+    return await _review(update, context, draft)
+
+
+async def _review(update: Update, context: SambangContext, draft: CommitmentDraft) -> str:
+    n = ngantor.of(context.services)
+    visit = await n.visits.find(draft.visit_id) if draft.visit_id else None
+    names = []
+    for code in draft.desa_codes:
+        name = await context.services.db.fetchval("SELECT name FROM desa WHERE code = ?", (code,))
+        names.append(name or code)
+    await reply(update, "commitment_review", d=draft, visit=visit, desa=names,
+                due=dt.date.fromisoformat(draft.due_date or "1970-01-01"),
+                reply_markup=_kb([[("✅ Simpan janji", "jj:save")], [("❌ Batal", "jj:stop")]]))
+    return REVIEWING_PROMISE
+
+
+async def save(update: Update, context: SambangContext) -> str | int:
+    person = await _staff(update, context)
+    if person is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    try:
+        commitment, _created = await _svc(context).create(person, draft)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return ConversationHandler.END
+    await drop_buttons(update)
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    await reply(update, "commitment_saved", c=commitment)
+    return ConversationHandler.END
+
+
+async def stop(update: Update, context: SambangContext) -> int:
+    await drop_buttons(update)
+    if context.user_data is not None:
+        context.user_data.pop(KEY, None)
+    await reply(update, "commitment_stopped")
+    return ConversationHandler.END
+
+
+async def wrong_input(update: Update, context: SambangContext) -> None:
+    await reply(update, "refusal", message=notice("use_the_buttons"))
+
+
+# -- a department's answer --------------------------------------------------------------------------------------
+
+
+async def outcome_chosen(update: Update, context: SambangContext) -> str | int:
+    person = await member(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
+    if person is None:
+        return ConversationHandler.END
+    _, cid, outcome = data_of(update).split(":")
+    svc = _svc(context)
+    try:
+        commitment = await svc.get(int(cid))
+    except DomainError as exc:
+        await deny(update, context, exc.message)
+        return ConversationHandler.END
+    if not svc.can_answer(person, commitment):
+        await deny(update, context, notice("commitment_not_yours"))
+        return ConversationHandler.END
+    if not commitment.is_open:
+        await deny(update, context, notice("commitment_closed", label=commitment.status_label))
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data[OUTCOME_KEY] = {"id": commitment.id, "outcome": outcome,
+                                      "at": to_iso(context.services.clock.now())}
+    await drop_buttons(update)
+    await reply(update, "commitment_ask_note", c=commitment, label=STATUS_LABELS[OUTCOMES[outcome]],
+                reply_markup=_kb([[("Kirim tanpa catatan", f"jnj:{commitment.id}:send")]]))
+    return WRITING_OUTCOME_NOTE
+
+
+async def _record(update: Update, context: SambangContext, note: str) -> str | int:
+    assert context.user_data is not None
+    pending = context.user_data.get(OUTCOME_KEY) or {}
+    if not pending:
+        await deny(update, context, notice("flow_button_stale", command=""))
+        return ConversationHandler.END
+    person = await member(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
+    if person is None:
+        return ConversationHandler.END
+    try:
+        commitment = await _svc(context).record_outcome(pending["id"], person, pending["outcome"], note)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return ConversationHandler.END
+    finally:
+        context.user_data.pop(OUTCOME_KEY, None)
+    await reply(update, "commitment_outcome_saved", c=commitment)
+    return ConversationHandler.END
+
+
+async def note_written(update: Update, context: SambangContext) -> str | int:
+    assert context.user_data is not None
+    pending = context.user_data.get(OUTCOME_KEY) or {}
+    if not pending or context.services.clock.now() - from_iso(pending["at"]) > NOTE_WINDOW:
+        # long after the button: this text is not the note; answer it as any stray text
+        context.user_data.pop(OUTCOME_KEY, None)
+        await unknown_text(update, context)
+        return ConversationHandler.END
+    return await _record(update, context, text_of(update))
+
+
+async def note_skipped(update: Update, context: SambangContext) -> str | int:
+    await drop_buttons(update)
+    return await _record(update, context, "")
+
+
+async def note_stopped(update: Update, context: SambangContext) -> int:
+    if context.user_data is not None:
+        context.user_data.pop(OUTCOME_KEY, None)
+    await reply(update, "refusal", message=notice("commitment_answer_cancelled"))
+    return ConversationHandler.END
+
+
+async def stale_button(update: Update, context: SambangContext) -> None:
+    await deny(update, context, notice("flow_button_stale", command=""))
+
+
+def build_conversations() -> list[ConversationHandler]:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    other = private & ~filters.COMMAND
+
+    def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(button(func), pattern=pattern)
+
+    def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
+        return MessageHandler(filt, button(func))
+
+    record = ConversationHandler(
+        entry_points=[CommandHandler("janji", button(start), filters=private)],
+        states={
+            CHOOSING_VISIT: [cb(visit_chosen, r"^jj:v:\d+$")],
+            WRITING_PROMISE: [msg(text, promise_written)],
+            CHOOSING_DEPARTMENT: [cb(department_chosen, r"^jj:d:"), msg(text, department_chosen)],
+            WRITING_VILLAGES: [msg(text, villages_written)],
+            WRITING_DUE_DATE: [cb(due_given, r"^jj:due:\d+$"), msg(text, due_given)],
+            WRITING_TICKETS: [cb(tickets_given, r"^jj:skip$"), msg(text, tickets_given)],
+            REVIEWING_PROMISE: [cb(save, r"^jj:save$")],
+        },
+        fallbacks=[
+            CommandHandler("batal", button(stop), filters=private),
+            CommandHandler("janji", button(start), filters=private),
+            cb(stop, r"^jj:stop$"),
+            msg(other, wrong_input),
+        ],
+        name="janji",
+        persistent=True,
+        allow_reentry=True,
+    )
+    outcome = ConversationHandler(
+        entry_points=[cb(outcome_chosen, r"^jnj:\d+:(ok|run|no)$")],
+        states={
+            WRITING_OUTCOME_NOTE: [msg(text, note_written), cb(note_skipped, r"^jnj:\d+:send$")],
+        },
+        fallbacks=[CommandHandler("batal", button(note_stopped), filters=private)],
+        name="hasil_janji",
+        persistent=True,
+        allow_reentry=True,
+    )
+    return [record, outcome]
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    for conversation in build_conversations():
+        app.add_handler(conversation)
+    app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^(jj|jnj):"))

@@ -1,0 +1,162 @@
+"""Feedback on a visit from the kepala desa (1–5 buttons, then an optional comment), and /umpanbalik, the
+per-kecamatan summary for leadership only — a camat never sees it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.core.clock import from_iso, to_iso
+from bot.core.domain import DomainError, Role
+from bot.messaging.templates import render, split_message
+from bot.telegram.context import SambangContext, reply
+from bot.telegram.flow import button, data_of, deny, member, text_of
+from bot.visits import ngantor
+from bot.visits.feedback import FeedbackState
+from handlers.fallback import unknown_text
+
+WRITING_COMMENT = "menulis_komentar"
+COMMENT_WINDOW = timedelta(hours=1)
+
+
+def _ratings(visit_id: int, aspect: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(str(n), callback_data=f"fb:{visit_id}:{aspect}:{n}")
+                                  for n in range(1, 6)]])
+
+
+async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest:
+        await reply(update, "raw", text=text, reply_markup=markup)
+
+
+async def _rate(update: Update, context: SambangContext) -> FeedbackState | None:
+    person = await member(update, context, (Role.KEPALA_DESA,))
+    if person is None:
+        return None
+    _, visit_id, aspect, value = data_of(update).split(":")
+    try:
+        return await ngantor.of(context.services).feedback.rate(int(visit_id), person, aspect, int(value))
+    except DomainError as exc:
+        await deny(update, context, exc.message)
+        return None
+
+
+async def visit_rated(update: Update, context: SambangContext) -> None:
+    state = await _rate(update, context)
+    if state is None:
+        return
+    await _edit(update, render("feedback_rated", s=state, asking="k"), _ratings(state.visit.id, "k"))
+
+
+async def service_rated(update: Update, context: SambangContext) -> str | int:
+    state = await _rate(update, context)
+    if state is None:
+        return ConversationHandler.END
+    skip = InlineKeyboardMarkup([[InlineKeyboardButton("Lewati", callback_data=f"fb:{state.visit.id}:skip")]])
+    await _edit(update, render("feedback_rated", s=state, asking="comment"), skip)
+    assert context.user_data is not None
+    context.user_data["umpan_balik"] = {"visit_id": state.visit.id, "at": to_iso(context.services.clock.now())}
+    return WRITING_COMMENT
+
+
+async def comment_written(update: Update, context: SambangContext) -> str | int:
+    assert context.user_data is not None
+    pending = context.user_data.get("umpan_balik") or {}
+    svc = context.services
+    if not pending or svc.clock.now() - from_iso(pending["at"]) > COMMENT_WINDOW:
+        # long after the rating: this text is not a comment; answer it as any stray text
+        context.user_data.pop("umpan_balik", None)
+        await unknown_text(update, context)
+        return ConversationHandler.END
+    person = await member(update, context, (Role.KEPALA_DESA,))
+    if person is None:
+        return ConversationHandler.END
+    try:
+        state = await ngantor.of(svc).feedback.comment(pending["visit_id"], person, text_of(update))
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return ConversationHandler.END
+    context.user_data.pop("umpan_balik", None)
+    await reply(update, "feedback_thanks", s=state)
+    return ConversationHandler.END
+
+
+async def comment_skipped(update: Update, context: SambangContext) -> int:
+    if context.user_data is not None:
+        context.user_data.pop("umpan_balik", None)
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest:
+            pass
+    await reply(update, "feedback_thanks", s=None)
+    return ConversationHandler.END
+
+
+async def comment_stopped(update: Update, context: SambangContext) -> int:
+    if context.user_data is not None:
+        context.user_data.pop("umpan_balik", None)
+    await reply(update, "feedback_thanks", s=None)
+    return ConversationHandler.END
+
+
+async def stale_skip(update: Update, context: SambangContext) -> None:
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.edit_message_reply_markup(None)
+        except BadRequest:
+            pass
+
+
+async def umpanbalik(update: Update, context: SambangContext) -> None:
+    """/umpanbalik [kecamatan]: the latest feedback summaries, for leadership only."""
+    person = await member(update, context, (Role.PIMPINAN,))
+    if person is None:
+        return
+    n = ngantor.of(context.services)
+    query = " ".join(context.args or []).strip()
+    code = None
+    if query:
+        try:
+            code, _ = await n.visits.resolve_kecamatan(query)
+        except DomainError as exc:
+            await reply(update, "refusal", message=exc.message)
+            return
+    summaries = await n.feedback.summaries(code)
+    text = render("feedback_summary", summaries=summaries)
+    for part in split_message([text], 4000):
+        await reply(update, "raw", text=part)
+
+
+def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    return ConversationHandler(
+        entry_points=[CallbackQueryHandler(button(service_rated), pattern=r"^fb:\d+:k:[1-5]$")],
+        states={
+            WRITING_COMMENT: [
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND, button(comment_written)),
+                CallbackQueryHandler(button(comment_skipped), pattern=r"^fb:\d+:skip$"),
+            ],
+        },
+        fallbacks=[CommandHandler("batal", button(comment_stopped), filters=private)],
+        name="umpan_balik",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(build_conversation())
+    app.add_handler(CallbackQueryHandler(button(visit_rated), pattern=r"^fb:\d+:v:[1-5]$"))
+    app.add_handler(CallbackQueryHandler(button(stale_skip), pattern=r"^fb:\d+:skip$"))
+    app.add_handler(CommandHandler("umpanbalik", umpanbalik, filters=filters.ChatType.PRIVATE))

@@ -1,0 +1,553 @@
+"""Visits in the bot: /jadwal for everyone registered (text and an .ics calendar file), and /kunjungan, the admins'
+guided flow to add, list, move and cancel visits, with warnings for weekends, holidays and double bookings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot.core.domain import DomainError, Role
+from bot.messaging.templates import render, split_message
+from bot.people.regions import list_kecamatan
+from bot.telegram.context import SambangContext, notice, reply
+from bot.telegram.flow import button, deny, member
+from bot.visits import ics, ngantor
+from bot.visits.service import (
+    DEFAULT_START,
+    Visit,
+    default_place,
+    known_departments,
+    parse_date,
+    parse_time,
+    split_codes,
+)
+
+# What the admin is doing in /kunjungan.
+CHOOSING_ACTION = "memilih_menu"
+CHOOSING_KECAMATAN = "memilih_kecamatan"
+WRITING_DATE = "menulis_tanggal"
+CONFIRMING_DATE = "memastikan_tanggal"
+WRITING_TIME = "menulis_jam"
+WRITING_PLACE = "menulis_tempat"
+WRITING_AGENDA = "menulis_agenda"
+CHOOSING_DEPARTMENTS = "memilih_opd"
+REVIEWING_VISIT = "memeriksa_kunjungan"
+VIEWING_VISIT = "melihat_kunjungan"
+WRITING_NEW_DATE = "menulis_tanggal_baru"
+CONFIRMING_NEW_DATE = "memastikan_tanggal_baru"
+WRITING_NEW_TIME = "menulis_jam_baru"
+WRITING_NEW_PLACE = "menulis_tempat_baru"
+REVIEWING_MOVE = "memeriksa_pindah"
+WRITING_CANCEL_REASON = "menulis_alasan_batal"
+REVIEWING_CANCEL = "memeriksa_pembatalan"
+
+KEY = "kunjungan"
+
+
+def _kb(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows])
+
+
+MENU = _kb([[("➕ Tambah kunjungan", "kj:add")], [("📋 Daftar, pindah, batalkan", "kj:list")]])
+SKIP = _kb([[("Lewati", "kj:skip")]])
+
+
+def _draft(context: SambangContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault(KEY, {})
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "").strip() if message is not None else ""
+
+
+def _data(update: Update) -> str:
+    return update.callback_query.data or "" if update.callback_query is not None else ""
+
+
+async def _admin(update: Update, context: SambangContext) -> Any:
+    return await member(update, context, (Role.ADMIN,))
+
+
+def _svc(context: SambangContext) -> Any:
+    return ngantor.of(context.services).visits
+
+
+# -- /jadwal ----------------------------------------------------------------------------------------------------
+
+
+async def jadwal(update: Update, context: SambangContext) -> None:
+    """/jadwal: upcoming visits and an .ics file. A kepala desa or camat gets their own kecamatan's visits (the
+    rest after "/jadwal semua" or the "Lihat semua jadwal" button); everyone else gets them all."""
+    person = await member(update, context)
+    if person is None:
+        return
+    args = [a.lower() for a in context.args or []]
+    await _schedule(update, context, person, everything=bool(args) and args[0] in ("semua", "all"))
+
+
+async def jadwal_all(update: Update, context: SambangContext) -> None:
+    """The "Lihat semua jadwal" button under a kepala desa's or camat's /jadwal."""
+    person = await member(update, context)
+    if person is None:
+        return
+    await _schedule(update, context, person, everything=True)
+
+
+async def _schedule(update: Update, context: SambangContext, person: Any, *, everything: bool) -> None:
+    visits = _svc(context)
+    upcoming: list[Visit] = await visits.upcoming()
+    own_code = None
+    if person.role in (Role.KEPALA_DESA, Role.CAMAT):
+        own_code = person.kecamatan_code
+        if person.role is Role.KEPALA_DESA and person.desa_code:
+            own_code = await context.services.db.fetchval("SELECT kecamatan_code FROM desa WHERE code = ?",
+                                                          (person.desa_code,))
+    own = [v for v in upcoming if v.kecamatan_code == own_code]
+    rest = [v for v in upcoming if v.kecamatan_code != own_code]
+    scoped = own_code is not None and not everything
+    shown = own + ([] if scoped else rest)
+    parts = [render("jadwal", own=own, rest=[] if scoped else rest, hidden=len(rest) if scoped else 0,
+                    own_name=person.kecamatan_name, has_own=own_code is not None, has_file=bool(shown))]
+    more = _kb([[("📋 Lihat semua jadwal", "jd:semua")]]) if scoped and rest else None
+    texts = split_message(parts, 4000)
+    for i, text in enumerate(texts):
+        await reply(update, "raw", text=text, reply_markup=more if i == len(texts) - 1 else None)
+    if not shown:
+        return
+    now = context.services.clock.now()
+    # the phone reminds of the visits to one's own kecamatan only
+    alarm = (lambda v: v.kecamatan_code == own_code) if own_code is not None else None
+    data = ics.calendar(shown, now=now, domain=f"sambang-{context.services.config.wilayah}", alarm=alarm)
+    message = update.effective_message
+    assert message is not None
+    await message.reply_document(document=data.encode("utf-8"), filename="jadwal-ngantor-di-kecamatan.ics",
+                                 caption=render("jadwal_ics_caption"), do_quote=False)
+
+
+# -- /kunjungan: menu -------------------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    assert context.user_data is not None
+    context.user_data[KEY] = {}
+    await reply(update, "kunjungan_menu", reply_markup=MENU)
+    return CHOOSING_ACTION
+
+
+async def menu_choice(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    if _data(update) == "kj:add":
+        return await _ask_kecamatan(update, context)
+    return await _show_list(update, context)
+
+
+# -- adding -----------------------------------------------------------------------------------------------------
+
+
+async def _ask_kecamatan(update: Update, context: SambangContext) -> str:
+    kecamatan = await list_kecamatan(context.services.db)
+    markup = None
+    if len(kecamatan) <= 40:
+        buttons = [(k.name, f"kj:kec:{k.code}") for k in kecamatan]
+        markup = _kb([buttons[i:i + 3] for i in range(0, len(buttons), 3)])
+    await reply(update, "kunjungan_ask_kecamatan", reply_markup=markup)
+    return CHOOSING_KECAMATAN
+
+
+async def kecamatan_chosen(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    query = _data(update)
+    text = query.split(":", 2)[2] if query else _text(update)
+    try:
+        code, name = await _svc(context).resolve_kecamatan(text)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return CHOOSING_KECAMATAN
+    draft = _draft(context)
+    draft.update(kecamatan_code=code, kecamatan_name=name)
+    await reply(update, "kunjungan_ask_date", kecamatan_name=name)
+    return WRITING_DATE
+
+
+async def _date_written(update: Update, context: SambangContext, *, moving: bool) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    retry = WRITING_NEW_DATE if moving else WRITING_DATE
+    try:
+        day = parse_date(_text(update))
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return retry
+    if day < _svc(context).today():
+        await reply(update, "refusal", message=notice("visit_date_past"))
+        return retry
+    draft["date"] = day.isoformat()
+    warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft.get("visit_id"))
+    draft["warnings"] = warnings
+    if warnings:
+        await reply(update, "kunjungan_date_warnings", day=day, warnings=warnings,
+                    reply_markup=_kb([[("Tetap pakai tanggal ini", "kj:date:ok")]]))
+        return CONFIRMING_NEW_DATE if moving else CONFIRMING_DATE
+    return await _ask_time(update, context, moving=moving)
+
+
+async def date_written(update: Update, context: SambangContext) -> str | int:
+    return await _date_written(update, context, moving=False)
+
+
+async def date_confirmed(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    return await _ask_time(update, context, moving=False)
+
+
+async def _ask_time(update: Update, context: SambangContext, *, moving: bool) -> str:
+    draft = _draft(context)
+    current = draft.get("old_time") if moving else None
+    default = current or f"{DEFAULT_START:%H:%M}"
+    label = f"Tetap {default.replace(':', '.')}" if moving else f"{default.replace(':', '.')} WIB"
+    await reply(update, "kunjungan_ask_time", day=dt.date.fromisoformat(draft["date"]),
+                reply_markup=_kb([[(label, f"kj:time:{default.replace(':', '')}")]]))
+    return WRITING_NEW_TIME if moving else WRITING_TIME
+
+
+async def _time_given(update: Update, context: SambangContext, *, moving: bool) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    data = _data(update)
+    raw = data.split(":", 2)[2] if data else _text(update)
+    try:
+        time = parse_time(raw)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return WRITING_NEW_TIME if moving else WRITING_TIME
+    draft = _draft(context)
+    draft["time"] = f"{time:%H:%M}"
+    if moving:
+        place = draft.get("old_place") or default_place(draft["kecamatan_name"])
+        await reply(update, "kunjungan_ask_place", place=place, moving=True,
+                    reply_markup=_kb([[(f"Tetap: {place}"[:60], "kj:place:keep")]]))
+        return WRITING_NEW_PLACE
+    place = default_place(draft["kecamatan_name"])
+    await reply(update, "kunjungan_ask_place", place=place, moving=False,
+                reply_markup=_kb([[(place, "kj:place:default")]]))
+    return WRITING_PLACE
+
+
+async def time_given(update: Update, context: SambangContext) -> str | int:
+    return await _time_given(update, context, moving=False)
+
+
+async def place_given(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    text = _text(update) if update.callback_query is None else ""
+    if update.callback_query is None and len(text) < 3:
+        await reply(update, "refusal", message=notice("visit_place_too_short", moving=False))
+        return WRITING_PLACE
+    draft["place"] = text[:200] or default_place(draft["kecamatan_name"])
+    await reply(update, "kunjungan_ask_agenda", reply_markup=SKIP)
+    return WRITING_AGENDA
+
+
+async def agenda_given(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    draft["agenda"] = "" if update.callback_query is not None else _text(update)[:1000]
+    codes = await known_departments(context.services.db)
+    await reply(update, "kunjungan_ask_departments", known=codes, reply_markup=SKIP)
+    return CHOOSING_DEPARTMENTS
+
+
+async def departments_given(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    if update.callback_query is not None:
+        draft["departments"] = []
+    else:
+        from bot.visits.service import validate_departments
+
+        try:
+            draft["departments"] = list(await validate_departments(context.services.db, split_codes(_text(update))))
+        except DomainError as exc:
+            await reply(update, "refusal", message=notice("retry_or_skip", message=exc.message),
+                        reply_markup=SKIP)
+            return CHOOSING_DEPARTMENTS
+    day = dt.date.fromisoformat(draft["date"])
+    warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day,
+                                                start_time=dt.time.fromisoformat(draft["time"]))
+    await reply(update, "kunjungan_review", d=draft, day=day, warnings=warnings,
+                reply_markup=_kb([[("✅ Simpan", "kj:save")], [("❌ Batal", "kj:stop")]]))
+    return REVIEWING_VISIT
+
+
+async def save_visit(update: Update, context: SambangContext) -> str | int:
+    person = await _admin(update, context)
+    if person is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    if "date" not in draft or "kecamatan_code" not in draft:
+        await deny(update, context, notice("flow_incomplete", what="kunjungan", command="kunjungan"))
+        return ConversationHandler.END
+    try:
+        visit, warnings = await _svc(context).create(
+            draft["kecamatan_code"], dt.date.fromisoformat(draft["date"]), dt.time.fromisoformat(draft["time"]),
+            place=draft.get("place"), agenda=draft.get("agenda", ""), departments=draft.get("departments", []),
+            created_by=person.telegram_id)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return REVIEWING_VISIT
+    await _drop_buttons(update)
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    await reply(update, "kunjungan_saved", visit=visit, warnings=warnings)
+    return ConversationHandler.END
+
+
+# -- list, move, cancel -----------------------------------------------------------------------------------------
+
+
+async def _show_list(update: Update, context: SambangContext) -> str:
+    upcoming: list[Visit] = await _svc(context).upcoming(limit=60)
+    buttons = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"kj:v:{v.id}")] for v in upcoming]
+    await reply(update, "kunjungan_list", visits=upcoming,
+                reply_markup=_kb(buttons) if buttons else None)
+    return VIEWING_VISIT if upcoming else ConversationHandler.END  # type: ignore[return-value]
+
+
+async def visit_chosen(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    visit_id = int(_data(update).split(":")[2])
+    visit = await _svc(context).find(visit_id)
+    if visit is None or visit.cancelled:
+        await deny(update, context, notice("visit_gone"))
+        return VIEWING_VISIT
+    _draft(context).clear()
+    _draft(context).update(visit_id=visit.id, kecamatan_code=visit.kecamatan_code,
+                           kecamatan_name=visit.kecamatan_name, old_time=f"{visit.start_time:%H:%M}",
+                           old_place=visit.place)
+    await reply(update, "kunjungan_detail", visit=visit,
+                reply_markup=_kb([[("📅 Pindah jadwal", f"kj:mv:{visit.id}"), ("❌ Batalkan", f"kj:cx:{visit.id}")],
+                                  [("⬅️ Kembali ke daftar", "kj:list")]]))
+    return VIEWING_VISIT
+
+
+async def move_chosen(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    visit = await _current_visit(update, context)
+    if visit is None:
+        return VIEWING_VISIT
+    await reply(update, "kunjungan_ask_new_date", visit=visit)
+    return WRITING_NEW_DATE
+
+
+async def new_date_written(update: Update, context: SambangContext) -> str | int:
+    return await _date_written(update, context, moving=True)
+
+
+async def new_date_confirmed(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    return await _ask_time(update, context, moving=True)
+
+
+async def new_time_given(update: Update, context: SambangContext) -> str | int:
+    return await _time_given(update, context, moving=True)
+
+
+async def new_place_given(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    if update.callback_query is None:
+        text = _text(update)
+        if len(text) < 3:
+            await reply(update, "refusal", message=notice("visit_place_too_short", moving=True))
+            return WRITING_NEW_PLACE
+        draft["place"] = text[:200]
+    else:
+        draft["place"] = draft.get("old_place")
+    return await _review_move(update, context)
+
+
+async def _review_move(update: Update, context: SambangContext) -> str:
+    draft = _draft(context)
+    visit = await _svc(context).find(draft["visit_id"])
+    day = dt.date.fromisoformat(draft["date"])
+    warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft["visit_id"],
+                                                start_time=dt.time.fromisoformat(draft["time"]))
+    await reply(update, "kunjungan_review_move", visit=visit, day=day, time=draft["time"].replace(":", "."),
+                place=draft.get("place") or visit.place, warnings=warnings,
+                reply_markup=_kb([[("✅ Pindahkan", "kj:mvsave")], [("❌ Batal", "kj:stop")]]))
+    return REVIEWING_MOVE
+
+
+async def save_move(update: Update, context: SambangContext) -> str | int:
+    person = await _admin(update, context)
+    if person is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    if not draft.get("visit_id") or not draft.get("date"):
+        await deny(update, context, notice("flow_incomplete", what="pemindahan", command="kunjungan"))
+        return ConversationHandler.END
+    try:
+        visit, warnings = await _svc(context).move(
+            draft["visit_id"], dt.date.fromisoformat(draft["date"]), dt.time.fromisoformat(draft["time"]),
+            place=draft.get("place"), actor=person.telegram_id)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return ConversationHandler.END
+    await _drop_buttons(update)
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    await reply(update, "kunjungan_moved", visit=visit, warnings=warnings)
+    return ConversationHandler.END
+
+
+async def cancel_chosen(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    visit = await _current_visit(update, context)
+    if visit is None:
+        return VIEWING_VISIT
+    await reply(update, "kunjungan_ask_cancel_reason", visit=visit, reply_markup=SKIP)
+    return WRITING_CANCEL_REASON
+
+
+async def cancel_reason_given(update: Update, context: SambangContext) -> str | int:
+    if await _admin(update, context) is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    draft["reason"] = "" if update.callback_query is not None else _text(update)[:300]
+    visit = await _svc(context).find(draft["visit_id"])
+    await reply(update, "kunjungan_review_cancel", visit=visit, reason=draft["reason"],
+                reply_markup=_kb([[("✅ Ya, batalkan kunjungan", "kj:cxsave")], [("⬅️ Jangan", "kj:stop")]]))
+    return REVIEWING_CANCEL
+
+
+async def save_cancel(update: Update, context: SambangContext) -> str | int:
+    person = await _admin(update, context)
+    if person is None:
+        return ConversationHandler.END
+    draft = _draft(context)
+    if not draft.get("visit_id"):
+        await deny(update, context, notice("flow_incomplete", what="pembatalan", command="kunjungan"))
+        return ConversationHandler.END
+    try:
+        visit = await _svc(context).cancel(draft["visit_id"], draft.get("reason", ""), actor=person.telegram_id)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return ConversationHandler.END
+    await _drop_buttons(update)
+    assert context.user_data is not None
+    context.user_data.pop(KEY, None)
+    await reply(update, "kunjungan_cancelled", visit=visit)
+    return ConversationHandler.END
+
+
+async def _current_visit(update: Update, context: SambangContext) -> Visit | None:
+    visit_id = int(_data(update).split(":")[2])
+    draft = _draft(context)
+    visit = await _svc(context).find(visit_id)
+    if visit is None or visit.cancelled:
+        await deny(update, context, notice("visit_gone"))
+        return None
+    draft.clear()
+    draft.update(visit_id=visit.id, kecamatan_code=visit.kecamatan_code, kecamatan_name=visit.kecamatan_name,
+                 old_time=f"{visit.start_time:%H:%M}", old_place=visit.place)
+    return visit
+
+
+# -- leaving ----------------------------------------------------------------------------------------------------
+
+
+async def _drop_buttons(update: Update) -> None:
+    if update.callback_query is not None and update.callback_query.message is not None:
+        try:
+            await update.callback_query.edit_message_reply_markup(None)
+        except BadRequest:
+            pass
+
+
+async def stop(update: Update, context: SambangContext) -> int:
+    await _drop_buttons(update)
+    if context.user_data is not None:
+        context.user_data.pop(KEY, None)
+    await reply(update, "kunjungan_stopped")
+    return ConversationHandler.END
+
+
+async def wrong_input(update: Update, context: SambangContext) -> None:
+    await reply(update, "refusal", message=notice("use_the_buttons"))
+
+
+async def stale_button(update: Update, context: SambangContext) -> None:
+    await deny(update, context, notice("flow_button_stale", command="kunjungan"))
+
+
+def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    text = private & filters.TEXT & ~filters.COMMAND
+    other = private & ~filters.COMMAND
+
+    def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
+        return CallbackQueryHandler(button(func), pattern=pattern)
+
+    def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
+        return MessageHandler(filt, button(func))
+
+    return ConversationHandler(
+        entry_points=[CommandHandler("kunjungan", button(start), filters=private)],
+        states={
+            CHOOSING_ACTION: [cb(menu_choice, r"^kj:(add|list)$")],
+            CHOOSING_KECAMATAN: [cb(kecamatan_chosen, r"^kj:kec:"), msg(text, kecamatan_chosen)],
+            WRITING_DATE: [msg(text, date_written)],
+            CONFIRMING_DATE: [cb(date_confirmed, r"^kj:date:ok$"), msg(text, date_written)],
+            WRITING_TIME: [cb(time_given, r"^kj:time:\d{4}$"), msg(text, time_given)],
+            WRITING_PLACE: [cb(place_given, r"^kj:place:default$"), msg(text, place_given)],
+            WRITING_AGENDA: [cb(agenda_given, r"^kj:skip$"), msg(text, agenda_given)],
+            CHOOSING_DEPARTMENTS: [cb(departments_given, r"^kj:skip$"), msg(text, departments_given)],
+            REVIEWING_VISIT: [cb(save_visit, r"^kj:save$")],
+            VIEWING_VISIT: [cb(visit_chosen, r"^kj:v:\d+$"), cb(move_chosen, r"^kj:mv:\d+$"),
+                            cb(cancel_chosen, r"^kj:cx:\d+$"), cb(menu_choice, r"^kj:list$")],
+            WRITING_NEW_DATE: [msg(text, new_date_written)],
+            CONFIRMING_NEW_DATE: [cb(new_date_confirmed, r"^kj:date:ok$"), msg(text, new_date_written)],
+            WRITING_NEW_TIME: [cb(new_time_given, r"^kj:time:\d{4}$"), msg(text, new_time_given)],
+            WRITING_NEW_PLACE: [cb(new_place_given, r"^kj:place:keep$"), msg(text, new_place_given)],
+            REVIEWING_MOVE: [cb(save_move, r"^kj:mvsave$")],
+            WRITING_CANCEL_REASON: [cb(cancel_reason_given, r"^kj:skip$"), msg(text, cancel_reason_given)],
+            REVIEWING_CANCEL: [cb(save_cancel, r"^kj:cxsave$")],
+        },
+        fallbacks=[
+            CommandHandler("batal", button(stop), filters=private),
+            CommandHandler("kunjungan", button(start), filters=private),
+            cb(stop, r"^kj:stop$"),
+            msg(other, wrong_input),
+        ],
+        name="kunjungan",
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("jadwal", jadwal, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(button(jadwal_all), pattern=r"^jd:semua$"))
+    app.add_handler(build_conversation())
+    app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^kj:"))
