@@ -24,7 +24,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.features import FEATURE_INSTALLERS
 from bot.messaging import outbox
 from bot.messaging.templates import set_timezone
-from bot.operations.health import CONFLICT_WINDOW, beat, heartbeat_limit, mark_conflict
+from bot.operations.health import CONFLICT_WINDOW, Liveness, beat, heartbeat_limit, mark_conflict
 from bot.operations.logs import hide_secret, remember_name
 from bot.people import roster
 from bot.people.regions import count_regions, ensure_wilayah, load_regions
@@ -34,7 +34,6 @@ from bot.telegram.context import SambangApplication, SambangContext, drop_duplic
 from bot.telegram.inbound import (
     DurableUpdateQueue,
     FailedUpdates,
-    Liveness,
     PollRecordingRequest,
     busy_timeout,
     replay_pending,

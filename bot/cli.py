@@ -124,10 +124,15 @@ async def _telegram_problem(config: Config) -> str | None:
     return None
 
 
-async def _with_services(config: Config, work: Callable[[Any], Awaitable[int]]) -> int:
+async def _open_services(config: Config) -> Any:
+    """The services for a feature's sub-command, given to it as ``args.open_services`` (features import no root)."""
     from bot.app import open_services
 
-    services = await open_services(config)
+    return await open_services(config)
+
+
+async def _with_services(config: Config, work: Callable[[Any], Awaitable[int]]) -> int:
+    services = await _open_services(config)
     try:
         return await work(services)
     finally:
@@ -305,6 +310,7 @@ async def cmd_roster_import(config: Config, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sambang", description="Sambang: aspirasi kepala desa langsung ke Bupati.")
     parser.add_argument("--log-level", default="INFO", help=", ".join(LOG_LEVELS))
+    parser.set_defaults(open_services=_open_services)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="jalankan bot (long polling, atau webhook dengan --webhook)")
     run.add_argument("--webhook", metavar="URL", help="mode webhook: URL HTTPS publik, mis. https://bot.contoh.id/tg")

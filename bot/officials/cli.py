@@ -45,9 +45,7 @@ def _print_routes(routes: dict[str, list[str]]) -> None:
 
 
 async def run(config: Config, args: argparse.Namespace) -> int:
-    from bot.app import open_services
-
-    services = await open_services(config)
+    services = await args.open_services(config)
     try:
         return await _run(services, args)
     finally:

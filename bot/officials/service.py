@@ -17,6 +17,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -36,6 +37,9 @@ from bot.officials.departments import (
 )
 from bot.people.roster import Person, person_from_row
 from bot.storage.database import Database, Transaction
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -747,13 +751,11 @@ class OfficialsService:
         return 1
 
 
-async def install(services: object) -> None:
+async def install(services: Services) -> None:
     """Feature installer: departments and routing, the officials' service, and the submission hook."""
     from bot.officials import digests
     from bot.officials.departments import load_routing
-    from bot.services import Services
 
-    assert isinstance(services, Services)
     routing = load_routing(services.config)
     departments = DepartmentService(services.db, services.clock, routing)
     await departments.load_defaults()

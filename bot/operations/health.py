@@ -12,13 +12,10 @@ import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.core.clock import from_iso, to_iso
 from bot.storage.database import Database
-
-if TYPE_CHECKING:
-    from bot.telegram.inbound import Liveness
 
 HEARTBEAT_KEY = "heartbeat_at"
 #: When Telegram last answered getUpdates with 409 Conflict: another bot polls with the same token.
@@ -32,6 +29,44 @@ STUCK_AFTER = 60.0
 def wall_now() -> datetime:
     """Liveness is about the real world's time, not the domain clock tests move."""
     return datetime.now(UTC)
+
+
+class Liveness:
+    """What the health check needs to know from inside the process: is polling working, is storing failing."""
+
+    def __init__(self) -> None:
+        self.mode = "polling"
+        #: the real time the last successful getUpdates returned (the start counts as one: a grace period)
+        self.last_poll_ok: datetime | None = wall_now()
+        self._poll_started: datetime | None = None
+        self._poll_failed = False
+        #: since when storing updates has been failing (None while it works)
+        self.store_failing_since: datetime | None = None
+
+    def poll_started(self) -> None:
+        self._poll_started = wall_now()
+
+    def poll_finished(self, ok: bool) -> None:
+        self._poll_started = None
+        self._poll_failed = not ok
+        if ok:
+            self.last_poll_ok = wall_now()
+
+    def polled_at(self) -> datetime | None:
+        """When polling was last known to work: the last success, or the start of a long poll following one."""
+        if self._poll_started is not None and not self._poll_failed:
+            return self._poll_started
+        return self.last_poll_ok
+
+    def state(self) -> dict[str, str]:
+        """The app_state rows the heartbeat writes for ``sambang health`` (another process)."""
+        state = {"receive_mode": self.mode}
+        polled = self.polled_at()
+        if self.mode == "polling" and polled is not None:
+            state["polled_at"] = to_iso(polled)
+        state["store_failing_since"] = to_iso(self.store_failing_since) if self.store_failing_since else ""
+        return state
+
 
 
 def heartbeat_limit(tick_seconds: float) -> float:

@@ -36,6 +36,7 @@ from telegram.request import HTTPXRequest
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock, to_iso
 from bot.operations import deadletters
+from bot.operations.health import Liveness
 from bot.storage.database import DEFAULT_BUSY_TIMEOUT, Database
 from bot.storage.database import retry_write as storage_retry_write
 
@@ -68,43 +69,6 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, RetryAfter):
         return True
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
-
-
-class Liveness:
-    """What the health check needs to know from inside the process: is polling working, is storing failing."""
-
-    def __init__(self) -> None:
-        self.mode = "polling"
-        #: the real time the last successful getUpdates returned (the start counts as one: a grace period)
-        self.last_poll_ok: datetime | None = wall_now()
-        self._poll_started: datetime | None = None
-        self._poll_failed = False
-        #: since when storing updates has been failing (None while it works)
-        self.store_failing_since: datetime | None = None
-
-    def poll_started(self) -> None:
-        self._poll_started = wall_now()
-
-    def poll_finished(self, ok: bool) -> None:
-        self._poll_started = None
-        self._poll_failed = not ok
-        if ok:
-            self.last_poll_ok = wall_now()
-
-    def polled_at(self) -> datetime | None:
-        """When polling was last known to work: the last success, or the start of a long poll following one."""
-        if self._poll_started is not None and not self._poll_failed:
-            return self._poll_started
-        return self.last_poll_ok
-
-    def state(self) -> dict[str, str]:
-        """The app_state rows the heartbeat writes for ``sambang health`` (another process)."""
-        state = {"receive_mode": self.mode}
-        polled = self.polled_at()
-        if self.mode == "polling" and polled is not None:
-            state["polled_at"] = to_iso(polled)
-        state["store_failing_since"] = to_iso(self.store_failing_since) if self.store_failing_since else ""
-        return state
 
 
 class PollRecordingRequest(HTTPXRequest):

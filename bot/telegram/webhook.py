@@ -22,9 +22,8 @@ import tornado.web
 from telegram import Bot, Update
 from tornado.httpserver import HTTPServer
 
-from bot.operations.health import health_report
+from bot.operations.health import Liveness, health_report
 from bot.storage.database import Database
-from bot.telegram.inbound import Liveness
 
 log = logging.getLogger(__name__)
 

@@ -230,9 +230,7 @@ def configure_export(parser: argparse.ArgumentParser) -> None:
 
 
 async def run_export(config: Config, args: argparse.Namespace) -> int:
-    from bot.app import open_services
-
-    services = await open_services(config)
+    services = await args.open_services(config)
     try:
         vm = services.village_map
         assert vm is not None

@@ -37,10 +37,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(needs_token=False)
 
 
-async def _with_services(config: Config, work: Any) -> int:
-    from bot.cli import _with_services as with_services
-
-    return await with_services(config, work)
+async def _with_services(config: Config, args: argparse.Namespace, work: Any) -> int:
+    services = await args.open_services(config)
+    try:
+        return await work(services)
+    finally:
+        await services.db.close()
 
 
 async def run(config: Config, args: argparse.Namespace) -> int:
@@ -99,7 +101,7 @@ async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
             print(f"  ⚠ {w}")
         return 0
 
-    return await _with_services(config, work)
+    return await _with_services(config, args, work)
 
 
 def _read_text(path: Path) -> str | None:
@@ -134,7 +136,7 @@ async def cmd_import(config: Config, args: argparse.Namespace) -> int:
             print(f"  ⚠ {w}")
         return 0
 
-    return await _with_services(config, work)
+    return await _with_services(config, args, work)
 
 
 async def cmd_export(config: Config, args: argparse.Namespace) -> int:
@@ -150,7 +152,7 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
             sys.stdout.write(data)
         return 0
 
-    return await _with_services(config, work)
+    return await _with_services(config, args, work)
 
 
 SCHEDULE_COMMAND = ("schedule", "jadwal kunjungan Ngantor di Kecamatan: plan, import, export", configure, run)
