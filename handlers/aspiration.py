@@ -28,6 +28,7 @@ from bot.aspirations import (
     Attachment,
     Draft,
     clean_text,
+    document_accepted,
     validate_description,
 )
 from bot.classifier import suggest_category
@@ -56,7 +57,6 @@ ADDING_ATTACHMENTS = "melampirkan"
 REVIEWING_SUMMARY = "memeriksa_ringkasan"
 RESUMING_DRAFT = "melanjutkan_draf"
 
-_BLOCKED_EXTENSIONS = (".exe", ".apk", ".bat", ".cmd", ".scr", ".msi", ".js", ".vbs", ".jar")
 DONE_WORDS = {"lanjut", "selesai", "sudah", "tidak ada", "skip", "lewati", "ringkasan"}
 
 
@@ -319,7 +319,7 @@ async def document_added(update: Update, context: SambangContext) -> str | int:
     if (doc.file_size or 0) > MAX_DOCUMENT_BYTES:
         await refuse(update, notice("document_too_big", name=name), reply_markup=keyboards.ATTACHMENTS_DONE)
         return ADDING_ATTACHMENTS
-    if name.lower().endswith(_BLOCKED_EXTENSIONS):
+    if not document_accepted(clean_text(doc.file_name or ""), doc.mime_type):
         await refuse(update, notice("document_type_refused"), reply_markup=keyboards.ATTACHMENTS_DONE)
         return ADDING_ATTACHMENTS
     if len(draft.documents) >= MAX_DOCUMENTS:
