@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+from telegram.ext import Application, ContextTypes, Defaults, TypeHandler
 
 import handlers
 import schedules
@@ -36,7 +36,7 @@ from .regions import count_regions, load_regions
 from .services import Services
 from .storage import Database
 from .templates import set_timezone
-from .transport import TelegramTransport
+from .transport import SambangApplicationBuilder, TelegramTransport
 from .webhook import WebhookServer, webhook_path
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
     config = services.config
     persistence = SqlitePersistence(services.db, update_interval=config.persistence_interval)
     app = (
-        ApplicationBuilder()
+        SambangApplicationBuilder()  # every call the bot makes fits Telegram's length limits
         .application_class(SambangApplication)
         .token(config.token)
         .base_url(config.base_url)
