@@ -78,14 +78,19 @@ def one_message(render_with: Callable[[str], str], value: str, pointer: str, lim
     return render_with(f"{short.rstrip()}… {pointer}")
 
 
+def _over(text: Any, limit: int, html: bool) -> bool:
+    """True if ``text`` is longer than ``limit`` as Telegram counts it (the cheap raw length first)."""
+    return isinstance(text, str) and len(text) > limit // 2 and u16len(text) > limit \
+        and visible_len(text, html=html) > limit
+
+
 def fit(method: str, params: Mapping[str, Any]) -> list[Call]:
     """The Bot API calls that do what ``method`` with ``params`` does within Telegram's limits — usually just that
     one call, unchanged."""
     params = dict(params)
     html = _html(params)
     text = params.get("text")
-    if method == "sendMessage" and isinstance(text, str) and visible_len(text, html=html) > TEXT_LIMIT \
-            and not params.get("entities"):
+    if method == "sendMessage" and _over(text, TEXT_LIMIT, html) and not params.get("entities"):
         parts = split_text(text, TEXT_LIMIT, html=html)
         calls: list[Call] = []
         for i, part in enumerate(parts):
@@ -97,13 +102,12 @@ def fit(method: str, params: Mapping[str, Any]) -> list[Call]:
                 call.pop("reply_to_message_id", None)
             calls.append((method, call))
         return calls
-    if method == "editMessageText" and isinstance(text, str) and visible_len(text, html=html) > TEXT_LIMIT \
-            and not params.get("entities"):
+    if method == "editMessageText" and _over(text, TEXT_LIMIT, html) and not params.get("entities"):
         params["text"] = shorten(text, TEXT_LIMIT, _pointer("text_cut", html), html=html)
         return [(method, params)]
     caption = params.get("caption")
-    if (method in CAPTION_METHODS or method == "editMessageCaption") and isinstance(caption, str) \
-            and visible_len(caption, html=html) > CAPTION_LIMIT and not params.get("caption_entities"):
+    if (method in CAPTION_METHODS or method == "editMessageCaption") and _over(caption, CAPTION_LIMIT, html) \
+            and not params.get("caption_entities"):
         if method == "editMessageCaption":
             params["caption"] = shorten(caption, CAPTION_LIMIT, _pointer("text_cut", html), html=html)
             return [(method, params)]
@@ -115,7 +119,7 @@ def fit(method: str, params: Mapping[str, Any]) -> list[Call]:
             caption = _caption(item)
             mode = item.get("parse_mode") if isinstance(item, Mapping) else getattr(item, "parse_mode", None)
             item_html = str(mode or "").upper() == "HTML"
-            if isinstance(caption, str) and visible_len(caption, html=item_html) > CAPTION_LIMIT:
+            if _over(caption, CAPTION_LIMIT, item_html):
                 item = _with_caption(item, shorten(caption, CAPTION_LIMIT, _pointer("caption_continued", item_html),
                                                    html=item_html))
                 cut.append(caption)

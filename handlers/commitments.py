@@ -173,8 +173,13 @@ async def due_given(update: Update, context: SambangContext) -> str | int:
     data = data_of(update)
     svc = _svc(context)
     try:
-        # a button's days go through the same checks as typed ones (a forged "jj:due:99999" is refused)
-        due = svc.parse_due(f"{button_number(data, 2)} hari") if data else svc.parse_due(text_of(update))
+        if data:  # a button's days go through the same checks as typed ones; none of ours offers more than 999
+            days = button_number(data, 2)
+            if days > 999:
+                raise DomainError(notice("unknown_button"))
+            due = svc.parse_due(f"{days} hari")
+        else:
+            due = svc.parse_due(text_of(update))
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return WRITING_DUE_DATE

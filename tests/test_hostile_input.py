@@ -457,6 +457,23 @@ DOCUMENTS = [
 ]
 
 
+async def forged_due_date(c: Corpus) -> None:
+    """A due-date button with a number no button offers, in the middle of /janji: refused, the flow goes on."""
+    admin = c.h.admin
+    await c.h.say(admin, "/janji", "kunjungan yang mana")
+    await c.h.press(admin, "Tanpa kunjungan", "apa yang dijanjikan")
+    await c.h.say(admin, "Perbaikan jalan poros desa", "OPD penanggung jawab")
+    await c.h.say(admin, "pupr", "desa mana")
+    await c.h.say(admin, "Ledokombo", "tenggatnya")
+    message = admin.last_message()
+    assert message is not None
+    for data in ("jj:due:9999999", "jj:due:99999999999999999999", "jj:due:-14"):
+        await c.expect(admin.id, lambda d=data: c.server.push_callback_query(admin, message, d), *STALE)
+    await c.h.press(admin, "2 minggu", "nomor tiket aspirasi")  # the real buttons still work
+    await c.h.say(admin, "/batal", "")
+    await c.check([admin], before=await c.aspirations())
+
+
 async def sixth_photo(c: Corpus) -> None:
     before = await c.aspirations()
     user = await c.attaching()
@@ -677,7 +694,7 @@ for _name, _mime, _accepted in DOCUMENTS:
                               id=f"document-{'ok' if _accepted else 'refused'}-{_name[:20]}"))
 for _fn in (edit_idle, edit_description, edit_command, edit_in_group, oversized_document, executable_document,
             sixth_photo, fourth_document, photo_outside_flow, group_text_is_ignored, channel_post, reused_invitation,
-            expired_invitation, guessing_invitations, someone_elses_contact):
+            expired_invitation, guessing_invitations, someone_elses_contact, forged_due_date):
     CASES.append(pytest.param(_fn, id=_fn.__name__))
 
 
