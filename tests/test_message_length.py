@@ -5,13 +5,14 @@ arrives in several messages, a long caption or edit points to the rest)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape
 
-from bot import limits, outbox, roster
+from bot import limits, ngantor, outbox, roster
 from bot.aspirations import Attachment, Draft
 from bot.templates import split_text, u16len, visible_len
 from tests.harness import BotHarness
-from tests.officials_support import card, official, press_card
+from tests.officials_support import card, leader, official, press_card
 
 #: HTML specials (escaped, so longer as sent than as read) and an emoji (two UTF-16 units).
 UNIT = "Jalan <desa> & jembatan 🚧 rusak parah, warga \"terisolasi\"; "
@@ -92,6 +93,9 @@ async def test_the_longest_content_goes_through_every_kind_of_message(harness: B
                             and c.method == "sendMessage"]) >= 2
     await h.say(kades, "/status", "Aspirasi desa Anda")
     await h.say(andi, "/desa Ledokombo", "Desa Ledokombo")
+    bupati = await leader(h)
+    await ngantor.of(h.svc).visits.create("Sumber", dt.date(2026, 3, 4), dt.time(8, 0), departments=["DINKES"])
+    await h.say(bupati, "/briefing Sumber", "Briefing Ngantor di Kecamatan Sumber")
 
     # the card is edited at each step and stays one message
     await press_card(h, andi, andi, emoji_ticket, "terima")
@@ -135,7 +139,7 @@ async def test_the_longest_content_goes_through_every_kind_of_message(harness: B
 
     refused = [c.describe() for c in h.server.calls if not c.ok and "not modified" not in (c.error or "")]
     assert refused == [], refused
-    for chat_id in (kades.id, andi.id, camat.id):
+    for chat_id in (kades.id, andi.id, camat.id, bupati.id):
         assert not any("terjadi gangguan" in t for t in h.server.texts(chat_id))
 
 
