@@ -18,7 +18,7 @@ from bot.operations import ops_settings
 from bot.ratelimit import FloodGuard
 from bot.templates import render
 
-from .common import SambangContext, answer_button, button_numbers_valid, notice, reply
+from .common import SambangContext, answer_button, button_numbers_valid, notice, refuse, reply
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ async def stale_numbers(update: Update, context: SambangContext) -> None:
     if query is None or button_numbers_valid(query.data):
         return
     log.info("refused button with out-of-range numbers from user %s", query.from_user.id)
-    await answer_button(update, notice("unknown_button"), show_alert=True)
+    await refuse(update, notice("unknown_button"), show_alert=True)
     raise ApplicationHandlerStop
 
 
