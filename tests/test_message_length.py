@@ -8,9 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 
+import pytest
+from telegram import Bot
+from telegram.error import BadRequest
+
 from bot import limits, ngantor, outbox, roster
 from bot.aspirations import Attachment, Draft
 from bot.templates import split_text, u16len, visible_len
+from tests.fake_telegram import FakeTelegram
 from tests.harness import BotHarness
 from tests.officials_support import card, leader, official, press_card
 
@@ -159,3 +164,24 @@ def test_a_text_long_only_as_html_is_not_split() -> None:
     assert visible_len(text) == 3000
     assert limits.fit("sendMessage", {"chat_id": 1, "text": text, "parse_mode": "HTML"}) == [
         ("sendMessage", {"chat_id": 1, "text": text, "parse_mode": "HTML"})]
+
+
+async def test_the_fake_bot_api_refuses_what_telegram_refuses() -> None:
+    """The fake counts as Telegram does: UTF-16 units of the text once its HTML is parsed; 4096 for a text, 1024
+    for a caption. (A plain PTB bot here: the Sambang bot would have fitted these.)"""
+    server = FakeTelegram(token="1:fake")
+    await server.start()
+    try:
+        async with Bot("1:fake", base_url=server.base_url, base_file_url=server.base_file_url) as bot:
+            await bot.send_message(1, "🚧" * 2048)  # 4096 units
+            with pytest.raises(BadRequest, match="too long"):
+                await bot.send_message(1, "🚧" * 2048 + "x")
+            await bot.send_message(1, "&amp;" * 4096, parse_mode="HTML")  # long as sent, 4096 as read
+            await bot.send_photo(1, "AgACphoto", caption="x" * 1024)
+            with pytest.raises(BadRequest, match="caption is too long"):
+                await bot.send_photo(1, "AgACphoto", caption="🚧" * 513)
+            message = await bot.send_message(1, "pendek")
+            with pytest.raises(BadRequest, match="too long"):
+                await bot.edit_message_text("x" * 4097, chat_id=1, message_id=message.message_id)
+    finally:
+        await server.stop()
