@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Conflict, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+from telegram.ext import Application, ContextTypes, Defaults, TypeHandler
 
 import handlers
 import schedules
@@ -40,7 +40,7 @@ from .regions import count_regions, ensure_wilayah, load_regions
 from .services import Services
 from .storage import Database
 from .templates import set_timezone
-from .transport import TelegramTransport
+from .transport import SambangApplicationBuilder, TelegramTransport
 from .webhook import WebhookServer, webhook_path
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
     services.extra["liveness"] = liveness
     services.extra["failed_updates"] = FailedUpdates(services.db, services.clock, queue)
     app = (
-        ApplicationBuilder()
+        SambangApplicationBuilder()  # every call the bot makes fits Telegram's length limits
         .application_class(SambangApplication)
         .token(config.token)
         .base_url(config.base_url)

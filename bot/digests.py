@@ -575,7 +575,7 @@ async def run_weekly(services: Services, now: datetime) -> int:
                                           dedup_key=f"digest:weekly:{period}:{chat}:{i}")
                 queued += 1
             for i, photo in enumerate(photos if texts else []):
-                await outbox.enqueue(tx, chat, "sendPhoto", {"chat_id": chat, "caption": photo.caption[:1024]},
+                await outbox.enqueue(tx, chat, "sendPhoto", {"chat_id": chat, "caption": photo.caption},
                                      now=now, upload=photo.data, upload_name=photo.filename,
                                      ref=f"digest:weekly:{period}", dedup_key=f"digest:weekly:{period}:{chat}:p{i}")
                 queued += 1

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from . import outbox
+from . import limits, outbox
 from .aspirations import Aspiration, AspirationService, Attachment, check_transition, clean_text
 from .clock import Clock, from_iso, to_iso
 from .departments import (
@@ -295,9 +295,17 @@ class OfficialsService:
                     "note": last_row["note"]}
         sla = await self._sla(tx, aspiration.id)
         overdue = sla.overdue(aspiration.status, self.today().isoformat()) if sla else []
-        return render("officials_card", a=aspiration, handled_by=await self.departments.label_for(aspiration),
-                      last=last, sla=sla, overdue=overdue, header=Markup(header) if header else None,
-                      fallback=fallback)
+        handled_by = await self.departments.label_for(aspiration)
+
+        def card(description: str) -> str:
+            return render("officials_card", a=replace(aspiration, description=description), handled_by=handled_by,
+                          last=last, sla=sla, overdue=overdue, header=Markup(header) if header else None,
+                          fallback=fallback)
+
+        # the card is edited at every step, so it stays one message: a description too long for that is cut short
+        # with a pointer to /status, which shows it whole
+        return limits.one_message(card, aspiration.description,
+                                  render("notice/description_cut", ticket=aspiration.ticket))
 
     async def _send_attachments(self, tx: Transaction, chat_id: int, aspiration: Aspiration, now: datetime,
                                 key: str) -> None:

@@ -15,7 +15,7 @@ from bot import broadcast
 from bot.domain import DomainError, Role
 from bot.templates import render
 
-from .common import SambangContext, notice, reply
+from .common import SambangContext, button_number, notice, reply
 from .flow import button, data_of, deny, drop_buttons, member, text_of
 
 CHOOSING_AUDIENCE = "memilih_sasaran"
@@ -174,7 +174,7 @@ async def refresh(update: Update, context: SambangContext) -> None:
     """🔄 under a report: show the broadcast's current counts (admins only, checked again here)."""
     if await _admin(update, context) is None:
         return
-    broadcast_id = int(data_of(update).split(":")[2])
+    broadcast_id = button_number(data_of(update), 2)
     found = await broadcast.report(context.services.db, broadcast_id)
     if found is None:
         await deny(update, context, notice("broadcast_not_found", id=broadcast_id))

@@ -16,7 +16,7 @@ from bot.domain import DomainError, Role
 from bot.feedback import FeedbackState
 from bot.templates import render, split_message
 
-from .common import SambangContext, reply
+from .common import SambangContext, button_number, reply
 from .fallback import unknown_text
 from .flow import button, data_of, deny, member, text_of
 
@@ -42,9 +42,11 @@ async def _rate(update: Update, context: SambangContext) -> FeedbackState | None
     person = await member(update, context, (Role.KEPALA_DESA,))
     if person is None:
         return None
-    _, visit_id, aspect, value = data_of(update).split(":")
+    data = data_of(update)
+    aspect = data.split(":")[2]
     try:
-        return await ngantor.of(context.services).feedback.rate(int(visit_id), person, aspect, int(value))
+        return await ngantor.of(context.services).feedback.rate(button_number(data, 1), person, aspect,
+                                                                button_number(data, 3))
     except DomainError as exc:
         await deny(update, context, exc.message)
         return None

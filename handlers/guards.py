@@ -18,7 +18,7 @@ from bot.operations import ops_settings
 from bot.ratelimit import FloodGuard
 from bot.templates import render
 
-from .common import SambangContext, answer_button, notice, reply
+from .common import SambangContext, answer_button, button_numbers_valid, notice, refuse, reply
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +82,23 @@ async def channel_post(update: Update, context: SambangContext) -> None:
     raise ApplicationHandlerStop
 
 
+async def stale_numbers(update: Update, context: SambangContext) -> None:
+    """A button whose callback data carries a number no button of ours has (negative, huge, other digits) is a
+    stale or forged one: say so, and let no handler try to parse it."""
+    query = update.callback_query
+    if query is None or button_numbers_valid(query.data):
+        return
+    log.info("refused button with out-of-range numbers from user %s", query.from_user.id)
+    await refuse(update, notice("unknown_button"), show_alert=True)
+    raise ApplicationHandlerStop
+
+
 async def guard(update: Update, context: SambangContext) -> None:
     """One handler for group -2 (PTB runs only the first matching handler of a group)."""
     if update.channel_post is not None or update.edited_channel_post is not None:
         await channel_post(update, context)
     await flood_limit(update, context)
+    await stale_numbers(update, context)
     if update.edited_message is not None or update.edited_business_message is not None:
         await edited_message(update, context)
 

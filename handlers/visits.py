@@ -16,7 +16,7 @@ from bot.regions import list_kecamatan
 from bot.templates import render, split_message
 from bot.visits import DEFAULT_START, Visit, default_place, known_departments, parse_date, parse_time, split_codes
 
-from .common import SambangContext, notice, reply
+from .common import SambangContext, button_number, notice, reply
 from .flow import button, deny, member
 
 # What the admin is doing in /kunjungan.
@@ -325,7 +325,7 @@ async def _show_list(update: Update, context: SambangContext) -> str:
 async def visit_chosen(update: Update, context: SambangContext) -> str | int:
     if await _admin(update, context) is None:
         return ConversationHandler.END
-    visit_id = int(_data(update).split(":")[2])
+    visit_id = button_number(_data(update), 2)
     visit = await _svc(context).find(visit_id)
     if visit is None or visit.cancelled:
         await deny(update, context, notice("visit_gone"))
@@ -455,7 +455,7 @@ async def save_cancel(update: Update, context: SambangContext) -> str | int:
 
 
 async def _current_visit(update: Update, context: SambangContext) -> Visit | None:
-    visit_id = int(_data(update).split(":")[2])
+    visit_id = button_number(_data(update), 2)
     draft = _draft(context)
     visit = await _svc(context).find(visit_id)
     if visit is None or visit.cancelled:
