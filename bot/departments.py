@@ -438,10 +438,8 @@ class DepartmentService:
         chats = [int(r["telegram_id"]) for r in rows if r["telegram_id"] != person.telegram_id]
         if previous is not None:
             chats.append(int(previous["chat_id"]))
-        stamp = to_iso(now)
         for chat_id in chats:
-            await outbox.enqueue_text(tx, chat_id, text, now=now, ref=f"inbox:{code}",
-                                      dedup_key=f"inbox:{code}:{stamp}:{chat_id}")
+            await outbox.enqueue_text(tx, chat_id, text, now=now, ref=f"inbox:{code}")
 
     async def unregister_inbox(self, person: Person, chat_id: int) -> list[str]:
         """Stop using a group as inbox (of the official's department, or of every department for an admin)."""
