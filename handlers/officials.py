@@ -238,25 +238,24 @@ async def _send_reply(update: Update, context: SambangContext, person: Person | 
         await reply(update, "officials_outcome", message=Markup(outcome.message))
 
 
-#: (chat, user, aspiration) already told that their reply to a card stayed in the group.
-_HINTED: OrderedDict[tuple[int, int, int], None] = OrderedDict()
-
-
 async def _internal_hint(update: Update, context: SambangContext, aspiration_id: int) -> None:
     """Say once per person and card that a plain reply in a group is not sent to the village, and how to send."""
     chat = update.effective_chat
     user = update.effective_user
     if chat is None or user is None:
         return
+    # (chat, user, aspiration) already told, while the bot runs
+    hinted: OrderedDict[tuple[int, int, int], None] = context.services.extra.setdefault("internal_hints",
+                                                                                        OrderedDict())
     key = (chat.id, user.id, aspiration_id)
-    if key in _HINTED:
+    if key in hinted:
         return
     person = await current_person(update, context)
     if person is None or person.role not in _STAFF:
         return  # a group member who is not an official: their talk is none of the bot's business
-    _HINTED[key] = None
-    while len(_HINTED) > 10_000:
-        _HINTED.popitem(last=False)
+    hinted[key] = None
+    while len(hinted) > 10_000:
+        hinted.popitem(last=False)
     aspiration = await _officials(context).aspirations.get(aspiration_id)
     await reply(update, "officials_internal_reply", ticket=aspiration.ticket)
 
