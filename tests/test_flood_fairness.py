@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
+from bot.ratelimit import FloodGuard, Verdict
 from tests.conftest import START
 from tests.harness import BotHarness
 
@@ -72,3 +73,20 @@ async def test_messages_written_apart_are_not_a_flood_when_handled_at_once(bot: 
     texts = [c.text or "" for c in h.server.calls[mark:] if c.chat_id == user.id and c.method == "sendMessage"]
     assert not [t for t in texts if "terlalu cepat" in t]
     assert sum("Bantuan Sambang" in t for t in texts) == 25, texts
+
+
+def test_a_flood_episode_is_answered_once_and_lasts_while_the_sender_keeps_sending() -> None:
+    guard = FloodGuard(20, 40)  # the defaults: one message a second, twenty in a row at most
+    t = 1_000.0
+    assert guard.check(1, t) is Verdict.ALLOW
+    assert guard.check(1, t) is Verdict.WARN  # a second message within the same second
+    assert guard.pause_seconds(1) == 2
+    for second in range(30):  # a script that keeps sending hears nothing more
+        assert {guard.check(1, t + second) for _ in range(5)} == {Verdict.DROP}
+    assert guard.check(1, t + 31) is Verdict.ALLOW  # two quiet seconds, as asked
+    assert guard.check(2, t) is Verdict.ALLOW  # nobody else is affected
+    # an album counts once (up to ten items); button presses are not paced per second
+    assert [guard.check(3, t, album="a") for _ in range(10)] == [Verdict.ALLOW] * 10
+    assert guard.check(3, t, album="a") is Verdict.WARN
+    assert [guard.check(4, t, paced=False) for _ in range(20)] == [Verdict.ALLOW] * 20
+    assert guard.check(4, t, paced=False) is Verdict.WARN
