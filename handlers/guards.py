@@ -2,7 +2,7 @@
 anything is written for an update), edited messages and channel posts.
 
 Each guard answers clearly in Bahasa Indonesia and stops the update there (``ApplicationHandlerStop``), so nothing
-downstream half-handles it. The duplicate-update guard runs even earlier (group -3, ``drop_duplicate_updates``).
+downstream half-handles it. The duplicate-update guard runs between them (group -3, ``drop_duplicate_updates``).
 """
 
 from __future__ import annotations
@@ -53,13 +53,15 @@ class _DroppedUpdates:
     def __init__(self) -> None:
         self.ids: list[int] = []
 
-    def add(self, update_id: int, context: SambangContext) -> None:
+    async def add(self, update_id: int, context: SambangContext) -> None:
         self.ids.append(update_id)
-        if len(self.ids) == 1:
+        if not context.application.running:  # stopping: what is still queued is handled now, no task waits
+            await self.flush(context.services, delay=0.0)
+        elif len(self.ids) == 1:
             context.application.create_task(self.flush(context.services), name="flood-mark-dropped")
 
-    async def flush(self, svc: Services) -> None:
-        await asyncio.sleep(DROPPED_FLUSH_DELAY)
+    async def flush(self, svc: Services, delay: float = DROPPED_FLUSH_DELAY) -> None:
+        await asyncio.sleep(delay)
         ids, self.ids = self.ids, []
         try:
             await inbound.mark_dropped(svc.db, ids, to_iso(svc.clock.now()))
@@ -67,9 +69,9 @@ class _DroppedUpdates:
             log.exception("could not mark %s dropped updates handled", len(ids))
 
 
-async def _slow_down_later(context: SambangContext, chat_id: int, text: str) -> None:
+async def _slow_down(context: SambangContext, chat_id: int, text: str, delay: float) -> None:
     """The slow-down answer, a second after the answer to their last message: Telegram's pace for one chat."""
-    await asyncio.sleep(CHAT_PACE)
+    await asyncio.sleep(delay)
     try:
         await context.bot.send_message(chat_id, text)
     except TelegramError:
@@ -92,16 +94,23 @@ async def flood_limit(update: Update, context: SambangContext) -> None:
     dropped = extra.get("flood_dropped")
     if dropped is None:
         dropped = extra["flood_dropped"] = _DroppedUpdates()
-    dropped.add(update.update_id, context)
+    await dropped.add(update.update_id, context)
     chat = update.effective_chat
     if verdict is Verdict.WARN:
         seconds = guard.pause_seconds(user.id)
         log.warning("flood limit: user %s is sending too fast; dropping until they slow down", user.id)
-        if update.callback_query is not None:
-            await answer_button(update, notice("slow_down_button", seconds=seconds), show_alert=True)
-        elif chat is not None and chat.type == "private":
-            context.application.create_task(_slow_down_later(context, chat.id, render("slow_down", seconds=seconds)),
-                                            name="flood-slow-down")
+        try:
+            if update.callback_query is not None:
+                await answer_button(update, notice("slow_down_button", seconds=seconds), show_alert=True)
+            elif chat is not None and chat.type == "private":
+                text = render("slow_down", seconds=seconds)
+                if context.application.running:
+                    context.application.create_task(_slow_down(context, chat.id, text, CHAT_PACE),
+                                                    name="flood-slow-down")
+                else:
+                    await _slow_down(context, chat.id, text, 0.0)
+        except TelegramError:
+            log.info("could not send the slow-down message to %s", user.id)
     elif update.callback_query is not None:
         await answer_button(update)
     raise ApplicationHandlerStop
