@@ -5,7 +5,9 @@ for a flood.
 Two token buckets per user: the configured sustained rate with its burst, and Telegram's own pace for one chat
 (one message a second, or the sustained rate when that is faster), so the answers to one person never outrun what
 Telegram lets the bot send to them. An album (one ``media_group_id``, up to ten items) counts as one message.
-Button presses are not paced per second (a multi-select is pressed quickly), only by the sustained bucket.
+Button presses carry no date: they are judged by the bot's clock, on buckets of their own (so a server clock that
+is off never makes a person's messages look like a flood), and not paced per second (a multi-select is pressed
+quickly), only by the sustained bucket.
 
 A user past the limit starts a flood episode: one answer asking them to wait, then silence. Every message during
 the episode is dropped and starts the pause again, so a script that keeps sending hears nothing more, while a person
@@ -59,17 +61,17 @@ class FloodGuard:
         self.pace_capacity = max(1.0, math.floor(self.pace_rate))
         self.clock = clock
         self.max_users = max_users
-        self._buckets: dict[int, _Bucket] = {}
+        self._buckets: dict[tuple[int, bool], _Bucket] = {}
 
-    def _bucket(self, user_id: int, at: float) -> _Bucket:
-        bucket = self._buckets.get(user_id)
+    def _bucket(self, key: tuple[int, bool], at: float) -> _Bucket:
+        bucket = self._buckets.get(key)
         if bucket is None:
             if len(self._buckets) >= self.max_users:
                 rested = [u for u, b in self._buckets.items()
                           if at >= b.quiet_until and b.tokens + (at - b.updated) * self.rate >= self.capacity]
                 for u in rested:
                     del self._buckets[u]
-            bucket = self._buckets[user_id] = _Bucket(self.capacity, self.pace_capacity, at)
+            bucket = self._buckets[key] = _Bucket(self.capacity, self.pace_capacity, at)
         elif at > bucket.updated:  # dates are whole seconds and clocks differ: time never runs backwards here
             elapsed = at - bucket.updated
             bucket.tokens = min(self.capacity, bucket.tokens + elapsed * self.rate)
@@ -81,7 +83,7 @@ class FloodGuard:
               album: str | None = None) -> Verdict:
         """Judge one message (``at``: when it was written, Unix seconds; now if unknown) or button press
         (``paced=False``). Whole seconds, as Telegram dates messages: waiting the pause asked always helps."""
-        bucket = self._bucket(user_id, math.floor(self.clock() if at is None else at))
+        bucket = self._bucket((user_id, paced), math.floor(self.clock() if at is None else at))
         now = bucket.updated
         if now < bucket.quiet_until:
             bucket.quiet_until = now + bucket.pause
@@ -106,7 +108,7 @@ class FloodGuard:
         bucket.warned_until = now + max(bucket.pause, WARN_INTERVAL)
         return Verdict.WARN
 
-    def pause_seconds(self, user_id: int) -> int:
+    def pause_seconds(self, user_id: int, *, paced: bool = True) -> int:
         """The pause asked of this user in their current flood episode, in whole seconds."""
-        bucket = self._buckets.get(user_id)
+        bucket = self._buckets.get((user_id, paced))
         return max(1, math.ceil(bucket.pause)) if bucket is not None else 1

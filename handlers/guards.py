@@ -97,7 +97,7 @@ async def flood_limit(update: Update, context: SambangContext) -> None:
     await dropped.add(update.update_id, context)
     chat = update.effective_chat
     if verdict is Verdict.WARN:
-        seconds = guard.pause_seconds(user.id)
+        seconds = guard.pause_seconds(user.id, paced=paced)
         log.warning("flood limit: user %s is sending too fast; dropping until they slow down", user.id)
         try:
             if update.callback_query is not None:

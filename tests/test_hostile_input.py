@@ -693,7 +693,7 @@ async def test_button_mashing_is_answered_without_a_stuck_spinner(flood: Flood) 
     alerts = [c for c in h.server.calls[mark:] if c.method == "answerCallbackQuery" and "Terlalu cepat" in
               str(c.params.get("text"))]
     assert len(alerts) == 1
-    await asyncio.sleep(2.1)  # the pause the alert asked for
+    await asyncio.sleep(1.2)
     await h.say(user, "/batal", "Aspirasi dibatalkan")
 
 
