@@ -657,7 +657,12 @@ class OfficialsService:
         return int(part) if part.isdigit() else None
 
     async def send_card(self, person: Person, chat_id: int, ticket: str) -> Aspiration:
-        """/tangani: the action card of one aspiration, in this chat (and kept up to date like the others)."""
+        """/tangani: the action card of one aspiration, in this chat (and kept up to date like the others): a
+        private chat, or the inbox group of a department that handles it; never any other group."""
+        elsewhere = NotAllowed("Kartu aspirasi hanya ditampilkan di chat pribadi atau di grup kotak masuk OPD yang"
+                               " menanganinya. Ketik perintah ini di chat pribadi.")
+        if chat_id < 0 and not await self.departments.inbox_departments(chat_id):
+            raise elsewhere
         aspiration = await self.aspirations.by_ticket(ticket)
         if aspiration is None or not self.aspirations.can_view(person, aspiration):
             raise NotFound(f"Aspirasi {ticket.upper()} tidak ditemukan atau bukan untuk Anda.")
@@ -665,6 +670,8 @@ class OfficialsService:
             raise NotAllowed("Aspirasi rahasia tidak ditampilkan di grup. Ketik perintah ini di chat pribadi.")
         now = self.clock.now()
         async with self.db.transaction() as tx:
+            if chat_id < 0 and not await self._chat_can_act(tx, chat_id, aspiration):
+                raise elsewhere
             if chat_id > 0:
                 await self._send_attachments(tx, chat_id, aspiration, now, f"card{now.timestamp()}")
             await self._enqueue_card(tx, chat_id, aspiration, now, key=None)
