@@ -20,7 +20,8 @@ RUN pip install --no-cache-dir . \
     && groupadd --system --gid 10001 sambang \
     && useradd --system --uid 10001 --gid 10001 --home-dir /home/sambang --create-home sambang \
     && mkdir -p /data/backups \
-    && chown -R 10001:10001 /data
+    && chown -R 10001:10001 /data \
+    && chmod 700 /data /data/backups
 
 # Not root: the bot only needs its database volume.
 USER 10001:10001

@@ -120,7 +120,7 @@ async def daily_digest(ctx: Context) -> list[float]:
     try:
         from bot.officials.digests import department_digest, latest_daily_period, render_daily
     except ImportError:
-        raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
+        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
     services = ctx.services
     config = services.config
     local_now = services.clock.now().astimezone(config.tz)
@@ -150,7 +150,7 @@ async def weekly_digest(ctx: Context) -> None:
     try:
         from bot.officials.digests import build_weekly, latest_weekly_period, weekly_context
     except ImportError:
-        raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
+        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
     config = ctx.services.config
     now = ctx.services.clock.now()
     period = latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time, config.weekly_digest_weekday)
@@ -164,7 +164,7 @@ async def weekly_digest_text(ctx: Context) -> None:
     try:
         from bot.officials import digests
     except ImportError:
-        raise Missing("issue 3 (officials: bot/digests.py) not merged") from None
+        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
     config = ctx.services.config
     now = ctx.services.clock.now()
     period = digests.latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time,

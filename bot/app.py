@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Conflict, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults, TypeHandler
+from telegram.ext import Application, ContextTypes, Defaults, TypeHandler
 
 import handlers
 import schedules
@@ -41,7 +41,7 @@ from bot.telegram.inbound import (
 from bot.telegram.menu import default_menu, sync_menus
 from bot.telegram.pacing import SlidingWindowRateLimiter
 from bot.telegram.persistence import SqlitePersistence
-from bot.telegram.transport import TelegramTransport
+from bot.telegram.transport import SambangApplicationBuilder, TelegramTransport
 from bot.telegram.webhook import WebhookServer, webhook_path
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
     services.extra["liveness"] = liveness
     services.extra["failed_updates"] = FailedUpdates(services.db, services.clock, queue)
     app = (
-        ApplicationBuilder()
+        SambangApplicationBuilder()  # every call the bot makes fits Telegram's length limits
         .application_class(SambangApplication)
         .token(config.token)
         .base_url(config.base_url)

@@ -24,7 +24,7 @@ class Services:
     clock: Clock
     aspirations: AspirationService
     outbox: OutboxSender | None = None
-    #: Village potential, profiles, recap charts and exports (bot/village_map.py).
+    #: Village potential, profiles, recap charts and exports (bot/village_map/service.py).
     village_map: VillageMap | None = None
     #: Extra services added by feature modules (departments, visits, ...), by name.
     extra: dict[str, Any] = field(default_factory=dict)

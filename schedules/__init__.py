@@ -43,6 +43,11 @@ async def claim_period(db: Database, job: str, period: str, now: datetime) -> bo
         ) == 1
 
 
+async def period_done(db: Database, job: str, period: str) -> bool:
+    """True if ``claim_period`` already recorded (job, period)."""
+    return bool(await db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (job, period)))
+
+
 async def run_due(services: Services) -> None:
     """Run every scheduled task once for the current moment of the services' clock."""
     now = services.clock.now()

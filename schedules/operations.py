@@ -13,12 +13,14 @@ from bot.operations.logs import remember_name
 from bot.operations.settings import OpsSettings, ops_settings
 from bot.services import Services
 from bot.storage import backup
-from schedules import claim_period, task
+from schedules import claim_period, period_done, task
 
 log = logging.getLogger(__name__)
 
 #: Telegram redelivers an update for at most a day; a week of update ids is plenty to drop repeats.
 KEEP_PROCESSED_UPDATES = timedelta(days=7)
+#: A daily backup that failed (disk full, a locked file) is tried again after this long, the same day.
+BACKUP_RETRY = timedelta(minutes=15)
 
 
 def _ops(services: Services) -> OpsSettings:
@@ -51,22 +53,42 @@ async def dead_letter_replays(services: Services, now: datetime) -> None:
 
 @task("daily_backup")
 async def daily_backup(services: Services, now: datetime) -> None:
-    """Once a local day, at or after SAMBANG_BACKUP_TIME (a day missed while down runs on the next tick)."""
+    """Once a local day, at or after SAMBANG_BACKUP_TIME (a day missed while down runs on the next tick).
+
+    The day counts as done only once its copy is written and has passed the integrity check: a backup that failed,
+    or was killed half-way, is tried again the same day (after ``BACKUP_RETRY``; at once after a restart), and the
+    half-written copies left behind are removed at start and before each attempt.
+    """
     ops = _ops(services)
     if ops.backup_time is None or str(services.db.path) == ":memory:":
         return
+    state = services.extra.setdefault("_daily_backup", {})
+    if not state.get("cleaned"):  # the first tick after a start
+        state["cleaned"] = True
+        await asyncio.to_thread(backup.remove_partials, ops.backup_dir)
     local = now.astimezone(services.config.tz)
     if local.time() < ops.backup_time:
         return
-    if not await claim_period(services.db, "daily_backup", local.date().isoformat(), now):
+    day = local.date().isoformat()
+    if await period_done(services.db, "daily_backup", day):
+        return
+    if state.get("retry_day") == day and now < state["retry_at"]:
         return
     target = ops.backup_dir / backup.backup_name(now, services.config.tz)
     try:
-        info = await asyncio.to_thread(backup.backup_database, services.db.path, target)
+        await asyncio.to_thread(backup.remove_partials, ops.backup_dir)
+        info = await asyncio.to_thread(backup.backup_database, services.db.path, target)  # checks the copy
+    except Exception:
+        state["retry_day"], state["retry_at"] = day, now + BACKUP_RETRY
+        log.exception("daily backup to %s failed; trying again after %s", target, to_iso(state["retry_at"]))
+        return
+    state.pop("retry_day", None)
+    await claim_period(services.db, "daily_backup", day, now)
+    try:
         removed = await asyncio.to_thread(backup.prune, ops.backup_dir, ops.backup_keep)
     except Exception:
-        log.exception("daily backup to %s failed", target)
-        return
+        log.exception("could not remove old backups in %s", ops.backup_dir)
+        removed = []
     log.info("daily backup written: %s (%s bytes); %s old backups removed", info.path, info.size, len(removed))
 
 

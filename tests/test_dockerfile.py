@@ -66,6 +66,7 @@ def test_database_on_a_volume() -> None:
     assert "SAMBANG_DB=/data/" in env
     assert "SAMBANG_BACKUP_DIR=/data/" in env
     assert any("chown" in run and "/data" in run for run in _all("RUN"))
+    assert any("chmod 700 /data /data/backups" in run for run in _all("RUN"))  # the bot's user only
 
 
 def test_health_check_calls_a_real_command() -> None:

@@ -173,7 +173,7 @@ async def test_tolak_and_tidak_dapat_ask_for_a_reason_that_reaches_the_kepala_de
     assert await status_of(harness, third.ticket) == "baru"
 
 
-async def test_balas_in_private_and_reply_in_the_group_reach_the_kepala_desa(harness: BotHarness) -> None:
+async def test_balas_in_private_and_in_the_group_reach_the_kepala_desa(harness: BotHarness) -> None:
     andi = await official(harness, 20, "DINKES")
     group = await inbox(harness, andi, -100600, "Inbox Dinkes")
     kades = await harness.kepala_desa(10)
@@ -193,9 +193,10 @@ async def test_balas_in_private_and_reply_in_the_group_reach_the_kepala_desa(har
     mark = harness.server.mark()
     andi.reply(prompt, "Bidan desa akan berkunjung hari Kamis.")
     await harness.server.wait_for_text(10, "Bidan desa akan berkunjung hari Kamis.", since=mark)
-    # a plain Telegram reply to the card in the group is a Balas as well
+    # in the group, "/balas <teks>" as a reply to the card answers the village (a plain reply stays internal:
+    # test_officials_groups)
     mark = harness.server.mark()
-    andi.reply(card(harness, group, asp.ticket), "Mohon kirim foto posyandunya, Pak.")
+    andi.reply(card(harness, group, asp.ticket), "/balas Mohon kirim foto posyandunya, Pak.")
     await harness.server.wait_for_text(group.id, "terkirim kepada Kepala Desa Ledokombo", since=mark)
     await harness.server.wait_for_text(10, "Mohon kirim foto posyandunya, Pak.", since=mark)
     # the same in the official's private chat
@@ -205,8 +206,8 @@ async def test_balas_in_private_and_reply_in_the_group_reach_the_kepala_desa(har
     # ... but not from a group member who is not a registered official
     stranger = harness.user(55, "Anggota Grup")
     mark = harness.server.mark()
-    stranger.reply(card(harness, group, asp.ticket), "Saya ikut membalas")
-    await harness.server.wait_for_text(group.id, "Balasan tidak dikirim", since=mark)
+    stranger.reply(card(harness, group, asp.ticket), "/balas Saya ikut membalas")
+    await harness.server.wait_for_text(group.id, "belum terdaftar", since=mark)
     await harness.settle()
     assert not any("Saya ikut membalas" in t for t in harness.server.texts(10))
     history = [(h.action, h.note) for h in await harness.svc.aspirations.history(asp.id)]

@@ -4,7 +4,9 @@ audit trail of privileged actions that admins export."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
 import logging
 from collections.abc import Iterator
 
@@ -60,6 +62,32 @@ def test_tracebacks_are_masked_too() -> None:
     out = stream.getvalue()
     assert "ValueError" in out and "Wiryokusumo" not in out and "5555-6666" not in out
 
+
+
+def test_a_log_line_is_one_json_object_with_the_same_fields_and_no_extras() -> None:
+    """The fields operators parse stay the same, text stays readable (not \\u escapes), and attributes passed
+    with ``extra=`` are not written: the privacy filter does not mask them."""
+    stream = io.StringIO()
+    handler = make_handler(stream)
+    logger = logging.getLogger("sambang.test.json")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        logger.warning("panen %s di Pandanlaras 🚜", "kopi", extra={"phone": "081277778888", "first_name": "Zorblax"})
+        try:
+            raise RuntimeError("gagal")
+        except RuntimeError:
+            logger.exception("tiket %d", 7)
+    finally:
+        logger.removeHandler(handler)
+    plain, failed = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert list(plain) == ["ts", "level", "logger", "msg"]
+    assert plain["level"] == "WARNING" and plain["logger"] == "sambang.test.json"
+    assert plain["msg"] == "panen kopi di Pandanlaras 🚜" and "🚜" in stream.getvalue()
+    assert dt.datetime.fromisoformat(plain["ts"]).utcoffset() == dt.timedelta()
+    assert list(failed) == ["ts", "level", "logger", "msg", "exc"] and failed["msg"] == "tiket 7"
+    assert failed["exc"].startswith("Traceback") and failed["exc"].endswith("RuntimeError: gagal")
+    assert "Zorblax" not in stream.getvalue() and "7777" not in stream.getvalue()
 
 @pytest.fixture
 def captured_logs() -> Iterator[io.StringIO]:

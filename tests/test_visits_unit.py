@@ -5,9 +5,11 @@ briefing's content, feedback rules and commitment follow-up."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import icalendar
 import pytest
 from lokal import is_working_day
 
@@ -320,12 +322,53 @@ async def test_ics_follows_rfc_5545(n: ngantor.Ngantor, clock: FakeClock) -> Non
     assert any(line.startswith("DTSTAMP:") and line.endswith("Z") for line in lines)
 
 
-def test_ics_folding_never_splits_a_character() -> None:
-    line = "SUMMARY:" + "é" * 100
-    folded = ics.fold(line)
+async def test_ics_folding_never_splits_a_character(n: ngantor.Ngantor, clock: FakeClock) -> None:
+    visit, _ = await n.visits.create("Sumber", DAY, place="é" * 100)
+    text = ics.calendar([visit], now=clock.now())
+    found = re.search(r"LOCATION:[^\r\n]*(?:\r\n [^\r\n]*)*", text)  # the line and its continuations
+    assert found is not None
+    folded = found.group(0)
     parts = folded.split("\r\n ")
+    assert len(parts) > 1  # it really was folded
     assert all(len(p.encode("utf-8")) <= 75 for p in parts[:1]) and all(len(p.encode()) <= 74 for p in parts[1:])
-    assert "".join(parts) == line
+    assert "".join(parts) == "LOCATION:" + "é" * 100
+
+
+async def test_ics_reads_back_with_the_icalendar_library(n: ngantor.Ngantor, clock: FakeClock) -> None:
+    """What a calendar app reads: the events, their UIDs and SEQUENCE, UTC times, the texts exactly as written
+    (commas, semicolons, new lines, backslashes, Indonesian names, emoji) and alarms only where asked."""
+    agenda = ("Dialog dengan Kades Ngatemo Kertowijoyo & Bu Siti Rahayu; jalan poros, irigasi, stunting.\n"
+              "Baris kedua: pupuk bersubsidi 🌾🚜 — désa Pandanlaras, C:\\arsip; selesai " + "panjang " * 30)
+    sumber, _ = await n.visits.create("Sumber", DAY, agenda=agenda, departments=["PUPR", "DINKES"],
+                                      place="Balai Desa Sumber; lantai 2, ruang 😀")
+    sumber, _ = await n.visits.move(sumber.id, dt.date(2026, 3, 13), dt.time(9, 0))
+    sumber, _ = await n.visits.move(sumber.id, dt.date(2026, 3, 16))
+    tiris, _ = await n.visits.create("Tiris", dt.date(2026, 3, 17))
+    tiris = await n.visits.cancel(tiris.id, "Banjir")
+    assert "\n" in sumber.agenda and sumber.revision == 3  # stored as written, moved twice
+    text = ics.calendar([sumber, tiris], now=clock.now(), domain="sambang-35.13",
+                        alarm=lambda v: v.kecamatan_code == sumber.kecamatan_code)
+
+    cal = icalendar.Calendar.from_ical(text)
+    assert str(cal["PRODID"]) == ics.PRODID and str(cal["METHOD"]) == "PUBLISH" and str(cal["VERSION"]) == "2.0"
+    events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+    assert set(events) == {f"visit-{sumber.id}@sambang-35.13", f"visit-{tiris.id}@sambang-35.13"}
+    first, second = events[f"visit-{sumber.id}@sambang-35.13"], events[f"visit-{tiris.id}@sambang-35.13"]
+    assert first["SEQUENCE"] == 2 and second["SEQUENCE"] == 0
+    start = first.decoded("DTSTART")
+    assert start == wib("2026-03-16 09:00") and start.utcoffset() == dt.timedelta()
+    assert "DTSTART:20260316T020000Z" in text  # UTC, no VTIMEZONE needed
+    assert first.decoded("DTEND") - first.decoded("DTSTART") == sumber.ends_at - sumber.starts_at
+    assert str(first["STATUS"]) == "CONFIRMED" and str(second["STATUS"]) == "CANCELLED"
+    assert str(first["SUMMARY"]) == "Ngantor di Kecamatan Sumber"
+    assert str(first["LOCATION"]) == "Balai Desa Sumber; lantai 2, ruang 😀"
+    assert str(first["DESCRIPTION"]) == f"{sumber.agenda}\nOPD hadir: {', '.join(sumber.departments)}"
+    assert str(first["DESCRIPTION"]).startswith("Dialog dengan Kades Ngatemo Kertowijoyo & Bu Siti Rahayu; jalan")
+    # the kepala desa of Sumber is reminded of Sumber's visit only, the evening before
+    (reminder,) = first.walk("VALARM")
+    assert reminder.decoded("TRIGGER") == -dt.timedelta(hours=12) and str(reminder["ACTION"]) == "DISPLAY"
+    assert str(reminder["DESCRIPTION"]) == "Besok: Ngantor di Kecamatan Sumber"
+    assert second.walk("VALARM") == []
 
 
 # -- broadcast engine -------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from bot.storage.database import Transaction
 
 async def copy_to_camat(tx: Transaction, aspiration: Aspiration, now: datetime) -> None:
     """The camat gets a copy only when the kepala desa chose it, and never of a confidential aspiration: the camat's
-    share by the audience rule (bot/audience.py)."""
+    share by the audience rule (bot/aspirations/audience.py)."""
     if not aspiration.copy_to_camat:
         return
     rows = await tx.fetchall(

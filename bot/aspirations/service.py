@@ -40,6 +40,21 @@ TICKET_RE = re.compile(r"^ASP-(\d{4})-(\d{5,})$", re.IGNORECASE)
 _TICKET_INPUT_RE = re.compile(r"^#?(?:ASP-(\d{4})-)?(\d{1,9})$", re.IGNORECASE)
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ZWJ = "\u200d"
+
+
+def _pictographic(char: str) -> bool:
+    """An emoji or a part of one (variation selector 16, skin tones, hair and other symbols)."""
+    return char == "\ufe0f" or 0x1F000 <= ord(char) <= 0x1FAFF or unicodedata.category(char) == "So"
+
+
+def _invisible(match: re.Match[str]) -> str:
+    """Drop the character, except a zero-width joiner between two emoji: it makes "👨‍👩‍👧" one family."""
+    text, at = match.string, match.start()
+    if match.group() == _ZWJ and 0 < at < len(text) - 1 and _pictographic(text[at - 1]) \
+            and _pictographic(text[at + 1]):
+        return _ZWJ
+    return ""
 
 
 def normalise_ticket(text: str, year: int) -> str | None:
@@ -52,10 +67,46 @@ def normalise_ticket(text: str, year: int) -> str | None:
 
 
 def clean_text(text: str) -> str:
-    """Remove NUL, control, zero-width and direction-override characters; keep line breaks and normal text."""
+    """Remove NUL, control, zero-width and direction-override characters; keep line breaks, normal text and the
+    joiners inside emoji sequences."""
     text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", text)
+    text = _INVISIBLE.sub(_invisible, text)
     return text.strip()
+
+
+#: Documents a kepala desa may attach, by extension, each with the MIME types clients send for it. Executables,
+#: scripts, archives and macro-enabled Office files (.docm, .xlsm, .pptm) are not among them.
+DOCUMENT_TYPES: dict[str, frozenset[str]] = {
+    ext: frozenset(mimes) for ext, mimes in {
+        "pdf": ("application/pdf",),
+        "jpg": ("image/jpeg", "image/jpg", "image/pjpeg"),
+        "jpeg": ("image/jpeg", "image/jpg", "image/pjpeg"),
+        "png": ("image/png",),
+        "webp": ("image/webp",),
+        "heic": ("image/heic", "image/heif"),
+        "heif": ("image/heif", "image/heic"),
+        "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
+        "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",),
+        "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation",),
+        "doc": ("application/msword",),
+        "xls": ("application/vnd.ms-excel",),
+        "ppt": ("application/vnd.ms-powerpoint",),
+        "odt": ("application/vnd.oasis.opendocument.text",),
+        "ods": ("application/vnd.oasis.opendocument.spreadsheet",),
+        "odp": ("application/vnd.oasis.opendocument.presentation",),
+        "txt": ("text/plain",),
+        "csv": ("text/csv", "text/plain", "text/comma-separated-values", "text/x-csv", "application/csv",
+                "application/vnd.ms-excel"),
+    }.items()
+}
+
+
+def document_accepted(file_name: str | None, mime_type: str | None) -> bool:
+    """True if both the extension and the MIME type are of a document type in ``DOCUMENT_TYPES``."""
+    name = (file_name or "").strip().lower()
+    ext = name.rsplit(".", 1)[1] if "." in name else ""
+    mime = (mime_type or "").split(";")[0].strip().lower()
+    return mime in DOCUMENT_TYPES.get(ext, ())
 
 
 @dataclass
@@ -414,7 +465,7 @@ class AspirationService:
                              r["actor_role"]) for r in rows]
 
     async def list_for(self, person: Person, *, limit: int = 20) -> list[Aspiration]:
-        """The newest aspirations a person may see (bot/audience.py): what /status lists."""
+        """The newest aspirations a person may see (bot/aspirations/audience.py): what /status lists."""
         where, params = audience.of(person).where()
         rows = await self.db.fetchall(
             _SELECT + f" WHERE {where} ORDER BY a.created_at DESC, a.id DESC LIMIT ?", [*params, limit]
@@ -422,7 +473,7 @@ class AspirationService:
         return [_aspiration(r) for r in rows]
 
     def can_view(self, person: Person, aspiration: Aspiration) -> bool:
-        """Whether a person may read an aspiration: the audience rule of bot/audience.py."""
+        """Whether a person may read an aspiration: the audience rule of bot/aspirations/audience.py."""
         return audience.of(person).sees(aspiration)
 
     def handles(self, person: Person, aspiration: Aspiration) -> bool:

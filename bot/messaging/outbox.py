@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.core.clock import to_iso
+from bot.messaging import limits
 from bot.storage.database import Database, Transaction, retry_write
 
 log = logging.getLogger(__name__)
@@ -85,14 +86,23 @@ async def enqueue(
     broadcast_id: int | None = None,
     ref: str | None = None,
 ) -> int | None:
-    """Queue one Bot API call. With ``dedup_key`` the same message is queued at most once; returns the row id."""
-    cur_id = await tx.execute(
-        "INSERT INTO outbox(chat_id, method, params, upload, upload_name, not_before, dedup_key, broadcast_id, ref,"
-        " created_at) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?) ON CONFLICT(dedup_key) DO NOTHING",
-        (chat_id, method, json.dumps(dict(params), ensure_ascii=False), upload, upload_name, dedup_key, broadcast_id,
-         ref, to_iso(now)),
-    )
-    return cur_id or None
+    """Queue one Bot API call. With ``dedup_key`` the same message is queued at most once; returns the row id.
+
+    A text longer than one Telegram message is queued as one row per part (``limits.fit``: the buttons under the
+    last), each sent and retried on its own; the first part's row id is returned."""
+    calls = limits.fit(method, params) if method == "sendMessage" else [(method, dict(params))]
+    first: int | None = None
+    for i, (part_method, part) in enumerate(calls):
+        key = dedup_key if i == 0 or dedup_key is None else f"{dedup_key}#{i + 1}"
+        cur_id = await tx.execute(
+            "INSERT INTO outbox(chat_id, method, params, upload, upload_name, not_before, dedup_key, broadcast_id,"
+            " ref, created_at) VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?) ON CONFLICT(dedup_key) DO NOTHING",
+            (chat_id, part_method, json.dumps(part, ensure_ascii=False), upload if i == 0 else None,
+             upload_name if i == 0 else None, key, broadcast_id, ref, to_iso(now)),
+        )
+        if i == 0:
+            first = cur_id or None
+    return first
 
 
 async def enqueue_text(

@@ -17,6 +17,7 @@ import logging
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from bot.aspirations.service import Aspiration
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import CATEGORIES, CATEGORY_BY_CODE, DomainError, NotAllowed, Role
+from bot.messaging import outbox
+from bot.messaging.templates import render
 from bot.people.roster import Person
 from bot.storage.database import Database, Transaction
 
@@ -387,7 +390,8 @@ class DepartmentService:
     # -- group inboxes ---------------------------------------------------------------------------------------
 
     async def register_inbox(self, person: Person, chat_id: int, title: str | None, code: str | None) -> Department:
-        """Make a group the inbox of a department: an official for their own department, an admin for any."""
+        """Make a group the inbox of a department: an official for their own department while it has none, an admin
+        for any (also moving one). The department's other officials, and the group it had until now, are told."""
         if chat_id >= 0:
             raise DomainError("Perintah /inbox dijalankan di dalam grup Telegram OPD, bukan di chat pribadi.")
         if person.role is Role.PEJABAT:
@@ -398,18 +402,45 @@ class DepartmentService:
             raise NotAllowed("Hanya admin atau pejabat OPD yang dapat mendaftarkan grup kotak masuk.")
         if not code:
             raise DomainError("Sebutkan kode OPD-nya, misalnya: /inbox PUPR")
+        now = self.clock.now()
         async with self.db.transaction() as tx:
             normal = await self._require(tx, code)
+            previous = await tx.fetchone("SELECT chat_id, title FROM department_inboxes WHERE department = ?",
+                                         (normal,))
+            moved = previous is not None and int(previous["chat_id"]) != chat_id
+            if moved and person.role is not Role.ADMIN:
+                raise NotAllowed(
+                    f"{normal} sudah punya grup kotak masuk ({previous['title'] or 'tanpa nama'}). Memindahkannya"
+                    f" hanya dapat dilakukan admin: minta admin mengetik /inbox {normal} di grup ini.")
             await tx.execute(
                 "INSERT INTO department_inboxes(department, chat_id, title, registered_by, registered_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT(department) DO UPDATE SET chat_id = excluded.chat_id,"
                 " title = excluded.title, registered_by = excluded.registered_by,"
                 " registered_at = excluded.registered_at",
-                (normal, chat_id, (title or "")[:128], person.telegram_id, to_iso(self.clock.now())))
-            await self._audit(tx, person.telegram_id, "inbox:register", f"{normal} chat {chat_id}")
+                (normal, chat_id, (title or "")[:128], person.telegram_id, to_iso(now)))
+            if previous is None or moved:
+                await self._audit(tx, person.telegram_id, "inbox:move" if moved else "inbox:register",
+                                  f"{normal} chat {chat_id}" + (f" (was {previous['chat_id']})" if moved else ""))
+                await self._tell_inbox_change(tx, person, normal, title, previous, now)
         dept = await self.get(normal)
         assert dept is not None
         return dept
+
+    async def _tell_inbox_change(self, tx: Transaction, person: Person, code: str, title: str | None,
+                                 previous: Any, now: datetime) -> None:
+        """Through the outbox: the department's officials (but the one who did it) and the group that was the
+        inbox until now hear where the department's aspiration cards go from now on."""
+        name = await tx.fetchval("SELECT name FROM departments WHERE code = ?", (code,))
+        text = render("inbox_changed", code=code, name=name or code, title=title or "",
+                      old_title=previous["title"] if previous is not None else None,
+                      by=person.name or person.role.label, admin=person.role is Role.ADMIN)
+        rows = await tx.fetchall("SELECT telegram_id FROM people WHERE role = 'pejabat' AND department = ? AND"
+                                 " active = 1 AND telegram_id IS NOT NULL ORDER BY id", (code,))
+        chats = [int(r["telegram_id"]) for r in rows if r["telegram_id"] != person.telegram_id]
+        if previous is not None:
+            chats.append(int(previous["chat_id"]))
+        for chat_id in chats:
+            await outbox.enqueue_text(tx, chat_id, text, now=now, ref=f"inbox:{code}")
 
     async def unregister_inbox(self, person: Person, chat_id: int) -> list[str]:
         """Stop using a group as inbox (of the official's department, or of every department for an admin)."""

@@ -115,7 +115,7 @@ def _late(row: object, today: str) -> tuple[str, ...]:
 
 def _department_open(department: str, joins: str = "") -> tuple[str, list[Any]]:
     """The open work of one department, as the daily digest lists it: of what the department's officials may read
-    (bot/audience.py), what is assigned to it now and not finished. ``joins`` go before the WHERE."""
+    (bot/aspirations/audience.py), what is assigned to it now and not finished. ``joins`` go before the WHERE."""
     share, params = audiences.for_department(department).where()
     return (" FROM aspiration_departments ad JOIN aspirations a ON a.id = ad.aspiration_id" + joins
             + f" WHERE ad.department = ? AND ad.active = 1 AND ({share})"
@@ -560,7 +560,7 @@ async def run_weekly(services: Services, now: datetime) -> int:
         return 0
     texts, photos = await build_weekly(services, weekly_context(now, tz, period_day))
     # the digest counts and lists every aspiration, "Kinerja Kecamatan" included: only for those who may read them
-    # all (bot/audience.py)
+    # all (bot/aspirations/audience.py)
     recipients = [p for role in (Role.PIMPINAN, Role.ADMIN) for p in await people_with_role(services.db, role)
                   if audiences.of(p).everything]
     queued = 0
@@ -575,7 +575,7 @@ async def run_weekly(services: Services, now: datetime) -> int:
                                           dedup_key=f"digest:weekly:{period}:{chat}:{i}")
                 queued += 1
             for i, photo in enumerate(photos if texts else []):
-                await outbox.enqueue(tx, chat, "sendPhoto", {"chat_id": chat, "caption": photo.caption[:1024]},
+                await outbox.enqueue(tx, chat, "sendPhoto", {"chat_id": chat, "caption": photo.caption},
                                      now=now, upload=photo.data, upload_name=photo.filename,
                                      ref=f"digest:weekly:{period}", dedup_key=f"digest:weekly:{period}:{chat}:p{i}")
                 queued += 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ from bot.aspirations.service import Aspiration, AspirationService, Attachment, c
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from bot.core.workdays import add_working_days
-from bot.messaging import outbox
+from bot.messaging import limits, outbox
 from bot.messaging.templates import render, tanggal_pendek
 from bot.officials.departments import (
     AUDIENCE_ADMINS,
@@ -299,9 +299,17 @@ class OfficialsService:
                     "note": last_row["note"]}
         sla = await self._sla(tx, aspiration.id)
         overdue = sla.overdue(aspiration.status, self.today().isoformat()) if sla else []
-        return render("officials_card", a=aspiration, handled_by=await self.departments.label_for(aspiration),
-                      last=last, sla=sla, overdue=overdue, header=Markup(header) if header else None,
-                      fallback=fallback)
+        handled_by = await self.departments.label_for(aspiration)
+
+        def card(description: str) -> str:
+            return render("officials_card", a=replace(aspiration, description=description), handled_by=handled_by,
+                          last=last, sla=sla, overdue=overdue, header=Markup(header) if header else None,
+                          fallback=fallback)
+
+        # the card is edited at every step, so it stays one message: a description too long for that is cut short
+        # with a pointer to /status, which shows it whole
+        return limits.one_message(card, aspiration.description,
+                                  render("notice/description_cut", ticket=aspiration.ticket))
 
     async def _send_attachments(self, tx: Transaction, chat_id: int, aspiration: Aspiration, now: datetime,
                                 key: str) -> None:
@@ -653,7 +661,12 @@ class OfficialsService:
         return int(part) if part.isdigit() else None
 
     async def send_card(self, person: Person, chat_id: int, ticket: str) -> Aspiration:
-        """/tangani: the action card of one aspiration, in this chat (and kept up to date like the others)."""
+        """/tangani: the action card of one aspiration, in this chat (and kept up to date like the others): a
+        private chat, or the inbox group of a department that handles it; never any other group."""
+        elsewhere = NotAllowed("Kartu aspirasi hanya ditampilkan di chat pribadi atau di grup kotak masuk OPD yang"
+                               " menanganinya. Ketik perintah ini di chat pribadi.")
+        if chat_id < 0 and not await self.departments.inbox_departments(chat_id):
+            raise elsewhere
         aspiration = await self.aspirations.by_ticket(ticket)
         if aspiration is None or not self.aspirations.can_view(person, aspiration):
             raise NotFound(f"Aspirasi {ticket.upper()} tidak ditemukan atau bukan untuk Anda.")
@@ -661,6 +674,8 @@ class OfficialsService:
             raise NotAllowed("Aspirasi rahasia tidak ditampilkan di grup. Ketik perintah ini di chat pribadi.")
         now = self.clock.now()
         async with self.db.transaction() as tx:
+            if chat_id < 0 and not await self._chat_can_act(tx, chat_id, aspiration):
+                raise elsewhere
             if chat_id > 0:
                 await self._send_attachments(tx, chat_id, aspiration, now, f"card{now.timestamp()}")
             await self._enqueue_card(tx, chat_id, aspiration, now, key=None)

@@ -123,7 +123,7 @@ def _configure_audit(p: argparse.ArgumentParser) -> None:
 
 async def cmd_audit_export(config: Config, args: argparse.Namespace) -> int:
     from bot.storage import audit
-    from bot.storage.database import Database
+    from bot.storage.database import Database, write_private
 
     since = None
     if args.since:
@@ -142,7 +142,7 @@ async def cmd_audit_export(config: Config, args: argparse.Namespace) -> int:
         await db.close()
     data = audit.to_csv(items, config.tz)
     if args.output:
-        await asyncio.to_thread(Path(args.output).write_bytes, data)
+        await asyncio.to_thread(write_private, Path(args.output), data)  # names and actions: 0600
         print(f"{len(items)} baris audit ditulis ke {args.output}.")
     else:
         sys.stdout.write(data.decode("utf-8"))

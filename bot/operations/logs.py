@@ -13,14 +13,15 @@ Code logs ids, tickets and actions, not what people write; this filter is the sa
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 import threading
 import unicodedata
 from datetime import UTC, datetime
+from typing import Any
 
+import pythonjsonlogger.json
 from lokal.samaran.logging import SamaranFilter
 
 NAME_MASK = "[nama]"
@@ -128,17 +129,36 @@ class PrivacyFilter(SamaranFilter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(pythonjsonlogger.json.JsonFormatter):
+    """One JSON object per line: ``ts`` (UTC, milliseconds), ``level``, ``logger``, ``msg`` and, after an error,
+    ``exc``.
+
+    python-json-logger does the JSON (a well-kept formatter); the masking stays in ``PrivacyFilter``, which runs
+    first. Two things keep that filter the last word: the traceback written is the masked ``exc_text`` the filter
+    left, never one formatted afresh from ``exc_info``; and only the fields above are written, never a record's
+    ``extra=`` attributes (the library's default), which the filter does not see.
+    """
+
+    FIELDS = ("ts", "level", "logger", "msg", "exc")
+
+    def __init__(self) -> None:
+        super().__init__(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "ts", "levelname": "level", "name": "logger", "message": "msg",
+                           "exc_info": "exc"},
+            json_ensure_ascii=False,
+        )
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        if record.exc_info or record.exc_text:
-            entry["exc"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
-        return json.dumps(entry, ensure_ascii=False)
+        if record.exc_info and record.exc_text:  # the library would format exc_info again, unmasked
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None})
+        return super().format(record)
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in log_data.items() if key in self.FIELDS}
 
 
 def make_handler(stream: object = None) -> logging.Handler:

@@ -7,6 +7,8 @@ the bot's scheduler through ``asyncio.to_thread``.
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import re
 import sqlite3
@@ -16,10 +18,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.core.domain import DomainError
-from bot.storage.database import migration_files
+from bot.storage.database import migration_files, private_dir, private_file
 
+log = logging.getLogger(__name__)
 BACKUP_PREFIX = "sambang-"
 _BACKUP_NAME = re.compile(r"^sambang-\d{8}-\d{6}(-\d+)?\.db$")
+PARTIAL_SUFFIX = ".partial"
 #: Tables without which a file is not a Sambang database.
 CORE_TABLES = ("schema_migrations", "people", "aspirations", "attachments", "outbox", "kecamatan", "desa")
 
@@ -98,10 +102,15 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
     target = target.resolve()
     if target == source.resolve():
         raise BackupError("Tujuan cadangan tidak boleh database itu sendiri.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
+    private_dir(target.parent)
+    partial = target.with_name(target.name + PARTIAL_SUFFIX)
     partial.unlink(missing_ok=True)
+    private_file(partial)  # 0600 before a byte is written; the rename keeps the mode
+    # Held while the copy is written: ``remove_partials`` never takes a copy still in progress (another process's
+    # ``sambang backup``), and the kernel lets go of it when a killed process leaves the file behind.
+    guard = os.open(partial, os.O_RDONLY)
     try:
+        fcntl.flock(guard, fcntl.LOCK_EX)
         src = _connect_ro(source)
         try:
             dst = sqlite3.connect(partial)
@@ -121,7 +130,33 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(guard)
     return BackupInfo(target, info.size, info.schema_version, info.aspirations, info.people)
+
+
+def remove_partials(folder: Path) -> list[Path]:
+    """Delete the half-written copies a killed backup left in ``folder`` (never one still being written)."""
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in sorted(folder.glob(f"{BACKUP_PREFIX}*{PARTIAL_SUFFIX}")):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a backup in progress
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        finally:
+            os.close(fd)
+    if removed:
+        log.warning("removed %s unfinished backup copies: %s", len(removed), ", ".join(p.name for p in removed))
+    return removed
 
 
 def daily_backups(folder: Path) -> list[Path]:
@@ -160,7 +195,8 @@ def restore_database(backup: Path, db_path: Path, keep_dir: Path, now: datetime,
     if db_path.exists():
         previous = keep_dir / f"sebelum-restore-{now.astimezone(tz):%Y%m%d-%H%M%S}.db"
         backup_database(db_path, previous)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(db_path.parent)
+    private_file(db_path)
     src = _connect_ro(backup)
     try:
         dst = sqlite3.connect(db_path, timeout=30)

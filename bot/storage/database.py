@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sqlite3
 from collections import deque
@@ -23,6 +24,53 @@ log = logging.getLogger(__name__)
 
 Row = sqlite3.Row
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+#: The database, its -wal/-shm files, backups and exports hold people's names, phone numbers and aspirations: only the
+#: bot's own user may read them.
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) readable by the bot's user only; an existing folder is left as it is
+    (it may be a mounted volume the operator set up)."""
+    if not path.exists():
+        path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        os.chmod(path, PRIVATE_DIR)  # mkdir's mode is reduced by the umask; the owner keeps rwx either way
+
+
+def private_file(path: Path) -> None:
+    """Make sure ``path`` exists with mode 0600: created empty if missing, tightened if others could read it."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        try:
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, PRIVATE_FILE)
+        except OSError:  # not ours to change: it still works, the operator chose the modes
+            log.warning("could not make %s private", path)
+        return
+    os.close(fd)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` with mode 0600 (never readable by others, not even for a moment)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(fd, PRIVATE_FILE)
+        handle.write(data)
+
+
+def _private_database(path: Path) -> None:
+    """The database folder is created 0700; the database and its -wal/-shm files are 0600 (SQLite gives the -wal
+    and -shm files it creates the database file's mode)."""
+    private_dir(path.parent)
+    private_file(path)
+    for suffix in ("-wal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            private_file(extra)
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -75,7 +123,7 @@ class Database:
                    busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Database:
         path = Path(path)
         if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_database(path)
         writer = await aiosqlite.connect(str(path), isolation_level=None)
         try:
             await _configure(writer, busy_timeout)
@@ -196,7 +244,8 @@ class Database:
 
     async def backup_to(self, target: Path) -> None:
         """Online copy of the live database (SQLite backup API), safe while the bot runs."""
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
+        private_file(target)
         async with self._write_lock:
             dest = await aiosqlite.connect(str(target))
             try:

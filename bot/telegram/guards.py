@@ -1,23 +1,26 @@
-"""Guards that run before every feature (group -2; features may use -1): the per-user flood limit, edited messages
-and channel posts.
+"""Guards that run before every feature (group -2; features may use -1): the per-user flood limit (group -4, before
+anything is written for an update), edited messages and channel posts.
 
 Each guard answers clearly in Bahasa Indonesia and stops the update there (``ApplicationHandlerStop``), so nothing
-downstream half-handles it. The duplicate-update guard runs even earlier (group -3, ``drop_duplicate_updates``).
+downstream half-handles it. The duplicate-update guard runs between them (group -3, ``drop_duplicate_updates``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import math
 
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
+from bot.core.clock import to_iso
 from bot.messaging.templates import render
 from bot.operations.settings import ops_settings
-from bot.telegram.context import SambangContext, answer_button, notice, reply
-from bot.telegram.ratelimit import FloodGuard
+from bot.services import Services
+from bot.telegram import inbound
+from bot.telegram.context import SambangContext, answer_button, button_numbers_valid, notice, refuse, reply
+from bot.telegram.ratelimit import CHAT_PACE, DROPPED_FLUSH_DELAY, FloodGuard, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +34,80 @@ def _flood_guard(context: SambangContext) -> FloodGuard:
     return guard  # type: ignore[no-any-return]
 
 
+def _written_at(update: Update) -> tuple[float | None, bool, str | None]:
+    """When the user wrote this (Telegram's date; None if the update carries none), whether it is paced as a
+    message (button presses are not), and its album."""
+    if update.callback_query is not None:
+        return None, False, None
+    message = update.effective_message
+    if message is None:
+        return None, False, None
+    written = message.edit_date or message.date
+    return (written.timestamp() if written is not None else None), True, message.media_group_id
+
+
+class _DroppedUpdates:
+    """Updates the flood limit dropped unread: marked handled together a moment later, one write for a flood."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+
+    async def add(self, update_id: int, context: SambangContext) -> None:
+        self.ids.append(update_id)
+        if not context.application.running:  # stopping: what is still queued is handled now, no task waits
+            await self.flush(context.services, delay=0.0)
+        elif len(self.ids) == 1:
+            context.application.create_task(self.flush(context.services), name="flood-mark-dropped")
+
+    async def flush(self, svc: Services, delay: float = DROPPED_FLUSH_DELAY) -> None:
+        await asyncio.sleep(delay)
+        ids, self.ids = self.ids, []
+        try:
+            await inbound.mark_dropped(svc.db, ids, to_iso(svc.clock.now()))
+        except Exception:  # they stay stored and are judged again at the next start
+            log.exception("could not mark %s dropped updates handled", len(ids))
+
+
+async def _slow_down(context: SambangContext, chat_id: int, text: str, delay: float) -> None:
+    """The slow-down answer, a second after the answer to their last message: Telegram's pace for one chat."""
+    await asyncio.sleep(delay)
+    try:
+        await context.bot.send_message(chat_id, text)
+    except TelegramError:
+        log.info("could not send the slow-down message to %s", chat_id)
+
+
 async def flood_limit(update: Update, context: SambangContext) -> None:
-    """Too many messages or presses from one user: one polite slow-down message, the rest dropped until they
-    slow down. An album of photos (several updates at once) stays well inside the burst."""
+    """Too many messages or presses from one user, judged by when they were written: one polite slow-down
+    answer per flood, everything else dropped before any other work (it is only marked handled, in bulk), until
+    they slow down. An album counts as one message."""
     user = update.effective_user
     if user is None or user.is_bot:
         return
     guard = _flood_guard(context)
-    if guard.allow(user.id):
+    at, paced, album = _written_at(update)
+    verdict = guard.check(user.id, at, paced=paced, album=album)
+    if verdict is Verdict.ALLOW:
         return
+    extra = context.services.extra
+    dropped = extra.get("flood_dropped")
+    if dropped is None:
+        dropped = extra["flood_dropped"] = _DroppedUpdates()
+    await dropped.add(update.update_id, context)
     chat = update.effective_chat
-    if guard.should_warn(user.id):
-        seconds = max(1, math.ceil(guard.wait_seconds(user.id)))
+    if verdict is Verdict.WARN:
+        seconds = guard.pause_seconds(user.id, paced=paced)
         log.warning("flood limit: user %s is sending too fast; dropping until they slow down", user.id)
-        text = render("slow_down", seconds=seconds)
         try:
             if update.callback_query is not None:
                 await answer_button(update, notice("slow_down_button", seconds=seconds), show_alert=True)
             elif chat is not None and chat.type == "private":
-                await chat.send_message(text)
+                text = render("slow_down", seconds=seconds)
+                if context.application.running:
+                    context.application.create_task(_slow_down(context, chat.id, text, CHAT_PACE),
+                                                    name="flood-slow-down")
+                else:
+                    await _slow_down(context, chat.id, text, 0.0)
         except TelegramError:
             log.info("could not send the slow-down message to %s", user.id)
     elif update.callback_query is not None:
@@ -81,14 +139,26 @@ async def channel_post(update: Update, context: SambangContext) -> None:
     raise ApplicationHandlerStop
 
 
+async def stale_numbers(update: Update, context: SambangContext) -> None:
+    """A button whose callback data carries a number no button of ours has (negative, huge, other digits) is a
+    stale or forged one: say so, and let no handler try to parse it."""
+    query = update.callback_query
+    if query is None or button_numbers_valid(query.data):
+        return
+    log.info("refused button with out-of-range numbers from user %s", query.from_user.id)
+    await refuse(update, notice("unknown_button"), show_alert=True)
+    raise ApplicationHandlerStop
+
+
 async def guard(update: Update, context: SambangContext) -> None:
     """One handler for group -2 (PTB runs only the first matching handler of a group)."""
     if update.channel_post is not None or update.edited_channel_post is not None:
         await channel_post(update, context)
-    await flood_limit(update, context)
+    await stale_numbers(update, context)
     if update.edited_message is not None or update.edited_business_message is not None:
         await edited_message(update, context)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(TypeHandler(Update, flood_limit), group=-4)  # before anything writes for the update
     app.add_handler(TypeHandler(Update, guard), group=-2)

@@ -288,6 +288,20 @@ async def mark_handled(db: Database, update_id: int, private_user_id: int | None
     return results[0].rowcount > 0
 
 
+async def mark_dropped(db: Database, update_ids: list[int], now: str) -> None:
+    """Mark updates handled that were dropped unread (a flood), in one write however many they are."""
+    if not update_ids:
+        return
+    ids = json.dumps(update_ids)
+    await db.write_batch([
+        ("INSERT INTO processed_updates(update_id, at) SELECT value, ? FROM json_each(?) WHERE true"
+         " ON CONFLICT DO NOTHING", (now, ids)),
+        ("DELETE FROM inbound_updates WHERE update_id IN (SELECT value FROM json_each(?))", (ids,)),
+        ("INSERT INTO app_state(key, value) VALUES ('last_update_at', ?) ON CONFLICT(key) DO UPDATE SET"
+         " value = excluded.value", (now,)),
+    ])
+
+
 async def pending_updates(db: Database, bot: Bot, *, now: datetime | None = None) -> list[tuple[Update, int]]:
     """Stored updates that were never handled, oldest first, with how often their handling failed (ones already
     handled are cleaned up; one that cannot be read back is set aside as a dead letter)."""

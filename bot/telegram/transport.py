@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from telegram import Bot, InputFile, InputMediaAudio, InputMediaDocument, InputMediaPhoto, InputMediaVideo
+from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
+from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import ExtBot
+from telegram.ext import ApplicationBuilder, ExtBot
 from telegram.warnings import PTBUserWarning
 
+from bot.messaging import limits
 from bot.messaging.outbox import ChatUnreachable, PermanentError, RetryLater, TransientError
 from bot.telegram.pacing import PLACE_HELD, SlidingWindowRateLimiter
 
@@ -33,6 +36,57 @@ def _input_media(item: Any) -> Any:
         return item
     extra = {k: item[k] for k in ("caption", "parse_mode") if k in item}
     return _INPUT_MEDIA[item["type"]](media=item["media"], **extra)
+
+
+class SambangBot(ExtBot):  # type: ignore[type-arg]
+    """The bot's one way to Telegram: every call (an answer, an edit, the outbox's sends) passes here, and here it
+    is made to fit Telegram's limits (``bot.messaging.limits``): a long text goes as several messages, a long edit
+    or caption is shortened with a pointer to the rest. A handler cannot send a message Telegram refuses as too long."""
+
+    async def _do_post(
+        self,
+        endpoint: str,
+        data: JSONDict,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> bool | JSONDict | list[JSONDict]:
+        timeouts = {"read_timeout": read_timeout, "write_timeout": write_timeout, "connect_timeout": connect_timeout,
+                    "pool_timeout": pool_timeout}
+        calls = limits.fit(endpoint, data)
+        if len(calls) == 1:
+            return await super()._do_post(endpoint, calls[0][1], **timeouts)
+        result: Any = None
+        for i, (method, params) in enumerate(calls):
+            if i:
+                self._extract_rl_kwargs(params)  # the sender held one place; later parts take their own
+            answer = await super()._do_post(method, params, **timeouts)
+            if method == endpoint:
+                result = answer  # a split text answers with its last part, the one with the buttons
+        return result  # type: ignore[no-any-return]
+
+
+class SambangApplicationBuilder(ApplicationBuilder):  # type: ignore[type-arg]
+    """PTB's builder, building a ``SambangBot`` (the same settings ``ApplicationBuilder`` gives its ``ExtBot``)."""
+
+    def _build_ext_bot(self) -> ExtBot:  # type: ignore[type-arg]
+        if isinstance(self._token, DefaultValue):
+            raise RuntimeError("No bot token was set.")
+        return SambangBot(
+            token=self._token,
+            base_url=DefaultValue.get_value(self._base_url),
+            base_file_url=DefaultValue.get_value(self._base_file_url),
+            private_key=DefaultValue.get_value(self._private_key),
+            private_key_password=DefaultValue.get_value(self._private_key_password),
+            defaults=DefaultValue.get_value(self._defaults),
+            arbitrary_callback_data=DefaultValue.get_value(self._arbitrary_callback_data),
+            request=self._build_request(get_updates=False),
+            get_updates_request=self._build_request(get_updates=True),
+            rate_limiter=DefaultValue.get_value(self._rate_limiter),
+            local_mode=DefaultValue.get_value(self._local_mode),
+        )
 
 
 class TelegramTransport:

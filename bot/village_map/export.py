@@ -1,7 +1,7 @@
 """Exports of the aspirations: XLSX (summary, one sheet per kecamatan, village potential), CSV, and Open311
 GeoReport v2 JSON for other complaint systems.
 
-Every export is for an ``Audience`` (see bot/audience.py): leadership gets everything including "Kinerja
+Every export is for an ``Audience`` (see bot/aspirations/audience.py): leadership gets everything including "Kinerja
 Kecamatan" items and the villages' feedback; admins everything else; an official their department's share. Open311
 never contains confidential items, whoever asks. Rows come from one SQL query (with the last response per
 aspiration from an indexed subquery); spreadsheets are assembled in a worker thread.

@@ -53,7 +53,8 @@ class VillageMap:
         self.aspirations = aspirations
         self.potential = PotentialService(db, clock)
         self.exporter = Exporter(db, aspirations, tz)
-        #: Draws the charts in a worker process: matplotlib never enters the bot's process (bot/chart_process.py).
+        #: Draws the charts in a worker process: matplotlib never enters the bot's process
+        #: (bot/village_map/chart_process.py).
         self.chart_process = ChartProcess()
         #: Other features' services by name (``Services.extra``): the visits feature's "visits", looked up when used.
         self.extra: dict[str, Any] = extra if extra is not None else {}
@@ -185,7 +186,7 @@ async def install(services: Services) -> None:
                                       services.extra)
 
 
-# -- the weekly leadership digest (bot/digests.py) carries the problem map -----------------------------------------
+# -- the weekly leadership digest (bot/officials/digests.py) carries the problem map ---------------------------
 
 #: The digest goes to leadership and admins, who both read "Kinerja Kecamatan" items in the bot.
 DIGEST_AUDIENCE = for_export(PIMPINAN)

@@ -4,7 +4,7 @@ For one kecamatan: every open aspiration of its villages grouped by desa and cat
 count per village; the villages that have sent nothing yet; and the open and overdue commitments concerning it.
 Leadership's version includes "Kinerja Kecamatan" (confidential) aspirations; the departments' version leaves them
 out entirely, and each department reads only its own share (the aspirations routed to it): what an audience sees
-is the rule of bot/audience.py. The camat never gets a briefing.
+is the rule of bot/aspirations/audience.py. The camat never gets a briefing.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class BriefingService:
 
     async def build(self, kecamatan_code: str, audience: audiences.Audience, *, visit: Visit | None = None,
                     now: datetime | None = None) -> Briefing:
-        """The briefing of one kecamatan as ``audience`` may read it (bot/audience.py)."""
+        """The briefing of one kecamatan as ``audience`` may read it (bot/aspirations/audience.py)."""
         moment = now or self.visits.clock.now()
         today = self.visits.today(moment)
         name = await self.db.fetchval("SELECT name FROM kecamatan WHERE code = ?", (kecamatan_code,))

@@ -1,85 +1,60 @@
 """An iCalendar (RFC 5545) file of visits, to save on a phone's calendar from /jadwal.
 
-Written by hand, it is small: CRLF line ends, lines folded at 75 octets (never inside a UTF-8 character), TEXT
-values escaped (backslash, semicolon, comma, new line), a stable UID per visit and a SEQUENCE that grows when the
-visit moves, so a calendar app updates the event it already has. Times are UTC (``...Z``), which every calendar
-shows in the phone's own time zone, so no VTIMEZONE is needed.
+The file is built with the ``icalendar`` package rather than by hand: it is well kept, and it owns the parts of
+RFC 5545 that are easy to get subtly wrong (TEXT escaping of backslashes, semicolons, commas and new lines; folding
+long lines at 75 octets without splitting a UTF-8 character; CRLF line ends; date-time and duration values), and
+tests can read the file back with the same library. What is ours: a stable UID per visit and a SEQUENCE that grows
+when the visit moves, so a calendar app updates the event it already has. Times are UTC (``...Z``), which every
+calendar shows in the phone's own time zone, so no VTIMEZONE is needed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Alarm, Calendar, Event
 
 from bot.visits.service import Visit
 
 PRODID = "-//Sambang//Ngantor di Kecamatan//ID"
+#: The phone reminds of a visit the evening before it starts.
+REMINDER = timedelta(hours=-12)
 
 
-def escape_text(value: str) -> str:
-    """RFC 5545 §3.3.11 TEXT escaping."""
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
-
-
-def fold(line: str) -> str:
-    """RFC 5545 §3.1: lines longer than 75 octets continue on the next line after CRLF and one space."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= 75:
-        return line
-    pieces: list[str] = []
-    current = b""
-    limit = 75
-    for char in line:
-        b = char.encode("utf-8")
-        if len(current) + len(b) > limit:
-            pieces.append(current.decode("utf-8"))
-            current = b""
-            limit = 74  # continuation lines start with a space
-        current += b
-    pieces.append(current.decode("utf-8"))
-    return "\r\n ".join(pieces)
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+def _utc(moment: datetime) -> datetime:
+    """UTC without sub-second parts, so the file says ``20260312T020000Z``."""
+    return moment.astimezone(UTC).replace(microsecond=0)
 
 
 def calendar(visits: Iterable[Visit], *, now: datetime, domain: str = "sambang", name: str = "Ngantor di Kecamatan",
              alarm: Callable[[Visit], bool] | None = None) -> str:
     """The calendar of ``visits``; each has a reminder the evening before, or only those ``alarm`` picks."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(name)}",
-    ]
+    cal = Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", PRODID)
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
     for v in visits:
         description = v.agenda or "Bupati berkantor di kecamatan dan mendengar langsung kepala desa."
         if v.departments:
             description += f"\nOPD hadir: {', '.join(v.departments)}"
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:visit-{v.id}@{domain}",
-            f"DTSTAMP:{_utc(now)}",
-            f"DTSTART:{_utc(v.starts_at)}",
-            f"DTEND:{_utc(v.ends_at)}",
-            f"SEQUENCE:{v.revision - 1}",
-            f"STATUS:{'CANCELLED' if v.cancelled else 'CONFIRMED'}",
-            f"SUMMARY:{escape_text(f'Ngantor di Kecamatan {v.kecamatan_name}')}",
-            f"LOCATION:{escape_text(v.place)}",
-            f"DESCRIPTION:{escape_text(description)}",
-        ]
+        event = Event()
+        event.add("uid", f"visit-{v.id}@{domain}")
+        event.add("dtstamp", _utc(now))
+        event.add("dtstart", _utc(v.starts_at))
+        event.add("dtend", _utc(v.ends_at))
+        event.add("sequence", v.revision - 1)
+        event.add("status", "CANCELLED" if v.cancelled else "CONFIRMED")
+        event.add("summary", f"Ngantor di Kecamatan {v.kecamatan_name}")
+        event.add("location", v.place)
+        event.add("description", description)
         if alarm is None or alarm(v):
-            lines += [
-                "BEGIN:VALARM",
-                "ACTION:DISPLAY",
-                "TRIGGER:-PT12H",
-                f"DESCRIPTION:{escape_text(f'Besok: Ngantor di Kecamatan {v.kecamatan_name}')}",
-                "END:VALARM",
-            ]
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+            reminder = Alarm()
+            reminder.add("action", "DISPLAY")
+            reminder.add("trigger", REMINDER)
+            reminder.add("description", f"Besok: Ngantor di Kecamatan {v.kecamatan_name}")
+            event.add_component(reminder)
+        cal.add_component(event)
+    return cal.to_ical(sorted=False).decode("utf-8")  # the order the properties were added in

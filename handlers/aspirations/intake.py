@@ -30,6 +30,7 @@ from bot.aspirations.service import (
     Draft,
     clean_caption,
     clean_text,
+    document_accepted,
     match_category,
     validate_description,
 )
@@ -63,7 +64,6 @@ CHANGING_CATEGORY = "mengubah_kategori"
 #: after its last photo.
 ALBUM_QUIET_SECONDS = 1.5
 
-_BLOCKED_EXTENSIONS = (".exe", ".apk", ".bat", ".cmd", ".scr", ".msi", ".js", ".vbs", ".jar")
 DONE_WORDS = {"lanjut", "selesai", "sudah", "tidak ada", "skip", "lewati", "ringkasan"}
 
 
@@ -653,7 +653,7 @@ async def document_added(update: Update, context: SambangContext) -> str | int:
     if (doc.file_size or 0) > MAX_DOCUMENT_BYTES:
         await refuse(update, notice("document_too_big", name=name), reply_markup=keyboards.ATTACHMENTS_DONE)
         return ADDING_ATTACHMENTS
-    if name.lower().endswith(_BLOCKED_EXTENSIONS):
+    if not document_accepted(clean_text(doc.file_name or ""), doc.mime_type):
         await refuse(update, notice("document_type_refused"), reply_markup=keyboards.ATTACHMENTS_DONE)
         return ADDING_ATTACHMENTS
     if len(draft.documents) >= MAX_DOCUMENTS:

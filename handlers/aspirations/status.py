@@ -1,4 +1,5 @@
-"""/status: the newest aspirations a user may see, or one by ticket — both by the audience rule (bot/audience.py)."""
+"""/status: the newest aspirations a user may see, or one by ticket — both by the audience rule
+(bot/aspirations/audience.py)."""
 
 from __future__ import annotations
 

@@ -7,15 +7,18 @@ written to the audit log.
 
 Typed answers: after Tolak, Tidak dapat, Balas or Alihkan (and "Belum" for the kepala desa) the bot waits, in that
 chat, for that person's next text (stored in SQLite, so it survives restarts). In groups the prompt asks for a
-Telegram reply, which reaches the bot even with privacy mode on. A reply to an aspiration card by an official is
-sent to the kepala desa as a Balas. These run in handler group -1 and stop other handlers only when they used the
-message; any command cancels a waiting prompt (/batal says so).
+Telegram reply, which reaches the bot even with privacy mode on. An official's reply to an aspiration card in a
+private chat is sent to the kepala desa as a Balas; in a group it is the colleagues' discussion and stays there
+(the bot says so once), and only "/balas <teks>" as a reply to the card, or the Balas button, answers the village.
+These run in handler group -1 and stop other handlers only when they used the message; any command cancels a
+waiting prompt (/batal says so).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 
 from markupsafe import Markup
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -31,7 +34,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core.domain import CATEGORY_BY_CODE, DomainError, Role
+from bot.core.domain import CATEGORY_BY_CODE, DomainError, NotAllowed, Role
 from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService
 from bot.people.roster import Person
 from bot.telegram.context import SambangContext, current_person, person_or_refuse, refuse, reply
@@ -195,30 +198,94 @@ async def on_text(update: Update, context: SambangContext) -> None:
         else:
             await reply(update, "officials_outcome", message=Markup(outcome.message))
         raise ApplicationHandlerStop
-    target = message.reply_to_message
-    if target is None or target.from_user is None or target.from_user.id != context.bot.id:
-        return
-    aspiration_id = await officials.aspiration_for_message(chat.id, target.message_id)
+    aspiration_id = await _replied_aspiration(update, context)
     if aspiration_id is None:
         return
+    if chat.type != ChatType.PRIVATE:
+        # colleagues talking about the card: it stays in the group; only /balas or the button reach the village
+        await _internal_hint(update, context, aspiration_id)
+        raise ApplicationHandlerStop
     person = await current_person(update, context)
     if person is None or person.role not in _STAFF:
-        if chat.type == ChatType.PRIVATE:
-            return  # e.g. a kepala desa answering a notification: the usual handlers reply
-        why = ("Balasan tidak dikirim: hanya pejabat OPD yang menangani, pimpinan, dan admin yang terdaftar di"
-               " Sambang yang dapat membalas aspirasi.")
-        await officials.log_refusal(user.id, f"reply to asp {aspiration_id}", why)
-        await reply(update, "refusal", message=why)
-        raise ApplicationHandlerStop
+        return  # e.g. a kepala desa answering a notification: the usual handlers reply
+    await _send_reply(update, context, person, aspiration_id, message.text)
+    raise ApplicationHandlerStop
+
+
+async def _replied_aspiration(update: Update, context: SambangContext) -> int | None:
+    """The aspiration whose card (or photos, or notice) this message replies to, if any."""
+    message = update.effective_message
+    chat = update.effective_chat
+    target = message.reply_to_message if message is not None else None
+    if chat is None or target is None or target.from_user is None or target.from_user.id != context.bot.id:
+        return None
+    return await _officials(context).aspiration_for_message(chat.id, target.message_id)
+
+
+async def _send_reply(update: Update, context: SambangContext, person: Person | None, aspiration_id: int,
+                      text: str) -> None:
+    """Send ``text`` to the kepala desa as the official's Balas (every check is made again by the service)."""
+    officials = _officials(context)
+    user = update.effective_user
     try:
-        outcome = await officials.act(person, aspiration_id, "balas", note=message.text)
+        outcome = await officials.act(person, aspiration_id, "balas", note=text)
     except DomainError as exc:
         if not isinstance(exc, InvalidText):
-            await officials.log_refusal(user.id, f"reply to asp {aspiration_id}", exc.message)
+            await officials.log_refusal(user.id if user else None, f"reply to asp {aspiration_id}", exc.message)
         await reply(update, "refusal", message=exc.message)
     else:
         await reply(update, "officials_outcome", message=Markup(outcome.message))
-    raise ApplicationHandlerStop
+
+
+async def _internal_hint(update: Update, context: SambangContext, aspiration_id: int) -> None:
+    """Say once per person and card that a plain reply in a group is not sent to the village, and how to send."""
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or user is None:
+        return
+    # (chat, user, aspiration) already told, while the bot runs
+    hinted: OrderedDict[tuple[int, int, int], None] = context.services.extra.setdefault("internal_hints",
+                                                                                        OrderedDict())
+    key = (chat.id, user.id, aspiration_id)
+    if key in hinted:
+        return
+    person = await current_person(update, context)
+    if person is None or person.role not in _STAFF:
+        return  # a group member who is not an official: their talk is none of the bot's business
+    hinted[key] = None
+    while len(hinted) > 10_000:
+        hinted.popitem(last=False)
+    aspiration = await _officials(context).aspirations.get(aspiration_id)
+    await reply(update, "officials_internal_reply", ticket=aspiration.ticket)
+
+
+async def balas(update: Update, context: SambangContext) -> None:
+    """/balas as a reply to an aspiration's card: the text after it goes to the kepala desa; without a text, the
+    Balas prompt (as the button asks). The explicit way to answer the village from a group."""
+    message = update.effective_message
+    chat = update.effective_chat
+    user = update.effective_user
+    if message is None or chat is None or user is None:
+        return
+    aspiration_id = await _replied_aspiration(update, context)
+    if aspiration_id is None:
+        await reply(update, "refusal", message=(
+            "Balas (reply) kartu aspirasinya dengan /balas diikuti teks balasan untuk kepala desa, atau tekan"
+            " tombol 💬 Balas pada kartu."))
+        return
+    person = await current_person(update, context)
+    parts = (message.text or "").split(maxsplit=1)
+    text = parts[1].strip() if len(parts) > 1 else ""
+    try:
+        if not text:
+            aspiration = await _officials(context).begin_input(person, chat.id, "balas", aspiration_id)
+            await _prompt(update, "balas", aspiration.ticket)
+            return
+    except DomainError as exc:
+        await _officials(context).log_refusal(user.id, f"/balas asp {aspiration_id}", exc.message)
+        await reply(update, "refusal", message=exc.message)
+        return
+    await _send_reply(update, context, person, aspiration_id, text)
 
 
 async def on_command(update: Update, context: SambangContext) -> None:
@@ -285,6 +352,8 @@ async def tangani(update: Update, context: SambangContext) -> None:
     try:
         await _officials(context).send_card(person, chat.id, args[0])
     except DomainError as exc:
+        if isinstance(exc, NotAllowed):
+            await _officials(context).log_refusal(person.telegram_id, "/tangani", exc.message)
         await reply(update, "refusal", message=exc.message)
 
 
@@ -330,6 +399,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^asp:(act|rte|cfm):"))
     app.add_handler(CommandHandler("inbox", inbox))
     app.add_handler(CommandHandler("tangani", tangani))
+    app.add_handler(CommandHandler("balas", balas))
     app.add_handler(CommandHandler("opd", opd, filters=filters.ChatType.PRIVATE))
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
     app.add_handler(ChatMemberHandler(on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -3,7 +3,7 @@ the aspirations as a spreadsheet.
 
 Officials may export their department's share (the aspirations routed to it, never "Kinerja Kecamatan", no
 feedback) — it is the same data they already receive one by one — but get no /rekap, which is about the whole
-regency. Admins' exports leave out "Kinerja Kecamatan" and feedback (leadership only), see bot/audience.py.
+regency. Admins' exports leave out "Kinerja Kecamatan" and feedback (leadership only), see bot/aspirations/audience.py.
 Both commands answer in private chats only, so nothing lands in a group by accident.
 """
 

@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render
-from bot.telegram.context import SambangContext, notice, reply
+from bot.telegram.context import SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import broadcast
 
@@ -173,7 +173,7 @@ async def refresh(update: Update, context: SambangContext) -> None:
     """🔄 under a report: show the broadcast's current counts (admins only, checked again here)."""
     if await _admin(update, context) is None:
         return
-    broadcast_id = int(data_of(update).split(":")[2])
+    broadcast_id = button_number(data_of(update), 2)
     found = await broadcast.report(context.services.db, broadcast_id)
     if found is None:
         await deny(update, context, notice("broadcast_not_found", id=broadcast_id))

@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import split_message
-from bot.telegram.context import SambangContext, notice, reply
+from bot.telegram.context import SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import ngantor
 from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
@@ -91,7 +91,7 @@ async def _list(update: Update, context: SambangContext) -> None:
 async def visit_chosen(update: Update, context: SambangContext) -> str | int:
     if await _staff(update, context) is None:
         return ConversationHandler.END
-    visit_id = int(data_of(update).split(":")[2])
+    visit_id = button_number(data_of(update), 2)
     draft = _draft(context)
     if visit_id:
         visit = await ngantor.of(context.services).visits.find(visit_id)
@@ -172,7 +172,13 @@ async def due_given(update: Update, context: SambangContext) -> str | int:
     data = data_of(update)
     svc = _svc(context)
     try:
-        due = svc.today() + timedelta(days=int(data.split(":")[2])) if data else svc.parse_due(text_of(update))
+        if data:  # a button's days go through the same checks as typed ones; none of ours offers more than 999
+            days = button_number(data, 2)
+            if days > 999:
+                raise DomainError(notice("unknown_button"))
+            due = svc.parse_due(f"{days} hari")
+        else:
+            due = svc.parse_due(text_of(update))
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return WRITING_DUE_DATE

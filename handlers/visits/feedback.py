@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
-from bot.telegram.context import SambangContext, reply
+from bot.telegram.context import SambangContext, button_number, reply
 from bot.telegram.flow import button, data_of, deny, member, text_of
 from bot.visits import ngantor
 from bot.visits.feedback import FeedbackState
@@ -41,9 +41,11 @@ async def _rate(update: Update, context: SambangContext) -> FeedbackState | None
     person = await member(update, context, (Role.KEPALA_DESA,))
     if person is None:
         return None
-    _, visit_id, aspect, value = data_of(update).split(":")
+    data = data_of(update)
+    aspect = data.split(":")[2]
     try:
-        return await ngantor.of(context.services).feedback.rate(int(visit_id), person, aspect, int(value))
+        return await ngantor.of(context.services).feedback.rate(button_number(data, 1), person, aspect,
+                                                                button_number(data, 3))
     except DomainError as exc:
         await deny(update, context, exc.message)
         return None

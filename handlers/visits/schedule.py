@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.people.regions import list_kecamatan
-from bot.telegram.context import SambangContext, notice, reply
+from bot.telegram.context import SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, deny, member
 from bot.visits import ics, ngantor
 from bot.visits.service import (
@@ -332,7 +332,7 @@ async def _show_list(update: Update, context: SambangContext) -> str:
 async def visit_chosen(update: Update, context: SambangContext) -> str | int:
     if await _admin(update, context) is None:
         return ConversationHandler.END
-    visit_id = int(_data(update).split(":")[2])
+    visit_id = button_number(_data(update), 2)
     visit = await _svc(context).find(visit_id)
     if visit is None or visit.cancelled:
         await deny(update, context, notice("visit_gone"))
@@ -462,7 +462,7 @@ async def save_cancel(update: Update, context: SambangContext) -> str | int:
 
 
 async def _current_visit(update: Update, context: SambangContext) -> Visit | None:
-    visit_id = int(_data(update).split(":")[2])
+    visit_id = button_number(_data(update), 2)
     draft = _draft(context)
     visit = await _svc(context).find(visit_id)
     if visit is None or visit.cancelled:

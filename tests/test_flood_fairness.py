@@ -1,0 +1,93 @@
+"""Fair under a flood: thirty accounts flooding the bot with wrong invitation codes neither drown a kepala desa's
+answer nor get an answer per message; each of them hears once that they must slow down, at Telegram's pace for one
+chat. Against the real bot with the production flood limits (the harness raises them for every other test)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.clock import FakeClock
+from bot.telegram.ratelimit import FloodGuard, Verdict
+from tests.conftest import START
+from tests.harness import BotHarness
+
+FLOODERS = 30
+MESSAGES_EACH = 60
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
+    # Telegram's overall limit for the answers, and the default flood limits
+    h = BotHarness(tmp_path, FakeClock(START), outbox_rate=28.0,
+                   extra={"SAMBANG_RATE_LIMIT_BURST": "20", "SAMBANG_RATE_LIMIT_PER_MINUTE": "40"})
+    await h.start()
+    try:
+        yield h
+    finally:
+        await h.close()
+
+
+async def test_thirty_flooding_accounts_do_not_delay_a_kepala_desa(bot: BotHarness) -> None:
+    h = bot
+    kades = await h.kepala_desa(700_001)
+    await asyncio.sleep(1.1)  # a person does not write twice within one second (message dates are whole seconds)
+    flooders = [h.user(710_000 + i, f"Tamu{i}") for i in range(FLOODERS)]
+    mark = h.server.mark()
+    for n in range(MESSAGES_EACH):  # the accounts send at the same time, interleaved
+        for flooder in flooders:
+            flooder.send(f"/start BADCODE{n:02d}")
+    started = time.monotonic()
+    await h.say(kades, "/bantuan", "Bantuan Sambang", timeout=30)
+    waited = time.monotonic() - started
+    assert waited < 5.0, f"the kepala desa waited {waited:.1f} s behind the flood"
+
+    # each flooder: the answer to its first message and one slow-down, a second apart, then silence
+    for flooder in flooders:
+        await h.server.wait_for_text(flooder.id, "terlalu cepat", timeout=10, since=mark)
+    await h.settle(timeout=30)
+    for flooder in flooders:
+        answers = [c for c in h.server.calls[mark:] if c.chat_id == flooder.id and c.method == "sendMessage"]
+        assert len(answers) <= 2, [c.text for c in answers]
+        assert sum("terlalu cepat" in (c.text or "") for c in answers) == 1
+    paced = [v for v in h.server.violations if v.kind == "private_chat" and v.chat_id in {f.id for f in flooders}]
+    assert paced == [], paced[:3]
+    # dropped, and still marked handled: nothing is replayed at the next start
+    assert await h.svc.db.fetchval("SELECT COUNT(*) FROM inbound_updates") == 0
+
+
+async def test_messages_written_apart_are_not_a_flood_when_handled_at_once(bot: BotHarness) -> None:
+    """After an outage the bot handles a backlog at once: what counts is when each message was written."""
+    h = bot
+    user = h.user(720_001, "Sabar")
+    now = h.server.now()
+    mark = h.server.mark()
+    for n in range(25):  # more than the burst, one every two seconds, all waiting for the bot at once
+        update = user.send("/bantuan")  # still queued: the date it carries can be set before the bot polls
+        update["message"] = {**update["message"], "date": now - 50 + 2 * n}
+    await h.settle(timeout=20)
+    texts = [c.text or "" for c in h.server.calls[mark:] if c.chat_id == user.id and c.method == "sendMessage"]
+    assert not [t for t in texts if "terlalu cepat" in t]
+    assert sum("Bantuan Sambang" in t for t in texts) == 25, texts
+
+
+def test_a_flood_episode_is_answered_once_and_lasts_while_the_sender_keeps_sending() -> None:
+    guard = FloodGuard(20, 40)  # the defaults: one message a second, twenty in a row at most
+    t = 1_000.0
+    assert guard.check(1, t) is Verdict.ALLOW
+    assert guard.check(1, t) is Verdict.WARN  # a second message within the same second
+    assert guard.pause_seconds(1) == 2
+    for second in range(30):  # a script that keeps sending hears nothing more
+        assert {guard.check(1, t + second) for _ in range(5)} == {Verdict.DROP}
+    assert guard.check(1, t + 31) is Verdict.ALLOW  # two quiet seconds, as asked
+    assert guard.check(2, t) is Verdict.ALLOW  # nobody else is affected
+    # an album counts once (up to ten items); button presses are not paced per second
+    assert [guard.check(3, t, album="a") for _ in range(10)] == [Verdict.ALLOW] * 10
+    assert guard.check(3, t, album="a") is Verdict.WARN
+    assert [guard.check(4, t, paced=False) for _ in range(20)] == [Verdict.ALLOW] * 20
+    assert guard.check(4, t, paced=False) is Verdict.WARN
+    assert guard.check(4, t) is Verdict.ALLOW  # presses (judged by the bot's clock) and messages are kept apart
