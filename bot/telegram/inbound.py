@@ -25,7 +25,8 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -107,12 +108,79 @@ async def retry_write(what: str, write: Callable[[], Awaitable[Any]], liveness: 
     return await storage_retry_write(what, write, failing=_liveness_hook(liveness))
 
 
+class FairLanes:
+    """The waiting updates in one lane per sender, taken in turn: a person's messages keep their order, and one
+    sender's backlog (a flood, a script) never makes everyone else wait behind it. Anything that is not an update
+    (PTB's stop signal) comes out only when no update waits, so a stop still handles everything queued first."""
+
+    def __init__(self) -> None:
+        self._lanes: dict[int, deque[Any]] = {}
+        self._turns: deque[int] = deque()
+        self._other: deque[Any] = deque()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __bool__(self) -> bool:
+        return self._size > 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for lane in self._lanes.values():
+            yield from lane
+        yield from self._other
+
+    @staticmethod
+    def sender(item: Any) -> int | None:
+        if not isinstance(item, Update):
+            return None
+        user, chat = item.effective_user, item.effective_chat
+        return user.id if user is not None else chat.id if chat is not None else 0
+
+    def append(self, item: Any) -> None:
+        self._size += 1
+        key = self.sender(item)
+        if key is None:
+            self._other.append(item)
+            return
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = deque()
+            self._turns.append(key)
+        lane.append(item)
+
+    def popleft(self) -> Any:
+        if not self._size:
+            raise IndexError("pop from an empty queue")
+        self._size -= 1
+        if not self._turns:
+            return self._other.popleft()
+        key = self._turns.popleft()
+        lane = self._lanes[key]
+        item = lane.popleft()
+        if lane:
+            self._turns.append(key)
+        else:
+            del self._lanes[key]
+        return item
+
+
 class DurableUpdateQueue(asyncio.Queue):  # type: ignore[type-arg]
     """The Application's ``update_queue``: every ``Update`` put here is stored before it is queued.
 
     ``put`` never raises to PTB (only a cancellation at a stop ends it): a failing write is retried; an update
-    that cannot be turned into JSON is set aside as a dead letter instead of being queued.
+    that cannot be turned into JSON is set aside as a dead letter instead of being queued. Updates are taken
+    fairly, in turn by sender (``FairLanes``).
     """
+
+    def _init(self, maxsize: int) -> None:
+        self._queue = FairLanes()
+
+    def _put(self, item: Any) -> None:
+        self._queue.append(item)
+
+    def _get(self) -> Any:
+        return self._queue.popleft()
 
     def __init__(self, db: Database, clock: Clock, liveness: Liveness | None = None) -> None:
         super().__init__()

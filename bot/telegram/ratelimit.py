@@ -3,8 +3,10 @@ bot got round to it: a bot that falls behind must not mistake a flood for a tric
 for a flood.
 
 Two token buckets per user: the configured sustained rate with its burst, and Telegram's own pace for one chat
-(one message a second, or the sustained rate when that is faster), so the answers to one person never outrun what
-Telegram lets the bot send to them. An album (one ``media_group_id``, up to ten items) counts as one message.
+(one message a second after a short burst of ``PACE_BURST``, or the sustained rate when that is faster), so the
+answers to one person never outrun what Telegram lets the bot send to them. An album (one ``media_group_id``, up
+to ten items) counts as one message. The update queue takes senders in turn
+(``bot.telegram.inbound.FairLanes``), so what a flooder is still answered never holds up anyone else.
 Button presses carry no date: they are judged by the bot's clock, on buckets of their own (so a server clock that
 is off never makes a person's messages look like a flood), and not paced per second (a multi-select is pressed
 quickly), only by the sustained bucket.
@@ -30,6 +32,9 @@ MIN_PAUSE = 2.0
 WARN_INTERVAL = 30.0
 #: Telegram's pace for one private chat: the slow-down answer goes this long after the answer before it.
 CHAT_PACE = 1.0
+#: Messages a person may write within one second before the pace of one a second applies: a photo and its text
+#: sent quickly, a few messages forwarded at once. Telegram itself allows such short bursts in a chat.
+PACE_BURST = 3
 #: Dropped updates are marked handled together, this long after the first of them.
 DROPPED_FLUSH_DELAY = 0.2
 
@@ -58,7 +63,7 @@ class FloodGuard:
         self.capacity = float(burst)
         self.rate = per_minute / 60.0
         self.pace_rate = max(1.0, self.rate)
-        self.pace_capacity = max(1.0, math.floor(self.pace_rate))
+        self.pace_capacity = max(float(PACE_BURST), math.floor(self.pace_rate))
         self.clock = clock
         self.max_users = max_users
         self._buckets: dict[tuple[int, bool], _Bucket] = {}
