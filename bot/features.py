@@ -33,10 +33,17 @@ FEATURE_INSTALLERS.append(_install_officials)
 FEATURE_COMMANDS.append(DEPARTMENTS_COMMAND)
 
 # -- Ngantor di Kecamatan (issue 4): visits, announcements, briefings, feedback, commitments, broadcasts -----------
+from bot.visits import commitments_digest as _commitments_digest  # noqa: E402
 from bot.visits import ngantor as _ngantor  # noqa: E402
 from bot.visits.cli import SCHEDULE_COMMAND as _SCHEDULE_COMMAND  # noqa: E402
 
-FEATURE_INSTALLERS.append(_ngantor.install)
+
+async def _install_ngantor(services: Services) -> None:
+    await _ngantor.install(services)
+    _commitments_digest.register()  # the commitments section of the weekly leadership digest
+
+
+FEATURE_INSTALLERS.append(_install_ngantor)
 FEATURE_COMMANDS.append(_SCHEDULE_COMMAND)  # type: ignore[arg-type]
 
 # The map of problems and potential (issue 5): /potensi, /desa, /rekap, /ekspor and `sambang export`.

@@ -251,7 +251,7 @@ async def test_the_overdue_list_is_capped_oldest_first_and_the_rest_counted(db: 
 
 async def test_the_weekly_digest_passes_its_cap(db: Database, clock: FakeClock) -> None:
     digests = pytest.importorskip("bot.officials.digests")
-    from bot.visits.ngantor import register_commitments_section as register
+    from bot.visits.commitments_digest import register
 
     assert register()
     [provider] = [p for _, name, p in digests.WEEKLY_SECTIONS if name == "commitments"]

@@ -582,7 +582,7 @@ async def test_commitments_section_of_the_weekly_digest(db: Database, clock: Fak
 
 async def test_commitments_join_the_weekly_digest_when_it_exists(db: Database, clock: FakeClock) -> None:
     digests = pytest.importorskip("bot.officials.digests")  # issue 3's weekly digest; skipped until it is merged
-    from bot.visits.ngantor import register_commitments_section as register
+    from bot.visits.commitments_digest import register
 
     assert register()
     assert any(name == "commitments" for _, name, _ in digests.WEEKLY_SECTIONS)

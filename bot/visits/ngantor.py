@@ -8,9 +8,8 @@ weekly leadership digest includes.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.visits.briefing import BriefingService
 from bot.visits.commitments import CommitmentService
@@ -19,8 +18,6 @@ from bot.visits.service import VisitService
 
 if TYPE_CHECKING:
     from bot.services import Services
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,7 +39,6 @@ async def install(services: Services) -> None:
     services.extra["ngantor"] = ngantor
     services.extra["visits"] = ngantor.visits
     services.extra["commitments"] = ngantor.commitments
-    register_commitments_section()  # the commitments section of the weekly leadership digest, when it exists
 
 
 def of(services: Services) -> Ngantor:
@@ -50,30 +46,3 @@ def of(services: Services) -> Ngantor:
     if ngantor is None:
         raise RuntimeError("Ngantor di Kecamatan is not installed (bot.features.FEATURE_INSTALLERS)")
     return ngantor  # type: ignore[no-any-return]
-
-
-def register_commitments_section() -> bool:
-    """Hook the commitments section into the weekly leadership digest; True when it was hooked.
-
-    The weekly digest (``bot.officials.digests``) is built from registered section providers; this registers one
-    when that module is present, so the digest carries open, overdue (the oldest ``SAMBANG_DIGEST_MAX_ITEMS``
-    listed, the rest counted), soon-due and finished commitments. Without it,
-    ``CommitmentService.digest_section(now)`` gives the same text to whatever builds a digest.
-    """
-    try:
-        from bot.officials import digests  # type: ignore[attr-defined]
-    except ImportError:
-        return False
-    weekly_section = getattr(digests, "weekly_section", None)
-    section_type = getattr(digests, "DigestSection", None)
-    if weekly_section is None or section_type is None:
-        log.warning("the weekly digest has no section registry; commitments are not in it")
-        return False
-
-    @weekly_section("commitments", order=45)
-    async def _commitments(services: Any, ctx: Any) -> Any:
-        text = await of(services).commitments.digest_section(ctx.now, since=ctx.start, until=ctx.end,
-                                                             max_items=services.config.digest_max_items)
-        return section_type([text]) if text else None
-
-    return True
