@@ -1,4 +1,5 @@
-"""Telegram handlers, one module per user task. ``register_all`` wires them in order; the fallback goes last."""
+"""Telegram handlers, grouped by feature, one module per user task. ``register_all`` wires them in order; the
+fallback goes last."""
 
 from __future__ import annotations
 
