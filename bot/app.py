@@ -94,10 +94,12 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
 async def start_bot(app: Application, *, webhook: WebhookSettings | None = None, **polling: Any) -> None:  # type: ignore[type-arg]
     """Start the bot: initialise, start the outbox and jobs, hand back updates a crash left unhandled, then take
     new ones by long polling, or by webhook when ``webhook`` is given."""
+    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    # an id no longer in SAMBANG_ADMINS loses the admin role it had from there before any update is handled
+    await roster.revoke_removed_admins(services.db, services.clock, services.config.admins)
     await app.initialize()
     await _after_initialize(app)
     await app.start()
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
     await replay_pending(app.update_queue, services.db, app.bot)
     if webhook is not None:
         await _start_webhook(app, webhook)

@@ -50,3 +50,8 @@ from .ops_cli import OPS_COMMANDS, install_operations  # noqa: E402
 
 FEATURE_INSTALLERS.append(install_operations)
 FEATURE_COMMANDS.extend(OPS_COMMANDS)
+
+# Access: `sambang people list|deactivate|activate|move`.
+from .people_cli import PEOPLE_COMMAND  # noqa: E402
+
+FEATURE_COMMANDS.append(PEOPLE_COMMAND)

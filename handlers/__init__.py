@@ -16,6 +16,7 @@ from . import (
     guards,
     invite,
     officials,
+    people,
     potensi,
     rekap,
     start,
@@ -30,6 +31,6 @@ MAP = (potensi, desa, rekap)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, *MAP, audit):
+    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, *MAP, audit, people):
         module.register(app)
     fallback.register(app)

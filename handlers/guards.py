@@ -19,6 +19,7 @@ from bot.ratelimit import FloodGuard
 from bot.templates import render
 
 from .common import SambangContext, answer_button, notice, reply
+from .people import refuse_inactive
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ async def guard(update: Update, context: SambangContext) -> None:
     if update.channel_post is not None or update.edited_channel_post is not None:
         await channel_post(update, context)
     await flood_limit(update, context)
+    await refuse_inactive(update, context)
     if update.edited_message is not None or update.edited_business_message is not None:
         await edited_message(update, context)
 
