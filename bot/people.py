@@ -145,7 +145,8 @@ async def inactive_state(db: Database, telegram_id: int) -> Entry | None:
 async def _require(tx: Transaction, telegram_id: int) -> Entry:
     entry = await get(tx, telegram_id)
     if entry is None:
-        raise PeopleError(f"Tidak ada orang dengan Telegram id {telegram_id}. Lihat daftar dengan: sambang people list")
+        raise PeopleError(f"Tidak ada orang dengan Telegram id {telegram_id}. Lihat daftar: /orang di bot atau"
+                          " sambang people list.")
     return entry
 
 
@@ -279,7 +280,7 @@ async def _department_code(tx: Transaction, text: str) -> str:
     row = await tx.fetchone("SELECT code FROM departments WHERE lower(code) = lower(?) AND active = 1",
                             (text.strip(),))
     if row is None:
-        raise PeopleError(f"OPD {text[:40]!r} tidak dikenal. Lihat daftar dengan: sambang departments")
+        raise PeopleError(f"OPD {text[:40]!r} tidak dikenal. Daftar OPD: /opd di bot atau sambang departments.")
     return str(row["code"])
 
 
@@ -313,7 +314,7 @@ async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None
         if place == "desa":
             new_desa = desa_code or (entry.desa_code if entry.role is Role.KEPALA_DESA else None)
             if new_desa is None:
-                raise PeopleError("Kepala desa memerlukan desa: tambahkan --desa KODE (mis. 35.13.02.2001).")
+                raise PeopleError("Kepala desa memerlukan desa: sebutkan kode desanya (mis. 35.13.02.2001).")
             if entry.active:
                 head = await _active_head(tx, new_desa, other_than=entry.id)
                 if head is not None:
@@ -322,11 +323,11 @@ async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None
         elif place == "kecamatan":
             new_kec = kec_code or (entry.kecamatan_code if entry.role is Role.CAMAT else None)
             if new_kec is None:
-                raise PeopleError("Camat memerlukan kecamatan: tambahkan --kecamatan KODE (mis. 35.13.02).")
+                raise PeopleError("Camat memerlukan kecamatan: sebutkan kode kecamatannya (mis. 35.13.02).")
         elif place == "department":
             new_dept = dept or (entry.department if entry.role is Role.PEJABAT else None)
             if new_dept is None:
-                raise PeopleError("Pejabat memerlukan OPD: tambahkan --department KODE (mis. PUPR).")
+                raise PeopleError("Pejabat memerlukan OPD: sebutkan kode OPD-nya (mis. PUPR).")
         old_desa = entry.desa_code if entry.role is Role.KEPALA_DESA else None
         old_kec = entry.kecamatan_code if entry.role is Role.CAMAT else None
         old_dept = entry.department if entry.role is Role.PEJABAT else None
