@@ -56,15 +56,19 @@ async def refuse_inactive(update: Update, context: SambangContext) -> None:
         return
     text = render("people_inactive", waiting=entry.waiting)
     chat = update.effective_chat
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    # in a group only what was meant for the bot is answered: a command, or a reply to one of its messages
+    addressed = message is not None and ((message.text or "").startswith("/") or (
+        message.reply_to_message is not None and message.reply_to_message.from_user is not None
+        and message.reply_to_message.from_user.id == context.bot.id))
+    if query is None and not private and not addressed:
+        raise ApplicationHandlerStop
     try:
         if query is not None:
             await answer_button(update, _plain(text)[:190], show_alert=True)
-        elif chat is not None and chat.type == ChatType.PRIVATE:
+        elif private and chat is not None:
             await chat.send_message(text)
-        elif message is not None and chat is not None and (
-                (message.text or "").startswith("/") or (message.reply_to_message is not None
-                                                         and message.reply_to_message.from_user is not None
-                                                         and message.reply_to_message.from_user.id == context.bot.id)):
+        elif message is not None:
             await message.reply_text(text, do_quote=True)
     except TelegramError:
         log.info("could not tell inactive user %s that they were refused", user.id)

@@ -135,6 +135,7 @@ async def test_a_new_head_from_the_roster_is_a_successor_an_admin_confirms(harne
     await h.say(sari, "/aspirasi", WAITING)
     await h.say(budi, "/aspirasi", "Langkah 1 dari 4")
     await h.say(budi, "/batal", "Aspirasi dibatalkan")
+    road = await submit(h, budi, "infrastruktur", "Jalan poros Ledokombo berlubang besar di tiga titik.")
     # a forged confirmation by anyone but an admin changes nothing
     sari_id = (await _person(h, 11))["id"]
     answer = await press_on(h, budi, budi.last_message(), f"ppl:ok:{sari_id}")
@@ -147,6 +148,13 @@ async def test_a_new_head_from_the_roster_is_a_successor_an_admin_confirms(harne
     await h.server.wait_for_text(11, "mengonfirmasi Anda sebagai")
     await h.say(budi, "/aspirasi", DEACTIVATED)
     await h.say(sari, "/aspirasi", "Langkah 1 dari 4")
+    # news of his old aspiration no longer goes to the predecessor
+    admin = await roster.get_person(h.svc.db, ADMIN_ID)
+    assert h.svc.officials is not None
+    mark = h.server.mark()
+    await h.svc.officials.act(admin, road.id, "terima")
+    await h.settle()
+    assert not [c for c in h.server.calls[mark:] if c.chat_id == 10 and road.ticket in (c.text or "")]
     assert [a for a, _ in await _audit(h, "pengganti_dikonfirmasi")] == [ADMIN_ID]
     # the same button pressed again decides nothing twice
     answer = await press_on(h, h.admin, request.messages[0] if request.messages else h.admin.last_message(),
