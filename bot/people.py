@@ -246,8 +246,9 @@ async def activate(db: Database, clock: Clock, telegram_id: int, *, actor: int |
             if head is not None:
                 raise PeopleError(f"Desa {entry.desa_name or entry.desa_code} sudah punya kepala desa aktif:"
                                   f" {head.label}. Nonaktifkan dulu, atau pindahkan orang ini.")
-        await tx.execute("UPDATE people SET active = 1, deactivated_at = NULL, updated_at = ? WHERE id = ?",
-                         (to_iso(now), entry.id))
+        # given back by an admin: no longer tied to SAMBANG_ADMINS (a restart does not take it away again)
+        await tx.execute("UPDATE people SET active = 1, deactivated_at = NULL, admin_from_env = 0, updated_at = ?"
+                         " WHERE id = ?", (to_iso(now), entry.id))
         await _give_menu(tx, telegram_id, entry.role, now)
         await _tell(tx, telegram_id, "people_activated_notice", now, role=ROLE_LABELS[entry.role])
         await audit.record(tx, actor, "aktifkan", f"orang {entry.id} tg {telegram_id} {entry.role.value}", now=now)
