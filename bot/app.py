@@ -105,13 +105,15 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
 async def start_bot(app: Application, *, webhook: WebhookSettings | None = None, **polling: Any) -> None:  # type: ignore[type-arg]
     """Start the bot: initialise, start the outbox and jobs, hand back updates a crash left unhandled, then take
     new ones by long polling, or by webhook when ``webhook`` is given."""
-    liveness: Liveness | None = app.bot_data_services.extra.get("liveness")  # type: ignore[attr-defined]
+    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    liveness: Liveness | None = services.extra.get("liveness")
     if liveness is not None:
         liveness.mode = "polling" if webhook is None else "webhook"
+    # an id no longer in SAMBANG_ADMINS loses the admin role it had from there before any update is handled
+    await roster.revoke_removed_admins(services.db, services.clock, services.config.admins)
     await app.initialize()
     await _after_initialize(app)
     await app.start()
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
     failures: FailedUpdates | None = services.extra.get("failed_updates")
     if failures is not None:
         failures.bot = app.bot

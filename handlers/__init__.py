@@ -17,6 +17,7 @@ from . import (
     guards,
     invite,
     officials,
+    people,
     potensi,
     rekap,
     start,
@@ -31,6 +32,6 @@ MAP = (potensi, desa, rekap)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, *MAP, audit, deadletters):
+    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, *MAP, audit, deadletters, people):
         module.register(app)
     fallback.register(app)

@@ -22,6 +22,7 @@ from bot.services import Services
 from bot.templates import render
 
 from .common import SambangContext, answer_button, button_numbers_valid, notice, refuse, reply
+from .people import refuse_inactive
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ async def guard(update: Update, context: SambangContext) -> None:
     if update.channel_post is not None or update.edited_channel_post is not None:
         await channel_post(update, context)
     await stale_numbers(update, context)
+    await refuse_inactive(update, context)
     if update.edited_message is not None or update.edited_business_message is not None:
         await edited_message(update, context)
 

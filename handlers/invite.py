@@ -7,6 +7,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot import roster
 from bot.domain import Role, parse_role
+from bot.people import registered_head
 from bot.regions import get_desa, get_kecamatan
 from bot.roster import RegistrationError
 
@@ -56,9 +57,10 @@ async def undang(update: Update, context: SambangContext) -> None:
         await reply(update, "refusal", message=exc.message)
         return
     username = svc.config.bot_username or context.bot.username
+    head = await registered_head(svc.db, invitation.desa_code) if invitation.desa_code else None
     await reply(
         update, "invite_created", invitation=invitation, role_label=role.label,
-        place=await describe_place(context, invitation), link=invitation.link(username),
+        place=await describe_place(context, invitation), link=invitation.link(username), head=head,
     )
 
 

@@ -45,6 +45,9 @@ async def start(update: Update, context: SambangContext) -> None:
         except RegistrationError as exc:
             await reply(update, "refusal", message=exc.message)
             return
+        if not person.active:  # a new head of a desa whose kepala desa is registered: an admin confirms first
+            await reply(update, "people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
+            return
         async with svc.db.transaction() as tx:
             await queue_menu_for(tx, user.id, person.role, svc.clock.now())
         await reply(update, "registered", person=person, reply_markup=REMOVE_KEYBOARD)
@@ -74,6 +77,9 @@ async def contact_shared(update: Update, context: SambangContext) -> None:
         )
     except RegistrationError as exc:
         await reply(update, "refusal", message=exc.message, reply_markup=REMOVE_KEYBOARD)
+        return
+    if not person.active:  # a new head of a desa whose kepala desa is registered: an admin confirms first
+        await reply(update, "people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
         return
     async with svc.db.transaction() as tx:
         await queue_menu_for(tx, user.id, person.role, svc.clock.now())
