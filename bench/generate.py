@@ -200,8 +200,8 @@ def _remove(path: Path) -> None:
 
 async def _menus_as_sent(path: Path) -> None:
     """The command menus every registered user got long ago (so a start does not queue thousands again)."""
+    from bot.messaging.menu import sync_menus
     from bot.storage.database import Database
-    from bot.telegram.menu import sync_menus
 
     db = await Database.open(path)
     try:

@@ -23,6 +23,7 @@ from bot.config import Config
 from bot.core.clock import Clock, SystemClock
 from bot.features import FEATURE_INSTALLERS
 from bot.messaging import outbox
+from bot.messaging.menu import default_menu, sync_menus
 from bot.messaging.templates import set_timezone
 from bot.operations.health import CONFLICT_WINDOW, Liveness, beat, heartbeat_limit, mark_conflict
 from bot.operations.logs import hide_secret, remember_name
@@ -38,7 +39,6 @@ from bot.telegram.inbound import (
     busy_timeout,
     replay_pending,
 )
-from bot.telegram.menu import default_menu, sync_menus
 from bot.telegram.pacing import SlidingWindowRateLimiter
 from bot.telegram.persistence import SqlitePersistence
 from bot.telegram.transport import SambangApplicationBuilder, TelegramTransport
@@ -106,13 +106,15 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
 async def start_bot(app: Application, *, webhook: WebhookSettings | None = None, **polling: Any) -> None:  # type: ignore[type-arg]
     """Start the bot: initialise, start the outbox and jobs, hand back updates a crash left unhandled, then take
     new ones by long polling, or by webhook when ``webhook`` is given."""
-    liveness: Liveness | None = app.bot_data_services.extra.get("liveness")  # type: ignore[attr-defined]
+    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    liveness: Liveness | None = services.extra.get("liveness")
     if liveness is not None:
         liveness.mode = "polling" if webhook is None else "webhook"
+    # an id no longer in SAMBANG_ADMINS loses the admin role it had from there before any update is handled
+    await roster.revoke_removed_admins(services.db, services.clock, services.config.admins)
     await app.initialize()
     await _after_initialize(app)
     await app.start()
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
     failures: FailedUpdates | None = services.extra.get("failed_updates")
     if failures is not None:
         failures.bot = app.bot

@@ -274,6 +274,14 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
         print(f"Tautan: t.me/{username}?start={invitation.code}")
         until = invitation.expires_at.astimezone(config.tz)
         print(f"Peran: {invitation.role.label}; berlaku sampai {until:%Y-%m-%d %H:%M %Z} (sekali pakai)")
+        if invitation.desa_code:
+            from bot.people.service import registered_head
+
+            head = await registered_head(services.db, invitation.desa_code)
+            if head is not None:
+                print(f"Catatan: desa ini sudah punya kepala desa terdaftar ({head.label}). Yang mendaftar dengan"
+                      " kode ini menjadi penggantinya: aktif setelah admin mengonfirmasi di bot, lalu yang lama"
+                      " dinonaktifkan.")
         return 0
 
     return await _with_services(config, work)
@@ -301,6 +309,11 @@ async def cmd_roster_import(config: Config, args: argparse.Namespace) -> int:
                 print(f"  - {error}", file=sys.stderr)
             return 1
         print(f"Impor selesai: {report.created} orang baru, {report.updated} diperbarui.")
+        if report.successors:
+            print(f"{report.successors} kepala desa baru untuk desa yang kepala desanya sudah terdaftar: mereka"
+                  " menjadi pengganti, aktif setelah mendaftar dan dikonfirmasi admin di bot.")
+        if report.unchanged:
+            print(f"{report.unchanged} orang sudah terdaftar dengan nomor yang sama: tidak diubah.")
         print("Kepala desa kini dapat mendaftar dengan membuka bot dan menekan 'Bagikan nomor saya'.")
         return 0
 

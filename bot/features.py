@@ -62,3 +62,8 @@ FEATURE_COMMANDS.extend(OPS_COMMANDS)
 from bot.operations.deadletters import DEADLETTERS_COMMAND  # noqa: E402
 
 FEATURE_COMMANDS.append(DEADLETTERS_COMMAND)  # type: ignore[arg-type]
+
+# Access: `sambang people list|deactivate|activate|move`.
+from bot.people.cli import PEOPLE_COMMAND  # noqa: E402
+
+FEATURE_COMMANDS.append(PEOPLE_COMMAND)

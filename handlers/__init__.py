@@ -17,6 +17,7 @@ from handlers.visits import feedback
 from bot.telegram import guards
 from handlers.people import invite
 from handlers.officials import actions as officials
+from handlers.people import admin as people
 from handlers.village_map import potensi, rekap
 from handlers.people import start
 from handlers.aspirations import status
@@ -30,6 +31,6 @@ MAP = (potensi, desa, rekap)
 
 
 def register_all(app: Application) -> None:  # type: ignore[type-arg]
-    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, *MAP, audit, deadletters):
+    for module in (guards, start, invite, aspiration, status, officials, *NGANTOR, *MAP, audit, deadletters, people):
         module.register(app)
     fallback.register(app)

@@ -60,7 +60,7 @@ async def test_daily_backup_can_be_turned_off(tmp_path: Path, clock: FakeClock) 
 
 
 async def test_online_backup_while_the_bot_writes_is_consistent(harness: BotHarness, tmp_path: Path) -> None:
-    users = [await harness.kepala_desa(200 + i) for i in range(3)]
+    users = [await harness.kepala_desa(200 + i, desa=f"35.13.02.200{i + 1}") for i in range(3)]  # one head a desa
     stop = asyncio.Event()
 
     async def keep_writing() -> None:

@@ -135,6 +135,11 @@ COMMANDS: dict[str, dict[str, str]] = {
                     "pejabat_other": "<document>", "unregistered": UNREG, "*": STAFF_ONLY},
     # Dead letters: messages the bot could not process
     "/gagal": {"admin": "Tidak ada pesan gagal", "unregistered": UNREG, "*": NOT_ADMIN},
+    # Access: looking people up, taking access away, giving it back, moving people
+    "/orang": {"admin": "Orang di Sambang", "unregistered": UNREG, "*": NOT_ADMIN},
+    "/nonaktifkan": {"admin": "Format:", "unregistered": UNREG, "*": NOT_ADMIN},
+    "/aktifkan": {"admin": "Format:", "unregistered": UNREG, "*": NOT_ADMIN},
+    "/pindah": {"admin": "Format:", "unregistered": UNREG, "*": NOT_ADMIN},
 }
 #: Commands that open a guided flow: the cell closes it again with /batal.
 FLOWS = {"/aspirasi": "Aspirasi dibatalkan", "/kunjungan": "", "/janji": "", "/siaran": "", "/potensi": ""}
@@ -213,6 +218,9 @@ BUTTONS: dict[str, Button] = {
     "old_summary_send": Button("asp:sum:send", "baru", (), "", "baru", {"kepala_desa": "sudah terkirim",
                                                                        "*": "tidak berlaku"}),
     "old_category": Button("asp:cat:infrastruktur", "baru", (), "", "baru", {"*": "tidak berlaku"}),
+    # an admin's answer to a succession: any other role is refused; an admin is told there is nothing to decide
+    "confirm_successor": Button("ppl:ok:999999", "baru", ("admin",), "sudah diputuskan", "baru",
+                                {"unregistered": UNREG, "*": "hanya untuk Admin"}),
 }
 
 
@@ -248,7 +256,7 @@ async def test_button(world: World, name: str, role: str) -> None:
 
 
 async def test_the_matrix_covers_every_command_in_the_menu() -> None:
-    from bot.telegram.menu import COMMANDS as MENU
+    from bot.messaging.menu import COMMANDS as MENU
 
     covered = {c.split()[0].lstrip("/") for c in COMMANDS}
     missing = {c.command for c in MENU} - covered

@@ -203,7 +203,7 @@ async def test_healthz_reports_database_and_last_update(hook: WebhookHarness) ->
 
 
 async def test_graceful_stop_finishes_queued_updates_and_refuses_new_ones(hook: WebhookHarness) -> None:
-    users = [await hook.kepala_desa(100 + i) for i in range(3)]
+    users = [await hook.kepala_desa(100 + i, desa=f"35.13.02.200{i + 1}") for i in range(3)]  # one head a desa
     # queue several updates at once, then stop right away: every one of them is answered before the stop ends
     for user in users:
         update = user.send("/status")

@@ -239,7 +239,7 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
 
 _SELECT = (
     "SELECT a.*, d.name AS desa_name, k.name AS kecamatan_name, p.name AS submitter_name,"
-    " p.telegram_id AS submitter_telegram_id,"
+    " CASE WHEN p.active = 1 THEN p.telegram_id END AS submitter_telegram_id,"  # a deactivated submitter hears no more
     " (SELECT group_concat(department, ',') FROM (SELECT department FROM aspiration_departments"
     "   WHERE aspiration_id = a.id AND active = 1 ORDER BY assigned_at, rowid)) AS dept_codes,"
     " (SELECT group_concat(department, ',') FROM aspiration_departments"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,11 +14,16 @@ from lokal import normalize_phone
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import DomainError, Role, parse_role
 from bot.people.regions import find_desa, find_kecamatan, get_desa, get_kecamatan, normalise_code
+from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
+
+log = logging.getLogger(__name__)
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed on phones
 CODE_LENGTH = 8
 MAX_FAILED_ATTEMPTS = 5  # per user per hour, to make guessing codes pointless
+_INACTIVE = ("Akun Telegram Anda tercatat di Sambang tetapi tidak aktif (dinonaktifkan atau menunggu konfirmasi"
+             " admin). Hubungi admin kabupaten.")
 
 
 class RegistrationError(DomainError):
@@ -136,19 +142,69 @@ async def camat_of_kecamatan(db: Database, kecamatan_code: str) -> list[Person]:
 
 
 async def ensure_admins(db: Database, clock: Clock, telegram_ids: frozenset[int]) -> int:
-    """Give each id from SAMBANG_ADMINS an admin account if it has none. Returns how many were created."""
+    """Make each id from SAMBANG_ADMINS an admin, remembering that the role came from there (``admin_from_env``):
+    a new account is created; a registered person with another role is promoted (their role is kept in
+    ``role_before_env``); an id deactivated on its removal from the list is active again. An admin made otherwise
+    (an invitation, ``sambang people move``) is left as is, and so is an explicit deactivation. Returns how many
+    accounts were created."""
     created = 0
-    now = to_iso(clock.now())
+    now = clock.now()
+    stamp = to_iso(now)
     async with db.transaction() as tx:
         for tg in sorted(telegram_ids):
-            existing = await tx.fetchone("SELECT id FROM people WHERE telegram_id = ?", (tg,))
-            if existing is None:
-                await tx.execute(
-                    "INSERT INTO people(telegram_id, name, role, created_at, updated_at) VALUES (?, '', 'admin', ?, ?)",
-                    (tg, now, now),
+            row = await tx.fetchone("SELECT id, role, active, admin_from_env, successor_of FROM people"
+                                    " WHERE telegram_id = ?", (tg,))
+            if row is None:
+                person_id = await tx.execute(
+                    "INSERT INTO people(telegram_id, name, role, admin_from_env, created_at, updated_at)"
+                    " VALUES (?, '', 'admin', 1, ?, ?)",
+                    (tg, stamp, stamp),
                 )
+                await audit.record(tx, None, "admin_dari_env", f"orang {person_id} tg {tg} dibuat", now=now)
                 created += 1
+            elif not row["active"]:
+                if row["admin_from_env"] and row["role"] == "admin":
+                    await tx.execute("UPDATE people SET active = 1, deactivated_at = NULL, updated_at = ?"
+                                     " WHERE id = ?", (stamp, row["id"]))
+                    await audit.record(tx, None, "admin_dari_env", f"orang {row['id']} tg {tg} aktif lagi", now=now)
+                else:
+                    log.warning("SAMBANG_ADMINS lists %s, who is deactivated: left deactivated (use"
+                                " `sambang people activate %s`)", tg, tg)
+            elif row["role"] != "admin":
+                await tx.execute("UPDATE people SET role = 'admin', admin_from_env = 1, role_before_env = ?,"
+                                 " updated_at = ? WHERE id = ?", (row["role"], stamp, row["id"]))
+                await audit.record(tx, None, "admin_dari_env",
+                                   f"orang {row['id']} tg {tg} dari peran {row['role']}", now=now)
     return created
+
+
+async def revoke_removed_admins(db: Database, clock: Clock, telegram_ids: frozenset[int]) -> int:
+    """At start: an admin whose role came from SAMBANG_ADMINS and whose id is no longer listed loses it. A person
+    promoted from another role gets that role back; an account created as admin is deactivated. Returns how many."""
+    from bot.people import service as people
+
+    now = clock.now()
+    rows = await db.fetchall("SELECT id, telegram_id, role_before_env FROM people WHERE admin_from_env = 1"
+                             " AND role = 'admin' AND active = 1 AND telegram_id IS NOT NULL")
+    removed = [r for r in rows if r["telegram_id"] not in telegram_ids]
+    if not removed:
+        return 0
+    async with db.transaction() as tx:
+        for row in removed:
+            if row["role_before_env"]:
+                await tx.execute("UPDATE people SET role = role_before_env, role_before_env = NULL,"
+                                 " admin_from_env = 0, updated_at = ? WHERE id = ?", (to_iso(now), row["id"]))
+                await audit.record(tx, None, "admin_env_dicabut",
+                                   f"orang {row['id']} tg {row['telegram_id']} kembali ke {row['role_before_env']}",
+                                   now=now)
+            else:
+                entry = await people.get_by_id(tx, row["id"])
+                assert entry is not None
+                await people.deactivate_in(tx, entry, now, actor=None, why="dihapus dari SAMBANG_ADMINS")
+                await audit.record(tx, None, "admin_env_dicabut", f"orang {row['id']} tg {row['telegram_id']}"
+                                   " dinonaktifkan", now=now)
+            log.warning("telegram id %s is no longer in SAMBANG_ADMINS: admin role taken away", row["telegram_id"])
+    return len(removed)
 
 
 async def update_name(db: Database, clock: Clock, telegram_id: int, name: str) -> None:
@@ -267,8 +323,7 @@ async def redeem_invitation(db: Database, clock: Clock, code: str, telegram_id: 
             raise RegistrationError(
                 "Terlalu banyak kode undangan yang salah. Silakan coba lagi satu jam lagi atau hubungi admin."
             )
-        existing = await tx.fetchone("SELECT id, role FROM people WHERE telegram_id = ? AND active = 1",
-                                     (telegram_id,))
+        existing = await tx.fetchone("SELECT id, role, active FROM people WHERE telegram_id = ?", (telegram_id,))
         row = await tx.fetchone("SELECT * FROM invitations WHERE code = ?", (code,))
         problem = None
         if row is None:
@@ -281,7 +336,8 @@ async def redeem_invitation(db: Database, clock: Clock, code: str, telegram_id: 
         elif from_iso(row["expires_at"]) <= now:
             problem = "Kode undangan ini sudah kedaluwarsa. Mintalah kode baru kepada admin."
         elif existing is not None:
-            problem = "Akun Telegram Anda sudah terdaftar. Ketik /start untuk melihat data Anda."
+            problem = ("Akun Telegram Anda sudah terdaftar. Ketik /start untuk melihat data Anda." if existing["active"]
+                       else _INACTIVE)
         if problem is not None:
             # Recorded in its own transaction below, so the refusal itself stores nothing else.
             pass
@@ -296,10 +352,8 @@ async def redeem_invitation(db: Database, clock: Clock, code: str, telegram_id: 
             )
             await tx.execute("UPDATE invitations SET used_by = ?, used_at = ? WHERE code = ?",
                              (telegram_id, stamp, code))
-            await tx.execute(
-                "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'register_invite', ?)",
-                (stamp, telegram_id, f"person {person_id} {row['role']}"),
-            )
+            await audit.record(tx, telegram_id, "register_invite", f"person {person_id} {row['role']}", now=now)
+            await _successor_check(tx, person_id, Role(row["role"]), row["desa_code"], now)
     if problem is not None:
         if row is None:
             await db.execute("INSERT INTO invitation_attempts(telegram_id, at) VALUES (?, ?)",
@@ -331,6 +385,10 @@ async def list_invitations(db: Database, clock: Clock, *, open_only: bool = True
 class ImportReport:
     created: int = 0
     updated: int = 0
+    #: new heads of a desa whose kepala desa is registered: waiting for their registration and an admin's yes
+    successors: int = 0
+    #: registered people listed again with the same number (their name and phone are never changed)
+    unchanged: int = 0
     errors: list[str] | None = None
 
     @property
@@ -416,28 +474,53 @@ async def import_roster(db: Database, clock: Clock, csv_text: str) -> ImportRepo
     if not planned:
         return ImportReport(errors=["Tidak ada baris data."])
     report = ImportReport()
-    stamp = to_iso(clock.now())
+    now = clock.now()
+    stamp = to_iso(now)
     async with db.transaction() as tx:
         for role, desa_code, kec_code, name, phone in planned:
+            # A phone number moves to this row only from rows nobody registered with: a registered person's
+            # identity (name, phone) is never changed by an import.
             other = await tx.fetchone(
-                "SELECT id FROM people WHERE phone = ? AND NOT (role = ? AND COALESCE(desa_code, '') = ?"
-                " AND COALESCE(kecamatan_code, '') = ?)",
+                "SELECT id FROM people WHERE phone = ? AND telegram_id IS NULL AND NOT (role = ?"
+                " AND COALESCE(desa_code, '') = ? AND COALESCE(kecamatan_code, '') = ?)",
                 (phone, role.value, desa_code or "", kec_code or ""),
             )
             if other is not None:
                 await tx.execute("UPDATE people SET phone = NULL, updated_at = ? WHERE id = ?", (stamp, other["id"]))
-            existing = await tx.fetchone(
-                "SELECT id FROM people WHERE role = ? AND COALESCE(desa_code, '') = ?"
-                " AND COALESCE(kecamatan_code, '') = ? AND active = 1 ORDER BY telegram_id IS NULL, id LIMIT 1",
-                (role.value, desa_code or "", kec_code or ""),
-            )
-            if existing:
+            place = ("role = ? AND COALESCE(desa_code, '') = ? AND COALESCE(kecamatan_code, '') = ?",
+                     (role.value, desa_code or "", kec_code or ""))
+            registered = await tx.fetchone(
+                f"SELECT id, phone FROM people WHERE {place[0]} AND active = 1 AND telegram_id IS NOT NULL"
+                " ORDER BY id LIMIT 1", place[1])
+            if registered is not None and registered["phone"] == phone:
+                report.unchanged += 1  # the registered head, listed again
+                continue
+            # An entry nobody registered with yet: the head listed before (active), or a successor still waiting.
+            waiting = registered is not None and role is Role.KEPALA_DESA
+            unregistered = await tx.fetchone(
+                f"SELECT id FROM people WHERE {place[0]} AND telegram_id IS NULL AND deactivated_at IS NULL"
+                + (" AND active = 0 AND successor_of IS NOT NULL" if waiting else " AND active = 1")
+                + " ORDER BY id LIMIT 1", place[1])
+            if unregistered is not None:
                 await tx.execute(
                     "UPDATE people SET phone = ?, name = CASE WHEN ? <> '' THEN ? ELSE name END, updated_at = ?"
                     " WHERE id = ?",
-                    (phone, name, name, stamp, existing["id"]),
+                    (phone, name, name, stamp, unregistered["id"]),
                 )
                 report.updated += 1
+            elif waiting:
+                assert registered is not None
+                # A new head for a desa whose kepala desa is registered: a successor, active only once an admin
+                # confirms after they registered.
+                successor_id = await tx.execute(
+                    "INSERT INTO people(name, role, desa_code, kecamatan_code, phone, active, successor_of,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                    (name, role.value, desa_code, kec_code, phone, registered["id"], stamp, stamp),
+                )
+                await audit.record(tx, None, "pengganti_impor",
+                                   f"orang {successor_id} menggantikan orang {registered['id']} desa {desa_code}",
+                                   now=now)
+                report.successors += 1
             else:
                 await tx.execute(
                     "INSERT INTO people(name, role, desa_code, kecamatan_code, phone, created_at, updated_at)"
@@ -445,10 +528,10 @@ async def import_roster(db: Database, clock: Clock, csv_text: str) -> ImportRepo
                     (name, role.value, desa_code, kec_code, phone, stamp, stamp),
                 )
                 report.created += 1
-        await tx.execute(
-            "INSERT INTO audit_log(at, action, detail) VALUES (?, 'roster_import', ?)",
-            (stamp, f"{report.created} baru, {report.updated} diperbarui"),
-        )
+        detail = f"{report.created} baru, {report.updated} diperbarui"
+        if report.successors:
+            detail += f", {report.successors} pengganti menunggu konfirmasi"
+        await audit.record(tx, None, "roster_import", detail, now=now)
     return report
 
 
@@ -465,11 +548,13 @@ async def register_by_contact(
         raise RegistrationError("Nomor telepon tidak dikenali sebagai nomor Indonesia.")
     stamp = to_iso(clock.now())
     async with db.transaction() as tx:
-        mine = await tx.fetchone("SELECT id FROM people WHERE telegram_id = ? AND active = 1", (telegram_id,))
+        mine = await tx.fetchone("SELECT id, active FROM people WHERE telegram_id = ?", (telegram_id,))
         if mine is not None:
-            raise RegistrationError("Akun Telegram Anda sudah terdaftar. Ketik /start untuk melihat data Anda.")
+            raise RegistrationError("Akun Telegram Anda sudah terdaftar. Ketik /start untuk melihat data Anda."
+                                    if mine["active"] else _INACTIVE)
         row = await tx.fetchone(
-            "SELECT id, telegram_id FROM people WHERE phone = ? AND active = 1 ORDER BY telegram_id IS NOT NULL, id"
+            "SELECT id, telegram_id, role, desa_code, successor_of FROM people WHERE phone = ? AND (active = 1"
+            " OR (successor_of IS NOT NULL AND deactivated_at IS NULL)) ORDER BY telegram_id IS NOT NULL, id"
             " LIMIT 1",
             (normal,),
         )
@@ -487,10 +572,33 @@ async def register_by_contact(
             " WHERE id = ?",
             (telegram_id, name[:128], stamp, row["id"]),
         )
-        await tx.execute(
-            "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'register_contact', ?)",
-            (stamp, telegram_id, f"person {row['id']}"),
-        )
-    person = await get_person(db, telegram_id)
+        await audit.record(tx, telegram_id, "register_contact", f"person {row['id']}", now=clock.now())
+        await _successor_check(tx, row["id"], Role(row["role"]), row["desa_code"], clock.now())
+    person = await get_person_by_id(db, row["id"])
     assert person is not None
     return person
+
+
+async def _successor_check(tx: Transaction, person_id: int, role: Role, desa_code: str | None,
+                           now: datetime) -> bool:
+    """Just registered: a kepala desa of a desa whose head is registered and active is that head's successor; they
+    wait (inactive) until an admin confirms, and the admins are asked. True when they wait."""
+    from bot.people import service as people
+
+    if role is not Role.KEPALA_DESA or not desa_code:
+        return False
+    head = await tx.fetchone(
+        "SELECT id FROM people WHERE role = 'kepala_desa' AND desa_code = ? AND active = 1 AND telegram_id IS NOT NULL"
+        " AND id <> ? ORDER BY id LIMIT 1", (desa_code, person_id))
+    waiting = await tx.fetchval(f"SELECT 1 FROM people p WHERE p.id = ? AND {people.WAITING}", (person_id,))
+    if head is None and not waiting:
+        return False
+    if head is None:
+        # the predecessor lost access meanwhile: nothing to hand over, the new head starts right away
+        await tx.execute("UPDATE people SET active = 1 WHERE id = ?", (person_id,))
+        await audit.record(tx, None, "pengganti_langsung_aktif", f"orang {person_id} desa {desa_code}", now=now)
+        return False
+    await tx.execute("UPDATE people SET active = 0, successor_of = ?, deactivated_at = NULL WHERE id = ?",
+                     (head["id"], person_id))
+    await people.ask_admins(tx, person_id, now)
+    return True

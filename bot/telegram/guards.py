@@ -11,15 +11,26 @@ import asyncio
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.core.clock import to_iso
 from bot.messaging.templates import render
 from bot.operations.settings import ops_settings
+from bot.people import service as people
 from bot.services import Services
 from bot.telegram import inbound
-from bot.telegram.context import SambangContext, answer_button, button_numbers_valid, notice, refuse, reply
+from bot.telegram.context import (
+    SambangContext,
+    _audit_refusal,
+    _plain,
+    answer_button,
+    button_numbers_valid,
+    notice,
+    refuse,
+    reply,
+)
 from bot.telegram.ratelimit import CHAT_PACE, DROPPED_FLUSH_DELAY, FloodGuard, Verdict
 
 log = logging.getLogger(__name__)
@@ -150,11 +161,50 @@ async def stale_numbers(update: Update, context: SambangContext) -> None:
     raise ApplicationHandlerStop
 
 
+# -- the guard: deactivated people and waiting successors ------------------------------------------------------
+
+
+async def refuse_inactive(update: Update, context: SambangContext) -> None:
+    """Run by the guards before every feature: a known but inactive person gets one clear refusal and nothing
+    else is done with their update (commands, buttons, messages, contacts alike)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    query = update.callback_query
+    message = update.message
+    if query is None and message is None:
+        return  # membership changes and the like are not requests
+    entry = await people.inactive_state(context.services.db, user.id)
+    if entry is None:
+        return
+    text = render("people_inactive", waiting=entry.waiting)
+    chat = update.effective_chat
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    # in a group only what was meant for the bot is answered: a command, or a reply to one of its messages
+    addressed = message is not None and ((message.text or "").startswith("/") or (
+        message.reply_to_message is not None and message.reply_to_message.from_user is not None
+        and message.reply_to_message.from_user.id == context.bot.id))
+    if query is None and not private and not addressed:
+        raise ApplicationHandlerStop
+    try:
+        if query is not None:
+            await answer_button(update, _plain(text)[:190], show_alert=True)
+        elif private and chat is not None:
+            await chat.send_message(text)
+        elif message is not None:
+            await message.reply_text(text, do_quote=True)
+    except TelegramError:
+        log.info("could not tell inactive user %s that they were refused", user.id)
+    await _audit_refusal(update, context, "menunggu konfirmasi" if entry.waiting else "nonaktif")
+    raise ApplicationHandlerStop
+
+
 async def guard(update: Update, context: SambangContext) -> None:
     """One handler for group -2 (PTB runs only the first matching handler of a group)."""
     if update.channel_post is not None or update.edited_channel_post is not None:
         await channel_post(update, context)
     await stale_numbers(update, context)
+    await refuse_inactive(update, context)
     if update.edited_message is not None or update.edited_business_message is not None:
         await edited_message(update, context)
 

@@ -9,10 +9,10 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.core.domain import Role
+from bot.messaging.menu import add_command
 from bot.messaging.templates import render
 from bot.storage import audit
 from bot.telegram.context import SambangContext, reply, requires
-from bot.telegram.menu import add_command
 
 MAX_DAYS = 3660
 

@@ -13,9 +13,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.core.clock import from_iso
 from bot.core.domain import DomainError, Role
+from bot.messaging.menu import add_command
 from bot.operations import deadletters
 from bot.telegram.context import SambangContext, answer_button, notice, refuse, reply, requires
-from bot.telegram.menu import add_command
 
 add_command("gagal", "Pesan yang gagal diproses; /gagal ulang NOMOR", frozenset({Role.ADMIN}))
 

@@ -9,6 +9,7 @@ from bot.core.domain import Role, parse_role
 from bot.people import roster
 from bot.people.regions import get_desa, get_kecamatan
 from bot.people.roster import RegistrationError
+from bot.people.service import registered_head
 from bot.telegram.context import SambangContext, notice, refuse, reply, requires
 
 
@@ -55,9 +56,10 @@ async def undang(update: Update, context: SambangContext) -> None:
         await reply(update, "refusal", message=exc.message)
         return
     username = svc.config.bot_username or context.bot.username
+    head = await registered_head(svc.db, invitation.desa_code) if invitation.desa_code else None
     await reply(
         update, "invite_created", invitation=invitation, role_label=role.label,
-        place=await describe_place(context, invitation), link=invitation.link(username),
+        place=await describe_place(context, invitation), link=invitation.link(username), head=head,
     )
 
 

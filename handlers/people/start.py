@@ -7,10 +7,10 @@ import re
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
+from bot.messaging.menu import commands_for, queue_menu_for
 from bot.people import roster
 from bot.people.roster import RegistrationError
 from bot.telegram.context import REMOVE_KEYBOARD, SambangContext, current_person, notice, refuse, reply
-from bot.telegram.menu import commands_for, queue_menu_for
 from handlers.aspirations.intake import contact_during_aspiration
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
@@ -44,6 +44,9 @@ async def start(update: Update, context: SambangContext) -> None:
         except RegistrationError as exc:
             await reply(update, "refusal", message=exc.message)
             return
+        if not person.active:  # a new head of a desa whose kepala desa is registered: an admin confirms first
+            await reply(update, "people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
+            return
         async with svc.db.transaction() as tx:
             await queue_menu_for(tx, user.id, person.role, svc.clock.now())
         await reply(update, "registered", person=person, reply_markup=REMOVE_KEYBOARD)
@@ -73,6 +76,9 @@ async def contact_shared(update: Update, context: SambangContext) -> None:
         )
     except RegistrationError as exc:
         await reply(update, "refusal", message=exc.message, reply_markup=REMOVE_KEYBOARD)
+        return
+    if not person.active:  # a new head of a desa whose kepala desa is registered: an admin confirms first
+        await reply(update, "people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
         return
     async with svc.db.transaction() as tx:
         await queue_menu_for(tx, user.id, person.role, svc.clock.now())

@@ -15,9 +15,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.aspirations import audience as audiences
 from bot.core.domain import NotAllowed, Role
+from bot.messaging.menu import add_command
 from bot.messaging.templates import split_message
 from bot.telegram.context import SambangContext, notice, person_or_refuse, refuse, reply
-from bot.telegram.menu import add_command
 
 ROLES = (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT)
 _CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")

@@ -29,9 +29,9 @@ from telegram.ext import (
 )
 
 from bot.core.domain import DomainError, Role
+from bot.messaging.menu import add_command
 from bot.people.roster import Person
 from bot.telegram.context import CANCEL_HOOKS, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
-from bot.telegram.menu import add_command
 from bot.village_map.potential import (
     KIND_BY_CODE,
     KINDS,

@@ -18,10 +18,10 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.aspirations import audience as audiences
 from bot.core.domain import DomainError, NotAllowed, Role
+from bot.messaging.menu import add_command
 from bot.messaging.templates import render
 from bot.people.regions import get_kecamatan
 from bot.telegram.context import SambangContext, person_or_refuse, refuse, reply
-from bot.telegram.menu import add_command
 from bot.village_map.recap import Filters
 
 RECAP_ROLES = (Role.PIMPINAN, Role.ADMIN)

@@ -1,0 +1,185 @@
+"""Access in Telegram: the refusal every deactivated person (or waiting successor) gets, and the admins' commands
+to look people up and take access away, give it back, move people, and confirm a new kepala desa.
+
+/orang [filter], /nonaktifkan ID, /aktifkan ID, /pindah ID peran=… opd=… desa=… kecamatan=…; the buttons under a
+"Pergantian kepala desa" message (``ppl:ok:<person>`` / ``ppl:no:<person>``). Every command and every press checks
+the caller's role in the database again (callback data can be forged).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.core.domain import Role, parse_role
+from bot.messaging.menu import add_command
+from bot.people import service as people
+from bot.people.regions import normalise_code
+from bot.people.service import PeopleError
+from bot.telegram.context import (
+    SambangContext,
+    answer_button,
+    person_or_refuse,
+    refuse,
+    reply,
+    requires,
+)
+
+log = logging.getLogger(__name__)
+
+add_command("orang", "Daftar orang dan perannya; /orang NAMA/ID/DESA", frozenset({Role.ADMIN}))
+add_command("nonaktifkan", "Cabut akses seseorang: /nonaktifkan ID", frozenset({Role.ADMIN}))
+add_command("aktifkan", "Kembalikan akses: /aktifkan ID", frozenset({Role.ADMIN}))
+add_command("pindah", "Ubah peran/OPD/desa: /pindah ID peran=… opd=…", frozenset({Role.ADMIN}))
+
+MAX_LISTED = 30
+_BUTTON = re.compile(r"^ppl:(ok|no):(\d{1,12})$")
+_KEYS = {"peran": "role", "role": "role", "opd": "department", "dinas": "department", "department": "department",
+         "desa": "desa", "kecamatan": "kecamatan", "kec": "kecamatan"}
+
+
+# -- commands -----------------------------------------------------------------------------------------------------
+
+
+def _filters(args: list[str]) -> tuple[dict[str, object], str]:
+    """What /orang was asked for: a role, a desa or kecamatan code, or text (name, Telegram id, OPD)."""
+    found: dict[str, object] = {}
+    words = []
+    for arg in args:
+        role = parse_role(arg)
+        code = normalise_code(arg)
+        if role is not None and "role" not in found:
+            found["role"] = role
+        elif re.fullmatch(r"\d{2}\.\d{2}\.\d{2}\.\d{4}", code):
+            found["desa"] = code
+        elif re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", code):
+            found["kecamatan"] = code
+        else:
+            words.append(arg)
+    if words:
+        found["text"] = " ".join(words)[:60]
+    title = " ".join(args)[:80]
+    return found, title
+
+
+@requires(Role.ADMIN)
+async def orang(update: Update, context: SambangContext) -> None:
+    found, title = _filters(context.args or [])
+    entries = await people.list_people(context.services.db, **found)  # type: ignore[arg-type]
+    await reply(update, "people_list", entries=entries[:MAX_LISTED], total=len(entries), title=title,
+                more=max(0, len(entries) - MAX_LISTED))
+
+
+async def _target(update: Update, context: SambangContext, usage: str) -> int | None:
+    args = context.args or []
+    if not args:
+        await reply(update, "people_usage", command=usage)
+        return None
+    try:
+        return people.parse_telegram_id(args[0])
+    except PeopleError as exc:
+        await refuse(update, exc.message)
+        return None
+
+
+@requires(Role.ADMIN)
+async def nonaktifkan(update: Update, context: SambangContext) -> None:
+    svc = context.services
+    target = await _target(update, context, "nonaktifkan")
+    user = update.effective_user
+    if target is None or user is None:
+        return
+    try:
+        entry, withdrawn = await people.deactivate(svc.db, svc.clock, target, actor=user.id)
+    except PeopleError as exc:
+        await refuse(update, exc.message)
+        return
+    await reply(update, "people_changed", what="Dinonaktifkan", entry=entry,
+                changes=[f"{withdrawn} pesan antre untuknya ditarik"] if withdrawn else [])
+
+
+@requires(Role.ADMIN)
+async def aktifkan(update: Update, context: SambangContext) -> None:
+    svc = context.services
+    target = await _target(update, context, "aktifkan")
+    user = update.effective_user
+    if target is None or user is None:
+        return
+    try:
+        entry, predecessor = await people.activate(svc.db, svc.clock, target, actor=user.id)
+    except PeopleError as exc:
+        await refuse(update, exc.message)
+        return
+    await reply(update, "people_changed", what="Diaktifkan", entry=entry,
+                changes=[f"pendahulu dinonaktifkan: {predecessor.label}"] if predecessor else [])
+
+
+@requires(Role.ADMIN)
+async def pindah(update: Update, context: SambangContext) -> None:
+    svc = context.services
+    target = await _target(update, context, "pindah")
+    user = update.effective_user
+    if target is None or user is None:
+        return
+    values: dict[str, str] = {}
+    for arg in (context.args or [])[1:]:
+        key, sep, value = arg.partition("=")
+        name = _KEYS.get(key.strip().lower())
+        if not sep or name is None or not value.strip():
+            await refuse(update, f"Bagian {arg[:40]!r} tidak dikenal. Gunakan peran=…, opd=…, desa=… atau"
+                                 " kecamatan=…")
+            return
+        values[name] = value.strip()
+    try:
+        entry, changes = await people.move(svc.db, svc.clock, target, actor=user.id, **values)
+    except PeopleError as exc:
+        await refuse(update, exc.message)
+        return
+    if target in svc.config.admins and entry.role is not Role.ADMIN:
+        changes.append("catatan: ID ini masih ada di SAMBANG_ADMINS dan menjadi admin lagi saat bot mulai")
+    await reply(update, "people_changed", what="Diubah", entry=entry, changes=changes)
+
+
+async def succession_button(update: Update, context: SambangContext) -> None:
+    """An admin's answer to "Pergantian kepala desa": confirm (the predecessor loses access) or refuse."""
+    svc = context.services
+    query = update.callback_query
+    assert query is not None
+    match = _BUTTON.match(query.data or "")
+    if match is None:
+        await refuse(update, "Tombol tidak dikenal atau sudah tidak berlaku.", show_alert=True)
+        return
+    admin = await person_or_refuse(update, context, (Role.ADMIN,))
+    if admin is None:
+        return
+    person_id = int(match.group(2))
+    try:
+        if match.group(1) == "ok":
+            entry, predecessor = await people.confirm_successor(svc.db, svc.clock, person_id, actor=admin.telegram_id)
+            changes = [f"pendahulu dinonaktifkan: {predecessor.label}"] if predecessor else []
+            what = "Pergantian dikonfirmasi"
+        else:
+            entry = await people.reject_successor(svc.db, svc.clock, person_id, actor=admin.telegram_id)
+            changes, what = [], "Pergantian ditolak"
+    except PeopleError as exc:
+        await refuse(update, exc.message, show_alert=True)
+        return
+    await answer_button(update)
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest:
+        pass
+    await reply(update, "people_changed", what=what, entry=entry, changes=changes)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("orang", orang, filters=private))
+    app.add_handler(CommandHandler("nonaktifkan", nonaktifkan, filters=private))
+    app.add_handler(CommandHandler("aktifkan", aktifkan, filters=private))
+    app.add_handler(CommandHandler("pindah", pindah, filters=private))
+    app.add_handler(CallbackQueryHandler(succession_button, pattern=r"^ppl:"))
