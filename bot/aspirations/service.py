@@ -27,6 +27,7 @@ from bot.core.domain import (
     Role,
     Status,
 )
+from bot.core.text import clean_text
 from bot.messaging import outbox
 from bot.people.roster import Person
 from bot.storage.database import Database, Row, Transaction
@@ -39,24 +40,6 @@ TICKET_RE = re.compile(r"^ASP-(\d{4})-(\d{5,})$", re.IGNORECASE)
 #: What people type for a ticket: the full number, a short one ("ASP-2026-7") or only the sequence number ("7").
 _TICKET_INPUT_RE = re.compile(r"^#?(?:ASP-(\d{4})-)?(\d{1,9})$", re.IGNORECASE)
 
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_ZWJ = "\u200d"
-
-
-def _pictographic(char: str) -> bool:
-    """An emoji or a part of one (variation selector 16, skin tones, hair and other symbols)."""
-    return char == "\ufe0f" or 0x1F000 <= ord(char) <= 0x1FAFF or unicodedata.category(char) == "So"
-
-
-def _invisible(match: re.Match[str]) -> str:
-    """Drop the character, except a zero-width joiner between two emoji: it makes "👨‍👩‍👧" one family."""
-    text, at = match.string, match.start()
-    if match.group() == _ZWJ and 0 < at < len(text) - 1 and _pictographic(text[at - 1]) \
-            and _pictographic(text[at + 1]):
-        return _ZWJ
-    return ""
-
-
 def normalise_ticket(text: str, year: int) -> str | None:
     """The ticket number ``text`` means, written in full: "ASP-2026-00007" for "asp-2026-00007", "ASP-2026-7"
     or a bare "7" (a sequence number of ``year``, the current year); None when it is not a ticket number."""
@@ -64,14 +47,6 @@ def normalise_ticket(text: str, year: int) -> str | None:
     if match is None:
         return None
     return f"ASP-{match.group(1) or year}-{int(match.group(2)):05d}"
-
-
-def clean_text(text: str) -> str:
-    """Remove NUL, control, zero-width and direction-override characters; keep line breaks, normal text and the
-    joiners inside emoji sequences."""
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub(_invisible, text)
-    return text.strip()
 
 
 #: Documents a kepala desa may attach, by extension, each with the MIME types clients send for it. Executables,
@@ -268,15 +243,6 @@ def _aspiration(row: Row, attachments: tuple[Attachment, ...] = ()) -> Aspiratio
 def _attachment(row: Row) -> Attachment:
     return Attachment(row["kind"], row["file_id"], row["file_unique_id"], row["file_name"], row["mime_type"],
                       row["file_size"], row["latitude"], row["longitude"], row["caption"])
-
-
-MAX_CAPTION = 1000
-
-
-def clean_caption(text: str | None) -> str | None:
-    """A photo or document caption as it is kept: cleaned, at most MAX_CAPTION characters, None when empty."""
-    cleaned = clean_text(text or "")[:MAX_CAPTION]
-    return cleaned or None
 
 
 def _words(text: str) -> list[str]:

@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from bot.aspirations.service import Aspiration, AspirationService, Attachment, check_transition, clean_text
+from bot.aspirations.service import Aspiration, AspirationService, Attachment, check_transition
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
+from bot.core.text import clean_text
 from bot.core.workdays import add_working_days
 from bot.messaging import limits, outbox
 from bot.messaging.templates import render, tanggal_pendek

@@ -10,9 +10,9 @@ import json
 import uuid
 from dataclasses import asdict, dataclass, field
 
-from bot.aspirations.service import clean_text
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
+from bot.core.text import clean_text
 from bot.people.roster import Person
 from bot.storage.database import Database, Row, Transaction
 

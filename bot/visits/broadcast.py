@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.core.clock import to_iso
 from bot.core.domain import DomainError, Role
+from bot.core.text import clean_text
 from bot.messaging import outbox
 from bot.people.regions import find_kecamatan
 from bot.storage.database import Database, Row, Transaction
@@ -216,7 +217,6 @@ async def send_siaran(db: Database, *, audience: Audience, text: str, sender_tel
                       sender_name: str, now: datetime, request_key: str) -> tuple[int, bool]:
     """An admin's /siaran: queue ``text`` for everyone in ``audience``. Confirming the same draft twice sends it
     once. Returns (broadcast id, created)."""
-    from bot.aspirations.service import clean_text
     from bot.messaging.templates import render
 
     body = clean_text(text)

@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.aspirations.service import TICKET_RE, clean_text
+from bot.aspirations.service import TICKET_RE
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
+from bot.core.text import clean_text
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.regions import Desa, find_desa

@@ -9,9 +9,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.aspirations.service import clean_text
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, Role
+from bot.core.text import clean_text
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person

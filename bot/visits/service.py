@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.dates import BULAN
 from bot.core.domain import DomainError, NotFound, Role
+from bot.core.text import clean_line
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.regions import find_kecamatan, get_kecamatan
@@ -190,12 +191,6 @@ async def validate_departments(db: Database | Transaction, codes: Iterable[str])
     if unknown:
         raise VisitError(f"OPD tidak dikenal: {', '.join(unknown)}.")
     return tuple(result)
-
-
-def clean_line(text: str | None, limit: int) -> str:
-    from bot.aspirations.service import clean_text
-
-    return clean_text(text or "")[:limit]
 
 
 # -- the service ------------------------------------------------------------------------------------------------
