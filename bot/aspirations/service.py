@@ -273,13 +273,11 @@ def validate_description(text: str, max_length: int) -> str:
     cleaned = clean_text(text)
     if len(cleaned) < MIN_DESCRIPTION:
         raise DomainError(
-            f"Uraian terlalu pendek ({len(cleaned)} karakter). Tuliskan masalahnya minimal {MIN_DESCRIPTION} karakter:"
-            " apa, di mana, sejak kapan, dan siapa yang terdampak."
+            "aspirations/uraian_terlalu_pendek_karakter", length=len(cleaned), min_description=MIN_DESCRIPTION
         )
     if len(cleaned) > max_length:
         raise DomainError(
-            f"Uraian terlalu panjang: {len(cleaned)} karakter, batasnya {max_length}. Ringkaslah, lalu kirim ulang;"
-            " foto dan dokumen dapat dilampirkan pada langkah berikutnya."
+            "aspirations/uraian_terlalu_panjang_karakter", length=len(cleaned), max_length=max_length
         )
     return cleaned
 
@@ -337,11 +335,11 @@ class AspirationService:
         transaction, so the receipt (the answer the person waits for) is the only message sent at once.
         """
         if person.role is not Role.KEPALA_DESA or not person.desa_code:
-            raise NotAllowed("Hanya kepala desa yang terdaftar yang dapat mengirim aspirasi.")
+            raise NotAllowed("aspirations/hanya_kepala_desa_terdaftar")
         if draft.category not in CATEGORY_BY_CODE:
-            raise DomainError("Kategori belum dipilih.")
+            raise DomainError("aspirations/kategori_dipilih")
         if not draft.description:
-            raise DomainError("Uraian aspirasi belum diisi.")
+            raise DomainError("aspirations/uraian_aspirasi_diisi")
         category = CATEGORY_BY_CODE[draft.category]
         existing = await self.db.fetchval("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
         if existing:
@@ -402,7 +400,7 @@ class AspirationService:
     async def _get_in(self, tx: Transaction, aspiration_id: int) -> Aspiration:
         row = await tx.fetchone(_SELECT + " WHERE a.id = ?", (aspiration_id,))
         if row is None:
-            raise NotFound("Aspirasi tidak ditemukan.")
+            raise NotFound("aspirations/aspirasi_ditemukan")
         atts = await tx.fetchall("SELECT * FROM attachments WHERE aspiration_id = ? ORDER BY position",
                                  (aspiration_id,))
         return _aspiration(row, tuple(_attachment(a) for a in atts))
@@ -410,7 +408,7 @@ class AspirationService:
     async def get(self, aspiration_id: int) -> Aspiration:
         row = await self.db.fetchone(_SELECT + " WHERE a.id = ?", (aspiration_id,))
         if row is None:
-            raise NotFound("Aspirasi tidak ditemukan.")
+            raise NotFound("aspirations/aspirasi_ditemukan")
         atts = await self.db.fetchall("SELECT * FROM attachments WHERE aspiration_id = ? ORDER BY position",
                                       (aspiration_id,))
         return _aspiration(row, tuple(_attachment(a) for a in atts))
@@ -465,7 +463,7 @@ class AspirationService:
         entry. Returns (from, to, history id); raises DomainError (Indonesian) when the status does not allow it."""
         row = await tx.fetchone("SELECT ticket, status FROM aspirations WHERE id = ?", (aspiration_id,))
         if row is None:
-            raise NotFound("Aspirasi tidak ditemukan.")
+            raise NotFound("aspirations/aspirasi_ditemukan")
         current = Status(row["status"])
         to = check_transition(row["ticket"], current, action)
         stamp = to_iso(now)
@@ -493,7 +491,7 @@ class AspirationService:
         """The aspiration behind ``ticket`` if ``person`` may see it; the same answer for missing and forbidden."""
         aspiration = await self.by_ticket(ticket)
         if aspiration is None or not self.can_view(person, aspiration):
-            raise NotFound(f"Aspirasi {ticket.upper()} tidak ditemukan atau bukan untuk Anda.")
+            raise NotFound("aspirations/aspirasi_ditemukan_bukan", ticket=ticket.upper())
         return aspiration
 
     async def status_counts(self) -> dict[str, int]:
@@ -507,8 +505,8 @@ def check_transition(ticket: str, status: str, action: str) -> Status | None:
     allowed_from, to = TRANSITIONS[action]
     if current not in allowed_from:
         if current in CLOSED_STATUSES:
-            raise DomainError(f"Aspirasi {ticket} sudah ditutup ({current.label}); tidak dapat diubah lagi.")
-        raise DomainError(f"Aspirasi {ticket} sekarang berstatus {current.label}; tombol ini tidak berlaku lagi.")
+            raise DomainError("aspirations/aspirasi_ditutup_diubah", ticket=ticket, label=current.label)
+        raise DomainError("aspirations/aspirasi_sekarang_berstatus_tombol", ticket=ticket, label=current.label)
     return to
 
 

@@ -116,20 +116,18 @@ def validate_description(text: str) -> str:
     cleaned = clean_text(text)
     if len(cleaned) < MIN_DESCRIPTION:
         raise DomainError(
-            f"Uraian terlalu pendek ({len(cleaned)} karakter). Tuliskan minimal {MIN_DESCRIPTION} karakter: apa"
-            " potensinya, di dusun mana, seberapa besar (luas, jumlah, hasil), dan apa yang dibutuhkan."
+            "village_map/uraian_terlalu_pendek_karakter", length=len(cleaned), min_description=MIN_DESCRIPTION
         )
     if len(cleaned) > MAX_DESCRIPTION:
         raise DomainError(
-            f"Uraian terlalu panjang: {len(cleaned)} karakter, batasnya {MAX_DESCRIPTION}. Ringkaslah, lalu kirim"
-            " ulang; foto dapat dilampirkan pada langkah berikutnya."
+            "village_map/uraian_terlalu_panjang_karakter", length=len(cleaned), max_description=MAX_DESCRIPTION
         )
     return cleaned
 
 
 def validate_location(latitude: float, longitude: float) -> None:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise DomainError("Lokasi tidak valid.")
+        raise DomainError("village_map/lokasi_valid")
 
 
 _SELECT = (
@@ -225,7 +223,7 @@ class PotentialService:
         self._require_kepala_desa(person)
         entry = await self.get(entry_id)
         if entry is None or entry.desa_code != person.desa_code:
-            raise NotFound("Data potensi ini tidak ditemukan atau bukan milik desa Anda.")
+            raise NotFound("village_map/data_potensi_ditemukan_bukan")
         return entry
 
     # -- writes -------------------------------------------------------------------------------------------------
@@ -233,7 +231,7 @@ class PotentialService:
     @staticmethod
     def _require_kepala_desa(person: Person) -> None:
         if person.role is not Role.KEPALA_DESA or not person.desa_code:
-            raise NotAllowed("Hanya kepala desa yang terdaftar yang dapat mengisi potensi desa.")
+            raise NotAllowed("village_map/hanya_kepala_desa_terdaftar")
 
     def draft_of(self, entry: Potential) -> PotentialDraft:
         return PotentialDraft(kind=entry.kind, description=entry.description, photos=list(entry.photos),
@@ -248,12 +246,12 @@ class PotentialService:
         if draft.entry_deleted:
             raise EntryGone("Data potensi yang Anda ubah sudah dihapus.")
         if draft.kind not in KIND_BY_CODE:
-            raise DomainError("Jenis potensi belum dipilih.")
+            raise DomainError("village_map/jenis_potensi_dipilih")
         if not draft.description:
-            raise DomainError("Uraian potensi belum diisi.")
+            raise DomainError("village_map/uraian_potensi_diisi")
         description = validate_description(draft.description)
         if len(draft.photos) > MAX_PHOTOS:
-            raise DomainError(f"Paling banyak {MAX_PHOTOS} foto.")
+            raise DomainError("village_map/paling_banyak_foto", max_photos=MAX_PHOTOS)
         if draft.has_location:
             validate_location(draft.latitude, draft.longitude)  # type: ignore[arg-type]
         stamp = to_iso(self.clock.now())
@@ -271,8 +269,7 @@ class PotentialService:
                                               (person.desa_code,))
                     if count >= MAX_ENTRIES_PER_DESA:
                         raise DomainError(
-                            f"Desa Anda sudah memiliki {count} data potensi (batas {MAX_ENTRIES_PER_DESA}). Ubah atau"
-                            " hapus data lama melalui /potensi."
+                            "village_map/desa_memiliki_data_potensi", count=count, maximum=MAX_ENTRIES_PER_DESA
                         )
                     entry_id = await tx.execute(
                         "INSERT INTO village_potential(desa_code, kind, description, latitude, longitude, created_by,"

@@ -108,7 +108,7 @@ async def audience_recipients(tx: Transaction | Database, audience: Audience) ->
         return await kecamatan_audience(tx, audience.value)
     if audience.kind == "peran":
         return await people(tx, "p.role = ?", (audience.value,))
-    raise DomainError("Sasaran siaran tidak dikenal.")
+    raise DomainError("visits/sasaran_siaran_dikenal")
 
 
 async def resolve_audience(db: Database, kind: str, value: str = "") -> Audience:
@@ -118,18 +118,18 @@ async def resolve_audience(db: Database, kind: str, value: str = "") -> Audience
     if kind == "kecamatan":
         found = await find_kecamatan(db, value)
         if not found:
-            raise DomainError(f"Kecamatan {value.strip()[:60]!r} tidak ditemukan.")
+            raise DomainError("visits/kecamatan_ditemukan_2", value=value.strip()[:60])
         if len(found) > 1:
             names = ", ".join(k.name for k in found[:8])
-            raise DomainError(f"{value.strip()[:60]!r} cocok dengan beberapa kecamatan: {names}. Tulis lebih lengkap.")
+            raise DomainError("visits/cocok_beberapa_kecamatan_tulis_2", value=value.strip()[:60], names=names)
         return Audience("kecamatan", found[0].code, f"Kecamatan {found[0].name} (kepala desa dan camat)")
     if kind == "peran":
         try:
             role = Role(value)
         except ValueError:
-            raise DomainError(f"Peran {value!r} tidak dikenal.") from None
+            raise DomainError("visits/peran_dikenal", value=value) from None
         return Audience("peran", role.value, f"Semua {role.label}")
-    raise DomainError("Sasaran siaran tidak dikenal.")
+    raise DomainError("visits/sasaran_siaran_dikenal")
 
 
 async def count_audience(db: Database, audience: Audience) -> tuple[int, int]:
@@ -221,9 +221,9 @@ async def send_siaran(db: Database, *, audience: Audience, text: str, sender_tel
 
     body = clean_text(text)
     if not body:
-        raise DomainError("Pesan siaran kosong.")
+        raise DomainError("visits/pesan_siaran_kosong")
     if len(body) > MAX_SIARAN_LENGTH:
-        raise DomainError(f"Pesan siaran terlalu panjang: {len(body)} karakter, batasnya {MAX_SIARAN_LENGTH}.")
+        raise DomainError("visits/pesan_siaran_terlalu_panjang", length=len(body), max_siaran_length=MAX_SIARAN_LENGTH)
     existing = await existing_request(db, request_key)
     if existing:
         return existing, False
