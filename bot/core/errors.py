@@ -12,7 +12,14 @@ from __future__ import annotations
 from functools import lru_cache
 from html import unescape
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Undefined, select_autoescape
+
+
+def _repr(value: object) -> str:
+    """``repr`` for a template, failing like any other missing parameter."""
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined: raises, naming the parameter
+    return repr(value)
 
 
 @lru_cache(maxsize=1)
@@ -23,7 +30,7 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=False,
     )
-    env.filters["repr"] = repr
+    env.filters["repr"] = _repr
     return env
 
 
