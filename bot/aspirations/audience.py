@@ -145,7 +145,7 @@ def for_person(person: Person, *, export: bool = False) -> Audience:
     """The audience of a village profile, a recap or an export: pimpinan, admins and officials; kepala desa and
     camat are refused (NotAllowed, in Indonesian), as is an official without a department."""
     if person.role is Role.PEJABAT and not person.department:
-        raise NotAllowed("aspirations/akun_terhubung_opd_mana")
+        raise NotAllowed("aspirations/akun_belum_terhubung_opd")
     if person.role not in (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT):
         raise NotAllowed("aspirations/data_hanya_pimpinan_daerah")
     return of(person, export=export)
@@ -192,4 +192,4 @@ async def parse_audience(db: Database, text: str) -> Audience:
                 raise NotAllowed("aspirations/audience_department_unknown", department=dept.strip())
             raise NotAllowed("aspirations/audience_department_missing")
         return for_export(PEJABAT, code)
-    raise NotAllowed("aspirations/audiens_dikenal_pilih_pimpinan", text=text)
+    raise NotAllowed("aspirations/audiens_tidak_dikenal_pilih", text=text)

@@ -337,9 +337,9 @@ class AspirationService:
         if person.role is not Role.KEPALA_DESA or not person.desa_code:
             raise NotAllowed("aspirations/hanya_kepala_desa_terdaftar")
         if draft.category not in CATEGORY_BY_CODE:
-            raise DomainError("aspirations/kategori_dipilih")
+            raise DomainError("aspirations/kategori_belum_dipilih")
         if not draft.description:
-            raise DomainError("aspirations/uraian_aspirasi_diisi")
+            raise DomainError("aspirations/uraian_aspirasi_belum_diisi")
         category = CATEGORY_BY_CODE[draft.category]
         existing = await self.db.fetchval("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
         if existing:
@@ -400,7 +400,7 @@ class AspirationService:
     async def _get_in(self, tx: Transaction, aspiration_id: int) -> Aspiration:
         row = await tx.fetchone(_SELECT + " WHERE a.id = ?", (aspiration_id,))
         if row is None:
-            raise NotFound("aspirations/aspirasi_ditemukan")
+            raise NotFound("aspirations/aspirasi_tidak_ditemukan")
         atts = await tx.fetchall("SELECT * FROM attachments WHERE aspiration_id = ? ORDER BY position",
                                  (aspiration_id,))
         return _aspiration(row, tuple(_attachment(a) for a in atts))
@@ -408,7 +408,7 @@ class AspirationService:
     async def get(self, aspiration_id: int) -> Aspiration:
         row = await self.db.fetchone(_SELECT + " WHERE a.id = ?", (aspiration_id,))
         if row is None:
-            raise NotFound("aspirations/aspirasi_ditemukan")
+            raise NotFound("aspirations/aspirasi_tidak_ditemukan")
         atts = await self.db.fetchall("SELECT * FROM attachments WHERE aspiration_id = ? ORDER BY position",
                                       (aspiration_id,))
         return _aspiration(row, tuple(_attachment(a) for a in atts))
@@ -463,7 +463,7 @@ class AspirationService:
         entry. Returns (from, to, history id); raises DomainError (Indonesian) when the status does not allow it."""
         row = await tx.fetchone("SELECT ticket, status FROM aspirations WHERE id = ?", (aspiration_id,))
         if row is None:
-            raise NotFound("aspirations/aspirasi_ditemukan")
+            raise NotFound("aspirations/aspirasi_tidak_ditemukan")
         current = Status(row["status"])
         to = check_transition(row["ticket"], current, action)
         stamp = to_iso(now)
@@ -491,7 +491,7 @@ class AspirationService:
         """The aspiration behind ``ticket`` if ``person`` may see it; the same answer for missing and forbidden."""
         aspiration = await self.by_ticket(ticket)
         if aspiration is None or not self.can_view(person, aspiration):
-            raise NotFound("aspirations/aspirasi_ditemukan_bukan", ticket=ticket.upper())
+            raise NotFound("aspirations/aspirasi_tidak_ditemukan_bukan", ticket=ticket.upper())
         return aspiration
 
     async def status_counts(self) -> dict[str, int]:
@@ -505,7 +505,7 @@ def check_transition(ticket: str, status: str, action: str) -> Status | None:
     allowed_from, to = TRANSITIONS[action]
     if current not in allowed_from:
         if current in CLOSED_STATUSES:
-            raise DomainError("aspirations/aspirasi_ditutup_diubah", ticket=ticket, label=current.label)
+            raise DomainError("aspirations/aspirasi_ditutup_tidak_diubah", ticket=ticket, label=current.label)
         raise DomainError("aspirations/aspirasi_sekarang_berstatus_tombol", ticket=ticket, label=current.label)
     return to
 

@@ -77,7 +77,7 @@ def _check_code(code: str) -> str:
     normal = normalise_code(code)
     if not CODE_RE.match(normal):
         raise DomainError(
-            "officials/kode_opd_valid_huruf", code=code
+            "officials/kode_opd_tidak_valid", code=code
         )
     return normal
 
@@ -310,14 +310,14 @@ class DepartmentService:
         normal = normalise_code(code)
         row = await tx.fetchone("SELECT code, active FROM departments WHERE code = ?", (normal,))
         if row is None or (active and not row["active"]):
-            raise DomainError("officials/opd_dikenal_lihat_daftarnya", code=code)
+            raise DomainError("officials/opd_tidak_dikenal_lihat", code=code)
         return str(row["code"])
 
     async def add(self, code: str, name: str) -> Department:
         normal = _check_code(code)
         name = name.strip()
         if not name:
-            raise DomainError("officials/nama_opd_boleh_kosong")
+            raise DomainError("officials/nama_opd_tidak_boleh")
         now = to_iso(self.clock.now())
         async with self.db.transaction() as tx:
             existing = await tx.fetchone("SELECT active FROM departments WHERE code = ?", (normal,))
@@ -335,7 +335,7 @@ class DepartmentService:
     async def rename(self, code: str, name: str) -> Department:
         name = name.strip()
         if not name:
-            raise DomainError("officials/nama_opd_boleh_kosong")
+            raise DomainError("officials/nama_opd_tidak_boleh")
         async with self.db.transaction() as tx:
             normal = await self._require(tx, code)
             await tx.execute("UPDATE departments SET name = ?, updated_at = ? WHERE code = ?",
@@ -364,7 +364,7 @@ class DepartmentService:
     async def route(self, category: str, code: str) -> list[str]:
         cat = CATEGORY_BY_CODE.get(category.strip().lower())
         if cat is None:
-            raise DomainError("officials/kategori_dikenal_pilih", category=category,
+            raise DomainError("officials/kategori_tidak_dikenal_pilih", category=category,
                               choices=", ".join(c.code for c in CATEGORIES))
         if cat.confidential:
             raise DomainError("officials/kategori_rahasia_hanya_pimpinan", label=cat.label)
@@ -378,13 +378,13 @@ class DepartmentService:
     async def unroute(self, category: str, code: str) -> list[str]:
         cat = CATEGORY_BY_CODE.get(category.strip().lower())
         if cat is None:
-            raise DomainError("officials/kategori_dikenal", category=category)
+            raise DomainError("officials/kategori_tidak_dikenal", category=category)
         async with self.db.transaction() as tx:
             normal = normalise_code(code)
             removed = await tx.execute_rowcount(
                 "DELETE FROM category_routes WHERE category = ? AND department = ?", (cat.code, normal))
             if not removed:
-                raise DomainError("officials/kategori_memang_diteruskan", label=cat.label, normal=normal)
+                raise DomainError("officials/kategori_memang_tidak_diteruskan", label=cat.label, normal=normal)
             await self._audit(tx, None, "departments:unroute", f"{cat.code} -x- {normal}")
         return (await self.routes())[cat.code]
 

@@ -437,22 +437,22 @@ class OfficialsService:
 
     def _check_actor(self, person: Person | None, aspiration: Aspiration) -> None:
         if person is None:
-            raise NotAllowed("officials/terdaftar_sambang")
+            raise NotAllowed("officials/belum_terdaftar_sambang")
         if person.role not in _OFFICIAL_ROLES:
             raise NotAllowed("officials/tombol_hanya_pejabat_opd")
         if not self.aspirations.can_act(person, aspiration):
             if aspiration.confidential:
                 raise NotAllowed("officials/aspirasi_rahasia_hanya_pimpinan")
-            raise NotAllowed("officials/aspirasi_ditangani_opd", ticket=aspiration.ticket,
+            raise NotAllowed("officials/aspirasi_tidak_ditangani_opd", ticket=aspiration.ticket,
                              department=person.department or "-")
 
     async def _target(self, tx: Transaction, person: Person, aspiration: Aspiration, target: str | None) -> str:
         if aspiration.confidential:
-            raise DomainError("officials/aspirasi_rahasia_dialihkan_opd")
+            raise DomainError("officials/aspirasi_rahasia_tidak_dialihkan")
         code = normalise_code(target or "")
         row = await tx.fetchone("SELECT code FROM departments WHERE code = ? AND active = 1", (code,))
         if row is None:
-            raise DomainError("officials/opd_tujuan_dikenal")
+            raise DomainError("officials/opd_tujuan_tidak_dikenal")
         if code in aspiration.departments:
             raise DomainError("officials/aspirasi_ditangani", ticket=aspiration.ticket, code=code)
         return code
@@ -461,12 +461,12 @@ class OfficialsService:
                     target: str | None = None) -> Aspiration:
         """Whether ``person`` may start ``action`` now (before asking for a reason); DomainError if not."""
         if action not in OFFICIAL_ACTIONS:
-            raise DomainError("officials/tombol_dikenal")
+            raise DomainError("officials/tombol_tidak_dikenal")
         aspiration = await self.aspirations.get(aspiration_id)
         self._check_actor(person, aspiration)
         check_transition(aspiration.ticket, aspiration.status, action)
         if action == "alihkan" and aspiration.confidential:
-            raise DomainError("officials/aspirasi_rahasia_dialihkan_opd")
+            raise DomainError("officials/aspirasi_rahasia_tidak_dialihkan")
         if target is not None:
             async with self.db.transaction() as tx:
                 assert person is not None
@@ -486,7 +486,7 @@ class OfficialsService:
         """Carry out an official's action. Everything — status, history, SLA, notification to the kepala desa,
         edited cards, forwards after a redirect, the audit entry — commits together or not at all."""
         if action not in OFFICIAL_ACTIONS:
-            raise DomainError("officials/tombol_dikenal")
+            raise DomainError("officials/tombol_tidak_dikenal")
         if action in NEEDS_TEXT:
             note = validate_text(note or "", action)
         now = self.clock.now()
@@ -607,7 +607,7 @@ class OfficialsService:
         elif kind in NEEDS_TEXT:
             aspiration = await self.check(person, aspiration_id, kind, target)
         else:
-            raise DomainError("officials/tombol_dikenal")
+            raise DomainError("officials/tombol_tidak_dikenal")
         assert person is not None and person.telegram_id is not None
         async with self.db.transaction() as tx:
             await tx.execute(
@@ -671,9 +671,9 @@ class OfficialsService:
             raise elsewhere
         aspiration = await self.aspirations.by_ticket(ticket)
         if aspiration is None or not self.aspirations.can_view(person, aspiration):
-            raise NotFound("officials/aspirasi_ditemukan_bukan", ticket=ticket.upper())
+            raise NotFound("officials/aspirasi_tidak_ditemukan_bukan", ticket=ticket.upper())
         if aspiration.confidential and chat_id < 0:
-            raise NotAllowed("officials/aspirasi_rahasia_ditampilkan_grup")
+            raise NotAllowed("officials/aspirasi_rahasia_tidak_ditampilkan")
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if chat_id < 0 and not await self._chat_can_act(tx, chat_id, aspiration):

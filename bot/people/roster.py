@@ -261,7 +261,7 @@ async def create_invitation(
     parsed = parse_role(role) if isinstance(role, str) else role
     if parsed is None:
         raise RegistrationError(
-            "people/peran_dikenal_pilih_salah", shown=_shown(role)
+            "people/peran_tidak_dikenal_pilih_2", shown=_shown(role)
         )
     desa_code = kecamatan_code = dept = None
     if parsed is Role.KEPALA_DESA:
@@ -270,7 +270,7 @@ async def create_invitation(
         matches = await find_desa(db, desa)
         if len(matches) != 1:
             if not matches:
-                raise RegistrationError("people/desa_ditemukan_wilayah_2", shown=_shown(desa))
+                raise RegistrationError("people/desa_tidak_ditemukan_wilayah_2", shown=_shown(desa))
             options = "; ".join(f"{d.code} {d.label}" for d in matches[:5])
             raise RegistrationError(
                 "people/nama_desa_cocok_beberapa", shown=_shown(desa), options=options)
@@ -280,7 +280,7 @@ async def create_invitation(
             raise RegistrationError("people/undangan_camat_memerlukan_kecamatan")
         kec = await find_kecamatan(db, kecamatan)
         if len(kec) != 1:
-            raise RegistrationError("people/kecamatan_ditemukan_wilayah_2", shown=_shown(kecamatan))
+            raise RegistrationError("people/kecamatan_tidak_ditemukan_wilayah_2", shown=_shown(kecamatan))
         kecamatan_code = kec[0].code
     elif parsed is Role.PEJABAT:
         if not department:
@@ -288,7 +288,7 @@ async def create_invitation(
         dept = await _department_exists(db, department.strip())
         if dept is None:
             raise RegistrationError(
-                "people/opd_dikenal_lihat_daftar", shown=_shown(department))
+                "people/opd_tidak_dikenal_lihat", shown=_shown(department))
     now = clock.now()
     expires = now + timedelta(hours=ttl_hours)
     async with db.transaction() as tx:
@@ -539,7 +539,7 @@ async def register_by_contact(
         raise RegistrationError("people/gunakan_tombol_bagikan_nomor")
     normal = normalize_phone(phone)
     if not normal:
-        raise RegistrationError("people/nomor_telepon_dikenali_sebagai")
+        raise RegistrationError("people/nomor_telepon_tidak_dikenali")
     stamp = to_iso(clock.now())
     async with db.transaction() as tx:
         mine = await tx.fetchone("SELECT id, active FROM people WHERE telegram_id = ?", (telegram_id,))
@@ -553,7 +553,7 @@ async def register_by_contact(
         )
         if row is None:
             raise RegistrationError(
-                "people/nomor_daftar_kepala_desa"
+                "people/nomor_belum_daftar_kepala"
             )
         if row["telegram_id"] is not None:
             raise RegistrationError(

@@ -146,7 +146,7 @@ async def inactive_state(db: Database, telegram_id: int) -> Entry | None:
 async def _require(tx: Transaction, telegram_id: int) -> Entry:
     entry = await get(tx, telegram_id)
     if entry is None:
-        raise PeopleError("people/orang_telegram_id_lihat", telegram_id=telegram_id)
+        raise PeopleError("people/tidak_orang_telegram_id", telegram_id=telegram_id)
     return entry
 
 
@@ -213,7 +213,7 @@ async def deactivate(db: Database, clock: Clock, telegram_id: int, *, actor: int
         if not entry.active and not entry.waiting:
             raise PeopleError("people/nonaktif", label=entry.label)
         if actor is not None and actor == telegram_id:
-            raise PeopleError("people/menonaktifkan_akun_sendiri")
+            raise PeopleError("people/tidak_menonaktifkan_akun_sendiri")
         withdrawn = await deactivate_in(tx, entry, now, actor=actor, why="dinonaktifkan admin")
         # an explicit deactivation stands even if the id is still listed in SAMBANG_ADMINS
         await tx.execute("UPDATE people SET admin_from_env = 0 WHERE id = ?", (entry.id,))
@@ -264,7 +264,7 @@ async def _desa_code(db: Database | Transaction, text: str) -> str:
     matches = await find_desa(db, text)  # type: ignore[arg-type]
     if len(matches) != 1:
         if not matches:
-            raise PeopleError("people/desa_ditemukan_wilayah", text=text[:60])
+            raise PeopleError("people/desa_tidak_ditemukan_wilayah", text=text[:60])
         options = "; ".join(f"{d.code} {d.label}" for d in matches[:5])
         raise PeopleError("people/desa_cocok_beberapa_desa", text=text[:60], options=options)
     return matches[0].code
@@ -273,7 +273,7 @@ async def _desa_code(db: Database | Transaction, text: str) -> str:
 async def _kecamatan_code(db: Database | Transaction, text: str) -> str:
     matches = await find_kecamatan(db, text)  # type: ignore[arg-type]
     if len(matches) != 1:
-        raise PeopleError("people/kecamatan_ditemukan_wilayah", text=text[:60])
+        raise PeopleError("people/kecamatan_tidak_ditemukan_wilayah", text=text[:60])
     return matches[0].code
 
 
@@ -281,7 +281,7 @@ async def _department_code(tx: Transaction, text: str) -> str:
     row = await tx.fetchone("SELECT code FROM departments WHERE lower(code) = lower(?) AND active = 1",
                             (text.strip(),))
     if row is None:
-        raise PeopleError("people/opd_dikenal_daftar_opd", text=text[:40])
+        raise PeopleError("people/opd_tidak_dikenal_daftar", text=text[:40])
     return str(row["code"])
 
 
@@ -296,7 +296,7 @@ async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None
     if role is not None:
         new_role = parse_role(role)
         if new_role is None:
-            raise PeopleError("people/peran_dikenal_pilih_kepala", role=role[:30])
+            raise PeopleError("people/peran_tidak_dikenal_pilih", role=role[:30])
     now = clock.now()
     async with db.transaction() as tx:
         entry = await _require(tx, telegram_id)
@@ -340,7 +340,7 @@ async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None
         if new_dept != old_dept:
             changes.append(f"OPD: {old_dept or '-'} → {new_dept or '-'}")
         if not changes:
-            raise PeopleError("people/berubah_situ", label=entry.label)
+            raise PeopleError("people/tidak_berubah_situ", label=entry.label)
         await tx.execute(
             "UPDATE people SET role = ?, desa_code = ?, kecamatan_code = ?, department = ?, updated_at = ?,"
             " admin_from_env = CASE WHEN ? = 'admin' THEN admin_from_env ELSE 0 END,"
@@ -399,9 +399,9 @@ async def confirm_successor(db: Database, clock: Clock, person_id: int, *,
     async with db.transaction() as tx:
         successor = await get_by_id(tx, person_id)
         if successor is None or not successor.waiting:
-            raise PeopleError("people/pergantian_diputuskan")
+            raise PeopleError("people/pergantian_diputuskan_tidak")
         if successor.telegram_id is None:
-            raise PeopleError("people/mendaftar_bot_konfirmasi_setelah", label=successor.label)
+            raise PeopleError("people/belum_mendaftar_bot_konfirmasi", label=successor.label)
         predecessor = await get_by_id(tx, successor.successor_of) if successor.successor_of else None
         if predecessor is not None and predecessor.active:
             await deactivate_in(tx, predecessor, now, actor=actor,
@@ -425,7 +425,7 @@ async def reject_successor(db: Database, clock: Clock, person_id: int, *, actor:
     async with db.transaction() as tx:
         successor = await get_by_id(tx, person_id)
         if successor is None or not successor.waiting:
-            raise PeopleError("people/pergantian_diputuskan")
+            raise PeopleError("people/pergantian_diputuskan_tidak")
         await tx.execute("UPDATE people SET deactivated_at = ?, updated_at = ? WHERE id = ?",
                          (to_iso(now), to_iso(now), person_id))
         await _tell(tx, successor.telegram_id, "people_successor_rejected", now, successor=successor)

@@ -62,11 +62,11 @@ def _fsync(path: Path) -> None:
 def inspect(path: Path) -> BackupInfo:
     """Check that ``path`` is a whole, readable Sambang database this version can run. Raises BackupError."""
     if not path.is_file():
-        raise BackupError("storage/berkas_ditemukan", path=path)
+        raise BackupError("storage/berkas_tidak_ditemukan", path=path)
     try:
         conn = _connect_ro(path)
     except sqlite3.Error as exc:
-        raise BackupError("storage/berkas_dibuka_sebagai_database", path=path, exc=exc) from None
+        raise BackupError("storage/berkas_tidak_dibuka_sebagai", path=path, exc=exc) from None
     try:
         try:
             result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
@@ -98,10 +98,10 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
     half-written backup never carries the final name.
     """
     if not source.is_file():
-        raise BackupError("storage/database_ditemukan", source=source)
+        raise BackupError("storage/database_tidak_ditemukan", source=source)
     target = target.resolve()
     if target == source.resolve():
-        raise BackupError("storage/tujuan_cadangan_boleh_database")
+        raise BackupError("storage/tujuan_cadangan_tidak_boleh")
     private_dir(target.parent)
     partial = target.with_name(target.name + PARTIAL_SUFFIX)
     partial.unlink(missing_ok=True)
@@ -215,5 +215,5 @@ def restore_database(backup: Path, db_path: Path, keep_dir: Path, now: datetime,
     finally:
         src.close()
     if result != "ok":
-        raise BackupError("storage/database_setelah_pemulihan_utuh", result=result, previous=previous)
+        raise BackupError("storage/database_setelah_pemulihan_tidak", result=result, previous=previous)
     return RestoreReport(info, previous)

@@ -127,7 +127,7 @@ def validate_description(text: str) -> str:
 
 def validate_location(latitude: float, longitude: float) -> None:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise DomainError("village_map/lokasi_valid")
+        raise DomainError("village_map/lokasi_tidak_valid")
 
 
 _SELECT = (
@@ -223,7 +223,7 @@ class PotentialService:
         self._require_kepala_desa(person)
         entry = await self.get(entry_id)
         if entry is None or entry.desa_code != person.desa_code:
-            raise NotFound("village_map/data_potensi_ditemukan_bukan")
+            raise NotFound("village_map/data_potensi_tidak_ditemukan")
         return entry
 
     # -- writes -------------------------------------------------------------------------------------------------
@@ -246,9 +246,9 @@ class PotentialService:
         if draft.entry_deleted:
             raise EntryGone("Data potensi yang Anda ubah sudah dihapus.")
         if draft.kind not in KIND_BY_CODE:
-            raise DomainError("village_map/jenis_potensi_dipilih")
+            raise DomainError("village_map/jenis_potensi_belum_dipilih")
         if not draft.description:
-            raise DomainError("village_map/uraian_potensi_diisi")
+            raise DomainError("village_map/uraian_potensi_belum_diisi")
         description = validate_description(draft.description)
         if len(draft.photos) > MAX_PHOTOS:
             raise DomainError("village_map/paling_banyak_foto", max_photos=MAX_PHOTOS)

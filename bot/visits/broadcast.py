@@ -108,7 +108,7 @@ async def audience_recipients(tx: Transaction | Database, audience: Audience) ->
         return await kecamatan_audience(tx, audience.value)
     if audience.kind == "peran":
         return await people(tx, "p.role = ?", (audience.value,))
-    raise DomainError("visits/sasaran_siaran_dikenal")
+    raise DomainError("visits/sasaran_siaran_tidak_dikenal")
 
 
 async def resolve_audience(db: Database, kind: str, value: str = "") -> Audience:
@@ -118,7 +118,7 @@ async def resolve_audience(db: Database, kind: str, value: str = "") -> Audience
     if kind == "kecamatan":
         found = await find_kecamatan(db, value)
         if not found:
-            raise DomainError("visits/kecamatan_ditemukan_2", value=value.strip()[:60])
+            raise DomainError("visits/kecamatan_tidak_ditemukan_2", value=value.strip()[:60])
         if len(found) > 1:
             names = ", ".join(k.name for k in found[:8])
             raise DomainError("visits/cocok_beberapa_kecamatan_tulis_2", value=value.strip()[:60], names=names)
@@ -127,9 +127,9 @@ async def resolve_audience(db: Database, kind: str, value: str = "") -> Audience
         try:
             role = Role(value)
         except ValueError:
-            raise DomainError("visits/peran_dikenal", value=value) from None
+            raise DomainError("visits/peran_tidak_dikenal", value=value) from None
         return Audience("peran", role.value, f"Semua {role.label}")
-    raise DomainError("visits/sasaran_siaran_dikenal")
+    raise DomainError("visits/sasaran_siaran_tidak_dikenal")
 
 
 async def count_audience(db: Database, audience: Audience) -> tuple[int, int]:

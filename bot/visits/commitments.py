@@ -189,7 +189,7 @@ class CommitmentService:
         c = conn or self.db
         row = await c.fetchone(_SELECT + " WHERE c.id = ?", (commitment_id,))
         if row is None:
-            raise NotFound("visits/janji_ditemukan")
+            raise NotFound("visits/janji_tidak_ditemukan")
         [commitment] = await self._commitments(c, [row])
         return commitment
 
@@ -272,7 +272,7 @@ class CommitmentService:
             if not found:
                 found = await find_desa(self.db, part)
             if not found:
-                raise DomainError("visits/desa_ditemukan", part=part[:60])
+                raise DomainError("visits/desa_tidak_ditemukan", part=part[:60])
             if len(found) > 1:
                 options = "; ".join(f"{d.name} (Kec. {d.kecamatan_name}, {d.code})" for d in found[:5])
                 raise DomainError("visits/cocok_beberapa_desa_tulis", part=part[:60], options=options)
@@ -284,9 +284,9 @@ class CommitmentService:
         tickets = [t.strip().upper() for t in re.split(r"[\s,;]+", text) if t.strip()]
         for t in tickets:
             if not TICKET_RE.match(t):
-                raise DomainError("visits/format_nomor_tiket_dikenal", t=t[:30])
+                raise DomainError("visits/format_nomor_tiket_tidak", t=t[:30])
             if not await self.db.fetchval("SELECT 1 FROM aspirations WHERE ticket = ?", (t,)):
-                raise DomainError("visits/aspirasi_ditemukan", t=t)
+                raise DomainError("visits/aspirasi_tidak_ditemukan", t=t)
         return list(dict.fromkeys(tickets))
 
     def parse_due(self, text: str) -> dt.date:
@@ -300,7 +300,7 @@ class CommitmentService:
         else:
             due = parse_date(text)
         if due < self.today():
-            raise DomainError("visits/tenggat_boleh_sebelum_hari")
+            raise DomainError("visits/tenggat_tidak_boleh_sebelum")
         if due > self.today() + timedelta(days=3 * 366):
             raise DomainError("visits/tenggat_terlalu_jauh_lebih")
         return due
@@ -308,7 +308,7 @@ class CommitmentService:
     async def department(self, code: str) -> str:
         canonical = await canonical_department(self.db, code)
         if canonical is None:
-            raise DomainError("visits/opd_dikenal_2", code=code.strip()[:30])
+            raise DomainError("visits/opd_tidak_dikenal_2", code=code.strip()[:30])
         return canonical
 
     async def create(self, person: Person, draft: CommitmentDraft) -> tuple[Commitment, bool]:
@@ -317,9 +317,9 @@ class CommitmentService:
             raise NotAllowed("visits/hanya_admin_pimpinan_mencatat")
         description = clean_text(draft.description or "")[:MAX_DESCRIPTION]
         if len(description) < 5:
-            raise DomainError("visits/isi_janji_ditulis")
+            raise DomainError("visits/isi_janji_belum_ditulis")
         if not draft.department or not draft.desa_codes or not draft.due_date:
-            raise DomainError("visits/janji_lengkap_opd_desa")
+            raise DomainError("visits/janji_belum_lengkap_opd")
         department = await self.department(draft.department)
         existing = await self.db.fetchval("SELECT id FROM commitments WHERE request_key = ?", (draft.token,))
         if existing:
@@ -385,7 +385,7 @@ class CommitmentService:
         and leadership are told."""
         status = OUTCOMES.get(outcome, outcome)
         if status not in STATUS_LABELS or status == "terbuka":
-            raise DomainError("visits/jawaban_dikenal")
+            raise DomainError("visits/jawaban_tidak_dikenal")
         commitment = await self.get(commitment_id)
         if not self.can_answer(person, commitment):
             raise NotAllowed("visits/janji_bukan_tanggung_jawab")

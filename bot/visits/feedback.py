@@ -73,7 +73,7 @@ class FeedbackService:
     async def _check(self, visit_id: int, person: Person) -> Visit:
         visit = await self.visits.find(visit_id)
         if visit is None or visit.cancelled:
-            raise DomainError("visits/kunjungan_ditemukan_dibatalkan_2")
+            raise DomainError("visits/kunjungan_tidak_ditemukan_dibatalkan_2")
         if person.role is not Role.KEPALA_DESA:
             raise NotAllowed("visits/umpan_balik_kunjungan_hanya")
         desa_kec = await self.db.fetchval("SELECT kecamatan_code FROM desa WHERE code = ?", (person.desa_code,))
@@ -81,14 +81,14 @@ class FeedbackService:
             raise NotAllowed("visits/kunjungan_bukan_kecamatan")
         now = self.clock.now()
         if now < visit.starts_at:
-            raise DomainError("visits/kunjungan_berlangsung")
+            raise DomainError("visits/kunjungan_belum_berlangsung")
         if now > self.visits.feedback_closes(visit):
             raise DomainError("visits/masa_pengisian_umpan_balik")
         return visit
 
     async def rate(self, visit_id: int, person: Person, aspect: str, value: int) -> FeedbackState:
         if aspect not in ASPECTS or not 1 <= value <= 5:
-            raise DomainError("visits/nilai_dikenal")
+            raise DomainError("visits/nilai_tidak_dikenal")
         visit = await self._check(visit_id, person)
         stamp = to_iso(self.clock.now())
         column = ASPECTS[aspect]

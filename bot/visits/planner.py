@@ -147,7 +147,7 @@ def plan_visits(
             "visits/jumlah_kunjungan_per_bulan", max_per_month=MAX_PER_MONTH, per_month=per_month
         )
     if order not in ORDERS:
-        raise PlanError("visits/urutan_dikenal_pilihan", order=order, orders=", ".join(ORDERS))
+        raise PlanError("visits/urutan_tidak_dikenal_pilihan", order=order, orders=", ".join(ORDERS))
 
     items = [(str(code).strip(), str(name).strip()) for code, name in kecamatan]
     if not items:
@@ -155,7 +155,7 @@ def plan_visits(
     seen: set[str] = set()
     for code, name in items:
         if not code:
-            raise PlanError("visits/kecamatan_punya_kode", name=name)
+            raise PlanError("visits/kecamatan_tidak_punya_kode", name=name)
         if code in seen:
             raise PlanError("visits/kode_kecamatan_muncul_lebih", code=code)
         seen.add(code)
@@ -166,7 +166,7 @@ def plan_visits(
         key = _match_key(first)
         matches = [i for i, (code, name) in enumerate(items) if key and key in (_match_key(code), _match_key(name))]
         if not matches:
-            raise PlanError("visits/kecamatan_ditemukan_3", first=first.strip())
+            raise PlanError("visits/kecamatan_tidak_ditemukan_3", first=first.strip())
         if len(matches) > 1:
             found = ", ".join(f"{items[i][1]} ({items[i][0]})" for i in matches)
             raise PlanError("visits/cocok_lebih_satu_kecamatan", first=first.strip(), found=found)

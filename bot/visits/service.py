@@ -140,7 +140,7 @@ def parse_date(text: str) -> dt.date:
                 return dt.date(int(m[3]), month, int(m[1]))
     except ValueError:
         pass
-    raise VisitError("visits/tanggal_dikenali_contoh_maret", text=text.strip()[:40])
+    raise VisitError("visits/tanggal_tidak_dikenali_contoh", text=text.strip()[:40])
 
 
 def parse_time(text: str) -> dt.time:
@@ -151,7 +151,7 @@ def parse_time(text: str) -> dt.time:
         hour, minute = int(m[1]), int(m[2] or 0)
         if hour <= 23 and minute <= 59:
             return dt.time(hour, minute)
-    raise VisitError("visits/jam_dikenali_contoh", text=text.strip()[:20])
+    raise VisitError("visits/jam_tidak_dikenali_contoh", text=text.strip()[:20])
 
 
 def split_codes(text: str) -> list[str]:
@@ -189,7 +189,7 @@ async def validate_departments(db: Database | Transaction, codes: Iterable[str])
         elif canonical not in result:
             result.append(canonical)
     if unknown:
-        raise VisitError("visits/opd_dikenal", unknown=', '.join(unknown))
+        raise VisitError("visits/opd_tidak_dikenal", unknown=', '.join(unknown))
     return tuple(result)
 
 
@@ -239,7 +239,7 @@ class VisitService:
         """A visit that still takes place (the aspiration button uses this); NotFound otherwise."""
         visit = await self.find(visit_id)
         if visit is None or visit.cancelled:
-            raise NotFound("visits/kunjungan_ditemukan_dibatalkan")
+            raise NotFound("visits/kunjungan_tidak_ditemukan_dibatalkan")
         return visit
 
     async def for_aspiration(self, visit_id: int, desa_code: str | None) -> Visit:
@@ -247,7 +247,7 @@ class VisitService:
         exist or goes to another kecamatan (a forged button); VisitOver once it was cancelled or is over."""
         visit = await self.find(visit_id)
         if visit is None or not (desa_code or "").startswith(f"{visit.kecamatan_code}."):
-            raise NotFound("visits/kunjungan_ditemukan_dibatalkan")
+            raise NotFound("visits/kunjungan_tidak_ditemukan_dibatalkan")
         if visit.cancelled or self.clock.now() >= visit.ends_at:
             raise VisitOver(visit)
         return visit
@@ -316,7 +316,7 @@ class VisitService:
     async def resolve_kecamatan(self, text: str) -> tuple[str, str]:
         found = await find_kecamatan(self.db, text)
         if not found:
-            raise VisitError("visits/kecamatan_ditemukan", text=text.strip()[:60])
+            raise VisitError("visits/kecamatan_tidak_ditemukan", text=text.strip()[:60])
         if len(found) > 1:
             names = ", ".join(k.name for k in found[:8])
             raise VisitError("visits/cocok_beberapa_kecamatan_tulis", text=text.strip()[:60], names=names)
@@ -381,9 +381,9 @@ class VisitService:
                        place: str | None, actor: int | None) -> list[str]:
         old = await self.find(visit_id, tx)
         if old is None:
-            raise NotFound("visits/kunjungan_ditemukan")
+            raise NotFound("visits/kunjungan_tidak_ditemukan")
         if old.cancelled:
-            raise VisitError("visits/kunjungan_dibatalkan_dipindah")
+            raise VisitError("visits/kunjungan_dibatalkan_tidak_dipindah")
         new_time = start_time or old.start_time
         new_place = clean_line(place, MAX_PLACE) if place else old.place
         if (day, new_time, new_place) == (old.date, old.start_time, old.place):
@@ -412,7 +412,7 @@ class VisitService:
     async def _cancel_in(self, tx: Transaction, visit_id: int, reason: str, *, actor: int | None) -> None:
         old = await self.find(visit_id, tx)
         if old is None:
-            raise NotFound("visits/kunjungan_ditemukan")
+            raise NotFound("visits/kunjungan_tidak_ditemukan")
         if old.cancelled:
             raise VisitError("visits/kunjungan_dibatalkan")
         now = self.clock.now()
@@ -436,7 +436,7 @@ class VisitService:
                                  departments: Iterable[str] | None, actor: int | None) -> bool:
         visit = await self.find(visit_id, tx)
         if visit is None:
-            raise NotFound("visits/kunjungan_ditemukan")
+            raise NotFound("visits/kunjungan_tidak_ditemukan")
         changed = False
         now = self.clock.now()
         if agenda is not None and clean_line(agenda, MAX_AGENDA) != visit.agenda:
@@ -626,7 +626,7 @@ class VisitService:
                 raise VisitError("visits/id_bukan_angka", r=r['id'])
             visit = await self.find(int(r["id"]))
             if visit is None:
-                raise VisitError("visits/kunjungan_id", r=r['id'])
+                raise VisitError("visits/kunjungan_id_tidak", r=r['id'])
         kec_text = r.get("kecamatan_kode") or r.get("kode_kecamatan") or r.get("kecamatan") or ""
         if kec_text:
             code, name = await self.resolve_kecamatan(kec_text)
@@ -635,13 +635,13 @@ class VisitService:
         else:
             raise VisitError("visits/kecamatan_kosong")
         if visit is not None and code != visit.kecamatan_code:
-            raise VisitError("visits/kecamatan_sebuah_kunjungan_diganti")
+            raise VisitError("visits/kecamatan_sebuah_kunjungan_tidak")
         day = parse_date(r.get("tanggal") or r.get("date") or "")
         start = parse_time(r["jam"]) if r.get("jam") else (visit.start_time if visit else DEFAULT_START)
         deps = await validate_departments(self.db, split_codes(r.get("opd") or r.get("departments") or ""))
         status = (r.get("status") or ACTIVE).lower()
         if status not in (ACTIVE, CANCELLED, "batal"):
-            raise VisitError("visits/status_dikenal_terjadwal_dibatalkan", status=status)
+            raise VisitError("visits/status_tidak_dikenal_terjadwal", status=status)
         return {"visit": visit, "code": code, "name": name, "date": day, "time": start, "place": r.get("tempat"),
                 "agenda": r.get("agenda"), "departments": deps, "cancel": status != ACTIVE,
                 "has_opd": "opd" in r or "departments" in r}

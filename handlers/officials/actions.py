@@ -107,7 +107,7 @@ async def _action(update: Update, context: SambangContext, person: Person | None
     chat = update.effective_chat
     assert chat is not None
     if action not in OFFICIAL_ACTIONS:
-        raise DomainError("officials/tombol_dikenal")
+        raise DomainError("officials/tombol_tidak_dikenal")
     if action == "alihkan":
         aspiration = await officials.check(person, aspiration_id, "alihkan")
         options = await officials.redirect_options(aspiration)
@@ -172,7 +172,7 @@ async def _confirmation(update: Update, context: SambangContext, person: Person 
         await _answer(update)
         await _prompt(update, "buka_kembali", aspiration.ticket)
     else:
-        raise DomainError("officials/tombol_dikenal")
+        raise DomainError("officials/tombol_tidak_dikenal")
 
 
 # -- typed answers, replies to cards, and commands that cancel a prompt ----------------------------------------
