@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from telegram.ext import ConversationHandler
 
-from bot.app import build_application, open_services
+from bot.app import SCHEDULED_TASKS, build_application, open_services
 from bot.cli import build_parser
 from bot.config import Config
 from bot.core.clock import FakeClock
@@ -169,37 +169,23 @@ async def test_handlers_and_groups_in_order(wired: Any) -> None:
     assert [(group, _handler_name(h)) for group in sorted(app.handlers) for h in app.handlers[group]] == HANDLERS
 
 
-def _task_names(services: Any) -> list[str]:
-    import schedules
-    from schedules import jobs  # noqa: F401
-
-    return [name for name, _ in schedules.TASKS]
-
-
-def _section_names(services: Any) -> list[str]:
-    from bot.officials import digests
-
-    return [name for _, name, _ in digests.WEEKLY_SECTIONS]
-
-
-def _cancel_hooks(services: Any) -> list[str]:
-    from bot.telegram.context import CANCEL_HOOKS as hooks
-
-    return [f"{h.__module__}.{h.__qualname__}" for h in hooks]
-
-
-def _submit_subscribers(services: Any) -> list[str]:
-    return [h.__name__ for h in services.aspirations.submit_hooks]
-
-
 async def test_scheduled_tasks_in_order(wired: Any) -> None:
-    services, _ = wired
-    assert _task_names(services) == TASKS
+    _, app = wired
+    assert [name for name, _ in SCHEDULED_TASKS] == TASKS
+    assert app.job_queue is not None  # the ticker that runs them is added once the bot is initialised
 
 
 async def test_weekly_digest_sections_in_order(wired: Any) -> None:
     services, _ = wired
-    assert _section_names(services) == WEEKLY_SECTIONS
+    assert [name for name, _ in services.weekly_sections] == WEEKLY_SECTIONS
+
+
+def _cancel_hooks(app: Any) -> list[str]:
+    return [f"{h.__module__}.{h.__qualname__}" for h in app.cancel_hooks]
+
+
+def _submit_subscribers(services: Any) -> list[str]:
+    return [h.__name__ for h in services.aspirations.submit_hooks]
 
 
 async def test_menu_commands_per_role(wired: Any) -> None:
@@ -208,8 +194,8 @@ async def test_menu_commands_per_role(wired: Any) -> None:
 
 
 async def test_cancel_hooks_and_submission_subscribers(wired: Any) -> None:
-    services, _ = wired
-    assert _cancel_hooks(services) == CANCEL_HOOKS
+    services, app = wired
+    assert _cancel_hooks(app) == CANCEL_HOOKS
     assert _submit_subscribers(services) == SUBMIT_SUBSCRIBERS
 
 
