@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.clock import to_iso
 from bot.operations.health import beat
@@ -63,6 +64,13 @@ async def daily_backup(services: Services, now: datetime) -> None:
     if ops.backup_time is None or str(services.db.path) == ":memory:":
         return
     state = services.extra.setdefault("_daily_backup", {})
+    # One run at a time: two ticks at once (the ticker and a tick run by hand) would both find the day not done,
+    # and write, clean up and rename the same partial copy under each other.
+    async with state.setdefault("lock", asyncio.Lock()):
+        await _daily_backup(services, ops, state, now)
+
+
+async def _daily_backup(services: Services, ops: OpsSettings, state: dict[str, Any], now: datetime) -> None:
     if not state.get("cleaned"):  # the first tick after a start
         state["cleaned"] = True
         await asyncio.to_thread(backup.remove_partials, ops.backup_dir)
