@@ -3,6 +3,7 @@ handlers via the context. Every field is built before the first update; none is 
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,8 @@ class BackupState:
     cleaned: bool = False
     retry_day: str | None = None
     retry_at: datetime | None = None
+    #: one daily backup at a time (the ticker and a tick run by hand may overlap)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass

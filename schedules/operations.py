@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from bot.core.clock import to_iso
 from bot.operations.health import beat
 from bot.operations.logs import remember_name
-from bot.services import Services
+from bot.operations.settings import OpsSettings
+from bot.services import BackupState, Services
 from bot.storage import backup
 from schedules import claim_period, period_done
 
@@ -49,6 +50,13 @@ async def daily_backup(services: Services, now: datetime) -> None:
     if ops.backup_time is None or str(services.db.path) == ":memory:":
         return
     state = services.backup_state
+    # One run at a time: two ticks at once (the ticker and a tick run by hand) would both find the day not done,
+    # and write, clean up and rename the same partial copy under each other.
+    async with state.lock:
+        await _daily_backup(services, ops, state, now)
+
+
+async def _daily_backup(services: Services, ops: OpsSettings, state: BackupState, now: datetime) -> None:
     if not state.cleaned:  # the first tick after a start
         state.cleaned = True
         await asyncio.to_thread(backup.remove_partials, ops.backup_dir)
