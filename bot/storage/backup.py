@@ -144,7 +144,7 @@ def _lock_partial(partial: Path) -> int:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise BackupError(f"Cadangan {partial.name} sedang ditulis oleh proses lain.") from None
+                raise BackupError("storage/cadangan_sedang_ditulis", name=partial.name) from None
             try:
                 current = os.stat(partial).st_ino
             except FileNotFoundError:
