@@ -27,7 +27,7 @@ def _ops(services: Services) -> OpsSettings:
     ops = services.extra.get("ops")
     if ops is None:
         ops = services.extra["ops"] = ops_settings(services.config)
-    return ops  # type: ignore[no-any-return]
+    return ops
 
 
 @task("heartbeat")

@@ -236,7 +236,7 @@ async def find_desa(db: Database, query: str, kecamatan_code: str | None = None)
     wanted = fold(name_part).replace(" ", "")
     if not wanted:
         return []
-    sql, params = _DESA_SELECT, []  # type: ignore[var-annotated]
+    sql, params = _DESA_SELECT, []
     if kecamatan_code:
         sql += " WHERE d.kecamatan_code = ?"
         params.append(kecamatan_code)

@@ -380,7 +380,7 @@ class Queries:
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -398,7 +398,7 @@ class Transaction(Queries):
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         self.writes.append(sql)
         # one trip to the connection's thread; last_insert_rowid() is what cursor.lastrowid reports
-        row = await self._conn.execute_insert(sql, params)  # type: ignore[arg-type]
+        row = await self._conn.execute_insert(sql, params)
         return (row[0] if row else 0) or 0
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:

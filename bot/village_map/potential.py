@@ -209,7 +209,7 @@ class PotentialService:
 
     async def list_all(self, kecamatan_codes: list[str] | None = None) -> list[Potential]:
         """Every entry (optionally of some kecamatan), ordered by kecamatan, desa and kind, for exports."""
-        sql, params = _SELECT, []  # type: ignore[var-annotated]
+        sql, params = _SELECT, []
         if kecamatan_codes:
             sql += f" WHERE d.kecamatan_code IN ({','.join('?' * len(kecamatan_codes))})"
             params = list(kecamatan_codes)

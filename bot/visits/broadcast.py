@@ -173,7 +173,7 @@ async def fan_out(
             skipped += 1
             continue
         produced = message_for(recipient)
-        messages: Sequence[Message] = [produced] if isinstance(produced, tuple) else produced  # type: ignore[list-item]
+        messages: Sequence[Message] = [produced] if isinstance(produced, tuple) else produced
         for part, (body, markup) in enumerate(messages):
             key = f"{prefix}:{recipient.telegram_id}" + (f":{part}" if part else "")
             row = await outbox.enqueue_text(tx, recipient.telegram_id, body, now=now, reply_markup=markup,
@@ -203,7 +203,7 @@ async def report(db: Database, broadcast_id: int) -> Report | None:
 
 
 async def recent_reports(db: Database, *, limit: int = 10, kind: str | None = None) -> list[Report]:
-    sql, params = "SELECT id FROM broadcasts", []  # type: ignore[var-annotated]
+    sql, params = "SELECT id FROM broadcasts", []
     if kind:
         sql += " WHERE kind = ?"
         params.append(kind)

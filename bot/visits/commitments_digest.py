@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 def register() -> bool:
     """Hook the section into the weekly digest if the digest module exists; True when it was hooked."""
     try:
-        from bot.officials import digests  # type: ignore[attr-defined]
+        from bot.officials import digests
     except ImportError:
         return False
     weekly_section = getattr(digests, "weekly_section", None)

@@ -13,7 +13,6 @@ from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -40,6 +39,7 @@ from bot.messaging.templates import render
 from bot.telegram import keyboards
 from bot.telegram.context import (
     CANCEL_HOOKS,
+    SambangApp,
     SambangContext,
     answer_button,
     current_person,
@@ -883,7 +883,7 @@ async def start_from_text(update: Update, context: SambangContext) -> str | int:
     return CHOOSING_CATEGORY
 
 
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def build_conversation() -> ConversationHandler[SambangContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
@@ -938,7 +938,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(build_conversation())
     # /batal outside every conversation is a fallback (handlers/fallback.py), so that the guided flows registered
     # after this module still get their own /batal first.

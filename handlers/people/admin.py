@@ -13,7 +13,7 @@ import re
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.domain import Role, parse_role
 from bot.messaging.menu import add_command
@@ -21,6 +21,7 @@ from bot.people import service as people
 from bot.people.regions import normalise_code
 from bot.people.service import PeopleError
 from bot.telegram.context import (
+    SambangApp,
     SambangContext,
     answer_button,
     person_or_refuse,
@@ -176,7 +177,7 @@ async def succession_button(update: Update, context: SambangContext) -> None:
     await reply(update, "people_changed", what=what, entry=entry, changes=changes)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("orang", orang, filters=private))
     app.add_handler(CommandHandler("nonaktifkan", nonaktifkan, filters=private))

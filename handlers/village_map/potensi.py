@@ -20,7 +20,6 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -31,7 +30,16 @@ from telegram.ext import (
 from bot.core.domain import DomainError, Role
 from bot.messaging.menu import add_command
 from bot.people.roster import Person
-from bot.telegram.context import CANCEL_HOOKS, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
+from bot.telegram.context import (
+    CANCEL_HOOKS,
+    SambangApp,
+    SambangContext,
+    answer_button,
+    notice,
+    person_or_refuse,
+    refuse,
+    reply,
+)
 from bot.village_map.potential import (
     KIND_BY_CODE,
     KINDS,
@@ -608,7 +616,7 @@ async def pause_for_aspiration(update: Update, context: SambangContext) -> None:
         context.user_data[PAUSED] = True
 
 
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def build_conversation() -> ConversationHandler[SambangContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
@@ -647,7 +655,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     private = filters.ChatType.PRIVATE
     if cancel_hook not in CANCEL_HOOKS:
         CANCEL_HOOKS.append(cancel_hook)
