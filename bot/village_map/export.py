@@ -181,7 +181,8 @@ class Exporter:
         out = []
         for r in records:
             created_at, updated_at, closed_at = r["created_at"], r["updated_at"] or r["created_at"], r["closed_at"]
-            created = local(created_at)
+            created, updated = local(created_at), local(updated_at)
+            assert created is not None and updated is not None  # every aspiration has its creation time
             closed = local(closed_at)
             note = (r["response_note"] or "").strip()
             label = r["response_action"] or (status_label(r["response_status"]) if r["response_status"] else "")
@@ -193,7 +194,7 @@ class Exporter:
             department = ", ".join(names.get(code, code) for code in (r["department"] or "").split(",") if code)
             out.append(ExportRow(
                 r["ticket"], created, r["desa_name"], r["desa_code"], r["kecamatan_code"], r["kecamatan_name"],
-                r["kabupaten_name"], r["category"], r["status"], local(updated_at), closed, days,
+                r["kabupaten_name"], r["category"], r["status"], updated, closed, days,
                 department, response, local(r["response_at"]), r["description"],
                 r["latitude"], r["longitude"], bool(r["confidential"]), times.offset(created_at)[1],
                 times.offset(updated_at)[1],
@@ -218,7 +219,8 @@ class Exporter:
                     feedback: xlsx.Table | None, extra: list[xlsx.Table]) -> bytes:
         from openpyxl import Workbook
 
-        xlsx = _xlsx()
+        from bot.village_map import xlsx
+
         wb = Workbook()
         tables: list[xlsx.Table] = []
         taken: set[str] = set()

@@ -186,7 +186,8 @@ async def fan_out(
 
 
 async def existing_request(db: Database, request_key: str) -> int | None:
-    return await db.fetchval("SELECT id FROM broadcasts WHERE request_key = ?", (request_key,))
+    found: int | None = await db.fetchval("SELECT id FROM broadcasts WHERE request_key = ?", (request_key,))
+    return found
 
 
 async def report(db: Database, broadcast_id: int) -> Report | None:

@@ -41,7 +41,8 @@ async def _admin(update: Update, context: SambangContext) -> Any:
 
 def _draft(context: SambangContext) -> dict[str, Any]:
     assert context.user_data is not None
-    return context.user_data.setdefault(KEY, {})
+    draft: dict[str, Any] = context.user_data.setdefault(KEY, {})
+    return draft
 
 
 async def start(update: Update, context: SambangContext) -> str | int:

@@ -58,7 +58,8 @@ SKIP = _kb([[("Lewati", "kj:skip")]])
 
 def _draft(context: SambangContext) -> dict[str, Any]:
     assert context.user_data is not None
-    return context.user_data.setdefault(KEY, {})
+    draft: dict[str, Any] = context.user_data.setdefault(KEY, {})
+    return draft
 
 
 def _text(update: Update) -> str:
