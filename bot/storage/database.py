@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import aiosqlite
 
@@ -238,7 +238,8 @@ class Database:
                 self.write_fault(statements[0][0])
             # aiosqlite's own queue, through which all its calls go (private in 0.20-0.22, covered by the tests):
             # the function runs in the writer's thread
-            results: list[WriteResult] = await self._writer._execute(_write_batch, self._writer._conn, statements)
+            execute = cast(Callable[..., Awaitable[list[WriteResult]]], self._writer._execute)  # untyped there
+            results = await execute(_write_batch, self._writer._conn, statements)
         self._committed(sql for sql, _params in statements)
         return results
 

@@ -257,7 +257,8 @@ async def on_error(update: object, context: SambangContext) -> None:
     if isinstance(update, Update):
         try:
             if update.callback_query is not None:
-                if not await answer_button(update, notice("generic_error_alert"), show_alert=True):
+                if not await answer_button(update, notice("generic_error_alert"), show_alert=True) \
+                        and update.effective_chat is not None:
                     await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
             elif update.effective_chat is not None and update.effective_chat.type == "private":
                 await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)

@@ -99,7 +99,7 @@ def style_header(ws: Worksheet, row: int, columns: int) -> None:
 def add_table_sheet(wb: Workbook, table: Table, taken: set[str]) -> Worksheet:
     """The sheet with its header, frozen header row, auto-filter over all rows and column widths."""
     table.name = sheet_name(table.title, taken)
-    ws = wb.create_sheet(table.name)
+    ws: Worksheet = wb.create_sheet(table.name)
     ws.append(list(table.headers))
     style_header(ws, 1, len(table.headers))
     ws.freeze_panes = "A2"

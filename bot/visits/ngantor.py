@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from bot.core.clock import Clock
+from bot.storage.database import Database
 from bot.visits.briefing import BriefingService
 from bot.visits.commitments import CommitmentService
 from bot.visits.feedback import FeedbackService
@@ -28,7 +31,7 @@ class Ngantor:
     feedback: FeedbackService
 
 
-def build(db, clock, tz) -> Ngantor:  # type: ignore[no-untyped-def]
+def build(db: Database, clock: Clock, tz: ZoneInfo) -> Ngantor:
     visits = VisitService(db, clock, tz)
     commitments = CommitmentService(db, clock, tz)
     return Ngantor(visits, commitments, BriefingService(db, visits, commitments), FeedbackService(db, clock, visits))

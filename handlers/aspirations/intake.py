@@ -7,7 +7,7 @@ half-written aspiration survives a restart. /batal cancels at any step.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
@@ -16,6 +16,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
+    JobQueue,
     MessageHandler,
     filters,
 )
@@ -430,14 +431,16 @@ def _album_pending(update: Update, context: SambangContext, kind: str, *, kept: 
     name = f"asp:album:{chat.id}:{message.media_group_id}"
     data: dict[str, Any] = {"kind": kind, "kept": 0, "dropped": 0, "described": False, "user_id": user.id}
     for job in context.job_queue.get_jobs_by_name(name):
-        data = dict(job.data)  # type: ignore[call-overload]
+        data = dict(cast(dict[str, Any], job.data))
         job.schedule_removal()
     data["kind"] = kind
     data["kept"] += int(kept is True)
     data["dropped"] += int(kept is False)
     data["described"] = data["described"] or described
-    context.job_queue.run_once(_answer_album, ALBUM_QUIET_SECONDS, data=data, name=name, chat_id=chat.id,
-                               user_id=user.id)
+    # PTB types CallbackContext.job_queue with its own unbound context type variable
+    queue = cast("JobQueue[SambangContext]", context.job_queue)
+    queue.run_once(_answer_album, ALBUM_QUIET_SECONDS, data=data, name=name, chat_id=chat.id,
+                   user_id=user.id)
     return True
 
 
@@ -445,7 +448,7 @@ async def _answer_album(context: SambangContext) -> None:
     """The one answer to an album, from the draft as it is once every photo of it is saved."""
     job = context.job
     assert job is not None and job.chat_id is not None
-    data: dict[str, Any] = job.data  # type: ignore[assignment]
+    data = cast(dict[str, Any], job.data)
     draft = await context.services.aspirations.load_draft(int(data["user_id"]))
     if draft is None:  # cancelled meanwhile
         return

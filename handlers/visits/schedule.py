@@ -19,6 +19,7 @@ from bot.visits import ics, ngantor
 from bot.visits.service import (
     DEFAULT_START,
     Visit,
+    VisitService,
     default_place,
     known_departments,
     parse_date,
@@ -75,7 +76,7 @@ async def _admin(update: Update, context: SambangContext) -> Any:
     return await member(update, context, (Role.ADMIN,))
 
 
-def _svc(context: SambangContext) -> Any:
+def _svc(context: SambangContext) -> VisitService:
     return ngantor.of(context.services).visits
 
 
@@ -390,6 +391,7 @@ async def new_place_given(update: Update, context: SambangContext) -> str | int:
 async def _review_move(update: Update, context: SambangContext) -> str:
     draft = _draft(context)
     visit = await _svc(context).find(draft["visit_id"])
+    assert visit is not None  # loaded when the move began; visits are cancelled, never deleted
     day = dt.date.fromisoformat(draft["date"])
     warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft["visit_id"],
                                                 start_time=dt.time.fromisoformat(draft["time"]))
