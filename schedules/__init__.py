@@ -16,6 +16,7 @@ from telegram.ext import Application, ContextTypes
 from bot.core.clock import to_iso
 from bot.services import Services
 from bot.storage.database import Database
+from bot.telegram.context import services_of
 from bot.telegram.inbound import is_transient
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ async def run_due(services: Services) -> None:
 
 
 async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    services: Services = context.application.bot_data_services  # type: ignore[attr-defined]
+    services = services_of(context.application)
     await run_due(services)
 
 

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 class SambangContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
     """CallbackContext with the bot's services; they live on the Application, never in persisted data."""
 
+    #: set by ``bot.telegram.flow`` once the update's button press is answered (unset before)
+    _press_answered: bool
+
     @property
     def services(self) -> Services:
         return services_of(self.application)

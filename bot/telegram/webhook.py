@@ -146,7 +146,7 @@ class WebhookServer:
         self,
         *,
         bot: Bot,
-        update_queue: asyncio.Queue,  # type: ignore[type-arg]
+        update_queue: asyncio.Queue[object],
         db: Database,
         path: str,
         secret_token: str,

@@ -74,8 +74,9 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Any]], fixed: 
     """Widths from the header and the longest value in the first ``sample`` rows, within sensible bounds."""
     widths = []
     for j, header in enumerate(headers):
-        if j < len(fixed) and fixed[j] is not None:
-            widths.append(float(fixed[j]))  # type: ignore[arg-type]
+        width = fixed[j] if j < len(fixed) else None
+        if width is not None:
+            widths.append(float(width))
             continue
         longest = len(str(header))
         for row in rows[:sample]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TypedDict
 
 from telegram import Update
 from telegram.error import BadRequest
@@ -38,6 +39,15 @@ add_command("aktifkan", "Kembalikan akses: /aktifkan ID", frozenset({Role.ADMIN}
 add_command("pindah", "Ubah peran/OPD/desa: /pindah ID peran=… opd=…", frozenset({Role.ADMIN}))
 
 MAX_LISTED = 30
+
+
+class PeopleFilters(TypedDict, total=False):
+    """The keyword filters of ``list_people`` that /orang understood."""
+
+    role: Role
+    desa: str
+    kecamatan: str
+    text: str
 _BUTTON = re.compile(r"^ppl:(ok|no):(\d{1,12})$")
 _KEYS = {"peran": "role", "role": "role", "opd": "department", "dinas": "department", "department": "department",
          "desa": "desa", "kecamatan": "kecamatan", "kec": "kecamatan"}
@@ -46,9 +56,9 @@ _KEYS = {"peran": "role", "role": "role", "opd": "department", "dinas": "departm
 # -- commands -----------------------------------------------------------------------------------------------------
 
 
-def _filters(args: list[str]) -> tuple[dict[str, object], str]:
+def _filters(args: list[str]) -> tuple[PeopleFilters, str]:
     """What /orang was asked for: a role, a desa or kecamatan code, or text (name, Telegram id, OPD)."""
-    found: dict[str, object] = {}
+    found: PeopleFilters = {}
     words = []
     for arg in args:
         role = parse_role(arg)
@@ -70,7 +80,7 @@ def _filters(args: list[str]) -> tuple[dict[str, object], str]:
 @requires(Role.ADMIN)
 async def orang(update: Update, context: SambangContext) -> None:
     found, title = _filters(context.args or [])
-    entries = await people.list_people(context.services.db, **found)  # type: ignore[arg-type]
+    entries = await people.list_people(context.services.db, **found)
     await reply(update, "people_list", entries=entries[:MAX_LISTED], total=len(entries), title=title,
                 more=max(0, len(entries) - MAX_LISTED))
 

@@ -323,12 +323,12 @@ async def save_visit(update: Update, context: SambangContext) -> str | int:
 # -- list, move, cancel -----------------------------------------------------------------------------------------
 
 
-async def _show_list(update: Update, context: SambangContext) -> str:
+async def _show_list(update: Update, context: SambangContext) -> str | int:
     upcoming: list[Visit] = await _svc(context).upcoming(limit=60)
     buttons = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"kj:v:{v.id}")] for v in upcoming]
     await reply(update, "kunjungan_list", visits=upcoming,
                 reply_markup=_kb(buttons) if buttons else None)
-    return VIEWING_VISIT if upcoming else ConversationHandler.END  # type: ignore[return-value]
+    return VIEWING_VISIT if upcoming else ConversationHandler.END
 
 
 async def visit_chosen(update: Update, context: SambangContext) -> str | int:
