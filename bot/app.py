@@ -13,7 +13,7 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Conflict, TelegramError
-from telegram.ext import Application, ContextTypes, Defaults, TypeHandler
+from telegram.ext import ContextTypes, Defaults, TypeHandler
 
 import handlers
 import schedules
@@ -71,7 +71,7 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
     return services
 
 
-def build_application(services: Services) -> Application:  # type: ignore[type-arg]
+def build_application(services: Services) -> SambangApplication:
     """The PTB Application for these services. Start it with ``run_polling`` or the test harness."""
     config = services.config
     hide_secret(config.token)  # PTB puts it in request URLs and in some error messages
@@ -95,18 +95,19 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
         .get_updates_request(PollRecordingRequest(liveness))
         .build()
     )
-    app.bot_data_services = services  # type: ignore[attr-defined]
+    assert isinstance(app, SambangApplication)  # the builder was given SambangApplication
+    app.bot_data_services = services
     app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-3)
     handlers.register_all(app)
     app.add_handler(TypeHandler(Update, persist_now), group=100)
-    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    app.add_error_handler(on_error)
     return app
 
 
-async def start_bot(app: Application, *, webhook: WebhookSettings | None = None, **polling: Any) -> None:  # type: ignore[type-arg]
+async def start_bot(app: SambangApplication, *, webhook: WebhookSettings | None = None, **polling: Any) -> None:
     """Start the bot: initialise, start the outbox and jobs, hand back updates a crash left unhandled, then take
     new ones by long polling, or by webhook when ``webhook`` is given."""
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    services = app.bot_data_services
     liveness: Liveness | None = services.extra.get("liveness")
     if liveness is not None:
         liveness.mode = "polling" if webhook is None else "webhook"
@@ -158,7 +159,7 @@ def _polling_error_callback(services: Services) -> Callable[[TelegramError], Non
     return on_error
 
 
-async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]
+async def stop_bot(app: SambangApplication) -> None:
     """Graceful stop: take no new updates, finish handlers in flight, let the outbox finish its sends, and write
     the conversation state one last time.
 
@@ -178,7 +179,7 @@ async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]
 
     if server is not None:
         await step("closing the webhook server", server.stop())
-        app.webhook_server = None  # type: ignore[attr-defined]
+        app.webhook_server = None
     if failures is not None:
         await step("cancelling retries", failures.stop())
     if app.updater is not None and app.updater.running:
@@ -199,23 +200,23 @@ class WebhookSettings:
     url_path: str | None = None
 
 
-async def _start_webhook(app: Application, settings: WebhookSettings) -> WebhookServer:  # type: ignore[type-arg]
+async def _start_webhook(app: SambangApplication, settings: WebhookSettings) -> WebhookServer:
     """Listen first, then tell Telegram where to deliver, with the secret it must send back on every request."""
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    services = app.bot_data_services
     server = WebhookServer(
         bot=app.bot, update_queue=app.update_queue, db=services.db, path=webhook_path(settings.url, settings.url_path),
         secret_token=settings.secret_token, listen=settings.listen, port=settings.port,
         max_heartbeat_age=heartbeat_limit(services.config.tick_seconds), liveness=services.extra.get("liveness"),
     )
     await server.start()
-    app.webhook_server = server  # type: ignore[attr-defined]
+    app.webhook_server = server
     await app.bot.set_webhook(url=settings.url, secret_token=settings.secret_token,
                               allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     return server
 
 
-async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+async def _after_initialize(app: SambangApplication) -> None:
+    services = app.bot_data_services
     limiter = app.bot.rate_limiter
     sender = outbox.OutboxSender(
         services.db, TelegramTransport(app.bot), chat_interval=services.config.outbox_chat_interval,
@@ -244,8 +245,8 @@ async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
     log.info("Sambang started as @%s at %s", app.bot.username, datetime.now().isoformat(timespec="seconds"))
 
 
-async def _before_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+async def _before_shutdown(app: SambangApplication) -> None:
+    services = app.bot_data_services
     if services.outbox is not None:
         await services.outbox.stop()
         services.outbox = None

@@ -9,7 +9,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from functools import wraps
-from typing import Any, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 from markupsafe import Markup
 from telegram import Message, ReplyKeyboardRemove, Update
@@ -25,6 +25,9 @@ from bot.people.roster import Person, get_person
 from bot.services import Services
 from bot.storage import audit
 from bot.telegram import inbound
+
+if TYPE_CHECKING:
+    from bot.telegram.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ class SambangApplication(SambangApp):
 
     # Application defines __slots__; a subclass without them gets a __dict__, which is what we want here.
     bot_data_services: Services
+    #: the webhook server while the bot takes its updates by webhook (unset otherwise)
+    webhook_server: WebhookServer | None
 
 
 def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
