@@ -42,6 +42,10 @@ class SambangContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any
     def services(self) -> Services:
         return services_of(self.application)
 
+    @property
+    def cancel_hooks(self) -> tuple[CancelHook, ...]:
+        return getattr(self.application, "cancel_hooks", ())
+
 
 #: The PTB Application as Sambang builds it: its callbacks get a ``SambangContext``.
 SambangApp: TypeAlias = Application[
@@ -56,6 +60,8 @@ class SambangApplication(SambangApp):
     bot_data_services: Services
     #: the webhook server while the bot takes its updates by webhook (unset otherwise)
     webhook_server: WebhookServer | None
+    #: Other flows' answers to /batal, in order, set by the composition root (see ``CancelHook``).
+    cancel_hooks: tuple[CancelHook, ...] = ()
 
 
 def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
@@ -245,7 +251,7 @@ async def drop_duplicate_updates(update: Update, context: SambangContext) -> Non
 
 
 def _failures(context: SambangContext) -> inbound.FailedUpdates | None:
-    return context.services.extra.get("failed_updates")
+    return context.services.failed_updates
 
 
 async def on_error(update: object, context: SambangContext) -> None:
@@ -308,7 +314,6 @@ def esc(text: str | None) -> str:
 REMOVE_KEYBOARD = ReplyKeyboardRemove()
 
 #: Other flows' answers to /batal when no aspiration is being written: each returns True if it cancelled
-#: something (and told the user). Flows whose conversation comes after the aspiration's register one here, since
-#: the global /batal handler is reached before their conversation's own fallback.
+#: something (and told the user). The composition root lists those of the flows whose conversation comes after the
+#: aspiration's, since the global /batal handler is reached before their conversation's own fallback.
 CancelHook = Callable[[Update, SambangContext], Awaitable[bool]]
-CANCEL_HOOKS: list[CancelHook] = []
