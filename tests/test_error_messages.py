@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ERRORS = ROOT / "messages" / "errors"
 _KEY = re.compile(r"^[a-z_]+/[a-z0-9_]+$")
 _CLASSES = {"DomainError", "NotAllowed", "NotFound", "VisitError", "VisitOver", "InvalidText", "PeopleError",
-            "RegistrationError", "UnknownRegion", "BackupError", "PlanError"}
+            "RegistrationError", "UnknownRegion", "BackupError", "PlanError", "EntryGone"}
 
 
 def _keys_in_code() -> set[str]:

@@ -261,7 +261,7 @@ async def activate(db: Database, clock: Clock, telegram_id: int, *, actor: int |
 
 
 async def _desa_code(db: Database | Transaction, text: str) -> str:
-    matches = await find_desa(db, text)  # type: ignore[arg-type]
+    matches = await find_desa(db, text)
     if len(matches) != 1:
         if not matches:
             raise PeopleError("people/desa_tidak_ditemukan_wilayah", text=text[:60])
@@ -271,7 +271,7 @@ async def _desa_code(db: Database | Transaction, text: str) -> str:
 
 
 async def _kecamatan_code(db: Database | Transaction, text: str) -> str:
-    matches = await find_kecamatan(db, text)  # type: ignore[arg-type]
+    matches = await find_kecamatan(db, text)
     if len(matches) != 1:
         raise PeopleError("people/kecamatan_tidak_ditemukan_wilayah", text=text[:60])
     return matches[0].code
