@@ -48,6 +48,7 @@ from bot.telegram.context import (
     refuse,
     reply,
 )
+from bot.telegram.flow import drop_buttons
 from bot.visits.service import VisitOver
 
 log = logging.getLogger(__name__)
@@ -92,10 +93,7 @@ async def _clear_pressed(update: Update) -> None:
     query = update.callback_query
     if query is None or query.message is None or not getattr(query.message, "reply_markup", None):
         return
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(update)
 
 
 async def _retire_summary(update: Update, context: SambangContext, draft: Draft) -> None:
@@ -807,11 +805,7 @@ async def cancel(update: Update, context: SambangContext) -> int:
     removed = await context.services.aspirations.discard_draft(user.id)
     if context.user_data is not None:
         context.user_data.pop("reviewing", None)
-    if update.callback_query is not None and update.callback_query.message is not None:
-        try:
-            await update.callback_query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+    await drop_buttons(update)
     await reply(update, "aspiration_cancelled" if removed else "nothing_to_cancel")
     return ConversationHandler.END
 

@@ -12,7 +12,6 @@ import logging
 import re
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.domain import Role, parse_role
@@ -28,6 +27,7 @@ from bot.telegram.context import (
     reply,
     requires,
 )
+from bot.telegram.flow import drop_buttons
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +169,7 @@ async def succession_button(update: Update, context: SambangContext) -> None:
         await refuse(update, exc.message, show_alert=True)
         return
     await answer_button(update)
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(update)
     await reply(update, "people_changed", what=what, entry=entry, changes=changes)
 
 

@@ -32,6 +32,7 @@ from bot.core.domain import DomainError, Role
 from bot.messaging.menu import add_command
 from bot.people.roster import Person
 from bot.telegram.context import CANCEL_HOOKS, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
+from bot.telegram.flow import drop_buttons
 from bot.village_map.potential import (
     KIND_BY_CODE,
     KINDS,
@@ -478,19 +479,13 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
     except EntryGone:
         draft.entry_deleted = True
         await _save(update, context, draft)
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+        await drop_buttons(update)
         await reply(update, "potensi_entry_gone", reply_markup=ENTRY_GONE)
         return REVIEWING_SUMMARY
     except DomainError as exc:
         await refuse(update, exc.message, show_alert=True)
         return ConversationHandler.END if draft.entry_id else REVIEWING_SUMMARY
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(update)
     await reply(update, "potensi_saved", entry=entry, updated=draft.entry_id is not None)
     return ConversationHandler.END
 
@@ -505,11 +500,7 @@ async def summary_text(update: Update, context: SambangContext) -> str | int:
 async def cancel(update: Update, context: SambangContext) -> int:
     await _answer(update)
     await _service(context).discard_draft(_user_id(update))
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+    await drop_buttons(update)
     await reply(update, "potensi_cancelled")
     return ConversationHandler.END
 
@@ -573,12 +564,7 @@ async def confirm_delete(update: Update, context: SambangContext) -> None:
     except DomainError as exc:
         await refuse(update, exc.message, show_alert=True)
         return
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+    await drop_buttons(update)
     await reply(update, "potensi_deleted", entry=entry)
 
 

@@ -18,7 +18,7 @@ from bot.telegram.context import SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import ngantor
 from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
-from bot.visits.service import known_departments
+from bot.visits.service import Visit, known_departments
 from handlers.fallback import unknown_text
 
 # What the admin or leader is doing in /janji.
@@ -124,6 +124,11 @@ async def promise_written(update: Update, context: SambangContext) -> str | int:
     return CHOOSING_DEPARTMENT
 
 
+async def _visit_of(context: SambangContext, draft: CommitmentDraft) -> Visit | None:
+    """The visit the promise is recorded for, if any (it may have been deleted since)."""
+    return await ngantor.of(context.services).visits.find(draft.visit_id) if draft.visit_id else None
+
+
 async def department_chosen(update: Update, context: SambangContext) -> str | int:
     if await _staff(update, context) is None:
         return ConversationHandler.END
@@ -137,11 +142,8 @@ async def department_chosen(update: Update, context: SambangContext) -> str | in
     draft = _draft(context)
     draft.department = code
     _save(context, draft)
-    kecamatan = None
-    if draft.visit_id:
-        visit = await ngantor.of(context.services).visits.find(draft.visit_id)
-        kecamatan = visit.kecamatan_name if visit else None
-    await reply(update, "commitment_ask_villages", kecamatan=kecamatan)
+    visit = await _visit_of(context, draft)
+    await reply(update, "commitment_ask_villages", kecamatan=visit.kecamatan_name if visit else None)
     return WRITING_VILLAGES
 
 
@@ -149,12 +151,9 @@ async def villages_written(update: Update, context: SambangContext) -> str | int
     if await _staff(update, context) is None:
         return ConversationHandler.END
     draft = _draft(context)
-    kecamatan_code = None
-    if draft.visit_id:
-        visit = await ngantor.of(context.services).visits.find(draft.visit_id)
-        kecamatan_code = visit.kecamatan_code if visit else None
+    visit = await _visit_of(context, draft)
     try:
-        desa = await _svc(context).resolve_desa(text_of(update), kecamatan_code)
+        desa = await _svc(context).resolve_desa(text_of(update), visit.kecamatan_code if visit else None)
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return WRITING_VILLAGES

@@ -14,7 +14,7 @@ from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.telegram.context import SambangContext, button_number, reply
-from bot.telegram.flow import button, data_of, deny, member, text_of
+from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import ngantor
 from bot.visits.feedback import FeedbackState
 from handlers.fallback import unknown_text
@@ -94,12 +94,7 @@ async def comment_written(update: Update, context: SambangContext) -> str | int:
 async def comment_skipped(update: Update, context: SambangContext) -> int:
     if context.user_data is not None:
         context.user_data.pop("umpan_balik", None)
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+    await drop_buttons(update)
     await reply(update, "feedback_thanks", s=None)
     return ConversationHandler.END
 
@@ -112,12 +107,7 @@ async def comment_stopped(update: Update, context: SambangContext) -> int:
 
 
 async def stale_skip(update: Update, context: SambangContext) -> None:
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+    await drop_buttons(update)
 
 
 async def umpanbalik(update: Update, context: SambangContext) -> None:

@@ -7,14 +7,13 @@ import datetime as dt
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.people.regions import list_kecamatan
 from bot.telegram.context import SambangContext, button_number, notice, reply
-from bot.telegram.flow import button, deny, member
+from bot.telegram.flow import button, deny, drop_buttons, member
 from bot.visits import ics, ngantor
 from bot.visits.service import (
     DEFAULT_START,
@@ -311,7 +310,7 @@ async def save_visit(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return REVIEWING_VISIT
-    await _drop_buttons(update)
+    await drop_buttons(update)
     assert context.user_data is not None
     context.user_data.pop(KEY, None)
     await reply(update, "kunjungan_saved", visit=visit, warnings=warnings)
@@ -413,7 +412,7 @@ async def save_move(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await _drop_buttons(update)
+    await drop_buttons(update)
     assert context.user_data is not None
     context.user_data.pop(KEY, None)
     await reply(update, "kunjungan_moved", visit=visit, warnings=warnings)
@@ -454,7 +453,7 @@ async def save_cancel(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await _drop_buttons(update)
+    await drop_buttons(update)
     assert context.user_data is not None
     context.user_data.pop(KEY, None)
     await reply(update, "kunjungan_cancelled", visit=visit)
@@ -477,16 +476,8 @@ async def _current_visit(update: Update, context: SambangContext) -> Visit | Non
 # -- leaving ----------------------------------------------------------------------------------------------------
 
 
-async def _drop_buttons(update: Update) -> None:
-    if update.callback_query is not None and update.callback_query.message is not None:
-        try:
-            await update.callback_query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
-
-
 async def stop(update: Update, context: SambangContext) -> int:
-    await _drop_buttons(update)
+    await drop_buttons(update)
     if context.user_data is not None:
         context.user_data.pop(KEY, None)
     await reply(update, "kunjungan_stopped")
