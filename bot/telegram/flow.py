@@ -5,23 +5,31 @@ Their ConversationHandlers live in handler group 0 like the aspiration conversat
 conversation is a fallback (handlers/fallback.py), so a flow's own /batal is reached first. ``button`` wraps a
 flow's callbacks so that a button press is acknowledged once, after the work; ``deny`` refuses as a popup when the
 press was not answered yet and as a chat message otherwise; ``member`` is ``person_or_refuse`` that remembers its
-refusal answered the press.
+refusal answered the press. ``step`` writes once the opening of a guided step: acknowledge the press, check
+the caller, load the step's draft, and leave when there is none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.error import BadRequest
+from telegram.ext import ConversationHandler
 
 from bot.core.domain import Role
 from bot.people.roster import Person
-from bot.telegram.context import SambangContext, person_or_refuse, reply
+from bot.telegram.context import SambangContext, answer_button, person_or_refuse, reply
 
 Callback = Callable[[Update, SambangContext], Awaitable[Any]]
+D = TypeVar("D")
+Guard = Callable[[Update, SambangContext], Awaitable[Person | None]]
+Loader = Callable[[Update, SambangContext], Awaitable[D | None]]
+Leave = Callable[[Update, SambangContext], Awaitable[int]]
+Step = Callable[[Update, SambangContext, Person, D], Awaitable[str | int]]
+StateCallback = Callable[[Update, SambangContext], Awaitable[str | int]]
 
 
 def button(func: Callback) -> Callback:
@@ -87,3 +95,28 @@ def text_of(update: Update) -> str:
 
 def data_of(update: Update) -> str:
     return (update.callback_query.data or "") if update.callback_query is not None else ""
+
+
+def step(who: Guard, load: Loader[D], gone: Leave, *, press: bool = False) -> Callable[[Step[D]], StateCallback]:
+    """A conversation step that runs only for a caller ``who`` accepts and with the draft ``load`` finds.
+
+    With ``press`` the button press is acknowledged first (so a refusal after it goes to the chat). A refused caller
+    ends the conversation; a missing draft leaves through ``gone``.
+    """
+
+    def decorate(func: Step[D]) -> StateCallback:
+        @wraps(func)
+        async def wrapper(update: Update, context: SambangContext) -> str | int:
+            if press:
+                await answer_button(update)
+            person = await who(update, context)
+            if person is None:
+                return ConversationHandler.END
+            draft = await load(update, context)
+            if draft is None:
+                return await gone(update, context)
+            return await func(update, context, person, draft)
+
+        return wrapper
+
+    return decorate

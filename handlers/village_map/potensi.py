@@ -32,7 +32,7 @@ from bot.core.domain import DomainError, Role
 from bot.messaging.menu import add_command
 from bot.people.roster import Person
 from bot.telegram.context import CANCEL_HOOKS, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
-from bot.telegram.flow import drop_buttons
+from bot.telegram.flow import StateCallback, drop_buttons, step
 from bot.village_map.potential import (
     KIND_BY_CODE,
     KINDS,
@@ -187,20 +187,42 @@ async def _step_draft(update: Update, context: SambangContext) -> PotentialDraft
     return await _draft(update, context)
 
 
+async def _free_kepala_desa(update: Update, context: SambangContext) -> Person | None:
+    """The kepala desa starting a /potensi entry, unless refused or in the middle of an aspiration."""
+    person = await _kepala_desa(update, context)
+    if person is not None and await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
+        await reply(update, "potensi_busy")
+        return None
+    return person
+
+
+def _unpause(context: SambangContext) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(PAUSED, None)
+
+
+def _nudge(notice_name: str, state: str) -> StateCallback:
+    """A step's answer to input it does not take: say what it expects and stay (or leave when the draft is gone)."""
+
+    async def nudge(update: Update, context: SambangContext) -> str | int:
+        if await _step_draft(update, context) is None:
+            return await _gone(update, context)
+        await refuse(update, notice(notice_name))
+        return state
+
+    return nudge
+
+
 # -- entry -------------------------------------------------------------------------------------------------------
 
 
 async def start(update: Update, context: SambangContext) -> str | int:
     """/potensi: continue a draft, list the village's entries, or start the first one."""
     await _answer(update)
-    person = await _kepala_desa(update, context)
+    person = await _free_kepala_desa(update, context)
     if person is None:
         return ConversationHandler.END
-    if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
-        await reply(update, "potensi_busy")
-        return ConversationHandler.END
-    if context.user_data is not None:
-        context.user_data.pop(PAUSED, None)
+    _unpause(context)
     draft = await _draft(update, context)
     if draft is not None and (draft.kind or draft.description):
         await reply(update, "potensi_resume", draft=draft, kind=kind_label(draft.kind) if draft.kind else None,
@@ -217,14 +239,10 @@ async def start(update: Update, context: SambangContext) -> str | int:
 async def new_entry(update: Update, context: SambangContext) -> str | int:
     """The "Tambah potensi" button."""
     await _answer(update)
-    person = await _kepala_desa(update, context)
+    person = await _free_kepala_desa(update, context)
     if person is None:
         return ConversationHandler.END
-    if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
-        await reply(update, "potensi_busy")
-        return ConversationHandler.END
-    if context.user_data is not None:
-        context.user_data.pop(PAUSED, None)
+    _unpause(context)
     return await _new(update, context, person)
 
 
@@ -237,11 +255,8 @@ async def _new(update: Update, context: SambangContext, person: Person) -> str:
 async def edit_entry(update: Update, context: SambangContext) -> str | int:
     """The "Ubah" button of an entry: its current values become the draft, shown as a summary."""
     await _answer(update)
-    person = await _kepala_desa(update, context)
+    person = await _free_kepala_desa(update, context)
     if person is None:
-        return ConversationHandler.END
-    if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
-        await reply(update, "potensi_busy")
         return ConversationHandler.END
     entry_id = _id_from(update)
     try:
@@ -249,8 +264,7 @@ async def edit_entry(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await refuse(update, exc.message, show_alert=True)
         return ConversationHandler.END
-    if context.user_data is not None:
-        context.user_data.pop(PAUSED, None)
+    _unpause(context)
     draft = _service(context).draft_of(entry)
     await _save(update, context, draft)
     return await _summary(update, context, draft, person)
@@ -287,14 +301,8 @@ async def _ask_description(update: Update, draft: PotentialDraft) -> str:
     return WRITING_DESCRIPTION
 
 
-async def kind_chosen(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone, press=True)
+async def kind_chosen(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
     code = query.data.rsplit(":", 1)[1]
@@ -312,20 +320,12 @@ async def kind_chosen(update: Update, context: SambangContext) -> str | int:
     return await _summary(update, context, draft, person)
 
 
-async def kind_not_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _step_draft(update, context) is None:
-        return await _gone(update, context)
-    await refuse(update, notice("potensi_choose_kind"))
-    return CHOOSING_KIND
+kind_not_chosen = _nudge("potensi_choose_kind", CHOOSING_KIND)
 
 
-async def description_written(update: Update, context: SambangContext) -> str | int:
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone)
+async def description_written(update: Update, context: SambangContext, person: Person,
+                              draft: PotentialDraft) -> str | int:
     message = update.effective_message
     assert message is not None and message.text is not None
     try:
@@ -341,11 +341,7 @@ async def description_written(update: Update, context: SambangContext) -> str | 
     return await _ask_media(update, draft)
 
 
-async def description_not_text(update: Update, context: SambangContext) -> str | int:
-    if await _step_draft(update, context) is None:
-        return await _gone(update, context)
-    await refuse(update, notice("potensi_describe_in_text"))
-    return WRITING_DESCRIPTION
+description_not_text = _nudge("potensi_describe_in_text", WRITING_DESCRIPTION)
 
 
 # -- photos and location -----------------------------------------------------------------------------------------
@@ -363,12 +359,8 @@ async def _ack(update: Update, draft: PotentialDraft, what: str) -> str:
     return ADDING_MEDIA
 
 
-async def photo_added(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone)
+async def photo_added(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     message = update.effective_message
     assert message is not None and message.photo
     largest = message.photo[-1]
@@ -382,12 +374,8 @@ async def photo_added(update: Update, context: SambangContext) -> str | int:
     return await _ack(update, draft, f"Foto {len(draft.photos)} diterima")
 
 
-async def location_added(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone)
+async def location_added(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     message = update.effective_message
     assert message is not None and message.location is not None
     try:
@@ -400,14 +388,8 @@ async def location_added(update: Update, context: SambangContext) -> str | int:
     return await _ack(update, draft, "Lokasi diterima")
 
 
-async def media_button(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone, press=True)
+async def media_button(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     query = update.callback_query
     assert query is not None
     if query.data == "pot:media:clear":
@@ -418,13 +400,8 @@ async def media_button(update: Update, context: SambangContext) -> str | int:
     return await _summary(update, context, draft, person)
 
 
-async def media_text(update: Update, context: SambangContext) -> str | int:
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone)
+async def media_text(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     message = update.effective_message
     assert message is not None and message.text is not None
     if message.text.strip().lower() in DONE_WORDS:
@@ -450,14 +427,8 @@ async def _summary(update: Update, context: SambangContext, draft: PotentialDraf
     return REVIEWING_SUMMARY
 
 
-async def summary_action(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone, press=True)
+async def summary_action(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
     action = query.data.rsplit(":", 1)[1]
@@ -490,11 +461,7 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
     return ConversationHandler.END
 
 
-async def summary_text(update: Update, context: SambangContext) -> str | int:
-    if await _step_draft(update, context) is None:
-        return await _gone(update, context)
-    await refuse(update, notice("potensi_press_save"))
-    return REVIEWING_SUMMARY
+summary_text = _nudge("potensi_press_save", REVIEWING_SUMMARY)
 
 
 async def cancel(update: Update, context: SambangContext) -> int:
@@ -579,8 +546,7 @@ async def cancel_hook(update: Update, context: SambangContext) -> bool:
         return False
     if not await _service(context).discard_draft(user.id):
         return False
-    if context.user_data is not None:
-        context.user_data.pop(PAUSED, None)
+    _unpause(context)
     await reply(update, "potensi_cancelled")
     return True
 
