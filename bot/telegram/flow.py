@@ -6,7 +6,9 @@ conversation is a fallback (handlers/fallback.py), so a flow's own /batal is rea
 flow's callbacks so that a button press is acknowledged once, after the work; ``deny`` refuses as a popup when the
 press was not answered yet and as a chat message otherwise; ``member`` is ``person_or_refuse`` that remembers its
 refusal answered the press. ``step`` writes once the opening of a guided step: acknowledge the press, check
-the caller, load the step's draft, and leave when there is none.
+the caller, load the step's draft, and leave when there is none. ``guided`` wires an admin's guided flow the same
+way for every command (entry, /batal, the stop button, a word where a button was expected), with ``leave`` and
+``stale`` for its way out and its old buttons.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ConversationHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.core.domain import Role
 from bot.people.roster import Person
-from bot.telegram.context import SambangContext, answer_button, person_or_refuse, reply
+from bot.telegram.context import SambangContext, answer_button, notice, person_or_refuse, reply
 
 Callback = Callable[[Update, SambangContext], Awaitable[Any]]
 D = TypeVar("D")
@@ -120,3 +122,74 @@ def step(who: Guard, load: Loader[D], gone: Leave, *, press: bool = False) -> Ca
         return wrapper
 
     return decorate
+
+
+PRIVATE = filters.ChatType.PRIVATE
+TEXT = PRIVATE & filters.TEXT & ~filters.COMMAND
+OTHER = PRIVATE & ~filters.COMMAND
+States = dict[object, list[Any]]
+
+
+def press(func: Callback, pattern: str) -> CallbackQueryHandler[Any, Any]:
+    """A button of a guided flow, acknowledged once its step is done."""
+    return CallbackQueryHandler(button(func), pattern=pattern)
+
+
+def typed(filter_: filters.BaseFilter, func: Callback) -> MessageHandler[Any, Any]:
+    """A message in a guided flow; a button pressed meanwhile is acknowledged too."""
+    return MessageHandler(filter_, button(func))
+
+
+def conversation(name: str, entry_points: list[Any], states: States, fallbacks: list[Any]) -> ConversationHandler[Any]:
+    """A conversation kept across restarts under ``name``, which a new entry restarts."""
+    return ConversationHandler(entry_points=entry_points, states=states, fallbacks=fallbacks, name=name,
+                               persistent=True, allow_reentry=True)
+
+
+def guided(command: str, prefix: str, start: Callback, stop: Callback, states: States) -> ConversationHandler[Any]:
+    """/``command``: an admin's guided flow of buttons (``<prefix>:…``) and typed answers, named ``command``.
+
+    /batal and the ``<prefix>:stop`` button leave through ``stop``; /``command`` again starts over; any other message
+    where a button is expected is answered with ``wrong_input``.
+    """
+    entry = CommandHandler(command, button(start), filters=PRIVATE)
+    return conversation(command, [entry], states, [
+        CommandHandler("batal", button(stop), filters=PRIVATE),
+        CommandHandler(command, button(start), filters=PRIVATE),
+        press(stop, rf"^{prefix}:stop$"),
+        typed(OTHER, wrong_input),
+    ])
+
+
+def leave(key: str, template: str) -> Callable[[Update, SambangContext], Awaitable[int]]:
+    """The way out of a guided flow: its buttons go, its draft (``user_data[key]``) too, and ``template`` says so."""
+
+    async def stop(update: Update, context: SambangContext) -> int:
+        await drop_buttons(update)
+        if context.user_data is not None:
+            context.user_data.pop(key, None)
+        await reply(update, template)
+        return ConversationHandler.END
+
+    return stop
+
+
+def stale(command: str) -> Callback:
+    """A button of a guided flow that is over: refuse it, naming the command that starts again."""
+
+    async def stale_button(update: Update, context: SambangContext) -> None:
+        await deny(update, context, notice("flow_button_stale", command=command))
+
+    return stale_button
+
+
+async def wrong_input(update: Update, context: SambangContext) -> None:
+    """A message where a guided flow waits for a button."""
+    await reply(update, "refusal", message=notice("use_the_buttons"))
+
+
+async def finish(update: Update, context: SambangContext, key: str) -> None:
+    """A guided flow is done: its buttons and its draft (``user_data[key]``) go."""
+    await drop_buttons(update)
+    assert context.user_data is not None
+    context.user_data.pop(key, None)

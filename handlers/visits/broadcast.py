@@ -9,12 +9,25 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render
 from bot.telegram.context import SambangContext, button_number, notice, reply
-from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
+from bot.telegram.flow import (
+    TEXT,
+    button,
+    data_of,
+    deny,
+    finish,
+    guided,
+    leave,
+    member,
+    press,
+    stale,
+    text_of,
+    typed,
+)
 from bot.visits import broadcast
 
 CHOOSING_AUDIENCE = "memilih_sasaran"
@@ -149,24 +162,13 @@ async def send(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await drop_buttons(update)
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
+    await finish(update, context, KEY)
     found = await broadcast.report(context.services.db, broadcast_id)
     await reply(update, "siaran_report", r=found, started=True, reply_markup=refresh_button(broadcast_id))
     return ConversationHandler.END
 
 
-async def stop(update: Update, context: SambangContext) -> int:
-    await drop_buttons(update)
-    if context.user_data is not None:
-        context.user_data.pop(KEY, None)
-    await reply(update, "siaran_stopped")
-    return ConversationHandler.END
-
-
-async def wrong_input(update: Update, context: SambangContext) -> None:
-    await reply(update, "refusal", message=notice("use_the_buttons"))
+stop = leave(KEY, "siaran_stopped")
 
 
 async def refresh(update: Update, context: SambangContext) -> None:
@@ -187,40 +189,17 @@ async def refresh(update: Update, context: SambangContext) -> None:
         pass
 
 
-async def stale_button(update: Update, context: SambangContext) -> None:
-    await deny(update, context, notice("flow_button_stale", command="siaran"))
+stale_button = stale("siaran")
 
 
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
-    text = private & filters.TEXT & ~filters.COMMAND
-    other = private & ~filters.COMMAND
-
-    def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(button(func), pattern=pattern)
-
-    def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
-        return MessageHandler(filt, button(func))
-
-    return ConversationHandler(
-        entry_points=[CommandHandler("siaran", button(start), filters=private)],
-        states={
-            CHOOSING_AUDIENCE: [cb(audience_chosen, r"^bc:a:(semua|kecamatan|peran)$")],
-            WRITING_KECAMATAN: [msg(text, kecamatan_written)],
-            CHOOSING_ROLE: [cb(role_chosen, r"^bc:r:[a-z_]+$")],
-            WRITING_MESSAGE: [msg(text, message_written)],
-            REVIEWING_BROADCAST: [cb(send, r"^bc:send$")],
-        },
-        fallbacks=[
-            CommandHandler("batal", button(stop), filters=private),
-            CommandHandler("siaran", button(start), filters=private),
-            cb(stop, r"^bc:stop$"),
-            msg(other, wrong_input),
-        ],
-        name="siaran",
-        persistent=True,
-        allow_reentry=True,
-    )
+def build_conversation() -> ConversationHandler[Any]:
+    return guided("siaran", "bc", start, stop, {
+        CHOOSING_AUDIENCE: [press(audience_chosen, r"^bc:a:(semua|kecamatan|peran)$")],
+        WRITING_KECAMATAN: [typed(TEXT, kecamatan_written)],
+        CHOOSING_ROLE: [press(role_chosen, r"^bc:r:[a-z_]+$")],
+        WRITING_MESSAGE: [typed(TEXT, message_written)],
+        REVIEWING_BROADCAST: [press(send, r"^bc:send$")],
+    })
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

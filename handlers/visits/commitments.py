@@ -9,13 +9,29 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import split_message
 from bot.telegram.context import SambangContext, button_number, notice, reply
-from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
+from bot.telegram.flow import (
+    PRIVATE,
+    TEXT,
+    button,
+    conversation,
+    data_of,
+    deny,
+    drop_buttons,
+    finish,
+    guided,
+    leave,
+    member,
+    press,
+    stale,
+    text_of,
+    typed,
+)
 from bot.visits import ngantor
 from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
 from bot.visits.service import Visit, known_departments
@@ -228,23 +244,12 @@ async def save(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await drop_buttons(update)
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
+    await finish(update, context, KEY)
     await reply(update, "commitment_saved", c=commitment)
     return ConversationHandler.END
 
 
-async def stop(update: Update, context: SambangContext) -> int:
-    await drop_buttons(update)
-    if context.user_data is not None:
-        context.user_data.pop(KEY, None)
-    await reply(update, "commitment_stopped")
-    return ConversationHandler.END
-
-
-async def wrong_input(update: Update, context: SambangContext) -> None:
-    await reply(update, "refusal", message=notice("use_the_buttons"))
+stop = leave(KEY, "commitment_stopped")
 
 
 # -- a department's answer --------------------------------------------------------------------------------------
@@ -319,56 +324,28 @@ async def note_stopped(update: Update, context: SambangContext) -> int:
     return ConversationHandler.END
 
 
-async def stale_button(update: Update, context: SambangContext) -> None:
-    await deny(update, context, notice("flow_button_stale", command=""))
+stale_button = stale("")
 
 
-def build_conversations() -> list[ConversationHandler]:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
-    text = private & filters.TEXT & ~filters.COMMAND
-    other = private & ~filters.COMMAND
-
-    def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(button(func), pattern=pattern)
-
-    def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
-        return MessageHandler(filt, button(func))
-
-    record = ConversationHandler(
-        entry_points=[CommandHandler("janji", button(start), filters=private)],
-        states={
-            CHOOSING_VISIT: [cb(visit_chosen, r"^jj:v:\d+$")],
-            WRITING_PROMISE: [msg(text, promise_written)],
-            CHOOSING_DEPARTMENT: [cb(department_chosen, r"^jj:d:"), msg(text, department_chosen)],
-            WRITING_VILLAGES: [msg(text, villages_written)],
-            WRITING_DUE_DATE: [cb(due_given, r"^jj:due:\d+$"), msg(text, due_given)],
-            WRITING_TICKETS: [cb(tickets_given, r"^jj:skip$"), msg(text, tickets_given)],
-            REVIEWING_PROMISE: [cb(save, r"^jj:save$")],
-        },
-        fallbacks=[
-            CommandHandler("batal", button(stop), filters=private),
-            CommandHandler("janji", button(start), filters=private),
-            cb(stop, r"^jj:stop$"),
-            msg(other, wrong_input),
-        ],
-        name="janji",
-        persistent=True,
-        allow_reentry=True,
-    )
-    outcome = ConversationHandler(
-        entry_points=[cb(outcome_chosen, r"^jnj:\d+:(ok|run|no)$")],
-        states={
-            WRITING_OUTCOME_NOTE: [msg(text, note_written), cb(note_skipped, r"^jnj:\d+:send$")],
-        },
-        fallbacks=[CommandHandler("batal", button(note_stopped), filters=private)],
-        name="hasil_janji",
-        persistent=True,
-        allow_reentry=True,
+def build_conversations() -> list[ConversationHandler[Any]]:
+    record = guided("janji", "jj", start, stop, {
+        CHOOSING_VISIT: [press(visit_chosen, r"^jj:v:\d+$")],
+        WRITING_PROMISE: [typed(TEXT, promise_written)],
+        CHOOSING_DEPARTMENT: [press(department_chosen, r"^jj:d:"), typed(TEXT, department_chosen)],
+        WRITING_VILLAGES: [typed(TEXT, villages_written)],
+        WRITING_DUE_DATE: [press(due_given, r"^jj:due:\d+$"), typed(TEXT, due_given)],
+        WRITING_TICKETS: [press(tickets_given, r"^jj:skip$"), typed(TEXT, tickets_given)],
+        REVIEWING_PROMISE: [press(save, r"^jj:save$")],
+    })
+    outcome = conversation(
+        "hasil_janji", [press(outcome_chosen, r"^jnj:\d+:(ok|run|no)$")],
+        {WRITING_OUTCOME_NOTE: [typed(TEXT, note_written), press(note_skipped, r"^jnj:\d+:send$")]},
+        [CommandHandler("batal", button(note_stopped), filters=PRIVATE)],
     )
     return [record, outcome]
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    for conversation in build_conversations():
-        app.add_handler(conversation)
+    for handler in build_conversations():
+        app.add_handler(handler)
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^(jj|jnj):"))

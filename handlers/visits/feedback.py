@@ -4,17 +4,30 @@ per-kecamatan summary for leadership only — a camat never sees it."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.telegram.context import SambangContext, button_number, reply
-from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
+from bot.telegram.flow import (
+    PRIVATE,
+    TEXT,
+    button,
+    conversation,
+    data_of,
+    deny,
+    drop_buttons,
+    member,
+    press,
+    text_of,
+    typed,
+)
 from bot.visits import ngantor
 from bot.visits.feedback import FeedbackState
 from handlers.fallback import unknown_text
@@ -130,20 +143,11 @@ async def umpanbalik(update: Update, context: SambangContext) -> None:
         await reply(update, "raw", text=part)
 
 
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
-    return ConversationHandler(
-        entry_points=[CallbackQueryHandler(button(service_rated), pattern=r"^fb:\d+:k:[1-5]$")],
-        states={
-            WRITING_COMMENT: [
-                MessageHandler(private & filters.TEXT & ~filters.COMMAND, button(comment_written)),
-                CallbackQueryHandler(button(comment_skipped), pattern=r"^fb:\d+:skip$"),
-            ],
-        },
-        fallbacks=[CommandHandler("batal", button(comment_stopped), filters=private)],
-        name="umpan_balik",
-        persistent=True,
-        allow_reentry=True,
+def build_conversation() -> ConversationHandler[Any]:
+    return conversation(
+        "umpan_balik", [press(service_rated, r"^fb:\d+:k:[1-5]$")],
+        {WRITING_COMMENT: [typed(TEXT, comment_written), press(comment_skipped, r"^fb:\d+:skip$")]},
+        [CommandHandler("batal", button(comment_stopped), filters=PRIVATE)],
     )
 
 

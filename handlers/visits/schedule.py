@@ -7,13 +7,24 @@ import datetime as dt
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.people.regions import list_kecamatan
 from bot.telegram.context import SambangContext, button_number, notice, reply
-from bot.telegram.flow import button, deny, drop_buttons, member
+from bot.telegram.flow import (
+    TEXT,
+    button,
+    deny,
+    finish,
+    guided,
+    leave,
+    member,
+    press,
+    stale,
+    typed,
+)
 from bot.visits import ics, ngantor
 from bot.visits.service import (
     DEFAULT_START,
@@ -310,9 +321,7 @@ async def save_visit(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return REVIEWING_VISIT
-    await drop_buttons(update)
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
+    await finish(update, context, KEY)
     await reply(update, "kunjungan_saved", visit=visit, warnings=warnings)
     return ConversationHandler.END
 
@@ -412,9 +421,7 @@ async def save_move(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await drop_buttons(update)
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
+    await finish(update, context, KEY)
     await reply(update, "kunjungan_moved", visit=visit, warnings=warnings)
     return ConversationHandler.END
 
@@ -453,9 +460,7 @@ async def save_cancel(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await drop_buttons(update)
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
+    await finish(update, context, KEY)
     await reply(update, "kunjungan_cancelled", visit=visit)
     return ConversationHandler.END
 
@@ -476,65 +481,33 @@ async def _current_visit(update: Update, context: SambangContext) -> Visit | Non
 # -- leaving ----------------------------------------------------------------------------------------------------
 
 
-async def stop(update: Update, context: SambangContext) -> int:
-    await drop_buttons(update)
-    if context.user_data is not None:
-        context.user_data.pop(KEY, None)
-    await reply(update, "kunjungan_stopped")
-    return ConversationHandler.END
+stop = leave(KEY, "kunjungan_stopped")
 
 
-async def wrong_input(update: Update, context: SambangContext) -> None:
-    await reply(update, "refusal", message=notice("use_the_buttons"))
+stale_button = stale("kunjungan")
 
 
-async def stale_button(update: Update, context: SambangContext) -> None:
-    await deny(update, context, notice("flow_button_stale", command="kunjungan"))
-
-
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
-    text = private & filters.TEXT & ~filters.COMMAND
-    other = private & ~filters.COMMAND
-
-    def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
-        return CallbackQueryHandler(button(func), pattern=pattern)
-
-    def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
-        return MessageHandler(filt, button(func))
-
-    return ConversationHandler(
-        entry_points=[CommandHandler("kunjungan", button(start), filters=private)],
-        states={
-            CHOOSING_ACTION: [cb(menu_choice, r"^kj:(add|list)$")],
-            CHOOSING_KECAMATAN: [cb(kecamatan_chosen, r"^kj:kec:"), msg(text, kecamatan_chosen)],
-            WRITING_DATE: [msg(text, date_written)],
-            CONFIRMING_DATE: [cb(date_confirmed, r"^kj:date:ok$"), msg(text, date_written)],
-            WRITING_TIME: [cb(time_given, r"^kj:time:\d{4}$"), msg(text, time_given)],
-            WRITING_PLACE: [cb(place_given, r"^kj:place:default$"), msg(text, place_given)],
-            WRITING_AGENDA: [cb(agenda_given, r"^kj:skip$"), msg(text, agenda_given)],
-            CHOOSING_DEPARTMENTS: [cb(departments_given, r"^kj:skip$"), msg(text, departments_given)],
-            REVIEWING_VISIT: [cb(save_visit, r"^kj:save$")],
-            VIEWING_VISIT: [cb(visit_chosen, r"^kj:v:\d+$"), cb(move_chosen, r"^kj:mv:\d+$"),
-                            cb(cancel_chosen, r"^kj:cx:\d+$"), cb(menu_choice, r"^kj:list$")],
-            WRITING_NEW_DATE: [msg(text, new_date_written)],
-            CONFIRMING_NEW_DATE: [cb(new_date_confirmed, r"^kj:date:ok$"), msg(text, new_date_written)],
-            WRITING_NEW_TIME: [cb(new_time_given, r"^kj:time:\d{4}$"), msg(text, new_time_given)],
-            WRITING_NEW_PLACE: [cb(new_place_given, r"^kj:place:keep$"), msg(text, new_place_given)],
-            REVIEWING_MOVE: [cb(save_move, r"^kj:mvsave$")],
-            WRITING_CANCEL_REASON: [cb(cancel_reason_given, r"^kj:skip$"), msg(text, cancel_reason_given)],
-            REVIEWING_CANCEL: [cb(save_cancel, r"^kj:cxsave$")],
-        },
-        fallbacks=[
-            CommandHandler("batal", button(stop), filters=private),
-            CommandHandler("kunjungan", button(start), filters=private),
-            cb(stop, r"^kj:stop$"),
-            msg(other, wrong_input),
-        ],
-        name="kunjungan",
-        persistent=True,
-        allow_reentry=True,
-    )
+def build_conversation() -> ConversationHandler[Any]:
+    return guided("kunjungan", "kj", start, stop, {
+        CHOOSING_ACTION: [press(menu_choice, r"^kj:(add|list)$")],
+        CHOOSING_KECAMATAN: [press(kecamatan_chosen, r"^kj:kec:"), typed(TEXT, kecamatan_chosen)],
+        WRITING_DATE: [typed(TEXT, date_written)],
+        CONFIRMING_DATE: [press(date_confirmed, r"^kj:date:ok$"), typed(TEXT, date_written)],
+        WRITING_TIME: [press(time_given, r"^kj:time:\d{4}$"), typed(TEXT, time_given)],
+        WRITING_PLACE: [press(place_given, r"^kj:place:default$"), typed(TEXT, place_given)],
+        WRITING_AGENDA: [press(agenda_given, r"^kj:skip$"), typed(TEXT, agenda_given)],
+        CHOOSING_DEPARTMENTS: [press(departments_given, r"^kj:skip$"), typed(TEXT, departments_given)],
+        REVIEWING_VISIT: [press(save_visit, r"^kj:save$")],
+        VIEWING_VISIT: [press(visit_chosen, r"^kj:v:\d+$"), press(move_chosen, r"^kj:mv:\d+$"),
+                        press(cancel_chosen, r"^kj:cx:\d+$"), press(menu_choice, r"^kj:list$")],
+        WRITING_NEW_DATE: [typed(TEXT, new_date_written)],
+        CONFIRMING_NEW_DATE: [press(new_date_confirmed, r"^kj:date:ok$"), typed(TEXT, new_date_written)],
+        WRITING_NEW_TIME: [press(new_time_given, r"^kj:time:\d{4}$"), typed(TEXT, new_time_given)],
+        WRITING_NEW_PLACE: [press(new_place_given, r"^kj:place:keep$"), typed(TEXT, new_place_given)],
+        REVIEWING_MOVE: [press(save_move, r"^kj:mvsave$")],
+        WRITING_CANCEL_REASON: [press(cancel_reason_given, r"^kj:skip$"), typed(TEXT, cancel_reason_given)],
+        REVIEWING_CANCEL: [press(save_cancel, r"^kj:cxsave$")],
+    })
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
