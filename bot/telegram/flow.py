@@ -135,8 +135,8 @@ def press(func: Callback, pattern: str) -> CallbackQueryHandler[Any, Any]:
     return CallbackQueryHandler(button(func), pattern=pattern)
 
 
-def typed(filter_: filters.BaseFilter, func: Callback) -> MessageHandler[Any, Any]:
-    """A message in a guided flow; a button pressed meanwhile is acknowledged too."""
+def typed(func: Callback, filter_: filters.BaseFilter = TEXT) -> MessageHandler[Any, Any]:
+    """A message in a guided flow (typed text unless ``filter_`` says otherwise)."""
     return MessageHandler(filter_, button(func))
 
 
@@ -157,7 +157,7 @@ def guided(command: str, prefix: str, start: Callback, stop: Callback, states: S
         CommandHandler("batal", button(stop), filters=PRIVATE),
         CommandHandler(command, button(start), filters=PRIVATE),
         press(stop, rf"^{prefix}:stop$"),
-        typed(OTHER, wrong_input),
+        typed(wrong_input, OTHER),
     ])
 
 

@@ -13,21 +13,9 @@ from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render
+from bot.telegram import flow
 from bot.telegram.context import SambangContext, button_number, notice, reply
-from bot.telegram.flow import (
-    TEXT,
-    button,
-    data_of,
-    deny,
-    finish,
-    guided,
-    leave,
-    member,
-    press,
-    stale,
-    text_of,
-    typed,
-)
+from bot.telegram.flow import button, data_of, deny, member, text_of
 from bot.visits import broadcast
 
 CHOOSING_AUDIENCE = "memilih_sasaran"
@@ -162,13 +150,13 @@ async def send(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await finish(update, context, KEY)
+    await flow.finish(update, context, KEY)
     found = await broadcast.report(context.services.db, broadcast_id)
     await reply(update, "siaran_report", r=found, started=True, reply_markup=refresh_button(broadcast_id))
     return ConversationHandler.END
 
 
-stop = leave(KEY, "siaran_stopped")
+stop = flow.leave(KEY, "siaran_stopped")
 
 
 async def refresh(update: Update, context: SambangContext) -> None:
@@ -189,16 +177,16 @@ async def refresh(update: Update, context: SambangContext) -> None:
         pass
 
 
-stale_button = stale("siaran")
+stale_button = flow.stale("siaran")
 
 
 def build_conversation() -> ConversationHandler[Any]:
-    return guided("siaran", "bc", start, stop, {
-        CHOOSING_AUDIENCE: [press(audience_chosen, r"^bc:a:(semua|kecamatan|peran)$")],
-        WRITING_KECAMATAN: [typed(TEXT, kecamatan_written)],
-        CHOOSING_ROLE: [press(role_chosen, r"^bc:r:[a-z_]+$")],
-        WRITING_MESSAGE: [typed(TEXT, message_written)],
-        REVIEWING_BROADCAST: [press(send, r"^bc:send$")],
+    return flow.guided("siaran", "bc", start, stop, {
+        CHOOSING_AUDIENCE: [flow.press(audience_chosen, r"^bc:a:(semua|kecamatan|peran)$")],
+        WRITING_KECAMATAN: [flow.typed(kecamatan_written)],
+        CHOOSING_ROLE: [flow.press(role_chosen, r"^bc:r:[a-z_]+$")],
+        WRITING_MESSAGE: [flow.typed(message_written)],
+        REVIEWING_BROADCAST: [flow.press(send, r"^bc:send$")],
     })
 
 

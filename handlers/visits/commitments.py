@@ -14,24 +14,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import split_message
+from bot.telegram import flow
 from bot.telegram.context import SambangContext, button_number, notice, reply
-from bot.telegram.flow import (
-    PRIVATE,
-    TEXT,
-    button,
-    conversation,
-    data_of,
-    deny,
-    drop_buttons,
-    finish,
-    guided,
-    leave,
-    member,
-    press,
-    stale,
-    text_of,
-    typed,
-)
+from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import ngantor
 from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
 from bot.visits.service import Visit, known_departments
@@ -244,12 +229,12 @@ async def save(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await finish(update, context, KEY)
+    await flow.finish(update, context, KEY)
     await reply(update, "commitment_saved", c=commitment)
     return ConversationHandler.END
 
 
-stop = leave(KEY, "commitment_stopped")
+stop = flow.leave(KEY, "commitment_stopped")
 
 
 # -- a department's answer --------------------------------------------------------------------------------------
@@ -324,23 +309,23 @@ async def note_stopped(update: Update, context: SambangContext) -> int:
     return ConversationHandler.END
 
 
-stale_button = stale("")
+stale_button = flow.stale("")
 
 
 def build_conversations() -> list[ConversationHandler[Any]]:
-    record = guided("janji", "jj", start, stop, {
-        CHOOSING_VISIT: [press(visit_chosen, r"^jj:v:\d+$")],
-        WRITING_PROMISE: [typed(TEXT, promise_written)],
-        CHOOSING_DEPARTMENT: [press(department_chosen, r"^jj:d:"), typed(TEXT, department_chosen)],
-        WRITING_VILLAGES: [typed(TEXT, villages_written)],
-        WRITING_DUE_DATE: [press(due_given, r"^jj:due:\d+$"), typed(TEXT, due_given)],
-        WRITING_TICKETS: [press(tickets_given, r"^jj:skip$"), typed(TEXT, tickets_given)],
-        REVIEWING_PROMISE: [press(save, r"^jj:save$")],
+    record = flow.guided("janji", "jj", start, stop, {
+        CHOOSING_VISIT: [flow.press(visit_chosen, r"^jj:v:\d+$")],
+        WRITING_PROMISE: [flow.typed(promise_written)],
+        CHOOSING_DEPARTMENT: [flow.press(department_chosen, r"^jj:d:"), flow.typed(department_chosen)],
+        WRITING_VILLAGES: [flow.typed(villages_written)],
+        WRITING_DUE_DATE: [flow.press(due_given, r"^jj:due:\d+$"), flow.typed(due_given)],
+        WRITING_TICKETS: [flow.press(tickets_given, r"^jj:skip$"), flow.typed(tickets_given)],
+        REVIEWING_PROMISE: [flow.press(save, r"^jj:save$")],
     })
-    outcome = conversation(
-        "hasil_janji", [press(outcome_chosen, r"^jnj:\d+:(ok|run|no)$")],
-        {WRITING_OUTCOME_NOTE: [typed(TEXT, note_written), press(note_skipped, r"^jnj:\d+:send$")]},
-        [CommandHandler("batal", button(note_stopped), filters=PRIVATE)],
+    outcome = flow.conversation(
+        "hasil_janji", [flow.press(outcome_chosen, r"^jnj:\d+:(ok|run|no)$")],
+        {WRITING_OUTCOME_NOTE: [flow.typed(note_written), flow.press(note_skipped, r"^jnj:\d+:send$")]},
+        [CommandHandler("batal", button(note_stopped), filters=flow.PRIVATE)],
     )
     return [record, outcome]
 

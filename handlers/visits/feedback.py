@@ -14,20 +14,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
+from bot.telegram import flow
 from bot.telegram.context import SambangContext, button_number, reply
-from bot.telegram.flow import (
-    PRIVATE,
-    TEXT,
-    button,
-    conversation,
-    data_of,
-    deny,
-    drop_buttons,
-    member,
-    press,
-    text_of,
-    typed,
-)
+from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import ngantor
 from bot.visits.feedback import FeedbackState
 from handlers.fallback import unknown_text
@@ -144,10 +133,10 @@ async def umpanbalik(update: Update, context: SambangContext) -> None:
 
 
 def build_conversation() -> ConversationHandler[Any]:
-    return conversation(
-        "umpan_balik", [press(service_rated, r"^fb:\d+:k:[1-5]$")],
-        {WRITING_COMMENT: [typed(TEXT, comment_written), press(comment_skipped, r"^fb:\d+:skip$")]},
-        [CommandHandler("batal", button(comment_stopped), filters=PRIVATE)],
+    return flow.conversation(
+        "umpan_balik", [flow.press(service_rated, r"^fb:\d+:k:[1-5]$")],
+        {WRITING_COMMENT: [flow.typed(comment_written), flow.press(comment_skipped, r"^fb:\d+:skip$")]},
+        [CommandHandler("batal", button(comment_stopped), filters=flow.PRIVATE)],
     )
 
 

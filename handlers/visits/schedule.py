@@ -12,19 +12,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.people.regions import list_kecamatan
+from bot.telegram import flow
 from bot.telegram.context import SambangContext, button_number, notice, reply
-from bot.telegram.flow import (
-    TEXT,
-    button,
-    deny,
-    finish,
-    guided,
-    leave,
-    member,
-    press,
-    stale,
-    typed,
-)
+from bot.telegram.flow import button, deny, member
 from bot.visits import ics, ngantor
 from bot.visits.service import (
     DEFAULT_START,
@@ -321,7 +311,7 @@ async def save_visit(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return REVIEWING_VISIT
-    await finish(update, context, KEY)
+    await flow.finish(update, context, KEY)
     await reply(update, "kunjungan_saved", visit=visit, warnings=warnings)
     return ConversationHandler.END
 
@@ -421,7 +411,7 @@ async def save_move(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await finish(update, context, KEY)
+    await flow.finish(update, context, KEY)
     await reply(update, "kunjungan_moved", visit=visit, warnings=warnings)
     return ConversationHandler.END
 
@@ -460,7 +450,7 @@ async def save_cancel(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await finish(update, context, KEY)
+    await flow.finish(update, context, KEY)
     await reply(update, "kunjungan_cancelled", visit=visit)
     return ConversationHandler.END
 
@@ -481,32 +471,32 @@ async def _current_visit(update: Update, context: SambangContext) -> Visit | Non
 # -- leaving ----------------------------------------------------------------------------------------------------
 
 
-stop = leave(KEY, "kunjungan_stopped")
+stop = flow.leave(KEY, "kunjungan_stopped")
 
 
-stale_button = stale("kunjungan")
+stale_button = flow.stale("kunjungan")
 
 
 def build_conversation() -> ConversationHandler[Any]:
-    return guided("kunjungan", "kj", start, stop, {
-        CHOOSING_ACTION: [press(menu_choice, r"^kj:(add|list)$")],
-        CHOOSING_KECAMATAN: [press(kecamatan_chosen, r"^kj:kec:"), typed(TEXT, kecamatan_chosen)],
-        WRITING_DATE: [typed(TEXT, date_written)],
-        CONFIRMING_DATE: [press(date_confirmed, r"^kj:date:ok$"), typed(TEXT, date_written)],
-        WRITING_TIME: [press(time_given, r"^kj:time:\d{4}$"), typed(TEXT, time_given)],
-        WRITING_PLACE: [press(place_given, r"^kj:place:default$"), typed(TEXT, place_given)],
-        WRITING_AGENDA: [press(agenda_given, r"^kj:skip$"), typed(TEXT, agenda_given)],
-        CHOOSING_DEPARTMENTS: [press(departments_given, r"^kj:skip$"), typed(TEXT, departments_given)],
-        REVIEWING_VISIT: [press(save_visit, r"^kj:save$")],
-        VIEWING_VISIT: [press(visit_chosen, r"^kj:v:\d+$"), press(move_chosen, r"^kj:mv:\d+$"),
-                        press(cancel_chosen, r"^kj:cx:\d+$"), press(menu_choice, r"^kj:list$")],
-        WRITING_NEW_DATE: [typed(TEXT, new_date_written)],
-        CONFIRMING_NEW_DATE: [press(new_date_confirmed, r"^kj:date:ok$"), typed(TEXT, new_date_written)],
-        WRITING_NEW_TIME: [press(new_time_given, r"^kj:time:\d{4}$"), typed(TEXT, new_time_given)],
-        WRITING_NEW_PLACE: [press(new_place_given, r"^kj:place:keep$"), typed(TEXT, new_place_given)],
-        REVIEWING_MOVE: [press(save_move, r"^kj:mvsave$")],
-        WRITING_CANCEL_REASON: [press(cancel_reason_given, r"^kj:skip$"), typed(TEXT, cancel_reason_given)],
-        REVIEWING_CANCEL: [press(save_cancel, r"^kj:cxsave$")],
+    return flow.guided("kunjungan", "kj", start, stop, {
+        CHOOSING_ACTION: [flow.press(menu_choice, r"^kj:(add|list)$")],
+        CHOOSING_KECAMATAN: [flow.press(kecamatan_chosen, r"^kj:kec:"), flow.typed(kecamatan_chosen)],
+        WRITING_DATE: [flow.typed(date_written)],
+        CONFIRMING_DATE: [flow.press(date_confirmed, r"^kj:date:ok$"), flow.typed(date_written)],
+        WRITING_TIME: [flow.press(time_given, r"^kj:time:\d{4}$"), flow.typed(time_given)],
+        WRITING_PLACE: [flow.press(place_given, r"^kj:place:default$"), flow.typed(place_given)],
+        WRITING_AGENDA: [flow.press(agenda_given, r"^kj:skip$"), flow.typed(agenda_given)],
+        CHOOSING_DEPARTMENTS: [flow.press(departments_given, r"^kj:skip$"), flow.typed(departments_given)],
+        REVIEWING_VISIT: [flow.press(save_visit, r"^kj:save$")],
+        VIEWING_VISIT: [flow.press(visit_chosen, r"^kj:v:\d+$"), flow.press(move_chosen, r"^kj:mv:\d+$"),
+                        flow.press(cancel_chosen, r"^kj:cx:\d+$"), flow.press(menu_choice, r"^kj:list$")],
+        WRITING_NEW_DATE: [flow.typed(new_date_written)],
+        CONFIRMING_NEW_DATE: [flow.press(new_date_confirmed, r"^kj:date:ok$"), flow.typed(new_date_written)],
+        WRITING_NEW_TIME: [flow.press(new_time_given, r"^kj:time:\d{4}$"), flow.typed(new_time_given)],
+        WRITING_NEW_PLACE: [flow.press(new_place_given, r"^kj:place:keep$"), flow.typed(new_place_given)],
+        REVIEWING_MOVE: [flow.press(save_move, r"^kj:mvsave$")],
+        WRITING_CANCEL_REASON: [flow.press(cancel_reason_given, r"^kj:skip$"), flow.typed(cancel_reason_given)],
+        REVIEWING_CANCEL: [flow.press(save_cancel, r"^kj:cxsave$")],
     })
 
 
