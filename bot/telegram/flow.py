@@ -32,6 +32,7 @@ Loader = Callable[[Update, SambangContext], Awaitable[D | None]]
 Leave = Callable[[Update, SambangContext], Awaitable[int]]
 Step = Callable[[Update, SambangContext, Person, D], Awaitable[str | int]]
 StateCallback = Callable[[Update, SambangContext], Awaitable[str | int]]
+GuardedStep = Callable[[Update, SambangContext, Person], Awaitable[str | int]]
 
 
 def button(func: Callback) -> Callback:
@@ -97,6 +98,23 @@ def text_of(update: Update) -> str:
 
 def data_of(update: Update) -> str:
     return (update.callback_query.data or "") if update.callback_query is not None else ""
+
+
+def guarded(who: Guard) -> Callable[[GuardedStep], StateCallback]:
+    """A conversation step that runs only for a caller ``who`` accepts (``who`` refuses the others, and the
+    conversation ends for them)."""
+
+    def decorate(func: GuardedStep) -> StateCallback:
+        @wraps(func)
+        async def wrapper(update: Update, context: SambangContext) -> str | int:
+            person = await who(update, context)
+            if person is None:
+                return ConversationHandler.END
+            return await func(update, context, person)
+
+        return wrapper
+
+    return decorate
 
 
 def step(who: Guard, load: Loader[D], gone: Leave, *, press: bool = False) -> Callable[[Step[D]], StateCallback]:

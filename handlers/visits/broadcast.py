@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render
+from bot.people.roster import Person
 from bot.telegram import flow
 from bot.telegram.context import SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, data_of, deny, member, text_of
@@ -40,14 +41,16 @@ async def _admin(update: Update, context: SambangContext) -> Any:
     return await member(update, context, (Role.ADMIN,))
 
 
+_admin_step = flow.guarded(_admin)
+
+
 def _draft(context: SambangContext) -> dict[str, Any]:
     assert context.user_data is not None
     return context.user_data.setdefault(KEY, {})
 
 
-async def start(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def start(update: Update, context: SambangContext, person: Person) -> str | int:
     if context.args and context.args[0].lower() in ("laporan", "status"):
         await _reports(update, context, context.args[1] if len(context.args) > 1 else None)
         return ConversationHandler.END
@@ -75,9 +78,8 @@ async def _reports(update: Update, context: SambangContext, which: str | None) -
                 reply_markup=refresh_button(reports[0].id) if reports else None)
 
 
-async def audience_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def audience_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     kind = data_of(update).split(":")[2]
     if kind == "kecamatan":
         await reply(update, "siaran_ask_kecamatan")
@@ -88,15 +90,13 @@ async def audience_chosen(update: Update, context: SambangContext) -> str | int:
     return await _set_audience(update, context, "semua", "")
 
 
-async def kecamatan_written(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def kecamatan_written(update: Update, context: SambangContext, person: Person) -> str | int:
     return await _set_audience(update, context, "kecamatan", text_of(update))
 
 
-async def role_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def role_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     return await _set_audience(update, context, "peran", data_of(update).split(":")[2])
 
 
@@ -111,9 +111,8 @@ async def _set_audience(update: Update, context: SambangContext, kind: str, valu
     return WRITING_MESSAGE
 
 
-async def message_written(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def message_written(update: Update, context: SambangContext, person: Person) -> str | int:
     text = text_of(update)
     if len(text) > broadcast.MAX_SIARAN_LENGTH:
         await reply(update, "refusal", message=notice("broadcast_too_long", length=len(text),
@@ -134,10 +133,8 @@ async def message_written(update: Update, context: SambangContext) -> str | int:
     return REVIEWING_BROADCAST
 
 
-async def send(update: Update, context: SambangContext) -> str | int:
-    person = await _admin(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_admin_step
+async def send(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if not draft.get("text") or not draft.get("kind"):
         await deny(update, context, notice("broadcast_already_sent"))

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import split_message
+from bot.people.roster import Person
 from bot.telegram import flow
 from bot.telegram.context import SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
@@ -61,12 +62,14 @@ async def _staff(update: Update, context: SambangContext) -> Any:
     return await member(update, context, STAFF)
 
 
+_staff_step = flow.guarded(_staff)
+
+
 # -- /janji -----------------------------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def start(update: Update, context: SambangContext, person: Person) -> str | int:
     if context.args and context.args[0].lower() in ("daftar", "list"):
         await _list(update, context)
         return ConversationHandler.END
@@ -89,9 +92,8 @@ async def _list(update: Update, context: SambangContext) -> None:
         await reply(update, "raw", text=part)
 
 
-async def visit_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def visit_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     visit_id = button_number(data_of(update), 2)
     draft = _draft(context)
     if visit_id:
@@ -108,9 +110,8 @@ async def visit_chosen(update: Update, context: SambangContext) -> str | int:
     return WRITING_PROMISE
 
 
-async def promise_written(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def promise_written(update: Update, context: SambangContext, person: Person) -> str | int:
     text = text_of(update)
     if len(text) < 5:
         await reply(update, "refusal", message=notice("commitment_too_short"))
@@ -130,9 +131,8 @@ async def _visit_of(context: SambangContext, draft: CommitmentDraft) -> Visit | 
     return await ngantor.of(context.services).visits.find(draft.visit_id) if draft.visit_id else None
 
 
-async def department_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def department_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     data = data_of(update)
     raw = data.split(":", 2)[2] if data else text_of(update)
     try:
@@ -148,9 +148,8 @@ async def department_chosen(update: Update, context: SambangContext) -> str | in
     return WRITING_VILLAGES
 
 
-async def villages_written(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def villages_written(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     visit = await _visit_of(context, draft)
     try:
@@ -166,9 +165,8 @@ async def villages_written(update: Update, context: SambangContext) -> str | int
     return WRITING_DUE_DATE
 
 
-async def due_given(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def due_given(update: Update, context: SambangContext, person: Person) -> str | int:
     data = data_of(update)
     svc = _svc(context)
     try:
@@ -189,9 +187,8 @@ async def due_given(update: Update, context: SambangContext) -> str | int:
     return WRITING_TICKETS
 
 
-async def tickets_given(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def tickets_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if update.callback_query is None:
         try:
@@ -219,10 +216,8 @@ async def _review(update: Update, context: SambangContext, draft: CommitmentDraf
     return REVIEWING_PROMISE
 
 
-async def save(update: Update, context: SambangContext) -> str | int:
-    person = await _staff(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_staff_step
+async def save(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     try:
         commitment, _created = await _svc(context).create(person, draft)

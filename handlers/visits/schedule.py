@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.people.regions import list_kecamatan
+from bot.people.roster import Person
 from bot.telegram import flow
 from bot.telegram.context import SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, deny, member
@@ -74,6 +75,9 @@ async def _admin(update: Update, context: SambangContext) -> Any:
     return await member(update, context, (Role.ADMIN,))
 
 
+_admin_step = flow.guarded(_admin)
+
+
 def _svc(context: SambangContext) -> Any:
     return ngantor.of(context.services).visits
 
@@ -133,18 +137,16 @@ async def _schedule(update: Update, context: SambangContext, person: Any, *, eve
 # -- /kunjungan: menu -------------------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def start(update: Update, context: SambangContext, person: Person) -> str | int:
     assert context.user_data is not None
     context.user_data[KEY] = {}
     await reply(update, "kunjungan_menu", reply_markup=MENU)
     return CHOOSING_ACTION
 
 
-async def menu_choice(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def menu_choice(update: Update, context: SambangContext, person: Person) -> str | int:
     if _data(update) == "kj:add":
         return await _ask_kecamatan(update, context)
     return await _show_list(update, context)
@@ -163,9 +165,8 @@ async def _ask_kecamatan(update: Update, context: SambangContext) -> str:
     return CHOOSING_KECAMATAN
 
 
-async def kecamatan_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def kecamatan_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     query = _data(update)
     text = query.split(":", 2)[2] if query else _text(update)
     try:
@@ -206,9 +207,8 @@ async def date_written(update: Update, context: SambangContext) -> str | int:
     return await _date_written(update, context, moving=False)
 
 
-async def date_confirmed(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def date_confirmed(update: Update, context: SambangContext, person: Person) -> str | int:
     return await _ask_time(update, context, moving=False)
 
 
@@ -249,9 +249,8 @@ async def time_given(update: Update, context: SambangContext) -> str | int:
     return await _time_given(update, context, moving=False)
 
 
-async def place_given(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def place_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     text = _text(update) if update.callback_query is None else ""
     if update.callback_query is None and len(text) < 3:
@@ -262,9 +261,8 @@ async def place_given(update: Update, context: SambangContext) -> str | int:
     return WRITING_AGENDA
 
 
-async def agenda_given(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def agenda_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     draft["agenda"] = "" if update.callback_query is not None else _text(update)[:1000]
     codes = await known_departments(context.services.db)
@@ -272,9 +270,8 @@ async def agenda_given(update: Update, context: SambangContext) -> str | int:
     return CHOOSING_DEPARTMENTS
 
 
-async def departments_given(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def departments_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if update.callback_query is not None:
         draft["departments"] = []
@@ -295,10 +292,8 @@ async def departments_given(update: Update, context: SambangContext) -> str | in
     return REVIEWING_VISIT
 
 
-async def save_visit(update: Update, context: SambangContext) -> str | int:
-    person = await _admin(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_admin_step
+async def save_visit(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if "date" not in draft or "kecamatan_code" not in draft:
         await deny(update, context, notice("flow_incomplete", what="kunjungan", command="kunjungan"))
@@ -327,9 +322,8 @@ async def _show_list(update: Update, context: SambangContext) -> str:
     return VIEWING_VISIT if upcoming else ConversationHandler.END  # type: ignore[return-value]
 
 
-async def visit_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def visit_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     visit_id = button_number(_data(update), 2)
     visit = await _svc(context).find(visit_id)
     if visit is None or visit.cancelled:
@@ -345,9 +339,8 @@ async def visit_chosen(update: Update, context: SambangContext) -> str | int:
     return VIEWING_VISIT
 
 
-async def move_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def move_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     visit = await _current_visit(update, context)
     if visit is None:
         return VIEWING_VISIT
@@ -359,9 +352,8 @@ async def new_date_written(update: Update, context: SambangContext) -> str | int
     return await _date_written(update, context, moving=True)
 
 
-async def new_date_confirmed(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def new_date_confirmed(update: Update, context: SambangContext, person: Person) -> str | int:
     return await _ask_time(update, context, moving=True)
 
 
@@ -369,9 +361,8 @@ async def new_time_given(update: Update, context: SambangContext) -> str | int:
     return await _time_given(update, context, moving=True)
 
 
-async def new_place_given(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def new_place_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if update.callback_query is None:
         text = _text(update)
@@ -396,10 +387,8 @@ async def _review_move(update: Update, context: SambangContext) -> str:
     return REVIEWING_MOVE
 
 
-async def save_move(update: Update, context: SambangContext) -> str | int:
-    person = await _admin(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_admin_step
+async def save_move(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if not draft.get("visit_id") or not draft.get("date"):
         await deny(update, context, notice("flow_incomplete", what="pemindahan", command="kunjungan"))
@@ -416,9 +405,8 @@ async def save_move(update: Update, context: SambangContext) -> str | int:
     return ConversationHandler.END
 
 
-async def cancel_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def cancel_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     visit = await _current_visit(update, context)
     if visit is None:
         return VIEWING_VISIT
@@ -426,9 +414,8 @@ async def cancel_chosen(update: Update, context: SambangContext) -> str | int:
     return WRITING_CANCEL_REASON
 
 
-async def cancel_reason_given(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def cancel_reason_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     draft["reason"] = "" if update.callback_query is not None else _text(update)[:300]
     visit = await _svc(context).find(draft["visit_id"])
@@ -437,10 +424,8 @@ async def cancel_reason_given(update: Update, context: SambangContext) -> str | 
     return REVIEWING_CANCEL
 
 
-async def save_cancel(update: Update, context: SambangContext) -> str | int:
-    person = await _admin(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_admin_step
+async def save_cancel(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if not draft.get("visit_id"):
         await deny(update, context, notice("flow_incomplete", what="pembatalan", command="kunjungan"))
