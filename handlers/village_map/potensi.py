@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -31,8 +32,9 @@ from telegram.ext import (
 from bot.core.domain import DomainError, Role
 from bot.messaging.menu import add_command
 from bot.people.roster import Person
+from bot.telegram import flow
 from bot.telegram.context import CANCEL_HOOKS, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
-from bot.telegram.flow import StateCallback, drop_buttons, step
+from bot.telegram.flow import Callback, StateCallback, drop_buttons, step
 from bot.village_map.potential import (
     KIND_BY_CODE,
     KINDS,
@@ -196,6 +198,16 @@ async def _free_kepala_desa(update: Update, context: SambangContext) -> Person |
     return person
 
 
+async def _entering(update: Update, context: SambangContext) -> Person | None:
+    await _answer(update)
+    return await _free_kepala_desa(update, context)
+
+
+async def _pressing(update: Update, context: SambangContext) -> Person | None:
+    await _answer(update)
+    return await _kepala_desa(update, context)
+
+
 def _unpause(context: SambangContext) -> None:
     if context.user_data is not None:
         context.user_data.pop(PAUSED, None)
@@ -216,12 +228,9 @@ def _nudge(notice_name: str, state: str) -> StateCallback:
 # -- entry -------------------------------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: SambangContext) -> str | int:
+@flow.guarded(_entering)
+async def start(update: Update, context: SambangContext, person: Person) -> str | int:
     """/potensi: continue a draft, list the village's entries, or start the first one."""
-    await _answer(update)
-    person = await _free_kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
     _unpause(context)
     draft = await _draft(update, context)
     if draft is not None and (draft.kind or draft.description):
@@ -236,12 +245,9 @@ async def start(update: Update, context: SambangContext) -> str | int:
     return await _new(update, context, person)
 
 
-async def new_entry(update: Update, context: SambangContext) -> str | int:
+@flow.guarded(_entering)
+async def new_entry(update: Update, context: SambangContext, person: Person) -> str | int:
     """The "Tambah potensi" button."""
-    await _answer(update)
-    person = await _free_kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
     _unpause(context)
     return await _new(update, context, person)
 
@@ -252,12 +258,9 @@ async def _new(update: Update, context: SambangContext, person: Person) -> str:
     return CHOOSING_KIND
 
 
-async def edit_entry(update: Update, context: SambangContext) -> str | int:
+@flow.guarded(_entering)
+async def edit_entry(update: Update, context: SambangContext, person: Person) -> str | int:
     """The "Ubah" button of an entry: its current values become the draft, shown as a summary."""
-    await _answer(update)
-    person = await _free_kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
     entry_id = _id_from(update)
     try:
         entry = await _service(context).owned_entry(person, entry_id)
@@ -270,11 +273,8 @@ async def edit_entry(update: Update, context: SambangContext) -> str | int:
     return await _summary(update, context, draft, person)
 
 
-async def resume_choice(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
+@flow.guarded(_pressing)
+async def resume_choice(update: Update, context: SambangContext, person: Person) -> str | int:
     query = update.callback_query
     assert query is not None
     draft = await _draft(update, context)
@@ -485,8 +485,7 @@ def _id_from(update: Update) -> int:
 async def _pressed_entry(update: Update, context: SambangContext) -> Potential | None:
     """The entry a button names, once the press is answered, the presser is a kepala desa and the entry is of
     their village (callback data can be forged); refused otherwise."""
-    await _answer(update)
-    person = await _kepala_desa(update, context)
+    person = await _pressing(update, context)
     if person is None:
         return None
     try:
@@ -496,15 +495,23 @@ async def _pressed_entry(update: Update, context: SambangContext) -> Potential |
         return None
 
 
-async def open_entry(update: Update, context: SambangContext) -> None:
-    entry = await _pressed_entry(update, context)
-    if entry is not None:
-        await reply(update, "potensi_entry", entry=entry, reply_markup=entry_keyboard(entry))
+def _show_entry(template: str, keyboard: Callable[[Potential], InlineKeyboardMarkup]) -> Callback:
+    """A button on one entry: show it with ``template`` and ``keyboard`` once ``_pressed_entry`` lets it through."""
+
+    async def show(update: Update, context: SambangContext) -> None:
+        entry = await _pressed_entry(update, context)
+        if entry is not None:
+            await reply(update, template, entry=entry, reply_markup=keyboard(entry))
+
+    return show
+
+
+open_entry = _show_entry("potensi_entry", entry_keyboard)
+ask_delete = _show_entry("potensi_delete_confirm", delete_keyboard)
 
 
 async def list_entries(update: Update, context: SambangContext) -> None:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
+    person = await _pressing(update, context)
     if person is None:
         return
     entries = await _service(context).list_for_desa(person.desa_code or "")
@@ -515,15 +522,8 @@ async def list_entries(update: Update, context: SambangContext) -> None:
                 reply_markup=list_keyboard(entries))
 
 
-async def ask_delete(update: Update, context: SambangContext) -> None:
-    entry = await _pressed_entry(update, context)
-    if entry is not None:
-        await reply(update, "potensi_delete_confirm", entry=entry, reply_markup=delete_keyboard(entry))
-
-
 async def confirm_delete(update: Update, context: SambangContext) -> None:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
+    person = await _pressing(update, context)
     if person is None:
         return
     try:
