@@ -37,7 +37,8 @@ from bot.aspirations.service import (
 from bot.core.clock import from_iso
 from bot.core.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.messaging.templates import render
-from bot.telegram import keyboards
+from bot.people.roster import Person
+from bot.telegram import flow, keyboards
 from bot.telegram.context import (
     CANCEL_HOOKS,
     SambangContext,
@@ -86,6 +87,15 @@ async def _save(update: Update, context: SambangContext, draft: Draft) -> None:
 
 async def _answer(update: Update) -> None:
     await answer_button(update)
+
+
+async def _pressing(update: Update, context: SambangContext) -> Person | None:
+    await _answer(update)
+    return await _kepala_desa(update, context)
+
+
+_typed_step = flow.guarded(_kepala_desa)
+_pressed_step = flow.guarded(_pressing)
 
 
 async def _clear_pressed(update: Update) -> None:
@@ -143,12 +153,9 @@ async def _visit_refusal(context: SambangContext, person: Any, visit_id: int, *,
 # -- entry ------------------------------------------------------------------------------------------------------
 
 
-async def start_aspiration(update: Update, context: SambangContext) -> str | int:
+@_pressed_step
+async def start_aspiration(update: Update, context: SambangContext, person: Person) -> str | int:
     """/aspirasi, or the button under a visit announcement (asp:new:<visit_id>)."""
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
     visit_id = None
     if update.callback_query is not None and update.callback_query.data:
         parts = update.callback_query.data.split(":")
@@ -214,10 +221,8 @@ async def _ask_description(update: Update, context: SambangContext, draft: Draft
     return WRITING_DESCRIPTION
 
 
-async def category_chosen(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
+@_pressed_step
+async def category_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
     code = query.data.split(":", 2)[2]
@@ -249,10 +254,9 @@ async def _apply_category(update: Update, context: SambangContext, draft: Draft,
     return await _ask_attachments(update, context, draft)
 
 
-async def category_typed(update: Update, context: SambangContext) -> str | int:
+@_typed_step
+async def category_typed(update: Update, context: SambangContext, person: Person) -> str | int:
     """Text on the "Ubah kategori" screen: a category's name is the choice; anything else leaves the draft as is."""
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     message = update.effective_message
     assert message is not None and message.text is not None
     draft = await _draft(update, context)
@@ -266,10 +270,9 @@ async def category_typed(update: Update, context: SambangContext) -> str | int:
     return await _apply_category(update, context, draft, code)
 
 
-async def description_first(update: Update, context: SambangContext) -> str | int:
+@_typed_step
+async def description_first(update: Update, context: SambangContext, person: Person) -> str | int:
     """Text typed instead of choosing a category: take it as the description and suggest a category."""
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     draft = await _draft(update, context) or Draft()
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -288,9 +291,8 @@ async def description_first(update: Update, context: SambangContext) -> str | in
     return CHOOSING_CATEGORY
 
 
-async def description_written(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
+@_typed_step
+async def description_written(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = await _draft(update, context)
     if draft is None or draft.category is None:
         await refuse(update, notice("draft_missing"))
@@ -328,10 +330,9 @@ async def _after_description(update: Update, context: SambangContext, draft: Dra
     return await _ask_attachments(update, context, draft)
 
 
-async def photo_while_describing(update: Update, context: SambangContext) -> str | int:
+@_typed_step
+async def photo_while_describing(update: Update, context: SambangContext, person: Person) -> str | int:
     """A photo while the bot asks for the description: keep it; a caption long enough is the description."""
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     draft = await _draft(update, context)
     if draft is None or draft.category is None:
         await refuse(update, notice("draft_missing"))
@@ -471,10 +472,9 @@ def _early_answer(draft: Draft, dropped: int, *, described: bool) -> tuple[str, 
     return text, keyboards.categories(draft.suggested, draft.category)
 
 
-async def photo_early(update: Update, context: SambangContext) -> str | int:
+@_typed_step
+async def photo_early(update: Update, context: SambangContext, person: Person) -> str | int:
     """A photo while the bot asks for the category: keep it; its caption, if long enough, is the description."""
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     message = update.effective_message
     assert message is not None
     draft = await _draft(update, context) or Draft()
@@ -498,9 +498,8 @@ async def photo_early(update: Update, context: SambangContext) -> str | int:
     return CHOOSING_CATEGORY
 
 
-async def photo_added(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
+@_typed_step
+async def photo_added(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = await _draft(update, context)
     message = update.effective_message
     assert message is not None
@@ -518,10 +517,9 @@ async def photo_added(update: Update, context: SambangContext) -> str | int:
     return ADDING_ATTACHMENTS
 
 
-async def attachment_at_summary(update: Update, context: SambangContext) -> str | int:
+@_typed_step
+async def attachment_at_summary(update: Update, context: SambangContext, person: Person) -> str | int:
     """A photo, location or document sent while the summary shows: back to the attachment step with it."""
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     draft = await _draft(update, context)
     message = update.effective_message
     assert message is not None
@@ -536,11 +534,9 @@ async def attachment_at_summary(update: Update, context: SambangContext) -> str 
     return await document_added(update, context)
 
 
-async def photo_list(update: Update, context: SambangContext) -> str | int:
+@_pressed_step
+async def photo_list(update: Update, context: SambangContext, person: Person) -> str | int:
     """"🗑 Hapus foto": the photos by number, one button each."""
-    await _answer(update)
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     query = update.callback_query
     assert query is not None and query.data is not None
     origin = query.data.split(":")[1]
@@ -561,11 +557,9 @@ async def photo_list(update: Update, context: SambangContext) -> str | int:
     return state
 
 
-async def photo_removed(update: Update, context: SambangContext) -> str | int:
+@_pressed_step
+async def photo_removed(update: Update, context: SambangContext, person: Person) -> str | int:
     """A photo's button in the "Hapus foto" list: remove it, then back where the list was asked for."""
-    await _answer(update)
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     query = update.callback_query
     assert query is not None and query.data is not None
     _, origin, _, unique_id = query.data.split(":", 3)
@@ -589,11 +583,9 @@ async def photo_removed(update: Update, context: SambangContext) -> str | int:
     return ADDING_ATTACHMENTS
 
 
-async def photo_list_closed(update: Update, context: SambangContext) -> str | int:
+@_pressed_step
+async def photo_list_closed(update: Update, context: SambangContext, person: Person) -> str | int:
     """"↩️ Kembali" under the photo list at the attachment step."""
-    await _answer(update)
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     draft = await _draft(update, context)
     if draft is None:
         await refuse(update, notice("draft_missing"), show_alert=True)
@@ -619,9 +611,8 @@ async def contact_during_aspiration(update: Update, context: SambangContext) -> 
     return True
 
 
-async def location_added(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
+@_typed_step
+async def location_added(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = await _draft(update, context)
     message = update.effective_message
     assert message is not None and message.location is not None
@@ -638,9 +629,8 @@ async def location_added(update: Update, context: SambangContext) -> str | int:
     return ADDING_ATTACHMENTS
 
 
-async def document_added(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
+@_typed_step
+async def document_added(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = await _draft(update, context)
     message = update.effective_message
     assert message is not None and message.document is not None
@@ -665,10 +655,8 @@ async def document_added(update: Update, context: SambangContext) -> str | int:
     return ADDING_ATTACHMENTS
 
 
-async def attachments_done(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
+@_pressed_step
+async def attachments_done(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = await _draft(update, context)
     if draft is None:
         await refuse(update, notice("draft_missing"), show_alert=True)
@@ -711,11 +699,8 @@ async def _show_summary(update: Update, context: SambangContext, draft: Draft, *
     return REVIEWING_SUMMARY
 
 
-async def summary_action(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_pressed_step
+async def summary_action(update: Update, context: SambangContext, person: Person) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
     action = query.data.rsplit(":", 1)[1]
@@ -851,11 +836,9 @@ async def offer_aspiration(update: Update, context: SambangContext) -> bool:
     return True
 
 
-async def start_from_text(update: Update, context: SambangContext) -> str | int:
+@_typed_step
+async def start_from_text(update: Update, context: SambangContext, person: Person) -> str | int:
     """"📝 Jadikan aspirasi": the offered text becomes a new draft's description; the category is asked next."""
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
     user = update.effective_user
     assert user is not None
     existing = await _draft(update, context)
