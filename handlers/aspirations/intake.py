@@ -94,8 +94,19 @@ async def _pressing(update: Update, context: SambangContext) -> Person | None:
     return await _kepala_desa(update, context)
 
 
+async def _quietly(update: Update, context: SambangContext) -> int:
+    return ConversationHandler.END
+
+
+async def _draft_missing(update: Update, context: SambangContext) -> int:
+    await refuse(update, notice("draft_missing"), show_alert=True)
+    return ConversationHandler.END
+
+
 _typed_step = flow.guarded(_kepala_desa)
 _pressed_step = flow.guarded(_pressing)
+_draft_step = flow.step(_kepala_desa, _draft, _quietly)
+_pressed_draft_step = flow.step(_pressing, _draft, _draft_missing)
 
 
 async def _clear_pressed(update: Update) -> None:
@@ -498,13 +509,10 @@ async def photo_early(update: Update, context: SambangContext, person: Person) -
     return CHOOSING_CATEGORY
 
 
-@_typed_step
-async def photo_added(update: Update, context: SambangContext, person: Person) -> str | int:
-    draft = await _draft(update, context)
+@_draft_step
+async def photo_added(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     message = update.effective_message
     assert message is not None
-    if draft is None:
-        return ConversationHandler.END
     kept = _keep_photo(draft, message, clean_caption(message.caption))
     if kept:
         await _save(update, context, draft)
@@ -517,14 +525,11 @@ async def photo_added(update: Update, context: SambangContext, person: Person) -
     return ADDING_ATTACHMENTS
 
 
-@_typed_step
-async def attachment_at_summary(update: Update, context: SambangContext, person: Person) -> str | int:
+@_draft_step
+async def attachment_at_summary(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     """A photo, location or document sent while the summary shows: back to the attachment step with it."""
-    draft = await _draft(update, context)
     message = update.effective_message
     assert message is not None
-    if draft is None:
-        return ConversationHandler.END
     await _retire_summary(update, context, draft)
     await _save(update, context, draft)
     if message.photo:
@@ -583,13 +588,9 @@ async def photo_removed(update: Update, context: SambangContext, person: Person)
     return ADDING_ATTACHMENTS
 
 
-@_pressed_step
-async def photo_list_closed(update: Update, context: SambangContext, person: Person) -> str | int:
+@_pressed_draft_step
+async def photo_list_closed(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     """"↩️ Kembali" under the photo list at the attachment step."""
-    draft = await _draft(update, context)
-    if draft is None:
-        await refuse(update, notice("draft_missing"), show_alert=True)
-        return ConversationHandler.END
     await _clear_pressed(update)
     return await _ask_attachments(update, context, draft)
 
@@ -611,13 +612,10 @@ async def contact_during_aspiration(update: Update, context: SambangContext) -> 
     return True
 
 
-@_typed_step
-async def location_added(update: Update, context: SambangContext, person: Person) -> str | int:
-    draft = await _draft(update, context)
+@_draft_step
+async def location_added(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     message = update.effective_message
     assert message is not None and message.location is not None
-    if draft is None:
-        return ConversationHandler.END
     loc = message.location
     if not (-90 <= loc.latitude <= 90 and -180 <= loc.longitude <= 180):
         await refuse(update, notice("location_invalid"))
@@ -629,13 +627,10 @@ async def location_added(update: Update, context: SambangContext, person: Person
     return ADDING_ATTACHMENTS
 
 
-@_typed_step
-async def document_added(update: Update, context: SambangContext, person: Person) -> str | int:
-    draft = await _draft(update, context)
+@_draft_step
+async def document_added(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     message = update.effective_message
     assert message is not None and message.document is not None
-    if draft is None:
-        return ConversationHandler.END
     doc = message.document
     name = clean_text(doc.file_name or "dokumen")[:128] or "dokumen"
     if (doc.file_size or 0) > MAX_DOCUMENT_BYTES:
@@ -655,12 +650,8 @@ async def document_added(update: Update, context: SambangContext, person: Person
     return ADDING_ATTACHMENTS
 
 
-@_pressed_step
-async def attachments_done(update: Update, context: SambangContext, person: Person) -> str | int:
-    draft = await _draft(update, context)
-    if draft is None:
-        await refuse(update, notice("draft_missing"), show_alert=True)
-        return ConversationHandler.END
+@_pressed_draft_step
+async def attachments_done(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     if context.user_data is not None:
         context.user_data.pop("reviewing", None)
     return await _show_summary(update, context, draft)
