@@ -232,15 +232,9 @@ async def _ask_description(update: Update, context: SambangContext, draft: Draft
     return WRITING_DESCRIPTION
 
 
-@_pressed_step
-async def category_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    code = query.data.split(":", 2)[2]
-    draft = await _draft(update, context)
-    if draft is None:
-        await refuse(update, notice("draft_missing"), show_alert=True)
-        return ConversationHandler.END
+@_pressed_draft_step
+async def category_chosen(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
+    code = flow.data_of(update).split(":", 2)[2]
     if code == "?":
         await reply(update, "aspiration_start", visit=None,
                     reply_markup=keyboards.categories(draft.suggested, draft.category))
@@ -341,6 +335,16 @@ async def _after_description(update: Update, context: SambangContext, draft: Dra
     return await _ask_attachments(update, context, draft)
 
 
+def _describe_by_caption(context: SambangContext, draft: Draft, caption: str) -> bool:
+    """A photo's caption long enough becomes the draft's description (and suggests a category); True if it did."""
+    try:
+        draft.description = validate_description(caption, context.services.config.max_description)
+    except DomainError:
+        return False  # too short (or long) for a description: it stays the photo's caption
+    draft.suggested = suggest_category(draft.description)
+    return True
+
+
 @_typed_step
 async def photo_while_describing(update: Update, context: SambangContext, person: Person) -> str | int:
     """A photo while the bot asks for the description: keep it; a caption long enough is the description."""
@@ -352,17 +356,9 @@ async def photo_while_describing(update: Update, context: SambangContext, person
     assert message is not None
     reviewing = bool(context.user_data and context.user_data.get("reviewing"))
     caption = clean_caption(message.caption)
-    described = False
-    if caption and not reviewing and draft.description is None:
-        try:
-            draft.description = validate_description(caption, context.services.config.max_description)
-        except DomainError:
-            pass  # too short (or long) for a description: it stays the photo's caption
-        else:
-            draft.suggested = suggest_category(draft.description)
-            caption = None
-            described = True
-    kept = _keep_photo(draft, message, caption)
+    described = bool(caption and not reviewing and draft.description is None
+                     and _describe_by_caption(context, draft, caption))
+    kept = _keep_photo(draft, message, None if described else caption)
     await _save(update, context, draft)
     if described:
         check = _needs_category_check(draft)
@@ -490,17 +486,8 @@ async def photo_early(update: Update, context: SambangContext, person: Person) -
     assert message is not None
     draft = await _draft(update, context) or Draft()
     caption = clean_caption(message.caption)
-    described = False
-    if caption and draft.description is None:
-        try:
-            draft.description = validate_description(caption, context.services.config.max_description)
-        except DomainError:
-            pass  # too short (or long) for a description: it stays the photo's caption
-        else:
-            draft.suggested = suggest_category(draft.description)
-            caption = None
-            described = True
-    kept = _keep_photo(draft, message, caption)
+    described = bool(caption and draft.description is None and _describe_by_caption(context, draft, caption))
+    kept = _keep_photo(draft, message, None if described else caption)
     await _save(update, context, draft)
     if _album_pending(update, context, "early", kept=kept, described=described):
         return CHOOSING_CATEGORY
