@@ -192,13 +192,9 @@ def leave(key: str, template: str) -> Callable[[Update, SambangContext], Awaitab
     return stop
 
 
-def stale(command: str) -> Callback:
+async def stale(update: Update, context: SambangContext, command: str) -> None:
     """A button of a guided flow that is over: refuse it, naming the command that starts again."""
-
-    async def stale_button(update: Update, context: SambangContext) -> None:
-        await deny(update, context, notice("flow_button_stale", command=command))
-
-    return stale_button
+    await deny(update, context, notice("flow_button_stale", command=command))
 
 
 async def wrong_input(update: Update, context: SambangContext) -> None:

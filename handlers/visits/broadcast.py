@@ -174,7 +174,8 @@ async def refresh(update: Update, context: SambangContext) -> None:
         pass
 
 
-stale_button = flow.stale("siaran")
+async def stale_button(update: Update, context: SambangContext) -> None:
+    await flow.stale(update, context, "siaran")
 
 
 def build_conversation() -> ConversationHandler[Any]:

@@ -304,7 +304,8 @@ async def note_stopped(update: Update, context: SambangContext) -> int:
     return ConversationHandler.END
 
 
-stale_button = flow.stale("")
+async def stale_button(update: Update, context: SambangContext) -> None:
+    await flow.stale(update, context, "")
 
 
 def build_conversations() -> list[ConversationHandler[Any]]:

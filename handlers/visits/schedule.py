@@ -459,7 +459,8 @@ async def _current_visit(update: Update, context: SambangContext) -> Visit | Non
 stop = flow.leave(KEY, "kunjungan_stopped")
 
 
-stale_button = flow.stale("kunjungan")
+async def stale_button(update: Update, context: SambangContext) -> None:
+    await flow.stale(update, context, "kunjungan")
 
 
 def build_conversation() -> ConversationHandler[Any]:
