@@ -13,7 +13,7 @@ way for every command (entry, /batal, the stop button, a word where a button was
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -25,13 +25,13 @@ from bot.core.domain import Role
 from bot.people.roster import Person
 from bot.telegram.context import SambangContext, answer_button, notice, person_or_refuse, reply
 
-Callback = Callable[[Update, SambangContext], Awaitable[Any]]
+Callback = Callable[[Update, SambangContext], Coroutine[Any, Any, Any]]
 D = TypeVar("D")
 Guard = Callable[[Update, SambangContext], Awaitable[Person | None]]
 Loader = Callable[[Update, SambangContext], Awaitable[D | None]]
 Leave = Callable[[Update, SambangContext], Awaitable[int]]
 Step = Callable[[Update, SambangContext, Person, D], Awaitable[str | int]]
-StateCallback = Callable[[Update, SambangContext], Awaitable[str | int]]
+StateCallback = Callable[[Update, SambangContext], Coroutine[Any, Any, str | int]]
 GuardedStep = Callable[[Update, SambangContext, Person], Awaitable[str | int]]
 
 
@@ -179,7 +179,7 @@ def guided(command: str, prefix: str, start: Callback, stop: Callback, states: S
     ])
 
 
-def leave(key: str, template: str) -> Callable[[Update, SambangContext], Awaitable[int]]:
+def leave(key: str, template: str) -> Callable[[Update, SambangContext], Coroutine[Any, Any, int]]:
     """The way out of a guided flow: its buttons go, its draft (``user_data[key]``) too, and ``template`` says so."""
 
     async def stop(update: Update, context: SambangContext) -> int:
