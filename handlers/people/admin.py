@@ -81,36 +81,35 @@ async def _target(update: Update, context: SambangContext, usage: str) -> int | 
         return None
 
 
-@requires(Role.ADMIN)
-async def nonaktifkan(update: Update, context: SambangContext) -> None:
+async def _switch(update: Update, context: SambangContext, usage: str, activate: bool) -> None:
+    """/nonaktifkan and /aktifkan: one person's roster entry switched off or on, and what came with it."""
     svc = context.services
-    target = await _target(update, context, "nonaktifkan")
+    target = await _target(update, context, usage)
     user = update.effective_user
     if target is None or user is None:
         return
     try:
-        entry, withdrawn = await people.deactivate(svc.db, svc.clock, target, actor=user.id)
+        if activate:
+            entry, predecessor = await people.activate(svc.db, svc.clock, target, actor=user.id)
+            changes = [f"pendahulu dinonaktifkan: {predecessor.label}"] if predecessor else []
+        else:
+            entry, withdrawn = await people.deactivate(svc.db, svc.clock, target, actor=user.id)
+            changes = [f"{withdrawn} pesan antre untuknya ditarik"] if withdrawn else []
     except PeopleError as exc:
         await refuse(update, exc.message)
         return
-    await reply(update, "people_changed", what="Dinonaktifkan", entry=entry,
-                changes=[f"{withdrawn} pesan antre untuknya ditarik"] if withdrawn else [])
+    await reply(update, "people_changed", what="Diaktifkan" if activate else "Dinonaktifkan", entry=entry,
+                changes=changes)
+
+
+@requires(Role.ADMIN)
+async def nonaktifkan(update: Update, context: SambangContext) -> None:
+    await _switch(update, context, "nonaktifkan", activate=False)
 
 
 @requires(Role.ADMIN)
 async def aktifkan(update: Update, context: SambangContext) -> None:
-    svc = context.services
-    target = await _target(update, context, "aktifkan")
-    user = update.effective_user
-    if target is None or user is None:
-        return
-    try:
-        entry, predecessor = await people.activate(svc.db, svc.clock, target, actor=user.id)
-    except PeopleError as exc:
-        await refuse(update, exc.message)
-        return
-    await reply(update, "people_changed", what="Diaktifkan", entry=entry,
-                changes=[f"pendahulu dinonaktifkan: {predecessor.label}"] if predecessor else [])
+    await _switch(update, context, "aktifkan", activate=True)
 
 
 @requires(Role.ADMIN)
