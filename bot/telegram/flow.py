@@ -207,3 +207,10 @@ async def finish(update: Update, context: SambangContext, key: str) -> None:
     await drop_buttons(update)
     assert context.user_data is not None
     context.user_data.pop(key, None)
+
+
+async def done(update: Update, context: SambangContext, key: str, template: str, **values: Any) -> int:
+    """A guided flow is done: its buttons and draft go, ``template`` says what was done, and the conversation ends."""
+    await finish(update, context, key)
+    await reply(update, template, **values)
+    return ConversationHandler.END

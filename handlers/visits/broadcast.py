@@ -147,10 +147,9 @@ async def send(update: Update, context: SambangContext, person: Person) -> str |
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await flow.finish(update, context, KEY)
     found = await broadcast.report(context.services.db, broadcast_id)
-    await reply(update, "siaran_report", r=found, started=True, reply_markup=refresh_button(broadcast_id))
-    return ConversationHandler.END
+    return await flow.done(update, context, KEY, "siaran_report", r=found, started=True,
+                           reply_markup=refresh_button(broadcast_id))
 
 
 stop = flow.leave(KEY, "siaran_stopped")

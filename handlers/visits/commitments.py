@@ -224,9 +224,7 @@ async def save(update: Update, context: SambangContext, person: Person) -> str |
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await flow.finish(update, context, KEY)
-    await reply(update, "commitment_saved", c=commitment)
-    return ConversationHandler.END
+    return await flow.done(update, context, KEY, "commitment_saved", c=commitment)
 
 
 stop = flow.leave(KEY, "commitment_stopped")

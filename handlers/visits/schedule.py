@@ -306,9 +306,7 @@ async def save_visit(update: Update, context: SambangContext, person: Person) ->
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return REVIEWING_VISIT
-    await flow.finish(update, context, KEY)
-    await reply(update, "kunjungan_saved", visit=visit, warnings=warnings)
-    return ConversationHandler.END
+    return await flow.done(update, context, KEY, "kunjungan_saved", visit=visit, warnings=warnings)
 
 
 # -- list, move, cancel -----------------------------------------------------------------------------------------
@@ -400,9 +398,7 @@ async def save_move(update: Update, context: SambangContext, person: Person) -> 
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await flow.finish(update, context, KEY)
-    await reply(update, "kunjungan_moved", visit=visit, warnings=warnings)
-    return ConversationHandler.END
+    return await flow.done(update, context, KEY, "kunjungan_moved", visit=visit, warnings=warnings)
 
 
 @_admin_step
@@ -435,9 +431,7 @@ async def save_cancel(update: Update, context: SambangContext, person: Person) -
     except DomainError as exc:
         await reply(update, "refusal", message=exc.message)
         return ConversationHandler.END
-    await flow.finish(update, context, KEY)
-    await reply(update, "kunjungan_cancelled", visit=visit)
-    return ConversationHandler.END
+    return await flow.done(update, context, KEY, "kunjungan_cancelled", visit=visit)
 
 
 async def _current_visit(update: Update, context: SambangContext) -> Visit | None:
