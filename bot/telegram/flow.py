@@ -51,7 +51,7 @@ def _mark(update: Update, context: SambangContext) -> bool:
     """Record on the update's context that its press is answered; False if it already was (or is not a press)."""
     if update.callback_query is None or getattr(context, "_press_answered", False):
         return False
-    context._press_answered = True  # type: ignore[attr-defined]
+    context._press_answered = True
     return True
 
 

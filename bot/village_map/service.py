@@ -123,7 +123,7 @@ class VillageMap:
                    "Nilai layanan kecamatan (1-5)", "Komentar", "Diisi pada")
         if not await self.db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'visit_feedback'"):
             return None
-        where, params = ["1 = 1"], []  # type: ignore[var-annotated]
+        where, params = ["1 = 1"], []
         if filters.since is not None:
             where.append("v.date >= ?")
             params.append(filters.since.isoformat())

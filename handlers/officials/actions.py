@@ -24,7 +24,6 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -36,7 +35,7 @@ from telegram.ext import (
 from bot.core.domain import CATEGORY_BY_CODE, DomainError, NotAllowed, Role
 from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService
 from bot.people.roster import Person
-from bot.telegram.context import SambangContext, current_person, person_or_refuse, refuse, reply
+from bot.telegram.context import SambangApp, SambangContext, current_person, person_or_refuse, refuse, reply
 from bot.telegram.flow import drop_buttons
 
 log = logging.getLogger(__name__)
@@ -382,7 +381,7 @@ async def on_my_membership(update: Update, context: SambangContext) -> None:
             log.info("removed from inbox group %s", member.chat.id)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     # Typed answers and replies first (group -1), so a waiting prompt gets the text before any conversation.
     # New messages only: an edited reply must not reach the kepala desa a second time.
     new = filters.UpdateType.MESSAGE

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -32,7 +31,7 @@ from telegram.ext import (
 from bot.core.domain import DomainError, Role
 from bot.people.roster import Person
 from bot.telegram import flow
-from bot.telegram.context import SambangContext, answer_button, notice, person_or_refuse, refuse, reply
+from bot.telegram.context import SambangApp, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
 from bot.telegram.flow import StateCallback, drop_buttons, step
 from bot.village_map.potential import (
     KIND_BY_CODE,
@@ -559,7 +558,7 @@ async def pause_for_aspiration(update: Update, context: SambangContext) -> None:
         context.user_data[PAUSED] = True
 
 
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def build_conversation() -> ConversationHandler[SambangContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
@@ -598,7 +597,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("aspirasi", pause_for_aspiration, filters=private), group=1)
     app.add_handler(CallbackQueryHandler(pause_for_aspiration, pattern=r"^asp:new"), group=1)

@@ -9,13 +9,13 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render
 from bot.people.roster import Person
 from bot.telegram import flow
-from bot.telegram.context import SambangContext, button_number, notice, reply
+from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, data_of, deny, member, text_of
 from bot.visits import broadcast
 
@@ -46,7 +46,8 @@ _admin_step = flow.guarded(_admin)
 
 def _draft(context: SambangContext) -> dict[str, Any]:
     assert context.user_data is not None
-    return context.user_data.setdefault(KEY, {})
+    draft: dict[str, Any] = context.user_data.setdefault(KEY, {})
+    return draft
 
 
 @_admin_step
@@ -177,7 +178,7 @@ async def stale_button(update: Update, context: SambangContext) -> None:
     await flow.stale(update, context, "siaran")
 
 
-def build_conversation() -> ConversationHandler[Any]:
+def build_conversation() -> ConversationHandler[SambangContext]:
     return flow.guided("siaran", "bc", start, stop, {
         CHOOSING_AUDIENCE: [flow.press(audience_chosen, r"^bc:a:(semua|kecamatan|peran)$")],
         WRITING_KECAMATAN: [flow.typed(kecamatan_written)],
@@ -187,7 +188,7 @@ def build_conversation() -> ConversationHandler[Any]:
     })
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(build_conversation())
     app.add_handler(CallbackQueryHandler(button(refresh), pattern=r"^bc:rep:\d+$"))
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^bc:"))

@@ -9,14 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import split_message
 from bot.people.roster import Person
 from bot.telegram import flow
-from bot.telegram.context import SambangContext, button_number, notice, reply
+from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import ngantor
 from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
@@ -306,7 +306,7 @@ async def stale_button(update: Update, context: SambangContext) -> None:
     await flow.stale(update, context, "")
 
 
-def build_conversations() -> list[ConversationHandler[Any]]:
+def build_conversations() -> list[ConversationHandler[SambangContext]]:
     record = flow.guided("janji", "jj", start, stop, {
         CHOOSING_VISIT: [flow.press(visit_chosen, r"^jj:v:\d+$")],
         WRITING_PROMISE: [flow.typed(promise_written)],
@@ -324,7 +324,7 @@ def build_conversations() -> list[ConversationHandler[Any]]:
     return [record, outcome]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     for handler in build_conversations():
         app.add_handler(handler)
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^(jj|jnj):"))

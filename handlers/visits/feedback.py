@@ -4,18 +4,17 @@ per-kecamatan summary for leadership only — a camat never sees it."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.telegram import flow
-from bot.telegram.context import SambangContext, button_number, reply
+from bot.telegram.context import SambangApp, SambangContext, button_number, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import ngantor
 from bot.visits.feedback import FeedbackState
@@ -132,7 +131,7 @@ async def umpanbalik(update: Update, context: SambangContext) -> None:
         await reply(update, "raw", text=part)
 
 
-def build_conversation() -> ConversationHandler[Any]:
+def build_conversation() -> ConversationHandler[SambangContext]:
     return flow.conversation(
         "umpan_balik", [flow.press(service_rated, r"^fb:\d+:k:[1-5]$")],
         {WRITING_COMMENT: [flow.typed(comment_written), flow.press(comment_skipped, r"^fb:\d+:skip$")]},
@@ -140,7 +139,7 @@ def build_conversation() -> ConversationHandler[Any]:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(build_conversation())
     app.add_handler(CallbackQueryHandler(button(visit_rated), pattern=r"^fb:\d+:v:[1-5]$"))
     app.add_handler(CallbackQueryHandler(button(stale_skip), pattern=r"^fb:\d+:skip$"))

@@ -7,19 +7,20 @@ import datetime as dt
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.people.regions import list_kecamatan
 from bot.people.roster import Person
 from bot.telegram import flow
-from bot.telegram.context import SambangContext, button_number, notice, reply
+from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, deny, member
 from bot.visits import ics, ngantor
 from bot.visits.service import (
     DEFAULT_START,
     Visit,
+    VisitService,
     default_place,
     known_departments,
     parse_date,
@@ -59,7 +60,8 @@ SKIP = _kb([[("Lewati", "kj:skip")]])
 
 def _draft(context: SambangContext) -> dict[str, Any]:
     assert context.user_data is not None
-    return context.user_data.setdefault(KEY, {})
+    draft: dict[str, Any] = context.user_data.setdefault(KEY, {})
+    return draft
 
 
 def _text(update: Update) -> str:
@@ -78,7 +80,7 @@ async def _admin(update: Update, context: SambangContext) -> Any:
 _admin_step = flow.guarded(_admin)
 
 
-def _svc(context: SambangContext) -> Any:
+def _svc(context: SambangContext) -> VisitService:
     return ngantor.of(context.services).visits
 
 
@@ -312,12 +314,12 @@ async def save_visit(update: Update, context: SambangContext, person: Person) ->
 # -- list, move, cancel -----------------------------------------------------------------------------------------
 
 
-async def _show_list(update: Update, context: SambangContext) -> str:
+async def _show_list(update: Update, context: SambangContext) -> str | int:
     upcoming: list[Visit] = await _svc(context).upcoming(limit=60)
     buttons = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"kj:v:{v.id}")] for v in upcoming]
     await reply(update, "kunjungan_list", visits=upcoming,
                 reply_markup=_kb(buttons) if buttons else None)
-    return VIEWING_VISIT if upcoming else ConversationHandler.END  # type: ignore[return-value]
+    return VIEWING_VISIT if upcoming else ConversationHandler.END
 
 
 @_admin_step
@@ -376,6 +378,7 @@ async def new_place_given(update: Update, context: SambangContext, person: Perso
 async def _review_move(update: Update, context: SambangContext) -> str:
     draft = _draft(context)
     visit = await _svc(context).find(draft["visit_id"])
+    assert visit is not None  # loaded when the move began; visits are cancelled, never deleted
     day = dt.date.fromisoformat(draft["date"])
     warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft["visit_id"],
                                                 start_time=dt.time.fromisoformat(draft["time"]))
@@ -457,7 +460,7 @@ async def stale_button(update: Update, context: SambangContext) -> None:
     await flow.stale(update, context, "kunjungan")
 
 
-def build_conversation() -> ConversationHandler[Any]:
+def build_conversation() -> ConversationHandler[SambangContext]:
     return flow.guided("kunjungan", "kj", start, stop, {
         CHOOSING_ACTION: [flow.press(menu_choice, r"^kj:(add|list)$")],
         CHOOSING_KECAMATAN: [flow.press(kecamatan_chosen, r"^kj:kec:"), flow.typed(kecamatan_chosen)],
@@ -480,7 +483,7 @@ def build_conversation() -> ConversationHandler[Any]:
     })
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(CommandHandler("jadwal", jadwal, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(button(jadwal_all), pattern=r"^jd:semua$"))
     app.add_handler(build_conversation())
