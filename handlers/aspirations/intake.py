@@ -91,7 +91,8 @@ async def _answer(update: Update) -> None:
 
 async def _pressing(update: Update, context: SambangContext) -> Person | None:
     await _answer(update)
-    return await _kepala_desa(update, context)
+    person: Person | None = await _kepala_desa(update, context)
+    return person
 
 
 async def _quietly(update: Update, context: SambangContext) -> int:
