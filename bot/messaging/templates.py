@@ -35,30 +35,30 @@ def _local(value: datetime | str | None, tz: ZoneInfo | None = None) -> datetime
     return value.astimezone(tz or _TZ)
 
 
+def _local_date(value: date | datetime | str) -> date:
+    """The local calendar day of a date, a datetime or their ISO text (a datetime is read in the local zone)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        local = _local(value)
+        assert local is not None
+        return local.date()
+    return value
+
+
 def tanggal(value: date | datetime | str | None) -> str:
     """'Senin, 12 Januari 2026'."""
     if value is None:
         return "-"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        value = _local(value)
-        assert value is not None
-        value = value.date()
-    return format_tanggal(value)
+    return format_tanggal(_local_date(value))
 
 
 def tanggal_pendek(value: date | datetime | str | None) -> str:
     """'12 Jan 2026'."""
     if value is None:
         return "-"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        local = _local(value)
-        assert local is not None
-        value = local.date()
-    return f"{value.day} {BULAN[value.month - 1][:3]} {value.year}"
+    day = _local_date(value)
+    return f"{day.day} {BULAN[day.month - 1][:3]} {day.year}"
 
 
 def waktu(value: datetime | str | None) -> str:

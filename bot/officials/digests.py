@@ -259,16 +259,25 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
     return split_blocks(blocks, limit)
 
 
+async def _pending_period(db: Database, job: str, due: datetime, now: datetime) -> str | None:
+    """The period (the ISO date of `due`, local) a digest job still has to send, or None: it fell due before the
+    job's first run, or it was sent already."""
+    if due < await first_run(db, job, now):
+        return None
+    period = due.date().isoformat()
+    if await already_ran(db, job, period):
+        return None
+    return period
+
+
 async def run_daily(services: Services, now: datetime) -> int:
     """Queue today's daily digest for every official, once per day. Returns how many messages were queued."""
     config = services.config
     tz = config.tz
     day = latest_daily_period(now.astimezone(tz), config.daily_digest_time)
     due = datetime.combine(day, config.daily_digest_time, tz)
-    if due < await first_run(services.db, DAILY_JOB, now):
-        return 0
-    period = day.isoformat()
-    if await already_ran(services.db, DAILY_JOB, period):
+    period = await _pending_period(services.db, DAILY_JOB, due, now)
+    if period is None:
         return 0
     departments = services.departments
     names = await departments.names() if departments else {}
@@ -538,10 +547,8 @@ async def run_weekly(services: Services, now: datetime) -> int:
     tz = config.tz
     period_day = latest_weekly_period(now.astimezone(tz), config.weekly_digest_time, config.weekly_digest_weekday)
     due = datetime.combine(period_day, config.weekly_digest_time, tz)
-    if due < await first_run(services.db, WEEKLY_JOB, now):
-        return 0
-    period = period_day.isoformat()
-    if await already_ran(services.db, WEEKLY_JOB, period):
+    period = await _pending_period(services.db, WEEKLY_JOB, due, now)
+    if period is None:
         return 0
     texts, photos = await build_weekly(services, weekly_context(now, tz, period_day))
     # the digest counts and lists every aspiration, "Kinerja Kecamatan" included: only for those who may read them

@@ -121,22 +121,24 @@ async def people_with_role(db: Database, role: Role, *, registered_only: bool = 
     return [person_from_row(r) for r in await db.fetchall(sql + " ORDER BY p.id", (role.value,))]
 
 
-async def kepala_desa_of_kecamatan(db: Database, kecamatan_code: str) -> list[Person]:
+async def _registered_in_kecamatan(db: Database, role: Role, kecamatan_column: str, order_by: str,
+                                   kecamatan_code: str) -> list[Person]:
+    """Active, registered people of `role` whose `kecamatan_column` (a fixed column name, never user input) is
+    the kecamatan."""
     rows = await db.fetchall(
-        _PERSON_SELECT + " WHERE p.role = 'kepala_desa' AND p.active = 1 AND p.telegram_id IS NOT NULL"
-        " AND d.kecamatan_code = ? ORDER BY p.desa_code",
-        (kecamatan_code,),
+        _PERSON_SELECT + " WHERE p.role = ? AND p.active = 1 AND p.telegram_id IS NOT NULL"
+        f" AND {kecamatan_column} = ? ORDER BY {order_by}",
+        (role.value, kecamatan_code),
     )
     return [person_from_row(r) for r in rows]
+
+
+async def kepala_desa_of_kecamatan(db: Database, kecamatan_code: str) -> list[Person]:
+    return await _registered_in_kecamatan(db, Role.KEPALA_DESA, "d.kecamatan_code", "p.desa_code", kecamatan_code)
 
 
 async def camat_of_kecamatan(db: Database, kecamatan_code: str) -> list[Person]:
-    rows = await db.fetchall(
-        _PERSON_SELECT + " WHERE p.role = 'camat' AND p.active = 1 AND p.telegram_id IS NOT NULL"
-        " AND p.kecamatan_code = ? ORDER BY p.id",
-        (kecamatan_code,),
-    )
-    return [person_from_row(r) for r in rows]
+    return await _registered_in_kecamatan(db, Role.CAMAT, "p.kecamatan_code", "p.id", kecamatan_code)
 
 
 async def ensure_admins(db: Database, clock: Clock, telegram_ids: frozenset[int]) -> int:
