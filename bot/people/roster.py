@@ -13,6 +13,7 @@ from lokal import normalize_phone
 
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import DomainError, Role, parse_role
+from bot.core.imports import ImportReport as BaseImportReport
 from bot.people.regions import find_desa, find_kecamatan, get_desa, get_kecamatan, normalise_code
 from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
@@ -378,18 +379,12 @@ async def list_invitations(db: Database, clock: Clock, *, open_only: bool = True
 
 
 @dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
+class ImportReport(BaseImportReport):
+    """`unchanged` counts registered people listed again with the same number (their name and phone are never
+    changed)."""
+
     #: new heads of a desa whose kepala desa is registered: waiting for their registration and an admin's yes
     successors: int = 0
-    #: registered people listed again with the same number (their name and phone are never changed)
-    unchanged: int = 0
-    errors: list[str] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 _HEADERS = {

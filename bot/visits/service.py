@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.dates import BULAN
 from bot.core.domain import DomainError, NotFound, Role
+from bot.core.imports import ImportReport as BaseImportReport
 from bot.core.text import clean_line
 from bot.messaging import outbox
 from bot.messaging.templates import render
@@ -100,18 +101,10 @@ class Visit:
 
 
 @dataclass
-class ImportReport:
-    created: int = 0
+class ImportReport(BaseImportReport):
     moved: int = 0
-    updated: int = 0
     cancelled: int = 0
-    unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def default_place(kecamatan_name: str) -> str:
