@@ -34,6 +34,7 @@ from bot.messaging.templates import LIMIT, Block, render, split_blocks
 from bot.officials.service import HISTORY_LABELS
 from bot.people.roster import people_with_role
 from bot.storage.database import Database, Row, Transaction
+from bot.storage.jobs import period_done
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -74,10 +75,6 @@ async def first_run(db: Database, job: str, now: datetime) -> datetime:
                          (key, to_iso(now)))
         stored = await tx.fetchval("SELECT value FROM app_state WHERE key = ?", (key,))
     return from_iso(str(stored))
-
-
-async def already_ran(db: Database, job: str, period: str) -> bool:
-    return bool(await db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (job, period)))
 
 
 async def claim_in(tx: Transaction, job: str, period: str, now: datetime) -> bool:
@@ -265,7 +262,7 @@ async def _pending_period(db: Database, job: str, due: datetime, now: datetime) 
     if due < await first_run(db, job, now):
         return None
     period = due.date().isoformat()
-    if await already_ran(db, job, period):
+    if await period_done(db, job, period):
         return None
     return period
 

@@ -19,6 +19,7 @@ from bot.messaging.templates import render, split_message
 from bot.people.regions import list_desa
 from bot.people.roster import Person
 from bot.storage.database import Database
+from bot.storage.jobs import period_done
 from bot.visits import broadcast
 from bot.visits.commitments import Commitment, CommitmentService
 from bot.visits.service import JOB, Visit, VisitService, claim_in
@@ -152,7 +153,7 @@ class BriefingService:
         """Two days before a visit: leadership and the officials of the attending departments get the briefing,
         each department its own share."""
         period = f"briefing:{visit.id}:r{visit.revision}"
-        if await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (JOB, period)):
+        if await period_done(self.db, JOB, period):
             return False
         full = self.render(await self.build(visit.kecamatan_code, audiences.for_export(audiences.PIMPINAN),
                                             visit=visit, now=now))

@@ -29,6 +29,7 @@ from bot.messaging.templates import render
 from bot.people.regions import Desa, find_desa
 from bot.people.roster import Person
 from bot.storage.database import Database, Row, Transaction
+from bot.storage.jobs import period_done
 from bot.visits import broadcast
 from bot.visits.service import canonical_department, claim_in, parse_date
 
@@ -437,7 +438,7 @@ class CommitmentService:
                     await self._send_department(c, "ask", f"ask:{c.id}:{period_day.isoformat()}", now)
 
     async def _send_department(self, c: Commitment, stage: str, period: str, now: datetime) -> None:
-        if await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (JOB, period)):
+        if await period_done(self.db, JOB, period):
             return
         today = self.today(now)
         async with self.db.transaction() as tx:

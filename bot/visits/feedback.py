@@ -17,6 +17,7 @@ from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
 from bot.storage.database import Database
+from bot.storage.jobs import period_done
 from bot.visits import broadcast
 from bot.visits.service import JOB, Visit, VisitService, claim_in
 
@@ -57,7 +58,7 @@ class FeedbackService:
     async def request(self, visit: Visit, now: datetime) -> bool:
         """Ask every kepala desa of the visit's kecamatan (only them: never the camat) for their ratings."""
         period = f"feedback:{visit.id}:r{visit.revision}"
-        if await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (JOB, period)):
+        if await period_done(self.db, JOB, period):
             return False
         async with self.db.transaction() as tx:
             if not await claim_in(tx, JOB, period, now):
@@ -159,7 +160,7 @@ class FeedbackService:
     async def send_summary(self, visit: Visit, now: datetime) -> bool:
         """The per-kecamatan summary to leadership (role pimpinan) only."""
         period = f"feedback-summary:{visit.id}"
-        if await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (JOB, period)):
+        if await period_done(self.db, JOB, period):
             return False
         if not await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period LIKE ?",
                                       (JOB, f"feedback:{visit.id}:%")):

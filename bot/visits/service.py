@@ -29,6 +29,8 @@ from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.regions import find_kecamatan, get_kecamatan
 from bot.storage.database import Database, Row, Transaction
+from bot.storage.jobs import claim_in as claim_in
+from bot.storage.jobs import period_done
 from bot.visits import broadcast
 from bot.visits.planner import PlannedVisit, check_visit_date
 
@@ -540,7 +542,7 @@ class VisitService:
 
     async def _announce(self, visit: Visit, stage: str, now: datetime) -> bool:
         period = f"announce:{visit.id}:r{visit.revision}:{stage}"
-        if await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (JOB, period)):
+        if await period_done(self.db, JOB, period):
             return False
         async with self.db.transaction() as tx:
             if not await claim_in(tx, JOB, period, now):
@@ -701,13 +703,6 @@ class VisitService:
 
 
 ASPIRATION_BUTTON = "📝 Sampaikan aspirasi untuk kunjungan ini"
-
-
-async def claim_in(tx: Transaction, job: str, period: str, now: datetime) -> bool:
-    """``schedules.claim_period`` inside the caller's transaction: true exactly once per (job, period)."""
-    return await tx.execute_rowcount(
-        "INSERT INTO job_runs(job, period, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (job, period, to_iso(now))
-    ) == 1
 
 
 async def _audit(tx: Transaction, now: datetime, actor: int | None, action: str, detail: str) -> None:
