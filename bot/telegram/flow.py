@@ -100,6 +100,11 @@ def data_of(update: Update) -> str:
     return (update.callback_query.data or "") if update.callback_query is not None else ""
 
 
+def choice_of(update: Update) -> str:
+    """The last part of the pressed button's callback data (``pot:kind:sawah`` -> ``sawah``)."""
+    return data_of(update).rsplit(":", 1)[-1]
+
+
 def guarded(who: Guard) -> Callable[[GuardedStep], StateCallback]:
     """A conversation step that runs only for a caller ``who`` accepts (``who`` refuses the others, and the
     conversation ends for them)."""

@@ -32,7 +32,7 @@ from bot.core.domain import DomainError, Role
 from bot.people.roster import Person
 from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
-from bot.telegram.flow import StateCallback, drop_buttons, step
+from bot.telegram.flow import StateCallback, choice_of, drop_buttons, step
 from bot.village_map.potential import (
     KIND_BY_CODE,
     KINDS,
@@ -300,14 +300,14 @@ async def _ask_description(update: Update, draft: PotentialDraft) -> str:
 
 @step(_kepala_desa, _step_draft, _gone, press=True)
 async def kind_chosen(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    code = query.data.rsplit(":", 1)[1]
+    code = choice_of(update)
     if code not in KIND_BY_CODE:
         await refuse(update, notice("potensi_kind_unknown"), show_alert=True)
         return CHOOSING_KIND
     draft.kind = code
     await _save(update, context, draft)
+    query = update.callback_query
+    assert query is not None
     try:
         await query.edit_message_reply_markup(kinds_keyboard(code))
     except BadRequest:
@@ -426,9 +426,7 @@ async def _summary(update: Update, context: SambangContext, draft: PotentialDraf
 
 @step(_kepala_desa, _step_draft, _gone, press=True)
 async def summary_action(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    action = query.data.rsplit(":", 1)[1]
+    action = choice_of(update)
     if action == "kind":
         await reply(update, "potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard(draft.kind))
         return CHOOSING_KIND
