@@ -9,7 +9,6 @@ been merged yet raises ``Missing`` naming the issue, and the run prints that ins
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .common import OUT, Figures, file_size_mb, log, percentile
+from .common import OUT, Figures, copy_db, file_size_mb, log, percentile
 from .generate import NOW, WILAYAH
 
 TARGETS = {"message": 0.200, "charts": 2.0, "export": 10.0}
@@ -75,13 +74,18 @@ def _size(obj: Any) -> int:
 # -- the reports -------------------------------------------------------------------------------------------------
 
 
-@report("status_busy_village", "message", "/status of the kepala desa of the busiest village: list + template")
-async def status_busy_village(ctx: Context) -> None:
+async def _status_list(ctx: Context, who: str, title: str, *, show_desa: bool) -> None:
+    """/status of one of the prepared people: their list of aspirations, rendered."""
     from bot.messaging.templates import render
 
-    person = ctx.people["busy_kepala_desa"]
+    person = ctx.people[who]
     items = await ctx.services.aspirations.list_for(person)
-    render("status_list", person=person, aspirations=items, title="Aspirasi desa Anda", show_desa=False)
+    render("status_list", person=person, aspirations=items, title=title, show_desa=show_desa)
+
+
+@report("status_busy_village", "message", "/status of the kepala desa of the busiest village: list + template")
+async def status_busy_village(ctx: Context) -> None:
+    await _status_list(ctx, "busy_kepala_desa", "Aspirasi desa Anda", show_desa=False)
 
 
 @report("status_detail_busy", "message", "/status ASP-… of the busiest village's aspiration with the longest history")
@@ -98,20 +102,12 @@ async def status_detail(ctx: Context) -> None:
 
 @report("status_official", "message", "/status of an official of the busiest department")
 async def status_official(ctx: Context) -> None:
-    from bot.messaging.templates import render
-
-    person = ctx.people["official"]
-    items = await ctx.services.aspirations.list_for(person)
-    render("status_list", person=person, aspirations=items, title="Aspirasi untuk OPD Anda", show_desa=True)
+    await _status_list(ctx, "official", "Aspirasi untuk OPD Anda", show_desa=True)
 
 
 @report("status_leadership", "message", "/status of the Bupati (newest across the province)")
 async def status_leadership(ctx: Context) -> None:
-    from bot.messaging.templates import render
-
-    person = ctx.people["bupati"]
-    items = await ctx.services.aspirations.list_for(person)
-    render("status_list", person=person, aspirations=items, title="Aspirasi terbaru", show_desa=True)
+    await _status_list(ctx, "bupati", "Aspirasi terbaru", show_desa=True)
 
 
 @report("daily_digest", "message", "daily digest of every department (one sample per department)")
@@ -288,19 +284,6 @@ async def time_report(ctx: Context, rep: Report, runs: int) -> tuple[list[float]
 def _save(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-
-
-def copy_db(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
 
 
 async def run_reports(figures: Figures, volume_db: Path, *, runs: int, only: set[str] | None = None) -> None:
