@@ -282,13 +282,9 @@ async def description_first(update: Update, context: SambangContext, person: Per
     code = match_category(message.text)
     if code is not None:  # "lingkungan & bencana" typed instead of pressed
         return await _apply_category(update, context, draft, code)
-    try:
-        draft.description = validate_description(message.text, context.services.config.max_description)
-    except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+    if not await _take_description(update, context, draft, message.text):
         return CHOOSING_CATEGORY
-    draft.suggested = suggest_category(draft.description)
-    await _save(update, context, draft)
+    assert draft.description is not None
     await reply(update, "aspiration_suggest", length=len(draft.description), suggested=draft.suggested,
                 reply_markup=keyboards.categories(draft.suggested))
     return CHOOSING_CATEGORY
@@ -302,13 +298,8 @@ async def description_written(update: Update, context: SambangContext, person: P
         return ConversationHandler.END
     message = update.effective_message
     assert message is not None and message.text is not None
-    try:
-        draft.description = validate_description(message.text, context.services.config.max_description)
-    except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+    if not await _take_description(update, context, draft, message.text):
         return WRITING_DESCRIPTION
-    draft.suggested = suggest_category(draft.description)
-    await _save(update, context, draft)
     return await _after_description(update, context, draft)
 
 
@@ -333,13 +324,29 @@ async def _after_description(update: Update, context: SambangContext, draft: Dra
     return await _ask_attachments(update, context, draft)
 
 
+def _describe(context: SambangContext, draft: Draft, text: str) -> None:
+    """The text becomes the draft's description and suggests a category; DomainError if it cannot be one."""
+    draft.description = validate_description(text, context.services.config.max_description)
+    draft.suggested = suggest_category(draft.description)
+
+
+async def _take_description(update: Update, context: SambangContext, draft: Draft, text: str) -> bool:
+    """Text typed as the description: refuse it with the reason, or describe the draft and save it; True if taken."""
+    try:
+        _describe(context, draft, text)
+    except DomainError as exc:
+        await reply(update, "refusal", message=exc.message)
+        return False
+    await _save(update, context, draft)
+    return True
+
+
 def _describe_by_caption(context: SambangContext, draft: Draft, caption: str) -> bool:
     """A photo's caption long enough becomes the draft's description (and suggests a category); True if it did."""
     try:
-        draft.description = validate_description(caption, context.services.config.max_description)
+        _describe(context, draft, caption)
     except DomainError:
         return False  # too short (or long) for a description: it stays the photo's caption
-    draft.suggested = suggest_category(draft.description)
     return True
 
 
