@@ -290,11 +290,19 @@ async def description_first(update: Update, context: SambangContext, person: Per
     return CHOOSING_CATEGORY
 
 
-@_typed_step
-async def description_written(update: Update, context: SambangContext, person: Person) -> str | int:
+async def _categorised_draft(update: Update, context: SambangContext) -> Draft | None:
+    """The draft, once its category is chosen; otherwise None, after telling the person it is missing."""
     draft = await _draft(update, context)
     if draft is None or draft.category is None:
         await refuse(update, notice("draft_missing"))
+        return None
+    return draft
+
+
+@_typed_step
+async def description_written(update: Update, context: SambangContext, person: Person) -> str | int:
+    draft = await _categorised_draft(update, context)
+    if draft is None:
         return ConversationHandler.END
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -353,9 +361,8 @@ def _describe_by_caption(context: SambangContext, draft: Draft, caption: str) ->
 @_typed_step
 async def photo_while_describing(update: Update, context: SambangContext, person: Person) -> str | int:
     """A photo while the bot asks for the description: keep it; a caption long enough is the description."""
-    draft = await _draft(update, context)
-    if draft is None or draft.category is None:
-        await refuse(update, notice("draft_missing"))
+    draft = await _categorised_draft(update, context)
+    if draft is None:
         return ConversationHandler.END
     message = update.effective_message
     assert message is not None
