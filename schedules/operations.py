@@ -13,7 +13,8 @@ from bot.operations.logs import remember_name
 from bot.operations.settings import OpsSettings, ops_settings
 from bot.services import Services
 from bot.storage import backup
-from schedules import claim_period, period_done, task
+from bot.storage.jobs import claim_period, period_done
+from schedules import task
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,7 @@ from bot.core.domain import CATEGORIES, CATEGORY_BY_CODE, DomainError, NotAllowe
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
+from bot.storage import audit
 from bot.storage.database import Database, Transaction
 
 log = logging.getLogger(__name__)
@@ -303,8 +304,7 @@ class DepartmentService:
     # -- edits (command line) --------------------------------------------------------------------------------
 
     async def _audit(self, tx: Transaction, actor: int | None, action: str, detail: str) -> None:
-        await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-                         (to_iso(self.clock.now()), actor, action, detail))
+        await audit.record(tx, actor, action, detail, now=self.clock.now())
 
     async def _require(self, tx: Transaction, code: str, *, active: bool = True) -> str:
         normal = normalise_code(code)

@@ -32,7 +32,8 @@ from bot.messaging import outbox
 from bot.messaging.templates import LIMIT, Block, render, split_blocks
 from bot.officials.service import HISTORY_LABELS
 from bot.people.roster import people_with_role
-from bot.storage.database import Database, Transaction
+from bot.storage.database import Database
+from bot.storage.jobs import claim, period_done
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -73,17 +74,6 @@ async def first_run(db: Database, job: str, now: datetime) -> datetime:
                          (key, to_iso(now)))
         stored = await tx.fetchval("SELECT value FROM app_state WHERE key = ?", (key,))
     return from_iso(str(stored))
-
-
-async def already_ran(db: Database, job: str, period: str) -> bool:
-    return bool(await db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (job, period)))
-
-
-async def claim_in(tx: Transaction, job: str, period: str, now: datetime) -> bool:
-    """Like ``schedules.claim_period`` but inside the transaction that queues the period's messages."""
-    return await tx.execute_rowcount(
-        "INSERT INTO job_runs(job, period, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        (job, period, to_iso(now))) == 1
 
 
 # -- the daily digest -------------------------------------------------------------------------------------------
@@ -268,7 +258,7 @@ async def run_daily(services: Services, now: datetime) -> int:
     if due < await first_run(services.db, DAILY_JOB, now):
         return 0
     period = day.isoformat()
-    if await already_ran(services.db, DAILY_JOB, period):
+    if await period_done(services.db, DAILY_JOB, period):
         return 0
     departments = services.departments
     names = await departments.names() if departments else {}
@@ -282,7 +272,7 @@ async def run_daily(services: Services, now: datetime) -> int:
             by_department[code] = render_daily(names.get(code, code), digest.items, day, backlog=digest.backlog)
     queued = 0
     async with services.db.transaction() as tx:
-        if not await claim_in(tx, DAILY_JOB, period, now):
+        if not await claim(tx, DAILY_JOB, period, now):
             return 0
         for official in officials:
             assert official.telegram_id is not None
@@ -556,7 +546,7 @@ async def run_weekly(services: Services, now: datetime) -> int:
     if due < await first_run(services.db, WEEKLY_JOB, now):
         return 0
     period = period_day.isoformat()
-    if await already_ran(services.db, WEEKLY_JOB, period):
+    if await period_done(services.db, WEEKLY_JOB, period):
         return 0
     texts, photos = await build_weekly(services, weekly_context(now, tz, period_day))
     # the digest counts and lists every aspiration, "Kinerja Kecamatan" included: only for those who may read them
@@ -565,7 +555,7 @@ async def run_weekly(services: Services, now: datetime) -> int:
                   if audiences.of(p).everything]
     queued = 0
     async with services.db.transaction() as tx:
-        if not await claim_in(tx, WEEKLY_JOB, period, now):
+        if not await claim(tx, WEEKLY_JOB, period, now):
             return 0
         for person in recipients:
             chat = person.telegram_id

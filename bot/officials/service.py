@@ -36,6 +36,7 @@ from bot.officials.departments import (
     normalise_code,
 )
 from bot.people.roster import Person, person_from_row
+from bot.storage import audit
 from bot.storage.database import Database, Transaction
 
 if TYPE_CHECKING:
@@ -422,8 +423,7 @@ class OfficialsService:
                                  dedup_key=f"asp:{aspiration.id}:{key}:notice:{chat_id}")
 
     async def _audit(self, tx: Transaction, telegram_id: int | None, action: str, detail: str) -> None:
-        await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-                         (to_iso(self.clock.now()), telegram_id, action, detail[:500]))
+        await audit.record(tx, telegram_id, action, detail, now=self.clock.now())
 
     async def log_refusal(self, telegram_id: int | None, what: str, why: str) -> None:
         """Every refused press or reply is kept in the audit log (and the application log)."""

@@ -303,10 +303,8 @@ async def create_invitation(
             " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (code, parsed.value, desa_code, kecamatan_code, dept, title, created_by, to_iso(now), to_iso(expires)),
         )
-        await tx.execute(
-            "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'invite', ?)",
-            (to_iso(now), created_by, f"{parsed.value} {desa_code or kecamatan_code or dept or title or ''}".strip()),
-        )
+        await audit.record(tx, created_by, "invite",
+                           f"{parsed.value} {desa_code or kecamatan_code or dept or title or ''}".strip(), now=now)
     return Invitation(code, parsed, desa_code, kecamatan_code, dept, title, expires, None)
 
 

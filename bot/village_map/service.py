@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 from bot.aspirations.audience import PIMPINAN, Audience, for_export, parse_audience
 from bot.aspirations.service import AspirationService
-from bot.core.clock import Clock, from_iso, to_iso
+from bot.core.clock import Clock, from_iso
 from bot.core.domain import DomainError
 from bot.messaging.templates import render, split_message
 from bot.officials import digests
 from bot.people.regions import Desa, find_kecamatan, get_desa, search_desa
+from bot.storage import audit
 from bot.storage.database import Database
 from bot.village_map.chart_process import Chart, ChartProcess
 from bot.village_map.export import FORMATS, MIME, Exporter, ExportFile, filename
@@ -161,11 +162,9 @@ class VillageMap:
     async def audit_export(self, actor_telegram_id: int | None, fmt: str, result: ExportFile) -> None:
         """Who took which data out, and how much of it."""
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'ekspor', ?)",
-                (to_iso(self.clock.now()), actor_telegram_id,
-                 f"{fmt} untuk {result.audience}: {result.rows} aspirasi ({result.filename})"),
-            )
+            await audit.record(tx, actor_telegram_id, "ekspor",
+                               f"{fmt} untuk {result.audience}: {result.rows} aspirasi ({result.filename})",
+                               now=self.clock.now())
 
     async def resolve_kecamatan(self, names: Sequence[str]) -> tuple[str, ...]:
         """Kecamatan codes for names or codes as people type them; DomainError naming the first unknown one."""

@@ -27,9 +27,11 @@ from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.regions import Desa, find_desa
 from bot.people.roster import Person
+from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
+from bot.storage.jobs import claim, period_done
 from bot.visits import broadcast
-from bot.visits.service import canonical_department, claim_in, parse_date
+from bot.visits.service import canonical_department, parse_date
 
 OPEN = ("terbuka", "berjalan")
 STATUS_LABELS = {
@@ -343,8 +345,7 @@ class CommitmentService:
                                      " VALUES (?, ?)", (cid, asp))
             await tx.execute("INSERT INTO commitment_history(commitment_id, at, actor_id, status, note)"
                              " VALUES (?, ?, ?, 'terbuka', 'dicatat')", (cid, stamp, person.id))
-            await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-                             (stamp, person.telegram_id, "commitment:create", f"{cid} {department}"))
+            await audit.record(tx, person.telegram_id, "commitment:create", f"{cid} {department}", now=now)
             commitment = await self.get(cid, tx)
             await self._notify_created(tx, commitment, now)
         return commitment, True
@@ -436,11 +437,11 @@ class CommitmentService:
                     await self._send_department(c, "ask", f"ask:{c.id}:{period_day.isoformat()}", now)
 
     async def _send_department(self, c: Commitment, stage: str, period: str, now: datetime) -> None:
-        if await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (JOB, period)):
+        if await period_done(self.db, JOB, period):
             return
         today = self.today(now)
         async with self.db.transaction() as tx:
-            if not await claim_in(tx, JOB, period, now):
+            if not await claim(tx, JOB, period, now):
                 return
             current = await self.get(c.id, tx)
             if not current.is_open:

@@ -16,8 +16,9 @@ from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
 from bot.storage.database import Database
+from bot.storage.jobs import claim, period_done
 from bot.visits import broadcast
-from bot.visits.service import JOB, Visit, VisitService, claim_in
+from bot.visits.service import JOB, Visit, VisitService
 
 ASPECTS = {"v": "visit_rating", "k": "service_rating"}
 MAX_COMMENT = 1000
@@ -56,10 +57,10 @@ class FeedbackService:
     async def request(self, visit: Visit, now: datetime) -> bool:
         """Ask every kepala desa of the visit's kecamatan (only them: never the camat) for their ratings."""
         period = f"feedback:{visit.id}:r{visit.revision}"
-        if await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (JOB, period)):
+        if await period_done(self.db, JOB, period):
             return False
         async with self.db.transaction() as tx:
-            if not await claim_in(tx, JOB, period, now):
+            if not await claim(tx, JOB, period, now):
                 return False
             recipients = await broadcast.people(
                 tx, "p.role = 'kepala_desa' AND d.kecamatan_code = ?", (visit.kecamatan_code,))
@@ -158,7 +159,7 @@ class FeedbackService:
     async def send_summary(self, visit: Visit, now: datetime) -> bool:
         """The per-kecamatan summary to leadership (role pimpinan) only."""
         period = f"feedback-summary:{visit.id}"
-        if await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (JOB, period)):
+        if await period_done(self.db, JOB, period):
             return False
         if not await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period LIKE ?",
                                       (JOB, f"feedback:{visit.id}:%")):
@@ -166,7 +167,7 @@ class FeedbackService:
         summary = await self.summary(visit)
         text = render("feedback_summary", summaries=[summary])
         async with self.db.transaction() as tx:
-            if not await claim_in(tx, JOB, period, now):
+            if not await claim(tx, JOB, period, now):
                 return False
             leaders = await broadcast.people(tx, "p.role = 'pimpinan'")
             await broadcast.fan_out(

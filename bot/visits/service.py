@@ -26,7 +26,9 @@ from bot.core.domain import DomainError, NotFound, Role
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.regions import find_kecamatan, get_kecamatan
+from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
+from bot.storage.jobs import claim, period_done
 from bot.visits import broadcast
 from bot.visits.planner import PlannedVisit, check_visit_date
 
@@ -499,9 +501,9 @@ class VisitService:
         # The correction stands in for announcements of the new date that are already due; the rest follow.
         for stage, due, _cutoff in self._announcement_times(new):
             if due <= now and announced:
-                await claim_in(tx, JOB, f"announce:{new.id}:r{new.revision}:{stage}", now)
+                await claim(tx, JOB, f"announce:{new.id}:r{new.revision}:{stage}", now)
         if briefed and self._briefing_due(new) <= now:
-            await claim_in(tx, JOB, f"briefing:{new.id}:r{new.revision}", now)
+            await claim(tx, JOB, f"briefing:{new.id}:r{new.revision}", now)
 
     # -- what is due -----------------------------------------------------------------------------------------
 
@@ -552,10 +554,10 @@ class VisitService:
 
     async def _announce(self, visit: Visit, stage: str, now: datetime) -> bool:
         period = f"announce:{visit.id}:r{visit.revision}:{stage}"
-        if await self.db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (JOB, period)):
+        if await period_done(self.db, JOB, period):
             return False
         async with self.db.transaction() as tx:
-            if not await claim_in(tx, JOB, period, now):
+            if not await claim(tx, JOB, period, now):
                 return False
             current = await self.find(visit.id, tx)
             if current is None or current.cancelled or current.revision != visit.revision:
@@ -715,13 +717,5 @@ class VisitService:
 ASPIRATION_BUTTON = "📝 Sampaikan aspirasi untuk kunjungan ini"
 
 
-async def claim_in(tx: Transaction, job: str, period: str, now: datetime) -> bool:
-    """``schedules.claim_period`` inside the caller's transaction: true exactly once per (job, period)."""
-    return await tx.execute_rowcount(
-        "INSERT INTO job_runs(job, period, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (job, period, to_iso(now))
-    ) == 1
-
-
 async def _audit(tx: Transaction, now: datetime, actor: int | None, action: str, detail: str) -> None:
-    await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-                     (to_iso(now), actor, action, detail))
+    await audit.record(tx, actor, action, detail, now=now)
