@@ -250,7 +250,7 @@ async def test_the_overdue_list_is_capped_oldest_first_and_the_rest_counted(db: 
 
 
 async def test_the_weekly_digest_passes_its_cap(db: Database, clock: FakeClock) -> None:
-    digests = pytest.importorskip("bot.officials.digests")
+    from bot.officials import digests
     from bot.visits.commitments_digest import register
 
     assert register()

@@ -155,14 +155,11 @@ async def test_audience_of_each_role(db: Database, clock: FakeClock) -> None:
     official = audiences.for_person(pejabat, export=True)
     assert (official.kind, official.confidential, official.feedback, official.department) == (
         "pejabat", False, False, "PUPR")
-    if await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'"):
-        await db.execute("INSERT INTO departments(code, name, created_at, updated_at) VALUES ('PUPR', 'Dinas PUPR',"
-                         " '2026-01-01', '2026-01-01')")  # what the officials feature loads at start
-        assert (await audiences.parse_audience(db, "pejabat:pupr")).department == "PUPR"
-        with pytest.raises(NotAllowed):
-            await audiences.parse_audience(db, "pejabat:NOPE")
-    else:  # any code until departments are known
-        assert (await audiences.parse_audience(db, "pejabat:pupr")).department == "pupr"
+    await db.execute("INSERT INTO departments(code, name, created_at, updated_at) VALUES ('PUPR', 'Dinas PUPR',"
+                     " '2026-01-01', '2026-01-01')")  # what the officials feature loads at start
+    assert (await audiences.parse_audience(db, "pejabat:pupr")).department == "PUPR"
+    with pytest.raises(NotAllowed):
+        await audiences.parse_audience(db, "pejabat:NOPE")
     with pytest.raises(NotAllowed):
         await audiences.parse_audience(db, "camat")
     with pytest.raises(NotAllowed):

@@ -37,10 +37,7 @@ DEPARTMENTS = ("PUPR", "DINKES", "DISPERINDAG")
 
 
 async def add_departments(db: Database, *codes: str) -> None:
-    """Known departments, in the ``departments`` table of the officials feature (created here if it is absent)."""
-    if not await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'"):
-        await db.execute("CREATE TABLE departments (code TEXT PRIMARY KEY, name TEXT NOT NULL, active INTEGER NOT"
-                         " NULL DEFAULT 1, created_at TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL DEFAULT '')")
+    """Known departments, in the ``departments`` table of the officials feature."""
     for code in codes:
         await db.execute("INSERT OR IGNORE INTO departments(code, name, created_at, updated_at) VALUES (?, ?, '', '')",
                          (code, f"Dinas {code}"))
@@ -48,8 +45,7 @@ async def add_departments(db: Database, *codes: str) -> None:
 
 @pytest.fixture
 async def n(db: Database, clock: FakeClock) -> ngantor.Ngantor:
-    if await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'"):
-        await add_departments(db, *DEPARTMENTS)  # the officials feature is there: its table must know them
+    await add_departments(db, *DEPARTMENTS)  # the officials feature's table must know them
     return ngantor.build(db, clock, WIB)
 
 
@@ -131,10 +127,7 @@ async def test_create_defaults_and_warnings(n: ngantor.Ngantor) -> None:
 
 
 async def test_departments_are_validated_against_the_departments_table(db: Database, n: ngantor.Ngantor) -> None:
-    # without issue 3's table any code is accepted (upper-cased); with it, only known codes, as it spells them
-    if not await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'"):
-        visit, _ = await n.visits.create("Sumber", DAY, departments=["pupr", "Dinkes", "PUPR"])
-        assert visit.departments == ("PUPR", "DINKES")
+    # only known codes, as the departments table spells them
     await add_departments(db, "PUPR", "Dinsos")
     visit, _ = await n.visits.create("Tiris", DAY, departments=["pupr", "DINSOS", "PUPR"])
     assert visit.departments == ("PUPR", "Dinsos")
@@ -581,7 +574,7 @@ async def test_commitments_section_of_the_weekly_digest(db: Database, clock: Fak
 
 
 async def test_commitments_join_the_weekly_digest_when_it_exists(db: Database, clock: FakeClock) -> None:
-    digests = pytest.importorskip("bot.officials.digests")  # issue 3's weekly digest; skipped until it is merged
+    from bot.officials import digests
     from bot.visits.commitments_digest import register
 
     assert register()

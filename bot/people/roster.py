@@ -237,10 +237,7 @@ def new_code() -> str:
 
 
 async def _department_exists(db: Database, code: str) -> str | None:
-    """The canonical department code, if departments are known (the officials module adds that table)."""
-    has_table = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type='table' AND name='departments'")
-    if not has_table:
-        return code
+    """The canonical department code; None for an unknown one."""
     row = await db.fetchone("SELECT code FROM departments WHERE lower(code) = lower(?)", (code,))
     return row["code"] if row else None
 

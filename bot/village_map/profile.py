@@ -109,8 +109,6 @@ async def feedback_section(request: ProfileRequest) -> str | None:
     if not request.audience.feedback:
         return None
     db = request.map.db
-    if not await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'visit_feedback'"):
-        return None
     rows = await db.fetchall(
         "SELECT f.visit_rating, f.service_rating, f.comment, v.date, k.name AS kecamatan FROM visit_feedback f"
         " JOIN visits v ON v.id = f.visit_id JOIN kecamatan k ON k.code = v.kecamatan_code WHERE f.desa_code = ?"

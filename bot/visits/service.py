@@ -160,23 +160,14 @@ def split_codes(text: str) -> list[str]:
 
 
 async def canonical_department(db: Database | Transaction, code: str) -> str | None:
-    """The department code as the ``departments`` table spells it, when that table exists (issue 3 adds it);
-    without it any code is accepted as typed (upper-cased)."""
-    has_table = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'")
-    if not has_table:
-        return code.strip().upper() or None
+    """The department code as the ``departments`` table spells it; None for an unknown one."""
     row = await db.fetchone("SELECT code FROM departments WHERE lower(code) = lower(?)", (code.strip(),))
     return row["code"] if row else None
 
 
 async def known_departments(db: Database) -> list[str]:
-    """Department codes to offer, from the ``departments`` table when it exists, else from registered officials."""
-    has_table = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'")
-    if has_table:
-        rows = await db.fetchall("SELECT code FROM departments ORDER BY code")
-    else:
-        rows = await db.fetchall("SELECT DISTINCT department AS code FROM people WHERE role = 'pejabat' AND"
-                                 " department IS NOT NULL ORDER BY department")
+    """Department codes to offer, from the ``departments`` table."""
+    rows = await db.fetchall("SELECT code FROM departments ORDER BY code")
     return [r["code"] for r in rows]
 
 
