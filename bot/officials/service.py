@@ -26,7 +26,7 @@ from bot.aspirations.service import Aspiration, AspirationService, Attachment, c
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from bot.core.workdays import add_working_days
-from bot.messaging import limits, outbox
+from bot.messaging import callbacks, limits, outbox
 from bot.messaging.templates import render, tanggal_pendek
 from bot.officials.departments import (
     AUDIENCE_ADMINS,
@@ -132,7 +132,7 @@ def card_buttons(aspiration: Aspiration) -> list[list[tuple[str, str]]]:
         first = ["terima", "proses"] if status is Status.BARU else ["proses"] if status is Status.DITERIMA else []
         wanted = [first + ["selesai"], ["balas"] + ([] if aspiration.confidential else ["alihkan"]),
                   ["tolak", "tdt"]]
-    return [[(BUTTON_LABELS[a], f"asp:act:{aspiration.id}:{a}") for a in row] for row in wanted if row]
+    return [[(BUTTON_LABELS[a], callbacks.build("asp", "act", aspiration.id, a)) for a in row] for row in wanted if row]
 
 
 def validate_text(text: str, kind: str) -> str:
@@ -405,8 +405,8 @@ class OfficialsService:
                       confirm_due=sla.confirm_due if sla else None)
         markup = None
         if action == "selesai":
-            markup = outbox.inline_keyboard([[(CONFIRM_YES, f"asp:cfm:{aspiration.id}:ya"),
-                                              (CONFIRM_NO, f"asp:cfm:{aspiration.id}:belum")]])
+            markup = outbox.inline_keyboard([[(CONFIRM_YES, callbacks.build("asp", "cfm", aspiration.id, "ya")),
+                                              (CONFIRM_NO, callbacks.build("asp", "cfm", aspiration.id, "belum"))]])
         await outbox.enqueue_text(tx, aspiration.submitter_telegram_id, text, now=now, reply_markup=markup,
                                   ref=f"asp:{aspiration.id}:kades", dedup_key=f"asp:{aspiration.id}:{key}:kades")
 

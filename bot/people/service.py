@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import ROLE_LABELS, DomainError, Role, parse_role
-from bot.messaging import outbox
+from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import find_desa, find_kecamatan
 from bot.storage import audit
@@ -384,8 +384,8 @@ async def ask_admins(tx: Transaction, successor_id: int, now: datetime) -> int:
     admins = await tx.fetchall(
         "SELECT telegram_id FROM people WHERE role = 'admin' AND active = 1 AND telegram_id IS NOT NULL ORDER BY id")
     text = render("people_successor_request", successor=successor, predecessor=predecessor)
-    keyboard = outbox.inline_keyboard([[("✅ Konfirmasi pergantian", f"ppl:ok:{successor_id}"),
-                                        ("❌ Tolak", f"ppl:no:{successor_id}")]])
+    keyboard = outbox.inline_keyboard([[("✅ Konfirmasi pergantian", callbacks.build("ppl", "ok", successor_id)),
+                                        ("❌ Tolak", callbacks.build("ppl", "no", successor_id))]])
     for row in admins:
         await outbox.enqueue_text(tx, row["telegram_id"], text, now=now, reply_markup=keyboard,
                                   dedup_key=f"succession:{successor_id}:{row['telegram_id']}")

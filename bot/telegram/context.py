@@ -19,6 +19,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, E
 
 from bot.core.clock import to_iso
 from bot.core.domain import ROLE_LABELS, DomainError, Role
+from bot.messaging import callbacks
 from bot.messaging.templates import render
 from bot.operations.logs import remember_name
 from bot.people.roster import Person, get_person
@@ -110,26 +111,10 @@ async def answer_button(update: Update, text: str | None = None, *, show_alert: 
     return True
 
 
-#: A number on a button is a row id, a count of days or a choice; nothing the bot offers comes near this.
-MAX_BUTTON_NUMBER = 2**31 - 1
-
-
-def button_numbers_valid(data: str | None) -> bool:
-    """False if a field of callback data ``a:b:c`` looks like a number but is not one a button of ours carries:
-    negative or signed, huge, or written with other digits than 0-9 (forged, or from a keyboard of long ago)."""
-    for field in (data or "").split(":"):
-        body = field[1:] if field[:1] in "+-" else field
-        if not body or not all(char.isdigit() for char in body):
-            continue  # not a number: the handler's pattern decides
-        if not (field.isascii() and field.isdigit() and int(field) <= MAX_BUTTON_NUMBER):
-            return False
-    return True
-
-
-def button_number(data: str, index: int) -> int:
-    """Field ``index`` of callback data ``a:b:c`` as a number; the guards have already refused presses whose
-    numbers are out of range (see ``button_numbers_valid``), so this is 0..MAX_BUTTON_NUMBER."""
-    return int(data.split(":")[index])
+#: The callback-data codec's number checks, under the names the handlers and guards use.
+MAX_BUTTON_NUMBER = callbacks.MAX_NUMBER
+button_numbers_valid = callbacks.numbers_valid
+button_number = callbacks.number
 
 
 async def refuse(update: Update, message: str, *, show_alert: bool = False, reply_markup: Any = None) -> None:

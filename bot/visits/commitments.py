@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from bot.aspirations.service import TICKET_RE, clean_text
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
-from bot.messaging import outbox
+from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import Desa, find_desa
 from bot.people.roster import Person
@@ -450,9 +450,9 @@ class CommitmentService:
             markup = None
             if stage == "ask":
                 markup = outbox.inline_keyboard([
-                    [("✅ Terlaksana", f"jnj:{c.id}:ok")],
-                    [("⏳ Masih berjalan", f"jnj:{c.id}:run")],
-                    [("❌ Tidak dapat dilaksanakan", f"jnj:{c.id}:no")],
+                    [("✅ Terlaksana", callbacks.build("jnj", c.id, "ok"))],
+                    [("⏳ Masih berjalan", callbacks.build("jnj", c.id, "run"))],
+                    [("❌ Tidak dapat dilaksanakan", callbacks.build("jnj", c.id, "no"))],
                 ])
             await broadcast.fan_out(
                 tx, kind="janji", audience=f"OPD {current.department}", text=f"Janji #{c.id}: {stage}",

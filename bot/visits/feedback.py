@@ -12,7 +12,7 @@ from datetime import datetime
 from bot.aspirations.service import clean_text
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, Role
-from bot.messaging import outbox
+from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
 from bot.storage.database import Database
@@ -45,7 +45,7 @@ class Summary:
 
 
 def rating_keyboard(visit_id: int, aspect: str) -> dict:  # type: ignore[type-arg]
-    return outbox.inline_keyboard([[(str(n), f"fb:{visit_id}:{aspect}:{n}") for n in range(1, 6)]])
+    return outbox.inline_keyboard([[(str(n), callbacks.build("fb", visit_id, aspect, n)) for n in range(1, 6)]])
 
 
 class FeedbackService:

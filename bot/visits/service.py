@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.dates import BULAN
 from bot.core.domain import DomainError, NotFound, Role
-from bot.messaging import outbox
+from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import find_kecamatan, get_kecamatan
 from bot.storage import audit
@@ -478,7 +478,7 @@ class VisitService:
                 text = render("visit_correction", old=old, new=new)
                 markup = None
                 if not new.cancelled and r.role == Role.KEPALA_DESA.value:
-                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, f"asp:new:{new.id}")]])
+                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", new.id))]])
                 return text, markup
 
             label = "dibatalkan" if new.cancelled else f"dipindah ke {new.date.isoformat()} {new.jam}"
@@ -560,7 +560,7 @@ class VisitService:
                 text = render("visit_announcement", visit=current, stage=stage, role=r.role, days_left=days_left)
                 markup = None
                 if r.role == Role.KEPALA_DESA.value:
-                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, f"asp:new:{current.id}")]])
+                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", current.id))]])
                 return text, markup
 
             await broadcast.fan_out(
