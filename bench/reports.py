@@ -81,7 +81,7 @@ async def status_busy_village(ctx: Context) -> None:
 
     person = ctx.people["busy_kepala_desa"]
     items = await ctx.services.aspirations.list_for(person)
-    render("status_list", person=person, aspirations=items, title="Aspirasi desa Anda", show_desa=False)
+    render("aspirations/status_list", person=person, aspirations=items, title="Aspirasi desa Anda", show_desa=False)
 
 
 @report("status_detail_busy", "message", "/status ASP-… of the busiest village's aspiration with the longest history")
@@ -94,7 +94,7 @@ async def status_detail(ctx: Context) -> None:
     history = await svc.history(aspiration.id)
     departments = ctx.services.extra.get("departments")
     department = await departments.label_for(aspiration) if departments else aspiration.department
-    render("status_detail", a=aspiration, history=history, department=department, show_actors=False)
+    render("aspirations/status_detail", a=aspiration, history=history, department=department, show_actors=False)
 
 
 @report("status_official", "message", "/status of an official of the busiest department")
@@ -103,7 +103,7 @@ async def status_official(ctx: Context) -> None:
 
     person = ctx.people["official"]
     items = await ctx.services.aspirations.list_for(person)
-    render("status_list", person=person, aspirations=items, title="Aspirasi untuk OPD Anda", show_desa=True)
+    render("aspirations/status_list", person=person, aspirations=items, title="Aspirasi untuk OPD Anda", show_desa=True)
 
 
 @report("status_leadership", "message", "/status of the Bupati (newest across the province)")
@@ -112,7 +112,7 @@ async def status_leadership(ctx: Context) -> None:
 
     person = ctx.people["bupati"]
     items = await ctx.services.aspirations.list_for(person)
-    render("status_list", person=person, aspirations=items, title="Aspirasi terbaru", show_desa=True)
+    render("aspirations/status_list", person=person, aspirations=items, title="Aspirasi terbaru", show_desa=True)
 
 
 @report("daily_digest", "message", "daily digest of every department (one sample per department)")

@@ -123,7 +123,7 @@ async def _reference_section(db: Database, now: dt.datetime, since: dt.datetime,
                     finished_recently=finished, overdue_total=len(overdue))
     if not digest.open and not digest.finished_recently:
         return ""
-    return render("commitments_digest", digest=digest, today=today)
+    return render("visits/commitments_digest", digest=digest, today=today)
 
 
 def _count_queries(db: Database) -> list[str]:

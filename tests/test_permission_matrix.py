@@ -118,7 +118,7 @@ COMMANDS: dict[str, dict[str, str]] = {
              "*": STAFF_ONLY},
     "/inbox": {"*": "di dalam grup"},
     "/batal": {"*": "Tidak ada"},
-    # Ngantor di Kecamatan (issue 4)
+    # Ngantor di Kecamatan
     "/jadwal": {"unregistered": UNREG, "*": "Jadwal Ngantor di Kecamatan"},
     "/kunjungan": {"admin": "Kelola kunjungan", "unregistered": UNREG, "*": NOT_ADMIN},
     "/briefing": {"pimpinan": "/briefing Sumber", "admin": "/briefing Sumber", "pejabat_resp": "/briefing Sumber",
@@ -126,7 +126,7 @@ COMMANDS: dict[str, dict[str, str]] = {
     "/janji": {"admin": "Catat janji", "pimpinan": "Catat janji", "unregistered": UNREG, "*": STAFF_ONLY},
     "/siaran": {"admin": "Siaran baru", "unregistered": UNREG, "*": NOT_ADMIN},
     "/umpanbalik": {"pimpinan": "Umpan balik", "unregistered": UNREG, "*": "hanya untuk Pimpinan"},
-    # The map of problems and potential (issue 5)
+    # The map of problems and potential
     "/potensi": {"kepala_desa": "Potensi desa", "unregistered": UNREG, "*": "hanya untuk Kepala Desa"},
     "/desa Ledokombo": {"pimpinan": "Desa Ledokombo", "admin": "Desa Ledokombo", "pejabat_resp": "Desa Ledokombo",
                         "pejabat_other": "Desa Ledokombo", "unregistered": UNREG, "*": STAFF_ONLY},

@@ -25,7 +25,7 @@ async def copy_to_camat(tx: Transaction, aspiration: Aspiration, now: datetime) 
     camats = [c for c in map(person_from_row, rows) if audiences.of(c).sees(aspiration)]
     if not camats:
         return
-    text = render("camat_copy", aspiration=aspiration)
+    text = render("aspirations/camat_copy", aspiration=aspiration)
     for camat in camats:
         await outbox.enqueue_text(tx, camat.telegram_id, text, now=now, ref=f"asp:{aspiration.id}:camat",
                                   dedup_key=f"asp:{aspiration.id}:camat:{camat.telegram_id}")

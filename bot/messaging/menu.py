@@ -77,13 +77,13 @@ def default_menu() -> list[dict[str, str]]:
     return _menu(None)
 
 
-# -- issue 3: officials -------------------------------------------------------------------------------------------
+# -- officials ----------------------------------------------------------------------------------------------------
 add_command("tangani", "Kartu tindak lanjut satu aspirasi: /tangani ASP-…",
             frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN}))
 add_command("inbox", "Jadikan grup kotak masuk OPD (ketik di grup)", frozenset({Role.PEJABAT, Role.ADMIN}))
 add_command("opd", "Daftar OPD, pembagian kategori, batas layanan", frozenset({Role.ADMIN, Role.PIMPINAN}))
 
-# -- Ngantor di Kecamatan (issue 4) -------------------------------------------------------------------------------
+# -- Ngantor di Kecamatan ---------------------------------------------------------------------------------------
 add_command("jadwal", "Jadwal kunjungan Bupati (Ngantor di Kecamatan)", ALL)
 add_command("kunjungan", "Tambah, pindah, batalkan kunjungan", frozenset({Role.ADMIN}))
 add_command("briefing", "Briefing kecamatan sebelum kunjungan", frozenset({Role.PIMPINAN, Role.ADMIN, Role.PEJABAT}))

@@ -431,7 +431,7 @@ class DepartmentService:
         """Through the outbox: the department's officials (but the one who did it) and the group that was the
         inbox until now hear where the department's aspiration cards go from now on."""
         name = await tx.fetchval("SELECT name FROM departments WHERE code = ?", (code,))
-        text = render("inbox_changed", code=code, name=name or code, title=title or "",
+        text = render("officials/inbox_changed", code=code, name=name or code, title=title or "",
                       old_title=previous["title"] if previous is not None else None,
                       by=person.name or person.role.label, admin=person.role is Role.ADMIN)
         rows = await tx.fetchall("SELECT telegram_id FROM people WHERE role = 'pejabat' AND department = ? AND"

@@ -126,7 +126,7 @@ async def refuse(update: Update, message: str, *, show_alert: bool = False, repl
             return
     if not isinstance(message, Markup) and len(message) > 1000:  # a refusal quoting user input stays short
         message = message[:1000] + "…"
-    await reply(update, "refusal", message=message, reply_markup=reply_markup)
+    await reply(update, "common/refusal", message=message, reply_markup=reply_markup)
 
 
 def requires(*roles: Role) -> Callable[[F], F]:
@@ -176,7 +176,7 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
         if update.callback_query is not None:
             await refuse(update, notice("unregistered_button"), show_alert=True)
         else:
-            await reply(update, "not_registered")
+            await reply(update, "common/not_registered")
         if allowed:
             await _audit_refusal(update, context, "unregistered")
         return None
@@ -185,7 +185,7 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
         if update.callback_query is not None:
             await refuse(update, notice("button_not_for_role", roles=labels), show_alert=True)
         else:
-            await reply(update, "not_allowed", roles=labels)
+            await reply(update, "common/not_allowed", roles=labels)
         await _audit_refusal(update, context, f"role {person.role.value}")
         return None
     return person
@@ -231,9 +231,9 @@ async def on_error(update: object, context: SambangContext) -> None:
         try:
             if update.callback_query is not None:
                 if not await answer_button(update, notice("generic_error_alert"), show_alert=True):
-                    await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
+                    await update.effective_chat.send_message(render("common/error_generic"), parse_mode=ParseMode.HTML)
             elif update.effective_chat is not None and update.effective_chat.type == "private":
-                await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
+                await update.effective_chat.send_message(render("common/error_generic"), parse_mode=ParseMode.HTML)
         except Exception:  # the apology itself must never raise
             log.exception("could not tell the user about the error")
 

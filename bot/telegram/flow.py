@@ -60,7 +60,7 @@ async def deny(update: Update, context: SambangContext, message: str) -> None:
     """A refusal: as a popup on the press when it was not answered yet, otherwise as a message in the chat."""
     if update.callback_query is not None and await answer(update, context, message, alert=True):
         return
-    await reply(update, "refusal", message=message)
+    await reply(update, "common/refusal", message=message)
 
 
 async def member(update: Update, context: SambangContext, roles: Iterable[Role] = ()) -> Person | None:

@@ -103,12 +103,12 @@ class VillageMap:
         categories = [(short_label(c), recap.total.by_category.get(c, 0)) for c in recap.categories
                       if recap.total.by_category.get(c, 0)]
         place = recap.kabupaten[0][1] if len(recap.kabupaten) == 1 else f"{len(recap.kabupaten)} kabupaten/kota"
-        parts = [render("rekap_text", recap=recap, place=place, median=format_days(recap.total.median_days),
+        parts = [render("village_map/rekap_text", recap=recap, place=place, median=format_days(recap.total.median_days),
                         coverage=format_percent(recap.total.coverage), categories=categories)]
         for row in recap.rows:
             cats = [(short_label(c), row.tally.by_category[c]) for c in recap.categories
                     if row.tally.by_category.get(c)]
-            parts.append(render("rekap_kecamatan", row=row, median=format_days(row.tally.median_days),
+            parts.append(render("village_map/rekap_kecamatan", row=row, median=format_days(row.tally.median_days),
                                 categories=cats))
         return split_message(parts, separator="\n")
 
@@ -199,7 +199,7 @@ async def weekly_map(services: Services, ctx: digests.WeeklyContext) -> digests.
     if not recap.total.total:
         return None
     busiest = sorted(((r.name, r.tally.open) for r in recap.rows if r.tally.open), key=lambda p: (-p[1], p[0]))
-    text = render("digest_weekly_map", recap=recap, median=format_days(recap.total.median_days),
+    text = render("officials/digest_weekly_map", recap=recap, median=format_days(recap.total.median_days),
                   coverage=format_percent(recap.total.coverage), busiest=busiest[:3])
     photos = [digests.DigestPhoto(c.png, c.filename, c.title) for c in drawn]
     return digests.DigestSection([text], photos)

@@ -128,9 +128,9 @@ class BriefingService:
     def render(self, briefing: Briefing) -> list[str]:
         """The briefing as Telegram messages (split between villages when it is long)."""
         today = self.visits.today(briefing.generated_at)
-        parts = [render("briefing_header", b=briefing, today=today)]
-        parts += [render("briefing_village", v=v) for v in briefing.villages]
-        parts.append(render("briefing_footer", b=briefing, today=today))
+        parts = [render("visits/briefing_header", b=briefing, today=today)]
+        parts += [render("visits/briefing_village", v=v) for v in briefing.villages]
+        parts.append(render("visits/briefing_footer", b=briefing, today=today))
         return split_message(parts, 4000)
 
     async def allowed(self, person: Person, kecamatan_code: str) -> bool:

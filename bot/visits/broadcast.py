@@ -228,7 +228,7 @@ async def send_siaran(db: Database, *, audience: Audience, text: str, sender_tel
     existing = await existing_request(db, request_key)
     if existing:
         return existing, False
-    message = render("siaran_message", text=body, sender=sender_name)
+    message = render("visits/siaran_message", text=body, sender=sender_name)
     async with db.transaction() as tx:
         again = await tx.fetchval("SELECT id FROM broadcasts WHERE request_key = ?", (request_key,))
         if again:

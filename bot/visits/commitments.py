@@ -255,7 +255,7 @@ class CommitmentService:
         digest = await self.digest(moment, since=since, until=until, max_items=max_items)
         if not digest.open and not digest.finished_recently:
             return ""
-        return render("commitments_digest", digest=digest, today=self.today(moment))
+        return render("visits/commitments_digest", digest=digest, today=self.today(moment))
 
     # -- recording -------------------------------------------------------------------------------------------
 
@@ -367,12 +367,12 @@ class CommitmentService:
         heads = await self._village_heads(tx, c)
         await broadcast.fan_out(
             tx, kind="janji", audience=f"Kepala desa {c.desa_names}", text=f"Janji #{c.id} dicatat",
-            recipients=heads, message_for=lambda r: (render("commitment_village", c=c), None), now=now,
+            recipients=heads, message_for=lambda r: (render("visits/commitment_village", c=c), None), now=now,
             ref=f"janji:{c.id}:desa", dedup_prefix=f"janji:{c.id}:new:desa")
         dept = await self.department_people(tx, c.department)
         await broadcast.fan_out(
             tx, kind="janji", audience=f"OPD {c.department}", text=f"Janji #{c.id} untuk OPD {c.department}",
-            recipients=dept, message_for=lambda r: (render("commitment_department", c=c, stage="new",
+            recipients=dept, message_for=lambda r: (render("visits/commitment_department", c=c, stage="new",
                                                            today=self.today(now)), None),
             now=now, ref=f"janji:{c.id}:opd", dedup_prefix=f"janji:{c.id}:new:opd")
 
@@ -410,7 +410,7 @@ class CommitmentService:
             await broadcast.fan_out(
                 tx, kind="janji", audience=f"Kepala desa {updated.desa_names} dan pimpinan",
                 text=f"Hasil janji #{commitment_id}: {updated.status_label}", recipients=[*heads, *leaders],
-                message_for=lambda r: (render("commitment_outcome", c=updated, by=person,
+                message_for=lambda r: (render("visits/commitment_outcome", c=updated, by=person,
                                               leadership=r.role == Role.PIMPINAN.value), None),
                 now=now, ref=f"janji:{commitment_id}:hasil", dedup_prefix=f"janji:{commitment_id}:hasil:{seq}")
         return updated
@@ -457,5 +457,6 @@ class CommitmentService:
             await broadcast.fan_out(
                 tx, kind="janji", audience=f"OPD {current.department}", text=f"Janji #{c.id}: {stage}",
                 recipients=recipients,
-                message_for=lambda r: (render("commitment_department", c=current, stage=stage, today=today), markup),
+                message_for=lambda r: (render("visits/commitment_department", c=current, stage=stage, today=today),
+                                       markup),
                 now=now, ref=f"janji:{c.id}:opd", dedup_prefix=f"janji:{period}")

@@ -67,7 +67,7 @@ class FeedbackService:
             await broadcast.fan_out(
                 tx, kind="umpan_balik", audience=f"Kepala desa Kecamatan {visit.kecamatan_name}",
                 text=f"Permintaan umpan balik kunjungan #{visit.id}", recipients=recipients,
-                message_for=lambda r: (render("feedback_request", visit=visit), rating_keyboard(visit.id, "v")),
+                message_for=lambda r: (render("visits/feedback_request", visit=visit), rating_keyboard(visit.id, "v")),
                 now=now, ref=f"visit:{visit.id}:feedback", dedup_prefix=f"visit:{visit.id}:feedback")
         return True
 
@@ -165,7 +165,7 @@ class FeedbackService:
                                       (JOB, f"feedback:{visit.id}:%")):
             return False  # feedback was never asked for this visit
         summary = await self.summary(visit)
-        text = render("feedback_summary", summaries=[summary])
+        text = render("visits/feedback_summary", summaries=[summary])
         async with self.db.transaction() as tx:
             if not await claim(tx, JOB, period, now):
                 return False

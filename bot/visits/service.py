@@ -475,7 +475,7 @@ class VisitService:
             audience = f"Kecamatan {old.kecamatan_name} (yang sudah menerima pengumuman)"
 
             def message(r: broadcast.Recipient) -> broadcast.Message:
-                text = render("visit_correction", old=old, new=new)
+                text = render("visits/visit_correction", old=old, new=new)
                 markup = None
                 if not new.cancelled and r.role == Role.KEPALA_DESA.value:
                     markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", new.id))]])
@@ -557,7 +557,7 @@ class VisitService:
             days_left = (current.date - self.today(now)).days
 
             def message(r: broadcast.Recipient) -> broadcast.Message:
-                text = render("visit_announcement", visit=current, stage=stage, role=r.role, days_left=days_left)
+                text = render("visits/visit_announcement", visit=current, stage=stage, role=r.role, days_left=days_left)
                 markup = None
                 if r.role == Role.KEPALA_DESA.value:
                     markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", current.id))]])

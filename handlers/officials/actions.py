@@ -72,7 +72,7 @@ async def _prompt(update: Update, kind: str, ticket: str, target: str | None = N
     user = update.effective_user
     group = chat is not None and chat.type != ChatType.PRIVATE
     placeholder = "Balasan…" if kind == "balas" else "Komentar…" if kind == "buka_kembali" else "Alasan…"
-    await reply(update, "officials_prompt", kind=kind, ticket=ticket, target=target, group=group,
+    await reply(update, "officials/officials_prompt", kind=kind, ticket=ticket, target=target, group=group,
                 mention_id=user.id if group and user else None, mention_name=user.first_name if user else None,
                 reply_markup=ForceReply(selective=True, input_field_placeholder=placeholder))
 
@@ -117,7 +117,7 @@ async def _action(update: Update, context: SambangContext, person: Person | None
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
         rows.append([InlineKeyboardButton("Batal", callback_data=f"asp:rte:{aspiration_id}:-")])
         await _answer(update)
-        await reply(update, "officials_choose_department", ticket=aspiration.ticket,
+        await reply(update, "officials/officials_choose_department", ticket=aspiration.ticket,
                     reply_markup=InlineKeyboardMarkup(rows))
         return
     if action in NEEDS_TEXT:
@@ -166,7 +166,7 @@ async def _confirmation(update: Update, context: SambangContext, person: Person 
             await query.edit_message_reply_markup(None)
         except BadRequest:
             pass
-        await reply(update, "officials_outcome", message=Markup(outcome.message))
+        await reply(update, "officials/officials_outcome", message=Markup(outcome.message))
     elif answer == "belum":
         aspiration = await officials.begin_input(person, chat.id, "buka_kembali", aspiration_id)
         await _answer(update)
@@ -191,12 +191,12 @@ async def on_text(update: Update, context: SambangContext) -> None:
         try:
             outcome = await officials.complete_input(person, pending, message.text)
         except InvalidText as exc:
-            await reply(update, "refusal", message=exc.message)
+            await reply(update, "common/refusal", message=exc.message)
         except DomainError as exc:
             await officials.log_refusal(user.id, f"input {pending.kind} {pending.ticket}", exc.message)
-            await reply(update, "refusal", message=exc.message)
+            await reply(update, "common/refusal", message=exc.message)
         else:
-            await reply(update, "officials_outcome", message=Markup(outcome.message))
+            await reply(update, "officials/officials_outcome", message=Markup(outcome.message))
         raise ApplicationHandlerStop
     aspiration_id = await _replied_aspiration(update, context)
     if aspiration_id is None:
@@ -232,9 +232,9 @@ async def _send_reply(update: Update, context: SambangContext, person: Person | 
     except DomainError as exc:
         if not isinstance(exc, InvalidText):
             await officials.log_refusal(user.id if user else None, f"reply to asp {aspiration_id}", exc.message)
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
     else:
-        await reply(update, "officials_outcome", message=Markup(outcome.message))
+        await reply(update, "officials/officials_outcome", message=Markup(outcome.message))
 
 
 async def _internal_hint(update: Update, context: SambangContext, aspiration_id: int) -> None:
@@ -256,7 +256,7 @@ async def _internal_hint(update: Update, context: SambangContext, aspiration_id:
     while len(hinted) > 10_000:
         hinted.popitem(last=False)
     aspiration = await _officials(context).aspirations.get(aspiration_id)
-    await reply(update, "officials_internal_reply", ticket=aspiration.ticket)
+    await reply(update, "officials/officials_internal_reply", ticket=aspiration.ticket)
 
 
 async def balas(update: Update, context: SambangContext) -> None:
@@ -269,7 +269,7 @@ async def balas(update: Update, context: SambangContext) -> None:
         return
     aspiration_id = await _replied_aspiration(update, context)
     if aspiration_id is None:
-        await reply(update, "refusal", message=(
+        await reply(update, "common/refusal", message=(
             "Balas (reply) kartu aspirasinya dengan /balas diikuti teks balasan untuk kepala desa, atau tekan"
             " tombol 💬 Balas pada kartu."))
         return
@@ -283,7 +283,7 @@ async def balas(update: Update, context: SambangContext) -> None:
             return
     except DomainError as exc:
         await _officials(context).log_refusal(user.id, f"/balas asp {aspiration_id}", exc.message)
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return
     await _send_reply(update, context, person, aspiration_id, text)
 
@@ -302,7 +302,7 @@ async def on_command(update: Update, context: SambangContext) -> None:
     await officials.cancel_input(user.id, chat.id)
     command = message.text.split()[0].split("@")[0].lower()
     if command == "/batal":
-        await reply(update, "officials_cancelled", ticket=pending.ticket)
+        await reply(update, "officials/officials_cancelled", ticket=pending.ticket)
         raise ApplicationHandlerStop
 
 
@@ -315,7 +315,7 @@ async def inbox(update: Update, context: SambangContext) -> None:
     user = update.effective_user
     assert chat is not None
     if chat.type == ChatType.PRIVATE:
-        await reply(update, "inbox_private")
+        await reply(update, "officials/inbox_private")
         return
     departments = _officials(context).departments
     person = await current_person(update, context)
@@ -323,20 +323,20 @@ async def inbox(update: Update, context: SambangContext) -> None:
     if person is None or person.role not in (Role.PEJABAT, Role.ADMIN):
         why = "Hanya admin atau pejabat OPD yang terdaftar di Sambang yang dapat mengatur kotak masuk grup."
         await _officials(context).log_refusal(user.id if user else None, "/inbox", why)
-        await reply(update, "refusal", message=why)
+        await reply(update, "common/refusal", message=why)
         return
     try:
         if args and args[0].lower() in ("lepas", "hapus", "stop"):
             codes = await departments.unregister_inbox(person, chat.id)
-            await reply(update, "inbox_unregistered", codes=codes)
+            await reply(update, "officials/inbox_unregistered", codes=codes)
         elif (args and args[0].lower() in ("status", "info")) or (person.role is Role.ADMIN and not args):
-            await reply(update, "inbox_status", departments=await departments.inbox_departments(chat.id))
+            await reply(update, "officials/inbox_status", departments=await departments.inbox_departments(chat.id))
         else:
             department = await departments.register_inbox(person, chat.id, chat.title, args[0] if args else None)
-            await reply(update, "inbox_registered", department=department)
+            await reply(update, "officials/inbox_registered", department=department)
     except DomainError as exc:
         await _officials(context).log_refusal(user.id if user else None, "/inbox", exc.message)
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
 
 
 async def tangani(update: Update, context: SambangContext) -> None:
@@ -347,14 +347,14 @@ async def tangani(update: Update, context: SambangContext) -> None:
         return
     args = context.args or []
     if not args:
-        await reply(update, "refusal", message="Sebutkan nomor tiketnya, misalnya: /tangani ASP-2026-00042")
+        await reply(update, "common/refusal", message="Sebutkan nomor tiketnya, misalnya: /tangani ASP-2026-00042")
         return
     try:
         await _officials(context).send_card(person, chat.id, args[0])
     except DomainError as exc:
         if isinstance(exc, NotAllowed):
             await _officials(context).log_refusal(person.telegram_id, "/tangani", exc.message)
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
 
 
 async def opd(update: Update, context: SambangContext) -> None:
@@ -364,7 +364,8 @@ async def opd(update: Update, context: SambangContext) -> None:
         return
     departments = _officials(context).departments
     routes = await departments.routes()
-    await reply(update, "departments_overview", departments=await departments.list(), routes=list(routes.items()),
+    await reply(update, "officials/departments_overview", departments=await departments.list(),
+                routes=list(routes.items()),
                 secret=lambda code: CATEGORY_BY_CODE[code].confidential if code in CATEGORY_BY_CODE else False,
                 level=departments.routing.default_level, confirm_days=departments.confirm_days)
 

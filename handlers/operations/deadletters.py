@@ -32,7 +32,7 @@ async def _show(update: Update, context: SambangContext) -> None:
                for d in letters[:MAX_BUTTONS] if d.status == "open"]
     tz = context.services.config.tz
     when = {d.update_id: f"{from_iso(d.failed_at).astimezone(tz):%d-%m-%Y %H:%M}" for d in letters}
-    await reply(update, "dead_letter_list", letters=letters, total=total, when=when,
+    await reply(update, "operations/dead_letter_list", letters=letters, total=total, when=when,
                 reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
 
@@ -45,7 +45,7 @@ async def _replay(update: Update, context: SambangContext, update_id: int) -> No
         await refuse(update, exc.message)
         return
     await answer_button(update)
-    await reply(update, "dead_letter_replayed", update_id=update_id)
+    await reply(update, "operations/dead_letter_replayed", update_id=update_id)
     failures = svc.extra.get("failed_updates")
     if failures is not None:
         await failures.replay_requested()

@@ -70,14 +70,14 @@ def _filters(args: list[str]) -> tuple[dict[str, object], str]:
 async def orang(update: Update, context: SambangContext) -> None:
     found, title = _filters(context.args or [])
     entries = await people.list_people(context.services.db, **found)  # type: ignore[arg-type]
-    await reply(update, "people_list", entries=entries[:MAX_LISTED], total=len(entries), title=title,
+    await reply(update, "people/people_list", entries=entries[:MAX_LISTED], total=len(entries), title=title,
                 more=max(0, len(entries) - MAX_LISTED))
 
 
 async def _target(update: Update, context: SambangContext, usage: str) -> int | None:
     args = context.args or []
     if not args:
-        await reply(update, "people_usage", command=usage)
+        await reply(update, "people/people_usage", command=usage)
         return None
     try:
         return people.parse_telegram_id(args[0])
@@ -98,7 +98,7 @@ async def nonaktifkan(update: Update, context: SambangContext) -> None:
     except PeopleError as exc:
         await refuse(update, exc.message)
         return
-    await reply(update, "people_changed", what="Dinonaktifkan", entry=entry,
+    await reply(update, "people/people_changed", what="Dinonaktifkan", entry=entry,
                 changes=[f"{withdrawn} pesan antre untuknya ditarik"] if withdrawn else [])
 
 
@@ -114,7 +114,7 @@ async def aktifkan(update: Update, context: SambangContext) -> None:
     except PeopleError as exc:
         await refuse(update, exc.message)
         return
-    await reply(update, "people_changed", what="Diaktifkan", entry=entry,
+    await reply(update, "people/people_changed", what="Diaktifkan", entry=entry,
                 changes=[f"pendahulu dinonaktifkan: {predecessor.label}"] if predecessor else [])
 
 
@@ -141,7 +141,7 @@ async def pindah(update: Update, context: SambangContext) -> None:
         return
     if target in svc.config.admins and entry.role is not Role.ADMIN:
         changes.append("catatan: ID ini masih ada di SAMBANG_ADMINS dan menjadi admin lagi saat bot mulai")
-    await reply(update, "people_changed", what="Diubah", entry=entry, changes=changes)
+    await reply(update, "people/people_changed", what="Diubah", entry=entry, changes=changes)
 
 
 async def succession_button(update: Update, context: SambangContext) -> None:
@@ -173,7 +173,7 @@ async def succession_button(update: Update, context: SambangContext) -> None:
         await query.edit_message_reply_markup(None)
     except BadRequest:
         pass
-    await reply(update, "people_changed", what=what, entry=entry, changes=changes)
+    await reply(update, "people/people_changed", what=what, entry=entry, changes=changes)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -42,22 +42,22 @@ async def start(update: Update, context: SambangContext) -> None:
         try:
             person = await roster.redeem_invitation(svc.db, svc.clock, code, user.id, _display_name(update))
         except RegistrationError as exc:
-            await reply(update, "refusal", message=exc.message)
+            await reply(update, "common/refusal", message=exc.message)
             return
         if not person.active:  # a new head of a desa whose kepala desa is registered: an admin confirms first
-            await reply(update, "people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
+            await reply(update, "people/people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
             return
         async with svc.db.transaction() as tx:
             await queue_menu_for(tx, user.id, person.role, svc.clock.now())
-        await reply(update, "registered", person=person, reply_markup=REMOVE_KEYBOARD)
+        await reply(update, "people/registered", person=person, reply_markup=REMOVE_KEYBOARD)
         return
     if person is not None:
         if not person.name and user.full_name:
             await roster.update_name(svc.db, svc.clock, user.id, _display_name(update))
             person = await current_person(update, context)
-        await reply(update, "start_registered", person=person)
+        await reply(update, "people/start_registered", person=person)
         return
-    await reply(update, "start_unregistered", user_id=user.id, reply_markup=CONTACT_KEYBOARD)
+    await reply(update, "people/start_unregistered", user_id=user.id, reply_markup=CONTACT_KEYBOARD)
 
 
 async def contact_shared(update: Update, context: SambangContext) -> None:
@@ -75,20 +75,20 @@ async def contact_shared(update: Update, context: SambangContext) -> None:
             name=_display_name(update) or f"{contact.first_name} {contact.last_name or ''}".strip(),
         )
     except RegistrationError as exc:
-        await reply(update, "refusal", message=exc.message, reply_markup=REMOVE_KEYBOARD)
+        await reply(update, "common/refusal", message=exc.message, reply_markup=REMOVE_KEYBOARD)
         return
     if not person.active:  # a new head of a desa whose kepala desa is registered: an admin confirms first
-        await reply(update, "people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
+        await reply(update, "people/people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
         return
     async with svc.db.transaction() as tx:
         await queue_menu_for(tx, user.id, person.role, svc.clock.now())
-    await reply(update, "registered", person=person, reply_markup=REMOVE_KEYBOARD)
+    await reply(update, "people/registered", person=person, reply_markup=REMOVE_KEYBOARD)
 
 
 async def help_command(update: Update, context: SambangContext) -> None:
     person = await current_person(update, context)
     await reply(
-        update, "help", person=person, commands=commands_for(person.role if person else None),
+        update, "common/help", person=person, commands=commands_for(person.role if person else None),
         reply_markup=None if person else CONTACT_KEYBOARD,
     )
 

@@ -171,11 +171,11 @@ async def _gone(update: Update, context: SambangContext) -> int:
     if update.callback_query is not None:
         await refuse(update, notice("potensi_stale_button"), show_alert=True)
     elif _paused(context) and await _draft(update, context) is not None:
-        await reply(update, "potensi_paused")
+        await reply(update, "village_map/potensi_paused")
     else:
         person = await person_or_refuse(update, context)
         if person is not None:
-            await reply(update, "unknown_text", person=person)
+            await reply(update, "common/unknown_text", person=person)
     return ConversationHandler.END
 
 
@@ -196,18 +196,19 @@ async def start(update: Update, context: SambangContext) -> str | int:
     if person is None:
         return ConversationHandler.END
     if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
-        await reply(update, "potensi_busy")
+        await reply(update, "village_map/potensi_busy")
         return ConversationHandler.END
     if context.user_data is not None:
         context.user_data.pop(PAUSED, None)
     draft = await _draft(update, context)
     if draft is not None and (draft.kind or draft.description):
-        await reply(update, "potensi_resume", draft=draft, kind=kind_label(draft.kind) if draft.kind else None,
+        await reply(update, "village_map/potensi_resume", draft=draft,
+                    kind=kind_label(draft.kind) if draft.kind else None,
                     reply_markup=RESUME)
         return RESUMING_DRAFT
     entries = await _service(context).list_for_desa(person.desa_code or "")
     if entries:
-        await reply(update, "potensi_list", desa_name=person.desa_name, entries=entries,
+        await reply(update, "village_map/potensi_list", desa_name=person.desa_name, entries=entries,
                     reply_markup=list_keyboard(entries))
         return ConversationHandler.END
     return await _new(update, context, person)
@@ -220,7 +221,7 @@ async def new_entry(update: Update, context: SambangContext) -> str | int:
     if person is None:
         return ConversationHandler.END
     if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
-        await reply(update, "potensi_busy")
+        await reply(update, "village_map/potensi_busy")
         return ConversationHandler.END
     if context.user_data is not None:
         context.user_data.pop(PAUSED, None)
@@ -229,7 +230,7 @@ async def new_entry(update: Update, context: SambangContext) -> str | int:
 
 async def _new(update: Update, context: SambangContext, person: Person) -> str:
     await _save(update, context, PotentialDraft())
-    await reply(update, "potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard())
+    await reply(update, "village_map/potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard())
     return CHOOSING_KIND
 
 
@@ -240,7 +241,7 @@ async def edit_entry(update: Update, context: SambangContext) -> str | int:
     if person is None:
         return ConversationHandler.END
     if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
-        await reply(update, "potensi_busy")
+        await reply(update, "village_map/potensi_busy")
         return ConversationHandler.END
     entry_id = _id_from(update)
     try:
@@ -270,7 +271,7 @@ async def resume_choice(update: Update, context: SambangContext) -> str | int:
 
 async def _continue(update: Update, context: SambangContext, draft: PotentialDraft, person: Person) -> str:
     if draft.kind is None:
-        await reply(update, "potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard())
+        await reply(update, "village_map/potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard())
         return CHOOSING_KIND
     if draft.description is None:
         return await _ask_description(update, draft)
@@ -281,7 +282,7 @@ async def _continue(update: Update, context: SambangContext, draft: PotentialDra
 
 
 async def _ask_description(update: Update, draft: PotentialDraft) -> str:
-    await reply(update, "potensi_describe", kind=kind_label(draft.kind or ""), min_length=MIN_DESCRIPTION,
+    await reply(update, "village_map/potensi_describe", kind=kind_label(draft.kind or ""), min_length=MIN_DESCRIPTION,
                 max_length=MAX_DESCRIPTION)
     return WRITING_DESCRIPTION
 
@@ -351,13 +352,13 @@ async def description_not_text(update: Update, context: SambangContext) -> str |
 
 
 async def _ask_media(update: Update, draft: PotentialDraft) -> str:
-    await reply(update, "potensi_media", max_photos=MAX_PHOTOS, photos=len(draft.photos),
+    await reply(update, "village_map/potensi_media", max_photos=MAX_PHOTOS, photos=len(draft.photos),
                 location=draft.has_location, reply_markup=media_keyboard(draft))
     return ADDING_MEDIA
 
 
 async def _ack(update: Update, draft: PotentialDraft, what: str) -> str:
-    await reply(update, "potensi_media_added", what=what, photos=len(draft.photos), max_photos=MAX_PHOTOS,
+    await reply(update, "village_map/potensi_media_added", what=what, photos=len(draft.photos), max_photos=MAX_PHOTOS,
                 location=draft.has_location, reply_markup=media_keyboard(draft))
     return ADDING_MEDIA
 
@@ -444,7 +445,7 @@ async def media_other(update: Update, context: SambangContext) -> str | int:
 
 
 async def _summary(update: Update, context: SambangContext, draft: PotentialDraft, person: Person) -> str:
-    await reply(update, "potensi_summary", draft=draft, kind=kind_label(draft.kind or ""),
+    await reply(update, "village_map/potensi_summary", draft=draft, kind=kind_label(draft.kind or ""),
                 desa_name=person.desa_name, reply_markup=SUMMARY)
     return REVIEWING_SUMMARY
 
@@ -461,7 +462,8 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
     assert query is not None and query.data is not None
     action = query.data.rsplit(":", 1)[1]
     if action == "kind":
-        await reply(update, "potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard(draft.kind))
+        await reply(update, "village_map/potensi_start", desa_name=person.desa_name,
+                    reply_markup=kinds_keyboard(draft.kind))
         return CHOOSING_KIND
     if action == "desc":
         return await _ask_description(update, draft)
@@ -482,7 +484,7 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
             await query.edit_message_reply_markup(None)
         except BadRequest:
             pass
-        await reply(update, "potensi_entry_gone", reply_markup=ENTRY_GONE)
+        await reply(update, "village_map/potensi_entry_gone", reply_markup=ENTRY_GONE)
         return REVIEWING_SUMMARY
     except DomainError as exc:
         await refuse(update, exc.message, show_alert=True)
@@ -491,7 +493,7 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
         await query.edit_message_reply_markup(None)
     except BadRequest:
         pass
-    await reply(update, "potensi_saved", entry=entry, updated=draft.entry_id is not None)
+    await reply(update, "village_map/potensi_saved", entry=entry, updated=draft.entry_id is not None)
     return ConversationHandler.END
 
 
@@ -510,7 +512,7 @@ async def cancel(update: Update, context: SambangContext) -> int:
             await update.callback_query.edit_message_reply_markup(None)
         except BadRequest:
             pass
-    await reply(update, "potensi_cancelled")
+    await reply(update, "village_map/potensi_cancelled")
     return ConversationHandler.END
 
 
@@ -541,7 +543,7 @@ async def _pressed_entry(update: Update, context: SambangContext) -> Potential |
 async def open_entry(update: Update, context: SambangContext) -> None:
     entry = await _pressed_entry(update, context)
     if entry is not None:
-        await reply(update, "potensi_entry", entry=entry, reply_markup=entry_keyboard(entry))
+        await reply(update, "village_map/potensi_entry", entry=entry, reply_markup=entry_keyboard(entry))
 
 
 async def list_entries(update: Update, context: SambangContext) -> None:
@@ -553,14 +555,14 @@ async def list_entries(update: Update, context: SambangContext) -> None:
     if not entries:
         await refuse(update, notice("potensi_none"))
         return
-    await reply(update, "potensi_list", desa_name=person.desa_name, entries=entries,
+    await reply(update, "village_map/potensi_list", desa_name=person.desa_name, entries=entries,
                 reply_markup=list_keyboard(entries))
 
 
 async def ask_delete(update: Update, context: SambangContext) -> None:
     entry = await _pressed_entry(update, context)
     if entry is not None:
-        await reply(update, "potensi_delete_confirm", entry=entry, reply_markup=delete_keyboard(entry))
+        await reply(update, "village_map/potensi_delete_confirm", entry=entry, reply_markup=delete_keyboard(entry))
 
 
 async def confirm_delete(update: Update, context: SambangContext) -> None:
@@ -579,7 +581,7 @@ async def confirm_delete(update: Update, context: SambangContext) -> None:
             await query.edit_message_reply_markup(None)
         except BadRequest:
             pass
-    await reply(update, "potensi_deleted", entry=entry)
+    await reply(update, "village_map/potensi_deleted", entry=entry)
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
@@ -595,7 +597,7 @@ async def cancel_hook(update: Update, context: SambangContext) -> bool:
         return False
     if context.user_data is not None:
         context.user_data.pop(PAUSED, None)
-    await reply(update, "potensi_cancelled")
+    await reply(update, "village_map/potensi_cancelled")
     return True
 
 

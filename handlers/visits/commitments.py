@@ -73,7 +73,7 @@ async def start(update: Update, context: SambangContext) -> str | int:
     recent = await ngantor.of(context.services).visits.recent()
     rows = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"jj:v:{v.id}")] for v in recent[:8]]
     rows.append([("Tanpa kunjungan", "jj:v:0")])
-    await reply(update, "commitment_ask_visit", visits=recent, reply_markup=_kb(rows))
+    await reply(update, "visits/commitment_ask_visit", visits=recent, reply_markup=_kb(rows))
     return CHOOSING_VISIT
 
 
@@ -83,9 +83,9 @@ async def _list(update: Update, context: SambangContext) -> None:
     today = svc.today()
     from bot.messaging.templates import render
 
-    text = render("commitment_list", items=items, today=today, labels=STATUS_LABELS)
+    text = render("visits/commitment_list", items=items, today=today, labels=STATUS_LABELS)
     for part in split_message(text.split("\n\n"), 4000):
-        await reply(update, "raw", text=part)
+        await reply(update, "common/raw", text=part)
 
 
 async def visit_chosen(update: Update, context: SambangContext) -> str | int:
@@ -103,7 +103,7 @@ async def visit_chosen(update: Update, context: SambangContext) -> str | int:
         draft.visit_id = None
     _save(context, draft)
     await drop_buttons(update)
-    await reply(update, "commitment_ask_text")
+    await reply(update, "visits/commitment_ask_text")
     return WRITING_PROMISE
 
 
@@ -112,7 +112,7 @@ async def promise_written(update: Update, context: SambangContext) -> str | int:
         return ConversationHandler.END
     text = text_of(update)
     if len(text) < 5:
-        await reply(update, "refusal", message=notice("commitment_too_short"))
+        await reply(update, "common/refusal", message=notice("commitment_too_short"))
         return WRITING_PROMISE
     draft = _draft(context)
     draft.description = text[:1000]
@@ -120,7 +120,7 @@ async def promise_written(update: Update, context: SambangContext) -> str | int:
     codes = await known_departments(context.services.db)
     buttons = [(c, f"jj:d:{c}") for c in codes if len(f"jj:d:{c}".encode()) <= 64][:30]
     markup = _kb([buttons[i:i + 3] for i in range(0, len(buttons), 3)]) if buttons else None
-    await reply(update, "commitment_ask_department", reply_markup=markup)
+    await reply(update, "visits/commitment_ask_department", reply_markup=markup)
     return CHOOSING_DEPARTMENT
 
 
@@ -132,7 +132,7 @@ async def department_chosen(update: Update, context: SambangContext) -> str | in
     try:
         code = await _svc(context).department(raw)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return CHOOSING_DEPARTMENT
     draft = _draft(context)
     draft.department = code
@@ -141,7 +141,7 @@ async def department_chosen(update: Update, context: SambangContext) -> str | in
     if draft.visit_id:
         visit = await ngantor.of(context.services).visits.find(draft.visit_id)
         kecamatan = visit.kecamatan_name if visit else None
-    await reply(update, "commitment_ask_villages", kecamatan=kecamatan)
+    await reply(update, "visits/commitment_ask_villages", kecamatan=kecamatan)
     return WRITING_VILLAGES
 
 
@@ -156,11 +156,11 @@ async def villages_written(update: Update, context: SambangContext) -> str | int
     try:
         desa = await _svc(context).resolve_desa(text_of(update), kecamatan_code)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return WRITING_VILLAGES
     draft.desa_codes = [d.code for d in desa]
     _save(context, draft)
-    await reply(update, "commitment_ask_due", desa=desa,
+    await reply(update, "visits/commitment_ask_due", desa=desa,
                 reply_markup=_kb([[("2 minggu", "jj:due:14"), ("1 bulan", "jj:due:30")],
                                   [("2 bulan", "jj:due:60"), ("3 bulan", "jj:due:90")]]))
     return WRITING_DUE_DATE
@@ -180,12 +180,12 @@ async def due_given(update: Update, context: SambangContext) -> str | int:
         else:
             due = svc.parse_due(text_of(update))
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return WRITING_DUE_DATE
     draft = _draft(context)
     draft.due_date = due.isoformat()
     _save(context, draft)
-    await reply(update, "commitment_ask_tickets", reply_markup=_kb([[("Lewati", "jj:skip")]]))
+    await reply(update, "visits/commitment_ask_tickets", reply_markup=_kb([[("Lewati", "jj:skip")]]))
     return WRITING_TICKETS
 
 
@@ -197,7 +197,7 @@ async def tickets_given(update: Update, context: SambangContext) -> str | int:
         try:
             draft.tickets = await _svc(context).resolve_tickets(text_of(update))
         except DomainError as exc:
-            await reply(update, "refusal", message=notice("retry_or_skip", message=exc.message),
+            await reply(update, "common/refusal", message=notice("retry_or_skip", message=exc.message),
                         reply_markup=_kb([[("Lewati", "jj:skip")]]))
             return WRITING_TICKETS
     else:
@@ -213,7 +213,7 @@ async def _review(update: Update, context: SambangContext, draft: CommitmentDraf
     for code in draft.desa_codes:
         name = await context.services.db.fetchval("SELECT name FROM desa WHERE code = ?", (code,))
         names.append(name or code)
-    await reply(update, "commitment_review", d=draft, visit=visit, desa=names,
+    await reply(update, "visits/commitment_review", d=draft, visit=visit, desa=names,
                 due=dt.date.fromisoformat(draft.due_date or "1970-01-01"),
                 reply_markup=_kb([[("✅ Simpan janji", "jj:save")], [("❌ Batal", "jj:stop")]]))
     return REVIEWING_PROMISE
@@ -227,12 +227,12 @@ async def save(update: Update, context: SambangContext) -> str | int:
     try:
         commitment, _created = await _svc(context).create(person, draft)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
     await drop_buttons(update)
     assert context.user_data is not None
     context.user_data.pop(KEY, None)
-    await reply(update, "commitment_saved", c=commitment)
+    await reply(update, "visits/commitment_saved", c=commitment)
     return ConversationHandler.END
 
 
@@ -240,12 +240,12 @@ async def stop(update: Update, context: SambangContext) -> int:
     await drop_buttons(update)
     if context.user_data is not None:
         context.user_data.pop(KEY, None)
-    await reply(update, "commitment_stopped")
+    await reply(update, "visits/commitment_stopped")
     return ConversationHandler.END
 
 
 async def wrong_input(update: Update, context: SambangContext) -> None:
-    await reply(update, "refusal", message=notice("use_the_buttons"))
+    await reply(update, "common/refusal", message=notice("use_the_buttons"))
 
 
 # -- a department's answer --------------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ async def outcome_chosen(update: Update, context: SambangContext) -> str | int:
     context.user_data[OUTCOME_KEY] = {"id": commitment.id, "outcome": outcome,
                                       "at": to_iso(context.services.clock.now())}
     await drop_buttons(update)
-    await reply(update, "commitment_ask_note", c=commitment, label=STATUS_LABELS[OUTCOMES[outcome]],
+    await reply(update, "visits/commitment_ask_note", c=commitment, label=STATUS_LABELS[OUTCOMES[outcome]],
                 reply_markup=_kb([[("Kirim tanpa catatan", f"jnj:{commitment.id}:send")]]))
     return WRITING_OUTCOME_NOTE
 
@@ -289,11 +289,11 @@ async def _record(update: Update, context: SambangContext, note: str) -> str | i
     try:
         commitment = await _svc(context).record_outcome(pending["id"], person, pending["outcome"], note)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
     finally:
         context.user_data.pop(OUTCOME_KEY, None)
-    await reply(update, "commitment_outcome_saved", c=commitment)
+    await reply(update, "visits/commitment_outcome_saved", c=commitment)
     return ConversationHandler.END
 
 
@@ -316,7 +316,7 @@ async def note_skipped(update: Update, context: SambangContext) -> str | int:
 async def note_stopped(update: Update, context: SambangContext) -> int:
     if context.user_data is not None:
         context.user_data.pop(OUTCOME_KEY, None)
-    await reply(update, "refusal", message=notice("commitment_answer_cancelled"))
+    await reply(update, "common/refusal", message=notice("commitment_answer_cancelled"))
     return ConversationHandler.END
 
 
