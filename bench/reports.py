@@ -117,10 +117,7 @@ async def status_leadership(ctx: Context) -> None:
 
 @report("daily_digest", "message", "daily digest of every department (one sample per department)")
 async def daily_digest(ctx: Context) -> list[float]:
-    try:
-        from bot.officials.digests import department_digest, latest_daily_period, render_daily
-    except ImportError:
-        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
+    from bot.officials.digests import department_digest, latest_daily_period, render_daily
     services = ctx.services
     config = services.config
     local_now = services.clock.now().astimezone(config.tz)
@@ -147,10 +144,7 @@ async def daily_digest(ctx: Context) -> list[float]:
 
 @report("weekly_digest", "charts", "weekly leadership digest with its two charts (the text alone: weekly_digest_text)")
 async def weekly_digest(ctx: Context) -> None:
-    try:
-        from bot.officials.digests import build_weekly, latest_weekly_period, weekly_context
-    except ImportError:
-        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
+    from bot.officials.digests import build_weekly, latest_weekly_period, weekly_context
     config = ctx.services.config
     now = ctx.services.clock.now()
     period = latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time, config.weekly_digest_weekday)
@@ -161,16 +155,13 @@ async def weekly_digest(ctx: Context) -> None:
 
 @report("weekly_digest_text", "message", "weekly leadership digest, text sections only (without the chart section)")
 async def weekly_digest_text(ctx: Context) -> None:
-    try:
-        from bot.officials import digests
-    except ImportError:
-        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
+    from bot.officials import digests
     config = ctx.services.config
     now = ctx.services.clock.now()
     period = digests.latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time,
                                           config.weekly_digest_weekday)
     sections = list(digests.WEEKLY_SECTIONS)
-    # the problem map (issue 5) is the section that draws the charts: timed above with the whole digest
+    # the problem map is the section that draws the charts: timed above with the whole digest
     digests.WEEKLY_SECTIONS[:] = [s for s in sections if s[1] != "peta_masalah"]
     try:
         texts, photos = await digests.build_weekly(ctx.services, digests.weekly_context(now, config.tz, period))
