@@ -35,6 +35,7 @@ from telegram.ext import (
 )
 
 from bot.core.domain import CATEGORY_BY_CODE, DomainError, NotAllowed, Role
+from bot.messaging import callbacks
 from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService
 from bot.people.roster import Person
 from bot.telegram.context import SambangContext, current_person, person_or_refuse, refuse, reply
@@ -113,9 +114,10 @@ async def _action(update: Update, context: SambangContext, person: Person | None
         options = await officials.redirect_options(aspiration)
         if not options:
             raise DomainError("Tidak ada OPD lain untuk tujuan pengalihan.")
-        buttons = [InlineKeyboardButton(code, callback_data=f"asp:rte:{aspiration_id}:{code}") for code, _ in options]
+        buttons = [InlineKeyboardButton(code, callback_data=callbacks.build("asp", "rte", aspiration_id, code))
+                   for code, _ in options]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        rows.append([InlineKeyboardButton("Batal", callback_data=f"asp:rte:{aspiration_id}:-")])
+        rows.append([InlineKeyboardButton("Batal", callback_data=callbacks.build("asp", "rte", aspiration_id, "-"))])
         await _answer(update)
         await reply(update, "officials/officials_choose_department", ticket=aspiration.ticket,
                     reply_markup=InlineKeyboardMarkup(rows))

@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.core.clock import from_iso
 from bot.core.domain import DomainError, Role
+from bot.messaging import callbacks
 from bot.messaging.menu import add_command
 from bot.operations import deadletters
 from bot.telegram.context import SambangContext, answer_button, notice, refuse, reply, requires
@@ -28,7 +29,8 @@ async def _show(update: Update, context: SambangContext) -> None:
     db = context.services.db
     letters = await deadletters.open_letters(db, limit=20)
     total = await deadletters.count_open(db)
-    buttons = [[InlineKeyboardButton(f"🔁 Ulang #{d.update_id}", callback_data=f"dl:ulang:{d.update_id}")]
+    buttons = [[InlineKeyboardButton(f"🔁 Ulang #{d.update_id}",
+                                     callback_data=callbacks.build("dl", "ulang", d.update_id))]
                for d in letters[:MAX_BUTTONS] if d.status == "open"]
     tz = context.services.config.tz
     when = {d.update_id: f"{from_iso(d.failed_at).astimezone(tz):%d-%m-%Y %H:%M}" for d in letters}

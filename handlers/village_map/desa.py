@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.aspirations import audience as audiences
 from bot.core.domain import NotAllowed, Role
+from bot.messaging import callbacks
 from bot.messaging.menu import add_command
 from bot.messaging.templates import split_message
 from bot.telegram.context import SambangContext, notice, person_or_refuse, refuse, reply
@@ -57,7 +58,8 @@ async def desa(update: Update, context: SambangContext) -> None:
     if len(matches) == 1:
         await _send_profile(update, context, matches[0].code, audience)
         return
-    buttons = [[InlineKeyboardButton(f"{d.name} ({d.kecamatan_name})", callback_data=f"desa:show:{d.code}")]
+    buttons = [[InlineKeyboardButton(f"{d.name} ({d.kecamatan_name})",
+                                     callback_data=callbacks.build("desa", "show", d.code))]
                for d in matches]
     await reply(update, "village_map/desa_choose", query=query, count=len(matches),
                 reply_markup=InlineKeyboardMarkup(buttons))

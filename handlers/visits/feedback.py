@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Conv
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
+from bot.messaging import callbacks
 from bot.messaging.templates import render, split_message
 from bot.telegram.context import SambangContext, button_number, reply
 from bot.telegram.flow import button, data_of, deny, member, text_of
@@ -24,7 +25,7 @@ COMMENT_WINDOW = timedelta(hours=1)
 
 
 def _ratings(visit_id: int, aspect: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(str(n), callback_data=f"fb:{visit_id}:{aspect}:{n}")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(str(n), callback_data=callbacks.build("fb", visit_id, aspect, n))
                                   for n in range(1, 6)]])
 
 
@@ -62,7 +63,8 @@ async def service_rated(update: Update, context: SambangContext) -> str | int:
     state = await _rate(update, context)
     if state is None:
         return ConversationHandler.END
-    skip = InlineKeyboardMarkup([[InlineKeyboardButton("Lewati", callback_data=f"fb:{state.visit.id}:skip")]])
+    skip = InlineKeyboardMarkup([[InlineKeyboardButton("Lewati",
+                                                        callback_data=callbacks.build("fb", state.visit.id, "skip"))]])
     await _edit(update, render("visits/feedback_rated", s=state, asking="comment"), skip)
     assert context.user_data is not None
     context.user_data["umpan_balik"] = {"visit_id": state.visit.id, "at": to_iso(context.services.clock.now())}
