@@ -92,8 +92,7 @@ async def status_detail(ctx: Context) -> None:
     svc = ctx.services.aspirations
     aspiration = await svc.viewable(person, ctx.places["busy_ticket"])
     history = await svc.history(aspiration.id)
-    departments = ctx.services.extra.get("departments")
-    department = await departments.label_for(aspiration) if departments else aspiration.department
+    department = await ctx.services.departments.label_for(aspiration)
     render("aspirations/status_detail", a=aspiration, history=history, department=department, show_actors=False)
 
 
@@ -160,22 +159,21 @@ async def weekly_digest_text(ctx: Context) -> None:
     now = ctx.services.clock.now()
     period = digests.latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time,
                                           config.weekly_digest_weekday)
-    sections = list(digests.WEEKLY_SECTIONS)
+    sections = ctx.services.weekly_sections
+    kept = list(sections)
     # the problem map is the section that draws the charts: timed above with the whole digest
-    digests.WEEKLY_SECTIONS[:] = [s for s in sections if s[1] != "peta_masalah"]
+    sections[:] = [s for s in kept if s[0] != "peta_masalah"]
     try:
         texts, photos = await digests.build_weekly(ctx.services, digests.weekly_context(now, config.tz, period))
     finally:
-        digests.WEEKLY_SECTIONS[:] = sections
+        sections[:] = kept
     ctx.facts["weekly_digest_text.messages"] = len(texts)
     ctx.facts["weekly_digest_text.photos"] = len(photos)
 
 
 @report("briefing", "message", "pre-visit briefing of the busiest kecamatan for the Bupati (/briefing)")
 async def briefing(ctx: Context) -> None:
-    ngantor = ctx.services.extra.get("ngantor")
-    if ngantor is None:
-        raise Missing("issue 4 (visits: pre-visit briefing) not merged")
+    ngantor = ctx.services.ngantor
     texts = await ngantor.briefings.for_person(ctx.people["bupati"], ctx.places["busy_kecamatan"])
     ctx.facts["briefing.messages"] = len(texts)
 

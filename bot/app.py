@@ -1,4 +1,10 @@
-"""The one place that builds the running bot: configuration, database, services, persistence, handlers, jobs."""
+"""The composition root: the one place that builds the running bot and says, in order, what it is made of.
+
+``open_services`` builds every service once (``Services``, typed), wires the submission subscribers; and the lists
+below say which handlers (and their groups), /batal hooks, scheduled tasks and weekly-digest sections exist, in
+the order they run. Nothing registers itself at import time. The command menu is the one table in
+``bot.messaging.menu``; the command-line sub-commands are listed in ``bot.cli``.
+"""
 
 from __future__ import annotations
 
@@ -15,23 +21,34 @@ from telegram.constants import ParseMode
 from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, ContextTypes, Defaults, TypeHandler
 
-import handlers
 import schedules
 from bot.aspirations import notifications
 from bot.aspirations.service import AspirationService
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
-from bot.features import FEATURE_INSTALLERS
 from bot.messaging import outbox
 from bot.messaging.menu import default_menu, sync_menus
 from bot.messaging.templates import set_timezone
+from bot.officials import digests
+from bot.officials.departments import DepartmentService, load_routing
+from bot.officials.service import OfficialsService
 from bot.operations.health import CONFLICT_WINDOW, Liveness, beat, heartbeat_limit, mark_conflict
 from bot.operations.logs import hide_secret, remember_name
+from bot.operations.settings import ops_settings
 from bot.people import roster
 from bot.people.regions import count_regions, ensure_wilayah, load_regions
 from bot.services import Services
 from bot.storage.database import Database
-from bot.telegram.context import SambangApplication, SambangContext, drop_duplicate_updates, on_error, persist_now
+from bot.telegram import guards
+from bot.telegram.context import (
+    CancelHook,
+    SambangApplication,
+    SambangContext,
+    drop_duplicate_updates,
+    on_error,
+    persist_now,
+)
+from bot.telegram.guards import DroppedUpdates
 from bot.telegram.inbound import (
     DurableUpdateQueue,
     FailedUpdates,
@@ -41,10 +58,77 @@ from bot.telegram.inbound import (
 )
 from bot.telegram.pacing import SlidingWindowRateLimiter
 from bot.telegram.persistence import SqlitePersistence
+from bot.telegram.ratelimit import FloodGuard
 from bot.telegram.transport import SambangApplicationBuilder, TelegramTransport
 from bot.telegram.webhook import WebhookServer, webhook_path
+from bot.village_map.service import VillageMap, weekly_map
+from bot.visits import ngantor
+from bot.visits.commitments_digest import weekly_commitments
+from handlers import fallback
+from handlers.aspirations import intake, status
+from handlers.officials import actions
+from handlers.operations import audit, deadletters
+from handlers.people import admin, invite, start
+from handlers.village_map import desa, potensi, rekap
+from handlers.visits import briefing, broadcast, commitments, feedback, schedule
+from schedules import officials as officials_jobs
+from schedules import operations as operations_jobs
+from schedules import visits as visits_jobs
 
 log = logging.getLogger(__name__)
+
+#: The Telegram handlers, module by module, in the order they are added (each module's ``register`` chooses its
+#: groups): the first handler that matches an update in a group wins, so the fallback goes last.
+HANDLERS: tuple[Callable[[Application], None], ...] = (  # type: ignore[type-arg]
+    guards.register,  # the flood limit and the checks every update passes first (groups below 0)
+    start.register,
+    invite.register,
+    intake.register,
+    status.register,
+    actions.register,
+    # Ngantor di Kecamatan
+    schedule.register,
+    briefing.register,
+    feedback.register,
+    commitments.register,
+    broadcast.register,
+    # the map of problems and potential
+    potensi.register,
+    desa.register,
+    rekap.register,
+    # operations and people
+    audit.register,
+    deadletters.register,
+    admin.register,
+    fallback.register,  # /batal outside every flow, unknown commands and texts
+)
+
+#: What the global /batal asks, in order, when no aspiration is being written: flows whose conversation comes
+#: after the aspiration's (their own /batal fallback is never reached).
+CANCEL_HOOKS: tuple[CancelHook, ...] = (potensi.cancel_hook,)
+
+#: The scheduled tasks, (name, task), in the order each tick runs them. Names are kept across releases.
+SCHEDULED_TASKS: schedules.Tasks = (
+    ("officials:service-levels", officials_jobs.service_levels),
+    (digests.DAILY_JOB, officials_jobs.daily_digest),
+    (digests.WEEKLY_JOB, officials_jobs.weekly_digest),
+    ("heartbeat", operations_jobs.heartbeat),
+    ("dead_letter_replays", operations_jobs.dead_letter_replays),
+    ("daily_backup", operations_jobs.daily_backup),
+    ("prune_processed_updates", operations_jobs.prune_processed_updates),
+    ("visits", visits_jobs.visits_due),
+    ("commitments", visits_jobs.commitments_due),
+)
+
+#: The weekly leadership digest, section by section, top to bottom.
+WEEKLY_SECTIONS: tuple[digests.WeeklySection, ...] = (
+    ("intake", digests.weekly_intake),
+    ("outcomes", digests.weekly_outcomes),
+    ("departments", digests.weekly_departments),
+    ("overdue", digests.weekly_overdue),
+    ("commitments", weekly_commitments),
+    ("peta_masalah", weekly_map),
+)
 
 
 async def open_services(config: Config, clock: Clock | None = None) -> Services:
@@ -57,11 +141,7 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
             k, d = await load_regions(db, config.wilayah)
             log.info("loaded %s kecamatan and %s desa for wilayah %s", k, d, config.wilayah)
         clock = clock or SystemClock()
-        aspirations = AspirationService(db, clock, config.tz)
-        services = Services(config=config, db=db, clock=clock, aspirations=aspirations)
-        notifications.install(aspirations)
-        for install in FEATURE_INSTALLERS:
-            await install(services)
+        services = await build_services(config, db, clock)
         await roster.ensure_admins(db, clock, config.admins)
         remember_name(*[r["name"] for r in await db.fetchall("SELECT name FROM people WHERE name <> ''")])
     except BaseException:
@@ -71,15 +151,50 @@ async def open_services(config: Config, clock: Clock | None = None) -> Services:
     return services
 
 
+async def build_services(config: Config, db: Database, clock: Clock) -> Services:
+    """Every service, once, in dependency order; then the hooks between them and their default data."""
+    ops = ops_settings(config)  # a bad operations setting stops the start with one line
+    aspirations = AspirationService(db, clock, config.tz)
+    departments = DepartmentService(db, clock, load_routing(config))
+    officials = OfficialsService(db, clock, config.tz, aspirations, departments, day_starts=config.daily_digest_time)
+    visits = ngantor.build(db, clock, config.tz)
+    village_map = VillageMap(db, clock, config.tz, aspirations, visits=visits.visits)
+    liveness = Liveness()
+    inbound = DurableUpdateQueue(db, clock, liveness)
+    services = Services(
+        config=config, db=db, clock=clock, ops=ops, aspirations=aspirations, departments=departments,
+        officials=officials, ngantor=visits, village_map=village_map,
+        # connected to Telegram and started once the bot is initialised (``_after_initialize``)
+        outbox=outbox.OutboxSender(db, outbox.NotConnected(), chat_interval=config.outbox_chat_interval,
+                                   group_interval=config.outbox_group_interval, rate=config.outbox_rate),
+        liveness=liveness, inbound=inbound, failed_updates=FailedUpdates(db, clock, inbound),
+        flood_guard=FloodGuard(ops.rate_burst, ops.rate_per_minute), flood_dropped=DroppedUpdates(),
+        weekly_sections=list(WEEKLY_SECTIONS),
+    )
+    # what happens when a kepala desa sends an aspiration, in order, in the submission's transaction
+    aspirations.submit_hooks.extend([
+        notifications.copy_to_camat,  # the camat gets a copy
+        officials.on_submit,  # routed and forwarded to the department's officials and inbox groups
+    ])
+    await departments.load_defaults()
+    await officials.adopt_unrouted()
+    # digests are due from the first start with them on (not for periods before they existed)
+    for job in (digests.DAILY_JOB, digests.WEEKLY_JOB):
+        await digests.first_run(db, job, clock.now())
+    return services
+
+
+def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    for register in HANDLERS:
+        register(app)
+    app.cancel_hooks = CANCEL_HOOKS  # type: ignore[attr-defined]
+
+
 def build_application(services: Services) -> Application:  # type: ignore[type-arg]
     """The PTB Application for these services. Start it with ``run_polling`` or the test harness."""
     config = services.config
     hide_secret(config.token)  # PTB puts it in request URLs and in some error messages
     persistence = SqlitePersistence(services.db, update_interval=config.persistence_interval)
-    liveness = Liveness()
-    queue = DurableUpdateQueue(services.db, services.clock, liveness)
-    services.extra["liveness"] = liveness
-    services.extra["failed_updates"] = FailedUpdates(services.db, services.clock, queue)
     app = (
         SambangApplicationBuilder()  # every call the bot makes fits Telegram's length limits
         .application_class(SambangApplication)
@@ -91,13 +206,13 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
         .persistence(persistence)
         .rate_limiter(SlidingWindowRateLimiter(config.outbox_rate, max_retries=0))
         .concurrent_updates(False)
-        .update_queue(queue)
-        .get_updates_request(PollRecordingRequest(liveness))
+        .update_queue(services.inbound)
+        .get_updates_request(PollRecordingRequest(services.liveness))
         .build()
     )
     app.bot_data_services = services  # type: ignore[attr-defined]
     app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-3)
-    handlers.register_all(app)
+    register_handlers(app)
     app.add_handler(TypeHandler(Update, persist_now), group=100)
     app.add_error_handler(on_error)  # type: ignore[arg-type]
     return app
@@ -107,18 +222,14 @@ async def start_bot(app: Application, *, webhook: WebhookSettings | None = None,
     """Start the bot: initialise, start the outbox and jobs, hand back updates a crash left unhandled, then take
     new ones by long polling, or by webhook when ``webhook`` is given."""
     services: Services = app.bot_data_services  # type: ignore[attr-defined]
-    liveness: Liveness | None = services.extra.get("liveness")
-    if liveness is not None:
-        liveness.mode = "polling" if webhook is None else "webhook"
+    services.liveness.mode = "polling" if webhook is None else "webhook"
     # an id no longer in SAMBANG_ADMINS loses the admin role it had from there before any update is handled
     await roster.revoke_removed_admins(services.db, services.clock, services.config.admins)
     await app.initialize()
     await _after_initialize(app)
     await app.start()
-    failures: FailedUpdates | None = services.extra.get("failed_updates")
-    if failures is not None:
-        failures.bot = app.bot
-    await replay_pending(app.update_queue, services.db, app.bot, failures)
+    services.failed_updates.bot = app.bot
+    await replay_pending(app.update_queue, services.db, app.bot, services.failed_updates)
     if webhook is not None:
         await _start_webhook(app, webhook)
         return
@@ -167,7 +278,7 @@ async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]
     ``inbound_updates`` (or with Telegram, unconfirmed) for the next start.
     """
     services: Services | None = getattr(app, "bot_data_services", None)
-    failures: FailedUpdates | None = services.extra.get("failed_updates") if services is not None else None
+    failures: FailedUpdates | None = services.failed_updates if services is not None else None
     server: WebhookServer | None = getattr(app, "webhook_server", None)
 
     async def step(what: str, work: Any) -> None:
@@ -205,7 +316,7 @@ async def _start_webhook(app: Application, settings: WebhookSettings) -> Webhook
     server = WebhookServer(
         bot=app.bot, update_queue=app.update_queue, db=services.db, path=webhook_path(settings.url, settings.url_path),
         secret_token=settings.secret_token, listen=settings.listen, port=settings.port,
-        max_heartbeat_age=heartbeat_limit(services.config.tick_seconds), liveness=services.extra.get("liveness"),
+        max_heartbeat_age=heartbeat_limit(services.config.tick_seconds), liveness=services.liveness,
     )
     await server.start()
     app.webhook_server = server  # type: ignore[attr-defined]
@@ -217,16 +328,13 @@ async def _start_webhook(app: Application, settings: WebhookSettings) -> Webhook
 async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data_services  # type: ignore[attr-defined]
     limiter = app.bot.rate_limiter
-    sender = outbox.OutboxSender(
-        services.db, TelegramTransport(app.bot), chat_interval=services.config.outbox_chat_interval,
-        group_interval=services.config.outbox_group_interval, rate=services.config.outbox_rate,
-        # one window for the answers to people and the outbox, answers first
-        window=limiter.window if isinstance(limiter, SlidingWindowRateLimiter) else None,
-    )
+    sender = services.outbox
+    # one window for the answers to people and the outbox, answers first
+    sender.connect(TelegramTransport(app.bot),
+                   window=limiter.window if isinstance(limiter, SlidingWindowRateLimiter) else None)
     recovered = await sender.recover()
     if recovered:
         log.warning("outbox: %s messages were mid-send at the last stop; sending them again", recovered)
-    services.outbox = sender
     sender.start()
     await sync_menus(services.db, services.clock.now())
     try:
@@ -238,16 +346,12 @@ async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
         " excluded.value",
         (app.bot.username,),
     )
-    liveness = services.extra.get("liveness")
-    await beat(services.db, liveness.state() if liveness is not None else None)
-    schedules.install(app, services)
+    await beat(services.db, services.liveness.state())
+    schedules.install(app, services, SCHEDULED_TASKS)
     log.info("Sambang started as @%s at %s", app.bot.username, datetime.now().isoformat(timespec="seconds"))
 
 
 async def _before_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     services: Services = app.bot_data_services  # type: ignore[attr-defined]
-    if services.outbox is not None:
-        await services.outbox.stop()
-        services.outbox = None
-    if services.village_map is not None:
-        services.village_map.chart_process.close()
+    await services.outbox.stop()
+    services.village_map.chart_process.close()

@@ -347,9 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp = ros_sub.add_parser("import", help="impor CSV kepala desa dengan nomor HP")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_roster_import, needs_token=False)
-    from bot.features import FEATURE_COMMANDS
-
-    for name, help_text, configure, func in FEATURE_COMMANDS:
+    for name, help_text, configure, func in feature_commands():
         p = sub.add_parser(name, help=help_text)
         configure(p)
         if p.get_default("func") is None:
@@ -357,6 +355,24 @@ def build_parser() -> argparse.ArgumentParser:
         if p.get_default("needs_token") is None:
             p.set_defaults(needs_token=False)
     return parser
+
+
+#: A feature's ``sambang`` sub-command: (name, help, configure(parser), run(config, args) -> exit code).
+#: ``configure`` may ``set_defaults(func=...)`` for nested sub-commands and ``needs_token=True`` when it needs one.
+SubCommand = tuple[str, str, Callable[[argparse.ArgumentParser], None],
+                   Callable[[Config, argparse.Namespace], Awaitable[int]]]
+
+
+def feature_commands() -> list[SubCommand]:
+    """The features' sub-commands, in the order ``sambang --help`` lists them (after run, migrate, invite, roster)."""
+    from bot.officials.cli import DEPARTMENTS_COMMAND
+    from bot.operations.cli import OPS_COMMANDS
+    from bot.operations.deadletters import DEADLETTERS_COMMAND
+    from bot.people.cli import PEOPLE_COMMAND
+    from bot.village_map.service import EXPORT_COMMAND
+    from bot.visits.cli import SCHEDULE_COMMAND
+
+    return [DEPARTMENTS_COMMAND, SCHEDULE_COMMAND, EXPORT_COMMAND, *OPS_COMMANDS, DEADLETTERS_COMMAND, PEOPLE_COMMAND]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ fell due while the bot was down runs once when it comes back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,24 +18,16 @@ from bot.telegram.inbound import is_transient
 
 log = logging.getLogger(__name__)
 
-#: A scheduled task: given the services and "now", do whatever is due. Feature modules append to this list.
+#: A scheduled task: given the services and "now", do whatever is due. The composition root (``bot.app``) lists
+#: them, in the order they run on each tick, as (name, task) pairs; the name is kept across releases.
 Task = Callable[[Services, datetime], Awaitable[None]]
-TASKS: list[tuple[str, Task]] = []
+Tasks = Sequence[tuple[str, Task]]
 
 
-def task(name: str) -> Callable[[Task], Task]:
-    def decorator(func: Task) -> Task:
-        if all(existing != name for existing, _ in TASKS):
-            TASKS.append((name, func))
-        return func
-
-    return decorator
-
-
-async def run_due(services: Services) -> None:
-    """Run every scheduled task once for the current moment of the services' clock."""
+async def run_due(services: Services, tasks: Tasks) -> None:
+    """Run every scheduled task once, in order, for the current moment of the services' clock."""
     now = services.clock.now()
-    for name, func in list(TASKS):
+    for name, func in tasks:
         try:
             await func(services, now)
         except Exception as exc:
@@ -45,16 +37,14 @@ async def run_due(services: Services) -> None:
                 log.exception("scheduled task %s failed", name)
 
 
-async def _tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    services: Services = context.application.bot_data_services  # type: ignore[attr-defined]
-    await run_due(services)
+def install(app: Application[Any, Any, Any, Any, Any, Any], services: Services, tasks: Tasks) -> None:
+    """(Re)create the ticker job that runs ``tasks``; named so a restart replaces rather than duplicates it."""
+    chosen = list(tasks)
 
-
-def install(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> None:
-    """(Re)create the ticker job; named so a restart replaces rather than duplicates it."""
-    from schedules import jobs  # noqa: F401  (importing registers the scheduled tasks)
+    async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await run_due(services, chosen)
 
     assert app.job_queue is not None
     for job in app.job_queue.get_jobs_by_name("sambang:tick"):
         job.schedule_removal()
-    app.job_queue.run_repeating(_tick, interval=services.config.tick_seconds, first=0.05, name="sambang:tick")
+    app.job_queue.run_repeating(tick, interval=services.config.tick_seconds, first=0.05, name="sambang:tick")

@@ -10,20 +10,15 @@ from datetime import datetime
 
 from bot.officials import digests
 from bot.services import Services
-from schedules import task
 
 
-@task("officials:service-levels")
 async def service_levels(services: Services, now: datetime) -> None:
-    if services.officials is not None:
-        await services.officials.run_service_levels(now)
+    await services.officials.run_service_levels(now)
 
 
-@task(digests.DAILY_JOB)
 async def daily_digest(services: Services, now: datetime) -> None:
     await digests.run_daily(services, now)
 
 
-@task(digests.WEEKLY_JOB)
 async def weekly_digest(services: Services, now: datetime) -> None:
     await digests.run_weekly(services, now)

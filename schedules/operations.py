@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 from bot.core.clock import to_iso
 from bot.operations.health import beat
 from bot.operations.logs import remember_name
-from bot.operations.settings import OpsSettings, ops_settings
-from bot.services import Services
+from bot.operations.settings import OpsSettings
+from bot.services import BackupState, Services
 from bot.storage import backup
 from bot.storage.jobs import claim_period, period_done
-from schedules import task
 
 log = logging.getLogger(__name__)
 
@@ -24,35 +23,22 @@ KEEP_PROCESSED_UPDATES = timedelta(days=7)
 BACKUP_RETRY = timedelta(minutes=15)
 
 
-def _ops(services: Services) -> OpsSettings:
-    ops = services.extra.get("ops")
-    if ops is None:
-        ops = services.extra["ops"] = ops_settings(services.config)
-    return ops  # type: ignore[no-any-return]
-
-
-@task("heartbeat")
 async def heartbeat(services: Services, now: datetime) -> None:
-    liveness = services.extra.get("liveness")
-    await beat(services.db, liveness.state() if liveness is not None else None)
+    await beat(services.db, services.liveness.state())
     # names added since the last tick (e.g. a roster imported from the command line) are masked in logs too
-    since = services.extra.get("_names_seen_at", "")
+    since = services.names_seen_at
     rows = await services.db.fetchall("SELECT name, updated_at FROM people WHERE updated_at > ? AND name <> ''",
                                       (since,))
     if rows:
         remember_name(*[r["name"] for r in rows])
-        services.extra["_names_seen_at"] = max(r["updated_at"] for r in rows)
+        services.names_seen_at = max(r["updated_at"] for r in rows)
 
 
-@task("dead_letter_replays")
 async def dead_letter_replays(services: Services, now: datetime) -> None:
     """Replays an admin asked for on the command line (``sambang deadletters replay``)."""
-    failures = services.extra.get("failed_updates")
-    if failures is not None:
-        await failures.replay_requested()
+    await services.failed_updates.replay_requested()
 
 
-@task("daily_backup")
 async def daily_backup(services: Services, now: datetime) -> None:
     """Once a local day, at or after SAMBANG_BACKUP_TIME (a day missed while down runs on the next tick).
 
@@ -60,12 +46,19 @@ async def daily_backup(services: Services, now: datetime) -> None:
     or was killed half-way, is tried again the same day (after ``BACKUP_RETRY``; at once after a restart), and the
     half-written copies left behind are removed at start and before each attempt.
     """
-    ops = _ops(services)
+    ops = services.ops
     if ops.backup_time is None or str(services.db.path) == ":memory:":
         return
-    state = services.extra.setdefault("_daily_backup", {})
-    if not state.get("cleaned"):  # the first tick after a start
-        state["cleaned"] = True
+    state = services.backup_state
+    # One run at a time: two ticks at once (the ticker and a tick run by hand) would both find the day not done,
+    # and write, clean up and rename the same partial copy under each other.
+    async with state.lock:
+        await _daily_backup(services, ops, state, now)
+
+
+async def _daily_backup(services: Services, ops: OpsSettings, state: BackupState, now: datetime) -> None:
+    if not state.cleaned:  # the first tick after a start
+        state.cleaned = True
         await asyncio.to_thread(backup.remove_partials, ops.backup_dir)
     local = now.astimezone(services.config.tz)
     if local.time() < ops.backup_time:
@@ -73,17 +66,17 @@ async def daily_backup(services: Services, now: datetime) -> None:
     day = local.date().isoformat()
     if await period_done(services.db, "daily_backup", day):
         return
-    if state.get("retry_day") == day and now < state["retry_at"]:
+    if state.retry_day == day and state.retry_at is not None and now < state.retry_at:
         return
     target = ops.backup_dir / backup.backup_name(now, services.config.tz)
     try:
         await asyncio.to_thread(backup.remove_partials, ops.backup_dir)
         info = await asyncio.to_thread(backup.backup_database, services.db.path, target)  # checks the copy
     except Exception:
-        state["retry_day"], state["retry_at"] = day, now + BACKUP_RETRY
-        log.exception("daily backup to %s failed; trying again after %s", target, to_iso(state["retry_at"]))
+        state.retry_day, state.retry_at = day, now + BACKUP_RETRY
+        log.exception("daily backup to %s failed; trying again after %s", target, to_iso(state.retry_at))
         return
-    state.pop("retry_day", None)
+    state.retry_day = None
     await claim_period(services.db, "daily_backup", day, now)
     try:
         removed = await asyncio.to_thread(backup.prune, ops.backup_dir, ops.backup_keep)
@@ -93,7 +86,6 @@ async def daily_backup(services: Services, now: datetime) -> None:
     log.info("daily backup written: %s (%s bytes); %s old backups removed", info.path, info.size, len(removed))
 
 
-@task("prune_processed_updates")
 async def prune_processed_updates(services: Services, now: datetime) -> None:
     local = now.astimezone(services.config.tz)
     if not await claim_period(services.db, "prune_processed_updates", local.date().isoformat(), now):

@@ -8,15 +8,12 @@ from datetime import datetime
 
 from bot.services import Services
 from bot.visits import ngantor
-from schedules import task
 
 
-@task("visits")
 async def visits_due(services: Services, now: datetime) -> None:
     n = ngantor.of(services)
     await n.visits.run_due(now, briefing=n.briefings, feedback=n.feedback)
 
 
-@task("commitments")
 async def commitments_due(services: Services, now: datetime) -> None:
     await ngantor.of(services).commitments.run_due(now)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import schedules
-from bot.app import build_application, open_services, start_bot, stop_bot
+from bot.app import SCHEDULED_TASKS, build_application, open_services, start_bot, stop_bot
 from bot.config import Config
 from bot.core.clock import FakeClock
 from bot.people import roster
@@ -123,13 +123,12 @@ class BotHarness:
     async def settle(self, timeout: float = 5) -> None:
         """Wait until every update was handled and the outbox has nothing left to send."""
         await self.server.wait_idle(quiet=0.15, timeout=timeout)
-        assert self.svc.outbox is not None
         await self.svc.outbox.drain(timeout=timeout)
         await self.server.wait_idle(quiet=0.1, timeout=timeout)
 
     async def tick(self) -> None:
         """Run the scheduled tasks for the clock's current time, as the JobQueue ticker does."""
-        await schedules.run_due(self.svc)
+        await schedules.run_due(self.svc, SCHEDULED_TASKS)
 
     async def advance(self, **delta: float) -> None:
         """Move the clock and let the scheduler see the new time."""

@@ -36,7 +36,7 @@ async def _camat(db: Database, clock: FakeClock, tg: int, kec: str) -> roster.Pe
 @pytest.fixture
 def service(db: Database, clock: FakeClock) -> AspirationService:
     svc = AspirationService(db, clock, TZ)
-    notifications.install(svc)
+    svc.submit_hooks.append(notifications.copy_to_camat)
     return svc
 
 

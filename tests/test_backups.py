@@ -4,7 +4,10 @@ left unhandled."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import logging
+import os
 import sqlite3
 from pathlib import Path
 
@@ -47,6 +50,42 @@ async def test_daily_backup_runs_once_a_day_after_its_time_and_keeps_the_newest(
         assert not list(folder.glob("*.partial"))
     finally:
         await h.close()
+
+
+async def test_two_ticks_at_once_write_the_day_s_backup_once(tmp_path: Path, clock: FakeClock,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "cadangan"
+    h = BotHarness(tmp_path, clock, extra={"SAMBANG_BACKUP_DIR": str(folder), "SAMBANG_BACKUP_TIME": "02:00"})
+    await h.start()
+    try:
+        caplog.set_level(logging.INFO, logger="schedules.operations")
+        await asyncio.gather(h.tick(), h.tick())  # the ticker's tick while another runs: one backup, no clash
+        assert _names(folder) == ["sambang-20260302-090000.db"]
+        assert not list(folder.glob("*.partial"))
+        records = [r for r in caplog.records if r.name == "schedules.operations"]
+        assert not [r.getMessage() for r in records if r.levelno >= logging.WARNING]
+        assert len([r for r in records if "daily backup written" in r.getMessage()]) == 1
+    finally:
+        await h.close()
+
+
+def test_a_backup_never_takes_over_a_copy_another_one_is_still_writing(tmp_path: Path) -> None:
+    source = tmp_path / "sambang.db"
+    with sqlite3.connect(source) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    target = tmp_path / "cadangan" / "sambang-20260302-020000.db"
+    target.parent.mkdir()
+    busy = target.with_name(target.name + backup.PARTIAL_SUFFIX)
+    busy.write_bytes(b"half a copy")
+    fd = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as backup_database holds it while copying (another process, same name)
+        with pytest.raises(backup.BackupError, match="sedang ditulis"):
+            backup.backup_database(source, target)
+        assert busy.read_bytes() == b"half a copy" and os.fstat(fd).st_ino == busy.stat().st_ino
+        assert not target.exists()
+    finally:
+        os.close(fd)
 
 
 async def test_daily_backup_can_be_turned_off(tmp_path: Path, clock: FakeClock) -> None:

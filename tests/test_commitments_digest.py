@@ -250,17 +250,16 @@ async def test_the_overdue_list_is_capped_oldest_first_and_the_rest_counted(db: 
 
 
 async def test_the_weekly_digest_passes_its_cap(db: Database, clock: FakeClock) -> None:
+    from bot.app import WEEKLY_SECTIONS
     from bot.officials import digests
-    from bot.visits.commitments_digest import register
 
-    assert register()
-    [provider] = [p for _, name, p in digests.WEEKLY_SECTIONS if name == "commitments"]
+    [provider] = [p for name, p in WEEKLY_SECTIONS if name == "commitments"]
     seed = _Seed(db)
     codes = await seed.desa(2)
     for days in range(1, 6):
         await seed.add(TODAY - dt.timedelta(days=days), desa=codes)
     services = SimpleNamespace(db=db, config=Config(token="1:x", digest_max_items=2),
-                               extra={"ngantor": ngantor.build(db, clock, WIB)})
+                               ngantor=ngantor.build(db, clock, WIB))
     ctx = digests.weekly_context(NOW, WIB, TODAY)
     section = await provider(services, ctx)
     plain, _ = render_html("\n".join(section.blocks))

@@ -164,7 +164,7 @@ async def test_pacing_within_telegram_limits_measured_by_the_fake_server(tmp_pat
                 await outbox.enqueue_text(tx, chat, "Pesan massal", now=harness.clock.now())
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await harness.svc.outbox.drain(timeout=15)  # type: ignore[union-attr]
+        await harness.svc.outbox.drain(timeout=15)
         elapsed = loop.time() - started
         assert harness.server.violations == []
         assert len(deliveries(harness, "Pesan massal")) == 44

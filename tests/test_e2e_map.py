@@ -355,7 +355,7 @@ async def test_profile_shows_visits_and_feedback_to_whom_it_may(harness: BotHarn
     kades = await _village_with_aspirations(harness)
     person = await get_person(harness.svc.db, kades.id)
     assert person is not None
-    ngantor = harness.svc.extra["ngantor"]
+    ngantor = harness.svc.ngantor
     past, _ = await ngantor.visits.create("Sumber", dt.date(2026, 3, 2), dt.time(8, 0), place="Pendopo Kecamatan")
     await ngantor.visits.create("Sumber", dt.date(2026, 4, 6), dt.time(8, 0), place="Balai Desa Ledokombo")
     await ngantor.feedback.rate(past.id, person, "v", 4)

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import schedules
+from bot.app import SCHEDULED_TASKS
 from bot.core.clock import FakeClock
 from bot.officials import digests
 from tests.harness import ADMIN_ID, BotHarness
@@ -135,11 +135,9 @@ async def test_weekly_digest_sections_are_extensible(harness: BotHarness) -> Non
         return digests.DigestSection(["<b>Janji kunjungan</b>\n• 2 janji jatuh tempo"],
                                      [digests.DigestPhoto(b"\x89PNG fake", "grafik.png", "Grafik aspirasi")])
 
-    digests.weekly_section("test-commitments", order=45)(commitments)
-    try:
-        await at(harness, 3, 9, 8)
-    finally:
-        digests.WEEKLY_SECTIONS[:] = [s for s in digests.WEEKLY_SECTIONS if s[1] != "test-commitments"]
+    sections = harness.svc.weekly_sections
+    sections.insert([name for name, _ in sections].index("commitments"), ("test-commitments", commitments))
+    await at(harness, 3, 9, 8)
     [text] = digest_texts(harness, LEADER, "Ringkasan mingguan")
     assert "Janji kunjungan" in text
     photo = harness.server.calls_for(LEADER, "sendPhoto")[-1]
@@ -227,7 +225,7 @@ async def test_restart_neither_duplicates_jobs_nor_loses_a_digest(harness: BotHa
     kades = await harness.kepala_desa(10)
     await submit(harness, kades, "infrastruktur", "Jalan desa tergenang setiap hujan.")
     await harness.settle()
-    names = [name for name, _ in schedules.TASKS]
+    names = [name for name, _ in SCHEDULED_TASKS]
     assert len(names) == len(set(names)) and {"digest:daily", "digest:weekly", "officials:service-levels"} <= set(
         names)
     # down from Monday evening until Tuesday 11:00: the 07:00 digest is sent once on return

@@ -253,7 +253,7 @@ async def test_dead_letters_on_the_command_line(bot: BotHarness, monkeypatch: py
 async def test_health_says_unhealthy_while_polling_is_stuck_and_healthy_when_quiet(
         bot: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(health, "STUCK_AFTER", 1.5)  # "a minute", shortened for the test
-    liveness = bot.svc.extra["liveness"]
+    liveness = bot.svc.liveness
     await asyncio.sleep(2.5)  # nobody writes: long polls keep succeeding
     report = await health_report(bot.svc.db, mode="polling", liveness=liveness)
     assert report["status"] == "ok", report

@@ -100,7 +100,6 @@ class Corpus:
         db = self.h.svc.db
         for user in users:  # the bot answers the next normal message (updates are handled in order, so every
             await self.h.say(user, "/bantuan", "Bantuan Sambang")  # earlier one is done by now)
-        assert self.h.svc.outbox is not None
         await self.h.svc.outbox.drain()
         for chat_id in [u.id for u in users] + list(chats):
             failed = [c for c in self.server.calls_for(chat_id) if not c.ok]

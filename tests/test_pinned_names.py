@@ -12,7 +12,7 @@ from typing import Any
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 
-import schedules
+from bot import app as root
 from tests.harness import BotHarness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +94,7 @@ async def test_buttons_of_the_previous_release_still_reach_a_handler(harness: Bo
 
 
 async def test_scheduled_task_names_and_the_ticker_are_kept(harness: BotHarness) -> None:
-    names = [name for name, _ in schedules.TASKS]
+    names = [name for name, _ in root.SCHEDULED_TASKS]
     assert [n for n in SCHEDULED_TASKS if n not in names] == []
     assert harness.app.job_queue.get_jobs_by_name("sambang:tick")
 

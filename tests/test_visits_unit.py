@@ -574,8 +574,7 @@ async def test_commitments_section_of_the_weekly_digest(db: Database, clock: Fak
 
 
 async def test_commitments_join_the_weekly_digest_when_it_exists(db: Database, clock: FakeClock) -> None:
-    from bot.officials import digests
-    from bot.visits.commitments_digest import register
+    from bot.app import WEEKLY_SECTIONS
+    from bot.visits.commitments_digest import weekly_commitments
 
-    assert register()
-    assert any(name == "commitments" for _, name, _ in digests.WEEKLY_SECTIONS)
+    assert ("commitments", weekly_commitments) in WEEKLY_SECTIONS

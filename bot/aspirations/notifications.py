@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.aspirations import audience as audiences
-from bot.aspirations.service import Aspiration, AspirationService
+from bot.aspirations.service import Aspiration
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.roster import person_from_row
@@ -29,7 +29,3 @@ async def copy_to_camat(tx: Transaction, aspiration: Aspiration, now: datetime) 
     for camat in camats:
         await outbox.enqueue_text(tx, camat.telegram_id, text, now=now, ref=f"asp:{aspiration.id}:camat",
                                   dedup_key=f"asp:{aspiration.id}:camat:{camat.telegram_id}")
-
-
-def install(aspirations: AspirationService) -> None:
-    aspirations.submit_hooks.append(copy_to_camat)

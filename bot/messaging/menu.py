@@ -22,22 +22,41 @@ class Command:
 ALL = frozenset(Role)
 STAFF = frozenset({Role.ADMIN, Role.PIMPINAN})
 
-#: Feature modules add their commands here at import time through ``add_command``.
-COMMANDS: list[Command] = [
+#: Every command of the bot, in menu order (/bantuan closes it), and who sees it. The one table: /bantuan, the
+#: Telegram command menus and ``menu_version`` read it, so the order is the order people see; a new command is added
+#: here, beside its handler's registration in ``bot.app``.
+COMMANDS: tuple[Command, ...] = (
     Command("start", "Mulai / lihat data pendaftaran Anda", None),
     Command("aspirasi", "Sampaikan aspirasi atau masalah desa", frozenset({Role.KEPALA_DESA})),
     Command("status", "Lihat status aspirasi", ALL),
     Command("batal", "Batalkan langkah yang sedang berjalan", ALL),
     Command("undang", "Buat kode undangan pendaftaran", frozenset({Role.ADMIN})),
+    # officials
+    Command("tangani", "Kartu tindak lanjut satu aspirasi: /tangani ASP-…",
+            frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
+    Command("inbox", "Jadikan grup kotak masuk OPD (ketik di grup)", frozenset({Role.PEJABAT, Role.ADMIN})),
+    Command("opd", "Daftar OPD, pembagian kategori, batas layanan", STAFF),
+    # Ngantor di Kecamatan
+    Command("jadwal", "Jadwal kunjungan Bupati (Ngantor di Kecamatan)", ALL),
+    Command("kunjungan", "Tambah, pindah, batalkan kunjungan", frozenset({Role.ADMIN})),
+    Command("briefing", "Briefing kecamatan sebelum kunjungan", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
+    Command("janji", "Catat janji kunjungan; /janji daftar", STAFF),
+    Command("umpanbalik", "Ringkasan umpan balik kunjungan", frozenset({Role.PIMPINAN})),
+    Command("siaran", "Kirim siaran; /siaran laporan", frozenset({Role.ADMIN})),
+    # operations
+    Command("audit", "Unduh jejak audit (CSV)", frozenset({Role.ADMIN})),
+    Command("gagal", "Pesan yang gagal diproses; /gagal ulang NOMOR", frozenset({Role.ADMIN})),
+    # the map of problems and potential; people
+    Command("desa", "Profil desa: aspirasi, potensi, kunjungan", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
+    Command("orang", "Daftar orang dan perannya; /orang NAMA/ID/DESA", frozenset({Role.ADMIN})),
+    Command("nonaktifkan", "Cabut akses seseorang: /nonaktifkan ID", frozenset({Role.ADMIN})),
+    Command("aktifkan", "Kembalikan akses: /aktifkan ID", frozenset({Role.ADMIN})),
+    Command("pindah", "Ubah peran/OPD/desa: /pindah ID peran=… opd=…", frozenset({Role.ADMIN})),
+    Command("potensi", "Catat potensi desa (pertanian, wisata, UMKM, ...)", frozenset({Role.KEPALA_DESA})),
+    Command("rekap", "Rekap dan grafik peta masalah per kecamatan", STAFF),
+    Command("ekspor", "Unduh data aspirasi (Excel/CSV)", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
     Command("bantuan", "Daftar perintah dan cara memakai Sambang", None),
-]
-
-
-def add_command(command: str, description: str, roles: frozenset[Role] | None) -> None:
-    if any(c.command == command for c in COMMANDS):
-        return
-    # keep /bantuan last, it closes the menu
-    COMMANDS.insert(len(COMMANDS) - 1, Command(command, description, roles))
+)
 
 
 def commands_for(role: Role | None) -> list[Command]:
@@ -75,18 +94,3 @@ async def sync_menus(db: Database, now: datetime) -> None:
 
 def default_menu() -> list[dict[str, str]]:
     return _menu(None)
-
-
-# -- officials ----------------------------------------------------------------------------------------------------
-add_command("tangani", "Kartu tindak lanjut satu aspirasi: /tangani ASP-…",
-            frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN}))
-add_command("inbox", "Jadikan grup kotak masuk OPD (ketik di grup)", frozenset({Role.PEJABAT, Role.ADMIN}))
-add_command("opd", "Daftar OPD, pembagian kategori, batas layanan", frozenset({Role.ADMIN, Role.PIMPINAN}))
-
-# -- Ngantor di Kecamatan ---------------------------------------------------------------------------------------
-add_command("jadwal", "Jadwal kunjungan Bupati (Ngantor di Kecamatan)", ALL)
-add_command("kunjungan", "Tambah, pindah, batalkan kunjungan", frozenset({Role.ADMIN}))
-add_command("briefing", "Briefing kecamatan sebelum kunjungan", frozenset({Role.PIMPINAN, Role.ADMIN, Role.PEJABAT}))
-add_command("janji", "Catat janji kunjungan; /janji daftar", STAFF)
-add_command("umpanbalik", "Ringkasan umpan balik kunjungan", frozenset({Role.PIMPINAN}))
-add_command("siaran", "Kirim siaran; /siaran laporan", frozenset({Role.ADMIN}))

@@ -61,6 +61,15 @@ class Transport(Protocol):
         ...
 
 
+class NotConnected:
+    """The transport of a sender built before the bot it sends with: ``OutboxSender.connect`` replaces it."""
+
+    async def send(
+        self, chat_id: int, method: str, params: Mapping[str, Any], upload: bytes | None, upload_name: str | None
+    ) -> int | None:
+        raise RuntimeError("the outbox sender is not connected to Telegram yet")
+
+
 @dataclass(frozen=True)
 class OutboxMessage:
     chat_id: int
@@ -273,6 +282,12 @@ class OutboxSender:
         self._marks: list[tuple[int, int | None, str, asyncio.Future[None]]] = []
         self._mark_task: asyncio.Task[None] | None = None
         db.on_commit(self.wake, tables=("outbox",))  # only commits that queued or changed messages
+
+    def connect(self, transport: Transport, window: RateWindow | None = None) -> None:
+        """Send through ``transport`` from now on (before ``start``), sharing ``window`` when given."""
+        self.transport = transport
+        if window is not None:
+            self.bucket = window
 
     def wake(self) -> None:
         self._wake.set()

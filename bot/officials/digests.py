@@ -5,9 +5,10 @@
 - Weekly (``config.weekly_digest_weekday`` at ``config.weekly_digest_time``, Monday 07:30): leadership and admins
   get what came in per category and kecamatan, what was resolved (and, counted apart, what could not be followed up
   or was refused), the open load per department, and what is overdue. The body is a list of section providers
-  (``weekly_section``) so other features add their own sections — text blocks and photos (charts). Lists are
-  capped at ``config.digest_max_items`` (SAMBANG_DIGEST_MAX_ITEMS): the kecamatan of the week's intake (the
-  busiest; the others summed in one line) and the overdue aspirations (the oldest; the others counted).
+  (``WeeklySection``, listed by the composition root) so other features add their own sections — text blocks and
+  photos (charts). Lists are capped at ``config.digest_max_items`` (SAMBANG_DIGEST_MAX_ITEMS): the kecamatan of the
+  week's intake (the busiest; the others summed in one line) and the overdue aspirations (the oldest; the others
+  counted).
 
 No digest is ever empty. Long digests are split between items (never inside an HTML tag), measured in UTF-16 code
 units like Telegram's 4,096-character limit. Each period is claimed in ``job_runs`` in the same transaction that
@@ -334,21 +335,10 @@ class WeeklyContext:
 
 
 WeeklySectionProvider = Callable[["Services", WeeklyContext], Awaitable[DigestSection | None]]
-#: (order, name, provider): providers run in ``order``; other features append with ``weekly_section``.
-WEEKLY_SECTIONS: list[tuple[int, str, WeeklySectionProvider]] = []
-
-
-def weekly_section(name: str, order: int = 50) -> Callable[[WeeklySectionProvider], WeeklySectionProvider]:
-    """Register a weekly digest section provider (once per name). Return None or an empty section when there is
-    nothing to say; a digest whose sections are all empty is not sent."""
-
-    def decorator(func: WeeklySectionProvider) -> WeeklySectionProvider:
-        if all(existing != name for _, existing, _ in WEEKLY_SECTIONS):
-            WEEKLY_SECTIONS.append((order, name, func))
-            WEEKLY_SECTIONS.sort(key=lambda entry: entry[0])
-        return func
-
-    return decorator
+#: (name, provider): one section of the weekly digest. The composition root (``bot.app``) lists them in order in
+#: ``Services.weekly_sections``; a provider returns None or an empty section when there is nothing to say, and a
+#: digest whose sections are all empty is not sent.
+WeeklySection = tuple[str, WeeklySectionProvider]
 
 
 def weekly_context(now: datetime, tz: ZoneInfo, period: date) -> WeeklyContext:
@@ -359,8 +349,7 @@ def weekly_context(now: datetime, tz: ZoneInfo, period: date) -> WeeklyContext:
     return WeeklyContext(period, first, last, start, end, now.astimezone(tz).date(), now, tz)
 
 
-@weekly_section("intake", order=10)
-async def _intake(services: Services, ctx: WeeklyContext) -> DigestSection | None:
+async def weekly_intake(services: Services, ctx: WeeklyContext) -> DigestSection | None:
     db = services.db
     window = (ctx.start_iso, ctx.end_iso)
     total = await db.fetchval("SELECT COUNT(*) FROM aspirations WHERE created_at >= ? AND created_at < ?", window)
@@ -388,8 +377,7 @@ _CLOSED_IN_WEEK = "SELECT status, COUNT(*) AS n FROM aspirations WHERE closed_at
 _AUTO_CLOSED_IN_WEEK = "SELECT COUNT(*) FROM aspiration_history WHERE action = ? AND at >= ? AND at < ?"
 
 
-@weekly_section("outcomes", order=20)
-async def _outcomes(services: Services, ctx: WeeklyContext) -> DigestSection | None:
+async def weekly_outcomes(services: Services, ctx: WeeklyContext) -> DigestSection | None:
     db = services.db
     rows = await db.fetchall(_CLOSED_IN_WEEK, (ctx.start_iso, ctx.end_iso))
     closed = {r["status"]: r["n"] for r in rows}
@@ -477,8 +465,7 @@ async def overdue_rows(db: Database, today: date, limit: int) -> list[dict[str, 
     return result
 
 
-@weekly_section("departments", order=30)
-async def _departments(services: Services, ctx: WeeklyContext) -> DigestSection | None:
+async def weekly_departments(services: Services, ctx: WeeklyContext) -> DigestSection | None:
     db = services.db
     rows = await db.fetchall(
         "SELECT ad.department AS code, COUNT(*) AS n FROM aspiration_departments ad"
@@ -493,8 +480,7 @@ async def _departments(services: Services, ctx: WeeklyContext) -> DigestSection 
     return DigestSection([render("officials/digest_weekly_departments", departments=lines)])
 
 
-@weekly_section("overdue", order=40)
-async def _overdue(services: Services, ctx: WeeklyContext) -> DigestSection | None:
+async def weekly_overdue(services: Services, ctx: WeeklyContext) -> DigestSection | None:
     """The oldest overdue aspirations one by one (at most ``config.digest_max_items``), the rest counted per
     department and per kecamatan."""
     db = services.db
@@ -520,7 +506,7 @@ async def _overdue(services: Services, ctx: WeeklyContext) -> DigestSection | No
 async def build_weekly(services: Services, ctx: WeeklyContext) -> tuple[list[str], list[DigestPhoto]]:
     """The weekly digest's messages and photos; ([], []) when there is nothing to report."""
     sections: list[DigestSection] = []
-    for _, name, provider in list(WEEKLY_SECTIONS):
+    for name, provider in list(services.weekly_sections):
         try:
             section = await provider(services, ctx)
         except Exception:  # one broken section must not cost leadership the whole digest

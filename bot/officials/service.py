@@ -40,7 +40,7 @@ from bot.storage import audit
 from bot.storage.database import Database, Transaction
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -771,29 +771,7 @@ class OfficialsService:
         return 1
 
 
-async def install(services: Services) -> None:
-    """Feature installer: departments and routing, the officials' service, and the submission hook."""
-    from bot.officials import digests
-    from bot.officials.departments import load_routing
-
-    routing = load_routing(services.config)
-    departments = DepartmentService(services.db, services.clock, routing)
-    await departments.load_defaults()
-    officials = OfficialsService(services.db, services.clock, services.config.tz, services.aspirations,
-                                 departments, day_starts=services.config.daily_digest_time)
-    services.departments = departments
-    services.officials = officials
-    services.extra["departments"] = departments
-    services.extra["officials"] = officials
-    if officials.on_submit not in services.aspirations.submit_hooks:
-        services.aspirations.submit_hooks.append(officials.on_submit)
-    await officials.adopt_unrouted()
-    # digests are due from the first start with this feature on (not for periods before it existed)
-    for job in (digests.DAILY_JOB, digests.WEEKLY_JOB):
-        await digests.first_run(services.db, job, services.clock.now())
-
-
 __all__ = [
     "AUDIENCE_ADMINS", "AUDIENCE_LEADERSHIP", "BUTTON_LABELS", "CONFIRM_NO", "CONFIRM_YES", "InvalidText",
-    "OfficialsService", "Outcome", "PendingInput", "card_buttons", "install",
+    "OfficialsService", "Outcome", "PendingInput", "card_buttons",
 ]

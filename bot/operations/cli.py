@@ -17,14 +17,6 @@ from bot.core.clock import SystemClock
 
 if TYPE_CHECKING:
     from bot.config import Config
-    from bot.services import Services
-
-
-async def install_operations(services: Services) -> None:
-    """Validate the operations settings at start (a bad value stops the bot with one line) and share them."""
-    from bot.operations.settings import ops_settings
-
-    services.extra["ops"] = ops_settings(services.config)
 
 
 # -- health -----------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.core.domain import DomainError
 from bot.storage import audit
-from bot.storage.database import migration_files, private_dir, private_file
+from bot.storage.database import PRIVATE_FILE, migration_files, private_dir, private_file
 
 log = logging.getLogger(__name__)
 BACKUP_PREFIX = "sambang-"
@@ -105,13 +105,10 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
         raise BackupError("Tujuan cadangan tidak boleh database itu sendiri.")
     private_dir(target.parent)
     partial = target.with_name(target.name + PARTIAL_SUFFIX)
-    partial.unlink(missing_ok=True)
-    private_file(partial)  # 0600 before a byte is written; the rename keeps the mode
-    # Held while the copy is written: ``remove_partials`` never takes a copy still in progress (another process's
+    # Locked while the copy is written: ``remove_partials`` never takes a copy still in progress (another process's
     # ``sambang backup``), and the kernel lets go of it when a killed process leaves the file behind.
-    guard = os.open(partial, os.O_RDONLY)
+    guard = _lock_partial(partial)
     try:
-        fcntl.flock(guard, fcntl.LOCK_EX)
         src = _connect_ro(source)
         try:
             dst = sqlite3.connect(partial)
@@ -134,6 +131,33 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
     finally:
         os.close(guard)
     return BackupInfo(target, info.size, info.schema_version, info.aspirations, info.people)
+
+
+def _lock_partial(partial: Path) -> int:
+    """Create (or take over a killed backup's) ``partial``, locked, empty and 0600; its open descriptor.
+
+    Never removes or truncates a copy another backup is still writing to the same name: that one keeps the file
+    and this backup fails.
+    """
+    while True:
+        fd = os.open(partial, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BackupError(f"Cadangan {partial.name} sedang ditulis oleh proses lain.") from None
+            try:
+                current = os.stat(partial).st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(fd).st_ino:  # else ``remove_partials`` took it between the open and the lock
+                os.fchmod(fd, PRIVATE_FILE)  # 0600 before a byte is written; the rename keeps the mode
+                os.ftruncate(fd, 0)
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
 
 
 def remove_partials(folder: Path) -> list[Path]:

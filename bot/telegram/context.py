@@ -37,12 +37,18 @@ class SambangContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any
     def services(self) -> Services:
         return self.application.bot_data_services  # type: ignore[attr-defined,no-any-return]
 
+    @property
+    def cancel_hooks(self) -> tuple[CancelHook, ...]:
+        return getattr(self.application, "cancel_hooks", ())
+
 
 class SambangApplication(Application):  # type: ignore[type-arg]
     """The PTB Application carrying Sambang's services."""
 
     # Application defines __slots__; a subclass without them gets a __dict__, which is what we want here.
     bot_data_services: Services
+    #: Other flows' answers to /batal, in order, set by the composition root (see ``CancelHook``).
+    cancel_hooks: tuple[CancelHook, ...] = ()
 
 
 Handler = Callable[[Update, SambangContext], Awaitable[Any]]
@@ -210,7 +216,7 @@ async def drop_duplicate_updates(update: Update, context: SambangContext) -> Non
 
 
 def _failures(context: SambangContext) -> inbound.FailedUpdates | None:
-    return context.services.extra.get("failed_updates")  # type: ignore[no-any-return]
+    return context.services.failed_updates
 
 
 async def on_error(update: object, context: SambangContext) -> None:
@@ -272,7 +278,6 @@ def esc(text: str | None) -> str:
 REMOVE_KEYBOARD = ReplyKeyboardRemove()
 
 #: Other flows' answers to /batal when no aspiration is being written: each returns True if it cancelled
-#: something (and told the user). Flows whose conversation comes after the aspiration's register one here, since
-#: the global /batal handler is reached before their conversation's own fallback.
+#: something (and told the user). The composition root lists those of the flows whose conversation comes after the
+#: aspiration's, since the global /batal handler is reached before their conversation's own fallback.
 CancelHook = Callable[[Update, SambangContext], Awaitable[bool]]
-CANCEL_HOOKS: list[CancelHook] = []

@@ -17,7 +17,6 @@ from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.core.clock import to_iso
 from bot.messaging.templates import render
-from bot.operations.settings import ops_settings
 from bot.people import service as people
 from bot.services import Services
 from bot.telegram import inbound
@@ -31,18 +30,9 @@ from bot.telegram.context import (
     refuse,
     reply,
 )
-from bot.telegram.ratelimit import CHAT_PACE, DROPPED_FLUSH_DELAY, FloodGuard, Verdict
+from bot.telegram.ratelimit import CHAT_PACE, DROPPED_FLUSH_DELAY, Verdict
 
 log = logging.getLogger(__name__)
-
-
-def _flood_guard(context: SambangContext) -> FloodGuard:
-    extra = context.services.extra
-    guard = extra.get("flood_guard")
-    if guard is None:
-        ops = extra.get("ops") or ops_settings(context.services.config)
-        guard = extra["flood_guard"] = FloodGuard(ops.rate_burst, ops.rate_per_minute)
-    return guard  # type: ignore[no-any-return]
 
 
 def _written_at(update: Update) -> tuple[float | None, bool, str | None]:
@@ -57,7 +47,7 @@ def _written_at(update: Update) -> tuple[float | None, bool, str | None]:
     return (written.timestamp() if written is not None else None), True, message.media_group_id
 
 
-class _DroppedUpdates:
+class DroppedUpdates:
     """Updates the flood limit dropped unread: marked handled together a moment later, one write for a flood."""
 
     def __init__(self) -> None:
@@ -95,16 +85,12 @@ async def flood_limit(update: Update, context: SambangContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
-    guard = _flood_guard(context)
+    guard = context.services.flood_guard
     at, paced, album = _written_at(update)
     verdict = guard.check(user.id, at, paced=paced, album=album)
     if verdict is Verdict.ALLOW:
         return
-    extra = context.services.extra
-    dropped = extra.get("flood_dropped")
-    if dropped is None:
-        dropped = extra["flood_dropped"] = _DroppedUpdates()
-    await dropped.add(update.update_id, context)
+    await context.services.flood_dropped.add(update.update_id, context)
     chat = update.effective_chat
     if verdict is Verdict.WARN:
         seconds = guard.pause_seconds(user.id, paced=paced)

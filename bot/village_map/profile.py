@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.aspirations.audience import Audience
 from bot.core.domain import CATEGORIES, Status, category_label, status_label
@@ -33,6 +33,13 @@ class ProfileRequest:
 
 
 Section = Callable[[ProfileRequest], Awaitable[str | None]]
+
+
+class VisitSchedule(Protocol):
+    """What a village profile needs of the visits feature (``bot.visits.service.VisitService``), which this
+    package may not import: the last and the next visit to a kecamatan."""
+
+    async def last_and_next(self, kecamatan_code: str) -> tuple[Any, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,7 @@ async def potential_section(request: ProfileRequest) -> str | None:
 
 async def visits_section(request: ProfileRequest) -> str | None:
     """Last and next "Ngantor di Kecamatan" visit of the village's kecamatan (the visits feature)."""
-    visits = request.map.extra.get("visits")
+    visits = request.map.visits
     if visits is None:
         return None
     last, upcoming = await visits.last_and_next(request.desa.kecamatan_code)

@@ -32,6 +32,7 @@ from bot.village_map.profile import (
     ProfileRequest,
     Section,
     VillageProfile,
+    VisitSchedule,
     aspirations_section,
     feedback_section,
     potential_section,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 
 class VillageMap:
     def __init__(self, db: Database, clock: Clock, tz: ZoneInfo, aspirations: AspirationService,
-                 extra: dict[str, Any] | None = None) -> None:
+                 visits: VisitSchedule | None = None) -> None:
         self.db = db
         self.clock = clock
         self.tz = tz
@@ -57,8 +58,8 @@ class VillageMap:
         #: Draws the charts in a worker process: matplotlib never enters the bot's process
         #: (bot/village_map/chart_process.py).
         self.chart_process = ChartProcess()
-        #: Other features' services by name (``Services.extra``): the visits feature's "visits", looked up when used.
-        self.extra: dict[str, Any] = extra if extra is not None else {}
+        #: The visits feature's schedule, for the profiles' visits section (none: the section is left out).
+        self.visits = visits
         self.sections: list[tuple[str, Section]] = [
             ("aspirasi", aspirations_section),
             ("potensi", potential_section),
@@ -178,23 +179,15 @@ class VillageMap:
         return tuple(codes)
 
 
-async def install(services: Services) -> None:
-    services.village_map = VillageMap(services.db, services.clock, services.config.tz, services.aspirations,
-                                      services.extra)
-
-
 # -- the weekly leadership digest (bot/officials/digests.py) carries the problem map ---------------------------
 
 #: The digest goes to leadership and admins, who both read "Kinerja Kecamatan" items in the bot.
 DIGEST_AUDIENCE = for_export(PIMPINAN)
 
 
-@digests.weekly_section("peta_masalah", order=60)
 async def weekly_map(services: Services, ctx: digests.WeeklyContext) -> digests.DigestSection | None:
     """The problem map and the open aspirations per kecamatan as photos, with a few lines of text."""
     vm = services.village_map
-    if vm is None:
-        return None
     recap, drawn = await vm.charts(DIGEST_AUDIENCE)
     if not recap.total.total:
         return None

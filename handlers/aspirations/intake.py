@@ -39,7 +39,6 @@ from bot.core.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.messaging.templates import render
 from bot.telegram import keyboards
 from bot.telegram.context import (
-    CANCEL_HOOKS,
     SambangContext,
     answer_button,
     current_person,
@@ -119,8 +118,8 @@ async def _retire_summary(update: Update, context: SambangContext, draft: Draft)
 
 
 async def _visit_for(context: SambangContext, visit_id: int | None) -> Any:
-    visits = context.services.extra.get("visits")
-    if visit_id is None or visits is None:
+    visits = context.services.ngantor.visits
+    if visit_id is None:
         return None
     try:
         return await visits.get(visit_id)
@@ -130,9 +129,7 @@ async def _visit_for(context: SambangContext, visit_id: int | None) -> Any:
 
 async def _visit_refusal(context: SambangContext, person: Any, visit_id: int, *, sending: bool = False) -> str | None:
     """Why an aspiration cannot be tagged to this visit (another kecamatan's, cancelled, over); None if it can."""
-    visits = context.services.extra.get("visits")
-    if visits is None:
-        return notice("visit_not_found")
+    visits = context.services.ngantor.visits
     try:
         await visits.for_aspiration(visit_id, person.desa_code)
     except VisitOver as exc:
@@ -838,7 +835,7 @@ async def cancel_outside(update: Update, context: SambangContext) -> None:
     assert user is not None
     removed = await context.services.aspirations.discard_draft(user.id)
     if not removed:
-        for cancel_other in CANCEL_HOOKS:  # e.g. a half-written village potential
+        for cancel_other in context.cancel_hooks:  # e.g. a half-written village potential
             if await cancel_other(update, context):
                 return
     await reply(update, "aspirations/aspiration_cancelled" if removed else "common/nothing_to_cancel")

@@ -42,8 +42,7 @@ async def status(update: Update, context: SambangContext) -> None:
         await reply(update, "common/refusal", message=exc.message)
         return
     history = await svc.history(aspiration.id)
-    departments = context.services.extra.get("departments")
-    department = await departments.label_for(aspiration) if departments else aspiration.department
+    department = await context.services.departments.label_for(aspiration)
     await reply(update, "aspirations/status_detail", a=aspiration, history=history, department=department,
                 show_actors=audience.of(person).actors)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import OrderedDict
 
 from markupsafe import Markup
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -246,8 +245,7 @@ async def _internal_hint(update: Update, context: SambangContext, aspiration_id:
     if chat is None or user is None:
         return
     # (chat, user, aspiration) already told, while the bot runs
-    hinted: OrderedDict[tuple[int, int, int], None] = context.services.extra.setdefault("internal_hints",
-                                                                                        OrderedDict())
+    hinted = context.services.internal_hints
     key = (chat.id, user.id, aspiration_id)
     if key in hinted:
         return

@@ -9,14 +9,12 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler, filters
 
 from bot.core.domain import Role
-from bot.messaging.menu import add_command
 from bot.messaging.templates import render
 from bot.storage import audit
 from bot.telegram.context import SambangContext, reply, requires
 
 MAX_DAYS = 3660
 
-add_command("audit", "Unduh jejak audit (CSV)", frozenset({Role.ADMIN}))
 
 
 @requires(Role.ADMIN)

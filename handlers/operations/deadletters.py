@@ -14,11 +14,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.core.clock import from_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging import callbacks
-from bot.messaging.menu import add_command
 from bot.operations import deadletters
 from bot.telegram.context import SambangContext, answer_button, notice, refuse, reply, requires
-
-add_command("gagal", "Pesan yang gagal diproses; /gagal ulang NOMOR", frozenset({Role.ADMIN}))
 
 #: Buttons shown under the list (the rest by /gagal ulang NOMOR).
 MAX_BUTTONS = 10
@@ -48,9 +45,7 @@ async def _replay(update: Update, context: SambangContext, update_id: int) -> No
         return
     await answer_button(update)
     await reply(update, "operations/dead_letter_replayed", update_id=update_id)
-    failures = svc.extra.get("failed_updates")
-    if failures is not None:
-        await failures.replay_requested()
+    await svc.failed_updates.replay_requested()
 
 
 @requires(Role.ADMIN)

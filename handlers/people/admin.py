@@ -16,7 +16,6 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.domain import Role, parse_role
-from bot.messaging.menu import add_command
 from bot.people import service as people
 from bot.people.regions import normalise_code
 from bot.people.service import PeopleError
@@ -31,10 +30,6 @@ from bot.telegram.context import (
 
 log = logging.getLogger(__name__)
 
-add_command("orang", "Daftar orang dan perannya; /orang NAMA/ID/DESA", frozenset({Role.ADMIN}))
-add_command("nonaktifkan", "Cabut akses seseorang: /nonaktifkan ID", frozenset({Role.ADMIN}))
-add_command("aktifkan", "Kembalikan akses: /aktifkan ID", frozenset({Role.ADMIN}))
-add_command("pindah", "Ubah peran/OPD/desa: /pindah ID peran=… opd=…", frozenset({Role.ADMIN}))
 
 MAX_LISTED = 30
 _BUTTON = re.compile(r"^ppl:(ok|no):(\d{1,12})$")

@@ -16,14 +16,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.aspirations import audience as audiences
 from bot.core.domain import NotAllowed, Role
 from bot.messaging import callbacks
-from bot.messaging.menu import add_command
 from bot.messaging.templates import split_message
 from bot.telegram.context import SambangContext, notice, person_or_refuse, refuse, reply
 
 ROLES = (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT)
 _CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
 
-add_command("desa", "Profil desa: aspirasi, potensi, kunjungan", frozenset(ROLES))
 
 
 async def _send_profile(update: Update, context: SambangContext, desa_code: str, audience: audiences.Audience) -> None:

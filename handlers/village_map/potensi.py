@@ -8,8 +8,8 @@ conversation and re-check from the database that the entry belongs to the caller
 Living next to /aspirasi: the aspiration conversation is registered first, so while it runs it receives the
 kepala desa's messages; /potensi refuses to start in the middle of an aspiration, and starting /aspirasi in the
 middle of /potensi pauses it (a handler in group 1 notes it; the draft stays and the next stray message says how
-to continue). /batal reaches a /potensi in progress through ``CANCEL_HOOKS``, because the foundation's global
-/batal handler comes before this conversation.
+to continue). /batal reaches a /potensi in progress through the cancel hooks the composition root lists, because
+the foundation's global /batal handler comes before this conversation.
 """
 
 from __future__ import annotations
@@ -29,9 +29,8 @@ from telegram.ext import (
 )
 
 from bot.core.domain import DomainError, Role
-from bot.messaging.menu import add_command
 from bot.people.roster import Person
-from bot.telegram.context import CANCEL_HOOKS, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
+from bot.telegram.context import SambangContext, answer_button, notice, person_or_refuse, refuse, reply
 from bot.village_map.potential import (
     KIND_BY_CODE,
     KINDS,
@@ -60,7 +59,6 @@ REVIEWING_SUMMARY = "memeriksa_ringkasan_potensi"
 PAUSED = "potensi_paused"
 DONE_WORDS = {"lanjut", "selesai", "sudah", "tidak ada", "skip", "lewati", "ringkasan"}
 
-add_command("potensi", "Catat potensi desa (pertanian, wisata, UMKM, ...)", frozenset({Role.KEPALA_DESA}))
 
 
 # -- keyboards ---------------------------------------------------------------------------------------------------
@@ -641,7 +639,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(text, summary_text),
             ],
         },
-        # /batal never gets here: the global /batal comes first and reaches this flow through CANCEL_HOOKS
+        # /batal never gets here: the global /batal comes first and reaches this flow through the root's cancel hooks
         fallbacks=[CallbackQueryHandler(summary_action, pattern=r"^pot:sum:cancel$")],
         name="potensi",
         persistent=True,
@@ -651,8 +649,6 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
-    if cancel_hook not in CANCEL_HOOKS:
-        CANCEL_HOOKS.append(cancel_hook)
     app.add_handler(CommandHandler("aspirasi", pause_for_aspiration, filters=private), group=1)
     app.add_handler(CallbackQueryHandler(pause_for_aspiration, pattern=r"^asp:new"), group=1)
     app.add_handler(build_conversation())

@@ -18,7 +18,6 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.aspirations import audience as audiences
 from bot.core.domain import DomainError, NotAllowed, Role
-from bot.messaging.menu import add_command
 from bot.messaging.templates import render
 from bot.people.regions import get_kecamatan
 from bot.telegram.context import SambangContext, person_or_refuse, refuse, reply
@@ -28,8 +27,6 @@ RECAP_ROLES = (Role.PIMPINAN, Role.ADMIN)
 EXPORT_ROLES = (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-add_command("rekap", "Rekap dan grafik peta masalah per kecamatan", frozenset(RECAP_ROLES))
-add_command("ekspor", "Unduh data aspirasi (Excel/CSV)", frozenset(EXPORT_ROLES))
 
 
 def _parse_date(token: str) -> date:
