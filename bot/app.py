@@ -19,7 +19,7 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import Conflict, TelegramError
-from telegram.ext import Application, ContextTypes, Defaults, TypeHandler
+from telegram.ext import ContextTypes, Defaults, TypeHandler
 
 import schedules
 from bot.aspirations import notifications
@@ -42,6 +42,7 @@ from bot.storage.database import Database
 from bot.telegram import guards
 from bot.telegram.context import (
     CancelHook,
+    SambangApp,
     SambangApplication,
     SambangContext,
     drop_duplicate_updates,
@@ -79,7 +80,7 @@ log = logging.getLogger(__name__)
 
 #: The Telegram handlers, module by module, in the order they are added (each module's ``register`` chooses its
 #: groups): the first handler that matches an update in a group wins, so the fallback goes last.
-HANDLERS: tuple[Callable[[Application], None], ...] = (  # type: ignore[type-arg]
+HANDLERS: tuple[Callable[[SambangApp], None], ...] = (
     guards.register,  # the flood limit and the checks every update passes first (groups below 0)
     start.register,
     invite.register,
@@ -184,13 +185,13 @@ async def build_services(config: Config, db: Database, clock: Clock) -> Services
     return services
 
 
-def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+def register_handlers(app: SambangApplication) -> None:
     for register in HANDLERS:
         register(app)
-    app.cancel_hooks = CANCEL_HOOKS  # type: ignore[attr-defined]
+    app.cancel_hooks = CANCEL_HOOKS
 
 
-def build_application(services: Services) -> Application:  # type: ignore[type-arg]
+def build_application(services: Services) -> SambangApplication:
     """The PTB Application for these services. Start it with ``run_polling`` or the test harness."""
     config = services.config
     hide_secret(config.token)  # PTB puts it in request URLs and in some error messages
@@ -210,18 +211,19 @@ def build_application(services: Services) -> Application:  # type: ignore[type-a
         .get_updates_request(PollRecordingRequest(services.liveness))
         .build()
     )
-    app.bot_data_services = services  # type: ignore[attr-defined]
+    assert isinstance(app, SambangApplication)  # the builder was given SambangApplication
+    app.bot_data_services = services
     app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-3)
     register_handlers(app)
     app.add_handler(TypeHandler(Update, persist_now), group=100)
-    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    app.add_error_handler(on_error)
     return app
 
 
-async def start_bot(app: Application, *, webhook: WebhookSettings | None = None, **polling: Any) -> None:  # type: ignore[type-arg]
+async def start_bot(app: SambangApplication, *, webhook: WebhookSettings | None = None, **polling: Any) -> None:
     """Start the bot: initialise, start the outbox and jobs, hand back updates a crash left unhandled, then take
     new ones by long polling, or by webhook when ``webhook`` is given."""
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    services = app.bot_data_services
     services.liveness.mode = "polling" if webhook is None else "webhook"
     # an id no longer in SAMBANG_ADMINS loses the admin role it had from there before any update is handled
     await roster.revoke_removed_admins(services.db, services.clock, services.config.admins)
@@ -269,7 +271,7 @@ def _polling_error_callback(services: Services) -> Callable[[TelegramError], Non
     return on_error
 
 
-async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]
+async def stop_bot(app: SambangApplication) -> None:
     """Graceful stop: take no new updates, finish handlers in flight, let the outbox finish its sends, and write
     the conversation state one last time.
 
@@ -289,7 +291,7 @@ async def stop_bot(app: Application) -> None:  # type: ignore[type-arg]
 
     if server is not None:
         await step("closing the webhook server", server.stop())
-        app.webhook_server = None  # type: ignore[attr-defined]
+        app.webhook_server = None
     if failures is not None:
         await step("cancelling retries", failures.stop())
     if app.updater is not None and app.updater.running:
@@ -310,23 +312,23 @@ class WebhookSettings:
     url_path: str | None = None
 
 
-async def _start_webhook(app: Application, settings: WebhookSettings) -> WebhookServer:  # type: ignore[type-arg]
+async def _start_webhook(app: SambangApplication, settings: WebhookSettings) -> WebhookServer:
     """Listen first, then tell Telegram where to deliver, with the secret it must send back on every request."""
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+    services = app.bot_data_services
     server = WebhookServer(
         bot=app.bot, update_queue=app.update_queue, db=services.db, path=webhook_path(settings.url, settings.url_path),
         secret_token=settings.secret_token, listen=settings.listen, port=settings.port,
         max_heartbeat_age=heartbeat_limit(services.config.tick_seconds), liveness=services.liveness,
     )
     await server.start()
-    app.webhook_server = server  # type: ignore[attr-defined]
+    app.webhook_server = server
     await app.bot.set_webhook(url=settings.url, secret_token=settings.secret_token,
                               allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     return server
 
 
-async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+async def _after_initialize(app: SambangApplication) -> None:
+    services = app.bot_data_services
     limiter = app.bot.rate_limiter
     sender = services.outbox
     # one window for the answers to people and the outbox, answers first
@@ -351,7 +353,7 @@ async def _after_initialize(app: Application) -> None:  # type: ignore[type-arg]
     log.info("Sambang started as @%s at %s", app.bot.username, datetime.now().isoformat(timespec="seconds"))
 
 
-async def _before_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    services: Services = app.bot_data_services  # type: ignore[attr-defined]
+async def _before_shutdown(app: SambangApplication) -> None:
+    services = app.bot_data_services
     await services.outbox.stop()
     services.village_map.chart_process.close()

@@ -398,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         print(problem, file=sys.stderr)
         return 2
     try:
-        return asyncio.run(args.func(config, args))
+        code: int = asyncio.run(args.func(config, args))
+        return code
     except ConfigError as exc:
         print(f"Kesalahan konfigurasi: {exc.variable}: {exc.message}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
@@ -64,8 +65,8 @@ class Config:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.tz_name)
 
-    def with_(self, **changes: object) -> Config:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, **changes: Any) -> Config:
+        return replace(self, **changes)
 
 
 def _env_with_dotenv(environ: Mapping[str, str], dotenv_path: Path | None) -> dict[str, str]:
@@ -161,7 +162,7 @@ def load_config(
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError("SAMBANG_TZ", f"zona waktu {tz_name!r} tidak dikenal (contoh: Asia/Jakarta)") from None
 
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, Any] = {}  # the optional settings found, by field name
     if (raw := get("SAMBANG_DAILY_DIGEST_TIME")) is not None:
         kwargs["daily_digest_time"] = _parse_time("SAMBANG_DAILY_DIGEST_TIME", raw)
     if (raw := get("SAMBANG_WEEKLY_DIGEST_TIME")) is not None:
@@ -191,5 +192,5 @@ def load_config(
         admins=frozenset(admins),
         tz_name=tz_name,
         extra={k: v for k, v in env.items() if k.startswith("SAMBANG_")},
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.telegram.context import SambangContext, answer_button, current_person, notice, refuse, reply
+from bot.telegram.context import SambangApp, SambangContext, answer_button, current_person, notice, refuse, reply
 from handlers.aspirations.intake import cancel_outside, offer_aspiration
 
 
@@ -48,7 +48,7 @@ async def group_command(update: Update, context: SambangContext) -> None:
     await reply(update, "common/group_command", username=context.bot.username)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     private = filters.ChatType.PRIVATE
     # /batal when no guided flow took it: drop a leftover aspiration draft, or say there was nothing to cancel
     app.add_handler(CommandHandler("batal", cancel_outside, filters=private))

@@ -61,7 +61,7 @@ async def _daily_backup(services: Services, ops: OpsSettings, state: BackupState
         state.cleaned = True
         await asyncio.to_thread(backup.remove_partials, ops.backup_dir)
     local = now.astimezone(services.config.tz)
-    if local.time() < ops.backup_time:
+    if ops.backup_time is None or local.time() < ops.backup_time:  # None: the caller already returned
         return
     day = local.date().isoformat()
     if await period_done(services.db, "daily_backup", day):

@@ -178,7 +178,7 @@ async def test_outbox_paces_each_private_chat(db: Database, clock: FakeClock) ->
         times.append(asyncio.get_running_loop().time())
         return await original(*args)
 
-    transport.send = timed  # type: ignore[method-assign]
+    transport.send = timed
     await _queue(db, clock, [5, 5, 5])
     sender.start()
     try:

@@ -150,7 +150,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
             " VALUES (?, 'Kades Baru', 'kepala_desa', ?, ?, ?)", (users["kades_b"].id, LEDOKOMBO, stamp, stamp))
         people = {role: await get_person(h.svc.db, u.id) for role, u in users.items()}
         assert all(p is not None and p.active for p in people.values())
-        w = World(h, users, people)  # type: ignore[arg-type]
+        w = World(h, users, people)
         for key, (who, category, copy, text) in ASPIRATIONS.items():
             draft = Draft(category=category, description=text, copy_to_camat=copy)
             aspiration, _ = await h.svc.aspirations.submit(w.person(who), draft, f"audience:{key}")

@@ -141,8 +141,8 @@ async def test_restore_brings_back_the_backup_and_keeps_the_replaced_file(tmp_pa
         await h.stop()
     db_path = tmp_path / "sambang.db"
     with pytest.raises(backup.BackupError):  # the same file
-        backup.restore_database(db_path, db_path, tmp_path / "keep", clock.now(), h.config.tz)  # type: ignore[union-attr]
-    report = backup.restore_database(snapshot.path, db_path, tmp_path / "keep", clock.now(), h.config.tz)  # type: ignore[union-attr]
+        backup.restore_database(db_path, db_path, tmp_path / "keep", clock.now(), h.config.tz)
+    report = backup.restore_database(snapshot.path, db_path, tmp_path / "keep", clock.now(), h.config.tz)
     assert report.previous_copy is not None and report.previous_copy.exists()
     with sqlite3.connect(report.previous_copy) as conn:
         assert conn.execute("SELECT COUNT(*) FROM people WHERE telegram_id = 11").fetchone()[0] == 1

@@ -38,7 +38,7 @@ def test_the_bot_process_does_not_load_matplotlib_or_openpyxl() -> None:
 def _worker_pids(process: ChartProcess) -> list[int]:
     pool = process._pool
     assert pool is not None
-    return list(pool._processes or {})  # type: ignore[attr-defined]
+    return list(pool._processes or {})
 
 
 async def test_charts_come_from_a_worker_that_stops_when_idle_and_is_replaced_when_it_dies(

@@ -270,7 +270,7 @@ async def test_weekly_overdue_section_lists_the_oldest_up_to_the_cap_and_counts_
     ctx = digests.weekly_context(datetime(2026, 3, 9, 1, 0, tzinfo=UTC), TZ, date(2026, 3, 9))
     services = SimpleNamespace(db=db, config=Config(token="1:x", digest_max_items=5), departments=None)
     fetched = _count_rows(db)
-    section = await digests.weekly_overdue(services, ctx)  # type: ignore[arg-type]
+    section = await digests.weekly_overdue(services, ctx)
     assert max(fetched) <= 5
     assert section is not None
     text = "\n".join(section.blocks)
@@ -282,14 +282,14 @@ async def test_weekly_overdue_section_lists_the_oldest_up_to_the_cap_and_counts_
         f"• Kec. {kec_b}: 4\n• Kec. {kec_a}: 1\n📥 Daftar lengkap: ketik /ekspor" in plain
     assert nobody[0] not in plain and secret not in plain
     # the open load per department counts the overdue ones in SQL too
-    departments = await digests.weekly_departments(services, ctx)  # type: ignore[arg-type]
+    departments = await digests.weekly_departments(services, ctx)
     assert departments is not None
     load = _plain(departments.blocks)
     assert "PUPR: 5 terbuka, 4 lewat batas" in load and "DINKES: 3 terbuka, 3 lewat batas" in load
 
     # under the cap: every overdue item, no counts
     services = SimpleNamespace(db=db, config=Config(token="1:x", digest_max_items=10), departments=None)
-    section = await digests.weekly_overdue(services, ctx)  # type: ignore[arg-type]
+    section = await digests.weekly_overdue(services, ctx)
     assert section is not None
     plain = _plain(section.blocks)
     assert "Lewat batas layanan: 10\n" in plain + "\n" and "yang terlama" not in plain
@@ -307,7 +307,7 @@ def _count_rows(db: Database) -> list[int]:
             counts.append(len(rows))
         return rows
 
-    db.fetchall = counting  # type: ignore[method-assign]
+    db.fetchall = counting
     return counts
 
 
@@ -318,7 +318,7 @@ WEEK = digests.weekly_context(datetime(2026, 3, 9, 1, 0, tzinfo=UTC), TZ, date(2
 
 async def _intake_text(db: Database, cap: int) -> str:
     services = SimpleNamespace(db=db, config=Config(token="1:x", digest_max_items=cap), departments=None)
-    section = await digests.weekly_intake(services, WEEK)  # type: ignore[arg-type]
+    section = await digests.weekly_intake(services, WEEK)
     assert section is not None
     return _plain(section.blocks)
 
@@ -385,7 +385,7 @@ async def test_the_oldest_overdue_are_listed_across_statuses_in_age_order(db: Da
     ctx = digests.weekly_context(datetime(2026, 3, 9, 1, 0, tzinfo=UTC), TZ, date(2026, 3, 9))
     for cap, expected in ((4, overdue[:4]), (1, overdue[:1]), (9, overdue), (50, overdue)):
         services = SimpleNamespace(db=db, config=Config(token="1:x", digest_max_items=cap), departments=None)
-        section = await digests.weekly_overdue(services, ctx)  # type: ignore[arg-type]
+        section = await digests.weekly_overdue(services, ctx)
         assert section is not None
         assert _listed(section.blocks) == expected
         assert f"Lewat batas layanan: 9{f' · {cap} yang terlama:' if cap < 9 else ''}" in _plain(section.blocks)
@@ -412,7 +412,7 @@ async def test_weekly_outcomes_count_the_week_from_their_indexes(db: Database) -
                              " VALUES (?, ?, ?, 'selesai', ?)",
                              (aid, at, HISTORY_LABELS["tutup_otomatis" if automatic else "konfirmasi"], status))
     services = SimpleNamespace(db=db, config=Config(token="1:x"), departments=None)
-    section = await digests.weekly_outcomes(services, WEEK)  # type: ignore[arg-type]
+    section = await digests.weekly_outcomes(services, WEEK)
     assert section is not None
     plain = _plain(section.blocks)
     assert "Tuntas: 3 (termasuk 2 ditutup otomatis tanpa jawaban desa)" in plain

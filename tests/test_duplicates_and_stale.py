@@ -12,7 +12,7 @@ from bot.people import roster
 from tests.harness import ADMIN_ID, BotHarness
 
 
-async def _submit(harness: BotHarness, kades) -> str:  # type: ignore[no-untyped-def]
+async def _submit(harness: BotHarness, kades) -> str:
     await harness.say(kades, "/aspirasi", "Langkah 1 dari 4")
     await harness.press(kades, "Infrastruktur", "Langkah 2 dari 4")
     await harness.say(kades, "Jalan poros desa rusak parah berlubang sepanjang dua kilometer.", "Langkah 3 dari 4")
@@ -63,7 +63,7 @@ async def test_old_category_button_of_a_cancelled_draft(harness: BotHarness) -> 
     menu = kades.last_message()
     await harness.say(kades, "/batal", "Aspirasi dibatalkan")
     mark = harness.server.mark()
-    kades.press(menu, "asp:cat:pendidikan")  # type: ignore[arg-type]
+    kades.press(menu, "asp:cat:pendidikan")
     call = await harness.server.wait_for_call("answerCallbackQuery", 10, since=mark)
     assert "tidak berlaku" in str(call.params.get("text"))
     assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM drafts") == 0

@@ -305,7 +305,7 @@ async def test_plain_text_outside_a_flow_can_become_an_aspiration_even_after_a_r
     text = "pak tolong jalan desa kami rusak parah"
     offer = await harness.say(kades, text, "belum dapat dipahami")
     assert offer.buttons == ["📝 Jadikan aspirasi"]
-    data = offer.message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+    data = offer.message["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     assert "jalan" not in data  # the text lives in the database, not in the button
     await harness.restart()
     await harness.press(kades, "📝 Jadikan aspirasi", "Saran kategori")
@@ -315,7 +315,7 @@ async def test_plain_text_outside_a_flow_can_become_an_aspiration_even_after_a_r
     await harness.press(kades, "✅ Kirim", "Aspirasi terkirim")
     # a second press of the old button does not start another one
     mark = harness.server.mark()
-    kades.press(offer.message, data)  # type: ignore[arg-type]
+    kades.press(offer.message, data)
     answer = await harness.server.wait_for(lambda c: c.method == "answerCallbackQuery", 5, chat_id=None, since=mark)
     assert "tidak berlaku" in (answer.params.get("text") or "")
     await harness.settle()

@@ -72,7 +72,7 @@ async def test_registration_by_roster_and_shared_contact(harness: BotHarness) ->
     await harness.server.wait_for_text(31, "nomor Anda sendiri", since=mark)
 
 
-async def _submit_full(harness: BotHarness, kades, *, description: str, photos: int = 2) -> str:  # type: ignore[no-untyped-def]
+async def _submit_full(harness: BotHarness, kades, *, description: str, photos: int = 2) -> str:
     await harness.say(kades, "/aspirasi", "Langkah 1 dari 4")
     await harness.press(kades, "Infrastruktur", "Langkah 2 dari 4")
     await harness.say(kades, description, "Langkah 3 dari 4")
@@ -304,7 +304,7 @@ async def test_documents_are_attached_and_oversized_files_refused(harness: BotHa
     assert [d.file_name for d in aspiration.documents] == ["proposal.pdf"]
 
 
-async def test_province_wide_deployment_loads_jawa_timur(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_province_wide_deployment_loads_jawa_timur(tmp_path, clock) -> None:
     h = BotHarness(tmp_path, clock, wilayah="35")
     await h.start()
     try:
@@ -317,7 +317,7 @@ async def test_province_wide_deployment_loads_jawa_timur(tmp_path, clock) -> Non
         await h.close()
 
 
-async def test_conversation_state_is_written_at_once_not_at_the_next_flush(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_conversation_state_is_written_at_once_not_at_the_next_flush(tmp_path, clock) -> None:
     """A crash right after a step must not lose the step: state hits SQLite before the next update is handled."""
     h = BotHarness(tmp_path, clock, persistence_interval=3600.0)
     await h.start()

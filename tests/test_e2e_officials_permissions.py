@@ -19,7 +19,7 @@ from tests.officials_support import (
 )
 
 
-async def _setup(h: BotHarness):  # type: ignore[no-untyped-def]
+async def _setup(h: BotHarness):
     pu = await official(h, 20, "PUPR")
     kades = await h.kepala_desa(10)
     asp = await submit(h, kades, "infrastruktur", "Talud sungai di dusun Krajan longsor sepanjang 20 meter.")
@@ -146,13 +146,13 @@ async def test_inbox_command_rules(harness: BotHarness) -> None:
     harness.admin.send("/inbox", chat=group)
     await harness.server.wait_for_text(group.id, "belum menjadi kotak masuk", since=mark)
     await inbox(harness, harness.admin, group.id, "Grup Campur", "dinkes")
-    assert await harness.svc.departments.inbox_departments(group.id) == ["DINKES"]  # type: ignore[union-attr]
+    assert await harness.svc.departments.inbox_departments(group.id) == ["DINKES"]
     await inbox(harness, pu, group.id, "Grup Campur")
-    assert await harness.svc.departments.inbox_departments(group.id) == ["DINKES", "PUPR"]  # type: ignore[union-attr]
+    assert await harness.svc.departments.inbox_departments(group.id) == ["DINKES", "PUPR"]
     mark = harness.server.mark()
     pu.send("/inbox@sambang_test_bot lepas", chat=group)
     await harness.server.wait_for_text(group.id, "tidak lagi menjadi kotak masuk PUPR", since=mark)
-    assert await harness.svc.departments.inbox_departments(group.id) == ["DINKES"]  # type: ignore[union-attr]
+    assert await harness.svc.departments.inbox_departments(group.id) == ["DINKES"]
     logged = await refusals(harness)
     assert len(logged) == 3 and all("/inbox" in entry for entry in logged)
     # an aspiration for PUPR no longer goes to that group; one for Dinkes does, and its card offers buttons that

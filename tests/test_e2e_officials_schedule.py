@@ -131,7 +131,7 @@ async def test_no_weekly_digest_when_there_is_nothing_to_report(harness: BotHarn
 async def test_weekly_digest_sections_are_extensible(harness: BotHarness) -> None:
     await leader(harness, LEADER)
 
-    async def commitments(services, ctx):  # type: ignore[no-untyped-def]
+    async def commitments(services, ctx):
         return digests.DigestSection(["<b>Janji kunjungan</b>\n• 2 janji jatuh tempo"],
                                      [digests.DigestPhoto(b"\x89PNG fake", "grafik.png", "Grafik aspirasi")])
 

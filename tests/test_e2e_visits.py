@@ -306,7 +306,7 @@ async def test_briefing_two_days_before_to_leadership_and_attending_departments(
     other = await get_person(svc.db, p.kades_other.id)
     assert a and b and other
 
-    async def submit(person, category: str, text: str, key: str) -> str:  # type: ignore[no-untyped-def]
+    async def submit(person, category: str, text: str, key: str) -> str:
         asp, _ = await svc.aspirations.submit(person, Draft(category=category, description=text), key)
         harness.clock.advance(days=1)
         return asp.ticket

@@ -75,7 +75,7 @@ async def test_lock_past_busy_timeout_does_not_stop_polling(bot: BotHarness,
     user = bot.user(510_001, "Sari")
     await bot.say(user, "/bantuan", "Bantuan Sambang")
     caplog.set_level(logging.WARNING)
-    lock = HeldLock(bot.config.db_path)  # type: ignore[union-attr]
+    lock = HeldLock(bot.config.db_path)
     with lock:
         mark = bot.server.mark()
         user.send("/bantuan")  # arrives while another process holds the lock for longer than the busy timeout
@@ -225,7 +225,7 @@ async def test_dead_letters_on_the_command_line(bot: BotHarness, monkeypatch: py
     await bot.server.wait_for_text(kades.id, "belum dapat diproses", 10, since=mark)
     update_id = await bot.svc.db.fetchval("SELECT update_id FROM dead_letters")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SAMBANG_", "TELEGRAM_"))}
-    env.update({"PYTHONPATH": str(ROOT), "SAMBANG_DB": str(bot.config.db_path)})  # type: ignore[union-attr]
+    env.update({"PYTHONPATH": str(ROOT), "SAMBANG_DB": str(bot.config.db_path)})
 
     async def sambang(*args: str) -> tuple[int, str, str]:
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", *args, env=env,
@@ -258,7 +258,7 @@ async def test_health_says_unhealthy_while_polling_is_stuck_and_healthy_when_qui
     report = await health_report(bot.svc.db, mode="polling", liveness=liveness)
     assert report["status"] == "ok", report
     user = bot.user(510_050, "Tono")
-    with HeldLock(bot.config.db_path):  # type: ignore[union-attr]
+    with HeldLock(bot.config.db_path):
         mark = bot.server.mark()
         user.send("/bantuan")  # storing it waits for the lock: no getUpdates meanwhile
         await asyncio.sleep(3.5)
@@ -283,7 +283,7 @@ def _state(path: Path, **rows: str) -> None:
 
 async def test_sambang_health_reads_polling_waiting_updates_and_dead_letters(bot: BotHarness) -> None:
     """``sambang health`` (the Docker HEALTHCHECK) runs in another process and reads what the bot wrote."""
-    path = bot.config.db_path  # type: ignore[union-attr]
+    path = bot.config.db_path
     await bot.tick()  # the heartbeat writes the bot's own view of polling
     ok, line = check_file(path, max_heartbeat_age=90, max_poll_age=90)
     assert ok and line.startswith("sehat"), line
@@ -385,7 +385,7 @@ async def test_sigterm_while_another_process_holds_the_lock_exits_cleanly(tmp_pa
 
 async def test_a_stored_update_that_cannot_be_read_back_is_set_aside_not_lost(bot: BotHarness) -> None:
     await bot.stop()
-    conn = sqlite3.connect(bot.config.db_path)  # type: ignore[union-attr]
+    conn = sqlite3.connect(bot.config.db_path)
     with conn:
         conn.execute("INSERT INTO inbound_updates(update_id, data, received_at) VALUES (99, '{\"update_id\": 99,"
                      " \"message\": {\"date\": \"kemarin\"}}', '2026-03-02T01:00:00Z')")

@@ -717,7 +717,7 @@ async def test_hostile(corpus: Corpus, case: Callable[[Corpus], Awaitable[None]]
 @dataclass
 class Flood:
     h: BotHarness
-    ids: itertools.count  # type: ignore[type-arg]
+    ids: itertools.count
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

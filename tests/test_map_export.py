@@ -148,7 +148,7 @@ async def test_each_audience_gets_exactly_its_share(db: Database, clock: FakeClo
         "SELECT ticket FROM aspirations WHERE department = 'PUPR' AND confidential = 0")}
     assert secret and pupr
 
-    async def feedback(filters: Filters):  # type: ignore[no-untyped-def]
+    async def feedback(filters: Filters):
         return ["Desa", "Nilai"], [["Ledokombo", 5]]
 
     vm.exporter.feedback_source = feedback

@@ -201,18 +201,18 @@ async def test_recap_counts_medians_and_coverage(db: Database, clock: FakeClock,
     assert len(recap.rows) == 24 and recap.categories[-2:] == ("kinerja_kecamatan", "lainnya")
     for i, row in enumerate(recap.rows):
         for j, cat in enumerate(recap.categories):
-            assert recap.matrix()[i][j] == want["cells"].get((row.code, cat), 0)  # type: ignore[union-attr]
-        assert row.tally.open == want["open"].get(row.code, 0)  # type: ignore[union-attr]
-        expected_median = want["median"].get(row.code)  # type: ignore[union-attr]
+            assert recap.matrix()[i][j] == want["cells"].get((row.code, cat), 0)
+        assert row.tally.open == want["open"].get(row.code, 0)
+        expected_median = want["median"].get(row.code)
         if expected_median is None:
             assert row.tally.median_days is None
         else:
             assert row.tally.median_days == pytest.approx(expected_median, abs=1e-4)
-    assert recap.total.median_days == pytest.approx(statistics.median(want["all_days"]), abs=1e-4)  # type: ignore[arg-type]
+    assert recap.total.median_days == pytest.approx(statistics.median(want["all_days"]), abs=1e-4)
     assert recap.total.open + recap.total.resolved + recap.total.closed_other == 600
     assert recap.total.villages == 330
     assert recap.total.villages_active == want["active"]
-    assert recap.total.coverage == pytest.approx(want["active"] / 330)  # type: ignore[operator]
+    assert recap.total.coverage == pytest.approx(want["active"] / 330)
 
 
 async def test_recap_since_and_kecamatan_filters(db: Database, clock: FakeClock, vm: VillageMap) -> None:
@@ -257,10 +257,10 @@ async def test_each_role_sees_exactly_its_share_in_the_recap_and_profile(db: Dat
 
 async def test_profile_sections_can_be_added_by_other_features(db: Database, clock: FakeClock,
                                                                vm: VillageMap) -> None:
-    async def agenda(request):  # type: ignore[no-untyped-def]
+    async def agenda(request):
         return f"Agenda Kec. {request.desa.kecamatan_name}"
 
-    async def secret(request):  # type: ignore[no-untyped-def]
+    async def secret(request):
         return "Catatan pimpinan" if request.audience.feedback else None
 
     vm.add_section("catatan", secret)

@@ -44,7 +44,7 @@ def _joined(h: BotHarness, chat_id: int, since: int = 0) -> str:
 async def _submit(h: BotHarness, user_id: int, description: str, **draft: object) -> str:
     person = await roster.get_person(h.svc.db, user_id)
     assert person is not None
-    d = Draft(category="kesehatan", description=description, **draft)  # type: ignore[arg-type]
+    d = Draft(category="kesehatan", description=description, **draft)
     aspiration, _ = await h.svc.aspirations.submit(person, d, f"{user_id}:{d.token}")
     return aspiration.ticket
 

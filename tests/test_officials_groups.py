@@ -30,8 +30,8 @@ async def test_an_official_cannot_move_the_inbox_and_an_admin_move_is_announced(
     rudi.send("/inbox", chat=elsewhere)
     refused = await h.server.wait_for_text(elsewhere.id, "sudah punya grup kotak masuk", since=mark)
     assert "admin" in (refused.text or "")
-    assert await h.svc.departments.inbox_departments(old.id) == ["PUPR"]  # type: ignore[union-attr]
-    assert await h.svc.departments.inbox_departments(elsewhere.id) == []  # type: ignore[union-attr]
+    assert await h.svc.departments.inbox_departments(old.id) == ["PUPR"]
+    assert await h.svc.departments.inbox_departments(elsewhere.id) == []
 
     # an admin moves it: the old group and the department's officials are told
     mark = h.server.mark()

@@ -103,11 +103,11 @@ async def test_webhook_process_backup_restore_and_locks(tmp_path: Path, fake: Fa
     try:
         await _wait_http(f"{base}/healthz")
         await fake.wait_for_call("setWebhook", timeout=30)
-        assert fake.last_call("setWebhook").params["secret_token"] == SECRET  # type: ignore[union-attr]
+        assert fake.last_call("setWebhook").params["secret_token"] == SECRET
         admin = fake.user(777, "Admin")
         async with aiohttp.ClientSession() as http:
 
-            async def deliver(update: dict, secret: str | None = SECRET) -> int:  # type: ignore[type-arg]
+            async def deliver(update: dict, secret: str | None = SECRET) -> int:
                 fake._updates.remove(update)
                 headers = {"Content-Type": "application/json"}
                 if secret:

@@ -90,7 +90,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         await h.say(users["admin"], "/start", "Selamat datang")
         await h.say(users["unregistered"], "/start", UNREG)
         people = {role: await roster.get_person(h.svc.db, u.id) for role, u in users.items() if role != "unregistered"}
-        yield World(h, users, people, itertools.count(1))  # type: ignore[arg-type]
+        yield World(h, users, people, itertools.count(1))
     finally:
         await h.close()
 

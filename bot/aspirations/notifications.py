@@ -27,5 +27,7 @@ async def copy_to_camat(tx: Transaction, aspiration: Aspiration, now: datetime) 
         return
     text = render("aspirations/camat_copy", aspiration=aspiration)
     for camat in camats:
+        if camat.telegram_id is None:  # the query keeps only people with an account
+            continue
         await outbox.enqueue_text(tx, camat.telegram_id, text, now=now, ref=f"asp:{aspiration.id}:camat",
                                   dedup_key=f"asp:{aspiration.id}:camat:{camat.telegram_id}")

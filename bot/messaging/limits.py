@@ -12,7 +12,7 @@ import copy
 import re
 from collections.abc import Callable, Mapping
 from html import unescape
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.messaging.templates import render, shorten, split_text, u16len, visible_len
 
@@ -78,7 +78,7 @@ def one_message(render_with: Callable[[str], str], value: str, pointer: str, lim
     return render_with(f"{short.rstrip()}… {pointer}")
 
 
-def _over(text: Any, limit: int, html: bool) -> bool:
+def _over(text: object, limit: int, html: bool) -> TypeGuard[str]:
     """True if ``text`` is longer than ``limit`` as Telegram counts it (the cheap raw length first)."""
     return isinstance(text, str) and len(text) > limit // 2 and u16len(text) > limit \
         and visible_len(text, html=html) > limit

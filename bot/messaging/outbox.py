@@ -140,11 +140,12 @@ def inline_keyboard(rows: list[list[tuple[str, str]]]) -> dict[str, Any]:
 
 async def message_id_for(db: Database, ref: str, chat_id: int) -> int | None:
     """Telegram's id of the message sent for ``ref`` to ``chat_id``, once it went out (for later edits)."""
-    return await db.fetchval(
+    message_id: int | None = await db.fetchval(
         "SELECT message_id FROM outbox WHERE ref = ? AND chat_id = ? AND status = 'sent' AND message_id IS NOT NULL"
         " ORDER BY id LIMIT 1",
         (ref, chat_id),
     )
+    return message_id
 
 
 async def counts(db: Database, broadcast_id: int | None = None) -> dict[str, int]:

@@ -42,9 +42,9 @@ def tanggal(value: date | datetime | str | None) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00")) if "T" in value else date.fromisoformat(value)
     if isinstance(value, datetime):
-        value = _local(value)  # type: ignore[assignment]
+        value = _local(value)
         assert value is not None
-        value = value.date()  # type: ignore[assignment]
+        value = value.date()
     return format_tanggal(value)
 
 

@@ -12,6 +12,7 @@ to a department; a category without departments (Lainnya) goes to the admins, wh
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import logging
 import re
@@ -246,7 +247,7 @@ class DepartmentService:
 
     # -- reads -----------------------------------------------------------------------------------------------
 
-    async def list(self, *, include_inactive: bool = False) -> list[Department]:
+    async def list(self, *, include_inactive: bool = False) -> builtins.list[Department]:
         rows = await self.db.fetchall(
             "SELECT d.code, d.name, d.active, i.chat_id AS inbox_chat_id, i.title AS inbox_title,"
             " (SELECT group_concat(category, ',') FROM category_routes r WHERE r.department = d.code) AS cats,"
@@ -271,17 +272,17 @@ class DepartmentService:
         rows = await self.db.fetchall("SELECT code, name FROM departments")
         return {r["code"]: r["name"] for r in rows}
 
-    async def routes(self) -> dict[str, list[str]]:
+    async def routes(self) -> dict[str, builtins.list[str]]:
         """Category code -> department codes, for every category (empty list: admins, or leadership if secret)."""
         rows = await self.db.fetchall(
             "SELECT r.category, r.department FROM category_routes r JOIN departments d ON d.code = r.department"
             " WHERE d.active = 1 ORDER BY r.rowid")
-        result: dict[str, list[str]] = {c.code: [] for c in CATEGORIES}
+        result: dict[str, builtins.list[str]] = {c.code: [] for c in CATEGORIES}
         for r in rows:
             result.setdefault(r["category"], []).append(r["department"])
         return result
 
-    async def audience_for(self, tx: Transaction, category: str) -> tuple[str, list[str]]:
+    async def audience_for(self, tx: Transaction, category: str) -> tuple[str, builtins.list[str]]:
         """Who handles a new aspiration of ``category``: (audience, department codes)."""
         cat = CATEGORY_BY_CODE.get(category)
         if cat is None or cat.confidential:
@@ -361,7 +362,7 @@ class DepartmentService:
                 " 'selesai')", (normal,))
         return int(open_count or 0)
 
-    async def route(self, category: str, code: str) -> list[str]:
+    async def route(self, category: str, code: str) -> builtins.list[str]:
         cat = CATEGORY_BY_CODE.get(category.strip().lower())
         if cat is None:
             raise DomainError(f"Kategori {category!r} tidak dikenal. Pilih: {', '.join(c.code for c in CATEGORIES)}")
@@ -374,7 +375,7 @@ class DepartmentService:
             await self._audit(tx, None, "departments:route", f"{cat.code} -> {normal}")
         return (await self.routes())[cat.code]
 
-    async def unroute(self, category: str, code: str) -> list[str]:
+    async def unroute(self, category: str, code: str) -> builtins.list[str]:
         cat = CATEGORY_BY_CODE.get(category.strip().lower())
         if cat is None:
             raise DomainError(f"Kategori {category!r} tidak dikenal.")
@@ -407,10 +408,12 @@ class DepartmentService:
             normal = await self._require(tx, code)
             previous = await tx.fetchone("SELECT chat_id, title FROM department_inboxes WHERE department = ?",
                                          (normal,))
-            moved = previous is not None and int(previous["chat_id"]) != chat_id
+            previous_chat = int(previous["chat_id"]) if previous is not None else None
+            previous_title = previous["title"] if previous is not None else None
+            moved = previous_chat is not None and previous_chat != chat_id
             if moved and person.role is not Role.ADMIN:
                 raise NotAllowed(
-                    f"{normal} sudah punya grup kotak masuk ({previous['title'] or 'tanpa nama'}). Memindahkannya"
+                    f"{normal} sudah punya grup kotak masuk ({previous_title or 'tanpa nama'}). Memindahkannya"
                     f" hanya dapat dilakukan admin: minta admin mengetik /inbox {normal} di grup ini.")
             await tx.execute(
                 "INSERT INTO department_inboxes(department, chat_id, title, registered_by, registered_at)"
@@ -420,7 +423,7 @@ class DepartmentService:
                 (normal, chat_id, (title or "")[:128], person.telegram_id, to_iso(now)))
             if previous is None or moved:
                 await self._audit(tx, person.telegram_id, "inbox:move" if moved else "inbox:register",
-                                  f"{normal} chat {chat_id}" + (f" (was {previous['chat_id']})" if moved else ""))
+                                  f"{normal} chat {chat_id}" + (f" (was {previous_chat})" if moved else ""))
                 await self._tell_inbox_change(tx, person, normal, title, previous, now)
         dept = await self.get(normal)
         assert dept is not None
@@ -442,7 +445,7 @@ class DepartmentService:
         for chat_id in chats:
             await outbox.enqueue_text(tx, chat_id, text, now=now, ref=f"inbox:{code}")
 
-    async def unregister_inbox(self, person: Person, chat_id: int) -> list[str]:
+    async def unregister_inbox(self, person: Person, chat_id: int) -> builtins.list[str]:
         """Stop using a group as inbox (of the official's department, or of every department for an admin)."""
         if person.role not in (Role.PEJABAT, Role.ADMIN):
             raise NotAllowed("Hanya admin atau pejabat OPD yang dapat melepas grup kotak masuk.")
@@ -457,7 +460,7 @@ class DepartmentService:
             await self._audit(tx, person.telegram_id, "inbox:unregister", f"{','.join(codes)} chat {chat_id}")
         return codes
 
-    async def inbox_departments(self, chat_id: int) -> list[str]:
+    async def inbox_departments(self, chat_id: int) -> builtins.list[str]:
         rows = await self.db.fetchall("SELECT department FROM department_inboxes WHERE chat_id = ? ORDER BY"
                                       " department", (chat_id,))
         return [r["department"] for r in rows]

@@ -33,7 +33,7 @@ from bot.messaging import outbox
 from bot.messaging.templates import LIMIT, Block, render, split_blocks
 from bot.officials.service import HISTORY_LABELS
 from bot.people.roster import people_with_role
-from bot.storage.database import Database
+from bot.storage.database import Database, Row
 from bot.storage.jobs import claim, period_done
 
 if TYPE_CHECKING:
@@ -94,12 +94,11 @@ class DigestItem:
     late: tuple[str, ...]
 
 
-def _late(row: object, today: str) -> tuple[str, ...]:
-    r = row  # sqlite3.Row
+def _late(r: Row, today: str) -> tuple[str, ...]:
     late = []
-    if r["accept_due"] and r["accepted_at"] is None and r["accept_due"] < today:  # type: ignore[index]
+    if r["accept_due"] and r["accepted_at"] is None and r["accept_due"] < today:
         late.append("terima")
-    if r["respond_due"] and r["responded_at"] is None and r["respond_due"] < today:  # type: ignore[index]
+    if r["respond_due"] and r["responded_at"] is None and r["respond_due"] < today:
         late.append("tanggapan")
     return tuple(late)
 

@@ -392,9 +392,10 @@ class OfficialsService:
                                      dedup_key=f"asp:{aspiration.id}:edit:{key}:{chat_id}:{row['message_id']}")
 
     async def _card_message(self, tx: Transaction, aspiration_id: int, chat_id: int) -> int | None:
-        return await tx.fetchval(
+        message_id: int | None = await tx.fetchval(
             "SELECT message_id FROM outbox WHERE ref = ? AND chat_id = ? AND status = 'sent' AND message_id IS NOT"
             " NULL ORDER BY id DESC LIMIT 1", (f"asp:{aspiration_id}:fwd", chat_id))
+        return message_id
 
     async def _notify_kades(self, tx: Transaction, aspiration: Aspiration, action: str, now: datetime, *,
                             actor: Person | None, note: str | None, key: str, target: str | None = None) -> None:
@@ -735,6 +736,7 @@ class OfficialsService:
                 return 0
             row = await tx.fetchone("SELECT escalated_accept_at, escalated_respond_at FROM aspiration_sla WHERE"
                                     " aspiration_id = ?", (aspiration_id,))
+            assert row is not None  # the service levels just read come from this row
             late = [k for k in sla.overdue(aspiration.status, today)
                     if (k == "terima" and row["escalated_accept_at"] is None)
                     or (k == "tanggapan" and row["escalated_respond_at"] is None)]

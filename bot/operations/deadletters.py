@@ -69,7 +69,8 @@ def reason_of(error: BaseException | str) -> str:
     return " ".join(str(error).split())[:MAX_REASON]
 
 
-async def set_aside(db: Database, *, update_id: int, data: str, reason: str, attempts: int, now: datetime) -> None:
+async def set_aside(db: Database, *, update_id: int, data: str, reason: BaseException | str, attempts: int,
+                    now: datetime) -> None:
     """Move an update into the dead letters (out of the inbound queue) and tell its sender and the admins, in one
     transaction. ``data`` is the update's JSON, or whatever could be kept of an update that could not be read."""
     try:

@@ -19,7 +19,7 @@ import sys
 import threading
 import unicodedata
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import pythonjsonlogger.json
 from lokal.samaran.logging import SamaranFilter
@@ -161,8 +161,8 @@ class JsonFormatter(pythonjsonlogger.json.JsonFormatter):
         return {key: value for key, value in log_data.items() if key in self.FIELDS}
 
 
-def make_handler(stream: object = None) -> logging.Handler:
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
+def make_handler(stream: TextIO | None = None) -> logging.Handler:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(PrivacyFilter())
     return handler

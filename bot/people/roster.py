@@ -414,7 +414,7 @@ async def import_roster(db: Database, clock: Clock, csv_text: str) -> ImportRepo
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
+        dialect = csv.excel
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")), dialect=dialect)
     if not reader.fieldnames:
         return ImportReport(errors=["Berkas kosong atau tanpa baris judul."])

@@ -262,7 +262,7 @@ async def activate(db: Database, clock: Clock, telegram_id: int, *, actor: int |
 
 
 async def _desa_code(db: Database | Transaction, text: str) -> str:
-    matches = await find_desa(db, text)  # type: ignore[arg-type]
+    matches = await find_desa(db, text)
     if len(matches) != 1:
         if not matches:
             raise PeopleError(f"Desa {text[:60]!r} tidak ditemukan di wilayah ini.")
@@ -272,7 +272,7 @@ async def _desa_code(db: Database | Transaction, text: str) -> str:
 
 
 async def _kecamatan_code(db: Database | Transaction, text: str) -> str:
-    matches = await find_kecamatan(db, text)  # type: ignore[arg-type]
+    matches = await find_kecamatan(db, text)
     if len(matches) != 1:
         raise PeopleError(f"Kecamatan {text[:60]!r} tidak ditemukan di wilayah ini.")
     return matches[0].code

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import aiosqlite
 
@@ -238,7 +238,8 @@ class Database:
                 self.write_fault(statements[0][0])
             # aiosqlite's own queue, through which all its calls go (private in 0.20-0.22, covered by the tests):
             # the function runs in the writer's thread
-            results: list[WriteResult] = await self._writer._execute(_write_batch, self._writer._conn, statements)
+            execute = cast(Callable[..., Awaitable[list[WriteResult]]], self._writer._execute)  # untyped there
+            results = await execute(_write_batch, self._writer._conn, statements)
         self._committed(sql for sql, _params in statements)
         return results
 
@@ -380,7 +381,7 @@ class Queries:
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, params))  # type: ignore[arg-type]
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -398,7 +399,7 @@ class Transaction(Queries):
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         self.writes.append(sql)
         # one trip to the connection's thread; last_insert_rowid() is what cursor.lastrowid reports
-        row = await self._conn.execute_insert(sql, params)  # type: ignore[arg-type]
+        row = await self._conn.execute_insert(sql, params)
         return (row[0] if row else 0) or 0
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:

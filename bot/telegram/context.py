@@ -7,15 +7,15 @@ import html
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 from markupsafe import Markup
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
-from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
+from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot, JobQueue
 
 from bot.core.clock import to_iso
 from bot.core.domain import ROLE_LABELS, DomainError, Role
@@ -27,32 +27,52 @@ from bot.services import Services
 from bot.storage import audit
 from bot.telegram import inbound
 
+if TYPE_CHECKING:
+    from bot.telegram.webhook import WebhookServer
+
 log = logging.getLogger(__name__)
 
 
 class SambangContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
     """CallbackContext with the bot's services; they live on the Application, never in persisted data."""
 
+    #: set by ``bot.telegram.flow`` once the update's button press is answered (unset before)
+    _press_answered: bool
+
     @property
     def services(self) -> Services:
-        return self.application.bot_data_services  # type: ignore[attr-defined,no-any-return]
+        return services_of(self.application)
 
     @property
     def cancel_hooks(self) -> tuple[CancelHook, ...]:
         return getattr(self.application, "cancel_hooks", ())
 
 
-class SambangApplication(Application):  # type: ignore[type-arg]
+#: The PTB Application as Sambang builds it: its callbacks get a ``SambangContext``.
+SambangApp: TypeAlias = Application[
+    ExtBot[None], SambangContext, dict[str, Any], dict[str, Any], dict[str, Any], JobQueue[SambangContext]
+]
+
+
+class SambangApplication(SambangApp):
     """The PTB Application carrying Sambang's services."""
 
     # Application defines __slots__; a subclass without them gets a __dict__, which is what we want here.
     bot_data_services: Services
+    #: the webhook server while the bot takes its updates by webhook (unset otherwise)
+    webhook_server: WebhookServer | None
     #: Other flows' answers to /batal, in order, set by the composition root (see ``CancelHook``).
     cancel_hooks: tuple[CancelHook, ...] = ()
 
 
-Handler = Callable[[Update, SambangContext], Awaitable[Any]]
-F = TypeVar("F", bound=Handler)
+def services_of(app: Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    """The services the composition root put on the application (built with ``SambangApplication``)."""
+    return cast(SambangApplication, app).bot_data_services
+
+
+R = TypeVar("R")
+Handler = Callable[[Update, SambangContext], Coroutine[Any, Any, Any]]
+Wrapped = Callable[[Update, SambangContext], Coroutine[Any, Any, R]]
 
 
 def services(context: SambangContext) -> Services:
@@ -135,17 +155,17 @@ async def refuse(update: Update, message: str, *, show_alert: bool = False, repl
     await reply(update, "common/refusal", message=message, reply_markup=reply_markup)
 
 
-def requires(*roles: Role) -> Callable[[F], F]:
+def requires(*roles: Role) -> Callable[[Wrapped[R]], Wrapped[R | None]]:
     """Check the caller's role on the server for every call: commands and button presses alike."""
 
-    def decorator(func: F) -> F:
+    def decorator(func: Wrapped[R]) -> Wrapped[R | None]:
         @wraps(func)
-        async def wrapper(update: Update, context: SambangContext) -> Any:
+        async def wrapper(update: Update, context: SambangContext) -> R | None:
             if await person_or_refuse(update, context, roles) is None:
                 return None
             return await func(update, context)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorator
 
@@ -236,7 +256,8 @@ async def on_error(update: object, context: SambangContext) -> None:
     if isinstance(update, Update):
         try:
             if update.callback_query is not None:
-                if not await answer_button(update, notice("generic_error_alert"), show_alert=True):
+                if not await answer_button(update, notice("generic_error_alert"), show_alert=True) \
+                        and update.effective_chat is not None:
                     await update.effective_chat.send_message(render("common/error_generic"), parse_mode=ParseMode.HTML)
             elif update.effective_chat is not None and update.effective_chat.type == "private":
                 await update.effective_chat.send_message(render("common/error_generic"), parse_mode=ParseMode.HTML)
@@ -257,18 +278,18 @@ async def persist_now(update: Update, context: SambangContext) -> None:
         log.error("could not save conversation state now (%s: %s); the next save writes it", type(exc).__name__, exc)
 
 
-def domain_errors(func: F) -> F:
+def domain_errors(func: Wrapped[R]) -> Wrapped[R | None]:
     """Turn a DomainError into its Indonesian message for the user."""
 
     @wraps(func)
-    async def wrapper(update: Update, context: SambangContext) -> Any:
+    async def wrapper(update: Update, context: SambangContext) -> R | None:
         try:
             return await func(update, context)
         except DomainError as exc:
             await refuse(update, exc.message)
             return None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def esc(text: str | None) -> str:

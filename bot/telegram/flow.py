@@ -10,7 +10,7 @@ refusal answered the press.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from functools import wraps
 from typing import Any
 
@@ -21,7 +21,7 @@ from bot.core.domain import Role
 from bot.people.roster import Person
 from bot.telegram.context import SambangContext, person_or_refuse, reply
 
-Callback = Callable[[Update, SambangContext], Awaitable[Any]]
+Callback = Callable[[Update, SambangContext], Coroutine[Any, Any, Any]]
 
 
 def button(func: Callback) -> Callback:
@@ -40,7 +40,7 @@ def _mark(update: Update, context: SambangContext) -> bool:
     """Record on the update's context that its press is answered; False if it already was (or is not a press)."""
     if update.callback_query is None or getattr(context, "_press_answered", False):
         return False
-    context._press_answered = True  # type: ignore[attr-defined]
+    context._press_answered = True
     return True
 
 

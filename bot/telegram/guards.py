@@ -13,7 +13,7 @@ import logging
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.core.clock import to_iso
 from bot.messaging.templates import render
@@ -21,6 +21,7 @@ from bot.people import service as people
 from bot.services import Services
 from bot.telegram import inbound
 from bot.telegram.context import (
+    SambangApp,
     SambangContext,
     _audit_refusal,
     _plain,
@@ -195,6 +196,6 @@ async def guard(update: Update, context: SambangContext) -> None:
         await edited_message(update, context)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(TypeHandler(Update, flood_limit), group=-4)  # before anything writes for the update
     app.add_handler(TypeHandler(Update, guard), group=-2)

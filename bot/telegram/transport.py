@@ -10,7 +10,7 @@ from telegram import Bot, InputFile, InputMediaAudio, InputMediaDocument, InputM
 from telegram._utils.defaultvalue import DEFAULT_NONE, DefaultValue
 from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import ApplicationBuilder, ExtBot
+from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot, JobQueue
 from telegram.warnings import PTBUserWarning
 
 from bot.messaging import limits
@@ -38,7 +38,7 @@ def _input_media(item: Any) -> Any:
     return _INPUT_MEDIA[item["type"]](media=item["media"], **extra)
 
 
-class SambangBot(ExtBot):  # type: ignore[type-arg]
+class SambangBot(ExtBot[Any]):  # the rate limiter takes Sambang's own ``rate_limit_args`` (``PLACE_HELD``)
     """The bot's one way to Telegram: every call (an answer, an edit, the outbox's sends) passes here, and here it
     is made to fit Telegram's limits (``bot.messaging.limits``): a long text goes as several messages, a long edit
     or caption is shortened with a pointer to the rest. A handler cannot send a message Telegram refuses as too long."""
@@ -58,20 +58,24 @@ class SambangBot(ExtBot):  # type: ignore[type-arg]
         calls = limits.fit(endpoint, data)
         if len(calls) == 1:
             return await super()._do_post(endpoint, calls[0][1], **timeouts)
-        result: Any = None
+        result: bool | JSONDict | list[JSONDict] | None = None
         for i, (method, params) in enumerate(calls):
             if i:
                 self._extract_rl_kwargs(params)  # the sender held one place; later parts take their own
             answer = await super()._do_post(method, params, **timeouts)
             if method == endpoint:
                 result = answer  # a split text answers with its last part, the one with the buttons
-        return result  # type: ignore[no-any-return]
+        assert result is not None  # ``limits.fit`` keeps the asked-for method among its calls
+        return result
 
 
-class SambangApplicationBuilder(ApplicationBuilder):  # type: ignore[type-arg]
+class SambangApplicationBuilder(ApplicationBuilder[
+    ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE],
+]):
     """PTB's builder, building a ``SambangBot`` (the same settings ``ApplicationBuilder`` gives its ``ExtBot``)."""
 
-    def _build_ext_bot(self) -> ExtBot:  # type: ignore[type-arg]
+    def _build_ext_bot(self) -> ExtBot[Any]:
         if isinstance(self._token, DefaultValue):
             raise RuntimeError("No bot token was set.")
         return SambangBot(
@@ -104,8 +108,9 @@ class TelegramTransport:
         if upload is not None:
             kwargs[UPLOAD_FIELD.get(method, "document")] = InputFile(upload, filename=upload_name or "berkas")
         try:
-            if self._place_held:
-                result = await self.bot.do_api_request(method, api_kwargs=kwargs, rate_limit_args=PLACE_HELD)
+            bot = self.bot
+            if self._place_held and isinstance(bot, ExtBot):
+                result = await bot.do_api_request(method, api_kwargs=kwargs, rate_limit_args=PLACE_HELD)
             else:
                 result = await self.bot.do_api_request(method, api_kwargs=kwargs)
         except RetryAfter as exc:

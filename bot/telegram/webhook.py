@@ -61,7 +61,7 @@ def webhook_path(url: str, url_path: str | None = None) -> str:
 
 
 class _UpdateHandler(tornado.web.RequestHandler):
-    SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]
+    SUPPORTED_METHODS = ("POST",)
 
     def initialize(self, server: WebhookServer) -> None:
         self.server = server
@@ -117,7 +117,7 @@ class _UpdateHandler(tornado.web.RequestHandler):
 
 
 class _HealthHandler(tornado.web.RequestHandler):
-    SUPPORTED_METHODS = ("GET", "HEAD")  # type: ignore[assignment]
+    SUPPORTED_METHODS = ("GET", "HEAD")
 
     def initialize(self, server: WebhookServer) -> None:
         self.server = server
@@ -146,7 +146,7 @@ class WebhookServer:
         self,
         *,
         bot: Bot,
-        update_queue: asyncio.Queue,  # type: ignore[type-arg]
+        update_queue: asyncio.Queue[object],
         db: Database,
         path: str,
         secret_token: str,

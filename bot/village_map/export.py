@@ -30,6 +30,7 @@ from bot.village_map.recap import Filters, Recap, format_percent, short_label
 
 if TYPE_CHECKING:
     from bot.village_map import xlsx
+    from bot.village_map.xlsx import Table as SheetTable  # ``xlsx`` in the class body is the method
 
 
 def _xlsx() -> Any:
@@ -179,7 +180,8 @@ class Exporter:
         out = []
         for r in records:
             created_at, updated_at, closed_at = r["created_at"], r["updated_at"] or r["created_at"], r["closed_at"]
-            created = local(created_at)
+            created, updated = local(created_at), local(updated_at)
+            assert created is not None and updated is not None  # every aspiration has its creation time
             closed = local(closed_at)
             note = (r["response_note"] or "").strip()
             label = r["response_action"] or (status_label(r["response_status"]) if r["response_status"] else "")
@@ -191,7 +193,7 @@ class Exporter:
             department = ", ".join(names.get(code, code) for code in (r["department"] or "").split(",") if code)
             out.append(ExportRow(
                 r["ticket"], created, r["desa_name"], r["desa_code"], r["kecamatan_code"], r["kecamatan_name"],
-                r["kabupaten_name"], r["category"], r["status"], local(updated_at), closed, days,
+                r["kabupaten_name"], r["category"], r["status"], updated, closed, days,
                 department, response, local(r["response_at"]), r["description"],
                 r["latitude"], r["longitude"], bool(r["confidential"]), times.offset(created_at)[1],
                 times.offset(updated_at)[1],
@@ -213,15 +215,17 @@ class Exporter:
         return content, len(rows)
 
     def _build_xlsx(self, audience: Audience, recap: Recap, rows: list[ExportRow], potential: list[Potential],
-                    feedback: xlsx.Table | None, extra: list[xlsx.Table]) -> bytes:
+                    feedback: SheetTable | None, extra: list[SheetTable]) -> bytes:
         from openpyxl import Workbook
 
-        xlsx = _xlsx()
+        from bot.village_map import xlsx as sheets
+
         wb = Workbook()
-        tables: list[xlsx.Table] = []
+        tables: list[sheets.Table] = []
         taken: set[str] = set()
         summary = wb.active
-        summary.title = xlsx.sheet_name("Ringkasan", taken)
+        assert summary is not None  # a new workbook has its one sheet
+        summary.title = sheets.sheet_name("Ringkasan", taken)
         self._summary(summary, audience, recap, len(rows))
         by_kecamatan: dict[str, list[tuple[Any, ...]]] = {}
         titles: dict[str, str] = {}
@@ -229,8 +233,8 @@ class Exporter:
             by_kecamatan.setdefault(row.kecamatan_code, []).append(row.cells())
             titles[row.kecamatan_code] = row.kecamatan_name
         for code, cells in by_kecamatan.items():
-            tables.append(xlsx.Table(titles[code], HEADERS, cells, WIDTHS))
-        tables.append(xlsx.Table("Potensi Desa", POTENTIAL_HEADERS, [
+            tables.append(sheets.Table(titles[code], HEADERS, cells, WIDTHS))
+        tables.append(sheets.Table("Potensi Desa", POTENTIAL_HEADERS, [
             (p.kecamatan_name, p.desa_name, p.desa_code, p.kind_label, p.description, len(p.photos), p.latitude,
              p.longitude, from_iso(p.updated_at).astimezone(self.tz).replace(tzinfo=None, microsecond=0),
              p.updated_by_name or "")
@@ -240,8 +244,8 @@ class Exporter:
             tables.append(feedback)
         tables.extend(extra)
         for table in tables:
-            xlsx.add_table_sheet(wb, table, taken)
-        return xlsx.save(wb, tables)
+            sheets.add_table_sheet(wb, table, taken)
+        return sheets.save(wb, tables)
 
     def _summary(self, ws: Any, audience: Audience, recap: Recap, count: int) -> None:
         from openpyxl.styles import Font

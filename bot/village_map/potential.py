@@ -211,7 +211,7 @@ class PotentialService:
 
     async def list_all(self, kecamatan_codes: list[str] | None = None) -> list[Potential]:
         """Every entry (optionally of some kecamatan), ordered by kecamatan, desa and kind, for exports."""
-        sql, params = _SELECT, []  # type: ignore[var-annotated]
+        sql, params = _SELECT, []
         if kecamatan_codes:
             sql += f" WHERE d.kecamatan_code IN ({','.join('?' * len(kecamatan_codes))})"
             params = list(kecamatan_codes)
@@ -256,14 +256,14 @@ class PotentialService:
         description = validate_description(draft.description)
         if len(draft.photos) > MAX_PHOTOS:
             raise DomainError(f"Paling banyak {MAX_PHOTOS} foto.")
-        if draft.has_location:
-            validate_location(draft.latitude, draft.longitude)  # type: ignore[arg-type]
+        if draft.latitude is not None and draft.longitude is not None:  # draft.has_location
+            validate_location(draft.latitude, draft.longitude)
         now = self.clock.now()
         stamp = to_iso(now)
         key = f"{person.id}:{draft.token}"
         async with self.db.transaction() as tx:
             created = draft.entry_id is None
-            if created:
+            if draft.entry_id is None:
                 existing = await tx.fetchval("SELECT id FROM village_potential WHERE submission_key = ?", (key,))
                 if existing:  # the same confirmation again: nothing new to store
                     entry_id = int(existing)
@@ -285,7 +285,7 @@ class PotentialService:
                     )
                     await self._replace_photos(tx, entry_id, draft.photos)
             else:
-                entry_id = int(draft.entry_id)  # type: ignore[arg-type]
+                entry_id = int(draft.entry_id)
                 owner = await tx.fetchval("SELECT desa_code FROM village_potential WHERE id = ?", (entry_id,))
                 if owner != person.desa_code:
                     raise EntryGone("Data potensi ini sudah dihapus atau bukan milik desa Anda.")

@@ -165,7 +165,7 @@ async def build_recap(
     # the village's aspirations per village (EXISTS stops at the first hit) instead of collecting every
     # aspiration's village; INDEXED BY because with a kecamatan filter the planner would otherwise walk the whole
     # kecamatan (aspirations_map) for each of its villages.
-    pot_where, pot_params = "1 = 1", []  # type: ignore[var-annotated]
+    pot_where, pot_params = "1 = 1", []
     if filters.since is not None:
         pot_where = "v.updated_at >= ?"
         pot_params = [filters.since_iso(tz)]

@@ -122,7 +122,7 @@ class VillageMap:
         """The villages' ratings of visits, for leadership's spreadsheet."""
         headers = ("Tanggal kunjungan", "Kecamatan", "Desa", "Kode desa", "Kepala desa", "Nilai kunjungan (1-5)",
                    "Nilai layanan kecamatan (1-5)", "Komentar", "Diisi pada")
-        where, params = ["1 = 1"], []  # type: ignore[var-annotated]
+        where, params = ["1 = 1"], []
         if filters.since is not None:
             where.append("v.date >= ?")
             params.append(filters.since.isoformat())

@@ -74,8 +74,9 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Any]], fixed: 
     """Widths from the header and the longest value in the first ``sample`` rows, within sensible bounds."""
     widths = []
     for j, header in enumerate(headers):
-        if j < len(fixed) and fixed[j] is not None:
-            widths.append(float(fixed[j]))  # type: ignore[arg-type]
+        width = fixed[j] if j < len(fixed) else None
+        if width is not None:
+            widths.append(float(width))
             continue
         longest = len(str(header))
         for row in rows[:sample]:
@@ -99,7 +100,7 @@ def style_header(ws: Worksheet, row: int, columns: int) -> None:
 def add_table_sheet(wb: Workbook, table: Table, taken: set[str]) -> Worksheet:
     """The sheet with its header, frozen header row, auto-filter over all rows and column widths."""
     table.name = sheet_name(table.title, taken)
-    ws = wb.create_sheet(table.name)
+    ws: Worksheet = wb.create_sheet(table.name)
     ws.append(list(table.headers))
     style_header(ws, 1, len(table.headers))
     ws.freeze_panes = "A2"

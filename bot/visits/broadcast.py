@@ -174,7 +174,7 @@ async def fan_out(
             skipped += 1
             continue
         produced = message_for(recipient)
-        messages: Sequence[Message] = [produced] if isinstance(produced, tuple) else produced  # type: ignore[list-item]
+        messages: Sequence[Message] = [produced] if isinstance(produced, tuple) else produced
         for part, (body, markup) in enumerate(messages):
             key = f"{prefix}:{recipient.telegram_id}" + (f":{part}" if part else "")
             row = await outbox.enqueue_text(tx, recipient.telegram_id, body, now=now, reply_markup=markup,
@@ -187,7 +187,8 @@ async def fan_out(
 
 
 async def existing_request(db: Database, request_key: str) -> int | None:
-    return await db.fetchval("SELECT id FROM broadcasts WHERE request_key = ?", (request_key,))
+    found: int | None = await db.fetchval("SELECT id FROM broadcasts WHERE request_key = ?", (request_key,))
+    return found
 
 
 async def report(db: Database, broadcast_id: int) -> Report | None:
@@ -204,7 +205,7 @@ async def report(db: Database, broadcast_id: int) -> Report | None:
 
 
 async def recent_reports(db: Database, *, limit: int = 10, kind: str | None = None) -> list[Report]:
-    sql, params = "SELECT id FROM broadcasts", []  # type: ignore[var-annotated]
+    sql, params = "SELECT id FROM broadcasts", []
     if kind:
         sql += " WHERE kind = ?"
         params.append(kind)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(needs_token=False)
 
 
-async def _with_services(config: Config, args: argparse.Namespace, work: Any) -> int:
+async def _with_services(config: Config, args: argparse.Namespace,
+                         work: Callable[[Any], Awaitable[int]]) -> int:
     services = await args.open_services(config)
     try:
         return await work(services)

@@ -236,6 +236,7 @@ class CommitmentService:
         counts = await self.db.fetchone(
             "SELECT COUNT(*) AS open, COALESCE(SUM(due_date < ?), 0) AS overdue FROM commitments c"
             f" WHERE {open_}", (today.isoformat(),))
+        assert counts is not None  # an aggregate always has its one row
         overdue = await self._many(f"{open_} AND c.due_date < ?", [today.isoformat()], limit=max_items) \
             if counts["overdue"] else []
         due_soon = await self._many(f"{open_} AND c.due_date >= ? AND c.due_date <= ?",

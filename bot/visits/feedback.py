@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.aspirations.service import clean_text
 from bot.core.clock import Clock, to_iso
@@ -44,7 +45,7 @@ class Summary:
     comments: list[tuple[str, str]]  # (desa name, comment)
 
 
-def rating_keyboard(visit_id: int, aspect: str) -> dict:  # type: ignore[type-arg]
+def rating_keyboard(visit_id: int, aspect: str) -> dict[str, Any]:
     return outbox.inline_keyboard([[(str(n), callbacks.build("fb", visit_id, aspect, n)) for n in range(1, 6)]])
 
 

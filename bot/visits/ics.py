@@ -57,4 +57,5 @@ def calendar(visits: Iterable[Visit], *, now: datetime, domain: str = "sambang",
             reminder.add("description", f"Besok: Ngantor di Kecamatan {v.kecamatan_name}")
             event.add_component(reminder)
         cal.add_component(event)
-    return cal.to_ical(sorted=False).decode("utf-8")  # the order the properties were added in
+    text: str = cal.to_ical(sorted=False).decode("utf-8")
+    return text  # the order the properties were added in

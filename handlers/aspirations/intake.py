@@ -7,16 +7,16 @@ half-written aspiration survives a restart. /batal cancels at any step.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
+    JobQueue,
     MessageHandler,
     filters,
 )
@@ -39,6 +39,7 @@ from bot.core.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.messaging.templates import render
 from bot.telegram import keyboards
 from bot.telegram.context import (
+    SambangApp,
     SambangContext,
     answer_button,
     current_person,
@@ -429,14 +430,16 @@ def _album_pending(update: Update, context: SambangContext, kind: str, *, kept: 
     name = f"asp:album:{chat.id}:{message.media_group_id}"
     data: dict[str, Any] = {"kind": kind, "kept": 0, "dropped": 0, "described": False, "user_id": user.id}
     for job in context.job_queue.get_jobs_by_name(name):
-        data = dict(job.data)  # type: ignore[call-overload]
+        data = dict(cast(dict[str, Any], job.data))
         job.schedule_removal()
     data["kind"] = kind
     data["kept"] += int(kept is True)
     data["dropped"] += int(kept is False)
     data["described"] = data["described"] or described
-    context.job_queue.run_once(_answer_album, ALBUM_QUIET_SECONDS, data=data, name=name, chat_id=chat.id,
-                               user_id=user.id)
+    # PTB types CallbackContext.job_queue with its own unbound context type variable
+    queue = cast("JobQueue[SambangContext]", context.job_queue)
+    queue.run_once(_answer_album, ALBUM_QUIET_SECONDS, data=data, name=name, chat_id=chat.id,
+                   user_id=user.id)
     return True
 
 
@@ -444,7 +447,7 @@ async def _answer_album(context: SambangContext) -> None:
     """The one answer to an album, from the draft as it is once every photo of it is saved."""
     job = context.job
     assert job is not None and job.chat_id is not None
-    data: dict[str, Any] = job.data  # type: ignore[assignment]
+    data = cast(dict[str, Any], job.data)
     draft = await context.services.aspirations.load_draft(int(data["user_id"]))
     if draft is None:  # cancelled meanwhile
         return
@@ -885,7 +888,7 @@ async def start_from_text(update: Update, context: SambangContext) -> str | int:
     return CHOOSING_CATEGORY
 
 
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def build_conversation() -> ConversationHandler[SambangContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
@@ -940,7 +943,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(build_conversation())
     # /batal outside every conversation is a fallback (handlers/fallback.py), so that the guided flows registered
     # after this module still get their own /batal first.

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.aspirations import audience
 from bot.aspirations.service import normalise_ticket
 from bot.core.domain import NotFound, Role
-from bot.telegram.context import SambangContext, notice, person_or_refuse, refuse, reply
+from bot.telegram.context import SambangApp, SambangContext, notice, person_or_refuse, refuse, reply
 
 _TITLES = {
     Role.KEPALA_DESA: "Aspirasi desa Anda",
@@ -47,5 +47,5 @@ async def status(update: Update, context: SambangContext) -> None:
                 show_actors=audience.of(person).actors)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(CommandHandler("status", status, filters=filters.ChatType.PRIVATE))

@@ -24,7 +24,6 @@ from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -37,7 +36,7 @@ from bot.core.domain import CATEGORY_BY_CODE, DomainError, NotAllowed, Role
 from bot.messaging import callbacks
 from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService
 from bot.people.roster import Person
-from bot.telegram.context import SambangContext, current_person, person_or_refuse, refuse, reply
+from bot.telegram.context import SambangApp, SambangContext, current_person, person_or_refuse, refuse, reply
 
 log = logging.getLogger(__name__)
 
@@ -391,7 +390,7 @@ async def on_my_membership(update: Update, context: SambangContext) -> None:
             log.info("removed from inbox group %s", member.chat.id)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     # Typed answers and replies first (group -1), so a waiting prompt gets the text before any conversation.
     # New messages only: an edited reply must not reach the kepala desa a second time.
     new = filters.UpdateType.MESSAGE

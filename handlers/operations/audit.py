@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.core.domain import Role
 from bot.messaging.templates import render
 from bot.storage import audit
-from bot.telegram.context import SambangContext, reply, requires
+from bot.telegram.context import SambangApp, SambangContext, reply, requires
 
 MAX_DAYS = 3660
 
@@ -45,5 +45,5 @@ async def audit_export(update: Update, context: SambangContext) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(CommandHandler("audit", audit_export, filters=filters.ChatType.PRIVATE))

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.clock import from_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging import callbacks
 from bot.operations import deadletters
-from bot.telegram.context import SambangContext, answer_button, notice, refuse, reply, requires
+from bot.telegram.context import SambangApp, SambangContext, answer_button, notice, refuse, reply, requires
 
 #: Buttons shown under the list (the rest by /gagal ulang NOMOR).
 MAX_BUTTONS = 10
@@ -71,6 +71,6 @@ async def gagal_button(update: Update, context: SambangContext) -> None:
     await _replay(update, context, int(parts[2]))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(CommandHandler("gagal", gagal, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(gagal_button, pattern=r"^dl:"))

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TypedDict
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.domain import Role, parse_role
 from bot.people import service as people
 from bot.people.regions import normalise_code
 from bot.people.service import PeopleError
 from bot.telegram.context import (
+    SambangApp,
     SambangContext,
     answer_button,
     person_or_refuse,
@@ -32,6 +34,15 @@ log = logging.getLogger(__name__)
 
 
 MAX_LISTED = 30
+
+
+class PeopleFilters(TypedDict, total=False):
+    """The keyword filters of ``list_people`` that /orang understood."""
+
+    role: Role
+    desa: str
+    kecamatan: str
+    text: str
 _BUTTON = re.compile(r"^ppl:(ok|no):(\d{1,12})$")
 _KEYS = {"peran": "role", "role": "role", "opd": "department", "dinas": "department", "department": "department",
          "desa": "desa", "kecamatan": "kecamatan", "kec": "kecamatan"}
@@ -40,9 +51,9 @@ _KEYS = {"peran": "role", "role": "role", "opd": "department", "dinas": "departm
 # -- commands -----------------------------------------------------------------------------------------------------
 
 
-def _filters(args: list[str]) -> tuple[dict[str, object], str]:
+def _filters(args: list[str]) -> tuple[PeopleFilters, str]:
     """What /orang was asked for: a role, a desa or kecamatan code, or text (name, Telegram id, OPD)."""
-    found: dict[str, object] = {}
+    found: PeopleFilters = {}
     words = []
     for arg in args:
         role = parse_role(arg)
@@ -64,7 +75,7 @@ def _filters(args: list[str]) -> tuple[dict[str, object], str]:
 @requires(Role.ADMIN)
 async def orang(update: Update, context: SambangContext) -> None:
     found, title = _filters(context.args or [])
-    entries = await people.list_people(context.services.db, **found)  # type: ignore[arg-type]
+    entries = await people.list_people(context.services.db, **found)
     await reply(update, "people/people_list", entries=entries[:MAX_LISTED], total=len(entries), title=title,
                 more=max(0, len(entries) - MAX_LISTED))
 
@@ -171,7 +182,7 @@ async def succession_button(update: Update, context: SambangContext) -> None:
     await reply(update, "people/people_changed", what=what, entry=entry, changes=changes)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("orang", orang, filters=private))
     app.add_handler(CommandHandler("nonaktifkan", nonaktifkan, filters=private))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.core.domain import Role, parse_role
 from bot.people import roster
 from bot.people.regions import get_desa, get_kecamatan
 from bot.people.roster import RegistrationError
 from bot.people.service import registered_head
-from bot.telegram.context import SambangContext, notice, refuse, reply, requires
+from bot.telegram.context import SambangApp, SambangContext, notice, refuse, reply, requires
 
 
 async def describe_place(context: SambangContext, invitation: roster.Invitation) -> str:
@@ -63,5 +63,5 @@ async def undang(update: Update, context: SambangContext) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(CommandHandler("undang", undang, filters=filters.ChatType.PRIVATE))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.messaging.menu import commands_for, queue_menu_for
 from bot.people import roster
 from bot.people.roster import RegistrationError
-from bot.telegram.context import REMOVE_KEYBOARD, SambangContext, current_person, notice, refuse, reply
+from bot.telegram.context import REMOVE_KEYBOARD, SambangApp, SambangContext, current_person, notice, refuse, reply
 from handlers.aspirations.intake import contact_during_aspiration
 
 _CODE = re.compile(r"^[A-Za-z0-9_-]{4,64}$")
@@ -93,7 +93,7 @@ async def help_command(update: Update, context: SambangContext) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", start, filters=private))
     app.add_handler(CommandHandler(["bantuan", "help"], help_command, filters=private))

@@ -11,13 +11,13 @@ import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.aspirations import audience as audiences
 from bot.core.domain import NotAllowed, Role
 from bot.messaging import callbacks
 from bot.messaging.templates import split_message
-from bot.telegram.context import SambangContext, notice, person_or_refuse, refuse, reply
+from bot.telegram.context import SambangApp, SambangContext, notice, person_or_refuse, refuse, reply
 
 ROLES = (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT)
 _CODE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
@@ -87,6 +87,6 @@ async def desa_button(update: Update, context: SambangContext) -> None:
     await _send_profile(update, context, code, audience)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(CommandHandler("desa", desa, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(desa_button, pattern=r"^desa:show:"))

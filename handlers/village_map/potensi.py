@@ -20,7 +20,6 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -30,7 +29,7 @@ from telegram.ext import (
 
 from bot.core.domain import DomainError, Role
 from bot.people.roster import Person
-from bot.telegram.context import SambangContext, answer_button, notice, person_or_refuse, refuse, reply
+from bot.telegram.context import SambangApp, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
 from bot.village_map.potential import (
     KIND_BY_CODE,
     KINDS,
@@ -608,7 +607,7 @@ async def pause_for_aspiration(update: Update, context: SambangContext) -> None:
         context.user_data[PAUSED] = True
 
 
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def build_conversation() -> ConversationHandler[SambangContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
@@ -647,7 +646,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("aspirasi", pause_for_aspiration, filters=private), group=1)
     app.add_handler(CallbackQueryHandler(pause_for_aspiration, pattern=r"^asp:new"), group=1)

@@ -14,13 +14,13 @@ from datetime import date
 
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.aspirations import audience as audiences
 from bot.core.domain import DomainError, NotAllowed, Role
 from bot.messaging.templates import render
 from bot.people.regions import get_kecamatan
-from bot.telegram.context import SambangContext, person_or_refuse, refuse, reply
+from bot.telegram.context import SambangApp, SambangContext, person_or_refuse, refuse, reply
 from bot.village_map.recap import Filters
 
 RECAP_ROLES = (Role.PIMPINAN, Role.ADMIN)
@@ -114,7 +114,7 @@ async def ekspor(update: Update, context: SambangContext) -> None:
     await vm.audit_export(user.id if user else None, fmt, result)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("rekap", rekap, filters=private))
     app.add_handler(CommandHandler("ekspor", ekspor, filters=private))

@@ -4,10 +4,10 @@ whose department attends that kecamatan's coming visit). Never for a camat or ke
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.core.domain import DomainError, Role
-from bot.telegram.context import SambangContext, notice, person_or_refuse, reply
+from bot.telegram.context import SambangApp, SambangContext, notice, person_or_refuse, reply
 from bot.visits import ngantor
 
 
@@ -33,5 +33,5 @@ async def briefing(update: Update, context: SambangContext) -> None:
         await reply(update, "common/raw", text=text)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(CommandHandler("briefing", briefing, filters=filters.ChatType.PRIVATE))

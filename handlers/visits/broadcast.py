@@ -9,11 +9,11 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render
-from bot.telegram.context import SambangContext, button_number, notice, reply
+from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import broadcast
 
@@ -41,7 +41,8 @@ async def _admin(update: Update, context: SambangContext) -> Any:
 
 def _draft(context: SambangContext) -> dict[str, Any]:
     assert context.user_data is not None
-    return context.user_data.setdefault(KEY, {})
+    draft: dict[str, Any] = context.user_data.setdefault(KEY, {})
+    return draft
 
 
 async def start(update: Update, context: SambangContext) -> str | int:
@@ -192,15 +193,15 @@ async def stale_button(update: Update, context: SambangContext) -> None:
     await deny(update, context, notice("flow_button_stale", command="siaran"))
 
 
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def build_conversation() -> ConversationHandler[SambangContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     other = private & ~filters.COMMAND
 
-    def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
+    def cb(func: Any, pattern: str) -> CallbackQueryHandler[SambangContext, Any]:
         return CallbackQueryHandler(button(func), pattern=pattern)
 
-    def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
+    def msg(filt: Any, func: Any) -> MessageHandler[SambangContext, Any]:
         return MessageHandler(filt, button(func))
 
     return ConversationHandler(
@@ -224,7 +225,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(build_conversation())
     app.add_handler(CallbackQueryHandler(button(refresh), pattern=r"^bc:rep:\d+$"))
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^bc:"))

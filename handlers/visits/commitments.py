@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import split_message
-from bot.telegram.context import SambangContext, button_number, notice, reply
+from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import ngantor
 from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
@@ -324,15 +324,15 @@ async def stale_button(update: Update, context: SambangContext) -> None:
     await deny(update, context, notice("flow_button_stale", command=""))
 
 
-def build_conversations() -> list[ConversationHandler]:  # type: ignore[type-arg]
+def build_conversations() -> list[ConversationHandler[SambangContext]]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     other = private & ~filters.COMMAND
 
-    def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
+    def cb(func: Any, pattern: str) -> CallbackQueryHandler[SambangContext, Any]:
         return CallbackQueryHandler(button(func), pattern=pattern)
 
-    def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
+    def msg(filt: Any, func: Any) -> MessageHandler[SambangContext, Any]:
         return MessageHandler(filt, button(func))
 
     record = ConversationHandler(
@@ -369,7 +369,7 @@ def build_conversations() -> list[ConversationHandler]:  # type: ignore[type-arg
     return [record, outcome]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     for conversation in build_conversations():
         app.add_handler(conversation)
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^(jj|jnj):"))

@@ -8,13 +8,13 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging import callbacks
 from bot.messaging.templates import render, split_message
-from bot.telegram.context import SambangContext, button_number, reply
+from bot.telegram.context import SambangApp, SambangContext, button_number, reply
 from bot.telegram.flow import button, data_of, deny, member, text_of
 from bot.visits import ngantor
 from bot.visits.feedback import FeedbackState
@@ -142,7 +142,7 @@ async def umpanbalik(update: Update, context: SambangContext) -> None:
         await reply(update, "common/raw", text=part)
 
 
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def build_conversation() -> ConversationHandler[SambangContext]:
     private = filters.ChatType.PRIVATE
     return ConversationHandler(
         entry_points=[CallbackQueryHandler(button(service_rated), pattern=r"^fb:\d+:k:[1-5]$")],
@@ -159,7 +159,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(build_conversation())
     app.add_handler(CallbackQueryHandler(button(visit_rated), pattern=r"^fb:\d+:v:[1-5]$"))
     app.add_handler(CallbackQueryHandler(button(stale_skip), pattern=r"^fb:\d+:skip$"))

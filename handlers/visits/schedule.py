@@ -8,17 +8,18 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.people.regions import list_kecamatan
-from bot.telegram.context import SambangContext, button_number, notice, reply
+from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, deny, member
 from bot.visits import ics, ngantor
 from bot.visits.service import (
     DEFAULT_START,
     Visit,
+    VisitService,
     default_place,
     known_departments,
     parse_date,
@@ -58,7 +59,8 @@ SKIP = _kb([[("Lewati", "kj:skip")]])
 
 def _draft(context: SambangContext) -> dict[str, Any]:
     assert context.user_data is not None
-    return context.user_data.setdefault(KEY, {})
+    draft: dict[str, Any] = context.user_data.setdefault(KEY, {})
+    return draft
 
 
 def _text(update: Update) -> str:
@@ -74,7 +76,7 @@ async def _admin(update: Update, context: SambangContext) -> Any:
     return await member(update, context, (Role.ADMIN,))
 
 
-def _svc(context: SambangContext) -> Any:
+def _svc(context: SambangContext) -> VisitService:
     return ngantor.of(context.services).visits
 
 
@@ -321,12 +323,12 @@ async def save_visit(update: Update, context: SambangContext) -> str | int:
 # -- list, move, cancel -----------------------------------------------------------------------------------------
 
 
-async def _show_list(update: Update, context: SambangContext) -> str:
+async def _show_list(update: Update, context: SambangContext) -> str | int:
     upcoming: list[Visit] = await _svc(context).upcoming(limit=60)
     buttons = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"kj:v:{v.id}")] for v in upcoming]
     await reply(update, "visits/kunjungan_list", visits=upcoming,
                 reply_markup=_kb(buttons) if buttons else None)
-    return VIEWING_VISIT if upcoming else ConversationHandler.END  # type: ignore[return-value]
+    return VIEWING_VISIT if upcoming else ConversationHandler.END
 
 
 async def visit_chosen(update: Update, context: SambangContext) -> str | int:
@@ -389,6 +391,7 @@ async def new_place_given(update: Update, context: SambangContext) -> str | int:
 async def _review_move(update: Update, context: SambangContext) -> str:
     draft = _draft(context)
     visit = await _svc(context).find(draft["visit_id"])
+    assert visit is not None  # loaded when the move began; visits are cancelled, never deleted
     day = dt.date.fromisoformat(draft["date"])
     warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft["visit_id"],
                                                 start_time=dt.time.fromisoformat(draft["time"]))
@@ -501,15 +504,15 @@ async def stale_button(update: Update, context: SambangContext) -> None:
     await deny(update, context, notice("flow_button_stale", command="kunjungan"))
 
 
-def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def build_conversation() -> ConversationHandler[SambangContext]:
     private = filters.ChatType.PRIVATE
     text = private & filters.TEXT & ~filters.COMMAND
     other = private & ~filters.COMMAND
 
-    def cb(func: Any, pattern: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
+    def cb(func: Any, pattern: str) -> CallbackQueryHandler[SambangContext, Any]:
         return CallbackQueryHandler(button(func), pattern=pattern)
 
-    def msg(filt: Any, func: Any) -> MessageHandler:  # type: ignore[type-arg]
+    def msg(filt: Any, func: Any) -> MessageHandler[SambangContext, Any]:
         return MessageHandler(filt, button(func))
 
     return ConversationHandler(
@@ -546,7 +549,7 @@ def build_conversation() -> ConversationHandler:  # type: ignore[type-arg]
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def register(app: SambangApp) -> None:
     app.add_handler(CommandHandler("jadwal", jadwal, filters=filters.ChatType.PRIVATE))
     app.add_handler(CallbackQueryHandler(button(jadwal_all), pattern=r"^jd:semua$"))
     app.add_handler(build_conversation())
