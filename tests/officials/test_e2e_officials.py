@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.domain import CATEGORIES
+from tests.aspirations.test_e2e_foundation import _submit_full
 from tests.harness import ADMIN_ID, BotHarness
 from tests.officials_support import (
     LABEL,
@@ -20,7 +21,6 @@ from tests.officials_support import (
     status_of,
     submit,
 )
-from tests.test_e2e_foundation import _submit_full
 
 # Officials of every default department, and who should hear about each category.
 DEPARTMENT_USERS = {"PUPR": 101, "DISPENDUKCAPIL": 102, "ORGANISASI": 103, "DINKES": 104, "DISDIK": 105,

@@ -15,7 +15,7 @@ import pytest
 
 from tests.fake_telegram import FakeTelegram
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:CLI-test"
 
 

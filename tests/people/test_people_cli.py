@@ -11,8 +11,8 @@ from bot.config import Config
 from bot.core.clock import FakeClock
 from bot.people import roster
 from bot.storage.database import Database
+from tests.app.test_cli import _sambang
 from tests.conftest import START
-from tests.test_cli import _sambang
 
 
 async def _seed(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ def test_invalid_values_name_the_variable(tmp_path: Path, env: dict[str, str], v
 
 def _run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SAMBANG_", "TELEGRAM_"))}
-    base["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    base["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], env={**base, **env}, cwd=cwd,
                           capture_output=True, text=True, timeout=60)
 

@@ -15,7 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler
 from bot import app as root
 from tests.harness import BotHarness
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Conversation name -> the states a stored conversation may be in.
 CONVERSATIONS: dict[str, set[object]] = {

@@ -19,7 +19,7 @@ from bot.aspirations.classifier import (
     suggest_category,
 )
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parent.parent / "data"
 MAIN_CSV = DATA_DIR / "labelled_aspirations.csv"
 HOLDOUT_CSV = DATA_DIR / "labelled_aspirations_holdout.csv"
 

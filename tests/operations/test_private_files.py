@@ -13,7 +13,7 @@ import pytest
 from bot.core.clock import FakeClock
 from bot.storage import backup
 from tests.harness import BotHarness
-from tests.test_operations_cli import _sambang
+from tests.operations.test_operations_cli import _sambang
 
 
 def _mode(path: Path) -> int:

@@ -19,7 +19,7 @@ import pytest
 from bot.telegram.webhook import SECRET_HEADER
 from tests.fake_telegram import FakeTelegram
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:OPS-test"
 SECRET = "ops-Secret_123"
 

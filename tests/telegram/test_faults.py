@@ -31,7 +31,7 @@ from bot.operations.health import check_file, health_report
 from bot.telegram.inbound import FailedUpdates
 from tests.harness import ADMIN_ID, BotHarness
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: The bot's busy timeout in these tests: a lock held longer than this fails the write (then it is retried).
 BUSY = "0.3"
 
@@ -310,7 +310,7 @@ async def test_sambang_health_reads_polling_waiting_updates_and_dead_letters(bot
 
 
 async def test_healthz_in_webhook_mode_reports_updates_left_unhandled(tmp_path: Path, clock: FakeClock) -> None:
-    from tests.test_webhook import WebhookHarness
+    from tests.telegram.test_webhook import WebhookHarness
 
     hook = WebhookHarness(tmp_path, clock)
     await hook.start()

@@ -1,7 +1,7 @@
 """Speed of the map with 100,000 aspirations (charts < 2 s, XLSX export < 10 s).
 
 Seeding 100,000 rows takes a few seconds, so this runs only with SAMBANG_BENCH=1:
-``SAMBANG_BENCH=1 python -m pytest tests/test_map_speed.py -q -s``.
+``SAMBANG_BENCH=1 python -m pytest tests/village_map/test_map_speed.py -q -s``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from bot.village_map.chart_process import ChartProcess
 from bot.village_map.service import VillageMap
 from tests.map_seed import seed
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Jakarta")
 
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from tests.fake_telegram import Call, FakeTelegram, FakeUser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:CRASH-test"
 USERS = int(os.environ.get("SAMBANG_CRASH_USERS", "200"))
 KILLS = int(os.environ.get("SAMBANG_CRASH_KILLS", "3"))
