@@ -145,9 +145,9 @@ def for_person(person: Person, *, export: bool = False) -> Audience:
     """The audience of a village profile, a recap or an export: pimpinan, admins and officials; kepala desa and
     camat are refused (NotAllowed, in Indonesian), as is an official without a department."""
     if person.role is Role.PEJABAT and not person.department:
-        raise NotAllowed("Akun Anda belum terhubung ke OPD mana pun. Hubungi admin.")
+        raise NotAllowed("aspirations/akun_belum_terhubung_opd")
     if person.role not in (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT):
-        raise NotAllowed("Data ini hanya untuk Pimpinan Daerah, Admin, dan Pejabat OPD.")
+        raise NotAllowed("aspirations/data_hanya_pimpinan_daerah")
     return of(person, export=export)
 
 
@@ -185,8 +185,8 @@ async def parse_audience(db: Database, text: str) -> Audience:
     if kind == PEJABAT:
         code = await known_department(db, dept)
         if code is None:
-            raise NotAllowed(
-                f"OPD {dept.strip()!r} tidak dikenal." if dept.strip() else "Sebutkan OPD-nya: --audience pejabat:PUPR"
-            )
+            if dept.strip():
+                raise NotAllowed("aspirations/audience_department_unknown", department=dept.strip())
+            raise NotAllowed("aspirations/audience_department_missing")
         return for_export(PEJABAT, code)
-    raise NotAllowed(f"Audiens {text!r} tidak dikenal. Pilih: pimpinan, admin, atau pejabat:<KODE_OPD>.")
+    raise NotAllowed("aspirations/audiens_tidak_dikenal_pilih", text=text)

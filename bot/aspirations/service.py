@@ -27,6 +27,7 @@ from bot.core.domain import (
     Role,
     Status,
 )
+from bot.core.text import clean_text
 from bot.messaging import outbox
 from bot.people.roster import Person
 from bot.storage.database import Database, Row, Transaction
@@ -39,24 +40,6 @@ TICKET_RE = re.compile(r"^ASP-(\d{4})-(\d{5,})$", re.IGNORECASE)
 #: What people type for a ticket: the full number, a short one ("ASP-2026-7") or only the sequence number ("7").
 _TICKET_INPUT_RE = re.compile(r"^#?(?:ASP-(\d{4})-)?(\d{1,9})$", re.IGNORECASE)
 
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_ZWJ = "\u200d"
-
-
-def _pictographic(char: str) -> bool:
-    """An emoji or a part of one (variation selector 16, skin tones, hair and other symbols)."""
-    return char == "\ufe0f" or 0x1F000 <= ord(char) <= 0x1FAFF or unicodedata.category(char) == "So"
-
-
-def _invisible(match: re.Match[str]) -> str:
-    """Drop the character, except a zero-width joiner between two emoji: it makes "👨‍👩‍👧" one family."""
-    text, at = match.string, match.start()
-    if match.group() == _ZWJ and 0 < at < len(text) - 1 and _pictographic(text[at - 1]) \
-            and _pictographic(text[at + 1]):
-        return _ZWJ
-    return ""
-
-
 def normalise_ticket(text: str, year: int) -> str | None:
     """The ticket number ``text`` means, written in full: "ASP-2026-00007" for "asp-2026-00007", "ASP-2026-7"
     or a bare "7" (a sequence number of ``year``, the current year); None when it is not a ticket number."""
@@ -64,14 +47,6 @@ def normalise_ticket(text: str, year: int) -> str | None:
     if match is None:
         return None
     return f"ASP-{match.group(1) or year}-{int(match.group(2)):05d}"
-
-
-def clean_text(text: str) -> str:
-    """Remove NUL, control, zero-width and direction-override characters; keep line breaks, normal text and the
-    joiners inside emoji sequences."""
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub(_invisible, text)
-    return text.strip()
 
 
 #: Documents a kepala desa may attach, by extension, each with the MIME types clients send for it. Executables,
@@ -270,15 +245,6 @@ def _attachment(row: Row) -> Attachment:
                       row["file_size"], row["latitude"], row["longitude"], row["caption"])
 
 
-MAX_CAPTION = 1000
-
-
-def clean_caption(text: str | None) -> str | None:
-    """A photo or document caption as it is kept: cleaned, at most MAX_CAPTION characters, None when empty."""
-    cleaned = clean_text(text or "")[:MAX_CAPTION]
-    return cleaned or None
-
-
 def _words(text: str) -> list[str]:
     """Lower-case words of letters and digits (emoji, punctuation, "&" and "dan" dropped)."""
     folded = unicodedata.normalize("NFKD", text).casefold()
@@ -307,13 +273,11 @@ def validate_description(text: str, max_length: int) -> str:
     cleaned = clean_text(text)
     if len(cleaned) < MIN_DESCRIPTION:
         raise DomainError(
-            f"Uraian terlalu pendek ({len(cleaned)} karakter). Tuliskan masalahnya minimal {MIN_DESCRIPTION} karakter:"
-            " apa, di mana, sejak kapan, dan siapa yang terdampak."
+            "aspirations/uraian_terlalu_pendek_karakter", length=len(cleaned), min_description=MIN_DESCRIPTION
         )
     if len(cleaned) > max_length:
         raise DomainError(
-            f"Uraian terlalu panjang: {len(cleaned)} karakter, batasnya {max_length}. Ringkaslah, lalu kirim ulang;"
-            " foto dan dokumen dapat dilampirkan pada langkah berikutnya."
+            "aspirations/uraian_terlalu_panjang_karakter", length=len(cleaned), max_length=max_length
         )
     return cleaned
 
@@ -371,11 +335,11 @@ class AspirationService:
         transaction, so the receipt (the answer the person waits for) is the only message sent at once.
         """
         if person.role is not Role.KEPALA_DESA or not person.desa_code:
-            raise NotAllowed("Hanya kepala desa yang terdaftar yang dapat mengirim aspirasi.")
+            raise NotAllowed("aspirations/hanya_kepala_desa_terdaftar")
         if draft.category not in CATEGORY_BY_CODE:
-            raise DomainError("Kategori belum dipilih.")
+            raise DomainError("aspirations/kategori_belum_dipilih")
         if not draft.description:
-            raise DomainError("Uraian aspirasi belum diisi.")
+            raise DomainError("aspirations/uraian_aspirasi_belum_diisi")
         category = CATEGORY_BY_CODE[draft.category]
         existing = await self.db.fetchval("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
         if existing:
@@ -436,7 +400,7 @@ class AspirationService:
     async def _get_in(self, tx: Transaction, aspiration_id: int) -> Aspiration:
         row = await tx.fetchone(_SELECT + " WHERE a.id = ?", (aspiration_id,))
         if row is None:
-            raise NotFound("Aspirasi tidak ditemukan.")
+            raise NotFound("aspirations/aspirasi_tidak_ditemukan")
         atts = await tx.fetchall("SELECT * FROM attachments WHERE aspiration_id = ? ORDER BY position",
                                  (aspiration_id,))
         return _aspiration(row, tuple(_attachment(a) for a in atts))
@@ -444,7 +408,7 @@ class AspirationService:
     async def get(self, aspiration_id: int) -> Aspiration:
         row = await self.db.fetchone(_SELECT + " WHERE a.id = ?", (aspiration_id,))
         if row is None:
-            raise NotFound("Aspirasi tidak ditemukan.")
+            raise NotFound("aspirations/aspirasi_tidak_ditemukan")
         atts = await self.db.fetchall("SELECT * FROM attachments WHERE aspiration_id = ? ORDER BY position",
                                       (aspiration_id,))
         return _aspiration(row, tuple(_attachment(a) for a in atts))
@@ -499,7 +463,7 @@ class AspirationService:
         entry. Returns (from, to, history id); raises DomainError (Indonesian) when the status does not allow it."""
         row = await tx.fetchone("SELECT ticket, status FROM aspirations WHERE id = ?", (aspiration_id,))
         if row is None:
-            raise NotFound("Aspirasi tidak ditemukan.")
+            raise NotFound("aspirations/aspirasi_tidak_ditemukan")
         current = Status(row["status"])
         to = check_transition(row["ticket"], current, action)
         stamp = to_iso(now)
@@ -527,7 +491,7 @@ class AspirationService:
         """The aspiration behind ``ticket`` if ``person`` may see it; the same answer for missing and forbidden."""
         aspiration = await self.by_ticket(ticket)
         if aspiration is None or not self.can_view(person, aspiration):
-            raise NotFound(f"Aspirasi {ticket.upper()} tidak ditemukan atau bukan untuk Anda.")
+            raise NotFound("aspirations/aspirasi_tidak_ditemukan_bukan", ticket=ticket.upper())
         return aspiration
 
     async def status_counts(self) -> dict[str, int]:
@@ -541,8 +505,8 @@ def check_transition(ticket: str, status: str, action: str) -> Status | None:
     allowed_from, to = TRANSITIONS[action]
     if current not in allowed_from:
         if current in CLOSED_STATUSES:
-            raise DomainError(f"Aspirasi {ticket} sudah ditutup ({current.label}); tidak dapat diubah lagi.")
-        raise DomainError(f"Aspirasi {ticket} sekarang berstatus {current.label}; tombol ini tidak berlaku lagi.")
+            raise DomainError("aspirations/aspirasi_ditutup_tidak_diubah", ticket=ticket, label=current.label)
+        raise DomainError("aspirations/aspirasi_sekarang_berstatus_tombol", ticket=ticket, label=current.label)
     return to
 
 

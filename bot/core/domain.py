@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.core.errors import DomainError as DomainError
+from bot.core.errors import NotAllowed as NotAllowed
+from bot.core.errors import NotFound as NotFound
+
 
 class Role(StrEnum):
     KEPALA_DESA = "kepala_desa"
@@ -108,19 +112,3 @@ def status_label(code: str) -> str:
         return Status(code).label
     except ValueError:
         return code
-
-
-class DomainError(Exception):
-    """A refusal the user should read: ``message`` is Bahasa Indonesia, safe to show."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class NotAllowed(DomainError):
-    pass
-
-
-class NotFound(DomainError):
-    pass

@@ -79,7 +79,7 @@ def _check_code(code: str) -> str:
     normal = normalise_code(code)
     if not CODE_RE.match(normal):
         raise DomainError(
-            f"Kode OPD {code!r} tidak valid: 2–20 huruf besar/angka/garis bawah, diawali huruf (contoh: PUPR)."
+            "officials/kode_opd_tidak_valid", code=code
         )
     return normal
 
@@ -311,19 +311,19 @@ class DepartmentService:
         normal = normalise_code(code)
         row = await tx.fetchone("SELECT code, active FROM departments WHERE code = ?", (normal,))
         if row is None or (active and not row["active"]):
-            raise DomainError(f"OPD {code!r} tidak dikenal. Lihat daftarnya dengan: sambang departments list")
+            raise DomainError("officials/opd_tidak_dikenal_lihat", code=code)
         return str(row["code"])
 
     async def add(self, code: str, name: str) -> Department:
         normal = _check_code(code)
         name = name.strip()
         if not name:
-            raise DomainError("Nama OPD tidak boleh kosong.")
+            raise DomainError("officials/nama_opd_tidak_boleh")
         now = to_iso(self.clock.now())
         async with self.db.transaction() as tx:
             existing = await tx.fetchone("SELECT active FROM departments WHERE code = ?", (normal,))
             if existing is not None and existing["active"]:
-                raise DomainError(f"OPD {normal} sudah ada. Untuk mengganti namanya: sambang departments rename")
+                raise DomainError("officials/opd_mengganti_namanya_sambang", normal=normal)
             await tx.execute(
                 "INSERT INTO departments(code, name, active, created_at, updated_at) VALUES (?, ?, 1, ?, ?)"
                 " ON CONFLICT(code) DO UPDATE SET name = excluded.name, active = 1, updated_at = excluded.updated_at",
@@ -336,7 +336,7 @@ class DepartmentService:
     async def rename(self, code: str, name: str) -> Department:
         name = name.strip()
         if not name:
-            raise DomainError("Nama OPD tidak boleh kosong.")
+            raise DomainError("officials/nama_opd_tidak_boleh")
         async with self.db.transaction() as tx:
             normal = await self._require(tx, code)
             await tx.execute("UPDATE departments SET name = ?, updated_at = ? WHERE code = ?",
@@ -365,9 +365,10 @@ class DepartmentService:
     async def route(self, category: str, code: str) -> builtins.list[str]:
         cat = CATEGORY_BY_CODE.get(category.strip().lower())
         if cat is None:
-            raise DomainError(f"Kategori {category!r} tidak dikenal. Pilih: {', '.join(c.code for c in CATEGORIES)}")
+            raise DomainError("officials/kategori_tidak_dikenal_pilih", category=category,
+                              choices=", ".join(c.code for c in CATEGORIES))
         if cat.confidential:
-            raise DomainError(f"Kategori {cat.label} rahasia: hanya pimpinan yang menerimanya, tidak dapat ke OPD.")
+            raise DomainError("officials/kategori_rahasia_hanya_pimpinan", label=cat.label)
         async with self.db.transaction() as tx:
             normal = await self._require(tx, code)
             await tx.execute("INSERT OR IGNORE INTO category_routes(category, department) VALUES (?, ?)",
@@ -378,13 +379,13 @@ class DepartmentService:
     async def unroute(self, category: str, code: str) -> builtins.list[str]:
         cat = CATEGORY_BY_CODE.get(category.strip().lower())
         if cat is None:
-            raise DomainError(f"Kategori {category!r} tidak dikenal.")
+            raise DomainError("officials/kategori_tidak_dikenal", category=category)
         async with self.db.transaction() as tx:
             normal = normalise_code(code)
             removed = await tx.execute_rowcount(
                 "DELETE FROM category_routes WHERE category = ? AND department = ?", (cat.code, normal))
             if not removed:
-                raise DomainError(f"Kategori {cat.label} memang tidak diteruskan ke {normal}.")
+                raise DomainError("officials/kategori_memang_tidak_diteruskan", label=cat.label, normal=normal)
             await self._audit(tx, None, "departments:unroute", f"{cat.code} -x- {normal}")
         return (await self.routes())[cat.code]
 
@@ -394,15 +395,15 @@ class DepartmentService:
         """Make a group the inbox of a department: an official for their own department while it has none, an admin
         for any (also moving one). The department's other officials, and the group it had until now, are told."""
         if chat_id >= 0:
-            raise DomainError("Perintah /inbox dijalankan di dalam grup Telegram OPD, bukan di chat pribadi.")
+            raise DomainError("officials/perintah_inbox_dijalankan_dalam")
         if person.role is Role.PEJABAT:
             if code and normalise_code(code) != person.department:
-                raise NotAllowed(f"Anda pejabat {person.department}; hanya dapat mendaftarkan grup untuk OPD Anda.")
+                raise NotAllowed("officials/pejabat_hanya_mendaftarkan_grup", department=person.department)
             code = person.department
         elif person.role is not Role.ADMIN:
-            raise NotAllowed("Hanya admin atau pejabat OPD yang dapat mendaftarkan grup kotak masuk.")
+            raise NotAllowed("officials/hanya_admin_pejabat_opd_2")
         if not code:
-            raise DomainError("Sebutkan kode OPD-nya, misalnya: /inbox PUPR")
+            raise DomainError("officials/sebutkan_kode_opd_nya")
         now = self.clock.now()
         async with self.db.transaction() as tx:
             normal = await self._require(tx, code)
@@ -413,8 +414,7 @@ class DepartmentService:
             moved = previous_chat is not None and previous_chat != chat_id
             if moved and person.role is not Role.ADMIN:
                 raise NotAllowed(
-                    f"{normal} sudah punya grup kotak masuk ({previous_title or 'tanpa nama'}). Memindahkannya"
-                    f" hanya dapat dilakukan admin: minta admin mengetik /inbox {normal} di grup ini.")
+                    "officials/punya_grup_kotak_masuk", normal=normal, previous=previous_title)
             await tx.execute(
                 "INSERT INTO department_inboxes(department, chat_id, title, registered_by, registered_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT(department) DO UPDATE SET chat_id = excluded.chat_id,"
@@ -448,13 +448,13 @@ class DepartmentService:
     async def unregister_inbox(self, person: Person, chat_id: int) -> builtins.list[str]:
         """Stop using a group as inbox (of the official's department, or of every department for an admin)."""
         if person.role not in (Role.PEJABAT, Role.ADMIN):
-            raise NotAllowed("Hanya admin atau pejabat OPD yang dapat melepas grup kotak masuk.")
+            raise NotAllowed("officials/hanya_admin_pejabat_opd")
         async with self.db.transaction() as tx:
             rows = await tx.fetchall("SELECT department FROM department_inboxes WHERE chat_id = ?", (chat_id,))
             codes = [r["department"] for r in rows
                      if person.role is Role.ADMIN or r["department"] == person.department]
             if not codes:
-                raise DomainError("Grup ini bukan kotak masuk OPD Anda.")
+                raise DomainError("officials/grup_bukan_kotak_masuk")
             for code in codes:
                 await tx.execute("DELETE FROM department_inboxes WHERE department = ? AND chat_id = ?", (code, chat_id))
             await self._audit(tx, person.telegram_id, "inbox:unregister", f"{','.join(codes)} chat {chat_id}")

@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from bot.aspirations.service import Aspiration, AspirationService, Attachment, check_transition, clean_text
+from bot.aspirations.service import Aspiration, AspirationService, Attachment, check_transition
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
+from bot.core.text import clean_text
 from bot.core.workdays import add_working_days
 from bot.messaging import callbacks, limits, outbox
 from bot.messaging.templates import render, tanggal_pendek
@@ -139,9 +140,10 @@ def validate_text(text: str, kind: str) -> str:
     cleaned = clean_text(text)
     what = "Balasan" if kind == "balas" else "Komentar" if kind == "buka_kembali" else "Alasan"
     if len(cleaned) < MIN_TEXT:
-        raise InvalidText(f"{what} terlalu pendek. Tuliskan minimal {MIN_TEXT} karakter, atau ketik /batal.")
+        raise InvalidText("officials/terlalu_pendek_tuliskan_minimal", what=what, min_text=MIN_TEXT)
     if len(cleaned) > MAX_TEXT:
-        raise InvalidText(f"{what} terlalu panjang: {len(cleaned)} karakter, batasnya {MAX_TEXT}. Ringkaslah.")
+        raise InvalidText("officials/terlalu_panjang_karakter_batasnya", what=what, length=len(cleaned),
+                          max_text=MAX_TEXT)
     return cleaned
 
 
@@ -438,35 +440,36 @@ class OfficialsService:
 
     def _check_actor(self, person: Person | None, aspiration: Aspiration) -> None:
         if person is None:
-            raise NotAllowed("Anda belum terdaftar di Sambang.")
+            raise NotAllowed("officials/belum_terdaftar_sambang")
         if person.role not in _OFFICIAL_ROLES:
-            raise NotAllowed("Tombol ini hanya untuk pejabat OPD yang menangani, pimpinan, dan admin.")
+            raise NotAllowed("officials/tombol_hanya_pejabat_opd")
         if not self.aspirations.can_act(person, aspiration):
             if aspiration.confidential:
-                raise NotAllowed("Aspirasi ini rahasia: hanya pimpinan dan admin yang dapat menindaklanjutinya.")
-            raise NotAllowed(f"Aspirasi {aspiration.ticket} tidak ditangani OPD Anda ({person.department or '-'}).")
+                raise NotAllowed("officials/aspirasi_rahasia_hanya_pimpinan")
+            raise NotAllowed("officials/aspirasi_tidak_ditangani_opd", ticket=aspiration.ticket,
+                             department=person.department or "-")
 
     async def _target(self, tx: Transaction, person: Person, aspiration: Aspiration, target: str | None) -> str:
         if aspiration.confidential:
-            raise DomainError("Aspirasi rahasia tidak dapat dialihkan ke OPD.")
+            raise DomainError("officials/aspirasi_rahasia_tidak_dialihkan")
         code = normalise_code(target or "")
         row = await tx.fetchone("SELECT code FROM departments WHERE code = ? AND active = 1", (code,))
         if row is None:
-            raise DomainError("OPD tujuan tidak dikenal.")
+            raise DomainError("officials/opd_tujuan_tidak_dikenal")
         if code in aspiration.departments:
-            raise DomainError(f"Aspirasi {aspiration.ticket} sudah ditangani {code}.")
+            raise DomainError("officials/aspirasi_ditangani", ticket=aspiration.ticket, code=code)
         return code
 
     async def check(self, person: Person | None, aspiration_id: int, action: str,
                     target: str | None = None) -> Aspiration:
         """Whether ``person`` may start ``action`` now (before asking for a reason); DomainError if not."""
         if action not in OFFICIAL_ACTIONS:
-            raise DomainError("Tombol tidak dikenal.")
+            raise DomainError("officials/tombol_tidak_dikenal")
         aspiration = await self.aspirations.get(aspiration_id)
         self._check_actor(person, aspiration)
         check_transition(aspiration.ticket, aspiration.status, action)
         if action == "alihkan" and aspiration.confidential:
-            raise DomainError("Aspirasi rahasia tidak dapat dialihkan ke OPD.")
+            raise DomainError("officials/aspirasi_rahasia_tidak_dialihkan")
         if target is not None:
             async with self.db.transaction() as tx:
                 assert person is not None
@@ -486,7 +489,7 @@ class OfficialsService:
         """Carry out an official's action. Everything — status, history, SLA, notification to the kepala desa,
         edited cards, forwards after a redirect, the audit entry — commits together or not at all."""
         if action not in OFFICIAL_ACTIONS:
-            raise DomainError("Tombol tidak dikenal.")
+            raise DomainError("officials/tombol_tidak_dikenal")
         if action in NEEDS_TEXT:
             note = validate_text(note or "", action)
         now = self.clock.now()
@@ -553,7 +556,7 @@ class OfficialsService:
 
     def _check_kades(self, person: Person | None, aspiration: Aspiration) -> Person:
         if person is None or person.role is not Role.KEPALA_DESA or not self.aspirations.can_view(person, aspiration):
-            raise NotAllowed("Tombol ini hanya untuk kepala desa yang mengirim aspirasi ini.")
+            raise NotAllowed("officials/tombol_hanya_kepala_desa")
         return person
 
     async def confirm(self, person: Person | None, aspiration_id: int) -> Outcome:
@@ -610,7 +613,7 @@ class OfficialsService:
         elif kind in NEEDS_TEXT:
             aspiration = await self.check(person, aspiration_id, kind, target)
         else:
-            raise DomainError("Tombol tidak dikenal.")
+            raise DomainError("officials/tombol_tidak_dikenal")
         assert person is not None and person.telegram_id is not None
         async with self.db.transaction() as tx:
             await tx.execute(
@@ -669,15 +672,14 @@ class OfficialsService:
     async def send_card(self, person: Person, chat_id: int, ticket: str) -> Aspiration:
         """/tangani: the action card of one aspiration, in this chat (and kept up to date like the others): a
         private chat, or the inbox group of a department that handles it; never any other group."""
-        elsewhere = NotAllowed("Kartu aspirasi hanya ditampilkan di chat pribadi atau di grup kotak masuk OPD yang"
-                               " menanganinya. Ketik perintah ini di chat pribadi.")
+        elsewhere = NotAllowed("officials/kartu_aspirasi_hanya_ditampilkan")
         if chat_id < 0 and not await self.departments.inbox_departments(chat_id):
             raise elsewhere
         aspiration = await self.aspirations.by_ticket(ticket)
         if aspiration is None or not self.aspirations.can_view(person, aspiration):
-            raise NotFound(f"Aspirasi {ticket.upper()} tidak ditemukan atau bukan untuk Anda.")
+            raise NotFound("officials/aspirasi_tidak_ditemukan_bukan", ticket=ticket.upper())
         if aspiration.confidential and chat_id < 0:
-            raise NotAllowed("Aspirasi rahasia tidak ditampilkan di grup. Ketik perintah ini di chat pribadi.")
+            raise NotAllowed("officials/aspirasi_rahasia_tidak_ditampilkan")
         now = self.clock.now()
         async with self.db.transaction() as tx:
             if chat_id < 0 and not await self._chat_can_act(tx, chat_id, aspiration):

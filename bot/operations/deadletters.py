@@ -121,11 +121,11 @@ async def request_replay(db: Database, update_id: int, *, by: int | None, now: d
     async with db.transaction() as tx:
         row = await tx.fetchone("SELECT status, data FROM dead_letters WHERE update_id = ?", (update_id,))
         if row is None or row["status"] == "replayed":
-            raise DomainError(render("notice/dead_letter_unknown", update_id=update_id).strip())
+            raise DomainError("operations/dead_letter_unknown", update_id=update_id)
         try:
             json.loads(row["data"])
         except ValueError:
-            raise DomainError(render("notice/dead_letter_unreadable", update_id=update_id).strip()) from None
+            raise DomainError("operations/dead_letter_unreadable", update_id=update_id) from None
         await tx.execute("UPDATE dead_letters SET status = 'replay', replayed_by = ? WHERE update_id = ?",
                          (by, update_id))
         await audit.record(tx, by, "ulang_pesan_gagal", f"update {update_id}", now=now)

@@ -49,7 +49,7 @@ def regions_of(wilayah: str) -> tuple[list[Kecamatan], list[tuple[str, str, str,
     """Kecamatan and (code, name, kind, kecamatan_code) of desa inside a province or regency code."""
     region = get_wilayah(wilayah)
     if region is None or region.level not in (1, 2):
-        raise UnknownRegion(f"Kode wilayah {wilayah} tidak dikenal (gunakan kode provinsi atau kabupaten/kota).")
+        raise UnknownRegion("people/kode_wilayah_tidak_dikenal", wilayah=wilayah)
     kabupaten = [region] if region.level == 2 else list_wilayah(region.code)
     kecamatan: list[Kecamatan] = []
     desa: list[tuple[str, str, str, str]] = []

@@ -22,8 +22,6 @@ log = logging.getLogger(__name__)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed on phones
 CODE_LENGTH = 8
 MAX_FAILED_ATTEMPTS = 5  # per user per hour, to make guessing codes pointless
-_INACTIVE = ("Akun Telegram Anda tercatat di Sambang tetapi tidak aktif (dinonaktifkan atau menunggu konfirmasi"
-             " admin). Hubungi admin kabupaten.")
 
 
 class RegistrationError(DomainError):
@@ -256,38 +254,38 @@ async def create_invitation(
 ) -> Invitation:
     """An invitation for one person to one role and place. Raises RegistrationError with the reason in Indonesian."""
     if ttl_hours < 1:
-        raise RegistrationError(f"Masa berlaku undangan harus lebih dari 0 jam, bukan {ttl_hours}.")
+        raise RegistrationError("people/masa_berlaku_undangan_lebih", ttl_hours=ttl_hours)
     parsed = parse_role(role) if isinstance(role, str) else role
     if parsed is None:
         raise RegistrationError(
-            f"Peran {_shown(role)} tidak dikenal. Pilih salah satu: kepala_desa, camat, pejabat, pimpinan, admin."
+            "people/peran_tidak_dikenal_pilih_2", shown=_shown(role)
         )
     desa_code = kecamatan_code = dept = None
     if parsed is Role.KEPALA_DESA:
         if not desa:
-            raise RegistrationError("Undangan kepala desa memerlukan kode desa (contoh: 35.13.02.2001).")
+            raise RegistrationError("people/undangan_kepala_desa_memerlukan")
         matches = await find_desa(db, desa)
         if len(matches) != 1:
             if not matches:
-                raise RegistrationError(f"Desa {_shown(desa)} tidak ditemukan di wilayah ini.")
+                raise RegistrationError("people/desa_tidak_ditemukan_wilayah_2", shown=_shown(desa))
             options = "; ".join(f"{d.code} {d.label}" for d in matches[:5])
             raise RegistrationError(
-                f"Nama desa {_shown(desa)} cocok dengan beberapa desa: {options}. Gunakan kodenya.")
+                "people/nama_desa_cocok_beberapa", shown=_shown(desa), options=options)
         desa_code = matches[0].code
     elif parsed is Role.CAMAT:
         if not kecamatan:
-            raise RegistrationError("Undangan camat memerlukan kecamatan (kode atau nama).")
+            raise RegistrationError("people/undangan_camat_memerlukan_kecamatan")
         kec = await find_kecamatan(db, kecamatan)
         if len(kec) != 1:
-            raise RegistrationError(f"Kecamatan {_shown(kecamatan)} tidak ditemukan di wilayah ini.")
+            raise RegistrationError("people/kecamatan_tidak_ditemukan_wilayah_2", shown=_shown(kecamatan))
         kecamatan_code = kec[0].code
     elif parsed is Role.PEJABAT:
         if not department:
-            raise RegistrationError("Undangan pejabat memerlukan kode OPD (contoh: --department PUPR).")
+            raise RegistrationError("people/undangan_pejabat_memerlukan_kode")
         dept = await _department_exists(db, department.strip())
         if dept is None:
             raise RegistrationError(
-                f"OPD {_shown(department)} tidak dikenal. Lihat daftar dengan: sambang departments")
+                "people/opd_tidak_dikenal_lihat", shown=_shown(department))
     now = clock.now()
     expires = now + timedelta(hours=ttl_hours)
     async with db.transaction() as tx:
@@ -316,23 +314,19 @@ async def redeem_invitation(db: Database, clock: Clock, code: str, telegram_id: 
         )
         if failures >= MAX_FAILED_ATTEMPTS:
             raise RegistrationError(
-                "Terlalu banyak kode undangan yang salah. Silakan coba lagi satu jam lagi atau hubungi admin."
+                "people/terlalu_banyak_kode_undangan"
             )
         existing = await tx.fetchone("SELECT id, role, active FROM people WHERE telegram_id = ?", (telegram_id,))
         row = await tx.fetchone("SELECT * FROM invitations WHERE code = ?", (code,))
         problem = None
         if row is None:
-            problem = "Kode undangan tidak dikenal. Periksa kembali kode dari admin."
+            problem = "people/invitation_unknown"
         elif row["used_by"] is not None:
-            problem = (
-                "Kode undangan ini sudah pernah dipakai. Setiap kode hanya berlaku satu kali; mintalah kode baru"
-                " kepada admin."
-            )
+            problem = "people/invitation_used"
         elif from_iso(row["expires_at"]) <= now:
-            problem = "Kode undangan ini sudah kedaluwarsa. Mintalah kode baru kepada admin."
+            problem = "people/invitation_expired"
         elif existing is not None:
-            problem = ("Akun Telegram Anda sudah terdaftar. Ketik /start untuk melihat data Anda." if existing["active"]
-                       else _INACTIVE)
+            problem = "people/already_registered" if existing["active"] else "people/inactive"
         if problem is not None:
             # Recorded in its own transaction below, so the refusal itself stores nothing else.
             pass
@@ -535,18 +529,17 @@ async def register_by_contact(
 ) -> Person:
     """Bind a shared contact to the imported roster entry with the same phone number."""
     if contact_user_id is not None and contact_user_id != telegram_id:
-        raise RegistrationError("Yang dibagikan harus nomor Anda sendiri, dengan tombol \"Bagikan nomor saya\".")
+        raise RegistrationError("people/dibagikan_nomor_sendiri_tombol")
     if contact_user_id is None:
-        raise RegistrationError("Gunakan tombol \"Bagikan nomor saya\" agar nomor Anda bisa diverifikasi.")
+        raise RegistrationError("people/gunakan_tombol_bagikan_nomor")
     normal = normalize_phone(phone)
     if not normal:
-        raise RegistrationError("Nomor telepon tidak dikenali sebagai nomor Indonesia.")
+        raise RegistrationError("people/nomor_telepon_tidak_dikenali")
     stamp = to_iso(clock.now())
     async with db.transaction() as tx:
         mine = await tx.fetchone("SELECT id, active FROM people WHERE telegram_id = ?", (telegram_id,))
         if mine is not None:
-            raise RegistrationError("Akun Telegram Anda sudah terdaftar. Ketik /start untuk melihat data Anda."
-                                    if mine["active"] else _INACTIVE)
+            raise RegistrationError("people/already_registered" if mine["active"] else "people/inactive")
         row = await tx.fetchone(
             "SELECT id, telegram_id, role, desa_code, successor_of FROM people WHERE phone = ? AND (active = 1"
             " OR (successor_of IS NOT NULL AND deactivated_at IS NULL)) ORDER BY telegram_id IS NOT NULL, id"
@@ -555,12 +548,11 @@ async def register_by_contact(
         )
         if row is None:
             raise RegistrationError(
-                "Nomor Anda belum ada di daftar kepala desa. Hubungi admin kabupaten untuk didaftarkan atau"
-                " mintalah kode undangan."
+                "people/nomor_belum_daftar_kepala"
             )
         if row["telegram_id"] is not None:
             raise RegistrationError(
-                "Nomor ini sudah terhubung dengan akun Telegram lain. Hubungi admin bila Anda berganti akun."
+                "people/nomor_terhubung_akun_telegram"
             )
         await tx.execute(
             "UPDATE people SET telegram_id = ?, name = CASE WHEN name = '' THEN ? ELSE name END, updated_at = ?"

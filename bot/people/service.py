@@ -146,15 +146,14 @@ async def inactive_state(db: Database, telegram_id: int) -> Entry | None:
 async def _require(tx: Transaction, telegram_id: int) -> Entry:
     entry = await get(tx, telegram_id)
     if entry is None:
-        raise PeopleError(f"Tidak ada orang dengan Telegram id {telegram_id}. Lihat daftar: /orang di bot atau"
-                          " sambang people list.")
+        raise PeopleError("people/tidak_orang_telegram_id", telegram_id=telegram_id)
     return entry
 
 
 def parse_telegram_id(text: str) -> int:
     value = text.strip()
     if not value.lstrip("-").isdigit() or len(value) > 16:
-        raise PeopleError(f"Telegram id harus angka, bukan {value[:30]!r}.")
+        raise PeopleError("people/telegram_id_angka_bukan", value=value[:30])
     return int(value)
 
 
@@ -212,9 +211,9 @@ async def deactivate(db: Database, clock: Clock, telegram_id: int, *, actor: int
     async with db.transaction() as tx:
         entry = await _require(tx, telegram_id)
         if not entry.active and not entry.waiting:
-            raise PeopleError(f"{entry.label} sudah nonaktif.")
+            raise PeopleError("people/nonaktif", label=entry.label)
         if actor is not None and actor == telegram_id:
-            raise PeopleError("Anda tidak dapat menonaktifkan akun Anda sendiri.")
+            raise PeopleError("people/tidak_menonaktifkan_akun_sendiri")
         withdrawn = await deactivate_in(tx, entry, now, actor=actor, why="dinonaktifkan admin")
         # an explicit deactivation stands even if the id is still listed in SAMBANG_ADMINS
         await tx.execute("UPDATE people SET admin_from_env = 0 WHERE id = ?", (entry.id,))
@@ -241,12 +240,12 @@ async def activate(db: Database, clock: Clock, telegram_id: int, *, actor: int |
     async with db.transaction() as tx:
         entry = await _require(tx, telegram_id)
         if entry.active:
-            raise PeopleError(f"{entry.label} sudah aktif.")
+            raise PeopleError("people/aktif", label=entry.label)
         if entry.role is Role.KEPALA_DESA and entry.desa_code:
             head = await _active_head(tx, entry.desa_code, other_than=entry.id)
             if head is not None:
-                raise PeopleError(f"Desa {entry.desa_name or entry.desa_code} sudah punya kepala desa aktif:"
-                                  f" {head.label}. Nonaktifkan dulu, atau pindahkan orang ini.")
+                raise PeopleError("people/desa_punya_kepala_desa", desa_name=entry.desa_name or entry.desa_code,
+                                  label=head.label)
         # given back by an admin: no longer tied to SAMBANG_ADMINS (a restart does not take it away again)
         await tx.execute("UPDATE people SET active = 1, deactivated_at = NULL, admin_from_env = 0, updated_at = ?"
                          " WHERE id = ?", (to_iso(now), entry.id))
@@ -265,16 +264,16 @@ async def _desa_code(db: Database | Transaction, text: str) -> str:
     matches = await find_desa(db, text)
     if len(matches) != 1:
         if not matches:
-            raise PeopleError(f"Desa {text[:60]!r} tidak ditemukan di wilayah ini.")
+            raise PeopleError("people/desa_tidak_ditemukan_wilayah", text=text[:60])
         options = "; ".join(f"{d.code} {d.label}" for d in matches[:5])
-        raise PeopleError(f"Desa {text[:60]!r} cocok dengan beberapa desa: {options}. Gunakan kodenya.")
+        raise PeopleError("people/desa_cocok_beberapa_desa", text=text[:60], options=options)
     return matches[0].code
 
 
 async def _kecamatan_code(db: Database | Transaction, text: str) -> str:
     matches = await find_kecamatan(db, text)
     if len(matches) != 1:
-        raise PeopleError(f"Kecamatan {text[:60]!r} tidak ditemukan di wilayah ini.")
+        raise PeopleError("people/kecamatan_tidak_ditemukan_wilayah", text=text[:60])
     return matches[0].code
 
 
@@ -282,7 +281,7 @@ async def _department_code(tx: Transaction, text: str) -> str:
     row = await tx.fetchone("SELECT code FROM departments WHERE lower(code) = lower(?) AND active = 1",
                             (text.strip(),))
     if row is None:
-        raise PeopleError(f"OPD {text[:40]!r} tidak dikenal. Daftar OPD: /opd di bot atau sambang departments.")
+        raise PeopleError("people/opd_tidak_dikenal_daftar", text=text[:40])
     return str(row["code"])
 
 
@@ -292,13 +291,12 @@ async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None
     """Change a person's role, department, desa or kecamatan. Returns the person after and the changes, one line
     each ("peran: Camat → Pejabat OPD"). The role keeps only the place it needs."""
     if role is None and department is None and desa is None and kecamatan is None:
-        raise PeopleError("Sebutkan yang diubah: peran, OPD, desa atau kecamatan.")
+        raise PeopleError("people/sebutkan_diubah_peran_opd")
     new_role = None
     if role is not None:
         new_role = parse_role(role)
         if new_role is None:
-            raise PeopleError(f"Peran {role[:30]!r} tidak dikenal. Pilih: kepala_desa, camat, pejabat, pimpinan,"
-                              " admin.")
+            raise PeopleError("people/peran_tidak_dikenal_pilih", role=role[:30])
     now = clock.now()
     async with db.transaction() as tx:
         entry = await _require(tx, telegram_id)
@@ -310,26 +308,25 @@ async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None
         given = {"desa": desa_code, "kecamatan": kec_code, "department": dept}
         for name, value in given.items():
             if value is not None and name != place:
-                raise PeopleError(f"{ROLE_LABELS[target]} tidak memakai {_PLACE_WORD[name]}; yang diperlukan:"
-                                  f" {_PLACE_WORD[place] if place else 'tidak ada tempat'}.")
+                raise PeopleError("people/role_place_mismatch", role=ROLE_LABELS[target], given=_PLACE_WORD[name],
+                                  needed=_PLACE_WORD[place] if place else None)
         new_desa = new_kec = new_dept = None
         if place == "desa":
             new_desa = desa_code or (entry.desa_code if entry.role is Role.KEPALA_DESA else None)
             if new_desa is None:
-                raise PeopleError("Kepala desa memerlukan desa: sebutkan kode desanya (mis. 35.13.02.2001).")
+                raise PeopleError("people/kepala_desa_memerlukan_desa")
             if entry.active:
                 head = await _active_head(tx, new_desa, other_than=entry.id)
                 if head is not None:
-                    raise PeopleError(f"Desa {new_desa} sudah punya kepala desa aktif: {head.label}. Nonaktifkan"
-                                      " dulu.")
+                    raise PeopleError("people/desa_punya_kepala_desa_2", new_desa=new_desa, label=head.label)
         elif place == "kecamatan":
             new_kec = kec_code or (entry.kecamatan_code if entry.role is Role.CAMAT else None)
             if new_kec is None:
-                raise PeopleError("Camat memerlukan kecamatan: sebutkan kode kecamatannya (mis. 35.13.02).")
+                raise PeopleError("people/camat_memerlukan_kecamatan_sebutkan")
         elif place == "department":
             new_dept = dept or (entry.department if entry.role is Role.PEJABAT else None)
             if new_dept is None:
-                raise PeopleError("Pejabat memerlukan OPD: sebutkan kode OPD-nya (mis. PUPR).")
+                raise PeopleError("people/pejabat_memerlukan_opd_sebutkan")
         old_desa = entry.desa_code if entry.role is Role.KEPALA_DESA else None
         old_kec = entry.kecamatan_code if entry.role is Role.CAMAT else None
         old_dept = entry.department if entry.role is Role.PEJABAT else None
@@ -343,7 +340,7 @@ async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None
         if new_dept != old_dept:
             changes.append(f"OPD: {old_dept or '-'} → {new_dept or '-'}")
         if not changes:
-            raise PeopleError(f"Tidak ada yang berubah: {entry.label} sudah di situ.")
+            raise PeopleError("people/tidak_berubah_situ", label=entry.label)
         await tx.execute(
             "UPDATE people SET role = ?, desa_code = ?, kecamatan_code = ?, department = ?, updated_at = ?,"
             " admin_from_env = CASE WHEN ? = 'admin' THEN admin_from_env ELSE 0 END,"
@@ -402,9 +399,9 @@ async def confirm_successor(db: Database, clock: Clock, person_id: int, *,
     async with db.transaction() as tx:
         successor = await get_by_id(tx, person_id)
         if successor is None or not successor.waiting:
-            raise PeopleError("Pergantian ini sudah diputuskan atau tidak ada lagi.")
+            raise PeopleError("people/pergantian_diputuskan_tidak")
         if successor.telegram_id is None:
-            raise PeopleError(f"{successor.label} belum mendaftar di bot; konfirmasi setelah ia mendaftar.")
+            raise PeopleError("people/belum_mendaftar_bot_konfirmasi", label=successor.label)
         predecessor = await get_by_id(tx, successor.successor_of) if successor.successor_of else None
         if predecessor is not None and predecessor.active:
             await deactivate_in(tx, predecessor, now, actor=actor,
@@ -428,7 +425,7 @@ async def reject_successor(db: Database, clock: Clock, person_id: int, *, actor:
     async with db.transaction() as tx:
         successor = await get_by_id(tx, person_id)
         if successor is None or not successor.waiting:
-            raise PeopleError("Pergantian ini sudah diputuskan atau tidak ada lagi.")
+            raise PeopleError("people/pergantian_diputuskan_tidak")
         await tx.execute("UPDATE people SET deactivated_at = ?, updated_at = ? WHERE id = ?",
                          (to_iso(now), to_iso(now), person_id))
         await _tell(tx, successor.telegram_id, "people/people_successor_rejected", now, successor=successor)

@@ -63,27 +63,27 @@ def _fsync(path: Path) -> None:
 def inspect(path: Path) -> BackupInfo:
     """Check that ``path`` is a whole, readable Sambang database this version can run. Raises BackupError."""
     if not path.is_file():
-        raise BackupError(f"Berkas {path} tidak ditemukan.")
+        raise BackupError("storage/berkas_tidak_ditemukan", path=path)
     try:
         conn = _connect_ro(path)
     except sqlite3.Error as exc:
-        raise BackupError(f"Berkas {path} tidak dapat dibuka sebagai database SQLite: {exc}") from None
+        raise BackupError("storage/berkas_tidak_dibuka_sebagai", path=path, exc=exc) from None
     try:
         try:
             result = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
         except sqlite3.DatabaseError as exc:
-            raise BackupError(f"Berkas {path} bukan database SQLite yang utuh: {exc}") from None
+            raise BackupError("storage/berkas_bukan_database_sqlite", path=path, exc=exc) from None
         if result != ["ok"]:
-            raise BackupError(f"Pemeriksaan integritas {path} gagal: {'; '.join(result[:3])}")
+            raise BackupError("storage/pemeriksaan_integritas_gagal", path=path, result='; '.join(result[:3]))
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         missing = [t for t in CORE_TABLES if t not in tables]
         if missing:
-            raise BackupError(f"Berkas {path} bukan database Sambang (tabel tidak ada: {', '.join(missing)}).")
+            raise BackupError("storage/berkas_bukan_database_sambang", path=path, missing=', '.join(missing))
         version = conn.execute("SELECT COALESCE(MAX(number), 0) FROM schema_migrations").fetchone()[0]
         known = max(n for n, _, _ in migration_files())
         if version > known:
             raise BackupError(
-                f"Cadangan {path} berasal dari versi Sambang yang lebih baru (skema {version}, versi ini {known})."
+                "storage/cadangan_berasal_versi_sambang", path=path, version=version, known=known
             )
         aspirations = conn.execute("SELECT COUNT(*) FROM aspirations").fetchone()[0]
         people = conn.execute("SELECT COUNT(*) FROM people").fetchone()[0]
@@ -99,10 +99,10 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
     half-written backup never carries the final name.
     """
     if not source.is_file():
-        raise BackupError(f"Database {source} tidak ditemukan.")
+        raise BackupError("storage/database_tidak_ditemukan", source=source)
     target = target.resolve()
     if target == source.resolve():
-        raise BackupError("Tujuan cadangan tidak boleh database itu sendiri.")
+        raise BackupError("storage/tujuan_cadangan_tidak_boleh")
     private_dir(target.parent)
     partial = target.with_name(target.name + PARTIAL_SUFFIX)
     # Locked while the copy is written: ``remove_partials`` never takes a copy still in progress (another process's
@@ -124,7 +124,7 @@ def backup_database(source: Path, target: Path) -> BackupInfo:
         os.replace(partial, target)
     except sqlite3.Error as exc:
         partial.unlink(missing_ok=True)
-        raise BackupError(f"Pencadangan gagal: {exc}") from None
+        raise BackupError("storage/pencadangan_gagal", exc=exc) from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -145,7 +145,7 @@ def _lock_partial(partial: Path) -> int:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise BackupError(f"Cadangan {partial.name} sedang ditulis oleh proses lain.") from None
+                raise BackupError("storage/cadangan_sedang_ditulis", name=partial.name) from None
             try:
                 current = os.stat(partial).st_ino
             except FileNotFoundError:
@@ -215,7 +215,7 @@ def restore_database(backup: Path, db_path: Path, keep_dir: Path, now: datetime,
     """
     info = inspect(backup)
     if db_path.exists() and backup.resolve() == db_path.resolve():
-        raise BackupError("Cadangan dan database adalah berkas yang sama.")
+        raise BackupError("storage/cadangan_database_adalah_berkas")
     previous = None
     if db_path.exists():
         previous = keep_dir / f"sebelum-restore-{now.astimezone(tz):%Y%m%d-%H%M%S}.db"
@@ -238,5 +238,5 @@ def restore_database(backup: Path, db_path: Path, keep_dir: Path, now: datetime,
     finally:
         src.close()
     if result != "ok":
-        raise BackupError(f"Database setelah pemulihan tidak utuh ({result}); salinan sebelumnya: {previous}")
+        raise BackupError("storage/database_setelah_pemulihan_tidak", result=result, previous=previous)
     return RestoreReport(info, previous)

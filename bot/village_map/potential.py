@@ -11,9 +11,9 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from bot.aspirations.service import clean_text
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
+from bot.core.text import clean_text
 from bot.people.roster import Person
 from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
@@ -118,20 +118,18 @@ def validate_description(text: str) -> str:
     cleaned = clean_text(text)
     if len(cleaned) < MIN_DESCRIPTION:
         raise DomainError(
-            f"Uraian terlalu pendek ({len(cleaned)} karakter). Tuliskan minimal {MIN_DESCRIPTION} karakter: apa"
-            " potensinya, di dusun mana, seberapa besar (luas, jumlah, hasil), dan apa yang dibutuhkan."
+            "village_map/uraian_terlalu_pendek_karakter", length=len(cleaned), min_description=MIN_DESCRIPTION
         )
     if len(cleaned) > MAX_DESCRIPTION:
         raise DomainError(
-            f"Uraian terlalu panjang: {len(cleaned)} karakter, batasnya {MAX_DESCRIPTION}. Ringkaslah, lalu kirim"
-            " ulang; foto dapat dilampirkan pada langkah berikutnya."
+            "village_map/uraian_terlalu_panjang_karakter", length=len(cleaned), max_description=MAX_DESCRIPTION
         )
     return cleaned
 
 
 def validate_location(latitude: float, longitude: float) -> None:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise DomainError("Lokasi tidak valid.")
+        raise DomainError("village_map/lokasi_tidak_valid")
 
 
 _SELECT = (
@@ -227,7 +225,7 @@ class PotentialService:
         self._require_kepala_desa(person)
         entry = await self.get(entry_id)
         if entry is None or entry.desa_code != person.desa_code:
-            raise NotFound("Data potensi ini tidak ditemukan atau bukan milik desa Anda.")
+            raise NotFound("village_map/data_potensi_tidak_ditemukan")
         return entry
 
     # -- writes -------------------------------------------------------------------------------------------------
@@ -235,7 +233,7 @@ class PotentialService:
     @staticmethod
     def _require_kepala_desa(person: Person) -> None:
         if person.role is not Role.KEPALA_DESA or not person.desa_code:
-            raise NotAllowed("Hanya kepala desa yang terdaftar yang dapat mengisi potensi desa.")
+            raise NotAllowed("village_map/hanya_kepala_desa_terdaftar")
 
     def draft_of(self, entry: Potential) -> PotentialDraft:
         return PotentialDraft(kind=entry.kind, description=entry.description, photos=list(entry.photos),
@@ -248,14 +246,14 @@ class PotentialService:
         """
         self._require_kepala_desa(person)
         if draft.entry_deleted:
-            raise EntryGone("Data potensi yang Anda ubah sudah dihapus.")
+            raise EntryGone("village_map/entry_deleted")
         if draft.kind not in KIND_BY_CODE:
-            raise DomainError("Jenis potensi belum dipilih.")
+            raise DomainError("village_map/jenis_potensi_belum_dipilih")
         if not draft.description:
-            raise DomainError("Uraian potensi belum diisi.")
+            raise DomainError("village_map/uraian_potensi_belum_diisi")
         description = validate_description(draft.description)
         if len(draft.photos) > MAX_PHOTOS:
-            raise DomainError(f"Paling banyak {MAX_PHOTOS} foto.")
+            raise DomainError("village_map/paling_banyak_foto", max_photos=MAX_PHOTOS)
         if draft.latitude is not None and draft.longitude is not None:  # draft.has_location
             validate_location(draft.latitude, draft.longitude)
         now = self.clock.now()
@@ -274,8 +272,7 @@ class PotentialService:
                                               (person.desa_code,))
                     if count >= MAX_ENTRIES_PER_DESA:
                         raise DomainError(
-                            f"Desa Anda sudah memiliki {count} data potensi (batas {MAX_ENTRIES_PER_DESA}). Ubah atau"
-                            " hapus data lama melalui /potensi."
+                            "village_map/desa_memiliki_data_potensi", count=count, maximum=MAX_ENTRIES_PER_DESA
                         )
                     entry_id = await tx.execute(
                         "INSERT INTO village_potential(desa_code, kind, description, latitude, longitude, created_by,"
@@ -288,7 +285,7 @@ class PotentialService:
                 entry_id = int(draft.entry_id)
                 owner = await tx.fetchval("SELECT desa_code FROM village_potential WHERE id = ?", (entry_id,))
                 if owner != person.desa_code:
-                    raise EntryGone("Data potensi ini sudah dihapus atau bukan milik desa Anda.")
+                    raise EntryGone("village_map/entry_gone")
                 await tx.execute(
                     "UPDATE village_potential SET kind = ?, description = ?, latitude = ?, longitude = ?,"
                     " updated_by = ?, updated_at = ? WHERE id = ?",

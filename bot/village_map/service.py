@@ -84,7 +84,7 @@ class VillageMap:
     async def profile(self, desa_code: str, audience: Audience) -> VillageProfile:
         desa = await get_desa(self.db, desa_code)
         if desa is None:
-            raise DomainError("Desa tidak ditemukan.")
+            raise DomainError("village_map/desa_tidak_ditemukan")
         request = ProfileRequest(desa, audience, self.clock.now(), self)
         sections = []
         for key, section in self.sections:
@@ -146,7 +146,7 @@ class VillageMap:
 
     async def export(self, fmt: str, audience: Audience, filters: Filters = Filters()) -> ExportFile:
         if fmt not in FORMATS:
-            raise DomainError(f"Format {fmt!r} tidak dikenal. Pilih: {', '.join(FORMATS)}.")
+            raise DomainError("village_map/format_tidak_dikenal_pilih", fmt=fmt, formats=', '.join(FORMATS))
         now = self.clock.now()
         if fmt == "xlsx":
             recap = await self.recap(audience, filters)
@@ -173,7 +173,7 @@ class VillageMap:
             if len(found) != 1:
                 options = ", ".join(k.name for k in found[:5])
                 hint = f" Mungkin: {options}." if found else ""
-                raise DomainError(f"Kecamatan {name.strip()!r} tidak ditemukan atau tidak jelas.{hint}")
+                raise DomainError("village_map/kecamatan_tidak_ditemukan_tidak", name=name.strip(), hint=hint)
             if found[0].code not in codes:
                 codes.append(found[0].code)
         return tuple(codes)

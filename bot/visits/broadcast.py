@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.core.clock import to_iso
 from bot.core.domain import DomainError, Role
+from bot.core.text import clean_text
 from bot.messaging import outbox
 from bot.people.regions import find_kecamatan
 from bot.storage import audit
@@ -108,7 +109,7 @@ async def audience_recipients(tx: Transaction | Database, audience: Audience) ->
         return await kecamatan_audience(tx, audience.value)
     if audience.kind == "peran":
         return await people(tx, "p.role = ?", (audience.value,))
-    raise DomainError("Sasaran siaran tidak dikenal.")
+    raise DomainError("visits/sasaran_siaran_tidak_dikenal")
 
 
 async def resolve_audience(db: Database, kind: str, value: str = "") -> Audience:
@@ -118,18 +119,18 @@ async def resolve_audience(db: Database, kind: str, value: str = "") -> Audience
     if kind == "kecamatan":
         found = await find_kecamatan(db, value)
         if not found:
-            raise DomainError(f"Kecamatan {value.strip()[:60]!r} tidak ditemukan.")
+            raise DomainError("visits/kecamatan_tidak_ditemukan_2", value=value.strip()[:60])
         if len(found) > 1:
             names = ", ".join(k.name for k in found[:8])
-            raise DomainError(f"{value.strip()[:60]!r} cocok dengan beberapa kecamatan: {names}. Tulis lebih lengkap.")
+            raise DomainError("visits/cocok_beberapa_kecamatan_tulis_2", value=value.strip()[:60], names=names)
         return Audience("kecamatan", found[0].code, f"Kecamatan {found[0].name} (kepala desa dan camat)")
     if kind == "peran":
         try:
             role = Role(value)
         except ValueError:
-            raise DomainError(f"Peran {value!r} tidak dikenal.") from None
+            raise DomainError("visits/peran_tidak_dikenal", value=value) from None
         return Audience("peran", role.value, f"Semua {role.label}")
-    raise DomainError("Sasaran siaran tidak dikenal.")
+    raise DomainError("visits/sasaran_siaran_tidak_dikenal")
 
 
 async def count_audience(db: Database, audience: Audience) -> tuple[int, int]:
@@ -218,14 +219,13 @@ async def send_siaran(db: Database, *, audience: Audience, text: str, sender_tel
                       sender_name: str, now: datetime, request_key: str) -> tuple[int, bool]:
     """An admin's /siaran: queue ``text`` for everyone in ``audience``. Confirming the same draft twice sends it
     once. Returns (broadcast id, created)."""
-    from bot.aspirations.service import clean_text
     from bot.messaging.templates import render
 
     body = clean_text(text)
     if not body:
-        raise DomainError("Pesan siaran kosong.")
+        raise DomainError("visits/pesan_siaran_kosong")
     if len(body) > MAX_SIARAN_LENGTH:
-        raise DomainError(f"Pesan siaran terlalu panjang: {len(body)} karakter, batasnya {MAX_SIARAN_LENGTH}.")
+        raise DomainError("visits/pesan_siaran_terlalu_panjang", length=len(body), max_siaran_length=MAX_SIARAN_LENGTH)
     existing = await existing_request(db, request_key)
     if existing:
         return existing, False

@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.aspirations.service import TICKET_RE, clean_text
+from bot.aspirations.service import TICKET_RE
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
+from bot.core.text import clean_text
 from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import Desa, find_desa
@@ -190,7 +191,7 @@ class CommitmentService:
         c = conn or self.db
         row = await c.fetchone(_SELECT + " WHERE c.id = ?", (commitment_id,))
         if row is None:
-            raise NotFound("Janji tidak ditemukan.")
+            raise NotFound("visits/janji_tidak_ditemukan")
         [commitment] = await self._commitments(c, [row])
         return commitment
 
@@ -265,20 +266,19 @@ class CommitmentService:
         unknown or ambiguous. Searched within ``kecamatan_code`` first when given."""
         parts = [p.strip() for p in re.split(r"[,;\n]+", text) if p.strip()]
         if not parts:
-            raise DomainError("Tuliskan minimal satu desa.")
+            raise DomainError("visits/tuliskan_minimal_satu_desa")
         if len(parts) > MAX_DESA:
-            raise DomainError(f"Paling banyak {MAX_DESA} desa untuk satu janji.")
+            raise DomainError("visits/paling_banyak_desa_satu", max_desa=MAX_DESA)
         result: list[Desa] = []
         for part in parts:
             found = await find_desa(self.db, part, kecamatan_code) if kecamatan_code else []
             if not found:
                 found = await find_desa(self.db, part)
             if not found:
-                raise DomainError(f"Desa {part[:60]!r} tidak ditemukan.")
+                raise DomainError("visits/desa_tidak_ditemukan", part=part[:60])
             if len(found) > 1:
                 options = "; ".join(f"{d.name} (Kec. {d.kecamatan_name}, {d.code})" for d in found[:5])
-                raise DomainError(f"{part[:60]!r} cocok dengan beberapa desa: {options}. Tulis kodenya atau"
-                                  " 'nama, kecamatan'.")
+                raise DomainError("visits/cocok_beberapa_desa_tulis", part=part[:60], options=options)
             if found[0].code not in {d.code for d in result}:
                 result.append(found[0])
         return result
@@ -287,9 +287,9 @@ class CommitmentService:
         tickets = [t.strip().upper() for t in re.split(r"[\s,;]+", text) if t.strip()]
         for t in tickets:
             if not TICKET_RE.match(t):
-                raise DomainError(f"Format nomor tiket tidak dikenal: {t[:30]}. Contoh: ASP-2026-00042.")
+                raise DomainError("visits/format_nomor_tiket_tidak", t=t[:30])
             if not await self.db.fetchval("SELECT 1 FROM aspirations WHERE ticket = ?", (t,)):
-                raise DomainError(f"Aspirasi {t} tidak ditemukan.")
+                raise DomainError("visits/aspirasi_tidak_ditemukan", t=t)
         return list(dict.fromkeys(tickets))
 
     def parse_due(self, text: str) -> dt.date:
@@ -303,26 +303,26 @@ class CommitmentService:
         else:
             due = parse_date(text)
         if due < self.today():
-            raise DomainError("Tenggat tidak boleh sebelum hari ini.")
+            raise DomainError("visits/tenggat_tidak_boleh_sebelum")
         if due > self.today() + timedelta(days=3 * 366):
-            raise DomainError("Tenggat terlalu jauh (lebih dari tiga tahun).")
+            raise DomainError("visits/tenggat_terlalu_jauh_lebih")
         return due
 
     async def department(self, code: str) -> str:
         canonical = await canonical_department(self.db, code)
         if canonical is None:
-            raise DomainError(f"OPD {code.strip()[:30]!r} tidak dikenal.")
+            raise DomainError("visits/opd_tidak_dikenal_2", code=code.strip()[:30])
         return canonical
 
     async def create(self, person: Person, draft: CommitmentDraft) -> tuple[Commitment, bool]:
         """Store a commitment and tell its villages and department; saving the same draft twice stores one."""
         if person.role not in (Role.ADMIN, Role.PIMPINAN):
-            raise NotAllowed("Hanya admin dan pimpinan yang dapat mencatat janji.")
+            raise NotAllowed("visits/hanya_admin_pimpinan_mencatat")
         description = clean_text(draft.description or "")[:MAX_DESCRIPTION]
         if len(description) < 5:
-            raise DomainError("Isi janji belum ditulis.")
+            raise DomainError("visits/isi_janji_belum_ditulis")
         if not draft.department or not draft.desa_codes or not draft.due_date:
-            raise DomainError("Janji belum lengkap: OPD, desa dan tenggat harus diisi.")
+            raise DomainError("visits/janji_belum_lengkap_opd")
         department = await self.department(draft.department)
         existing = await self.db.fetchval("SELECT id FROM commitments WHERE request_key = ?", (draft.token,))
         if existing:
@@ -387,12 +387,12 @@ class CommitmentService:
         and leadership are told."""
         status = OUTCOMES.get(outcome, outcome)
         if status not in STATUS_LABELS or status == "terbuka":
-            raise DomainError("Jawaban tidak dikenal.")
+            raise DomainError("visits/jawaban_tidak_dikenal")
         commitment = await self.get(commitment_id)
         if not self.can_answer(person, commitment):
-            raise NotAllowed("Janji ini bukan tanggung jawab OPD Anda.")
+            raise NotAllowed("visits/janji_bukan_tanggung_jawab")
         if not commitment.is_open:
-            raise DomainError(f"Janji ini sudah ditutup ({commitment.status_label}).")
+            raise DomainError("visits/janji_ditutup", status_label=commitment.status_label)
         now = self.clock.now()
         stamp = to_iso(now)
         text = clean_text(note)[:1000] or None
@@ -402,7 +402,7 @@ class CommitmentService:
                 " WHERE id = ? AND status IN ('terbuka', 'berjalan')",
                 (status, text, stamp, person.id, stamp, commitment_id))
             if not changed:
-                raise DomainError("Janji ini sudah ditutup.")
+                raise DomainError("visits/janji_ditutup_2")
             seq = await tx.execute("INSERT INTO commitment_history(commitment_id, at, actor_id, status, note)"
                                    " VALUES (?, ?, ?, ?, ?)", (commitment_id, stamp, person.id, status, text))
             updated = await self.get(commitment_id, tx)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.aspirations.service import clean_text
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, Role
+from bot.core.text import clean_text
 from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
@@ -75,22 +75,22 @@ class FeedbackService:
     async def _check(self, visit_id: int, person: Person) -> Visit:
         visit = await self.visits.find(visit_id)
         if visit is None or visit.cancelled:
-            raise DomainError("Kunjungan ini tidak ditemukan atau dibatalkan.")
+            raise DomainError("visits/kunjungan_tidak_ditemukan_dibatalkan_2")
         if person.role is not Role.KEPALA_DESA:
-            raise NotAllowed("Umpan balik kunjungan hanya dari kepala desa.")
+            raise NotAllowed("visits/umpan_balik_kunjungan_hanya")
         desa_kec = await self.db.fetchval("SELECT kecamatan_code FROM desa WHERE code = ?", (person.desa_code,))
         if desa_kec != visit.kecamatan_code:
-            raise NotAllowed("Kunjungan ini bukan di kecamatan Anda.")
+            raise NotAllowed("visits/kunjungan_bukan_kecamatan")
         now = self.clock.now()
         if now < visit.starts_at:
-            raise DomainError("Kunjungan ini belum berlangsung.")
+            raise DomainError("visits/kunjungan_belum_berlangsung")
         if now > self.visits.feedback_closes(visit):
-            raise DomainError("Masa pengisian umpan balik untuk kunjungan ini sudah berakhir.")
+            raise DomainError("visits/masa_pengisian_umpan_balik")
         return visit
 
     async def rate(self, visit_id: int, person: Person, aspect: str, value: int) -> FeedbackState:
         if aspect not in ASPECTS or not 1 <= value <= 5:
-            raise DomainError("Nilai tidak dikenal.")
+            raise DomainError("visits/nilai_tidak_dikenal")
         visit = await self._check(visit_id, person)
         stamp = to_iso(self.clock.now())
         column = ASPECTS[aspect]
@@ -105,7 +105,7 @@ class FeedbackService:
         visit = await self._check(visit_id, person)
         comment = clean_text(text)[:MAX_COMMENT]
         if not comment:
-            raise DomainError("Komentar kosong.")
+            raise DomainError("visits/komentar_kosong")
         stamp = to_iso(self.clock.now())
         async with self.db.transaction() as tx:
             await tx.execute(

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from lokal import HOLIDAY_YEARS, holidays_on, is_working_day
 
 from bot.core.dates import HARI, format_tanggal
+from bot.core.domain import DomainError
 
 __all__ = [
     "MAX_PER_MONTH",
@@ -50,7 +51,7 @@ MAX_PER_MONTH = 10
 ORDERS: tuple[str, ...] = ("code", "input")
 
 
-class PlanError(ValueError):
+class PlanError(DomainError, ValueError):
     """A plan that cannot be made. The message is in Bahasa Indonesia and can be shown to the user as is."""
 
 
@@ -66,18 +67,17 @@ def _as_date(value: dt.date, what: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if not isinstance(value, dt.date):
-        raise PlanError(f"{what} harus berupa tanggal, bukan {value!r}.")
+        raise PlanError("visits/berupa_tanggal_bukan", what=what, value=value)
     return value
 
 
-def _no_data_message(year: int) -> str:
-    available = ", ".join(str(y) for y in HOLIDAY_YEARS)
-    return f"Data hari libur tahun {year} belum tersedia di lokal-id (tersedia: {available})."
+def _available_years() -> str:
+    return ", ".join(str(y) for y in HOLIDAY_YEARS)
 
 
 def _require_holiday_data(year: int) -> None:
     if year not in HOLIDAY_YEARS:
-        raise PlanError(_no_data_message(year))
+        raise PlanError("visits/no_holiday_data", year=year, available=_available_years())
 
 
 def working_days_in_month(year: int, month: int, from_date: dt.date | None = None) -> list[dt.date]:
@@ -86,7 +86,7 @@ def working_days_in_month(year: int, month: int, from_date: dt.date | None = Non
     Raises ``PlanError`` for a month outside 1..12 or a year without holiday data in lokal-id.
     """
     if not 1 <= month <= 12:
-        raise PlanError(f"Bulan harus 1 sampai 12, bukan {month}.")
+        raise PlanError("visits/bulan_sampai_bukan", month=month)
     _require_holiday_data(year)
     day = dt.date(year, month, 1)
     if from_date is not None:
@@ -144,20 +144,20 @@ def plan_visits(
     start = _as_date(start, "Tanggal mulai")
     if isinstance(per_month, bool) or not isinstance(per_month, int) or not 1 <= per_month <= MAX_PER_MONTH:
         raise PlanError(
-            f"Jumlah kunjungan per bulan harus bilangan bulat 1 sampai {MAX_PER_MONTH}, bukan {per_month!r}."
+            "visits/jumlah_kunjungan_per_bulan", max_per_month=MAX_PER_MONTH, per_month=per_month
         )
     if order not in ORDERS:
-        raise PlanError(f'Urutan "{order}" tidak dikenal. Pilihan: {", ".join(ORDERS)}.')
+        raise PlanError("visits/urutan_tidak_dikenal_pilihan", order=order, orders=", ".join(ORDERS))
 
     items = [(str(code).strip(), str(name).strip()) for code, name in kecamatan]
     if not items:
-        raise PlanError("Daftar kecamatan kosong.")
+        raise PlanError("visits/daftar_kecamatan_kosong")
     seen: set[str] = set()
     for code, name in items:
         if not code:
-            raise PlanError(f'Kecamatan "{name}" tidak punya kode.')
+            raise PlanError("visits/kecamatan_tidak_punya_kode", name=name)
         if code in seen:
-            raise PlanError(f"Kode kecamatan {code} muncul lebih dari sekali.")
+            raise PlanError("visits/kode_kecamatan_muncul_lebih", code=code)
         seen.add(code)
     if order == "code":
         items.sort(key=lambda item: _code_key(item[0]))
@@ -166,10 +166,10 @@ def plan_visits(
         key = _match_key(first)
         matches = [i for i, (code, name) in enumerate(items) if key and key in (_match_key(code), _match_key(name))]
         if not matches:
-            raise PlanError(f'Kecamatan "{first.strip()}" tidak ditemukan.')
+            raise PlanError("visits/kecamatan_tidak_ditemukan_3", first=first.strip())
         if len(matches) > 1:
             found = ", ".join(f"{items[i][1]} ({items[i][0]})" for i in matches)
-            raise PlanError(f'"{first.strip()}" cocok dengan lebih dari satu kecamatan: {found}.')
+            raise PlanError("visits/cocok_lebih_satu_kecamatan", first=first.strip(), found=found)
         items = items[matches[0] :] + items[: matches[0]]
 
     _require_holiday_data(start.year)
@@ -179,8 +179,8 @@ def plan_visits(
     while len(plan) < len(items):
         if year not in HOLIDAY_YEARS:
             raise PlanError(
-                f"{_no_data_message(year)} Jadwal {len(items)} kecamatan dengan {per_month} kunjungan per bulan "
-                f"baru sampai {len(plan)} kecamatan sebelum tahun {year}."
+                "visits/jadwal_kecamatan_kunjungan_per", available=_available_years(), length=len(items),
+                per_month=per_month, planned=len(plan), year=year
             )
         if first_month:
             days = working_days_in_month(year, month, from_date=start)

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.dates import BULAN
 from bot.core.domain import DomainError, NotFound, Role
+from bot.core.text import clean_line
 from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import find_kecamatan, get_kecamatan
@@ -66,7 +67,7 @@ class VisitOver(VisitError):
     """An aspiration can no longer be tagged to this visit: it was cancelled, or it is over."""
 
     def __init__(self, visit: Visit) -> None:
-        super().__init__("Kunjungan ini sudah selesai atau dibatalkan.")
+        super().__init__("visits/visit_over")
         self.visit = visit
 
 
@@ -141,7 +142,7 @@ def parse_date(text: str) -> dt.date:
                 return dt.date(int(m[3]), month, int(m[1]))
     except ValueError:
         pass
-    raise VisitError(f"Tanggal {text.strip()[:40]!r} tidak dikenali. Contoh: 12-03-2026 atau 12 Maret 2026.")
+    raise VisitError("visits/tanggal_tidak_dikenali_contoh", text=text.strip()[:40])
 
 
 def parse_time(text: str) -> dt.time:
@@ -152,7 +153,7 @@ def parse_time(text: str) -> dt.time:
         hour, minute = int(m[1]), int(m[2] or 0)
         if hour <= 23 and minute <= 59:
             return dt.time(hour, minute)
-    raise VisitError(f"Jam {text.strip()[:20]!r} tidak dikenali. Contoh: 08:00 atau 13.30.")
+    raise VisitError("visits/jam_tidak_dikenali_contoh", text=text.strip()[:20])
 
 
 def split_codes(text: str) -> list[str]:
@@ -181,14 +182,8 @@ async def validate_departments(db: Database | Transaction, codes: Iterable[str])
         elif canonical not in result:
             result.append(canonical)
     if unknown:
-        raise VisitError(f"OPD tidak dikenal: {', '.join(unknown)}.")
+        raise VisitError("visits/opd_tidak_dikenal", unknown=', '.join(unknown))
     return tuple(result)
-
-
-def clean_line(text: str | None, limit: int) -> str:
-    from bot.aspirations.service import clean_text
-
-    return clean_text(text or "")[:limit]
 
 
 # -- the service ------------------------------------------------------------------------------------------------
@@ -237,7 +232,7 @@ class VisitService:
         """A visit that still takes place (the aspiration button uses this); NotFound otherwise."""
         visit = await self.find(visit_id)
         if visit is None or visit.cancelled:
-            raise NotFound("Kunjungan ini tidak ditemukan atau sudah dibatalkan.")
+            raise NotFound("visits/kunjungan_tidak_ditemukan_dibatalkan")
         return visit
 
     async def for_aspiration(self, visit_id: int, desa_code: str | None) -> Visit:
@@ -245,7 +240,7 @@ class VisitService:
         exist or goes to another kecamatan (a forged button); VisitOver once it was cancelled or is over."""
         visit = await self.find(visit_id)
         if visit is None or not (desa_code or "").startswith(f"{visit.kecamatan_code}."):
-            raise NotFound("Kunjungan ini tidak ditemukan atau sudah dibatalkan.")
+            raise NotFound("visits/kunjungan_tidak_ditemukan_dibatalkan")
         if visit.cancelled or self.clock.now() >= visit.ends_at:
             raise VisitOver(visit)
         return visit
@@ -314,10 +309,10 @@ class VisitService:
     async def resolve_kecamatan(self, text: str) -> tuple[str, str]:
         found = await find_kecamatan(self.db, text)
         if not found:
-            raise VisitError(f"Kecamatan {text.strip()[:60]!r} tidak ditemukan.")
+            raise VisitError("visits/kecamatan_tidak_ditemukan", text=text.strip()[:60])
         if len(found) > 1:
             names = ", ".join(k.name for k in found[:8])
-            raise VisitError(f"{text.strip()[:60]!r} cocok dengan beberapa kecamatan: {names}. Tulis lebih lengkap.")
+            raise VisitError("visits/cocok_beberapa_kecamatan_tulis", text=text.strip()[:60], names=names)
         return found[0].code, found[0].name
 
     # -- changes ---------------------------------------------------------------------------------------------
@@ -379,13 +374,13 @@ class VisitService:
                        place: str | None, actor: int | None) -> list[str]:
         old = await self.find(visit_id, tx)
         if old is None:
-            raise NotFound("Kunjungan tidak ditemukan.")
+            raise NotFound("visits/kunjungan_tidak_ditemukan")
         if old.cancelled:
-            raise VisitError("Kunjungan ini sudah dibatalkan dan tidak dapat dipindah.")
+            raise VisitError("visits/kunjungan_dibatalkan_tidak_dipindah")
         new_time = start_time or old.start_time
         new_place = clean_line(place, MAX_PLACE) if place else old.place
         if (day, new_time, new_place) == (old.date, old.start_time, old.place):
-            raise VisitError("Tanggal, jam dan tempatnya sama dengan jadwal sekarang; tidak ada yang diubah.")
+            raise VisitError("visits/tanggal_jam_tempatnya_sama")
         warnings = await self.warnings_for(old.kecamatan_code, day, exclude_id=visit_id, conn=tx,
                                            start_time=new_time)
         now = self.clock.now()
@@ -410,9 +405,9 @@ class VisitService:
     async def _cancel_in(self, tx: Transaction, visit_id: int, reason: str, *, actor: int | None) -> None:
         old = await self.find(visit_id, tx)
         if old is None:
-            raise NotFound("Kunjungan tidak ditemukan.")
+            raise NotFound("visits/kunjungan_tidak_ditemukan")
         if old.cancelled:
-            raise VisitError("Kunjungan ini sudah dibatalkan.")
+            raise VisitError("visits/kunjungan_dibatalkan")
         now = self.clock.now()
         await tx.execute("UPDATE visits SET status = ?, cancel_reason = ?, updated_at = ? WHERE id = ?",
                          (CANCELLED, clean_line(reason, 300) or None, to_iso(now), visit_id))
@@ -434,7 +429,7 @@ class VisitService:
                                  departments: Iterable[str] | None, actor: int | None) -> bool:
         visit = await self.find(visit_id, tx)
         if visit is None:
-            raise NotFound("Kunjungan tidak ditemukan.")
+            raise NotFound("visits/kunjungan_tidak_ditemukan")
         changed = False
         now = self.clock.now()
         if agenda is not None and clean_line(agenda, MAX_AGENDA) != visit.agenda:
@@ -621,25 +616,25 @@ class VisitService:
         visit = None
         if r.get("id"):
             if not r["id"].isdigit():
-                raise VisitError(f"id {r['id']!r} bukan angka.")
+                raise VisitError("visits/id_bukan_angka", r=r['id'])
             visit = await self.find(int(r["id"]))
             if visit is None:
-                raise VisitError(f"kunjungan id {r['id']} tidak ada.")
+                raise VisitError("visits/kunjungan_id_tidak", r=r['id'])
         kec_text = r.get("kecamatan_kode") or r.get("kode_kecamatan") or r.get("kecamatan") or ""
         if kec_text:
             code, name = await self.resolve_kecamatan(kec_text)
         elif visit is not None:
             code, name = visit.kecamatan_code, visit.kecamatan_name
         else:
-            raise VisitError("kecamatan kosong.")
+            raise VisitError("visits/kecamatan_kosong")
         if visit is not None and code != visit.kecamatan_code:
-            raise VisitError("kecamatan sebuah kunjungan tidak dapat diganti; batalkan dan buat kunjungan baru.")
+            raise VisitError("visits/kecamatan_sebuah_kunjungan_tidak")
         day = parse_date(r.get("tanggal") or r.get("date") or "")
         start = parse_time(r["jam"]) if r.get("jam") else (visit.start_time if visit else DEFAULT_START)
         deps = await validate_departments(self.db, split_codes(r.get("opd") or r.get("departments") or ""))
         status = (r.get("status") or ACTIVE).lower()
         if status not in (ACTIVE, CANCELLED, "batal"):
-            raise VisitError(f"status {status!r} tidak dikenal (terjadwal atau dibatalkan).")
+            raise VisitError("visits/status_tidak_dikenal_terjadwal", status=status)
         return {"visit": visit, "code": code, "name": name, "date": day, "time": start, "place": r.get("tempat"),
                 "agenda": r.get("agenda"), "departments": deps, "cancel": status != ACTIVE,
                 "has_opd": "opd" in r or "departments" in r}
@@ -669,7 +664,7 @@ class VisitService:
                 report.cancelled += 1
             return
         if visit.cancelled:
-            raise VisitError(f"Baris {line}: kunjungan id {visit.id} sudah dibatalkan.")
+            raise VisitError("visits/baris_kunjungan_id_dibatalkan", line=line, id=visit.id)
         place = item["place"] or visit.place
         touched = False
         if (item["date"], item["time"], place) != (visit.date, visit.start_time, visit.place):

@@ -28,14 +28,13 @@ from bot.aspirations.service import (
     MAX_PHOTOS,
     Attachment,
     Draft,
-    clean_caption,
-    clean_text,
     document_accepted,
     match_category,
     validate_description,
 )
 from bot.core.clock import from_iso
 from bot.core.domain import CATEGORY_BY_CODE, DomainError, Role
+from bot.core.text import clean_caption, clean_text
 from bot.messaging.templates import render
 from bot.telegram import keyboards
 from bot.telegram.context import (

@@ -106,12 +106,12 @@ async def _action(update: Update, context: SambangContext, person: Person | None
     chat = update.effective_chat
     assert chat is not None
     if action not in OFFICIAL_ACTIONS:
-        raise DomainError("Tombol tidak dikenal.")
+        raise DomainError("officials/tombol_tidak_dikenal")
     if action == "alihkan":
         aspiration = await officials.check(person, aspiration_id, "alihkan")
         options = await officials.redirect_options(aspiration)
         if not options:
-            raise DomainError("Tidak ada OPD lain untuk tujuan pengalihan.")
+            raise DomainError("officials/no_other_department")
         buttons = [InlineKeyboardButton(code, callback_data=callbacks.build("asp", "rte", aspiration_id, code))
                    for code, _ in options]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
@@ -172,7 +172,7 @@ async def _confirmation(update: Update, context: SambangContext, person: Person 
         await _answer(update)
         await _prompt(update, "buka_kembali", aspiration.ticket)
     else:
-        raise DomainError("Tombol tidak dikenal.")
+        raise DomainError("officials/tombol_tidak_dikenal")
 
 
 # -- typed answers, replies to cards, and commands that cancel a prompt ----------------------------------------

@@ -33,7 +33,7 @@ def _parse_date(token: str) -> date:
     try:
         return date.fromisoformat(token)
     except ValueError:
-        raise DomainError(f"Tanggal {token!r} tidak valid; gunakan format YYYY-MM-DD, mis. 2026-01-31.") from None
+        raise DomainError("village_map/date_invalid", token=token) from None
 
 
 async def rekap(update: Update, context: SambangContext) -> None:

@@ -175,7 +175,7 @@ async def due_given(update: Update, context: SambangContext) -> str | int:
         if data:  # a button's days go through the same checks as typed ones; none of ours offers more than 999
             days = button_number(data, 2)
             if days > 999:
-                raise DomainError(notice("unknown_button"))
+                raise DomainError("visits/unknown_button")
             due = svc.parse_due(f"{days} hari")
         else:
             due = svc.parse_due(text_of(update))

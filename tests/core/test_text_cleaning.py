@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.aspirations.service import clean_text
+from bot.core.text import clean_text
 from tests.harness import BotHarness
 
 FAMILY = "👨\u200d👩\u200d👧"

@@ -85,7 +85,7 @@ async def test_a_failed_daily_backup_is_tried_again_the_same_day(tmp_path: Path,
     def check_fails_once(path: Path) -> backup.BackupInfo:  # the copy is written, then its check fails
         if failures["left"]:
             failures["left"] -= 1
-            raise backup.BackupError("Pemeriksaan integritas gagal: disk error")
+            raise backup.BackupError("storage/pemeriksaan_integritas_gagal", path=path, result="disk error")
         return real_inspect(path)
 
     monkeypatch.setattr(backup, "inspect", check_fails_once)

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.aspirations.service import clean_text
 from bot.core.clock import FakeClock
+from bot.core.text import clean_text
 from bot.people import roster
 from tests.conftest import START
 from tests.fake_telegram import Call, FakeTelegram, FakeUser
