@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.errors import DomainError, NotAllowed, error_text
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ERRORS = ROOT / "messages" / "errors"
 _KEY = re.compile(r"^[a-z_]+/[a-z0-9_]+$")
 _CLASSES = {"DomainError", "NotAllowed", "NotFound", "VisitError", "VisitOver", "InvalidText", "PeopleError",
