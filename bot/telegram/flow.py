@@ -5,23 +5,34 @@ Their ConversationHandlers live in handler group 0 like the aspiration conversat
 conversation is a fallback (handlers/fallback.py), so a flow's own /batal is reached first. ``button`` wraps a
 flow's callbacks so that a button press is acknowledged once, after the work; ``deny`` refuses as a popup when the
 press was not answered yet and as a chat message otherwise; ``member`` is ``person_or_refuse`` that remembers its
-refusal answered the press.
+refusal answered the press. ``step`` writes once the opening of a guided step: acknowledge the press, check
+the caller, load the step's draft, and leave when there is none. ``guided`` wires an admin's guided flow the same
+way for every command (entry, /batal, the stop button, a word where a button was expected), with ``leave`` and
+``stale`` for its way out and its old buttons.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot.core.domain import Role
 from bot.people.roster import Person
-from bot.telegram.context import SambangContext, person_or_refuse, reply
+from bot.telegram.context import SambangContext, answer_button, notice, person_or_refuse, reply
 
 Callback = Callable[[Update, SambangContext], Coroutine[Any, Any, Any]]
+D = TypeVar("D")
+Guard = Callable[[Update, SambangContext], Awaitable[Person | None]]
+Loader = Callable[[Update, SambangContext], Awaitable[D | None]]
+Leave = Callable[[Update, SambangContext], Awaitable[int]]
+Step = Callable[[Update, SambangContext, Person, D], Awaitable[str | int]]
+StateCallback = Callable[[Update, SambangContext], Coroutine[Any, Any, str | int]]
+GuardedStep = Callable[[Update, SambangContext, Person], Awaitable[str | int]]
 
 
 def button(func: Callback) -> Callback:
@@ -87,3 +98,119 @@ def text_of(update: Update) -> str:
 
 def data_of(update: Update) -> str:
     return (update.callback_query.data or "") if update.callback_query is not None else ""
+
+
+def guarded(who: Guard) -> Callable[[GuardedStep], StateCallback]:
+    """A conversation step that runs only for a caller ``who`` accepts (``who`` refuses the others, and the
+    conversation ends for them)."""
+
+    def decorate(func: GuardedStep) -> StateCallback:
+        @wraps(func)
+        async def wrapper(update: Update, context: SambangContext) -> str | int:
+            person = await who(update, context)
+            if person is None:
+                return ConversationHandler.END
+            return await func(update, context, person)
+
+        return wrapper
+
+    return decorate
+
+
+def step(who: Guard, load: Loader[D], gone: Leave, *, press: bool = False) -> Callable[[Step[D]], StateCallback]:
+    """A conversation step that runs only for a caller ``who`` accepts and with the draft ``load`` finds.
+
+    With ``press`` the button press is acknowledged first (so a refusal after it goes to the chat). A refused caller
+    ends the conversation; a missing draft leaves through ``gone``.
+    """
+
+    def decorate(func: Step[D]) -> StateCallback:
+        @wraps(func)
+        async def wrapper(update: Update, context: SambangContext) -> str | int:
+            if press:
+                await answer_button(update)
+            person = await who(update, context)
+            if person is None:
+                return ConversationHandler.END
+            draft = await load(update, context)
+            if draft is None:
+                return await gone(update, context)
+            return await func(update, context, person, draft)
+
+        return wrapper
+
+    return decorate
+
+
+PRIVATE = filters.ChatType.PRIVATE
+TEXT = PRIVATE & filters.TEXT & ~filters.COMMAND
+OTHER = PRIVATE & ~filters.COMMAND
+States = dict[object, list[Any]]
+
+
+def press(func: Callback, pattern: str) -> CallbackQueryHandler[Any, Any]:
+    """A button of a guided flow, acknowledged once its step is done."""
+    return CallbackQueryHandler(button(func), pattern=pattern)
+
+
+def typed(func: Callback, filter_: filters.BaseFilter = TEXT) -> MessageHandler[Any, Any]:
+    """A message in a guided flow (typed text unless ``filter_`` says otherwise)."""
+    return MessageHandler(filter_, button(func))
+
+
+def conversation(name: str, entry_points: list[Any], states: States, fallbacks: list[Any]) -> ConversationHandler[Any]:
+    """A conversation kept across restarts under ``name``, which a new entry restarts."""
+    return ConversationHandler(entry_points=entry_points, states=states, fallbacks=fallbacks, name=name,
+                               persistent=True, allow_reentry=True)
+
+
+def guided(command: str, prefix: str, start: Callback, stop: Callback, states: States) -> ConversationHandler[Any]:
+    """/``command``: an admin's guided flow of buttons (``<prefix>:…``) and typed answers, named ``command``.
+
+    /batal and the ``<prefix>:stop`` button leave through ``stop``; /``command`` again starts over; any other message
+    where a button is expected is answered with ``wrong_input``.
+    """
+    entry = CommandHandler(command, button(start), filters=PRIVATE)
+    return conversation(command, [entry], states, [
+        CommandHandler("batal", button(stop), filters=PRIVATE),
+        CommandHandler(command, button(start), filters=PRIVATE),
+        press(stop, rf"^{prefix}:stop$"),
+        typed(wrong_input, OTHER),
+    ])
+
+
+def leave(key: str, template: str) -> Callable[[Update, SambangContext], Coroutine[Any, Any, int]]:
+    """The way out of a guided flow: its buttons go, its draft (``user_data[key]``) too, and ``template`` says so."""
+
+    async def stop(update: Update, context: SambangContext) -> int:
+        await drop_buttons(update)
+        if context.user_data is not None:
+            context.user_data.pop(key, None)
+        await reply(update, template)
+        return ConversationHandler.END
+
+    return stop
+
+
+async def stale(update: Update, context: SambangContext, command: str) -> None:
+    """A button of a guided flow that is over: refuse it, naming the command that starts again."""
+    await deny(update, context, notice("flow_button_stale", command=command))
+
+
+async def wrong_input(update: Update, context: SambangContext) -> None:
+    """A message where a guided flow waits for a button."""
+    await reply(update, "common/refusal", message=notice("use_the_buttons"))
+
+
+async def finish(update: Update, context: SambangContext, key: str) -> None:
+    """A guided flow is done: its buttons and its draft (``user_data[key]``) go."""
+    await drop_buttons(update)
+    assert context.user_data is not None
+    context.user_data.pop(key, None)
+
+
+async def done(update: Update, context: SambangContext, key: str, template: str, **values: Any) -> int:
+    """A guided flow is done: its buttons and draft go, ``template`` says what was done, and the conversation ends."""
+    await finish(update, context, key)
+    await reply(update, template, **values)
+    return ConversationHandler.END

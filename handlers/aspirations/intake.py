@@ -36,7 +36,8 @@ from bot.core.clock import from_iso
 from bot.core.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.core.text import clean_caption, clean_text
 from bot.messaging.templates import render
-from bot.telegram import keyboards
+from bot.people.roster import Person
+from bot.telegram import flow, keyboards
 from bot.telegram.context import (
     SambangApp,
     SambangContext,
@@ -47,6 +48,7 @@ from bot.telegram.context import (
     refuse,
     reply,
 )
+from bot.telegram.flow import drop_buttons
 from bot.visits.service import VisitOver
 
 log = logging.getLogger(__name__)
@@ -86,15 +88,33 @@ async def _answer(update: Update) -> None:
     await answer_button(update)
 
 
+async def _pressing(update: Update, context: SambangContext) -> Person | None:
+    await _answer(update)
+    person: Person | None = await _kepala_desa(update, context)
+    return person
+
+
+async def _quietly(update: Update, context: SambangContext) -> int:
+    return ConversationHandler.END
+
+
+async def _draft_missing(update: Update, context: SambangContext) -> int:
+    await refuse(update, notice("draft_missing"), show_alert=True)
+    return ConversationHandler.END
+
+
+_typed_step = flow.guarded(_kepala_desa)
+_pressed_step = flow.guarded(_pressing)
+_draft_step = flow.step(_kepala_desa, _draft, _quietly)
+_pressed_draft_step = flow.step(_pressing, _draft, _draft_missing)
+
+
 async def _clear_pressed(update: Update) -> None:
     """Take the buttons off the message whose button was pressed (a step that is over)."""
     query = update.callback_query
     if query is None or query.message is None or not getattr(query.message, "reply_markup", None):
         return
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(update)
 
 
 async def _retire_summary(update: Update, context: SambangContext, draft: Draft) -> None:
@@ -142,12 +162,9 @@ async def _visit_refusal(context: SambangContext, person: Any, visit_id: int, *,
 # -- entry ------------------------------------------------------------------------------------------------------
 
 
-async def start_aspiration(update: Update, context: SambangContext) -> str | int:
+@_pressed_step
+async def start_aspiration(update: Update, context: SambangContext, person: Person) -> str | int:
     """/aspirasi, or the button under a visit announcement (asp:new:<visit_id>)."""
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
     visit_id = None
     if update.callback_query is not None and update.callback_query.data:
         parts = update.callback_query.data.split(":")
@@ -213,17 +230,9 @@ async def _ask_description(update: Update, context: SambangContext, draft: Draft
     return WRITING_DESCRIPTION
 
 
-async def category_chosen(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    code = query.data.split(":", 2)[2]
-    draft = await _draft(update, context)
-    if draft is None:
-        await refuse(update, notice("draft_missing"), show_alert=True)
-        return ConversationHandler.END
+@_pressed_draft_step
+async def category_chosen(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
+    code = flow.data_of(update).split(":", 2)[2]
     if code == "?":
         await reply(update, "aspirations/aspiration_start", visit=None,
                     reply_markup=keyboards.categories(draft.suggested, draft.category))
@@ -248,10 +257,9 @@ async def _apply_category(update: Update, context: SambangContext, draft: Draft,
     return await _ask_attachments(update, context, draft)
 
 
-async def category_typed(update: Update, context: SambangContext) -> str | int:
+@_typed_step
+async def category_typed(update: Update, context: SambangContext, person: Person) -> str | int:
     """Text on the "Ubah kategori" screen: a category's name is the choice; anything else leaves the draft as is."""
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     message = update.effective_message
     assert message is not None and message.text is not None
     draft = await _draft(update, context)
@@ -265,10 +273,9 @@ async def category_typed(update: Update, context: SambangContext) -> str | int:
     return await _apply_category(update, context, draft, code)
 
 
-async def description_first(update: Update, context: SambangContext) -> str | int:
+@_typed_step
+async def description_first(update: Update, context: SambangContext, person: Person) -> str | int:
     """Text typed instead of choosing a category: take it as the description and suggest a category."""
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     draft = await _draft(update, context) or Draft()
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -287,9 +294,8 @@ async def description_first(update: Update, context: SambangContext) -> str | in
     return CHOOSING_CATEGORY
 
 
-async def description_written(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
+@_typed_step
+async def description_written(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = await _draft(update, context)
     if draft is None or draft.category is None:
         await refuse(update, notice("draft_missing"))
@@ -328,10 +334,19 @@ async def _after_description(update: Update, context: SambangContext, draft: Dra
     return await _ask_attachments(update, context, draft)
 
 
-async def photo_while_describing(update: Update, context: SambangContext) -> str | int:
+def _describe_by_caption(context: SambangContext, draft: Draft, caption: str) -> bool:
+    """A photo's caption long enough becomes the draft's description (and suggests a category); True if it did."""
+    try:
+        draft.description = validate_description(caption, context.services.config.max_description)
+    except DomainError:
+        return False  # too short (or long) for a description: it stays the photo's caption
+    draft.suggested = suggest_category(draft.description)
+    return True
+
+
+@_typed_step
+async def photo_while_describing(update: Update, context: SambangContext, person: Person) -> str | int:
     """A photo while the bot asks for the description: keep it; a caption long enough is the description."""
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     draft = await _draft(update, context)
     if draft is None or draft.category is None:
         await refuse(update, notice("draft_missing"))
@@ -340,17 +355,9 @@ async def photo_while_describing(update: Update, context: SambangContext) -> str
     assert message is not None
     reviewing = bool(context.user_data and context.user_data.get("reviewing"))
     caption = clean_caption(message.caption)
-    described = False
-    if caption and not reviewing and draft.description is None:
-        try:
-            draft.description = validate_description(caption, context.services.config.max_description)
-        except DomainError:
-            pass  # too short (or long) for a description: it stays the photo's caption
-        else:
-            draft.suggested = suggest_category(draft.description)
-            caption = None
-            described = True
-    kept = _keep_photo(draft, message, caption)
+    described = bool(caption and not reviewing and draft.description is None
+                     and _describe_by_caption(context, draft, caption))
+    kept = _keep_photo(draft, message, None if described else caption)
     await _save(update, context, draft)
     if described:
         check = _needs_category_check(draft)
@@ -476,25 +483,15 @@ def _early_answer(draft: Draft, dropped: int, *, described: bool) -> tuple[str, 
     return text, keyboards.categories(draft.suggested, draft.category)
 
 
-async def photo_early(update: Update, context: SambangContext) -> str | int:
+@_typed_step
+async def photo_early(update: Update, context: SambangContext, person: Person) -> str | int:
     """A photo while the bot asks for the category: keep it; its caption, if long enough, is the description."""
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     message = update.effective_message
     assert message is not None
     draft = await _draft(update, context) or Draft()
     caption = clean_caption(message.caption)
-    described = False
-    if caption and draft.description is None:
-        try:
-            draft.description = validate_description(caption, context.services.config.max_description)
-        except DomainError:
-            pass  # too short (or long) for a description: it stays the photo's caption
-        else:
-            draft.suggested = suggest_category(draft.description)
-            caption = None
-            described = True
-    kept = _keep_photo(draft, message, caption)
+    described = bool(caption and draft.description is None and _describe_by_caption(context, draft, caption))
+    kept = _keep_photo(draft, message, None if described else caption)
     await _save(update, context, draft)
     if _album_pending(update, context, "early", kept=kept, described=described):
         return CHOOSING_CATEGORY
@@ -503,14 +500,10 @@ async def photo_early(update: Update, context: SambangContext) -> str | int:
     return CHOOSING_CATEGORY
 
 
-async def photo_added(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    draft = await _draft(update, context)
+@_draft_step
+async def photo_added(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     message = update.effective_message
     assert message is not None
-    if draft is None:
-        return ConversationHandler.END
     kept = _keep_photo(draft, message, clean_caption(message.caption))
     if kept:
         await _save(update, context, draft)
@@ -523,15 +516,11 @@ async def photo_added(update: Update, context: SambangContext) -> str | int:
     return ADDING_ATTACHMENTS
 
 
-async def attachment_at_summary(update: Update, context: SambangContext) -> str | int:
+@_draft_step
+async def attachment_at_summary(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     """A photo, location or document sent while the summary shows: back to the attachment step with it."""
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    draft = await _draft(update, context)
     message = update.effective_message
     assert message is not None
-    if draft is None:
-        return ConversationHandler.END
     await _retire_summary(update, context, draft)
     await _save(update, context, draft)
     if message.photo:
@@ -541,11 +530,9 @@ async def attachment_at_summary(update: Update, context: SambangContext) -> str 
     return await document_added(update, context)
 
 
-async def photo_list(update: Update, context: SambangContext) -> str | int:
+@_pressed_step
+async def photo_list(update: Update, context: SambangContext, person: Person) -> str | int:
     """"🗑 Hapus foto": the photos by number, one button each."""
-    await _answer(update)
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     query = update.callback_query
     assert query is not None and query.data is not None
     origin = query.data.split(":")[1]
@@ -566,11 +553,9 @@ async def photo_list(update: Update, context: SambangContext) -> str | int:
     return state
 
 
-async def photo_removed(update: Update, context: SambangContext) -> str | int:
+@_pressed_step
+async def photo_removed(update: Update, context: SambangContext, person: Person) -> str | int:
     """A photo's button in the "Hapus foto" list: remove it, then back where the list was asked for."""
-    await _answer(update)
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
     query = update.callback_query
     assert query is not None and query.data is not None
     _, origin, _, unique_id = query.data.split(":", 3)
@@ -595,15 +580,9 @@ async def photo_removed(update: Update, context: SambangContext) -> str | int:
     return ADDING_ATTACHMENTS
 
 
-async def photo_list_closed(update: Update, context: SambangContext) -> str | int:
+@_pressed_draft_step
+async def photo_list_closed(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     """"↩️ Kembali" under the photo list at the attachment step."""
-    await _answer(update)
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    draft = await _draft(update, context)
-    if draft is None:
-        await refuse(update, notice("draft_missing"), show_alert=True)
-        return ConversationHandler.END
     await _clear_pressed(update)
     return await _ask_attachments(update, context, draft)
 
@@ -625,14 +604,10 @@ async def contact_during_aspiration(update: Update, context: SambangContext) -> 
     return True
 
 
-async def location_added(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    draft = await _draft(update, context)
+@_draft_step
+async def location_added(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     message = update.effective_message
     assert message is not None and message.location is not None
-    if draft is None:
-        return ConversationHandler.END
     loc = message.location
     if not (-90 <= loc.latitude <= 90 and -180 <= loc.longitude <= 180):
         await refuse(update, notice("location_invalid"))
@@ -644,14 +619,10 @@ async def location_added(update: Update, context: SambangContext) -> str | int:
     return ADDING_ATTACHMENTS
 
 
-async def document_added(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    draft = await _draft(update, context)
+@_draft_step
+async def document_added(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     message = update.effective_message
     assert message is not None and message.document is not None
-    if draft is None:
-        return ConversationHandler.END
     doc = message.document
     name = clean_text(doc.file_name or "dokumen")[:128] or "dokumen"
     if (doc.file_size or 0) > MAX_DOCUMENT_BYTES:
@@ -671,14 +642,8 @@ async def document_added(update: Update, context: SambangContext) -> str | int:
     return ADDING_ATTACHMENTS
 
 
-async def attachments_done(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    draft = await _draft(update, context)
-    if draft is None:
-        await refuse(update, notice("draft_missing"), show_alert=True)
-        return ConversationHandler.END
+@_pressed_draft_step
+async def attachments_done(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     if context.user_data is not None:
         context.user_data.pop("reviewing", None)
     return await _show_summary(update, context, draft)
@@ -717,11 +682,8 @@ async def _show_summary(update: Update, context: SambangContext, draft: Draft, *
     return REVIEWING_SUMMARY
 
 
-async def summary_action(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_pressed_step
+async def summary_action(update: Update, context: SambangContext, person: Person) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
     action = query.data.rsplit(":", 1)[1]
@@ -811,11 +773,7 @@ async def cancel(update: Update, context: SambangContext) -> int:
     removed = await context.services.aspirations.discard_draft(user.id)
     if context.user_data is not None:
         context.user_data.pop("reviewing", None)
-    if update.callback_query is not None and update.callback_query.message is not None:
-        try:
-            await update.callback_query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+    await drop_buttons(update)
     await reply(update, "aspirations/aspiration_cancelled" if removed else "common/nothing_to_cancel")
     return ConversationHandler.END
 
@@ -861,11 +819,9 @@ async def offer_aspiration(update: Update, context: SambangContext) -> bool:
     return True
 
 
-async def start_from_text(update: Update, context: SambangContext) -> str | int:
+@_typed_step
+async def start_from_text(update: Update, context: SambangContext, person: Person) -> str | int:
     """"📝 Jadikan aspirasi": the offered text becomes a new draft's description; the category is asked next."""
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
     user = update.effective_user
     assert user is not None
     existing = await _draft(update, context)

@@ -37,6 +37,7 @@ from bot.messaging import callbacks
 from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService
 from bot.people.roster import Person
 from bot.telegram.context import SambangApp, SambangContext, current_person, person_or_refuse, refuse, reply
+from bot.telegram.flow import drop_buttons
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +147,7 @@ async def _redirect_to(update: Update, context: SambangContext, person: Person |
     department = await officials.departments.get(code)
     name = department.name if department else code
     await _answer(update)
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(update)
     await _prompt(update, "alihkan", aspiration.ticket, target=name)
 
 
@@ -157,15 +155,11 @@ async def _confirmation(update: Update, context: SambangContext, person: Person 
                         answer: str) -> None:
     officials = _officials(context)
     chat = update.effective_chat
-    query = update.callback_query
-    assert chat is not None and query is not None
+    assert chat is not None and update.callback_query is not None
     if answer == "ya":
         outcome = await officials.confirm(person, aspiration_id)
         await _answer(update)
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+        await drop_buttons(update)
         await reply(update, "officials/officials_outcome", message=Markup(outcome.message))
     elif answer == "belum":
         aspiration = await officials.begin_input(person, chat.id, "buka_kembali", aspiration_id)

@@ -13,7 +13,6 @@ import re
 from typing import TypedDict
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.domain import Role, parse_role
@@ -29,6 +28,7 @@ from bot.telegram.context import (
     reply,
     requires,
 )
+from bot.telegram.flow import drop_buttons
 
 log = logging.getLogger(__name__)
 
@@ -92,36 +92,35 @@ async def _target(update: Update, context: SambangContext, usage: str) -> int | 
         return None
 
 
-@requires(Role.ADMIN)
-async def nonaktifkan(update: Update, context: SambangContext) -> None:
+async def _switch(update: Update, context: SambangContext, usage: str, activate: bool) -> None:
+    """/nonaktifkan and /aktifkan: one person's roster entry switched off or on, and what came with it."""
     svc = context.services
-    target = await _target(update, context, "nonaktifkan")
+    target = await _target(update, context, usage)
     user = update.effective_user
     if target is None or user is None:
         return
     try:
-        entry, withdrawn = await people.deactivate(svc.db, svc.clock, target, actor=user.id)
+        if activate:
+            entry, predecessor = await people.activate(svc.db, svc.clock, target, actor=user.id)
+            changes = [f"pendahulu dinonaktifkan: {predecessor.label}"] if predecessor else []
+        else:
+            entry, withdrawn = await people.deactivate(svc.db, svc.clock, target, actor=user.id)
+            changes = [f"{withdrawn} pesan antre untuknya ditarik"] if withdrawn else []
     except PeopleError as exc:
         await refuse(update, exc.message)
         return
-    await reply(update, "people/people_changed", what="Dinonaktifkan", entry=entry,
-                changes=[f"{withdrawn} pesan antre untuknya ditarik"] if withdrawn else [])
+    await reply(update, "people/people_changed", what="Diaktifkan" if activate else "Dinonaktifkan", entry=entry,
+                changes=changes)
+
+
+@requires(Role.ADMIN)
+async def nonaktifkan(update: Update, context: SambangContext) -> None:
+    await _switch(update, context, "nonaktifkan", activate=False)
 
 
 @requires(Role.ADMIN)
 async def aktifkan(update: Update, context: SambangContext) -> None:
-    svc = context.services
-    target = await _target(update, context, "aktifkan")
-    user = update.effective_user
-    if target is None or user is None:
-        return
-    try:
-        entry, predecessor = await people.activate(svc.db, svc.clock, target, actor=user.id)
-    except PeopleError as exc:
-        await refuse(update, exc.message)
-        return
-    await reply(update, "people/people_changed", what="Diaktifkan", entry=entry,
-                changes=[f"pendahulu dinonaktifkan: {predecessor.label}"] if predecessor else [])
+    await _switch(update, context, "aktifkan", activate=True)
 
 
 @requires(Role.ADMIN)
@@ -175,10 +174,7 @@ async def succession_button(update: Update, context: SambangContext) -> None:
         await refuse(update, exc.message, show_alert=True)
         return
     await answer_button(update)
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(update)
     await reply(update, "people/people_changed", what=what, entry=entry, changes=changes)
 
 

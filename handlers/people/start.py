@@ -9,7 +9,7 @@ from telegram.ext import CommandHandler, MessageHandler, filters
 
 from bot.messaging.menu import commands_for, queue_menu_for
 from bot.people import roster
-from bot.people.roster import RegistrationError
+from bot.people.roster import Person, RegistrationError
 from bot.telegram.context import REMOVE_KEYBOARD, SambangApp, SambangContext, current_person, notice, refuse, reply
 from handlers.aspirations.intake import contact_during_aspiration
 
@@ -28,6 +28,18 @@ def _display_name(update: Update) -> str:
     return (user.full_name if user else "").strip()[:128]
 
 
+async def _welcome(update: Update, context: SambangContext, person: Person) -> None:
+    """Just registered: show the menu, or say that an admin confirms a new head of a desa first."""
+    if not person.active:  # a new head of a desa whose kepala desa is registered: an admin confirms first
+        await reply(update, "people/people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
+        return
+    svc, user = context.services, update.effective_user
+    assert user is not None
+    async with svc.db.transaction() as tx:
+        await queue_menu_for(tx, user.id, person.role, svc.clock.now())
+    await reply(update, "people/registered", person=person, reply_markup=REMOVE_KEYBOARD)
+
+
 async def start(update: Update, context: SambangContext) -> None:
     """/start: redeem an invitation code, or greet a registered user, or explain how to register."""
     svc = context.services
@@ -44,12 +56,7 @@ async def start(update: Update, context: SambangContext) -> None:
         except RegistrationError as exc:
             await reply(update, "common/refusal", message=exc.message)
             return
-        if not person.active:  # a new head of a desa whose kepala desa is registered: an admin confirms first
-            await reply(update, "people/people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
-            return
-        async with svc.db.transaction() as tx:
-            await queue_menu_for(tx, user.id, person.role, svc.clock.now())
-        await reply(update, "people/registered", person=person, reply_markup=REMOVE_KEYBOARD)
+        await _welcome(update, context, person)
         return
     if person is not None:
         if not person.name and user.full_name:
@@ -77,12 +84,7 @@ async def contact_shared(update: Update, context: SambangContext) -> None:
     except RegistrationError as exc:
         await reply(update, "common/refusal", message=exc.message, reply_markup=REMOVE_KEYBOARD)
         return
-    if not person.active:  # a new head of a desa whose kepala desa is registered: an admin confirms first
-        await reply(update, "people/people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
-        return
-    async with svc.db.transaction() as tx:
-        await queue_menu_for(tx, user.id, person.role, svc.clock.now())
-    await reply(update, "people/registered", person=person, reply_markup=REMOVE_KEYBOARD)
+    await _welcome(update, context, person)
 
 
 async def help_command(update: Update, context: SambangContext) -> None:

@@ -34,14 +34,21 @@ async def _send_profile(update: Update, context: SambangContext, desa_code: str,
         await chat.send_message(text, link_preview_options=LinkPreviewOptions(is_disabled=True))
 
 
-async def desa(update: Update, context: SambangContext) -> None:
+async def _audience(update: Update, context: SambangContext, show_alert: bool = False) -> audiences.Audience | None:
+    """What the caller may see of a village, or None once they were refused."""
     person = await person_or_refuse(update, context, ROLES)
     if person is None:
-        return
+        return None
     try:
-        audience = audiences.for_person(person)
+        return audiences.for_person(person)
     except NotAllowed as exc:
-        await refuse(update, exc.message)
+        await refuse(update, exc.message, show_alert=show_alert)
+        return None
+
+
+async def desa(update: Update, context: SambangContext) -> None:
+    audience = await _audience(update, context)
+    if audience is None:
         return
     query = " ".join(context.args or []).strip()[:80]
     if not query:
@@ -66,13 +73,8 @@ async def desa(update: Update, context: SambangContext) -> None:
 async def desa_button(update: Update, context: SambangContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    person = await person_or_refuse(update, context, ROLES)
-    if person is None:
-        return
-    try:
-        audience = audiences.for_person(person)
-    except NotAllowed as exc:
-        await refuse(update, exc.message, show_alert=True)
+    audience = await _audience(update, context, show_alert=True)
+    if audience is None:
         return
     code = query.data.removeprefix("desa:show:")
     vm = context.services.village_map

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -29,7 +30,9 @@ from telegram.ext import (
 
 from bot.core.domain import DomainError, Role
 from bot.people.roster import Person
+from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
+from bot.telegram.flow import StateCallback, drop_buttons, step
 from bot.village_map.potential import (
     KIND_BY_CODE,
     KINDS,
@@ -183,20 +186,49 @@ async def _step_draft(update: Update, context: SambangContext) -> PotentialDraft
     return await _draft(update, context)
 
 
+async def _free_kepala_desa(update: Update, context: SambangContext) -> Person | None:
+    """The kepala desa starting a /potensi entry, unless refused or in the middle of an aspiration."""
+    person = await _kepala_desa(update, context)
+    if person is not None and await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
+        await reply(update, "village_map/potensi_busy")
+        return None
+    return person
+
+
+async def _entering(update: Update, context: SambangContext) -> Person | None:
+    await _answer(update)
+    return await _free_kepala_desa(update, context)
+
+
+async def _pressing(update: Update, context: SambangContext) -> Person | None:
+    await _answer(update)
+    return await _kepala_desa(update, context)
+
+
+def _unpause(context: SambangContext) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(PAUSED, None)
+
+
+def _nudge(notice_name: str, state: str) -> StateCallback:
+    """A step's answer to input it does not take: say what it expects and stay (or leave when the draft is gone)."""
+
+    async def nudge(update: Update, context: SambangContext) -> str | int:
+        if await _step_draft(update, context) is None:
+            return await _gone(update, context)
+        await refuse(update, notice(notice_name))
+        return state
+
+    return nudge
+
+
 # -- entry -------------------------------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: SambangContext) -> str | int:
+@flow.guarded(_entering)
+async def start(update: Update, context: SambangContext, person: Person) -> str | int:
     """/potensi: continue a draft, list the village's entries, or start the first one."""
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
-        await reply(update, "village_map/potensi_busy")
-        return ConversationHandler.END
-    if context.user_data is not None:
-        context.user_data.pop(PAUSED, None)
+    _unpause(context)
     draft = await _draft(update, context)
     if draft is not None and (draft.kind or draft.description):
         await reply(update, "village_map/potensi_resume", draft=draft,
@@ -211,17 +243,10 @@ async def start(update: Update, context: SambangContext) -> str | int:
     return await _new(update, context, person)
 
 
-async def new_entry(update: Update, context: SambangContext) -> str | int:
+@flow.guarded(_entering)
+async def new_entry(update: Update, context: SambangContext, person: Person) -> str | int:
     """The "Tambah potensi" button."""
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
-        await reply(update, "village_map/potensi_busy")
-        return ConversationHandler.END
-    if context.user_data is not None:
-        context.user_data.pop(PAUSED, None)
+    _unpause(context)
     return await _new(update, context, person)
 
 
@@ -231,33 +256,23 @@ async def _new(update: Update, context: SambangContext, person: Person) -> str:
     return CHOOSING_KIND
 
 
-async def edit_entry(update: Update, context: SambangContext) -> str | int:
+@flow.guarded(_entering)
+async def edit_entry(update: Update, context: SambangContext, person: Person) -> str | int:
     """The "Ubah" button of an entry: its current values become the draft, shown as a summary."""
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    if await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
-        await reply(update, "village_map/potensi_busy")
-        return ConversationHandler.END
     entry_id = _id_from(update)
     try:
         entry = await _service(context).owned_entry(person, entry_id)
     except DomainError as exc:
         await refuse(update, exc.message, show_alert=True)
         return ConversationHandler.END
-    if context.user_data is not None:
-        context.user_data.pop(PAUSED, None)
+    _unpause(context)
     draft = _service(context).draft_of(entry)
     await _save(update, context, draft)
     return await _summary(update, context, draft, person)
 
 
-async def resume_choice(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
+@flow.guarded(_pressing)
+async def resume_choice(update: Update, context: SambangContext, person: Person) -> str | int:
     query = update.callback_query
     assert query is not None
     draft = await _draft(update, context)
@@ -284,14 +299,8 @@ async def _ask_description(update: Update, draft: PotentialDraft) -> str:
     return WRITING_DESCRIPTION
 
 
-async def kind_chosen(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone, press=True)
+async def kind_chosen(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
     code = query.data.rsplit(":", 1)[1]
@@ -309,20 +318,12 @@ async def kind_chosen(update: Update, context: SambangContext) -> str | int:
     return await _summary(update, context, draft, person)
 
 
-async def kind_not_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _step_draft(update, context) is None:
-        return await _gone(update, context)
-    await refuse(update, notice("potensi_choose_kind"))
-    return CHOOSING_KIND
+kind_not_chosen = _nudge("potensi_choose_kind", CHOOSING_KIND)
 
 
-async def description_written(update: Update, context: SambangContext) -> str | int:
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone)
+async def description_written(update: Update, context: SambangContext, person: Person,
+                              draft: PotentialDraft) -> str | int:
     message = update.effective_message
     assert message is not None and message.text is not None
     try:
@@ -338,11 +339,7 @@ async def description_written(update: Update, context: SambangContext) -> str | 
     return await _ask_media(update, draft)
 
 
-async def description_not_text(update: Update, context: SambangContext) -> str | int:
-    if await _step_draft(update, context) is None:
-        return await _gone(update, context)
-    await refuse(update, notice("potensi_describe_in_text"))
-    return WRITING_DESCRIPTION
+description_not_text = _nudge("potensi_describe_in_text", WRITING_DESCRIPTION)
 
 
 # -- photos and location -----------------------------------------------------------------------------------------
@@ -360,12 +357,8 @@ async def _ack(update: Update, draft: PotentialDraft, what: str) -> str:
     return ADDING_MEDIA
 
 
-async def photo_added(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone)
+async def photo_added(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     message = update.effective_message
     assert message is not None and message.photo
     largest = message.photo[-1]
@@ -379,12 +372,8 @@ async def photo_added(update: Update, context: SambangContext) -> str | int:
     return await _ack(update, draft, f"Foto {len(draft.photos)} diterima")
 
 
-async def location_added(update: Update, context: SambangContext) -> str | int:
-    if await _kepala_desa(update, context) is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone)
+async def location_added(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     message = update.effective_message
     assert message is not None and message.location is not None
     try:
@@ -397,14 +386,8 @@ async def location_added(update: Update, context: SambangContext) -> str | int:
     return await _ack(update, draft, "Lokasi diterima")
 
 
-async def media_button(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone, press=True)
+async def media_button(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     query = update.callback_query
     assert query is not None
     if query.data == "pot:media:clear":
@@ -415,13 +398,8 @@ async def media_button(update: Update, context: SambangContext) -> str | int:
     return await _summary(update, context, draft, person)
 
 
-async def media_text(update: Update, context: SambangContext) -> str | int:
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone)
+async def media_text(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     message = update.effective_message
     assert message is not None and message.text is not None
     if message.text.strip().lower() in DONE_WORDS:
@@ -447,14 +425,8 @@ async def _summary(update: Update, context: SambangContext, draft: PotentialDraf
     return REVIEWING_SUMMARY
 
 
-async def summary_action(update: Update, context: SambangContext) -> str | int:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
-    if person is None:
-        return ConversationHandler.END
-    draft = await _step_draft(update, context)
-    if draft is None:
-        return await _gone(update, context)
+@step(_kepala_desa, _step_draft, _gone, press=True)
+async def summary_action(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
     action = query.data.rsplit(":", 1)[1]
@@ -477,38 +449,24 @@ async def summary_action(update: Update, context: SambangContext) -> str | int:
     except EntryGone:
         draft.entry_deleted = True
         await _save(update, context, draft)
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+        await drop_buttons(update)
         await reply(update, "village_map/potensi_entry_gone", reply_markup=ENTRY_GONE)
         return REVIEWING_SUMMARY
     except DomainError as exc:
         await refuse(update, exc.message, show_alert=True)
         return ConversationHandler.END if draft.entry_id else REVIEWING_SUMMARY
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest:
-        pass
+    await drop_buttons(update)
     await reply(update, "village_map/potensi_saved", entry=entry, updated=draft.entry_id is not None)
     return ConversationHandler.END
 
 
-async def summary_text(update: Update, context: SambangContext) -> str | int:
-    if await _step_draft(update, context) is None:
-        return await _gone(update, context)
-    await refuse(update, notice("potensi_press_save"))
-    return REVIEWING_SUMMARY
+summary_text = _nudge("potensi_press_save", REVIEWING_SUMMARY)
 
 
 async def cancel(update: Update, context: SambangContext) -> int:
     await _answer(update)
     await _service(context).discard_draft(_user_id(update))
-    if update.callback_query is not None:
-        try:
-            await update.callback_query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+    await drop_buttons(update)
     await reply(update, "village_map/potensi_cancelled")
     return ConversationHandler.END
 
@@ -526,8 +484,7 @@ def _id_from(update: Update) -> int:
 async def _pressed_entry(update: Update, context: SambangContext) -> Potential | None:
     """The entry a button names, once the press is answered, the presser is a kepala desa and the entry is of
     their village (callback data can be forged); refused otherwise."""
-    await _answer(update)
-    person = await _kepala_desa(update, context)
+    person = await _pressing(update, context)
     if person is None:
         return None
     try:
@@ -537,15 +494,24 @@ async def _pressed_entry(update: Update, context: SambangContext) -> Potential |
         return None
 
 
-async def open_entry(update: Update, context: SambangContext) -> None:
+async def _show_entry(update: Update, context: SambangContext, template: str,
+                      keyboard: Callable[[Potential], InlineKeyboardMarkup]) -> None:
+    """A button on one entry: show it with ``template`` and ``keyboard`` once ``_pressed_entry`` lets it through."""
     entry = await _pressed_entry(update, context)
     if entry is not None:
-        await reply(update, "village_map/potensi_entry", entry=entry, reply_markup=entry_keyboard(entry))
+        await reply(update, template, entry=entry, reply_markup=keyboard(entry))
+
+
+async def open_entry(update: Update, context: SambangContext) -> None:
+    await _show_entry(update, context, "village_map/potensi_entry", entry_keyboard)
+
+
+async def ask_delete(update: Update, context: SambangContext) -> None:
+    await _show_entry(update, context, "village_map/potensi_delete_confirm", delete_keyboard)
 
 
 async def list_entries(update: Update, context: SambangContext) -> None:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
+    person = await _pressing(update, context)
     if person is None:
         return
     entries = await _service(context).list_for_desa(person.desa_code or "")
@@ -556,15 +522,8 @@ async def list_entries(update: Update, context: SambangContext) -> None:
                 reply_markup=list_keyboard(entries))
 
 
-async def ask_delete(update: Update, context: SambangContext) -> None:
-    entry = await _pressed_entry(update, context)
-    if entry is not None:
-        await reply(update, "village_map/potensi_delete_confirm", entry=entry, reply_markup=delete_keyboard(entry))
-
-
 async def confirm_delete(update: Update, context: SambangContext) -> None:
-    await _answer(update)
-    person = await _kepala_desa(update, context)
+    person = await _pressing(update, context)
     if person is None:
         return
     try:
@@ -572,12 +531,7 @@ async def confirm_delete(update: Update, context: SambangContext) -> None:
     except DomainError as exc:
         await refuse(update, exc.message, show_alert=True)
         return
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+    await drop_buttons(update)
     await reply(update, "village_map/potensi_deleted", entry=entry)
 
 
@@ -592,8 +546,7 @@ async def cancel_hook(update: Update, context: SambangContext) -> bool:
         return False
     if not await _service(context).discard_draft(user.id):
         return False
-    if context.user_data is not None:
-        context.user_data.pop(PAUSED, None)
+    _unpause(context)
     await reply(update, "village_map/potensi_cancelled")
     return True
 

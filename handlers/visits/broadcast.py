@@ -9,12 +9,14 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render
+from bot.people.roster import Person
+from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
-from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
+from bot.telegram.flow import button, data_of, deny, member, text_of
 from bot.visits import broadcast
 
 CHOOSING_AUDIENCE = "memilih_sasaran"
@@ -39,15 +41,17 @@ async def _admin(update: Update, context: SambangContext) -> Any:
     return await member(update, context, (Role.ADMIN,))
 
 
+_admin_step = flow.guarded(_admin)
+
+
 def _draft(context: SambangContext) -> dict[str, Any]:
     assert context.user_data is not None
     draft: dict[str, Any] = context.user_data.setdefault(KEY, {})
     return draft
 
 
-async def start(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def start(update: Update, context: SambangContext, person: Person) -> str | int:
     if context.args and context.args[0].lower() in ("laporan", "status"):
         await _reports(update, context, context.args[1] if len(context.args) > 1 else None)
         return ConversationHandler.END
@@ -75,9 +79,8 @@ async def _reports(update: Update, context: SambangContext, which: str | None) -
                 reply_markup=refresh_button(reports[0].id) if reports else None)
 
 
-async def audience_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def audience_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     kind = data_of(update).split(":")[2]
     if kind == "kecamatan":
         await reply(update, "visits/siaran_ask_kecamatan")
@@ -88,15 +91,13 @@ async def audience_chosen(update: Update, context: SambangContext) -> str | int:
     return await _set_audience(update, context, "semua", "")
 
 
-async def kecamatan_written(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def kecamatan_written(update: Update, context: SambangContext, person: Person) -> str | int:
     return await _set_audience(update, context, "kecamatan", text_of(update))
 
 
-async def role_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def role_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     return await _set_audience(update, context, "peran", data_of(update).split(":")[2])
 
 
@@ -111,9 +112,8 @@ async def _set_audience(update: Update, context: SambangContext, kind: str, valu
     return WRITING_MESSAGE
 
 
-async def message_written(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def message_written(update: Update, context: SambangContext, person: Person) -> str | int:
     text = text_of(update)
     if len(text) > broadcast.MAX_SIARAN_LENGTH:
         await reply(update, "common/refusal", message=notice("broadcast_too_long", length=len(text),
@@ -135,10 +135,8 @@ async def message_written(update: Update, context: SambangContext) -> str | int:
     return REVIEWING_BROADCAST
 
 
-async def send(update: Update, context: SambangContext) -> str | int:
-    person = await _admin(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_admin_step
+async def send(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if not draft.get("text") or not draft.get("kind"):
         await deny(update, context, notice("broadcast_already_sent"))
@@ -151,24 +149,12 @@ async def send(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
-    await drop_buttons(update)
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
     found = await broadcast.report(context.services.db, broadcast_id)
-    await reply(update, "visits/siaran_report", r=found, started=True, reply_markup=refresh_button(broadcast_id))
-    return ConversationHandler.END
+    return await flow.done(update, context, KEY, "visits/siaran_report", r=found, started=True,
+                           reply_markup=refresh_button(broadcast_id))
 
 
-async def stop(update: Update, context: SambangContext) -> int:
-    await drop_buttons(update)
-    if context.user_data is not None:
-        context.user_data.pop(KEY, None)
-    await reply(update, "visits/siaran_stopped")
-    return ConversationHandler.END
-
-
-async def wrong_input(update: Update, context: SambangContext) -> None:
-    await reply(update, "common/refusal", message=notice("use_the_buttons"))
+stop = flow.leave(KEY, "visits/siaran_stopped")
 
 
 async def refresh(update: Update, context: SambangContext) -> None:
@@ -190,39 +176,17 @@ async def refresh(update: Update, context: SambangContext) -> None:
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
-    await deny(update, context, notice("flow_button_stale", command="siaran"))
+    await flow.stale(update, context, "siaran")
 
 
 def build_conversation() -> ConversationHandler[SambangContext]:
-    private = filters.ChatType.PRIVATE
-    text = private & filters.TEXT & ~filters.COMMAND
-    other = private & ~filters.COMMAND
-
-    def cb(func: Any, pattern: str) -> CallbackQueryHandler[SambangContext, Any]:
-        return CallbackQueryHandler(button(func), pattern=pattern)
-
-    def msg(filt: Any, func: Any) -> MessageHandler[SambangContext, Any]:
-        return MessageHandler(filt, button(func))
-
-    return ConversationHandler(
-        entry_points=[CommandHandler("siaran", button(start), filters=private)],
-        states={
-            CHOOSING_AUDIENCE: [cb(audience_chosen, r"^bc:a:(semua|kecamatan|peran)$")],
-            WRITING_KECAMATAN: [msg(text, kecamatan_written)],
-            CHOOSING_ROLE: [cb(role_chosen, r"^bc:r:[a-z_]+$")],
-            WRITING_MESSAGE: [msg(text, message_written)],
-            REVIEWING_BROADCAST: [cb(send, r"^bc:send$")],
-        },
-        fallbacks=[
-            CommandHandler("batal", button(stop), filters=private),
-            CommandHandler("siaran", button(start), filters=private),
-            cb(stop, r"^bc:stop$"),
-            msg(other, wrong_input),
-        ],
-        name="siaran",
-        persistent=True,
-        allow_reentry=True,
-    )
+    return flow.guided("siaran", "bc", start, stop, {
+        CHOOSING_AUDIENCE: [flow.press(audience_chosen, r"^bc:a:(semua|kecamatan|peran)$")],
+        WRITING_KECAMATAN: [flow.typed(kecamatan_written)],
+        CHOOSING_ROLE: [flow.press(role_chosen, r"^bc:r:[a-z_]+$")],
+        WRITING_MESSAGE: [flow.typed(message_written)],
+        REVIEWING_BROADCAST: [flow.press(send, r"^bc:send$")],
+    })
 
 
 def register(app: SambangApp) -> None:

@@ -9,16 +9,18 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import split_message
+from bot.people.roster import Person
+from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import ngantor
 from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
-from bot.visits.service import known_departments
+from bot.visits.service import Visit, known_departments
 from handlers.fallback import unknown_text
 
 # What the admin or leader is doing in /janji.
@@ -60,12 +62,14 @@ async def _staff(update: Update, context: SambangContext) -> Any:
     return await member(update, context, STAFF)
 
 
+_staff_step = flow.guarded(_staff)
+
+
 # -- /janji -----------------------------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def start(update: Update, context: SambangContext, person: Person) -> str | int:
     if context.args and context.args[0].lower() in ("daftar", "list"):
         await _list(update, context)
         return ConversationHandler.END
@@ -88,9 +92,8 @@ async def _list(update: Update, context: SambangContext) -> None:
         await reply(update, "common/raw", text=part)
 
 
-async def visit_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def visit_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     visit_id = button_number(data_of(update), 2)
     draft = _draft(context)
     if visit_id:
@@ -107,9 +110,8 @@ async def visit_chosen(update: Update, context: SambangContext) -> str | int:
     return WRITING_PROMISE
 
 
-async def promise_written(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def promise_written(update: Update, context: SambangContext, person: Person) -> str | int:
     text = text_of(update)
     if len(text) < 5:
         await reply(update, "common/refusal", message=notice("commitment_too_short"))
@@ -124,9 +126,13 @@ async def promise_written(update: Update, context: SambangContext) -> str | int:
     return CHOOSING_DEPARTMENT
 
 
-async def department_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+async def _visit_of(context: SambangContext, draft: CommitmentDraft) -> Visit | None:
+    """The visit the promise is recorded for, if any (it may have been deleted since)."""
+    return await ngantor.of(context.services).visits.find(draft.visit_id) if draft.visit_id else None
+
+
+@_staff_step
+async def department_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     data = data_of(update)
     raw = data.split(":", 2)[2] if data else text_of(update)
     try:
@@ -137,24 +143,17 @@ async def department_chosen(update: Update, context: SambangContext) -> str | in
     draft = _draft(context)
     draft.department = code
     _save(context, draft)
-    kecamatan = None
-    if draft.visit_id:
-        visit = await ngantor.of(context.services).visits.find(draft.visit_id)
-        kecamatan = visit.kecamatan_name if visit else None
-    await reply(update, "visits/commitment_ask_villages", kecamatan=kecamatan)
+    visit = await _visit_of(context, draft)
+    await reply(update, "visits/commitment_ask_villages", kecamatan=visit.kecamatan_name if visit else None)
     return WRITING_VILLAGES
 
 
-async def villages_written(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def villages_written(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
-    kecamatan_code = None
-    if draft.visit_id:
-        visit = await ngantor.of(context.services).visits.find(draft.visit_id)
-        kecamatan_code = visit.kecamatan_code if visit else None
+    visit = await _visit_of(context, draft)
     try:
-        desa = await _svc(context).resolve_desa(text_of(update), kecamatan_code)
+        desa = await _svc(context).resolve_desa(text_of(update), visit.kecamatan_code if visit else None)
     except DomainError as exc:
         await reply(update, "common/refusal", message=exc.message)
         return WRITING_VILLAGES
@@ -166,9 +165,8 @@ async def villages_written(update: Update, context: SambangContext) -> str | int
     return WRITING_DUE_DATE
 
 
-async def due_given(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def due_given(update: Update, context: SambangContext, person: Person) -> str | int:
     data = data_of(update)
     svc = _svc(context)
     try:
@@ -189,9 +187,8 @@ async def due_given(update: Update, context: SambangContext) -> str | int:
     return WRITING_TICKETS
 
 
-async def tickets_given(update: Update, context: SambangContext) -> str | int:
-    if await _staff(update, context) is None:
-        return ConversationHandler.END
+@_staff_step
+async def tickets_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if update.callback_query is None:
         try:
@@ -219,33 +216,18 @@ async def _review(update: Update, context: SambangContext, draft: CommitmentDraf
     return REVIEWING_PROMISE
 
 
-async def save(update: Update, context: SambangContext) -> str | int:
-    person = await _staff(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_staff_step
+async def save(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     try:
         commitment, _created = await _svc(context).create(person, draft)
     except DomainError as exc:
         await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
-    await drop_buttons(update)
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
-    await reply(update, "visits/commitment_saved", c=commitment)
-    return ConversationHandler.END
+    return await flow.done(update, context, KEY, "visits/commitment_saved", c=commitment)
 
 
-async def stop(update: Update, context: SambangContext) -> int:
-    await drop_buttons(update)
-    if context.user_data is not None:
-        context.user_data.pop(KEY, None)
-    await reply(update, "visits/commitment_stopped")
-    return ConversationHandler.END
-
-
-async def wrong_input(update: Update, context: SambangContext) -> None:
-    await reply(update, "common/refusal", message=notice("use_the_buttons"))
+stop = flow.leave(KEY, "visits/commitment_stopped")
 
 
 # -- a department's answer --------------------------------------------------------------------------------------
@@ -321,55 +303,28 @@ async def note_stopped(update: Update, context: SambangContext) -> int:
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
-    await deny(update, context, notice("flow_button_stale", command=""))
+    await flow.stale(update, context, "")
 
 
 def build_conversations() -> list[ConversationHandler[SambangContext]]:
-    private = filters.ChatType.PRIVATE
-    text = private & filters.TEXT & ~filters.COMMAND
-    other = private & ~filters.COMMAND
-
-    def cb(func: Any, pattern: str) -> CallbackQueryHandler[SambangContext, Any]:
-        return CallbackQueryHandler(button(func), pattern=pattern)
-
-    def msg(filt: Any, func: Any) -> MessageHandler[SambangContext, Any]:
-        return MessageHandler(filt, button(func))
-
-    record = ConversationHandler(
-        entry_points=[CommandHandler("janji", button(start), filters=private)],
-        states={
-            CHOOSING_VISIT: [cb(visit_chosen, r"^jj:v:\d+$")],
-            WRITING_PROMISE: [msg(text, promise_written)],
-            CHOOSING_DEPARTMENT: [cb(department_chosen, r"^jj:d:"), msg(text, department_chosen)],
-            WRITING_VILLAGES: [msg(text, villages_written)],
-            WRITING_DUE_DATE: [cb(due_given, r"^jj:due:\d+$"), msg(text, due_given)],
-            WRITING_TICKETS: [cb(tickets_given, r"^jj:skip$"), msg(text, tickets_given)],
-            REVIEWING_PROMISE: [cb(save, r"^jj:save$")],
-        },
-        fallbacks=[
-            CommandHandler("batal", button(stop), filters=private),
-            CommandHandler("janji", button(start), filters=private),
-            cb(stop, r"^jj:stop$"),
-            msg(other, wrong_input),
-        ],
-        name="janji",
-        persistent=True,
-        allow_reentry=True,
-    )
-    outcome = ConversationHandler(
-        entry_points=[cb(outcome_chosen, r"^jnj:\d+:(ok|run|no)$")],
-        states={
-            WRITING_OUTCOME_NOTE: [msg(text, note_written), cb(note_skipped, r"^jnj:\d+:send$")],
-        },
-        fallbacks=[CommandHandler("batal", button(note_stopped), filters=private)],
-        name="hasil_janji",
-        persistent=True,
-        allow_reentry=True,
+    record = flow.guided("janji", "jj", start, stop, {
+        CHOOSING_VISIT: [flow.press(visit_chosen, r"^jj:v:\d+$")],
+        WRITING_PROMISE: [flow.typed(promise_written)],
+        CHOOSING_DEPARTMENT: [flow.press(department_chosen, r"^jj:d:"), flow.typed(department_chosen)],
+        WRITING_VILLAGES: [flow.typed(villages_written)],
+        WRITING_DUE_DATE: [flow.press(due_given, r"^jj:due:\d+$"), flow.typed(due_given)],
+        WRITING_TICKETS: [flow.press(tickets_given, r"^jj:skip$"), flow.typed(tickets_given)],
+        REVIEWING_PROMISE: [flow.press(save, r"^jj:save$")],
+    })
+    outcome = flow.conversation(
+        "hasil_janji", [flow.press(outcome_chosen, r"^jnj:\d+:(ok|run|no)$")],
+        {WRITING_OUTCOME_NOTE: [flow.typed(note_written), flow.press(note_skipped, r"^jnj:\d+:send$")]},
+        [CommandHandler("batal", button(note_stopped), filters=flow.PRIVATE)],
     )
     return [record, outcome]
 
 
 def register(app: SambangApp) -> None:
-    for conversation in build_conversations():
-        app.add_handler(conversation)
+    for handler in build_conversations():
+        app.add_handler(handler)
     app.add_handler(CallbackQueryHandler(stale_button, pattern=r"^(jj|jnj):"))

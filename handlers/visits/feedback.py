@@ -8,14 +8,15 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
 from bot.messaging import callbacks
 from bot.messaging.templates import render, split_message
+from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, button_number, reply
-from bot.telegram.flow import button, data_of, deny, member, text_of
+from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
 from bot.visits import ngantor
 from bot.visits.feedback import FeedbackState
 from handlers.fallback import unknown_text
@@ -96,12 +97,7 @@ async def comment_written(update: Update, context: SambangContext) -> str | int:
 async def comment_skipped(update: Update, context: SambangContext) -> int:
     if context.user_data is not None:
         context.user_data.pop("umpan_balik", None)
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+    await drop_buttons(update)
     await reply(update, "visits/feedback_thanks", s=None)
     return ConversationHandler.END
 
@@ -114,12 +110,7 @@ async def comment_stopped(update: Update, context: SambangContext) -> int:
 
 
 async def stale_skip(update: Update, context: SambangContext) -> None:
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
+    await drop_buttons(update)
 
 
 async def umpanbalik(update: Update, context: SambangContext) -> None:
@@ -143,19 +134,10 @@ async def umpanbalik(update: Update, context: SambangContext) -> None:
 
 
 def build_conversation() -> ConversationHandler[SambangContext]:
-    private = filters.ChatType.PRIVATE
-    return ConversationHandler(
-        entry_points=[CallbackQueryHandler(button(service_rated), pattern=r"^fb:\d+:k:[1-5]$")],
-        states={
-            WRITING_COMMENT: [
-                MessageHandler(private & filters.TEXT & ~filters.COMMAND, button(comment_written)),
-                CallbackQueryHandler(button(comment_skipped), pattern=r"^fb:\d+:skip$"),
-            ],
-        },
-        fallbacks=[CommandHandler("batal", button(comment_stopped), filters=private)],
-        name="umpan_balik",
-        persistent=True,
-        allow_reentry=True,
+    return flow.conversation(
+        "umpan_balik", [flow.press(service_rated, r"^fb:\d+:k:[1-5]$")],
+        {WRITING_COMMENT: [flow.typed(comment_written), flow.press(comment_skipped, r"^fb:\d+:skip$")]},
+        [CommandHandler("batal", button(comment_stopped), filters=flow.PRIVATE)],
     )
 
 

@@ -7,12 +7,13 @@ import datetime as dt
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.core.domain import DomainError, Role
 from bot.messaging.templates import render, split_message
 from bot.people.regions import list_kecamatan
+from bot.people.roster import Person
+from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
 from bot.telegram.flow import button, deny, member
 from bot.visits import ics, ngantor
@@ -76,6 +77,9 @@ async def _admin(update: Update, context: SambangContext) -> Any:
     return await member(update, context, (Role.ADMIN,))
 
 
+_admin_step = flow.guarded(_admin)
+
+
 def _svc(context: SambangContext) -> VisitService:
     return ngantor.of(context.services).visits
 
@@ -135,18 +139,16 @@ async def _schedule(update: Update, context: SambangContext, person: Any, *, eve
 # -- /kunjungan: menu -------------------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def start(update: Update, context: SambangContext, person: Person) -> str | int:
     assert context.user_data is not None
     context.user_data[KEY] = {}
     await reply(update, "visits/kunjungan_menu", reply_markup=MENU)
     return CHOOSING_ACTION
 
 
-async def menu_choice(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def menu_choice(update: Update, context: SambangContext, person: Person) -> str | int:
     if _data(update) == "kj:add":
         return await _ask_kecamatan(update, context)
     return await _show_list(update, context)
@@ -165,9 +167,8 @@ async def _ask_kecamatan(update: Update, context: SambangContext) -> str:
     return CHOOSING_KECAMATAN
 
 
-async def kecamatan_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def kecamatan_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     query = _data(update)
     text = query.split(":", 2)[2] if query else _text(update)
     try:
@@ -208,9 +209,8 @@ async def date_written(update: Update, context: SambangContext) -> str | int:
     return await _date_written(update, context, moving=False)
 
 
-async def date_confirmed(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def date_confirmed(update: Update, context: SambangContext, person: Person) -> str | int:
     return await _ask_time(update, context, moving=False)
 
 
@@ -251,9 +251,8 @@ async def time_given(update: Update, context: SambangContext) -> str | int:
     return await _time_given(update, context, moving=False)
 
 
-async def place_given(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def place_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     text = _text(update) if update.callback_query is None else ""
     if update.callback_query is None and len(text) < 3:
@@ -264,9 +263,8 @@ async def place_given(update: Update, context: SambangContext) -> str | int:
     return WRITING_AGENDA
 
 
-async def agenda_given(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def agenda_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     draft["agenda"] = "" if update.callback_query is not None else _text(update)[:1000]
     codes = await known_departments(context.services.db)
@@ -274,9 +272,8 @@ async def agenda_given(update: Update, context: SambangContext) -> str | int:
     return CHOOSING_DEPARTMENTS
 
 
-async def departments_given(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def departments_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if update.callback_query is not None:
         draft["departments"] = []
@@ -297,10 +294,8 @@ async def departments_given(update: Update, context: SambangContext) -> str | in
     return REVIEWING_VISIT
 
 
-async def save_visit(update: Update, context: SambangContext) -> str | int:
-    person = await _admin(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_admin_step
+async def save_visit(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if "date" not in draft or "kecamatan_code" not in draft:
         await deny(update, context, notice("flow_incomplete", what="kunjungan", command="kunjungan"))
@@ -313,11 +308,7 @@ async def save_visit(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "common/refusal", message=exc.message)
         return REVIEWING_VISIT
-    await _drop_buttons(update)
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
-    await reply(update, "visits/kunjungan_saved", visit=visit, warnings=warnings)
-    return ConversationHandler.END
+    return await flow.done(update, context, KEY, "visits/kunjungan_saved", visit=visit, warnings=warnings)
 
 
 # -- list, move, cancel -----------------------------------------------------------------------------------------
@@ -331,9 +322,8 @@ async def _show_list(update: Update, context: SambangContext) -> str | int:
     return VIEWING_VISIT if upcoming else ConversationHandler.END
 
 
-async def visit_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def visit_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     visit_id = button_number(_data(update), 2)
     visit = await _svc(context).find(visit_id)
     if visit is None or visit.cancelled:
@@ -349,9 +339,8 @@ async def visit_chosen(update: Update, context: SambangContext) -> str | int:
     return VIEWING_VISIT
 
 
-async def move_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def move_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     visit = await _current_visit(update, context)
     if visit is None:
         return VIEWING_VISIT
@@ -363,9 +352,8 @@ async def new_date_written(update: Update, context: SambangContext) -> str | int
     return await _date_written(update, context, moving=True)
 
 
-async def new_date_confirmed(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def new_date_confirmed(update: Update, context: SambangContext, person: Person) -> str | int:
     return await _ask_time(update, context, moving=True)
 
 
@@ -373,9 +361,8 @@ async def new_time_given(update: Update, context: SambangContext) -> str | int:
     return await _time_given(update, context, moving=True)
 
 
-async def new_place_given(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def new_place_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if update.callback_query is None:
         text = _text(update)
@@ -401,10 +388,8 @@ async def _review_move(update: Update, context: SambangContext) -> str:
     return REVIEWING_MOVE
 
 
-async def save_move(update: Update, context: SambangContext) -> str | int:
-    person = await _admin(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_admin_step
+async def save_move(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if not draft.get("visit_id") or not draft.get("date"):
         await deny(update, context, notice("flow_incomplete", what="pemindahan", command="kunjungan"))
@@ -416,16 +401,11 @@ async def save_move(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
-    await _drop_buttons(update)
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
-    await reply(update, "visits/kunjungan_moved", visit=visit, warnings=warnings)
-    return ConversationHandler.END
+    return await flow.done(update, context, KEY, "visits/kunjungan_moved", visit=visit, warnings=warnings)
 
 
-async def cancel_chosen(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def cancel_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     visit = await _current_visit(update, context)
     if visit is None:
         return VIEWING_VISIT
@@ -433,9 +413,8 @@ async def cancel_chosen(update: Update, context: SambangContext) -> str | int:
     return WRITING_CANCEL_REASON
 
 
-async def cancel_reason_given(update: Update, context: SambangContext) -> str | int:
-    if await _admin(update, context) is None:
-        return ConversationHandler.END
+@_admin_step
+async def cancel_reason_given(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     draft["reason"] = "" if update.callback_query is not None else _text(update)[:300]
     visit = await _svc(context).find(draft["visit_id"])
@@ -444,10 +423,8 @@ async def cancel_reason_given(update: Update, context: SambangContext) -> str | 
     return REVIEWING_CANCEL
 
 
-async def save_cancel(update: Update, context: SambangContext) -> str | int:
-    person = await _admin(update, context)
-    if person is None:
-        return ConversationHandler.END
+@_admin_step
+async def save_cancel(update: Update, context: SambangContext, person: Person) -> str | int:
     draft = _draft(context)
     if not draft.get("visit_id"):
         await deny(update, context, notice("flow_incomplete", what="pembatalan", command="kunjungan"))
@@ -457,11 +434,7 @@ async def save_cancel(update: Update, context: SambangContext) -> str | int:
     except DomainError as exc:
         await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
-    await _drop_buttons(update)
-    assert context.user_data is not None
-    context.user_data.pop(KEY, None)
-    await reply(update, "visits/kunjungan_cancelled", visit=visit)
-    return ConversationHandler.END
+    return await flow.done(update, context, KEY, "visits/kunjungan_cancelled", visit=visit)
 
 
 async def _current_visit(update: Update, context: SambangContext) -> Visit | None:
@@ -480,73 +453,34 @@ async def _current_visit(update: Update, context: SambangContext) -> Visit | Non
 # -- leaving ----------------------------------------------------------------------------------------------------
 
 
-async def _drop_buttons(update: Update) -> None:
-    if update.callback_query is not None and update.callback_query.message is not None:
-        try:
-            await update.callback_query.edit_message_reply_markup(None)
-        except BadRequest:
-            pass
-
-
-async def stop(update: Update, context: SambangContext) -> int:
-    await _drop_buttons(update)
-    if context.user_data is not None:
-        context.user_data.pop(KEY, None)
-    await reply(update, "visits/kunjungan_stopped")
-    return ConversationHandler.END
-
-
-async def wrong_input(update: Update, context: SambangContext) -> None:
-    await reply(update, "common/refusal", message=notice("use_the_buttons"))
+stop = flow.leave(KEY, "visits/kunjungan_stopped")
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
-    await deny(update, context, notice("flow_button_stale", command="kunjungan"))
+    await flow.stale(update, context, "kunjungan")
 
 
 def build_conversation() -> ConversationHandler[SambangContext]:
-    private = filters.ChatType.PRIVATE
-    text = private & filters.TEXT & ~filters.COMMAND
-    other = private & ~filters.COMMAND
-
-    def cb(func: Any, pattern: str) -> CallbackQueryHandler[SambangContext, Any]:
-        return CallbackQueryHandler(button(func), pattern=pattern)
-
-    def msg(filt: Any, func: Any) -> MessageHandler[SambangContext, Any]:
-        return MessageHandler(filt, button(func))
-
-    return ConversationHandler(
-        entry_points=[CommandHandler("kunjungan", button(start), filters=private)],
-        states={
-            CHOOSING_ACTION: [cb(menu_choice, r"^kj:(add|list)$")],
-            CHOOSING_KECAMATAN: [cb(kecamatan_chosen, r"^kj:kec:"), msg(text, kecamatan_chosen)],
-            WRITING_DATE: [msg(text, date_written)],
-            CONFIRMING_DATE: [cb(date_confirmed, r"^kj:date:ok$"), msg(text, date_written)],
-            WRITING_TIME: [cb(time_given, r"^kj:time:\d{4}$"), msg(text, time_given)],
-            WRITING_PLACE: [cb(place_given, r"^kj:place:default$"), msg(text, place_given)],
-            WRITING_AGENDA: [cb(agenda_given, r"^kj:skip$"), msg(text, agenda_given)],
-            CHOOSING_DEPARTMENTS: [cb(departments_given, r"^kj:skip$"), msg(text, departments_given)],
-            REVIEWING_VISIT: [cb(save_visit, r"^kj:save$")],
-            VIEWING_VISIT: [cb(visit_chosen, r"^kj:v:\d+$"), cb(move_chosen, r"^kj:mv:\d+$"),
-                            cb(cancel_chosen, r"^kj:cx:\d+$"), cb(menu_choice, r"^kj:list$")],
-            WRITING_NEW_DATE: [msg(text, new_date_written)],
-            CONFIRMING_NEW_DATE: [cb(new_date_confirmed, r"^kj:date:ok$"), msg(text, new_date_written)],
-            WRITING_NEW_TIME: [cb(new_time_given, r"^kj:time:\d{4}$"), msg(text, new_time_given)],
-            WRITING_NEW_PLACE: [cb(new_place_given, r"^kj:place:keep$"), msg(text, new_place_given)],
-            REVIEWING_MOVE: [cb(save_move, r"^kj:mvsave$")],
-            WRITING_CANCEL_REASON: [cb(cancel_reason_given, r"^kj:skip$"), msg(text, cancel_reason_given)],
-            REVIEWING_CANCEL: [cb(save_cancel, r"^kj:cxsave$")],
-        },
-        fallbacks=[
-            CommandHandler("batal", button(stop), filters=private),
-            CommandHandler("kunjungan", button(start), filters=private),
-            cb(stop, r"^kj:stop$"),
-            msg(other, wrong_input),
-        ],
-        name="kunjungan",
-        persistent=True,
-        allow_reentry=True,
-    )
+    return flow.guided("kunjungan", "kj", start, stop, {
+        CHOOSING_ACTION: [flow.press(menu_choice, r"^kj:(add|list)$")],
+        CHOOSING_KECAMATAN: [flow.press(kecamatan_chosen, r"^kj:kec:"), flow.typed(kecamatan_chosen)],
+        WRITING_DATE: [flow.typed(date_written)],
+        CONFIRMING_DATE: [flow.press(date_confirmed, r"^kj:date:ok$"), flow.typed(date_written)],
+        WRITING_TIME: [flow.press(time_given, r"^kj:time:\d{4}$"), flow.typed(time_given)],
+        WRITING_PLACE: [flow.press(place_given, r"^kj:place:default$"), flow.typed(place_given)],
+        WRITING_AGENDA: [flow.press(agenda_given, r"^kj:skip$"), flow.typed(agenda_given)],
+        CHOOSING_DEPARTMENTS: [flow.press(departments_given, r"^kj:skip$"), flow.typed(departments_given)],
+        REVIEWING_VISIT: [flow.press(save_visit, r"^kj:save$")],
+        VIEWING_VISIT: [flow.press(visit_chosen, r"^kj:v:\d+$"), flow.press(move_chosen, r"^kj:mv:\d+$"),
+                        flow.press(cancel_chosen, r"^kj:cx:\d+$"), flow.press(menu_choice, r"^kj:list$")],
+        WRITING_NEW_DATE: [flow.typed(new_date_written)],
+        CONFIRMING_NEW_DATE: [flow.press(new_date_confirmed, r"^kj:date:ok$"), flow.typed(new_date_written)],
+        WRITING_NEW_TIME: [flow.press(new_time_given, r"^kj:time:\d{4}$"), flow.typed(new_time_given)],
+        WRITING_NEW_PLACE: [flow.press(new_place_given, r"^kj:place:keep$"), flow.typed(new_place_given)],
+        REVIEWING_MOVE: [flow.press(save_move, r"^kj:mvsave$")],
+        WRITING_CANCEL_REASON: [flow.press(cancel_reason_given, r"^kj:skip$"), flow.typed(cancel_reason_given)],
+        REVIEWING_CANCEL: [flow.press(save_cancel, r"^kj:cxsave$")],
+    })
 
 
 def register(app: SambangApp) -> None:
