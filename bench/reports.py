@@ -80,7 +80,7 @@ async def _status_list(ctx: Context, who: str, title: str, *, show_desa: bool) -
 
     person = ctx.people[who]
     items = await ctx.services.aspirations.list_for(person)
-    render("status_list", person=person, aspirations=items, title=title, show_desa=show_desa)
+    render("aspirations/status_list", person=person, aspirations=items, title=title, show_desa=show_desa)
 
 
 @report("status_busy_village", "message", "/status of the kepala desa of the busiest village: list + template")
@@ -97,7 +97,7 @@ async def status_detail(ctx: Context) -> None:
     aspiration = await svc.viewable(person, ctx.places["busy_ticket"])
     history = await svc.history(aspiration.id)
     department = await ctx.services.departments.label_for(aspiration)
-    render("status_detail", a=aspiration, history=history, department=department, show_actors=False)
+    render("aspirations/status_detail", a=aspiration, history=history, department=department, show_actors=False)
 
 
 @report("status_official", "message", "/status of an official of the busiest department")
@@ -112,10 +112,7 @@ async def status_leadership(ctx: Context) -> None:
 
 @report("daily_digest", "message", "daily digest of every department (one sample per department)")
 async def daily_digest(ctx: Context) -> list[float]:
-    try:
-        from bot.officials.digests import department_digest, latest_daily_period, render_daily
-    except ImportError:
-        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
+    from bot.officials.digests import department_digest, latest_daily_period, render_daily
     services = ctx.services
     config = services.config
     local_now = services.clock.now().astimezone(config.tz)
@@ -142,10 +139,7 @@ async def daily_digest(ctx: Context) -> list[float]:
 
 @report("weekly_digest", "charts", "weekly leadership digest with its two charts (the text alone: weekly_digest_text)")
 async def weekly_digest(ctx: Context) -> None:
-    try:
-        from bot.officials.digests import build_weekly, latest_weekly_period, weekly_context
-    except ImportError:
-        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
+    from bot.officials.digests import build_weekly, latest_weekly_period, weekly_context
     config = ctx.services.config
     now = ctx.services.clock.now()
     period = latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time, config.weekly_digest_weekday)
@@ -156,10 +150,7 @@ async def weekly_digest(ctx: Context) -> None:
 
 @report("weekly_digest_text", "message", "weekly leadership digest, text sections only (without the chart section)")
 async def weekly_digest_text(ctx: Context) -> None:
-    try:
-        from bot.officials import digests
-    except ImportError:
-        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
+    from bot.officials import digests
     config = ctx.services.config
     now = ctx.services.clock.now()
     period = digests.latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time,

@@ -13,9 +13,7 @@ from typing import Any
 
 from telegram.ext import Application, ContextTypes
 
-from bot.core.clock import to_iso
 from bot.services import Services
-from bot.storage.database import Database
 from bot.telegram.inbound import is_transient
 
 log = logging.getLogger(__name__)
@@ -24,20 +22,6 @@ log = logging.getLogger(__name__)
 #: them, in the order they run on each tick, as (name, task) pairs; the name is kept across releases.
 Task = Callable[[Services, datetime], Awaitable[None]]
 Tasks = Sequence[tuple[str, Task]]
-
-
-async def claim_period(db: Database, job: str, period: str, now: datetime) -> bool:
-    """True exactly once per (job, period): the caller then does the work."""
-    async with db.transaction() as tx:
-        return await tx.execute_rowcount(
-            "INSERT INTO job_runs(job, period, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            (job, period, to_iso(now)),
-        ) == 1
-
-
-async def period_done(db: Database, job: str, period: str) -> bool:
-    """True if ``claim_period`` already recorded (job, period)."""
-    return bool(await db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (job, period)))
 
 
 async def run_due(services: Services, tasks: Tasks) -> None:

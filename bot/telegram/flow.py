@@ -71,7 +71,7 @@ async def deny(update: Update, context: SambangContext, message: str) -> None:
     """A refusal: as a popup on the press when it was not answered yet, otherwise as a message in the chat."""
     if update.callback_query is not None and await answer(update, context, message, alert=True):
         return
-    await reply(update, "refusal", message=message)
+    await reply(update, "common/refusal", message=message)
 
 
 async def member(update: Update, context: SambangContext, roles: Iterable[Role] = ()) -> Person | None:
@@ -204,7 +204,7 @@ async def stale(update: Update, context: SambangContext, command: str) -> None:
 
 async def wrong_input(update: Update, context: SambangContext) -> None:
     """A message where a guided flow waits for a button."""
-    await reply(update, "refusal", message=notice("use_the_buttons"))
+    await reply(update, "common/refusal", message=notice("use_the_buttons"))
 
 
 async def finish(update: Update, context: SambangContext, key: str) -> None:
