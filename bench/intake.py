@@ -248,11 +248,10 @@ async def prepare_people(db_path: Path, count: int, first_telegram_id: int, wila
     db = services.db
     clock = SystemClock()
     try:
-        has_departments = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'")
         staff = await db.fetchval("SELECT COUNT(*) FROM people WHERE role IN ('pejabat', 'pimpinan', 'admin')")
         if not staff:
             departments = [r["code"] for r in await db.fetchall(
-                "SELECT code FROM departments WHERE active = 1 ORDER BY code")] if has_departments else []
+                "SELECT code FROM departments WHERE active = 1 ORDER BY code")]
             places = [("pejabat", {"department": d}) for d in departments for _ in range(OFFICIALS_PER_DEPARTMENT)]
             places += [("pimpinan", {"title": "Bupati"}), ("admin", {})]
             for n, (role, place) in enumerate(places):

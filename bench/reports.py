@@ -9,7 +9,6 @@ been merged yet raises ``Missing`` naming the issue, and the run prints that ins
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .common import OUT, Figures, file_size_mb, log, percentile
+from .common import OUT, Figures, copy_db, file_size_mb, log, percentile
 from .generate import NOW, WILAYAH
 
 TARGETS = {"message": 0.200, "charts": 2.0, "export": 10.0}
@@ -75,13 +74,18 @@ def _size(obj: Any) -> int:
 # -- the reports -------------------------------------------------------------------------------------------------
 
 
-@report("status_busy_village", "message", "/status of the kepala desa of the busiest village: list + template")
-async def status_busy_village(ctx: Context) -> None:
+async def _status_list(ctx: Context, who: str, title: str, *, show_desa: bool) -> None:
+    """/status of one of the prepared people: their list of aspirations, rendered."""
     from bot.messaging.templates import render
 
-    person = ctx.people["busy_kepala_desa"]
+    person = ctx.people[who]
     items = await ctx.services.aspirations.list_for(person)
-    render("status_list", person=person, aspirations=items, title="Aspirasi desa Anda", show_desa=False)
+    render("aspirations/status_list", person=person, aspirations=items, title=title, show_desa=show_desa)
+
+
+@report("status_busy_village", "message", "/status of the kepala desa of the busiest village: list + template")
+async def status_busy_village(ctx: Context) -> None:
+    await _status_list(ctx, "busy_kepala_desa", "Aspirasi desa Anda", show_desa=False)
 
 
 @report("status_detail_busy", "message", "/status ASP-… of the busiest village's aspiration with the longest history")
@@ -93,33 +97,22 @@ async def status_detail(ctx: Context) -> None:
     aspiration = await svc.viewable(person, ctx.places["busy_ticket"])
     history = await svc.history(aspiration.id)
     department = await ctx.services.departments.label_for(aspiration)
-    render("status_detail", a=aspiration, history=history, department=department, show_actors=False)
+    render("aspirations/status_detail", a=aspiration, history=history, department=department, show_actors=False)
 
 
 @report("status_official", "message", "/status of an official of the busiest department")
 async def status_official(ctx: Context) -> None:
-    from bot.messaging.templates import render
-
-    person = ctx.people["official"]
-    items = await ctx.services.aspirations.list_for(person)
-    render("status_list", person=person, aspirations=items, title="Aspirasi untuk OPD Anda", show_desa=True)
+    await _status_list(ctx, "official", "Aspirasi untuk OPD Anda", show_desa=True)
 
 
 @report("status_leadership", "message", "/status of the Bupati (newest across the province)")
 async def status_leadership(ctx: Context) -> None:
-    from bot.messaging.templates import render
-
-    person = ctx.people["bupati"]
-    items = await ctx.services.aspirations.list_for(person)
-    render("status_list", person=person, aspirations=items, title="Aspirasi terbaru", show_desa=True)
+    await _status_list(ctx, "bupati", "Aspirasi terbaru", show_desa=True)
 
 
 @report("daily_digest", "message", "daily digest of every department (one sample per department)")
 async def daily_digest(ctx: Context) -> list[float]:
-    try:
-        from bot.officials.digests import department_digest, latest_daily_period, render_daily
-    except ImportError:
-        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
+    from bot.officials.digests import department_digest, latest_daily_period, render_daily
     services = ctx.services
     config = services.config
     local_now = services.clock.now().astimezone(config.tz)
@@ -146,10 +139,7 @@ async def daily_digest(ctx: Context) -> list[float]:
 
 @report("weekly_digest", "charts", "weekly leadership digest with its two charts (the text alone: weekly_digest_text)")
 async def weekly_digest(ctx: Context) -> None:
-    try:
-        from bot.officials.digests import build_weekly, latest_weekly_period, weekly_context
-    except ImportError:
-        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
+    from bot.officials.digests import build_weekly, latest_weekly_period, weekly_context
     config = ctx.services.config
     now = ctx.services.clock.now()
     period = latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time, config.weekly_digest_weekday)
@@ -160,10 +150,7 @@ async def weekly_digest(ctx: Context) -> None:
 
 @report("weekly_digest_text", "message", "weekly leadership digest, text sections only (without the chart section)")
 async def weekly_digest_text(ctx: Context) -> None:
-    try:
-        from bot.officials import digests
-    except ImportError:
-        raise Missing("issue 3 (officials: bot/officials/digests.py) not merged") from None
+    from bot.officials import digests
     config = ctx.services.config
     now = ctx.services.clock.now()
     period = digests.latest_weekly_period(now.astimezone(config.tz), config.weekly_digest_time,
@@ -288,19 +275,6 @@ async def time_report(ctx: Context, rep: Report, runs: int) -> tuple[list[float]
 def _save(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-
-
-def copy_db(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(target) + suffix).unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
 
 
 async def run_reports(figures: Figures, volume_db: Path, *, runs: int, only: set[str] | None = None) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.fake_telegram import FakeTelegram
 
 from . import intake
-from .common import OUT, TOKEN, Figures, file_size_mb, log, percentile
+from .common import OUT, TOKEN, Figures, copy_db, file_size_mb, log, percentile
 
 FIRST_USER = 7_000_000
 ECHO_FIRST_USER = 8_000_000
@@ -189,13 +189,7 @@ async def run_memory(figures: Figures, volume_db: Path, *, quick: bool) -> None:
     work.mkdir(parents=True)
     db_path = work / "sambang.db"
     log(f"memory: copying the volume database ({file_size_mb(volume_db):.0f} MB)")
-    src = sqlite3.connect(f"file:{volume_db}?mode=ro", uri=True)
-    dst = sqlite3.connect(db_path)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
+    copy_db(volume_db, db_path)
     started = time.monotonic()
     users = await intake.prepare_people(db_path, users_n, FIRST_USER)
     log(f"memory: {len(users)} more kepala desa registered in {time.monotonic() - started:.1f}s")

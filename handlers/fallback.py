@@ -16,24 +16,24 @@ async def unknown_command(update: Update, context: SambangContext) -> None:
 async def unknown_text(update: Update, context: SambangContext) -> None:
     person = await current_person(update, context)
     if person is None:
-        await reply(update, "not_registered")
+        await reply(update, "common/not_registered")
         return
     if person.role.value == "kepala_desa" and await offer_aspiration(update, context):
         return  # it reads like an aspiration: offered with a "Jadikan aspirasi" button
-    await reply(update, "unknown_text", person=person)
+    await reply(update, "common/unknown_text", person=person)
 
 
 async def unsupported(update: Update, context: SambangContext) -> None:
-    await reply(update, "unsupported")
+    await reply(update, "common/unsupported")
 
 
 async def attachment_outside(update: Update, context: SambangContext) -> None:
     """A photo, document or location with no aspiration being written."""
     person = await current_person(update, context)
     if person is None:
-        await reply(update, "not_registered")
+        await reply(update, "common/not_registered")
         return
-    await reply(update, "attachment_outside", kepala_desa=person.role.value == "kepala_desa")
+    await reply(update, "aspirations/attachment_outside", kepala_desa=person.role.value == "kepala_desa")
 
 
 async def unknown_button(update: Update, context: SambangContext) -> None:
@@ -45,7 +45,7 @@ async def unknown_button(update: Update, context: SambangContext) -> None:
 
 async def group_command(update: Update, context: SambangContext) -> None:
     """A command in a group that no group feature took: point to the private chat, without echoing anything."""
-    await reply(update, "group_command", username=context.bot.username)
+    await reply(update, "common/group_command", username=context.bot.username)
 
 
 def register(app: SambangApp) -> None:

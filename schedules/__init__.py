@@ -14,9 +14,6 @@ from typing import Any
 from telegram.ext import Application, ContextTypes
 
 from bot.services import Services
-from bot.storage.database import Database
-from bot.storage.jobs import claim_in
-from bot.storage.jobs import period_done as period_done
 from bot.telegram.inbound import is_transient
 
 log = logging.getLogger(__name__)
@@ -25,12 +22,6 @@ log = logging.getLogger(__name__)
 #: them, in the order they run on each tick, as (name, task) pairs; the name is kept across releases.
 Task = Callable[[Services, datetime], Awaitable[None]]
 Tasks = Sequence[tuple[str, Task]]
-
-
-async def claim_period(db: Database, job: str, period: str, now: datetime) -> bool:
-    """True exactly once per (job, period): the caller then does the work."""
-    async with db.transaction() as tx:
-        return await claim_in(tx, job, period, now)
 
 
 async def run_due(services: Services, tasks: Tasks) -> None:

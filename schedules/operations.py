@@ -13,7 +13,7 @@ from bot.operations.logs import remember_name
 from bot.operations.settings import OpsSettings
 from bot.services import BackupState, Services
 from bot.storage import backup
-from schedules import claim_period, period_done
+from bot.storage.jobs import claim_period, period_done
 
 log = logging.getLogger(__name__)
 

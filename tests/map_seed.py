@@ -71,13 +71,9 @@ async def seed(db: Database, n: int, *, start: datetime, seed_value: int = 7, de
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         await tx.executemany(
             "INSERT INTO attachments(aspiration_id, position, kind, latitude, longitude) VALUES (?, ?, ?, ?, ?)", atts)
-        routed = await tx.fetchval(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'aspiration_departments'")
-        if routed:  # the officials' routing table (issue 3): where departments live once it exists
-            await tx.executemany(
-                "INSERT INTO aspiration_departments(aspiration_id, department, active, assigned_at)"
-                " VALUES (?, ?, 1, ?)",
-                [(r[0], r[9], r[10]) for r in rows if r[9]])
+        await tx.executemany(  # the officials' routing table: where departments live
+            "INSERT INTO aspiration_departments(aspiration_id, department, active, assigned_at) VALUES (?, ?, 1, ?)",
+            [(r[0], r[9], r[10]) for r in rows if r[9]])
         await tx.execute("INSERT INTO ticket_counters(year, last) VALUES (?, ?) ON CONFLICT(year) DO UPDATE SET"
                          " last = MAX(last, excluded.last)", (year, number + n))
         await tx.executemany(

@@ -4,7 +4,7 @@ The committed file was written by Sambang 0.1 (the release before the feature pa
 
     python -m tests.upgrade_fixture
 
-It is kept so that ``tests/test_upgrade.py`` can start every later version on it and check that nothing a person
+It is kept so that ``tests/storage/test_upgrade.py`` can start every later version on it and check that nothing a person
 relies on is lost on upgrade: a half-written aspiration with its photo, an official's half-typed reply, a message
 still waiting in the outbox, and a daily digest already sent (which must not go out twice). Do not regenerate the
 file with a newer version: it stands for what is already deployed.

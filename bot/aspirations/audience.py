@@ -172,9 +172,6 @@ async def known_department(db: Database, code: str) -> str | None:
     code = code.strip()
     if not code:
         return None
-    has_table = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'")
-    if not has_table:
-        return code
     row = await db.fetchone("SELECT code FROM departments WHERE lower(code) = lower(?)", (code,))
     return row["code"] if row else None
 

@@ -25,7 +25,7 @@ async def copy_to_camat(tx: Transaction, aspiration: Aspiration, now: datetime) 
     camats = [c for c in map(person_from_row, rows) if audiences.of(c).sees(aspiration)]
     if not camats:
         return
-    text = render("camat_copy", aspiration=aspiration)
+    text = render("aspirations/camat_copy", aspiration=aspiration)
     for camat in camats:
         if camat.telegram_id is None:  # the query keeps only people with an account
             continue

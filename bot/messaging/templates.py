@@ -102,7 +102,8 @@ def set_timezone(tz: ZoneInfo) -> None:
 
 
 def render(template: str, **context: Any) -> str:
-    """Render ``messages/<template>.html.j2``; blank lines collapse to at most one."""
+    """Render ``messages/<feature>/<name>.html.j2`` for ``render("feature/name")``; blank lines collapse to at most
+    one."""
     text = environment().get_template(f"{template}.html.j2").render(**context)
     lines = text.strip().split("\n")
     out: list[str] = []

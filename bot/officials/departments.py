@@ -30,6 +30,7 @@ from bot.core.domain import CATEGORIES, CATEGORY_BY_CODE, DomainError, NotAllowe
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
+from bot.storage import audit
 from bot.storage.database import Database, Transaction
 
 log = logging.getLogger(__name__)
@@ -304,8 +305,7 @@ class DepartmentService:
     # -- edits (command line) --------------------------------------------------------------------------------
 
     async def _audit(self, tx: Transaction, actor: int | None, action: str, detail: str) -> None:
-        await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-                         (to_iso(self.clock.now()), actor, action, detail))
+        await audit.record(tx, actor, action, detail, now=self.clock.now())
 
     async def _require(self, tx: Transaction, code: str, *, active: bool = True) -> str:
         normal = normalise_code(code)
@@ -434,7 +434,7 @@ class DepartmentService:
         """Through the outbox: the department's officials (but the one who did it) and the group that was the
         inbox until now hear where the department's aspiration cards go from now on."""
         name = await tx.fetchval("SELECT name FROM departments WHERE code = ?", (code,))
-        text = render("inbox_changed", code=code, name=name or code, title=title or "",
+        text = render("officials/inbox_changed", code=code, name=name or code, title=title or "",
                       old_title=previous["title"] if previous is not None else None,
                       by=person.name or person.role.label, admin=person.role is Role.ADMIN)
         rows = await tx.fetchall("SELECT telegram_id FROM people WHERE role = 'pejabat' AND department = ? AND"

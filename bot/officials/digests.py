@@ -33,8 +33,8 @@ from bot.messaging import outbox
 from bot.messaging.templates import LIMIT, Block, render, split_blocks
 from bot.officials.service import HISTORY_LABELS
 from bot.people.roster import people_with_role
-from bot.storage.database import Database, Row, Transaction
-from bot.storage.jobs import period_done
+from bot.storage.database import Database, Row
+from bot.storage.jobs import claim, period_done
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -75,13 +75,6 @@ async def first_run(db: Database, job: str, now: datetime) -> datetime:
                          (key, to_iso(now)))
         stored = await tx.fetchval("SELECT value FROM app_state WHERE key = ?", (key,))
     return from_iso(str(stored))
-
-
-async def claim_in(tx: Transaction, job: str, period: str, now: datetime) -> bool:
-    """Like ``schedules.claim_period`` but inside the transaction that queues the period's messages."""
-    return await tx.execute_rowcount(
-        "INSERT INTO job_runs(job, period, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        (job, period, to_iso(now))) == 1
 
 
 # -- the daily digest -------------------------------------------------------------------------------------------
@@ -206,11 +199,11 @@ def _grouped_blocks(items: list[DigestItem], section: str | None = None) -> list
         first_in_kecamatan = True
         for desa, desa_items in desas.items():
             # the heading a message split inside this village starts with: rendered once per village
-            continued = render("digest_group_heading", kecamatan=kecamatan, desa=desa, continued=True)
+            continued = render("officials/digest_group_heading", kecamatan=kecamatan, desa=desa, continued=True)
             for index, item in enumerate(desa_items):
-                heading = render("digest_group_heading", kecamatan=kecamatan if first_in_kecamatan else None,
+                heading = render("officials/digest_group_heading", kecamatan=kecamatan if first_in_kecamatan else None,
                                  desa=desa, continued=False) if index == 0 else None
-                text = render("digest_daily_item", item=item)
+                text = render("officials/digest_daily_item", item=item)
                 if heading:
                     text = f"\n{heading}\n{text}"
                 if section:
@@ -234,24 +227,24 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
     if not items:
         return []
     if backlog is None:
-        blocks = [Block(render("digest_daily_header", department=department_name, day=day, total=len(items),
+        blocks = [Block(render("officials/digest_daily_header", department=department_name, day=day, total=len(items),
                                new=sum(1 for i in items if i.new), late=sum(1 for i in items if i.late)))]
         blocks += _grouped_blocks(items)
-        blocks.append(Block("\n" + render("digest_daily_footer")))
+        blocks.append(Block("\n" + render("officials/digest_daily_footer")))
         return split_blocks(blocks, limit)
     new = [i for i in items if i.new]
     older = [i for i in items if not i.new]
-    blocks = [Block(render("digest_daily_header", department=department_name, day=day, total=backlog.total,
+    blocks = [Block(render("officials/digest_daily_header", department=department_name, day=day, total=backlog.total,
                            new=backlog.new, late=backlog.late, listed=len(items), listed_new=len(new),
                            listed_older=len(older)))]
     if new:
-        blocks += _grouped_blocks(new, render("digest_daily_section", kind="new", listed=len(new),
+        blocks += _grouped_blocks(new, render("officials/digest_daily_section", kind="new", listed=len(new),
                                               count=backlog.new))
     if older:
-        blocks += _grouped_blocks(older, render("digest_daily_section", kind="older", listed=len(older),
+        blocks += _grouped_blocks(older, render("officials/digest_daily_section", kind="older", listed=len(older),
                                                 count=backlog.total - backlog.new) if new else None)
-    blocks.append(Block("\n" + render("digest_daily_footer")))
-    blocks.append(Block("\n" + render("digest_daily_rest", total=backlog.left_out_total, listed=len(items),
+    blocks.append(Block("\n" + render("officials/digest_daily_footer")))
+    blocks.append(Block("\n" + render("officials/digest_daily_rest", total=backlog.left_out_total, listed=len(items),
                                        new=backlog.new - len(new), **summary_lines(backlog.left_out))))
     return split_blocks(blocks, limit)
 
@@ -288,7 +281,7 @@ async def run_daily(services: Services, now: datetime) -> int:
             by_department[code] = render_daily(names.get(code, code), digest.items, day, backlog=digest.backlog)
     queued = 0
     async with services.db.transaction() as tx:
-        if not await claim_in(tx, DAILY_JOB, period, now):
+        if not await claim(tx, DAILY_JOB, period, now):
             return 0
         for official in officials:
             assert official.telegram_id is not None
@@ -380,8 +373,8 @@ async def weekly_intake(services: Services, ctx: WeeklyContext) -> DigestSection
     # every kecamatan while they fit under the cap (a kabupaten's 24 are all listed); over it, the busiest and
     # the others summed in one line, with where to read them all
     return DigestSection([
-        render("digest_weekly_categories", total=total, categories=categories),
-        "\n" + render("digest_weekly_kecamatan", since=ctx.first_day,
+        render("officials/digest_weekly_categories", total=total, categories=categories),
+        "\n" + render("officials/digest_weekly_kecamatan", since=ctx.first_day,
                        **summary_lines(kecamatan, services.config.digest_max_items)),
     ])
 
@@ -405,7 +398,7 @@ async def weekly_outcomes(services: Services, ctx: WeeklyContext) -> DigestSecti
     if not decided and not waiting and not closed.get("dibatalkan"):
         return None
     rate = round(100 * resolved / decided) if decided else None
-    return DigestSection([render("digest_weekly_outcomes", resolved=resolved, automatic=automatic or 0,
+    return DigestSection([render("officials/digest_weekly_outcomes", resolved=resolved, automatic=automatic or 0,
                                  not_possible=not_possible, refused=refused, withdrawn=closed.get("dibatalkan", 0),
                                  waiting=waiting, rate=rate)])
 
@@ -492,7 +485,7 @@ async def weekly_departments(services: Services, ctx: WeeklyContext) -> DigestSe
     names = await services.departments.names() if services.departments else {}
     lines = [{"code": r["code"], "name": names.get(r["code"], r["code"]), "open": r["n"],
               "late": late.get(r["code"], 0)} for r in rows]
-    return DigestSection([render("digest_weekly_departments", departments=lines)])
+    return DigestSection([render("officials/digest_weekly_departments", departments=lines)])
 
 
 async def weekly_overdue(services: Services, ctx: WeeklyContext) -> DigestSection | None:
@@ -504,15 +497,15 @@ async def weekly_overdue(services: Services, ctx: WeeklyContext) -> DigestSectio
     if not total:
         return None
     items = await overdue_rows(db, ctx.today, services.config.digest_max_items)
-    blocks = [render("digest_weekly_overdue_title", count=total, listed=len(items))]
-    blocks += [render("digest_weekly_overdue_item", item=item) for item in items]
+    blocks = [render("officials/digest_weekly_overdue_title", count=total, listed=len(items))]
+    blocks += [render("officials/digest_weekly_overdue_item", item=item) for item in items]
     if total > len(items):
         by_department = await overdue_by_department(db, ctx.today, ctx.shared)
         for item in items:  # (.get: the figures may have moved between the reads)
             for code in str(item["departments"]).split(", "):
                 by_department[code] = by_department.get(code, 0) - 1
             by_kecamatan[str(item["kecamatan"])] = by_kecamatan.get(str(item["kecamatan"]), 0) - 1
-        blocks.append("\n" + render("digest_weekly_overdue_rest", total=total - len(items), listed=len(items),
+        blocks.append("\n" + render("officials/digest_weekly_overdue_rest", total=total - len(items), listed=len(items),
                                      departments=summary_lines(_ranked(by_department)),
                                      kecamatan=summary_lines(_ranked(by_kecamatan))))
     return DigestSection(blocks)
@@ -531,7 +524,7 @@ async def build_weekly(services: Services, ctx: WeeklyContext) -> tuple[list[str
             sections.append(section)
     if not sections:
         return [], []
-    blocks = [Block(render("digest_weekly_header", ctx=ctx))]
+    blocks = [Block(render("officials/digest_weekly_header", ctx=ctx))]
     photos: list[DigestPhoto] = []
     for section in sections:
         blocks += [Block("\n" + b) if i == 0 else Block(b) for i, b in enumerate(section.blocks)]
@@ -554,7 +547,7 @@ async def run_weekly(services: Services, now: datetime) -> int:
                   if audiences.of(p).everything]
     queued = 0
     async with services.db.transaction() as tx:
-        if not await claim_in(tx, WEEKLY_JOB, period, now):
+        if not await claim(tx, WEEKLY_JOB, period, now):
             return 0
         for person in recipients:
             chat = person.telegram_id

@@ -27,7 +27,7 @@ from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from bot.core.text import clean_text
 from bot.core.workdays import add_working_days
-from bot.messaging import limits, outbox
+from bot.messaging import callbacks, limits, outbox
 from bot.messaging.templates import render, tanggal_pendek
 from bot.officials.departments import (
     AUDIENCE_ADMINS,
@@ -37,6 +37,7 @@ from bot.officials.departments import (
     normalise_code,
 )
 from bot.people.roster import Person, person_from_row
+from bot.storage import audit
 from bot.storage.database import Database, Transaction
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ def card_buttons(aspiration: Aspiration) -> list[list[tuple[str, str]]]:
         first = ["terima", "proses"] if status is Status.BARU else ["proses"] if status is Status.DITERIMA else []
         wanted = [first + ["selesai"], ["balas"] + ([] if aspiration.confidential else ["alihkan"]),
                   ["tolak", "tdt"]]
-    return [[(BUTTON_LABELS[a], f"asp:act:{aspiration.id}:{a}") for a in row] for row in wanted if row]
+    return [[(BUTTON_LABELS[a], callbacks.build("asp", "act", aspiration.id, a)) for a in row] for row in wanted if row]
 
 
 def validate_text(text: str, kind: str) -> str:
@@ -304,7 +305,8 @@ class OfficialsService:
         handled_by = await self.departments.label_for(aspiration)
 
         def card(description: str) -> str:
-            return render("officials_card", a=replace(aspiration, description=description), handled_by=handled_by,
+            return render("officials/officials_card", a=replace(aspiration, description=description),
+                          handled_by=handled_by,
                           last=last, sla=sla, overdue=overdue, header=Markup(header) if header else None,
                           fallback=fallback)
 
@@ -402,13 +404,14 @@ class OfficialsService:
         if aspiration.submitter_telegram_id is None:
             return
         sla = await self._sla(tx, aspiration.id)
-        text = render("officials_kades_update", a=aspiration, action=action, unit=await self._unit_label(actor),
+        text = render("officials/officials_kades_update", a=aspiration, action=action,
+                      unit=await self._unit_label(actor),
                       note=note, target=target, confirm_days=self.departments.confirm_days,
                       confirm_due=sla.confirm_due if sla else None)
         markup = None
         if action == "selesai":
-            markup = outbox.inline_keyboard([[(CONFIRM_YES, f"asp:cfm:{aspiration.id}:ya"),
-                                              (CONFIRM_NO, f"asp:cfm:{aspiration.id}:belum")]])
+            markup = outbox.inline_keyboard([[(CONFIRM_YES, callbacks.build("asp", "cfm", aspiration.id, "ya")),
+                                              (CONFIRM_NO, callbacks.build("asp", "cfm", aspiration.id, "belum"))]])
         await outbox.enqueue_text(tx, aspiration.submitter_telegram_id, text, now=now, reply_markup=markup,
                                   ref=f"asp:{aspiration.id}:kades", dedup_key=f"asp:{aspiration.id}:{key}:kades")
 
@@ -425,8 +428,7 @@ class OfficialsService:
                                  dedup_key=f"asp:{aspiration.id}:{key}:notice:{chat_id}")
 
     async def _audit(self, tx: Transaction, telegram_id: int | None, action: str, detail: str) -> None:
-        await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-                         (to_iso(self.clock.now()), telegram_id, action, detail[:500]))
+        await audit.record(tx, telegram_id, action, detail, now=self.clock.now())
 
     async def log_refusal(self, telegram_id: int | None, what: str, why: str) -> None:
         """Every refused press or reply is kept in the audit log (and the application log)."""
@@ -544,9 +546,11 @@ class OfficialsService:
                     new_chats = [p.telegram_id for p in await self._people(tx, "p.role = 'admin'", ())
                                  if p.telegram_id]
                 await self._forward(tx, current, now, key=key, chats=new_chats,
-                                    header=render("officials_redirect_header", source=await self._actor_label(person),
+                                    header=render("officials/officials_redirect_header",
+                                                  source=await self._actor_label(person),
                                                   note=note))
-        return Outcome(current, action, render("officials_done", action=action, a=current, target=target_name))
+        return Outcome(current, action, render("officials/officials_done", action=action, a=current,
+                                               target=target_name))
 
     # -- the kepala desa closes the loop ---------------------------------------------------------------------
 
@@ -567,7 +571,8 @@ class OfficialsService:
             await self._audit(tx, kades.telegram_id, "asp:konfirmasi", aspiration.ticket)
             current = await self.aspirations.get_in(tx, aspiration_id)
             await self._refresh_cards(tx, current, now, f"h{hid}")
-        return Outcome(current, "konfirmasi", render("officials_done", action="konfirmasi", a=current, target=None))
+        return Outcome(current, "konfirmasi", render("officials/officials_done", action="konfirmasi", a=current,
+                                                     target=None))
 
     async def reopen(self, person: Person | None, aspiration_id: int, comment: str, *,
                      pending_of: tuple[int, int] | None = None) -> Outcome:
@@ -591,9 +596,9 @@ class OfficialsService:
                 await tx.execute("DELETE FROM pending_inputs WHERE telegram_id = ? AND chat_id = ?", pending_of)
             current = await self.aspirations.get_in(tx, aspiration_id)
             await self._refresh_cards(tx, current, now, f"h{hid}")
-            await self._notice(tx, current, render("officials_reopened", a=current, comment=comment,
+            await self._notice(tx, current, render("officials/officials_reopened", a=current, comment=comment,
                                                    kades=kades.name), now, f"h{hid}")
-        return Outcome(current, "buka_kembali", render("officials_done", action="buka_kembali", a=current,
+        return Outcome(current, "buka_kembali", render("officials/officials_done", action="buka_kembali", a=current,
                                                        target=await self.departments.label_for(current)))
 
     # -- prompts: a reason, a reply, a comment ---------------------------------------------------------------
@@ -754,16 +759,16 @@ class OfficialsService:
                 " VALUES (?, ?, NULL, ?, ?, ?, ?)",
                 (aspiration_id, stamp, HISTORY_LABELS["eskalasi"], aspiration.status, aspiration.status, note))
             handled_by = await self.departments.label_for(aspiration)
-            header = render("officials_escalation", a=aspiration, note=note, handled_by=handled_by)
+            header = render("officials/officials_escalation", a=aspiration, note=note, handled_by=handled_by)
             await self._refresh_cards(tx, aspiration, now, f"esc{hid}")  # before the new card, which has a header
             leaders = await self._leadership_chats(tx)
             await self._forward(tx, aspiration, now, key=f"esc{hid}", chats=leaders, header=header,
                                 attachments=False)
-            await self._notice(tx, aspiration, render("officials_overdue_notice", a=aspiration, note=note),
+            await self._notice(tx, aspiration, render("officials/officials_overdue_notice", a=aspiration, note=note),
                                now, f"esc{hid}")
             if aspiration.submitter_telegram_id is not None:  # the village hears it once, however often it escalates
                 await outbox.enqueue_text(tx, aspiration.submitter_telegram_id,
-                                          render("officials_kades_overdue", a=aspiration), now=now,
+                                          render("officials/officials_kades_overdue", a=aspiration), now=now,
                                           ref=f"asp:{aspiration.id}:kades",
                                           dedup_key=f"asp:{aspiration.id}:overdue:kades")
             await self._audit(tx, None, "asp:eskalasi", f"{aspiration.ticket}: {note}")

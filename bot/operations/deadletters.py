@@ -91,11 +91,11 @@ async def set_aside(db: Database, *, update_id: int, data: str, reason: BaseExce
         sender = await tx.fetchone("SELECT name, role FROM people WHERE telegram_id = ?", (user_id,)) \
             if user_id is not None else None
         if user_id is not None:
-            await outbox.enqueue_text(tx, user_id, render("dead_letter_sender"), now=now,
+            await outbox.enqueue_text(tx, user_id, render("operations/dead_letter_sender"), now=now,
                                       dedup_key=f"dead-letter:{update_id}:{stamp}:sender")
         admins = await tx.fetchall("SELECT telegram_id FROM people WHERE role = 'admin' AND active = 1"
                                    " AND telegram_id IS NOT NULL")
-        text = render("dead_letter_admin", update_id=update_id, summary=summary, attempts=attempts,
+        text = render("operations/dead_letter_admin", update_id=update_id, summary=summary, attempts=attempts,
                       reason=reason_of(reason), sender=sender["name"] if sender else "", user_id=user_id)
         for admin in admins:
             await outbox.enqueue_text(tx, admin["telegram_id"], text, now=now,

@@ -238,10 +238,7 @@ def new_code() -> str:
 
 
 async def _department_exists(db: Database, code: str) -> str | None:
-    """The canonical department code, if departments are known (the officials module adds that table)."""
-    has_table = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type='table' AND name='departments'")
-    if not has_table:
-        return code
+    """The canonical department code; None for an unknown one."""
     row = await db.fetchone("SELECT code FROM departments WHERE lower(code) = lower(?)", (code,))
     return row["code"] if row else None
 
@@ -304,10 +301,8 @@ async def create_invitation(
             " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (code, parsed.value, desa_code, kecamatan_code, dept, title, created_by, to_iso(now), to_iso(expires)),
         )
-        await tx.execute(
-            "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'invite', ?)",
-            (to_iso(now), created_by, f"{parsed.value} {desa_code or kecamatan_code or dept or title or ''}".strip()),
-        )
+        await audit.record(tx, created_by, "invite",
+                           f"{parsed.value} {desa_code or kecamatan_code or dept or title or ''}".strip(), now=now)
     return Invitation(code, parsed, desa_code, kecamatan_code, dept, title, expires, None)
 
 

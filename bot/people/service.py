@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import ROLE_LABELS, DomainError, Role, parse_role
-from bot.messaging import outbox
+from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import find_desa, find_kecamatan
 from bot.storage import audit
@@ -195,7 +195,7 @@ async def deactivate_in(tx: Transaction, entry: Entry, now: datetime, *, actor: 
     if entry.telegram_id is not None:
         withdrawn = await _withdraw(tx, entry.telegram_id, now)
         if tell:
-            await _tell(tx, entry.telegram_id, "people_deactivated_notice", now, reason=why)
+            await _tell(tx, entry.telegram_id, "people/people_deactivated_notice", now, reason=why)
     await audit.record(tx, actor, "nonaktifkan",
                        f"orang {entry.id} tg {entry.telegram_id or '-'} {entry.role.value}: {why};"
                        f" {withdrawn} pesan antre ditarik", now=now)
@@ -250,7 +250,7 @@ async def activate(db: Database, clock: Clock, telegram_id: int, *, actor: int |
         await tx.execute("UPDATE people SET active = 1, deactivated_at = NULL, admin_from_env = 0, updated_at = ?"
                          " WHERE id = ?", (to_iso(now), entry.id))
         await _give_menu(tx, telegram_id, entry.role, now)
-        await _tell(tx, telegram_id, "people_activated_notice", now, role=ROLE_LABELS[entry.role])
+        await _tell(tx, telegram_id, "people/people_activated_notice", now, role=ROLE_LABELS[entry.role])
         await audit.record(tx, actor, "aktifkan", f"orang {entry.id} tg {telegram_id} {entry.role.value}", now=now)
     after = await get(db, telegram_id)
     assert after is not None
@@ -351,7 +351,7 @@ async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None
             await tx.execute("DELETE FROM pending_inputs WHERE telegram_id = ?", (entry.telegram_id,))
             if entry.active:
                 await _give_menu(tx, entry.telegram_id, target, now)
-                await _tell(tx, entry.telegram_id, "people_moved_notice", now, changes=changes)
+                await _tell(tx, entry.telegram_id, "people/people_moved_notice", now, changes=changes)
         await audit.record(tx, actor, "pindah", f"orang {entry.id} tg {entry.telegram_id or '-'}: "
                            + "; ".join(changes), now=now)
     after = await get_by_id(db, entry.id)
@@ -380,9 +380,9 @@ async def ask_admins(tx: Transaction, successor_id: int, now: datetime) -> int:
     predecessor = await get_by_id(tx, successor.successor_of)
     admins = await tx.fetchall(
         "SELECT telegram_id FROM people WHERE role = 'admin' AND active = 1 AND telegram_id IS NOT NULL ORDER BY id")
-    text = render("people_successor_request", successor=successor, predecessor=predecessor)
-    keyboard = outbox.inline_keyboard([[("✅ Konfirmasi pergantian", f"ppl:ok:{successor_id}"),
-                                        ("❌ Tolak", f"ppl:no:{successor_id}")]])
+    text = render("people/people_successor_request", successor=successor, predecessor=predecessor)
+    keyboard = outbox.inline_keyboard([[("✅ Konfirmasi pergantian", callbacks.build("ppl", "ok", successor_id)),
+                                        ("❌ Tolak", callbacks.build("ppl", "no", successor_id))]])
     for row in admins:
         await outbox.enqueue_text(tx, row["telegram_id"], text, now=now, reply_markup=keyboard,
                                   dedup_key=f"succession:{successor_id}:{row['telegram_id']}")
@@ -410,7 +410,7 @@ async def confirm_successor(db: Database, clock: Clock, person_id: int, *,
             predecessor = None
         await tx.execute("UPDATE people SET active = 1, updated_at = ? WHERE id = ?", (to_iso(now), person_id))
         await _give_menu(tx, successor.telegram_id, successor.role, now)
-        await _tell(tx, successor.telegram_id, "people_successor_confirmed", now, successor=successor)
+        await _tell(tx, successor.telegram_id, "people/people_successor_confirmed", now, successor=successor)
         await audit.record(tx, actor, "pengganti_dikonfirmasi",
                            f"orang {person_id} tg {successor.telegram_id} desa {successor.desa_code};"
                            f" orang {successor.successor_of} dinonaktifkan", now=now)
@@ -428,7 +428,7 @@ async def reject_successor(db: Database, clock: Clock, person_id: int, *, actor:
             raise PeopleError("people/pergantian_diputuskan_tidak")
         await tx.execute("UPDATE people SET deactivated_at = ?, updated_at = ? WHERE id = ?",
                          (to_iso(now), to_iso(now), person_id))
-        await _tell(tx, successor.telegram_id, "people_successor_rejected", now, successor=successor)
+        await _tell(tx, successor.telegram_id, "people/people_successor_rejected", now, successor=successor)
         await audit.record(tx, actor, "pengganti_ditolak",
                            f"orang {person_id} tg {successor.telegram_id or '-'} desa {successor.desa_code}", now=now)
     after = await get_by_id(db, person_id)

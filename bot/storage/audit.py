@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,13 +20,26 @@ from bot.storage.database import Database, Transaction
 MAX_DETAIL = 300
 
 
+_INSERT = "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)"
+
+
+def _row(actor_telegram_id: int | None, action: str, detail: str | None, now: datetime) -> tuple[object, ...]:
+    return (to_iso(now), actor_telegram_id, action[:64], (detail or "")[:MAX_DETAIL] or None)
+
+
 async def record(
     tx: Transaction, actor_telegram_id: int | None, action: str, detail: str | None = None, *, now: datetime
 ) -> None:
-    await tx.execute(
-        "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-        (to_iso(now), actor_telegram_id, action[:64], (detail or "")[:MAX_DETAIL] or None),
-    )
+    await tx.execute(_INSERT, _row(actor_telegram_id, action, detail, now))
+
+
+def record_sync(
+    conn: sqlite3.Connection, actor_telegram_id: int | None, action: str, detail: str | None = None, *,
+    now: datetime,
+) -> None:
+    """``record`` on a plain sqlite3 connection (the restore, which works on the database file while the bot is
+    stopped); the caller commits."""
+    conn.execute(_INSERT, _row(actor_telegram_id, action, detail, now))
 
 
 async def record_now(

@@ -13,11 +13,12 @@ import os
 import re
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.core.domain import DomainError
+from bot.storage import audit
 from bot.storage.database import PRIVATE_FILE, migration_files, private_dir, private_file
 
 log = logging.getLogger(__name__)
@@ -226,11 +227,9 @@ def restore_database(backup: Path, db_path: Path, keep_dir: Path, now: datetime,
         dst = sqlite3.connect(db_path, timeout=30)
         try:
             src.backup(dst)
-            dst.execute(
-                "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, NULL, 'restore', ?)",
-                (now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                 f"dari {backup.name}; sebelumnya disimpan di {previous.name if previous else '-'}"),
-            )
+            audit.record_sync(dst, None, "restore",
+                              f"dari {backup.name}; sebelumnya disimpan di {previous.name if previous else '-'}",
+                              now=now)
             dst.commit()
             dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             result = dst.execute("PRAGMA integrity_check").fetchone()[0]

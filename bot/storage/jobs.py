@@ -1,4 +1,10 @@
-"""The ``job_runs`` ledger: each (job, period) a scheduled piece of work is recorded once, so it is done once."""
+"""The one job claim: ``job_runs`` records each (job, period) a scheduled piece of work ran for.
+
+A claim is true exactly once per (job, period), across restarts and across processes sharing the database, so a
+digest, an announcement or a backup is done once per period. Claim inside the transaction that queues the period's
+messages (``claim``) so the claim and the messages commit together, or on its own (``claim_period``) when the work
+happens outside the database. Job names and period formats outlive a release: they are pinned by tests.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +14,20 @@ from bot.core.clock import to_iso
 from bot.storage.database import Database, Transaction
 
 
-async def claim_in(tx: Transaction, job: str, period: str, now: datetime) -> bool:
-    """Record (job, period) inside the caller's transaction: true exactly once per (job, period)."""
+async def claim(tx: Transaction, job: str, period: str, now: datetime) -> bool:
+    """True exactly once per (job, period), inside the caller's transaction: the caller then does the work."""
     return await tx.execute_rowcount(
-        "INSERT INTO job_runs(job, period, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (job, period, to_iso(now))
+        "INSERT INTO job_runs(job, period, ran_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        (job, period, to_iso(now)),
     ) == 1
 
 
+async def claim_period(db: Database, job: str, period: str, now: datetime) -> bool:
+    """``claim`` in a transaction of its own."""
+    async with db.transaction() as tx:
+        return await claim(tx, job, period, now)
+
+
 async def period_done(db: Database, job: str, period: str) -> bool:
-    """True if (job, period) is recorded already."""
+    """True if (job, period) was already claimed."""
     return bool(await db.fetchval("SELECT 1 FROM job_runs WHERE job = ? AND period = ?", (job, period)))

@@ -19,6 +19,7 @@ from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, E
 
 from bot.core.clock import to_iso
 from bot.core.domain import ROLE_LABELS, DomainError, Role
+from bot.messaging import callbacks
 from bot.messaging.templates import render
 from bot.operations.logs import remember_name
 from bot.people.roster import Person, get_person
@@ -136,26 +137,10 @@ async def answer_button(update: Update, text: str | None = None, *, show_alert: 
     return True
 
 
-#: A number on a button is a row id, a count of days or a choice; nothing the bot offers comes near this.
-MAX_BUTTON_NUMBER = 2**31 - 1
-
-
-def button_numbers_valid(data: str | None) -> bool:
-    """False if a field of callback data ``a:b:c`` looks like a number but is not one a button of ours carries:
-    negative or signed, huge, or written with other digits than 0-9 (forged, or from a keyboard of long ago)."""
-    for field in (data or "").split(":"):
-        body = field[1:] if field[:1] in "+-" else field
-        if not body or not all(char.isdigit() for char in body):
-            continue  # not a number: the handler's pattern decides
-        if not (field.isascii() and field.isdigit() and int(field) <= MAX_BUTTON_NUMBER):
-            return False
-    return True
-
-
-def button_number(data: str, index: int) -> int:
-    """Field ``index`` of callback data ``a:b:c`` as a number; the guards have already refused presses whose
-    numbers are out of range (see ``button_numbers_valid``), so this is 0..MAX_BUTTON_NUMBER."""
-    return int(data.split(":")[index])
+#: The callback-data codec's number checks, under the names the handlers and guards use.
+MAX_BUTTON_NUMBER = callbacks.MAX_NUMBER
+button_numbers_valid = callbacks.numbers_valid
+button_number = callbacks.number
 
 
 async def refuse(update: Update, message: str, *, show_alert: bool = False, reply_markup: Any = None) -> None:
@@ -167,7 +152,7 @@ async def refuse(update: Update, message: str, *, show_alert: bool = False, repl
             return
     if not isinstance(message, Markup) and len(message) > 1000:  # a refusal quoting user input stays short
         message = message[:1000] + "…"
-    await reply(update, "refusal", message=message, reply_markup=reply_markup)
+    await reply(update, "common/refusal", message=message, reply_markup=reply_markup)
 
 
 def requires(*roles: Role) -> Callable[[Wrapped[R]], Wrapped[R | None]]:
@@ -217,7 +202,7 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
         if update.callback_query is not None:
             await refuse(update, notice("unregistered_button"), show_alert=True)
         else:
-            await reply(update, "not_registered")
+            await reply(update, "common/not_registered")
         if allowed:
             await _audit_refusal(update, context, "unregistered")
         return None
@@ -226,7 +211,7 @@ async def person_or_refuse(update: Update, context: SambangContext, roles: Itera
         if update.callback_query is not None:
             await refuse(update, notice("button_not_for_role", roles=labels), show_alert=True)
         else:
-            await reply(update, "not_allowed", roles=labels)
+            await reply(update, "common/not_allowed", roles=labels)
         await _audit_refusal(update, context, f"role {person.role.value}")
         return None
     return person
@@ -273,9 +258,9 @@ async def on_error(update: object, context: SambangContext) -> None:
             if update.callback_query is not None:
                 if not await answer_button(update, notice("generic_error_alert"), show_alert=True) \
                         and update.effective_chat is not None:
-                    await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
+                    await update.effective_chat.send_message(render("common/error_generic"), parse_mode=ParseMode.HTML)
             elif update.effective_chat is not None and update.effective_chat.type == "private":
-                await update.effective_chat.send_message(render("error_generic"), parse_mode=ParseMode.HTML)
+                await update.effective_chat.send_message(render("common/error_generic"), parse_mode=ParseMode.HTML)
         except Exception:  # the apology itself must never raise
             log.exception("could not tell the user about the error")
 

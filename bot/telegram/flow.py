@@ -71,7 +71,7 @@ async def deny(update: Update, context: SambangContext, message: str) -> None:
     """A refusal: as a popup on the press when it was not answered yet, otherwise as a message in the chat."""
     if update.callback_query is not None and await answer(update, context, message, alert=True):
         return
-    await reply(update, "refusal", message=message)
+    await reply(update, "common/refusal", message=message)
 
 
 async def member(update: Update, context: SambangContext, roles: Iterable[Role] = ()) -> Person | None:
@@ -98,6 +98,11 @@ def text_of(update: Update) -> str:
 
 def data_of(update: Update) -> str:
     return (update.callback_query.data or "") if update.callback_query is not None else ""
+
+
+def choice_of(update: Update) -> str:
+    """The last part of the pressed button's callback data (``pot:kind:sawah`` -> ``sawah``)."""
+    return data_of(update).rsplit(":", 1)[-1]
 
 
 def guarded(who: Guard) -> Callable[[GuardedStep], StateCallback]:
@@ -199,7 +204,7 @@ async def stale(update: Update, context: SambangContext, command: str) -> None:
 
 async def wrong_input(update: Update, context: SambangContext) -> None:
     """A message where a guided flow waits for a button."""
-    await reply(update, "refusal", message=notice("use_the_buttons"))
+    await reply(update, "common/refusal", message=notice("use_the_buttons"))
 
 
 async def finish(update: Update, context: SambangContext, key: str) -> None:

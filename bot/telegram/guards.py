@@ -100,7 +100,7 @@ async def flood_limit(update: Update, context: SambangContext) -> None:
             if update.callback_query is not None:
                 await answer_button(update, notice("slow_down_button", seconds=seconds), show_alert=True)
             elif chat is not None and chat.type == "private":
-                text = render("slow_down", seconds=seconds)
+                text = render("common/slow_down", seconds=seconds)
                 if context.application.running:
                     context.application.create_task(_slow_down(context, chat.id, text, CHAT_PACE),
                                                     name="flood-slow-down")
@@ -117,7 +117,7 @@ async def edited_message(update: Update, context: SambangContext) -> None:
     """Edits are not taken as new input (an edited description or command would be a silent surprise)."""
     chat = update.effective_chat
     if chat is not None and chat.type == "private":
-        await reply(update, "edit_ignored")
+        await reply(update, "common/edit_ignored")
     raise ApplicationHandlerStop
 
 
@@ -127,7 +127,7 @@ async def channel_post(update: Update, context: SambangContext) -> None:
     if update.channel_post is not None and chat is not None:
         log.info("channel post in %s: leaving the channel", chat.id)
         try:
-            await chat.send_message(render("channel_unsupported"))
+            await chat.send_message(render("common/channel_unsupported"))
         except TelegramError:
             pass
         try:
@@ -164,7 +164,7 @@ async def refuse_inactive(update: Update, context: SambangContext) -> None:
     entry = await people.inactive_state(context.services.db, user.id)
     if entry is None:
         return
-    text = render("people_inactive", waiting=entry.waiting)
+    text = render("people/people_inactive", waiting=entry.waiting)
     chat = update.effective_chat
     private = chat is not None and chat.type == ChatType.PRIVATE
     # in a group only what was meant for the bot is answered: a command, or a reply to one of its messages

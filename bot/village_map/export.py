@@ -48,6 +48,9 @@ MIME = {
     "open311": "application/json",
 }
 EXTENSION = {"xlsx": "xlsx", "csv": "csv", "open311": "json"}
+#: An aspiration's responsible departments, comma-separated, from the routing table.
+DEPARTMENT_SQL = ("(SELECT group_concat(ad.department, ',') FROM aspiration_departments ad"
+                  " WHERE ad.aspiration_id = a.id AND ad.active = 1)")
 
 HEADERS = (
     "Tiket", "Tanggal masuk", "Desa", "Kode desa", "Kecamatan", "Kategori", "Status", "Diperbarui", "Ditutup",
@@ -145,13 +148,8 @@ class Exporter:
         return {r["code"]: r["name"] for r in await self.db.fetchall("SELECT code, name FROM departments")}
 
     async def department_sql(self) -> str:
-        """SQL for an aspiration's responsible departments: the routing table once it exists, else the column."""
-        routed = await self.db.fetchval(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'aspiration_departments'")
-        if routed:
-            return ("(SELECT group_concat(ad.department, ',') FROM aspiration_departments ad"
-                    " WHERE ad.aspiration_id = a.id AND ad.active = 1)")
-        return "a.department"
+        """SQL for an aspiration's responsible departments, from the routing table."""
+        return DEPARTMENT_SQL
 
     async def rows(self, audience: Audience, filters: Filters, *, public_only: bool = False) -> list[ExportRow]:
         share, share_params = audience.where(self.aspirations)

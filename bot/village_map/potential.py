@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
 from bot.core.text import clean_text
 from bot.people.roster import Person
+from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
 
 MAX_PHOTOS = 5
@@ -254,7 +256,8 @@ class PotentialService:
             raise DomainError("village_map/paling_banyak_foto", max_photos=MAX_PHOTOS)
         if draft.latitude is not None and draft.longitude is not None:  # draft.has_location
             validate_location(draft.latitude, draft.longitude)
-        stamp = to_iso(self.clock.now())
+        now = self.clock.now()
+        stamp = to_iso(now)
         key = f"{person.id}:{draft.token}"
         async with self.db.transaction() as tx:
             created = draft.entry_id is None
@@ -289,7 +292,7 @@ class PotentialService:
                     (draft.kind, description, draft.latitude, draft.longitude, person.id, stamp, entry_id),
                 )
                 await self._replace_photos(tx, entry_id, draft.photos)
-            await self._audit(tx, person, "potensi_simpan" if created else "potensi_ubah", entry_id, stamp)
+            await self._audit(tx, person, "potensi_simpan" if created else "potensi_ubah", entry_id, now)
             await tx.execute("DELETE FROM potential_drafts WHERE telegram_id = ?", (person.telegram_id,))
         entry = await self.get(entry_id)
         assert entry is not None
@@ -306,7 +309,7 @@ class PotentialService:
                              " json_extract(data, '$.entry_id') = ?", (person.telegram_id, entry_id))
             await tx.execute("UPDATE potential_drafts SET data = json_set(data, '$.entry_deleted', json('true'))"
                              " WHERE json_extract(data, '$.entry_id') = ?", (entry_id,))
-            await self._audit(tx, person, "potensi_hapus", entry_id, to_iso(self.clock.now()))
+            await self._audit(tx, person, "potensi_hapus", entry_id, self.clock.now())
         return entry
 
     @staticmethod
@@ -319,8 +322,5 @@ class PotentialService:
         )
 
     @staticmethod
-    async def _audit(tx: Transaction, person: Person, action: str, entry_id: int, stamp: str) -> None:
-        await tx.execute(
-            "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-            (stamp, person.telegram_id, action, f"potensi {entry_id} desa {person.desa_code}"),
-        )
+    async def _audit(tx: Transaction, person: Person, action: str, entry_id: int, now: datetime) -> None:
+        await audit.record(tx, person.telegram_id, action, f"potensi {entry_id} desa {person.desa_code}", now=now)

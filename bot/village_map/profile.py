@@ -50,7 +50,7 @@ class VillageProfile:
 
     def parts(self) -> list[str]:
         """The header and each section: items for ``split_message``."""
-        header = render("desa_profile", desa=self.desa, heads=self.heads)
+        header = render("village_map/desa_profile", desa=self.desa, heads=self.heads)
         return [header, *(text for _, text in self.sections)]
 
     def section(self, key: str) -> str | None:
@@ -87,24 +87,24 @@ async def aspirations_section(request: ProfileRequest) -> str | None:
         f" WHERE a.desa_code = ? AND ({share}) ORDER BY a.created_at DESC, a.id DESC LIMIT {LATEST}",
         [request.desa.code, *params])
     return render(
-        "desa_section_aspirations", total=sum(by_status.values()), statuses=statuses, categories=categories,
+        "village_map/desa_section_aspirations", total=sum(by_status.values()), statuses=statuses, categories=categories,
         latest=[dict(r) for r in latest], audience=request.audience,
     )
 
 
 async def potential_section(request: ProfileRequest) -> str | None:
     entries = await request.map.potential.list_for_desa(request.desa.code)
-    return render("desa_section_potential", entries=entries)
+    return render("village_map/desa_section_potential", entries=entries)
 
 
 
 async def visits_section(request: ProfileRequest) -> str | None:
-    """Last and next "Ngantor di Kecamatan" visit of the village's kecamatan (the visits feature, issue 4)."""
+    """Last and next "Ngantor di Kecamatan" visit of the village's kecamatan (the visits feature)."""
     visits = request.map.visits
     if visits is None:
         return None
     last, upcoming = await visits.last_and_next(request.desa.kecamatan_code)
-    return render("desa_section_visits", kecamatan=request.desa.kecamatan_name, last=last, next=upcoming)
+    return render("village_map/desa_section_visits", kecamatan=request.desa.kecamatan_name, last=last, next=upcoming)
 
 
 def _average(values: list[int]) -> str:
@@ -116,15 +116,13 @@ async def feedback_section(request: ProfileRequest) -> str | None:
     if not request.audience.feedback:
         return None
     db = request.map.db
-    if not await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'visit_feedback'"):
-        return None
     rows = await db.fetchall(
         "SELECT f.visit_rating, f.service_rating, f.comment, v.date, k.name AS kecamatan FROM visit_feedback f"
         " JOIN visits v ON v.id = f.visit_id JOIN kecamatan k ON k.code = v.kecamatan_code WHERE f.desa_code = ?"
         " AND (f.visit_rating IS NOT NULL OR f.service_rating IS NOT NULL OR f.comment IS NOT NULL)"
         " ORDER BY v.date DESC, f.id DESC", (request.desa.code,))
     return render(
-        "desa_section_feedback", count=len(rows), latest=[dict(r) for r in rows[:LATEST]],
+        "village_map/desa_section_feedback", count=len(rows), latest=[dict(r) for r in rows[:LATEST]],
         visit_avg=_average([r["visit_rating"] for r in rows if r["visit_rating"]]),
         service_avg=_average([r["service_rating"] for r in rows if r["service_rating"]]),
     )

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 from bot.aspirations.audience import PIMPINAN, Audience, for_export, parse_audience
 from bot.aspirations.service import AspirationService
-from bot.core.clock import Clock, from_iso, to_iso
+from bot.core.clock import Clock, from_iso
 from bot.core.domain import DomainError
 from bot.messaging.templates import render, split_message
 from bot.officials import digests
 from bot.people.regions import Desa, find_kecamatan, get_desa, search_desa
+from bot.storage import audit
 from bot.storage.database import Database
 from bot.village_map.chart_process import Chart, ChartProcess
 from bot.village_map.export import FORMATS, MIME, Exporter, ExportFile, filename
@@ -103,12 +104,12 @@ class VillageMap:
         categories = [(short_label(c), recap.total.by_category.get(c, 0)) for c in recap.categories
                       if recap.total.by_category.get(c, 0)]
         place = recap.kabupaten[0][1] if len(recap.kabupaten) == 1 else f"{len(recap.kabupaten)} kabupaten/kota"
-        parts = [render("rekap_text", recap=recap, place=place, median=format_days(recap.total.median_days),
+        parts = [render("village_map/rekap_text", recap=recap, place=place, median=format_days(recap.total.median_days),
                         coverage=format_percent(recap.total.coverage), categories=categories)]
         for row in recap.rows:
             cats = [(short_label(c), row.tally.by_category[c]) for c in recap.categories
                     if row.tally.by_category.get(c)]
-            parts.append(render("rekap_kecamatan", row=row, median=format_days(row.tally.median_days),
+            parts.append(render("village_map/rekap_kecamatan", row=row, median=format_days(row.tally.median_days),
                                 categories=cats))
         return split_message(parts, separator="\n")
 
@@ -118,11 +119,9 @@ class VillageMap:
         return recap, await self.chart_process.render(recap)
 
     async def feedback_rows(self, filters: Filters) -> tuple[Sequence[str], list[Sequence[Any]]] | None:
-        """The villages' ratings of visits (the visits feature, issue 4), for leadership's spreadsheet."""
+        """The villages' ratings of visits, for leadership's spreadsheet."""
         headers = ("Tanggal kunjungan", "Kecamatan", "Desa", "Kode desa", "Kepala desa", "Nilai kunjungan (1-5)",
                    "Nilai layanan kecamatan (1-5)", "Komentar", "Diisi pada")
-        if not await self.db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'visit_feedback'"):
-            return None
         where, params = ["1 = 1"], []
         if filters.since is not None:
             where.append("v.date >= ?")
@@ -162,11 +161,9 @@ class VillageMap:
     async def audit_export(self, actor_telegram_id: int | None, fmt: str, result: ExportFile) -> None:
         """Who took which data out, and how much of it."""
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, 'ekspor', ?)",
-                (to_iso(self.clock.now()), actor_telegram_id,
-                 f"{fmt} untuk {result.audience}: {result.rows} aspirasi ({result.filename})"),
-            )
+            await audit.record(tx, actor_telegram_id, "ekspor",
+                               f"{fmt} untuk {result.audience}: {result.rows} aspirasi ({result.filename})",
+                               now=self.clock.now())
 
     async def resolve_kecamatan(self, names: Sequence[str]) -> tuple[str, ...]:
         """Kecamatan codes for names or codes as people type them; DomainError naming the first unknown one."""
@@ -195,7 +192,7 @@ async def weekly_map(services: Services, ctx: digests.WeeklyContext) -> digests.
     if not recap.total.total:
         return None
     busiest = sorted(((r.name, r.tally.open) for r in recap.rows if r.tally.open), key=lambda p: (-p[1], p[0]))
-    text = render("digest_weekly_map", recap=recap, median=format_days(recap.total.median_days),
+    text = render("officials/digest_weekly_map", recap=recap, median=format_days(recap.total.median_days),
                   coverage=format_percent(recap.total.coverage), busiest=busiest[:3])
     photos = [digests.DigestPhoto(c.png, c.filename, c.title) for c in drawn]
     return digests.DigestSection([text], photos)

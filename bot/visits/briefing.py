@@ -19,10 +19,10 @@ from bot.messaging.templates import render, split_message
 from bot.people.regions import list_desa
 from bot.people.roster import Person
 from bot.storage.database import Database
-from bot.storage.jobs import period_done
+from bot.storage.jobs import claim, period_done
 from bot.visits import broadcast
 from bot.visits.commitments import Commitment, CommitmentService
-from bot.visits.service import JOB, Visit, VisitService, claim_in
+from bot.visits.service import JOB, Visit, VisitService
 
 MAX_ITEM_TEXT = 220
 
@@ -128,9 +128,9 @@ class BriefingService:
     def render(self, briefing: Briefing) -> list[str]:
         """The briefing as Telegram messages (split between villages when it is long)."""
         today = self.visits.today(briefing.generated_at)
-        parts = [render("briefing_header", b=briefing, today=today)]
-        parts += [render("briefing_village", v=v) for v in briefing.villages]
-        parts.append(render("briefing_footer", b=briefing, today=today))
+        parts = [render("visits/briefing_header", b=briefing, today=today)]
+        parts += [render("visits/briefing_village", v=v) for v in briefing.villages]
+        parts.append(render("visits/briefing_footer", b=briefing, today=today))
         return split_message(parts, 4000)
 
     async def allowed(self, person: Person, kecamatan_code: str) -> bool:
@@ -165,7 +165,7 @@ class BriefingService:
                 shares[official.department] = self.render(await self.build(
                     visit.kecamatan_code, audiences.for_department(official.department), visit=visit, now=now))
         async with self.db.transaction() as tx:
-            if not await claim_in(tx, JOB, period, now):
+            if not await claim(tx, JOB, period, now):
                 return False
             current = await self.visits.find(visit.id, tx)
             if current is None or current.cancelled or current.revision != visit.revision:

@@ -20,6 +20,7 @@ from bot.core.domain import DomainError, Role
 from bot.core.text import clean_text
 from bot.messaging import outbox
 from bot.people.regions import find_kecamatan
+from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
 
 #: Longest /siaran text an admin may write (Telegram's limit is 4096 after the header is added).
@@ -228,7 +229,7 @@ async def send_siaran(db: Database, *, audience: Audience, text: str, sender_tel
     existing = await existing_request(db, request_key)
     if existing:
         return existing, False
-    message = render("siaran_message", text=body, sender=sender_name)
+    message = render("visits/siaran_message", text=body, sender=sender_name)
     async with db.transaction() as tx:
         again = await tx.fetchval("SELECT id FROM broadcasts WHERE request_key = ?", (request_key,))
         if again:
@@ -238,7 +239,6 @@ async def send_siaran(db: Database, *, audience: Audience, text: str, sender_tel
             tx, kind="siaran", audience=audience.label, text=body, recipients=recipients,
             message_for=lambda r: (message, None), now=now, ref="siaran", created_by=sender_telegram_id,
             request_key=request_key)
-        await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-                         (to_iso(now), sender_telegram_id, "siaran", f"{broadcast_id} {audience.kind}"
-                          f" {audience.value}".strip()))
+        await audit.record(tx, sender_telegram_id, "siaran", f"{broadcast_id} {audience.kind} {audience.value}".strip(),
+                           now=now)
     return broadcast_id, True

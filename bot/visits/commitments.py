@@ -24,14 +24,15 @@ from bot.aspirations.service import TICKET_RE
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
 from bot.core.text import clean_text
-from bot.messaging import outbox
+from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import Desa, find_desa
 from bot.people.roster import Person
+from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
-from bot.storage.jobs import period_done
+from bot.storage.jobs import claim, period_done
 from bot.visits import broadcast
-from bot.visits.service import canonical_department, claim_in, parse_date
+from bot.visits.service import canonical_department, parse_date
 
 OPEN = ("terbuka", "berjalan")
 STATUS_LABELS = {
@@ -256,7 +257,7 @@ class CommitmentService:
         digest = await self.digest(moment, since=since, until=until, max_items=max_items)
         if not digest.open and not digest.finished_recently:
             return ""
-        return render("commitments_digest", digest=digest, today=self.today(moment))
+        return render("visits/commitments_digest", digest=digest, today=self.today(moment))
 
     # -- recording -------------------------------------------------------------------------------------------
 
@@ -345,8 +346,7 @@ class CommitmentService:
                                      " VALUES (?, ?)", (cid, asp))
             await tx.execute("INSERT INTO commitment_history(commitment_id, at, actor_id, status, note)"
                              " VALUES (?, ?, ?, 'terbuka', 'dicatat')", (cid, stamp, person.id))
-            await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-                             (stamp, person.telegram_id, "commitment:create", f"{cid} {department}"))
+            await audit.record(tx, person.telegram_id, "commitment:create", f"{cid} {department}", now=now)
             commitment = await self.get(cid, tx)
             await self._notify_created(tx, commitment, now)
         return commitment, True
@@ -368,12 +368,12 @@ class CommitmentService:
         heads = await self._village_heads(tx, c)
         await broadcast.fan_out(
             tx, kind="janji", audience=f"Kepala desa {c.desa_names}", text=f"Janji #{c.id} dicatat",
-            recipients=heads, message_for=lambda r: (render("commitment_village", c=c), None), now=now,
+            recipients=heads, message_for=lambda r: (render("visits/commitment_village", c=c), None), now=now,
             ref=f"janji:{c.id}:desa", dedup_prefix=f"janji:{c.id}:new:desa")
         dept = await self.department_people(tx, c.department)
         await broadcast.fan_out(
             tx, kind="janji", audience=f"OPD {c.department}", text=f"Janji #{c.id} untuk OPD {c.department}",
-            recipients=dept, message_for=lambda r: (render("commitment_department", c=c, stage="new",
+            recipients=dept, message_for=lambda r: (render("visits/commitment_department", c=c, stage="new",
                                                            today=self.today(now)), None),
             now=now, ref=f"janji:{c.id}:opd", dedup_prefix=f"janji:{c.id}:new:opd")
 
@@ -411,7 +411,7 @@ class CommitmentService:
             await broadcast.fan_out(
                 tx, kind="janji", audience=f"Kepala desa {updated.desa_names} dan pimpinan",
                 text=f"Hasil janji #{commitment_id}: {updated.status_label}", recipients=[*heads, *leaders],
-                message_for=lambda r: (render("commitment_outcome", c=updated, by=person,
+                message_for=lambda r: (render("visits/commitment_outcome", c=updated, by=person,
                                               leadership=r.role == Role.PIMPINAN.value), None),
                 now=now, ref=f"janji:{commitment_id}:hasil", dedup_prefix=f"janji:{commitment_id}:hasil:{seq}")
         return updated
@@ -442,7 +442,7 @@ class CommitmentService:
             return
         today = self.today(now)
         async with self.db.transaction() as tx:
-            if not await claim_in(tx, JOB, period, now):
+            if not await claim(tx, JOB, period, now):
                 return
             current = await self.get(c.id, tx)
             if not current.is_open:
@@ -451,12 +451,13 @@ class CommitmentService:
             markup = None
             if stage == "ask":
                 markup = outbox.inline_keyboard([
-                    [("✅ Terlaksana", f"jnj:{c.id}:ok")],
-                    [("⏳ Masih berjalan", f"jnj:{c.id}:run")],
-                    [("❌ Tidak dapat dilaksanakan", f"jnj:{c.id}:no")],
+                    [("✅ Terlaksana", callbacks.build("jnj", c.id, "ok"))],
+                    [("⏳ Masih berjalan", callbacks.build("jnj", c.id, "run"))],
+                    [("❌ Tidak dapat dilaksanakan", callbacks.build("jnj", c.id, "no"))],
                 ])
             await broadcast.fan_out(
                 tx, kind="janji", audience=f"OPD {current.department}", text=f"Janji #{c.id}: {stage}",
                 recipients=recipients,
-                message_for=lambda r: (render("commitment_department", c=current, stage=stage, today=today), markup),
+                message_for=lambda r: (render("visits/commitment_department", c=current, stage=stage, today=today),
+                                       markup),
                 now=now, ref=f"janji:{c.id}:opd", dedup_prefix=f"janji:{period}")

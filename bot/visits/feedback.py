@@ -13,13 +13,13 @@ from typing import Any
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, Role
 from bot.core.text import clean_text
-from bot.messaging import outbox
+from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
 from bot.storage.database import Database
-from bot.storage.jobs import period_done
+from bot.storage.jobs import claim, period_done
 from bot.visits import broadcast
-from bot.visits.service import JOB, Visit, VisitService, claim_in
+from bot.visits.service import JOB, Visit, VisitService
 
 ASPECTS = {"v": "visit_rating", "k": "service_rating"}
 MAX_COMMENT = 1000
@@ -46,7 +46,7 @@ class Summary:
 
 
 def rating_keyboard(visit_id: int, aspect: str) -> dict[str, Any]:
-    return outbox.inline_keyboard([[(str(n), f"fb:{visit_id}:{aspect}:{n}") for n in range(1, 6)]])
+    return outbox.inline_keyboard([[(str(n), callbacks.build("fb", visit_id, aspect, n)) for n in range(1, 6)]])
 
 
 class FeedbackService:
@@ -61,14 +61,14 @@ class FeedbackService:
         if await period_done(self.db, JOB, period):
             return False
         async with self.db.transaction() as tx:
-            if not await claim_in(tx, JOB, period, now):
+            if not await claim(tx, JOB, period, now):
                 return False
             recipients = await broadcast.people(
                 tx, "p.role = 'kepala_desa' AND d.kecamatan_code = ?", (visit.kecamatan_code,))
             await broadcast.fan_out(
                 tx, kind="umpan_balik", audience=f"Kepala desa Kecamatan {visit.kecamatan_name}",
                 text=f"Permintaan umpan balik kunjungan #{visit.id}", recipients=recipients,
-                message_for=lambda r: (render("feedback_request", visit=visit), rating_keyboard(visit.id, "v")),
+                message_for=lambda r: (render("visits/feedback_request", visit=visit), rating_keyboard(visit.id, "v")),
                 now=now, ref=f"visit:{visit.id}:feedback", dedup_prefix=f"visit:{visit.id}:feedback")
         return True
 
@@ -166,9 +166,9 @@ class FeedbackService:
                                       (JOB, f"feedback:{visit.id}:%")):
             return False  # feedback was never asked for this visit
         summary = await self.summary(visit)
-        text = render("feedback_summary", summaries=[summary])
+        text = render("visits/feedback_summary", summaries=[summary])
         async with self.db.transaction() as tx:
-            if not await claim_in(tx, JOB, period, now):
+            if not await claim(tx, JOB, period, now):
                 return False
             leaders = await broadcast.people(tx, "p.role = 'pimpinan'")
             await broadcast.fan_out(

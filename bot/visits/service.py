@@ -25,12 +25,12 @@ from bot.core.dates import BULAN
 from bot.core.domain import DomainError, NotFound, Role
 from bot.core.imports import ImportReport as BaseImportReport
 from bot.core.text import clean_line
-from bot.messaging import outbox
+from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import find_kecamatan, get_kecamatan
+from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
-from bot.storage.jobs import claim_in as claim_in
-from bot.storage.jobs import period_done
+from bot.storage.jobs import claim, period_done
 from bot.visits import broadcast
 from bot.visits.planner import PlannedVisit, check_visit_date
 
@@ -154,23 +154,14 @@ def split_codes(text: str) -> list[str]:
 
 
 async def canonical_department(db: Database | Transaction, code: str) -> str | None:
-    """The department code as the ``departments`` table spells it, when that table exists (issue 3 adds it);
-    without it any code is accepted as typed (upper-cased)."""
-    has_table = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'")
-    if not has_table:
-        return code.strip().upper() or None
+    """The department code as the ``departments`` table spells it; None for an unknown one."""
     row = await db.fetchone("SELECT code FROM departments WHERE lower(code) = lower(?)", (code.strip(),))
     return row["code"] if row else None
 
 
 async def known_departments(db: Database) -> list[str]:
-    """Department codes to offer, from the ``departments`` table when it exists, else from registered officials."""
-    has_table = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'departments'")
-    if has_table:
-        rows = await db.fetchall("SELECT code FROM departments ORDER BY code")
-    else:
-        rows = await db.fetchall("SELECT DISTINCT department AS code FROM people WHERE role = 'pejabat' AND"
-                                 " department IS NOT NULL ORDER BY department")
+    """Department codes to offer, from the ``departments`` table."""
+    rows = await db.fetchall("SELECT code FROM departments ORDER BY code")
     return [r["code"] for r in rows]
 
 
@@ -472,10 +463,10 @@ class VisitService:
             audience = f"Kecamatan {old.kecamatan_name} (yang sudah menerima pengumuman)"
 
             def message(r: broadcast.Recipient) -> broadcast.Message:
-                text = render("visit_correction", old=old, new=new)
+                text = render("visits/visit_correction", old=old, new=new)
                 markup = None
                 if not new.cancelled and r.role == Role.KEPALA_DESA.value:
-                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, f"asp:new:{new.id}")]])
+                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", new.id))]])
                 return text, markup
 
             label = "dibatalkan" if new.cancelled else f"dipindah ke {new.date.isoformat()} {new.jam}"
@@ -489,9 +480,9 @@ class VisitService:
         # The correction stands in for announcements of the new date that are already due; the rest follow.
         for stage, due, _cutoff in self._announcement_times(new):
             if due <= now and announced:
-                await claim_in(tx, JOB, f"announce:{new.id}:r{new.revision}:{stage}", now)
+                await claim(tx, JOB, f"announce:{new.id}:r{new.revision}:{stage}", now)
         if briefed and self._briefing_due(new) <= now:
-            await claim_in(tx, JOB, f"briefing:{new.id}:r{new.revision}", now)
+            await claim(tx, JOB, f"briefing:{new.id}:r{new.revision}", now)
 
     # -- what is due -----------------------------------------------------------------------------------------
 
@@ -545,7 +536,7 @@ class VisitService:
         if await period_done(self.db, JOB, period):
             return False
         async with self.db.transaction() as tx:
-            if not await claim_in(tx, JOB, period, now):
+            if not await claim(tx, JOB, period, now):
                 return False
             current = await self.find(visit.id, tx)
             if current is None or current.cancelled or current.revision != visit.revision:
@@ -554,10 +545,10 @@ class VisitService:
             days_left = (current.date - self.today(now)).days
 
             def message(r: broadcast.Recipient) -> broadcast.Message:
-                text = render("visit_announcement", visit=current, stage=stage, role=r.role, days_left=days_left)
+                text = render("visits/visit_announcement", visit=current, stage=stage, role=r.role, days_left=days_left)
                 markup = None
                 if r.role == Role.KEPALA_DESA.value:
-                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, f"asp:new:{current.id}")]])
+                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", current.id))]])
                 return text, markup
 
             await broadcast.fan_out(
@@ -706,5 +697,4 @@ ASPIRATION_BUTTON = "📝 Sampaikan aspirasi untuk kunjungan ini"
 
 
 async def _audit(tx: Transaction, now: datetime, actor: int | None, action: str, detail: str) -> None:
-    await tx.execute("INSERT INTO audit_log(at, actor_telegram_id, action, detail) VALUES (?, ?, ?, ?)",
-                     (to_iso(now), actor, action, detail))
+    await audit.record(tx, actor, action, detail, now=now)

@@ -172,7 +172,7 @@ async def start_aspiration(update: Update, context: SambangContext, person: Pers
             refusal = await _visit_refusal(context, person, int(parts[2]))
             if refusal is not None:
                 # the press was already answered above, so say it in the chat: a second answer would be refused
-                await reply(update, "refusal", message=refusal)
+                await reply(update, "common/refusal", message=refusal)
                 return ConversationHandler.END
             visit_id = int(parts[2])
     existing = await _draft(update, context)
@@ -180,7 +180,7 @@ async def start_aspiration(update: Update, context: SambangContext, person: Pers
         if visit_id is not None:
             existing.visit_id = visit_id
             await _save(update, context, existing)
-        await reply(update, "aspiration_resume", draft=existing, reply_markup=keyboards.RESUME)
+        await reply(update, "aspirations/aspiration_resume", draft=existing, reply_markup=keyboards.RESUME)
         return RESUMING_DRAFT
     return await _new_draft(update, context, visit_id)
 
@@ -188,7 +188,7 @@ async def start_aspiration(update: Update, context: SambangContext, person: Pers
 async def _new_draft(update: Update, context: SambangContext, visit_id: int | None = None) -> str:
     draft = Draft(visit_id=visit_id)
     await _save(update, context, draft)
-    await reply(update, "aspiration_start", visit=await _visit_for(context, visit_id),
+    await reply(update, "aspirations/aspiration_start", visit=await _visit_for(context, visit_id),
                 reply_markup=keyboards.categories())
     return CHOOSING_CATEGORY
 
@@ -210,7 +210,7 @@ async def resume_choice(update: Update, context: SambangContext) -> str | int:
 async def _continue(update: Update, context: SambangContext, draft: Draft) -> str:
     """Pick up a draft where it was left."""
     if draft.category is None:
-        await reply(update, "aspiration_start", visit=await _visit_for(context, draft.visit_id),
+        await reply(update, "aspirations/aspiration_start", visit=await _visit_for(context, draft.visit_id),
                     reply_markup=keyboards.categories(draft.suggested))
         return CHOOSING_CATEGORY
     if draft.description is None:
@@ -223,7 +223,7 @@ async def _continue(update: Update, context: SambangContext, draft: Draft) -> st
 
 async def _ask_description(update: Update, context: SambangContext, draft: Draft, *, back: bool = False) -> str:
     assert draft.category is not None
-    await reply(update, "aspiration_describe", category=draft.category,
+    await reply(update, "aspirations/aspiration_describe", category=draft.category,
                 confidential=CATEGORY_BY_CODE[draft.category].confidential,
                 max_length=context.services.config.max_description,
                 reply_markup=keyboards.BACK_TO_SUMMARY if back else None)
@@ -234,7 +234,7 @@ async def _ask_description(update: Update, context: SambangContext, draft: Draft
 async def category_chosen(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     code = flow.data_of(update).split(":", 2)[2]
     if code == "?":
-        await reply(update, "aspiration_start", visit=None,
+        await reply(update, "aspirations/aspiration_start", visit=None,
                     reply_markup=keyboards.categories(draft.suggested, draft.category))
         return CHOOSING_CATEGORY
     if code not in CATEGORY_BY_CODE:
@@ -282,33 +282,32 @@ async def description_first(update: Update, context: SambangContext, person: Per
     code = match_category(message.text)
     if code is not None:  # "lingkungan & bencana" typed instead of pressed
         return await _apply_category(update, context, draft, code)
-    try:
-        draft.description = validate_description(message.text, context.services.config.max_description)
-    except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+    if not await _take_description(update, context, draft, message.text):
         return CHOOSING_CATEGORY
-    draft.suggested = suggest_category(draft.description)
-    await _save(update, context, draft)
-    await reply(update, "aspiration_suggest", length=len(draft.description), suggested=draft.suggested,
+    assert draft.description is not None
+    await reply(update, "aspirations/aspiration_suggest", length=len(draft.description), suggested=draft.suggested,
                 reply_markup=keyboards.categories(draft.suggested))
     return CHOOSING_CATEGORY
 
 
-@_typed_step
-async def description_written(update: Update, context: SambangContext, person: Person) -> str | int:
+async def _categorised_draft(update: Update, context: SambangContext) -> Draft | None:
+    """The draft, once its category is chosen; otherwise None, after telling the person it is missing."""
     draft = await _draft(update, context)
     if draft is None or draft.category is None:
         await refuse(update, notice("draft_missing"))
+        return None
+    return draft
+
+
+@_typed_step
+async def description_written(update: Update, context: SambangContext, person: Person) -> str | int:
+    draft = await _categorised_draft(update, context)
+    if draft is None:
         return ConversationHandler.END
     message = update.effective_message
     assert message is not None and message.text is not None
-    try:
-        draft.description = validate_description(message.text, context.services.config.max_description)
-    except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+    if not await _take_description(update, context, draft, message.text):
         return WRITING_DESCRIPTION
-    draft.suggested = suggest_category(draft.description)
-    await _save(update, context, draft)
     return await _after_description(update, context, draft)
 
 
@@ -323,7 +322,8 @@ async def _after_description(update: Update, context: SambangContext, draft: Dra
     assert draft.description is not None and draft.category is not None
     reviewing = bool(context.user_data and context.user_data.get("reviewing"))
     if _needs_category_check(draft):
-        await reply(update, "aspiration_category_check", length=len(draft.description), chosen=draft.category,
+        await reply(update, "aspirations/aspiration_category_check", length=len(draft.description),
+                    chosen=draft.category,
                     suggested=draft.suggested,
                     reply_markup=keyboards.confirm_category(draft.suggested or "lainnya", draft.category))
         return CHOOSING_CATEGORY
@@ -333,22 +333,37 @@ async def _after_description(update: Update, context: SambangContext, draft: Dra
     return await _ask_attachments(update, context, draft)
 
 
+def _describe(context: SambangContext, draft: Draft, text: str) -> None:
+    """The text becomes the draft's description and suggests a category; DomainError if it cannot be one."""
+    draft.description = validate_description(text, context.services.config.max_description)
+    draft.suggested = suggest_category(draft.description)
+
+
+async def _take_description(update: Update, context: SambangContext, draft: Draft, text: str) -> bool:
+    """Text typed as the description: refuse it with the reason, or describe the draft and save it; True if taken."""
+    try:
+        _describe(context, draft, text)
+    except DomainError as exc:
+        await reply(update, "common/refusal", message=exc.message)
+        return False
+    await _save(update, context, draft)
+    return True
+
+
 def _describe_by_caption(context: SambangContext, draft: Draft, caption: str) -> bool:
     """A photo's caption long enough becomes the draft's description (and suggests a category); True if it did."""
     try:
-        draft.description = validate_description(caption, context.services.config.max_description)
+        _describe(context, draft, caption)
     except DomainError:
         return False  # too short (or long) for a description: it stays the photo's caption
-    draft.suggested = suggest_category(draft.description)
     return True
 
 
 @_typed_step
 async def photo_while_describing(update: Update, context: SambangContext, person: Person) -> str | int:
     """A photo while the bot asks for the description: keep it; a caption long enough is the description."""
-    draft = await _draft(update, context)
-    if draft is None or draft.category is None:
-        await refuse(update, notice("draft_missing"))
+    draft = await _categorised_draft(update, context)
+    if draft is None:
         return ConversationHandler.END
     message = update.effective_message
     assert message is not None
@@ -365,11 +380,12 @@ async def photo_while_describing(update: Update, context: SambangContext, person
         if check:
             return await _after_description(update, context, draft)
         text = str(notice("caption_is_description")) + "\n" + _attachment_added_text(draft, f"Foto {len(draft.photos)}")
-        await reply(update, "raw", text=text, reply_markup=keyboards.attachments_done(len(draft.photos)))
+        await reply(update, "common/raw", text=text, reply_markup=keyboards.attachments_done(len(draft.photos)))
         return ADDING_ATTACHMENTS
     if _album_pending(update, context, "describe", kept=kept):
         return WRITING_DESCRIPTION
-    await reply(update, "aspiration_photo_before_description", photos=len(draft.photos), dropped=kept is False,
+    await reply(update, "aspirations/aspiration_photo_before_description", photos=len(draft.photos),
+                dropped=kept is False,
                 max_photos=MAX_PHOTOS, reviewing=reviewing,
                 reply_markup=keyboards.BACK_TO_SUMMARY if reviewing else None)
     return WRITING_DESCRIPTION
@@ -394,18 +410,18 @@ async def category_not_changed(update: Update, context: SambangContext) -> str:
 
 
 async def _ask_attachments(update: Update, context: SambangContext, draft: Draft) -> str:
-    await reply(update, "aspiration_attachments", max_photos=MAX_PHOTOS, max_documents=MAX_DOCUMENTS,
+    await reply(update, "aspirations/aspiration_attachments", max_photos=MAX_PHOTOS, max_documents=MAX_DOCUMENTS,
                 reply_markup=keyboards.attachments_done(len(draft.photos)))
     return ADDING_ATTACHMENTS
 
 
 def _attachment_added_text(draft: Draft, what: str) -> str:
-    return render("aspiration_attachment_added", what=what, photos=len(draft.photos), max_photos=MAX_PHOTOS,
+    return render("aspirations/aspiration_attachment_added", what=what, photos=len(draft.photos), max_photos=MAX_PHOTOS,
                   documents=len(draft.documents), location=draft.location is not None)
 
 
 async def _ack_attachment(update: Update, draft: Draft, what: str) -> None:
-    await reply(update, "raw", text=_attachment_added_text(draft, what),
+    await reply(update, "common/raw", text=_attachment_added_text(draft, what),
                 reply_markup=keyboards.attachments_done(len(draft.photos)))
 
 
@@ -459,7 +475,8 @@ async def _answer_album(context: SambangContext) -> None:
     if data["kind"] == "early":
         text, markup = _early_answer(draft, dropped, described=bool(data["described"]))
     elif data["kind"] == "describe":
-        text = render("aspiration_photo_before_description", photos=len(draft.photos), dropped=bool(dropped),
+        text = render("aspirations/aspiration_photo_before_description", photos=len(draft.photos),
+                      dropped=bool(dropped),
                       max_photos=MAX_PHOTOS, reviewing=False)
         markup = None
     else:
@@ -473,7 +490,8 @@ async def _answer_album(context: SambangContext) -> None:
 
 
 def _early_answer(draft: Draft, dropped: int, *, described: bool) -> tuple[str, Any]:
-    text = render("aspiration_early_photos", photos=len(draft.photos), dropped=dropped, max_photos=MAX_PHOTOS,
+    text = render("aspirations/aspiration_early_photos", photos=len(draft.photos), dropped=dropped,
+                  max_photos=MAX_PHOTOS,
                   described=described, description=bool(draft.description), length=len(draft.description or ""),
                   suggested=draft.suggested)
     return text, keyboards.categories(draft.suggested, draft.category)
@@ -492,7 +510,7 @@ async def photo_early(update: Update, context: SambangContext, person: Person) -
     if _album_pending(update, context, "early", kept=kept, described=described):
         return CHOOSING_CATEGORY
     text, markup = _early_answer(draft, int(kept is False), described=described)
-    await reply(update, "raw", text=text, reply_markup=markup)
+    await reply(update, "common/raw", text=text, reply_markup=markup)
     return CHOOSING_CATEGORY
 
 
@@ -544,7 +562,7 @@ async def photo_list(update: Update, context: SambangContext, person: Person) ->
         await _retire_summary(update, context, draft)
         await _save(update, context, draft)
     photos = [(n, p.file_unique_id or "", p.caption) for n, p in enumerate(draft.photos, start=1)]
-    await reply(update, "aspiration_remove_photo", photos=draft.photos,
+    await reply(update, "aspirations/aspiration_remove_photo", photos=draft.photos,
                 reply_markup=keyboards.remove_photo(photos, origin))
     return state
 
@@ -567,7 +585,8 @@ async def photo_removed(update: Update, context: SambangContext, person: Person)
     draft.remove_photo(draft.photos[number - 1].file_unique_id or "")
     await _save(update, context, draft)
     await _clear_pressed(update)
-    await reply(update, "aspiration_photo_removed", number=number, photos=len(draft.photos), max_photos=MAX_PHOTOS,
+    await reply(update, "aspirations/aspiration_photo_removed", number=number, photos=len(draft.photos),
+                max_photos=MAX_PHOTOS,
                 summary=origin == "sum",
                 reply_markup=None if origin == "sum" else keyboards.attachments_done(len(draft.photos)))
     if origin == "sum":
@@ -665,12 +684,12 @@ async def _show_summary(update: Update, context: SambangContext, draft: Draft, *
     markup = keyboards.summary(confidential, draft.copy_to_camat, len(draft.photos))
     if edit and update.callback_query is not None:
         try:
-            await update.callback_query.edit_message_text(render("aspiration_summary", **values),
+            await update.callback_query.edit_message_text(render("aspirations/aspiration_summary", **values),
                                                           parse_mode=ParseMode.HTML, reply_markup=markup)
             return REVIEWING_SUMMARY
         except BadRequest:
             pass
-    sent = await reply(update, "aspiration_summary", reply_markup=markup, **values)
+    sent = await reply(update, "aspirations/aspiration_summary", reply_markup=markup, **values)
     if sent is not None:  # remembered, so that its buttons come off when the kepala desa leaves it
         draft.summary_message = sent.message_id
         await _save(update, context, draft)
@@ -702,7 +721,7 @@ async def summary_action(update: Update, context: SambangContext, person: Person
             return await _ask_description(update, context, draft, back=True)
         if action == "att":
             return await _ask_attachments(update, context, draft)
-        await reply(update, "aspiration_change_category", category=draft.category,
+        await reply(update, "aspirations/aspiration_change_category", category=draft.category,
                     reply_markup=keyboards.change_category(draft.category))
         return CHANGING_CATEGORY
     if action == "photos":
@@ -720,7 +739,7 @@ async def summary_action(update: Update, context: SambangContext, person: Person
         # a full draft is not thrown away by one slip of the thumb: ask once
         await _retire_summary(update, context, draft)
         await _save(update, context, draft)
-        await reply(update, "aspiration_cancel_confirm", attachments=len(draft.attachments),
+        await reply(update, "aspirations/aspiration_cancel_confirm", attachments=len(draft.attachments),
                     reply_markup=keyboards.CONFIRM_CANCEL)
         return REVIEWING_SUMMARY
     if action in ("cancel", "cancelok"):
@@ -733,7 +752,7 @@ async def summary_action(update: Update, context: SambangContext, person: Person
         if refusal is not None:
             draft.visit_id = None
             await _save(update, context, draft)
-            await reply(update, "refusal", message=refusal)
+            await reply(update, "common/refusal", message=refusal)
             return await _show_summary(update, context, draft)
     # Send: one aspiration per draft, however often the button is pressed.
     summary = (query.message.chat.id, query.message.message_id) if query.message is not None else None
@@ -741,7 +760,7 @@ async def summary_action(update: Update, context: SambangContext, person: Person
         person, draft, f"{person.id}:{draft.token}", summary_message=summary)
     if context.user_data is not None:
         context.user_data.pop("reviewing", None)
-    await reply(update, "aspiration_receipt", aspiration=aspiration)
+    await reply(update, "aspirations/aspiration_receipt", aspiration=aspiration)
     return ConversationHandler.END
 
 
@@ -769,7 +788,7 @@ async def cancel(update: Update, context: SambangContext) -> int:
     if context.user_data is not None:
         context.user_data.pop("reviewing", None)
     await drop_buttons(update)
-    await reply(update, "aspiration_cancelled" if removed else "nothing_to_cancel")
+    await reply(update, "aspirations/aspiration_cancelled" if removed else "common/nothing_to_cancel")
     return ConversationHandler.END
 
 
@@ -793,7 +812,7 @@ async def cancel_outside(update: Update, context: SambangContext) -> None:
         for cancel_other in context.cancel_hooks:  # e.g. a half-written village potential
             if await cancel_other(update, context):
                 return
-    await reply(update, "aspiration_cancelled" if removed else "nothing_to_cancel")
+    await reply(update, "aspirations/aspiration_cancelled" if removed else "common/nothing_to_cancel")
 
 
 async def offer_aspiration(update: Update, context: SambangContext) -> bool:
@@ -810,7 +829,7 @@ async def offer_aspiration(update: Update, context: SambangContext) -> bool:
     except DomainError:
         return False
     await context.services.aspirations.offer_text(user.id, text)
-    await reply(update, "unknown_text", offer=True, reply_markup=keyboards.OFFER)
+    await reply(update, "common/unknown_text", offer=True, reply_markup=keyboards.OFFER)
     return True
 
 
@@ -823,7 +842,7 @@ async def start_from_text(update: Update, context: SambangContext, person: Perso
     if existing is not None and (existing.description or existing.category):
         # an unsent aspiration comes first; the offered text stays for a later press
         await _answer(update)
-        await reply(update, "aspiration_resume", draft=existing, reply_markup=keyboards.RESUME)
+        await reply(update, "aspirations/aspiration_resume", draft=existing, reply_markup=keyboards.RESUME)
         return RESUMING_DRAFT
     text = await context.services.aspirations.take_offered_text(user.id)
     if text is None:
@@ -833,7 +852,7 @@ async def start_from_text(update: Update, context: SambangContext, person: Perso
     await _clear_pressed(update)
     draft = Draft(description=text, suggested=suggest_category(text))
     await _save(update, context, draft)
-    await reply(update, "aspiration_suggest", length=len(text), suggested=draft.suggested,
+    await reply(update, "aspirations/aspiration_suggest", length=len(text), suggested=draft.suggested,
                 reply_markup=keyboards.categories(draft.suggested))
     return CHOOSING_CATEGORY
 

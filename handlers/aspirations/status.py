@@ -28,7 +28,7 @@ async def status(update: Update, context: SambangContext) -> None:
     args = context.args or []
     if not args:
         items = await svc.list_for(person)
-        await reply(update, "status_list", person=person, aspirations=items, title=_TITLES[person.role],
+        await reply(update, "aspirations/status_list", person=person, aspirations=items, title=_TITLES[person.role],
                     show_desa=person.role is not Role.KEPALA_DESA)
         return
     year = context.services.clock.now().astimezone(context.services.config.tz).year
@@ -39,11 +39,11 @@ async def status(update: Update, context: SambangContext) -> None:
     try:
         aspiration = await svc.viewable(person, ticket)
     except NotFound as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return
     history = await svc.history(aspiration.id)
     department = await context.services.departments.label_for(aspiration)
-    await reply(update, "status_detail", a=aspiration, history=history, department=department,
+    await reply(update, "aspirations/status_detail", a=aspiration, history=history, department=department,
                 show_actors=audience.of(person).actors)
 
 

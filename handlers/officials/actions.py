@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 
 from bot.core.domain import CATEGORY_BY_CODE, DomainError, NotAllowed, Role
+from bot.messaging import callbacks
 from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService
 from bot.people.roster import Person
 from bot.telegram.context import SambangApp, SambangContext, current_person, person_or_refuse, refuse, reply
@@ -71,7 +72,7 @@ async def _prompt(update: Update, kind: str, ticket: str, target: str | None = N
     user = update.effective_user
     group = chat is not None and chat.type != ChatType.PRIVATE
     placeholder = "Balasan…" if kind == "balas" else "Komentar…" if kind == "buka_kembali" else "Alasan…"
-    await reply(update, "officials_prompt", kind=kind, ticket=ticket, target=target, group=group,
+    await reply(update, "officials/officials_prompt", kind=kind, ticket=ticket, target=target, group=group,
                 mention_id=user.id if group and user else None, mention_name=user.first_name if user else None,
                 reply_markup=ForceReply(selective=True, input_field_placeholder=placeholder))
 
@@ -112,11 +113,12 @@ async def _action(update: Update, context: SambangContext, person: Person | None
         options = await officials.redirect_options(aspiration)
         if not options:
             raise DomainError("officials/no_other_department")
-        buttons = [InlineKeyboardButton(code, callback_data=f"asp:rte:{aspiration_id}:{code}") for code, _ in options]
+        buttons = [InlineKeyboardButton(code, callback_data=callbacks.build("asp", "rte", aspiration_id, code))
+                   for code, _ in options]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        rows.append([InlineKeyboardButton("Batal", callback_data=f"asp:rte:{aspiration_id}:-")])
+        rows.append([InlineKeyboardButton("Batal", callback_data=callbacks.build("asp", "rte", aspiration_id, "-"))])
         await _answer(update)
-        await reply(update, "officials_choose_department", ticket=aspiration.ticket,
+        await reply(update, "officials/officials_choose_department", ticket=aspiration.ticket,
                     reply_markup=InlineKeyboardMarkup(rows))
         return
     if action in NEEDS_TEXT:
@@ -158,7 +160,7 @@ async def _confirmation(update: Update, context: SambangContext, person: Person 
         outcome = await officials.confirm(person, aspiration_id)
         await _answer(update)
         await drop_buttons(update)
-        await reply(update, "officials_outcome", message=Markup(outcome.message))
+        await reply(update, "officials/officials_outcome", message=Markup(outcome.message))
     elif answer == "belum":
         aspiration = await officials.begin_input(person, chat.id, "buka_kembali", aspiration_id)
         await _answer(update)
@@ -183,12 +185,12 @@ async def on_text(update: Update, context: SambangContext) -> None:
         try:
             outcome = await officials.complete_input(person, pending, message.text)
         except InvalidText as exc:
-            await reply(update, "refusal", message=exc.message)
+            await reply(update, "common/refusal", message=exc.message)
         except DomainError as exc:
             await officials.log_refusal(user.id, f"input {pending.kind} {pending.ticket}", exc.message)
-            await reply(update, "refusal", message=exc.message)
+            await reply(update, "common/refusal", message=exc.message)
         else:
-            await reply(update, "officials_outcome", message=Markup(outcome.message))
+            await reply(update, "officials/officials_outcome", message=Markup(outcome.message))
         raise ApplicationHandlerStop
     aspiration_id = await _replied_aspiration(update, context)
     if aspiration_id is None:
@@ -224,9 +226,9 @@ async def _send_reply(update: Update, context: SambangContext, person: Person | 
     except DomainError as exc:
         if not isinstance(exc, InvalidText):
             await officials.log_refusal(user.id if user else None, f"reply to asp {aspiration_id}", exc.message)
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
     else:
-        await reply(update, "officials_outcome", message=Markup(outcome.message))
+        await reply(update, "officials/officials_outcome", message=Markup(outcome.message))
 
 
 async def _internal_hint(update: Update, context: SambangContext, aspiration_id: int) -> None:
@@ -247,7 +249,7 @@ async def _internal_hint(update: Update, context: SambangContext, aspiration_id:
     while len(hinted) > 10_000:
         hinted.popitem(last=False)
     aspiration = await _officials(context).aspirations.get(aspiration_id)
-    await reply(update, "officials_internal_reply", ticket=aspiration.ticket)
+    await reply(update, "officials/officials_internal_reply", ticket=aspiration.ticket)
 
 
 async def balas(update: Update, context: SambangContext) -> None:
@@ -260,7 +262,7 @@ async def balas(update: Update, context: SambangContext) -> None:
         return
     aspiration_id = await _replied_aspiration(update, context)
     if aspiration_id is None:
-        await reply(update, "refusal", message=(
+        await reply(update, "common/refusal", message=(
             "Balas (reply) kartu aspirasinya dengan /balas diikuti teks balasan untuk kepala desa, atau tekan"
             " tombol 💬 Balas pada kartu."))
         return
@@ -274,7 +276,7 @@ async def balas(update: Update, context: SambangContext) -> None:
             return
     except DomainError as exc:
         await _officials(context).log_refusal(user.id, f"/balas asp {aspiration_id}", exc.message)
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return
     await _send_reply(update, context, person, aspiration_id, text)
 
@@ -293,7 +295,7 @@ async def on_command(update: Update, context: SambangContext) -> None:
     await officials.cancel_input(user.id, chat.id)
     command = message.text.split()[0].split("@")[0].lower()
     if command == "/batal":
-        await reply(update, "officials_cancelled", ticket=pending.ticket)
+        await reply(update, "officials/officials_cancelled", ticket=pending.ticket)
         raise ApplicationHandlerStop
 
 
@@ -306,7 +308,7 @@ async def inbox(update: Update, context: SambangContext) -> None:
     user = update.effective_user
     assert chat is not None
     if chat.type == ChatType.PRIVATE:
-        await reply(update, "inbox_private")
+        await reply(update, "officials/inbox_private")
         return
     departments = _officials(context).departments
     person = await current_person(update, context)
@@ -314,20 +316,20 @@ async def inbox(update: Update, context: SambangContext) -> None:
     if person is None or person.role not in (Role.PEJABAT, Role.ADMIN):
         why = "Hanya admin atau pejabat OPD yang terdaftar di Sambang yang dapat mengatur kotak masuk grup."
         await _officials(context).log_refusal(user.id if user else None, "/inbox", why)
-        await reply(update, "refusal", message=why)
+        await reply(update, "common/refusal", message=why)
         return
     try:
         if args and args[0].lower() in ("lepas", "hapus", "stop"):
             codes = await departments.unregister_inbox(person, chat.id)
-            await reply(update, "inbox_unregistered", codes=codes)
+            await reply(update, "officials/inbox_unregistered", codes=codes)
         elif (args and args[0].lower() in ("status", "info")) or (person.role is Role.ADMIN and not args):
-            await reply(update, "inbox_status", departments=await departments.inbox_departments(chat.id))
+            await reply(update, "officials/inbox_status", departments=await departments.inbox_departments(chat.id))
         else:
             department = await departments.register_inbox(person, chat.id, chat.title, args[0] if args else None)
-            await reply(update, "inbox_registered", department=department)
+            await reply(update, "officials/inbox_registered", department=department)
     except DomainError as exc:
         await _officials(context).log_refusal(user.id if user else None, "/inbox", exc.message)
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
 
 
 async def tangani(update: Update, context: SambangContext) -> None:
@@ -338,14 +340,14 @@ async def tangani(update: Update, context: SambangContext) -> None:
         return
     args = context.args or []
     if not args:
-        await reply(update, "refusal", message="Sebutkan nomor tiketnya, misalnya: /tangani ASP-2026-00042")
+        await reply(update, "common/refusal", message="Sebutkan nomor tiketnya, misalnya: /tangani ASP-2026-00042")
         return
     try:
         await _officials(context).send_card(person, chat.id, args[0])
     except DomainError as exc:
         if isinstance(exc, NotAllowed):
             await _officials(context).log_refusal(person.telegram_id, "/tangani", exc.message)
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
 
 
 async def opd(update: Update, context: SambangContext) -> None:
@@ -355,7 +357,8 @@ async def opd(update: Update, context: SambangContext) -> None:
         return
     departments = _officials(context).departments
     routes = await departments.routes()
-    await reply(update, "departments_overview", departments=await departments.list(), routes=list(routes.items()),
+    await reply(update, "officials/departments_overview", departments=await departments.list(),
+                routes=list(routes.items()),
                 secret=lambda code: CATEGORY_BY_CODE[code].confidential if code in CATEGORY_BY_CODE else False,
                 level=departments.routing.default_level, confirm_days=departments.confirm_days)
 

@@ -24,7 +24,7 @@ async def audit_export(update: Update, context: SambangContext) -> None:
     days = None
     if args:
         if not args[0].isdigit() or not 1 <= int(args[0]) <= MAX_DAYS:
-            await reply(update, "refusal", message="Format: /audit atau /audit JUMLAH_HARI (mis. /audit 30).")
+            await reply(update, "common/refusal", message="Format: /audit atau /audit JUMLAH_HARI (mis. /audit 30).")
             return
         days = int(args[0])
     now = svc.clock.now()
@@ -40,7 +40,8 @@ async def audit_export(update: Update, context: SambangContext) -> None:
     assert message is not None
     await message.reply_document(
         InputFile(data, filename=f"audit-sambang-{stamp}.csv"),
-        caption=render("audit_export", rows=len(items), days=days), parse_mode=ParseMode.HTML, do_quote=False,
+        caption=render("operations/audit_export", rows=len(items),
+                       days=days), parse_mode=ParseMode.HTML, do_quote=False,
     )
 
 

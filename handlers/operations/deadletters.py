@@ -13,6 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.core.clock import from_iso
 from bot.core.domain import DomainError, Role
+from bot.messaging import callbacks
 from bot.operations import deadletters
 from bot.telegram.context import SambangApp, SambangContext, answer_button, notice, refuse, reply, requires
 
@@ -25,11 +26,12 @@ async def _show(update: Update, context: SambangContext) -> None:
     db = context.services.db
     letters = await deadletters.open_letters(db, limit=20)
     total = await deadletters.count_open(db)
-    buttons = [[InlineKeyboardButton(f"🔁 Ulang #{d.update_id}", callback_data=f"dl:ulang:{d.update_id}")]
+    buttons = [[InlineKeyboardButton(f"🔁 Ulang #{d.update_id}",
+                                     callback_data=callbacks.build("dl", "ulang", d.update_id))]
                for d in letters[:MAX_BUTTONS] if d.status == "open"]
     tz = context.services.config.tz
     when = {d.update_id: f"{from_iso(d.failed_at).astimezone(tz):%d-%m-%Y %H:%M}" for d in letters}
-    await reply(update, "dead_letter_list", letters=letters, total=total, when=when,
+    await reply(update, "operations/dead_letter_list", letters=letters, total=total, when=when,
                 reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
 
@@ -42,7 +44,7 @@ async def _replay(update: Update, context: SambangContext, update_id: int) -> No
         await refuse(update, exc.message)
         return
     await answer_button(update)
-    await reply(update, "dead_letter_replayed", update_id=update_id)
+    await reply(update, "operations/dead_letter_replayed", update_id=update_id)
     await svc.failed_updates.replay_requested()
 
 

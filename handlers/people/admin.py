@@ -76,14 +76,14 @@ def _filters(args: list[str]) -> tuple[PeopleFilters, str]:
 async def orang(update: Update, context: SambangContext) -> None:
     found, title = _filters(context.args or [])
     entries = await people.list_people(context.services.db, **found)
-    await reply(update, "people_list", entries=entries[:MAX_LISTED], total=len(entries), title=title,
+    await reply(update, "people/people_list", entries=entries[:MAX_LISTED], total=len(entries), title=title,
                 more=max(0, len(entries) - MAX_LISTED))
 
 
 async def _target(update: Update, context: SambangContext, usage: str) -> int | None:
     args = context.args or []
     if not args:
-        await reply(update, "people_usage", command=usage)
+        await reply(update, "people/people_usage", command=usage)
         return None
     try:
         return people.parse_telegram_id(args[0])
@@ -109,7 +109,7 @@ async def _switch(update: Update, context: SambangContext, usage: str, activate:
     except PeopleError as exc:
         await refuse(update, exc.message)
         return
-    await reply(update, "people_changed", what="Diaktifkan" if activate else "Dinonaktifkan", entry=entry,
+    await reply(update, "people/people_changed", what="Diaktifkan" if activate else "Dinonaktifkan", entry=entry,
                 changes=changes)
 
 
@@ -146,7 +146,7 @@ async def pindah(update: Update, context: SambangContext) -> None:
         return
     if target in svc.config.admins and entry.role is not Role.ADMIN:
         changes.append("catatan: ID ini masih ada di SAMBANG_ADMINS dan menjadi admin lagi saat bot mulai")
-    await reply(update, "people_changed", what="Diubah", entry=entry, changes=changes)
+    await reply(update, "people/people_changed", what="Diubah", entry=entry, changes=changes)
 
 
 async def succession_button(update: Update, context: SambangContext) -> None:
@@ -175,7 +175,7 @@ async def succession_button(update: Update, context: SambangContext) -> None:
         return
     await answer_button(update)
     await drop_buttons(update)
-    await reply(update, "people_changed", what=what, entry=entry, changes=changes)
+    await reply(update, "people/people_changed", what=what, entry=entry, changes=changes)
 
 
 def register(app: SambangApp) -> None:

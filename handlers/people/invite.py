@@ -29,13 +29,13 @@ async def undang(update: Update, context: SambangContext) -> None:
     svc = context.services
     args = context.args or []
     if not args:
-        await reply(update, "invite_usage")
+        await reply(update, "people/invite_usage")
         return
     role = parse_role(args[0])
     rest = " ".join(args[1:]).strip()
     if role is None:
         await refuse(update, notice("role_unknown", role=args[0][:40]))
-        await reply(update, "invite_usage")
+        await reply(update, "people/invite_usage")
         return
     kwargs: dict[str, str | None] = {}
     if role is Role.KEPALA_DESA:
@@ -53,12 +53,12 @@ async def undang(update: Update, context: SambangContext) -> None:
             svc.db, svc.clock, role=role, created_by=user.id, ttl_hours=svc.config.invite_ttl_hours, **kwargs
         )
     except RegistrationError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return
     username = svc.config.bot_username or context.bot.username
     head = await registered_head(svc.db, invitation.desa_code) if invitation.desa_code else None
     await reply(
-        update, "invite_created", invitation=invitation, role_label=role.label,
+        update, "people/invite_created", invitation=invitation, role_label=role.label,
         place=await describe_place(context, invitation), link=invitation.link(username), head=head,
     )
 

@@ -31,13 +31,13 @@ def _display_name(update: Update) -> str:
 async def _welcome(update: Update, context: SambangContext, person: Person) -> None:
     """Just registered: show the menu, or say that an admin confirms a new head of a desa first."""
     if not person.active:  # a new head of a desa whose kepala desa is registered: an admin confirms first
-        await reply(update, "people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
+        await reply(update, "people/people_successor_waiting", person=person, reply_markup=REMOVE_KEYBOARD)
         return
     svc, user = context.services, update.effective_user
     assert user is not None
     async with svc.db.transaction() as tx:
         await queue_menu_for(tx, user.id, person.role, svc.clock.now())
-    await reply(update, "registered", person=person, reply_markup=REMOVE_KEYBOARD)
+    await reply(update, "people/registered", person=person, reply_markup=REMOVE_KEYBOARD)
 
 
 async def start(update: Update, context: SambangContext) -> None:
@@ -54,7 +54,7 @@ async def start(update: Update, context: SambangContext) -> None:
         try:
             person = await roster.redeem_invitation(svc.db, svc.clock, code, user.id, _display_name(update))
         except RegistrationError as exc:
-            await reply(update, "refusal", message=exc.message)
+            await reply(update, "common/refusal", message=exc.message)
             return
         await _welcome(update, context, person)
         return
@@ -62,9 +62,9 @@ async def start(update: Update, context: SambangContext) -> None:
         if not person.name and user.full_name:
             await roster.update_name(svc.db, svc.clock, user.id, _display_name(update))
             person = await current_person(update, context)
-        await reply(update, "start_registered", person=person)
+        await reply(update, "people/start_registered", person=person)
         return
-    await reply(update, "start_unregistered", user_id=user.id, reply_markup=CONTACT_KEYBOARD)
+    await reply(update, "people/start_unregistered", user_id=user.id, reply_markup=CONTACT_KEYBOARD)
 
 
 async def contact_shared(update: Update, context: SambangContext) -> None:
@@ -82,7 +82,7 @@ async def contact_shared(update: Update, context: SambangContext) -> None:
             name=_display_name(update) or f"{contact.first_name} {contact.last_name or ''}".strip(),
         )
     except RegistrationError as exc:
-        await reply(update, "refusal", message=exc.message, reply_markup=REMOVE_KEYBOARD)
+        await reply(update, "common/refusal", message=exc.message, reply_markup=REMOVE_KEYBOARD)
         return
     await _welcome(update, context, person)
 
@@ -90,7 +90,7 @@ async def contact_shared(update: Update, context: SambangContext) -> None:
 async def help_command(update: Update, context: SambangContext) -> None:
     person = await current_person(update, context)
     await reply(
-        update, "help", person=person, commands=commands_for(person.role if person else None),
+        update, "common/help", person=person, commands=commands_for(person.role if person else None),
         reply_markup=None if person else CONTACT_KEYBOARD,
     )
 

@@ -15,6 +15,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.aspirations import audience as audiences
 from bot.core.domain import NotAllowed, Role
+from bot.messaging import callbacks
 from bot.messaging.templates import split_message
 from bot.telegram.context import SambangApp, SambangContext, notice, person_or_refuse, refuse, reply
 
@@ -51,20 +52,22 @@ async def desa(update: Update, context: SambangContext) -> None:
         return
     query = " ".join(context.args or []).strip()[:80]
     if not query:
-        await reply(update, "desa_usage")
+        await reply(update, "village_map/desa_usage")
         return
     vm = context.services.village_map
     assert vm is not None
     matches = await vm.search(query)
     if not matches:
-        await reply(update, "desa_not_found", query=query)
+        await reply(update, "village_map/desa_not_found", query=query)
         return
     if len(matches) == 1:
         await _send_profile(update, context, matches[0].code, audience)
         return
-    buttons = [[InlineKeyboardButton(f"{d.name} ({d.kecamatan_name})", callback_data=f"desa:show:{d.code}")]
+    buttons = [[InlineKeyboardButton(f"{d.name} ({d.kecamatan_name})",
+                                     callback_data=callbacks.build("desa", "show", d.code))]
                for d in matches]
-    await reply(update, "desa_choose", query=query, count=len(matches), reply_markup=InlineKeyboardMarkup(buttons))
+    await reply(update, "village_map/desa_choose", query=query, count=len(matches),
+                reply_markup=InlineKeyboardMarkup(buttons))
 
 
 async def desa_button(update: Update, context: SambangContext) -> None:

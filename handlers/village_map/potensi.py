@@ -32,7 +32,7 @@ from bot.core.domain import DomainError, Role
 from bot.people.roster import Person
 from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
-from bot.telegram.flow import StateCallback, drop_buttons, step
+from bot.telegram.flow import StateCallback, choice_of, drop_buttons, step
 from bot.village_map.potential import (
     KIND_BY_CODE,
     KINDS,
@@ -171,11 +171,11 @@ async def _gone(update: Update, context: SambangContext) -> int:
     if update.callback_query is not None:
         await refuse(update, notice("potensi_stale_button"), show_alert=True)
     elif _paused(context) and await _draft(update, context) is not None:
-        await reply(update, "potensi_paused")
+        await reply(update, "village_map/potensi_paused")
     else:
         person = await person_or_refuse(update, context)
         if person is not None:
-            await reply(update, "unknown_text", person=person)
+            await reply(update, "common/unknown_text", person=person)
     return ConversationHandler.END
 
 
@@ -190,7 +190,7 @@ async def _free_kepala_desa(update: Update, context: SambangContext) -> Person |
     """The kepala desa starting a /potensi entry, unless refused or in the middle of an aspiration."""
     person = await _kepala_desa(update, context)
     if person is not None and await context.services.aspirations.load_draft(person.telegram_id or 0) is not None:
-        await reply(update, "potensi_busy")
+        await reply(update, "village_map/potensi_busy")
         return None
     return person
 
@@ -231,12 +231,13 @@ async def start(update: Update, context: SambangContext, person: Person) -> str 
     _unpause(context)
     draft = await _draft(update, context)
     if draft is not None and (draft.kind or draft.description):
-        await reply(update, "potensi_resume", draft=draft, kind=kind_label(draft.kind) if draft.kind else None,
+        await reply(update, "village_map/potensi_resume", draft=draft,
+                    kind=kind_label(draft.kind) if draft.kind else None,
                     reply_markup=RESUME)
         return RESUMING_DRAFT
     entries = await _service(context).list_for_desa(person.desa_code or "")
     if entries:
-        await reply(update, "potensi_list", desa_name=person.desa_name, entries=entries,
+        await reply(update, "village_map/potensi_list", desa_name=person.desa_name, entries=entries,
                     reply_markup=list_keyboard(entries))
         return ConversationHandler.END
     return await _new(update, context, person)
@@ -251,7 +252,7 @@ async def new_entry(update: Update, context: SambangContext, person: Person) -> 
 
 async def _new(update: Update, context: SambangContext, person: Person) -> str:
     await _save(update, context, PotentialDraft())
-    await reply(update, "potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard())
+    await reply(update, "village_map/potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard())
     return CHOOSING_KIND
 
 
@@ -282,7 +283,7 @@ async def resume_choice(update: Update, context: SambangContext, person: Person)
 
 async def _continue(update: Update, context: SambangContext, draft: PotentialDraft, person: Person) -> str:
     if draft.kind is None:
-        await reply(update, "potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard())
+        await reply(update, "village_map/potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard())
         return CHOOSING_KIND
     if draft.description is None:
         return await _ask_description(update, draft)
@@ -293,21 +294,21 @@ async def _continue(update: Update, context: SambangContext, draft: PotentialDra
 
 
 async def _ask_description(update: Update, draft: PotentialDraft) -> str:
-    await reply(update, "potensi_describe", kind=kind_label(draft.kind or ""), min_length=MIN_DESCRIPTION,
+    await reply(update, "village_map/potensi_describe", kind=kind_label(draft.kind or ""), min_length=MIN_DESCRIPTION,
                 max_length=MAX_DESCRIPTION)
     return WRITING_DESCRIPTION
 
 
 @step(_kepala_desa, _step_draft, _gone, press=True)
 async def kind_chosen(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    code = query.data.rsplit(":", 1)[1]
+    code = choice_of(update)
     if code not in KIND_BY_CODE:
         await refuse(update, notice("potensi_kind_unknown"), show_alert=True)
         return CHOOSING_KIND
     draft.kind = code
     await _save(update, context, draft)
+    query = update.callback_query
+    assert query is not None
     try:
         await query.edit_message_reply_markup(kinds_keyboard(code))
     except BadRequest:
@@ -345,13 +346,13 @@ description_not_text = _nudge("potensi_describe_in_text", WRITING_DESCRIPTION)
 
 
 async def _ask_media(update: Update, draft: PotentialDraft) -> str:
-    await reply(update, "potensi_media", max_photos=MAX_PHOTOS, photos=len(draft.photos),
+    await reply(update, "village_map/potensi_media", max_photos=MAX_PHOTOS, photos=len(draft.photos),
                 location=draft.has_location, reply_markup=media_keyboard(draft))
     return ADDING_MEDIA
 
 
 async def _ack(update: Update, draft: PotentialDraft, what: str) -> str:
-    await reply(update, "potensi_media_added", what=what, photos=len(draft.photos), max_photos=MAX_PHOTOS,
+    await reply(update, "village_map/potensi_media_added", what=what, photos=len(draft.photos), max_photos=MAX_PHOTOS,
                 location=draft.has_location, reply_markup=media_keyboard(draft))
     return ADDING_MEDIA
 
@@ -419,18 +420,17 @@ async def media_other(update: Update, context: SambangContext) -> str | int:
 
 
 async def _summary(update: Update, context: SambangContext, draft: PotentialDraft, person: Person) -> str:
-    await reply(update, "potensi_summary", draft=draft, kind=kind_label(draft.kind or ""),
+    await reply(update, "village_map/potensi_summary", draft=draft, kind=kind_label(draft.kind or ""),
                 desa_name=person.desa_name, reply_markup=SUMMARY)
     return REVIEWING_SUMMARY
 
 
 @step(_kepala_desa, _step_draft, _gone, press=True)
 async def summary_action(update: Update, context: SambangContext, person: Person, draft: PotentialDraft) -> str | int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    action = query.data.rsplit(":", 1)[1]
+    action = choice_of(update)
     if action == "kind":
-        await reply(update, "potensi_start", desa_name=person.desa_name, reply_markup=kinds_keyboard(draft.kind))
+        await reply(update, "village_map/potensi_start", desa_name=person.desa_name,
+                    reply_markup=kinds_keyboard(draft.kind))
         return CHOOSING_KIND
     if action == "desc":
         return await _ask_description(update, draft)
@@ -448,13 +448,13 @@ async def summary_action(update: Update, context: SambangContext, person: Person
         draft.entry_deleted = True
         await _save(update, context, draft)
         await drop_buttons(update)
-        await reply(update, "potensi_entry_gone", reply_markup=ENTRY_GONE)
+        await reply(update, "village_map/potensi_entry_gone", reply_markup=ENTRY_GONE)
         return REVIEWING_SUMMARY
     except DomainError as exc:
         await refuse(update, exc.message, show_alert=True)
         return ConversationHandler.END if draft.entry_id else REVIEWING_SUMMARY
     await drop_buttons(update)
-    await reply(update, "potensi_saved", entry=entry, updated=draft.entry_id is not None)
+    await reply(update, "village_map/potensi_saved", entry=entry, updated=draft.entry_id is not None)
     return ConversationHandler.END
 
 
@@ -465,7 +465,7 @@ async def cancel(update: Update, context: SambangContext) -> int:
     await _answer(update)
     await _service(context).discard_draft(_user_id(update))
     await drop_buttons(update)
-    await reply(update, "potensi_cancelled")
+    await reply(update, "village_map/potensi_cancelled")
     return ConversationHandler.END
 
 
@@ -501,11 +501,11 @@ async def _show_entry(update: Update, context: SambangContext, template: str,
 
 
 async def open_entry(update: Update, context: SambangContext) -> None:
-    await _show_entry(update, context, "potensi_entry", entry_keyboard)
+    await _show_entry(update, context, "village_map/potensi_entry", entry_keyboard)
 
 
 async def ask_delete(update: Update, context: SambangContext) -> None:
-    await _show_entry(update, context, "potensi_delete_confirm", delete_keyboard)
+    await _show_entry(update, context, "village_map/potensi_delete_confirm", delete_keyboard)
 
 
 async def list_entries(update: Update, context: SambangContext) -> None:
@@ -516,7 +516,7 @@ async def list_entries(update: Update, context: SambangContext) -> None:
     if not entries:
         await refuse(update, notice("potensi_none"))
         return
-    await reply(update, "potensi_list", desa_name=person.desa_name, entries=entries,
+    await reply(update, "village_map/potensi_list", desa_name=person.desa_name, entries=entries,
                 reply_markup=list_keyboard(entries))
 
 
@@ -530,7 +530,7 @@ async def confirm_delete(update: Update, context: SambangContext) -> None:
         await refuse(update, exc.message, show_alert=True)
         return
     await drop_buttons(update)
-    await reply(update, "potensi_deleted", entry=entry)
+    await reply(update, "village_map/potensi_deleted", entry=entry)
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:
@@ -545,7 +545,7 @@ async def cancel_hook(update: Update, context: SambangContext) -> bool:
     if not await _service(context).discard_draft(user.id):
         return False
     _unpause(context)
-    await reply(update, "potensi_cancelled")
+    await reply(update, "village_map/potensi_cancelled")
     return True
 
 

@@ -44,7 +44,7 @@ async def rekap(update: Update, context: SambangContext) -> None:
     since = None
     if args:
         if len(args) > 1 or not _DATE.match(args[0]):
-            await reply(update, "rekap_usage")
+            await reply(update, "village_map/rekap_usage")
             return
         try:
             since = _parse_date(args[0])
@@ -62,7 +62,7 @@ async def rekap(update: Update, context: SambangContext) -> None:
         await chat.send_message(text)
     for chart in charts:
         await chat.send_photo(InputFile(chart.png, filename=chart.filename),
-                              caption=render("rekap_chart_caption", chart=chart))
+                              caption=render("village_map/rekap_chart_caption", chart=chart))
 
 
 async def ekspor(update: Update, context: SambangContext) -> None:
@@ -86,7 +86,7 @@ async def ekspor(update: Update, context: SambangContext) -> None:
                 await refuse(update, exc.message)
                 return
         elif low in ("bantuan", "help", "?"):
-            await reply(update, "ekspor_usage")
+            await reply(update, "village_map/ekspor_usage")
             return
         else:
             names.append(token)
@@ -97,7 +97,7 @@ async def ekspor(update: Update, context: SambangContext) -> None:
         codes = await vm.resolve_kecamatan(kecamatan)
     except DomainError as exc:
         await refuse(update, exc.message)
-        await reply(update, "ekspor_usage")
+        await reply(update, "village_map/ekspor_usage")
         return
     chat = update.effective_chat
     assert chat is not None
@@ -106,7 +106,7 @@ async def ekspor(update: Update, context: SambangContext) -> None:
     kec_names = [k.name for k in [await get_kecamatan(context.services.db, c) for c in codes] if k is not None]
     await chat.send_document(
         InputFile(result.content, filename=result.filename),
-        caption=render("ekspor_caption", rows=result.rows, audience=result.audience, since=since,
+        caption=render("village_map/ekspor_caption", rows=result.rows, audience=result.audience, since=since,
                        kecamatan=kec_names, department=audience.department,
                        leadership_only=not audience.confidential),
     )

@@ -19,18 +19,18 @@ async def briefing(update: Update, context: SambangContext) -> None:
     query = " ".join(context.args or []).strip()
     if not query:
         upcoming = await n.visits.upcoming(limit=5)
-        await reply(update, "briefing_usage", visits=upcoming)
+        await reply(update, "visits/briefing_usage", visits=upcoming)
         return
     try:
         code, _name = await n.visits.resolve_kecamatan(query)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return
     if not await n.briefings.allowed(person, code):
-        await reply(update, "refusal", message=notice("briefing_not_allowed"))
+        await reply(update, "common/refusal", message=notice("briefing_not_allowed"))
         return
     for text in await n.briefings.for_person(person, code):
-        await reply(update, "raw", text=text)
+        await reply(update, "common/raw", text=text)
 
 
 def register(app: SambangApp) -> None:

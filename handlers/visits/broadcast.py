@@ -57,7 +57,7 @@ async def start(update: Update, context: SambangContext, person: Person) -> str 
         return ConversationHandler.END
     assert context.user_data is not None
     context.user_data[KEY] = {"token": uuid.uuid4().hex}
-    await reply(update, "siaran_menu", reply_markup=_kb([
+    await reply(update, "visits/siaran_menu", reply_markup=_kb([
         [("👥 Semua pengguna", "bc:a:semua")],
         [("🏛 Satu kecamatan", "bc:a:kecamatan")],
         [("🎭 Satu peran", "bc:a:peran")],
@@ -70,12 +70,12 @@ async def _reports(update: Update, context: SambangContext, which: str | None) -
     if which and which.isdigit():
         found = await broadcast.report(db, int(which))
         if found is None:
-            await reply(update, "refusal", message=notice("broadcast_not_found", id=which))
+            await reply(update, "common/refusal", message=notice("broadcast_not_found", id=which))
             return
-        await reply(update, "siaran_report", r=found, reply_markup=refresh_button(found.id))
+        await reply(update, "visits/siaran_report", r=found, reply_markup=refresh_button(found.id))
         return
     reports = await broadcast.recent_reports(db, limit=10)
-    await reply(update, "siaran_reports", reports=reports,
+    await reply(update, "visits/siaran_reports", reports=reports,
                 reply_markup=refresh_button(reports[0].id) if reports else None)
 
 
@@ -83,10 +83,10 @@ async def _reports(update: Update, context: SambangContext, which: str | None) -
 async def audience_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     kind = data_of(update).split(":")[2]
     if kind == "kecamatan":
-        await reply(update, "siaran_ask_kecamatan")
+        await reply(update, "visits/siaran_ask_kecamatan")
         return WRITING_KECAMATAN
     if kind == "peran":
-        await reply(update, "siaran_ask_role", reply_markup=_kb([[(r.label, f"bc:r:{r.value}")] for r in ROLES]))
+        await reply(update, "visits/siaran_ask_role", reply_markup=_kb([[(r.label, f"bc:r:{r.value}")] for r in ROLES]))
         return CHOOSING_ROLE
     return await _set_audience(update, context, "semua", "")
 
@@ -105,10 +105,10 @@ async def _set_audience(update: Update, context: SambangContext, kind: str, valu
     try:
         audience = await broadcast.resolve_audience(context.services.db, kind, value)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return WRITING_KECAMATAN if kind == "kecamatan" else CHOOSING_AUDIENCE
     _draft(context).update(kind=audience.kind, value=audience.value, label=audience.label)
-    await reply(update, "siaran_ask_text", label=audience.label, limit=broadcast.MAX_SIARAN_LENGTH)
+    await reply(update, "visits/siaran_ask_text", label=audience.label, limit=broadcast.MAX_SIARAN_LENGTH)
     return WRITING_MESSAGE
 
 
@@ -116,7 +116,7 @@ async def _set_audience(update: Update, context: SambangContext, kind: str, valu
 async def message_written(update: Update, context: SambangContext, person: Person) -> str | int:
     text = text_of(update)
     if len(text) > broadcast.MAX_SIARAN_LENGTH:
-        await reply(update, "refusal", message=notice("broadcast_too_long", length=len(text),
+        await reply(update, "common/refusal", message=notice("broadcast_too_long", length=len(text),
                                                                 limit=broadcast.MAX_SIARAN_LENGTH))
         return WRITING_MESSAGE
     draft = _draft(context)
@@ -124,11 +124,12 @@ async def message_written(update: Update, context: SambangContext, person: Perso
     audience = broadcast.Audience(draft["kind"], draft.get("value", ""), draft["label"])
     reachable, blocked = await broadcast.count_audience(context.services.db, audience)
     person = await _admin(update, context)
-    preview = render("siaran_message", text=text, sender=person.name if person else "")
+    preview = render("visits/siaran_message", text=text, sender=person.name if person else "")
     if reachable == 0:
-        await reply(update, "siaran_preview", label=audience.label, reachable=0, blocked=blocked, preview=preview)
+        await reply(update, "visits/siaran_preview", label=audience.label, reachable=0, blocked=blocked,
+                    preview=preview)
         return WRITING_MESSAGE
-    await reply(update, "siaran_preview", label=audience.label, reachable=reachable, blocked=blocked,
+    await reply(update, "visits/siaran_preview", label=audience.label, reachable=reachable, blocked=blocked,
                 preview=preview,
                 reply_markup=_kb([[(f"✅ Kirim ke {reachable} penerima", "bc:send")], [("❌ Batal", "bc:stop")]]))
     return REVIEWING_BROADCAST
@@ -146,14 +147,14 @@ async def send(update: Update, context: SambangContext, person: Person) -> str |
             context.services.db, audience=audience, text=draft["text"], sender_telegram_id=person.telegram_id,
             sender_name=person.name, now=context.services.clock.now(), request_key=draft["token"])
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
     found = await broadcast.report(context.services.db, broadcast_id)
-    return await flow.done(update, context, KEY, "siaran_report", r=found, started=True,
+    return await flow.done(update, context, KEY, "visits/siaran_report", r=found, started=True,
                            reply_markup=refresh_button(broadcast_id))
 
 
-stop = flow.leave(KEY, "siaran_stopped")
+stop = flow.leave(KEY, "visits/siaran_stopped")
 
 
 async def refresh(update: Update, context: SambangContext) -> None:
@@ -168,7 +169,7 @@ async def refresh(update: Update, context: SambangContext) -> None:
     query = update.callback_query
     assert query is not None
     try:
-        await query.edit_message_text(render("siaran_report", r=found), parse_mode=ParseMode.HTML,
+        await query.edit_message_text(render("visits/siaran_report", r=found), parse_mode=ParseMode.HTML,
                                       reply_markup=refresh_button(broadcast_id))
     except BadRequest:  # "message is not modified": nothing changed since the last look
         pass

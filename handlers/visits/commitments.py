@@ -77,7 +77,7 @@ async def start(update: Update, context: SambangContext, person: Person) -> str 
     recent = await ngantor.of(context.services).visits.recent()
     rows = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"jj:v:{v.id}")] for v in recent[:8]]
     rows.append([("Tanpa kunjungan", "jj:v:0")])
-    await reply(update, "commitment_ask_visit", visits=recent, reply_markup=_kb(rows))
+    await reply(update, "visits/commitment_ask_visit", visits=recent, reply_markup=_kb(rows))
     return CHOOSING_VISIT
 
 
@@ -87,9 +87,9 @@ async def _list(update: Update, context: SambangContext) -> None:
     today = svc.today()
     from bot.messaging.templates import render
 
-    text = render("commitment_list", items=items, today=today, labels=STATUS_LABELS)
+    text = render("visits/commitment_list", items=items, today=today, labels=STATUS_LABELS)
     for part in split_message(text.split("\n\n"), 4000):
-        await reply(update, "raw", text=part)
+        await reply(update, "common/raw", text=part)
 
 
 @_staff_step
@@ -106,7 +106,7 @@ async def visit_chosen(update: Update, context: SambangContext, person: Person) 
         draft.visit_id = None
     _save(context, draft)
     await drop_buttons(update)
-    await reply(update, "commitment_ask_text")
+    await reply(update, "visits/commitment_ask_text")
     return WRITING_PROMISE
 
 
@@ -114,7 +114,7 @@ async def visit_chosen(update: Update, context: SambangContext, person: Person) 
 async def promise_written(update: Update, context: SambangContext, person: Person) -> str | int:
     text = text_of(update)
     if len(text) < 5:
-        await reply(update, "refusal", message=notice("commitment_too_short"))
+        await reply(update, "common/refusal", message=notice("commitment_too_short"))
         return WRITING_PROMISE
     draft = _draft(context)
     draft.description = text[:1000]
@@ -122,7 +122,7 @@ async def promise_written(update: Update, context: SambangContext, person: Perso
     codes = await known_departments(context.services.db)
     buttons = [(c, f"jj:d:{c}") for c in codes if len(f"jj:d:{c}".encode()) <= 64][:30]
     markup = _kb([buttons[i:i + 3] for i in range(0, len(buttons), 3)]) if buttons else None
-    await reply(update, "commitment_ask_department", reply_markup=markup)
+    await reply(update, "visits/commitment_ask_department", reply_markup=markup)
     return CHOOSING_DEPARTMENT
 
 
@@ -138,13 +138,13 @@ async def department_chosen(update: Update, context: SambangContext, person: Per
     try:
         code = await _svc(context).department(raw)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return CHOOSING_DEPARTMENT
     draft = _draft(context)
     draft.department = code
     _save(context, draft)
     visit = await _visit_of(context, draft)
-    await reply(update, "commitment_ask_villages", kecamatan=visit.kecamatan_name if visit else None)
+    await reply(update, "visits/commitment_ask_villages", kecamatan=visit.kecamatan_name if visit else None)
     return WRITING_VILLAGES
 
 
@@ -155,11 +155,11 @@ async def villages_written(update: Update, context: SambangContext, person: Pers
     try:
         desa = await _svc(context).resolve_desa(text_of(update), visit.kecamatan_code if visit else None)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return WRITING_VILLAGES
     draft.desa_codes = [d.code for d in desa]
     _save(context, draft)
-    await reply(update, "commitment_ask_due", desa=desa,
+    await reply(update, "visits/commitment_ask_due", desa=desa,
                 reply_markup=_kb([[("2 minggu", "jj:due:14"), ("1 bulan", "jj:due:30")],
                                   [("2 bulan", "jj:due:60"), ("3 bulan", "jj:due:90")]]))
     return WRITING_DUE_DATE
@@ -178,12 +178,12 @@ async def due_given(update: Update, context: SambangContext, person: Person) -> 
         else:
             due = svc.parse_due(text_of(update))
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return WRITING_DUE_DATE
     draft = _draft(context)
     draft.due_date = due.isoformat()
     _save(context, draft)
-    await reply(update, "commitment_ask_tickets", reply_markup=_kb([[("Lewati", "jj:skip")]]))
+    await reply(update, "visits/commitment_ask_tickets", reply_markup=_kb([[("Lewati", "jj:skip")]]))
     return WRITING_TICKETS
 
 
@@ -194,7 +194,7 @@ async def tickets_given(update: Update, context: SambangContext, person: Person)
         try:
             draft.tickets = await _svc(context).resolve_tickets(text_of(update))
         except DomainError as exc:
-            await reply(update, "refusal", message=notice("retry_or_skip", message=exc.message),
+            await reply(update, "common/refusal", message=notice("retry_or_skip", message=exc.message),
                         reply_markup=_kb([[("Lewati", "jj:skip")]]))
             return WRITING_TICKETS
     else:
@@ -210,7 +210,7 @@ async def _review(update: Update, context: SambangContext, draft: CommitmentDraf
     for code in draft.desa_codes:
         name = await context.services.db.fetchval("SELECT name FROM desa WHERE code = ?", (code,))
         names.append(name or code)
-    await reply(update, "commitment_review", d=draft, visit=visit, desa=names,
+    await reply(update, "visits/commitment_review", d=draft, visit=visit, desa=names,
                 due=dt.date.fromisoformat(draft.due_date or "1970-01-01"),
                 reply_markup=_kb([[("✅ Simpan janji", "jj:save")], [("❌ Batal", "jj:stop")]]))
     return REVIEWING_PROMISE
@@ -222,12 +222,12 @@ async def save(update: Update, context: SambangContext, person: Person) -> str |
     try:
         commitment, _created = await _svc(context).create(person, draft)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
-    return await flow.done(update, context, KEY, "commitment_saved", c=commitment)
+    return await flow.done(update, context, KEY, "visits/commitment_saved", c=commitment)
 
 
-stop = flow.leave(KEY, "commitment_stopped")
+stop = flow.leave(KEY, "visits/commitment_stopped")
 
 
 # -- a department's answer --------------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ async def outcome_chosen(update: Update, context: SambangContext) -> str | int:
     context.user_data[OUTCOME_KEY] = {"id": commitment.id, "outcome": outcome,
                                       "at": to_iso(context.services.clock.now())}
     await drop_buttons(update)
-    await reply(update, "commitment_ask_note", c=commitment, label=STATUS_LABELS[OUTCOMES[outcome]],
+    await reply(update, "visits/commitment_ask_note", c=commitment, label=STATUS_LABELS[OUTCOMES[outcome]],
                 reply_markup=_kb([[("Kirim tanpa catatan", f"jnj:{commitment.id}:send")]]))
     return WRITING_OUTCOME_NOTE
 
@@ -271,11 +271,11 @@ async def _record(update: Update, context: SambangContext, note: str) -> str | i
     try:
         commitment = await _svc(context).record_outcome(pending["id"], person, pending["outcome"], note)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
     finally:
         context.user_data.pop(OUTCOME_KEY, None)
-    await reply(update, "commitment_outcome_saved", c=commitment)
+    await reply(update, "visits/commitment_outcome_saved", c=commitment)
     return ConversationHandler.END
 
 
@@ -298,7 +298,7 @@ async def note_skipped(update: Update, context: SambangContext) -> str | int:
 async def note_stopped(update: Update, context: SambangContext) -> int:
     if context.user_data is not None:
         context.user_data.pop(OUTCOME_KEY, None)
-    await reply(update, "refusal", message=notice("commitment_answer_cancelled"))
+    await reply(update, "common/refusal", message=notice("commitment_answer_cancelled"))
     return ConversationHandler.END
 
 

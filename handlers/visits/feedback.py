@@ -12,6 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
+from bot.messaging import callbacks
 from bot.messaging.templates import render, split_message
 from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, button_number, reply
@@ -25,7 +26,7 @@ COMMENT_WINDOW = timedelta(hours=1)
 
 
 def _ratings(visit_id: int, aspect: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(str(n), callback_data=f"fb:{visit_id}:{aspect}:{n}")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(str(n), callback_data=callbacks.build("fb", visit_id, aspect, n))
                                   for n in range(1, 6)]])
 
 
@@ -35,7 +36,7 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) 
     try:
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     except BadRequest:
-        await reply(update, "raw", text=text, reply_markup=markup)
+        await reply(update, "common/raw", text=text, reply_markup=markup)
 
 
 async def _rate(update: Update, context: SambangContext) -> FeedbackState | None:
@@ -56,15 +57,16 @@ async def visit_rated(update: Update, context: SambangContext) -> None:
     state = await _rate(update, context)
     if state is None:
         return
-    await _edit(update, render("feedback_rated", s=state, asking="k"), _ratings(state.visit.id, "k"))
+    await _edit(update, render("visits/feedback_rated", s=state, asking="k"), _ratings(state.visit.id, "k"))
 
 
 async def service_rated(update: Update, context: SambangContext) -> str | int:
     state = await _rate(update, context)
     if state is None:
         return ConversationHandler.END
-    skip = InlineKeyboardMarkup([[InlineKeyboardButton("Lewati", callback_data=f"fb:{state.visit.id}:skip")]])
-    await _edit(update, render("feedback_rated", s=state, asking="comment"), skip)
+    skip = InlineKeyboardMarkup([[InlineKeyboardButton("Lewati",
+                                                        callback_data=callbacks.build("fb", state.visit.id, "skip"))]])
+    await _edit(update, render("visits/feedback_rated", s=state, asking="comment"), skip)
     assert context.user_data is not None
     context.user_data["umpan_balik"] = {"visit_id": state.visit.id, "at": to_iso(context.services.clock.now())}
     return WRITING_COMMENT
@@ -85,10 +87,10 @@ async def comment_written(update: Update, context: SambangContext) -> str | int:
     try:
         state = await ngantor.of(svc).feedback.comment(pending["visit_id"], person, text_of(update))
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
     context.user_data.pop("umpan_balik", None)
-    await reply(update, "feedback_thanks", s=state)
+    await reply(update, "visits/feedback_thanks", s=state)
     return ConversationHandler.END
 
 
@@ -96,14 +98,14 @@ async def comment_skipped(update: Update, context: SambangContext) -> int:
     if context.user_data is not None:
         context.user_data.pop("umpan_balik", None)
     await drop_buttons(update)
-    await reply(update, "feedback_thanks", s=None)
+    await reply(update, "visits/feedback_thanks", s=None)
     return ConversationHandler.END
 
 
 async def comment_stopped(update: Update, context: SambangContext) -> int:
     if context.user_data is not None:
         context.user_data.pop("umpan_balik", None)
-    await reply(update, "feedback_thanks", s=None)
+    await reply(update, "visits/feedback_thanks", s=None)
     return ConversationHandler.END
 
 
@@ -123,12 +125,12 @@ async def umpanbalik(update: Update, context: SambangContext) -> None:
         try:
             code, _ = await n.visits.resolve_kecamatan(query)
         except DomainError as exc:
-            await reply(update, "refusal", message=exc.message)
+            await reply(update, "common/refusal", message=exc.message)
             return
     summaries = await n.feedback.summaries(code)
-    text = render("feedback_summary", summaries=summaries)
+    text = render("visits/feedback_summary", summaries=summaries)
     for part in split_message([text], 4000):
-        await reply(update, "raw", text=part)
+        await reply(update, "common/raw", text=part)
 
 
 def build_conversation() -> ConversationHandler[SambangContext]:

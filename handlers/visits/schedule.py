@@ -118,12 +118,12 @@ async def _schedule(update: Update, context: SambangContext, person: Any, *, eve
     rest = [v for v in upcoming if v.kecamatan_code != own_code]
     scoped = own_code is not None and not everything
     shown = own + ([] if scoped else rest)
-    parts = [render("jadwal", own=own, rest=[] if scoped else rest, hidden=len(rest) if scoped else 0,
+    parts = [render("visits/jadwal", own=own, rest=[] if scoped else rest, hidden=len(rest) if scoped else 0,
                     own_name=person.kecamatan_name, has_own=own_code is not None, has_file=bool(shown))]
     more = _kb([[("📋 Lihat semua jadwal", "jd:semua")]]) if scoped and rest else None
     texts = split_message(parts, 4000)
     for i, text in enumerate(texts):
-        await reply(update, "raw", text=text, reply_markup=more if i == len(texts) - 1 else None)
+        await reply(update, "common/raw", text=text, reply_markup=more if i == len(texts) - 1 else None)
     if not shown:
         return
     now = context.services.clock.now()
@@ -133,7 +133,7 @@ async def _schedule(update: Update, context: SambangContext, person: Any, *, eve
     message = update.effective_message
     assert message is not None
     await message.reply_document(document=data.encode("utf-8"), filename="jadwal-ngantor-di-kecamatan.ics",
-                                 caption=render("jadwal_ics_caption"), do_quote=False)
+                                 caption=render("visits/jadwal_ics_caption"), do_quote=False)
 
 
 # -- /kunjungan: menu -------------------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ async def _schedule(update: Update, context: SambangContext, person: Any, *, eve
 async def start(update: Update, context: SambangContext, person: Person) -> str | int:
     assert context.user_data is not None
     context.user_data[KEY] = {}
-    await reply(update, "kunjungan_menu", reply_markup=MENU)
+    await reply(update, "visits/kunjungan_menu", reply_markup=MENU)
     return CHOOSING_ACTION
 
 
@@ -163,7 +163,7 @@ async def _ask_kecamatan(update: Update, context: SambangContext) -> str:
     if len(kecamatan) <= 40:
         buttons = [(k.name, f"kj:kec:{k.code}") for k in kecamatan]
         markup = _kb([buttons[i:i + 3] for i in range(0, len(buttons), 3)])
-    await reply(update, "kunjungan_ask_kecamatan", reply_markup=markup)
+    await reply(update, "visits/kunjungan_ask_kecamatan", reply_markup=markup)
     return CHOOSING_KECAMATAN
 
 
@@ -174,11 +174,11 @@ async def kecamatan_chosen(update: Update, context: SambangContext, person: Pers
     try:
         code, name = await _svc(context).resolve_kecamatan(text)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return CHOOSING_KECAMATAN
     draft = _draft(context)
     draft.update(kecamatan_code=code, kecamatan_name=name)
-    await reply(update, "kunjungan_ask_date", kecamatan_name=name)
+    await reply(update, "visits/kunjungan_ask_date", kecamatan_name=name)
     return WRITING_DATE
 
 
@@ -190,16 +190,16 @@ async def _date_written(update: Update, context: SambangContext, *, moving: bool
     try:
         day = parse_date(_text(update))
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return retry
     if day < _svc(context).today():
-        await reply(update, "refusal", message=notice("visit_date_past"))
+        await reply(update, "common/refusal", message=notice("visit_date_past"))
         return retry
     draft["date"] = day.isoformat()
     warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft.get("visit_id"))
     draft["warnings"] = warnings
     if warnings:
-        await reply(update, "kunjungan_date_warnings", day=day, warnings=warnings,
+        await reply(update, "visits/kunjungan_date_warnings", day=day, warnings=warnings,
                     reply_markup=_kb([[("Tetap pakai tanggal ini", "kj:date:ok")]]))
         return CONFIRMING_NEW_DATE if moving else CONFIRMING_DATE
     return await _ask_time(update, context, moving=moving)
@@ -219,7 +219,7 @@ async def _ask_time(update: Update, context: SambangContext, *, moving: bool) ->
     current = draft.get("old_time") if moving else None
     default = current or f"{DEFAULT_START:%H:%M}"
     label = f"Tetap {default.replace(':', '.')}" if moving else f"{default.replace(':', '.')} WIB"
-    await reply(update, "kunjungan_ask_time", day=dt.date.fromisoformat(draft["date"]),
+    await reply(update, "visits/kunjungan_ask_time", day=dt.date.fromisoformat(draft["date"]),
                 reply_markup=_kb([[(label, f"kj:time:{default.replace(':', '')}")]]))
     return WRITING_NEW_TIME if moving else WRITING_TIME
 
@@ -232,17 +232,17 @@ async def _time_given(update: Update, context: SambangContext, *, moving: bool) 
     try:
         time = parse_time(raw)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return WRITING_NEW_TIME if moving else WRITING_TIME
     draft = _draft(context)
     draft["time"] = f"{time:%H:%M}"
     if moving:
         place = draft.get("old_place") or default_place(draft["kecamatan_name"])
-        await reply(update, "kunjungan_ask_place", place=place, moving=True,
+        await reply(update, "visits/kunjungan_ask_place", place=place, moving=True,
                     reply_markup=_kb([[(f"Tetap: {place}"[:60], "kj:place:keep")]]))
         return WRITING_NEW_PLACE
     place = default_place(draft["kecamatan_name"])
-    await reply(update, "kunjungan_ask_place", place=place, moving=False,
+    await reply(update, "visits/kunjungan_ask_place", place=place, moving=False,
                 reply_markup=_kb([[(place, "kj:place:default")]]))
     return WRITING_PLACE
 
@@ -256,10 +256,10 @@ async def place_given(update: Update, context: SambangContext, person: Person) -
     draft = _draft(context)
     text = _text(update) if update.callback_query is None else ""
     if update.callback_query is None and len(text) < 3:
-        await reply(update, "refusal", message=notice("visit_place_too_short", moving=False))
+        await reply(update, "common/refusal", message=notice("visit_place_too_short", moving=False))
         return WRITING_PLACE
     draft["place"] = text[:200] or default_place(draft["kecamatan_name"])
-    await reply(update, "kunjungan_ask_agenda", reply_markup=SKIP)
+    await reply(update, "visits/kunjungan_ask_agenda", reply_markup=SKIP)
     return WRITING_AGENDA
 
 
@@ -268,7 +268,7 @@ async def agenda_given(update: Update, context: SambangContext, person: Person) 
     draft = _draft(context)
     draft["agenda"] = "" if update.callback_query is not None else _text(update)[:1000]
     codes = await known_departments(context.services.db)
-    await reply(update, "kunjungan_ask_departments", known=codes, reply_markup=SKIP)
+    await reply(update, "visits/kunjungan_ask_departments", known=codes, reply_markup=SKIP)
     return CHOOSING_DEPARTMENTS
 
 
@@ -283,13 +283,13 @@ async def departments_given(update: Update, context: SambangContext, person: Per
         try:
             draft["departments"] = list(await validate_departments(context.services.db, split_codes(_text(update))))
         except DomainError as exc:
-            await reply(update, "refusal", message=notice("retry_or_skip", message=exc.message),
+            await reply(update, "common/refusal", message=notice("retry_or_skip", message=exc.message),
                         reply_markup=SKIP)
             return CHOOSING_DEPARTMENTS
     day = dt.date.fromisoformat(draft["date"])
     warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day,
                                                 start_time=dt.time.fromisoformat(draft["time"]))
-    await reply(update, "kunjungan_review", d=draft, day=day, warnings=warnings,
+    await reply(update, "visits/kunjungan_review", d=draft, day=day, warnings=warnings,
                 reply_markup=_kb([[("✅ Simpan", "kj:save")], [("❌ Batal", "kj:stop")]]))
     return REVIEWING_VISIT
 
@@ -306,9 +306,9 @@ async def save_visit(update: Update, context: SambangContext, person: Person) ->
             place=draft.get("place"), agenda=draft.get("agenda", ""), departments=draft.get("departments", []),
             created_by=person.telegram_id)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return REVIEWING_VISIT
-    return await flow.done(update, context, KEY, "kunjungan_saved", visit=visit, warnings=warnings)
+    return await flow.done(update, context, KEY, "visits/kunjungan_saved", visit=visit, warnings=warnings)
 
 
 # -- list, move, cancel -----------------------------------------------------------------------------------------
@@ -317,7 +317,7 @@ async def save_visit(update: Update, context: SambangContext, person: Person) ->
 async def _show_list(update: Update, context: SambangContext) -> str | int:
     upcoming: list[Visit] = await _svc(context).upcoming(limit=60)
     buttons = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"kj:v:{v.id}")] for v in upcoming]
-    await reply(update, "kunjungan_list", visits=upcoming,
+    await reply(update, "visits/kunjungan_list", visits=upcoming,
                 reply_markup=_kb(buttons) if buttons else None)
     return VIEWING_VISIT if upcoming else ConversationHandler.END
 
@@ -333,7 +333,7 @@ async def visit_chosen(update: Update, context: SambangContext, person: Person) 
     _draft(context).update(visit_id=visit.id, kecamatan_code=visit.kecamatan_code,
                            kecamatan_name=visit.kecamatan_name, old_time=f"{visit.start_time:%H:%M}",
                            old_place=visit.place)
-    await reply(update, "kunjungan_detail", visit=visit,
+    await reply(update, "visits/kunjungan_detail", visit=visit,
                 reply_markup=_kb([[("📅 Pindah jadwal", f"kj:mv:{visit.id}"), ("❌ Batalkan", f"kj:cx:{visit.id}")],
                                   [("⬅️ Kembali ke daftar", "kj:list")]]))
     return VIEWING_VISIT
@@ -344,7 +344,7 @@ async def move_chosen(update: Update, context: SambangContext, person: Person) -
     visit = await _current_visit(update, context)
     if visit is None:
         return VIEWING_VISIT
-    await reply(update, "kunjungan_ask_new_date", visit=visit)
+    await reply(update, "visits/kunjungan_ask_new_date", visit=visit)
     return WRITING_NEW_DATE
 
 
@@ -367,7 +367,7 @@ async def new_place_given(update: Update, context: SambangContext, person: Perso
     if update.callback_query is None:
         text = _text(update)
         if len(text) < 3:
-            await reply(update, "refusal", message=notice("visit_place_too_short", moving=True))
+            await reply(update, "common/refusal", message=notice("visit_place_too_short", moving=True))
             return WRITING_NEW_PLACE
         draft["place"] = text[:200]
     else:
@@ -382,7 +382,7 @@ async def _review_move(update: Update, context: SambangContext) -> str:
     day = dt.date.fromisoformat(draft["date"])
     warnings = await _svc(context).warnings_for(draft["kecamatan_code"], day, exclude_id=draft["visit_id"],
                                                 start_time=dt.time.fromisoformat(draft["time"]))
-    await reply(update, "kunjungan_review_move", visit=visit, day=day, time=draft["time"].replace(":", "."),
+    await reply(update, "visits/kunjungan_review_move", visit=visit, day=day, time=draft["time"].replace(":", "."),
                 place=draft.get("place") or visit.place, warnings=warnings,
                 reply_markup=_kb([[("✅ Pindahkan", "kj:mvsave")], [("❌ Batal", "kj:stop")]]))
     return REVIEWING_MOVE
@@ -399,9 +399,9 @@ async def save_move(update: Update, context: SambangContext, person: Person) -> 
             draft["visit_id"], dt.date.fromisoformat(draft["date"]), dt.time.fromisoformat(draft["time"]),
             place=draft.get("place"), actor=person.telegram_id)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
-    return await flow.done(update, context, KEY, "kunjungan_moved", visit=visit, warnings=warnings)
+    return await flow.done(update, context, KEY, "visits/kunjungan_moved", visit=visit, warnings=warnings)
 
 
 @_admin_step
@@ -409,7 +409,7 @@ async def cancel_chosen(update: Update, context: SambangContext, person: Person)
     visit = await _current_visit(update, context)
     if visit is None:
         return VIEWING_VISIT
-    await reply(update, "kunjungan_ask_cancel_reason", visit=visit, reply_markup=SKIP)
+    await reply(update, "visits/kunjungan_ask_cancel_reason", visit=visit, reply_markup=SKIP)
     return WRITING_CANCEL_REASON
 
 
@@ -418,7 +418,7 @@ async def cancel_reason_given(update: Update, context: SambangContext, person: P
     draft = _draft(context)
     draft["reason"] = "" if update.callback_query is not None else _text(update)[:300]
     visit = await _svc(context).find(draft["visit_id"])
-    await reply(update, "kunjungan_review_cancel", visit=visit, reason=draft["reason"],
+    await reply(update, "visits/kunjungan_review_cancel", visit=visit, reason=draft["reason"],
                 reply_markup=_kb([[("✅ Ya, batalkan kunjungan", "kj:cxsave")], [("⬅️ Jangan", "kj:stop")]]))
     return REVIEWING_CANCEL
 
@@ -432,9 +432,9 @@ async def save_cancel(update: Update, context: SambangContext, person: Person) -
     try:
         visit = await _svc(context).cancel(draft["visit_id"], draft.get("reason", ""), actor=person.telegram_id)
     except DomainError as exc:
-        await reply(update, "refusal", message=exc.message)
+        await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
-    return await flow.done(update, context, KEY, "kunjungan_cancelled", visit=visit)
+    return await flow.done(update, context, KEY, "visits/kunjungan_cancelled", visit=visit)
 
 
 async def _current_visit(update: Update, context: SambangContext) -> Visit | None:
@@ -453,7 +453,7 @@ async def _current_visit(update: Update, context: SambangContext) -> Visit | Non
 # -- leaving ----------------------------------------------------------------------------------------------------
 
 
-stop = flow.leave(KEY, "kunjungan_stopped")
+stop = flow.leave(KEY, "visits/kunjungan_stopped")
 
 
 async def stale_button(update: Update, context: SambangContext) -> None:

@@ -1,4 +1,4 @@
--- Officials (issue 3): departments (OPD) and the categories they handle, aspirations routed to one or more
+-- Officials: departments (OPD) and the categories they handle, aspirations routed to one or more
 -- departments, group inboxes, service levels per aspiration, and the short text prompts officials answer.
 
 CREATE TABLE departments (

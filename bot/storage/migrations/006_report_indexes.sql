@@ -1,4 +1,4 @@
--- Indexes found by the benchmarks (issue 7) on a province-sized database (100,000 aspirations, Jawa Timur).
+-- Indexes found by the benchmarks on a province-sized database (100,000 aspirations, Jawa Timur).
 
 -- /status for leadership and admins lists the newest aspirations of the whole area, and officials the newest of
 -- their department: ORDER BY created_at DESC, id DESC LIMIT n walks this index from its end instead of sorting
