@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import sqlite3
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_support import cli_env, run_sambang
 from tests.fake_telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,20 +20,11 @@ TOKEN = "123456:CLI-test"
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAMBANG_", "TELEGRAM_"))}
-    env.update({"PYTHONPATH": str(ROOT), "SAMBANG_DB": str(tmp_path / "cli.db")})
-    env.update(extra)
-    return env
+    return cli_env(tmp_path, "cli.db", **extra)
 
 
 async def _sambang(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, cwd=tmp_path, env=_env(tmp_path, **env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await run_sambang(tmp_path, _env(tmp_path, **env), *args)
 
 
 async def test_migrate_loads_the_regency(tmp_path: Path) -> None:

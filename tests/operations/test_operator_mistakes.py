@@ -8,7 +8,6 @@ import logging
 import os
 import socket
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from bot.operations.health import check_file, health_report
 from bot.operations.logs import PrivacyFilter
+from tests.cli_support import cli_env, run_sambang
 from tests.fake_telegram import FakeTelegram
 from tests.harness import BotHarness
 
@@ -25,20 +25,11 @@ OTHER_TOKEN = "654321:Rejected-Token_by-Telegram"
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SAMBANG_", "TELEGRAM_"))}
-    env.update({"PYTHONPATH": str(ROOT), "SAMBANG_DB": str(tmp_path / "ops.db")})
-    env.update(extra)
-    return env
+    return cli_env(tmp_path, "ops.db", **extra)
 
 
 async def _sambang(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, cwd=tmp_path, env=_env(tmp_path, **env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await run_sambang(tmp_path, _env(tmp_path, **env), *args)
 
 
 def _refused(result: tuple[int, str, str], *needles: str, token: str = TOKEN) -> str:
