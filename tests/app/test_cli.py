@@ -15,7 +15,6 @@ import pytest
 from tests.cli_support import cli_env, run_sambang
 from tests.fake_telegram import FakeTelegram
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:CLI-test"
 
 

@@ -20,7 +20,6 @@ from bot.telegram.webhook import SECRET_HEADER
 from tests.cli_support import cli_env, run_sambang
 from tests.fake_telegram import FakeTelegram
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:OPS-test"
 SECRET = "ops-Secret_123"
 

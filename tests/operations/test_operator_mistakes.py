@@ -19,7 +19,6 @@ from tests.cli_support import cli_env, run_sambang
 from tests.fake_telegram import FakeTelegram
 from tests.harness import BotHarness
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:OPERATOR-secret-Token_xyz"
 OTHER_TOKEN = "654321:Rejected-Token_by-Telegram"
 
