@@ -175,6 +175,10 @@ class Aspiration(_WithAttachments):
     departments: tuple[str, ...] = ()
     #: Departments that were responsible before a redirect (they may still read it).
     former_departments: tuple[str, ...] = ()
+    #: The main aspiration this one was merged into as a duplicate (None: not a duplicate).
+    duplicate_of: int | None = None
+    #: People ids of the kepala desa whose aspirations were merged into this one: they follow it.
+    follower_ids: tuple[int, ...] = ()
 
     @property
     def is_closed(self) -> bool:
@@ -206,6 +210,10 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "tdt": (_WORKING, Status.TIDAK_DAPAT),
     "balas": (frozenset(OPEN_STATUSES), None),
     "alihkan": (_WORKING, Status.BARU),
+    # a question to the village ("Minta info"): the status stays, the service-level clock stops until the answer
+    "info": (_WORKING, None),
+    # merged into another open aspiration about the same problem
+    "duplikat": (_WORKING, Status.DUPLIKAT),
     # the kepala desa's answer to "Sudah tertangani?", and the same answer given by silence
     "konfirmasi": (frozenset({Status.SELESAI}), Status.DITUTUP),
     "buka_kembali": (frozenset({Status.SELESAI}), Status.DIPROSES),
@@ -218,7 +226,8 @@ _SELECT = (
     " (SELECT group_concat(department, ',') FROM (SELECT department FROM aspiration_departments"
     "   WHERE aspiration_id = a.id AND active = 1 ORDER BY assigned_at, rowid)) AS dept_codes,"
     " (SELECT group_concat(department, ',') FROM aspiration_departments"
-    "   WHERE aspiration_id = a.id AND active = 0) AS former_dept_codes"
+    "   WHERE aspiration_id = a.id AND active = 0) AS former_dept_codes,"
+    " (SELECT group_concat(f.submitter_id, ',') FROM aspirations f WHERE f.duplicate_of = a.id) AS follower_codes"
     " FROM aspirations a"
     " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
     " JOIN people p ON p.id = a.submitter_id"
@@ -237,6 +246,8 @@ def _aspiration(row: Row, attachments: tuple[Attachment, ...] = ()) -> Aspiratio
         attachments=attachments,
         departments=tuple(row["dept_codes"].split(",")) if row["dept_codes"] else (),
         former_departments=tuple(row["former_dept_codes"].split(",")) if row["former_dept_codes"] else (),
+        duplicate_of=row["duplicate_of"],
+        follower_ids=tuple(int(x) for x in row["follower_codes"].split(",")) if row["follower_codes"] else (),
     )
 
 

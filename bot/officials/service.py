@@ -22,11 +22,12 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from bot.aspirations.service import Aspiration, AspirationService, Attachment, check_transition
+from bot.aspirations import audience as audiences
+from bot.aspirations.service import Aspiration, AspirationService, Attachment, check_transition, normalise_ticket
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from bot.core.text import clean_text
-from bot.core.workdays import add_working_days
+from bot.core.workdays import add_working_days, working_days_between
 from bot.messaging import callbacks, limits, outbox
 from bot.messaging.templates import render, tanggal_pendek
 from bot.officials.departments import (
@@ -37,7 +38,7 @@ from bot.officials.departments import (
     normalise_code,
 )
 from bot.people.roster import Person, person_from_row
-from bot.storage import audit
+from bot.storage import audit, jobs
 from bot.storage.database import Database, Transaction
 
 if TYPE_CHECKING:
@@ -46,8 +47,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Actions officials take with a button; the ones in NEEDS_TEXT ask for a reason or a reply first.
-OFFICIAL_ACTIONS = ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt")
-NEEDS_TEXT = frozenset({"tolak", "tdt", "balas", "alihkan", "buka_kembali"})
+OFFICIAL_ACTIONS = ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt", "info", "duplikat")
+NEEDS_TEXT = frozenset({"tolak", "tdt", "balas", "alihkan", "buka_kembali", "info", "duplikat", "pesan"})
 BUTTON_LABELS = {
     "terima": "✅ Terima",
     "proses": "🔧 Proses",
@@ -56,9 +57,12 @@ BUTTON_LABELS = {
     "alihkan": "↪️ Alihkan",
     "tolak": "⛔ Tolak",
     "tdt": "🚫 Tidak dapat ditindaklanjuti",
+    "info": "❓ Minta info",
+    "duplikat": "🔗 Duplikat",
 }
 CONFIRM_YES = "✅ Ya, sudah tertangani"
 CONFIRM_NO = "❌ Belum"
+WRITE_BUTTON = "✉️ Kirim pesan"
 #: How the history (and /status) names each step.
 HISTORY_LABELS = {
     "terima": "diterima",
@@ -72,7 +76,16 @@ HISTORY_LABELS = {
     "buka_kembali": "dibuka kembali",
     "tutup_otomatis": "ditutup otomatis (desa tidak menjawab)",
     "eskalasi": "eskalasi ke pimpinan",
+    "info": "minta info dari desa",
+    "duplikat": "digabung sebagai duplikat",
+    "pesan": "pesan dari desa",
+    "jawab_info": "info dari desa diterima",
 }
+#: History entries that belong to the thread (their notes are shown only to those who see the thread).
+THREAD_HISTORY = frozenset({HISTORY_LABELS["balas"], HISTORY_LABELS["info"], HISTORY_LABELS["pesan"],
+                            HISTORY_LABELS["jawab_info"]})
+#: Changes of a main aspiration that the kepala desa of its duplicates hear about too.
+FOLLOWED_ACTIONS = frozenset({"terima", "proses", "selesai", "tolak", "tdt", "alihkan", "tutup_otomatis"})
 PENDING_TTL = timedelta(hours=2)
 MIN_TEXT = 5
 MAX_TEXT = 1500
@@ -109,10 +122,17 @@ class Sla:
     accepted_at: str | None
     responded_at: str | None
     confirm_due: str | None
+    #: Since when the department waits for information from the village ("Minta info"): the clock stands still.
+    info_requested_at: str | None = None
+
+    @property
+    def waiting_on_village(self) -> bool:
+        return self.info_requested_at is not None
 
     def overdue(self, status: str, today: str) -> list[str]:
-        """What is late today: 'terima' (not accepted or redirected in time) and/or 'tanggapan'."""
-        if Status(status) not in (Status.BARU, Status.DITERIMA, Status.DIPROSES):
+        """What is late today: 'terima' (not accepted or redirected in time) and/or 'tanggapan'. Nothing is late
+        while the department waits for the village."""
+        if Status(status) not in (Status.BARU, Status.DITERIMA, Status.DIPROSES) or self.waiting_on_village:
             return []
         late = []
         if self.accepted_at is None and self.accept_due < today:
@@ -131,14 +151,14 @@ def card_buttons(aspiration: Aspiration) -> list[list[tuple[str, str]]]:
         wanted = [["balas"]]
     else:
         first = ["terima", "proses"] if status is Status.BARU else ["proses"] if status is Status.DITERIMA else []
-        wanted = [first + ["selesai"], ["balas"] + ([] if aspiration.confidential else ["alihkan"]),
-                  ["tolak", "tdt"]]
+        wanted = [first + ["selesai"], ["balas", "info"] + ([] if aspiration.confidential else ["alihkan"]),
+                  ["tolak", "tdt"], ["duplikat"]]
     return [[(BUTTON_LABELS[a], callbacks.build("asp", "act", aspiration.id, a)) for a in row] for row in wanted if row]
 
 
 def validate_text(text: str, kind: str) -> str:
     cleaned = clean_text(text)
-    what = "Balasan" if kind == "balas" else "Komentar" if kind == "buka_kembali" else "Alasan"
+    what = {"balas": "Balasan", "buka_kembali": "Komentar", "info": "Pertanyaan", "pesan": "Pesan"}.get(kind, "Alasan")
     if len(cleaned) < MIN_TEXT:
         raise InvalidText("officials/terlalu_pendek_tuliskan_minimal", what=what, min_text=MIN_TEXT)
     if len(cleaned) > MAX_TEXT:
@@ -263,7 +283,7 @@ class OfficialsService:
         if row is None:
             return None
         return Sla(row["audience"], row["accept_due"], row["respond_due"], row["accepted_at"], row["responded_at"],
-                   row["confirm_due"])
+                   row["confirm_due"], row["info_requested_at"])
 
     async def _unit_label(self, person: Person | None) -> str:
         """How the kepala desa hears who acted: the department, the leader's title, or the admin."""
@@ -412,8 +432,38 @@ class OfficialsService:
         if action == "selesai":
             markup = outbox.inline_keyboard([[(CONFIRM_YES, callbacks.build("asp", "cfm", aspiration.id, "ya")),
                                               (CONFIRM_NO, callbacks.build("asp", "cfm", aspiration.id, "belum"))]])
+        elif action in ("info", "balas"):  # answered by a Telegram reply, or with this button
+            markup = outbox.inline_keyboard([[(WRITE_BUTTON, callbacks.build("asp", "msg", aspiration.id, "new"))]])
         await outbox.enqueue_text(tx, aspiration.submitter_telegram_id, text, now=now, reply_markup=markup,
                                   ref=f"asp:{aspiration.id}:kades", dedup_key=f"asp:{aspiration.id}:{key}:kades")
+        if action in FOLLOWED_ACTIONS:
+            await self._notify_followers(tx, aspiration, action, now, unit=await self._unit_label(actor), note=note,
+                                         key=key, target=target)
+
+    async def _notify_followers(self, tx: Transaction, aspiration: Aspiration, action: str, now: datetime, *,
+                                unit: str, note: str | None, key: str, target: str | None) -> None:
+        """The kepala desa whose aspirations were merged into this one hear what happens to it."""
+        rows = await tx.fetchall(
+            "SELECT a.id, a.ticket, p.telegram_id FROM aspirations a JOIN people p ON p.id = a.submitter_id"
+            " WHERE a.duplicate_of = ? AND p.active = 1 AND p.telegram_id IS NOT NULL ORDER BY a.id",
+            (aspiration.id,))
+        for row in rows:
+            text = render("officials/officials_kades_follow", a=aspiration, own=row["ticket"], action=action,
+                          unit=unit, note=note, target=target)
+            await outbox.enqueue_text(tx, row["telegram_id"], text, now=now, ref=f"asp:{row['id']}:follow",
+                                      dedup_key=f"asp:{aspiration.id}:{key}:follow:{row['id']}")
+
+    async def recipients(self, tx: Transaction, aspiration: Aspiration) -> list[int]:
+        """The chats that handle an aspiration now (officials and inbox groups; the admins standing in)."""
+        return (await self._recipients(tx, aspiration))[0]
+
+    async def card_message(self, tx: Transaction, aspiration_id: int, chat_id: int) -> int | None:
+        """The newest card of the aspiration sent to this chat, to reply to it."""
+        return await self._card_message(tx, aspiration_id, chat_id)
+
+    async def refresh_cards(self, tx: Transaction, aspiration: Aspiration, now: datetime, key: str) -> None:
+        """Bring every card of the aspiration up to date (see ``_refresh_cards``)."""
+        await self._refresh_cards(tx, aspiration, now, key)
 
     async def _notice(self, tx: Transaction, aspiration: Aspiration, text: str, now: datetime, key: str) -> None:
         """A message to everyone handling the aspiration, as a reply to their card when it is known."""
@@ -490,6 +540,8 @@ class OfficialsService:
         edited cards, forwards after a redirect, the audit entry — commits together or not at all."""
         if action not in OFFICIAL_ACTIONS:
             raise DomainError("officials/tombol_tidak_dikenal")
+        if action == "duplikat":
+            return await self.mark_duplicate(person, aspiration_id, note or "", pending_of=pending_of)
         if action in NEEDS_TEXT:
             note = validate_text(note or "", action)
         now = self.clock.now()
@@ -505,6 +557,11 @@ class OfficialsService:
             history_note = note
             if target_code:
                 history_note = f"ke {target_code}: {note}"
+            if action in ("balas", "info"):  # the official's side of the thread
+                await tx.execute(
+                    "INSERT INTO aspiration_messages(aspiration_id, at, author_id, side, purpose, kind, text)"
+                    " VALUES (?, ?, ?, 'opd', ?, 'text', ?)",
+                    (aspiration_id, stamp, person.id, "minta_info" if action == "info" else "balas", note))
             _, _, hid = await self.aspirations.transition(tx, aspiration_id, action=action, actor_id=person.id,
                                                           now=now, note=history_note, history_action=label)
             key = f"h{hid}"
@@ -519,6 +576,10 @@ class OfficialsService:
                     "UPDATE aspiration_sla SET accepted_at = COALESCE(accepted_at, ?), responded_at ="
                     " COALESCE(responded_at, ?), confirm_due = COALESCE(?, confirm_due) WHERE aspiration_id = ?",
                     (stamp, stamp, confirm_due, aspiration_id))
+            elif action == "info":  # the clock stops until the village answers (a repeated question: still stopped)
+                await tx.execute(
+                    "UPDATE aspiration_sla SET info_requested_at = COALESCE(info_requested_at, ?),"
+                    " info_reminded_at = NULL WHERE aspiration_id = ?", (stamp, aspiration_id))
             elif action == "alihkan":
                 assert target_code is not None
                 released = list(aspiration.departments)
@@ -601,6 +662,115 @@ class OfficialsService:
         return Outcome(current, "buka_kembali", render("officials/officials_done", action="buka_kembali", a=current,
                                                        target=await self.departments.label_for(current)))
 
+    def check_village_writer(self, person: Person | None, aspiration: Aspiration) -> Person:
+        """The kepala desa may write to the departments about an open aspiration of theirs (the thread)."""
+        kades = self._check_kades(person, aspiration)
+        if not audiences.of(kades).sees_thread(aspiration):
+            raise NotAllowed("officials/tombol_hanya_kepala_desa")
+        if aspiration.is_closed:
+            raise DomainError("aspirations/aspirasi_ditutup_tidak_diubah", ticket=aspiration.ticket,
+                              label=Status(aspiration.status).label)
+        return kades
+
+    async def mark_duplicate(self, person: Person | None, aspiration_id: int, main_ticket: str, *,
+                             pending_of: tuple[int, int] | None = None) -> Outcome:
+        """An official merges an aspiration into another open one about the same problem (the main one): it is
+        closed as a duplicate, its kepala desa is told and from then on hears the main one's changes."""
+        now = self.clock.now()
+        ticket = normalise_ticket(main_ticket, now.astimezone(self.tz).year)
+        if ticket is None:
+            raise InvalidText("officials/duplikat_nomor_tiket", text=main_ticket.strip()[:40])
+        async with self.db.transaction() as tx:
+            aspiration = await self.aspirations.get_in(tx, aspiration_id)
+            self._check_actor(person, aspiration)
+            assert person is not None
+            main_id = await tx.fetchval("SELECT COALESCE(duplicate_of, id) FROM aspirations WHERE ticket = ?",
+                                        (ticket,))
+            main = await self.aspirations.get_in(tx, int(main_id)) if main_id is not None else None
+            if main is None or not self.aspirations.can_view(person, main):
+                raise InvalidText("officials/duplikat_tidak_ditemukan", ticket=ticket)
+            if main.id == aspiration.id:
+                raise InvalidText("officials/duplikat_diri_sendiri", ticket=ticket)
+            if main.is_closed:
+                raise InvalidText("officials/duplikat_utama_ditutup", ticket=main.ticket,
+                                  label=Status(main.status).label)
+            _, _, hid = await self.aspirations.transition(
+                tx, aspiration_id, action="duplikat", actor_id=person.id, now=now, note=f"duplikat dari {main.ticket}",
+                history_action=HISTORY_LABELS["duplikat"])
+            # its own followers follow the main one too
+            await tx.execute("UPDATE aspirations SET duplicate_of = ? WHERE id = ? OR duplicate_of = ?",
+                             (main.id, aspiration_id, aspiration_id))
+            await tx.execute(
+                "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (main.id, to_iso(now), person.id, "duplikat digabungkan", main.status, main.status,
+                 f"{aspiration.ticket} (Desa {aspiration.desa_name})"))
+            await self._audit(tx, person.telegram_id, "asp:duplikat", f"{aspiration.ticket} -> {main.ticket}")
+            if pending_of is not None:
+                await tx.execute("DELETE FROM pending_inputs WHERE telegram_id = ? AND chat_id = ?", pending_of)
+            current = await self.aspirations.get_in(tx, aspiration_id)
+            await self._notify_kades(tx, current, "duplikat", now, actor=person, note=None, key=f"h{hid}",
+                                     target=main.ticket)
+            await self._refresh_cards(tx, current, now, f"h{hid}")
+        return Outcome(current, "duplikat", render("officials/officials_done", action="duplikat", a=current,
+                                                   target=main.ticket))
+
+    async def resume_service_level(self, tx: Transaction, aspiration_id: int, now: datetime) -> int | None:
+        """The village answered a "Minta info": the clock runs again, its deadlines moved by the working days it
+        stood still (the answer's day counted, weekends and holidays not). None when nobody was waiting."""
+        row = await tx.fetchone("SELECT * FROM aspiration_sla WHERE aspiration_id = ?", (aspiration_id,))
+        if row is None or row["info_requested_at"] is None:
+            return None
+        asked = from_iso(row["info_requested_at"]).astimezone(self.tz).date()
+        days = working_days_between(asked, self.today(now))
+
+        def moved(due: str, done: str | None) -> str:
+            return due if done is not None or not days else add_working_days(date.fromisoformat(due), days).isoformat()
+
+        await tx.execute(
+            "UPDATE aspiration_sla SET accept_due = ?, respond_due = ?, info_requested_at = NULL,"
+            " info_reminded_at = NULL, paused_days = paused_days + ? WHERE aspiration_id = ?",
+            (moved(row["accept_due"], row["accepted_at"]), moved(row["respond_due"], row["responded_at"]), days,
+             aspiration_id))
+        return days
+
+    async def remind_waiting_villages(self, now: datetime, after_days: int = 2) -> int:
+        """One reminder to the kepala desa when a "Minta info" is unanswered after ``after_days`` working days
+        (from the working morning on). Returns how many were queued."""
+        local = now.astimezone(self.tz)
+        if local.time() < self.day_starts:
+            return 0
+        rows = await self.db.fetchall(
+            "SELECT s.aspiration_id, s.info_requested_at FROM aspiration_sla s JOIN aspirations a"
+            " ON a.id = s.aspiration_id WHERE s.info_requested_at IS NOT NULL AND s.info_reminded_at IS NULL"
+            " AND a.status IN ('baru', 'diterima', 'diproses') ORDER BY s.aspiration_id")
+        sent = 0
+        for row in rows:
+            asked = from_iso(row["info_requested_at"]).astimezone(self.tz).date()
+            if working_days_between(asked, local.date()) < after_days:
+                continue
+            async with self.db.transaction() as tx:
+                if not await jobs.claim(tx, "officials:info-reminder",
+                                        f"{row['aspiration_id']}:{row['info_requested_at']}", now):
+                    continue
+                await tx.execute("UPDATE aspiration_sla SET info_reminded_at = ? WHERE aspiration_id = ?",
+                                 (to_iso(now), row["aspiration_id"]))
+                aspiration = await self.aspirations.get_in(tx, row["aspiration_id"])
+                if aspiration.submitter_telegram_id is None:
+                    continue
+                question = await tx.fetchval(
+                    "SELECT text FROM aspiration_messages WHERE aspiration_id = ? AND purpose = 'minta_info'"
+                    " ORDER BY id DESC LIMIT 1", (aspiration.id,))
+                await outbox.enqueue_text(
+                    tx, aspiration.submitter_telegram_id,
+                    render("officials/officials_info_reminder", a=aspiration, question=question, days=after_days),
+                    now=now, ref=f"asp:{aspiration.id}:kades",
+                    reply_markup=outbox.inline_keyboard([[(WRITE_BUTTON, callbacks.build("asp", "msg", aspiration.id,
+                                                                                         "new"))]]),
+                    dedup_key=f"asp:{aspiration.id}:info-reminder:{row['info_requested_at']}")
+                sent += 1
+        return sent
+
     # -- prompts: a reason, a reply, a comment ---------------------------------------------------------------
 
     async def begin_input(self, person: Person | None, chat_id: int, kind: str, aspiration_id: int,
@@ -610,6 +780,9 @@ class OfficialsService:
             aspiration = await self.aspirations.get(aspiration_id)
             self._check_kades(person, aspiration)
             check_transition(aspiration.ticket, aspiration.status, "buka_kembali")
+        elif kind == "pesan":  # the kepala desa writes to the departments (the thread)
+            aspiration = await self.aspirations.get(aspiration_id)
+            self.check_village_writer(person, aspiration)
         elif kind in NEEDS_TEXT:
             aspiration = await self.check(person, aspiration_id, kind, target)
         else:
@@ -663,7 +836,8 @@ class OfficialsService:
         Only those messages count: a reply to a digest or a prompt is not a reply to a kepala desa."""
         ref = await self.db.fetchval(
             "SELECT ref FROM outbox WHERE chat_id = ? AND message_id = ? AND (ref LIKE 'asp:%:fwd'"
-            " OR ref LIKE 'asp:%:att' OR ref LIKE 'asp:%:notice') ORDER BY id DESC LIMIT 1", (chat_id, message_id))
+            " OR ref LIKE 'asp:%:att' OR ref LIKE 'asp:%:notice' OR ref LIKE 'asp:%:thread') ORDER BY id DESC LIMIT 1",
+            (chat_id, message_id))
         if not ref:
             return None
         part = str(ref).split(":")[1]
@@ -707,7 +881,8 @@ class OfficialsService:
         escalated = 0
         rows = await self.db.fetchall(
             "SELECT a.id FROM aspirations a JOIN aspiration_sla s ON s.aspiration_id = a.id"
-            " WHERE a.status IN ('baru', 'diterima', 'diproses') AND s.audience != 'pimpinan' AND ("
+            " WHERE a.status IN ('baru', 'diterima', 'diproses') AND s.audience != 'pimpinan'"
+            " AND s.info_requested_at IS NULL AND ("
             " (s.accepted_at IS NULL AND s.escalated_accept_at IS NULL AND s.accept_due < ?)"
             " OR (s.responded_at IS NULL AND s.escalated_respond_at IS NULL AND s.respond_due < ?)) ORDER BY a.id",
             (today, today))
