@@ -32,6 +32,7 @@ from bot.messaging.templates import set_timezone
 from bot.officials import digests
 from bot.officials.departments import DepartmentService, load_routing
 from bot.officials.service import OfficialsService
+from bot.officials.thread import ThreadService
 from bot.operations.health import CONFLICT_WINDOW, Liveness, beat, heartbeat_limit, mark_conflict
 from bot.operations.logs import hide_secret, remember_name
 from bot.operations.settings import ops_settings
@@ -68,6 +69,7 @@ from bot.visits.commitments_digest import weekly_commitments
 from handlers import fallback
 from handlers.aspirations import intake, status
 from handlers.officials import actions
+from handlers.officials import thread as officials_thread
 from handlers.operations import audit, deadletters
 from handlers.people import admin, invite, start
 from handlers.village_map import desa, potensi, rekap
@@ -86,6 +88,7 @@ HANDLERS: tuple[Callable[[SambangApp], None], ...] = (
     invite.register,
     intake.register,
     status.register,
+    officials_thread.register,  # a kepala desa's replies about an aspiration, before the officials' typed answers
     actions.register,
     # Ngantor di Kecamatan
     schedule.register,
@@ -111,6 +114,7 @@ CANCEL_HOOKS: tuple[CancelHook, ...] = (potensi.cancel_hook,)
 #: The scheduled tasks, (name, task), in the order each tick runs them. Names are kept across releases.
 SCHEDULED_TASKS: schedules.Tasks = (
     ("officials:service-levels", officials_jobs.service_levels),
+    ("officials:info-reminders", officials_jobs.info_reminders),
     (digests.DAILY_JOB, officials_jobs.daily_digest),
     (digests.WEEKLY_JOB, officials_jobs.weekly_digest),
     ("heartbeat", operations_jobs.heartbeat),
@@ -164,7 +168,7 @@ async def build_services(config: Config, db: Database, clock: Clock) -> Services
     inbound = DurableUpdateQueue(db, clock, liveness)
     services = Services(
         config=config, db=db, clock=clock, ops=ops, aspirations=aspirations, departments=departments,
-        officials=officials, ngantor=visits, village_map=village_map,
+        officials=officials, thread=ThreadService(db, clock, officials), ngantor=visits, village_map=village_map,
         # connected to Telegram and started once the bot is initialised (``_after_initialize``)
         outbox=outbox.OutboxSender(db, outbox.NotConnected(), chat_interval=config.outbox_chat_interval,
                                    group_interval=config.outbox_group_interval, rate=config.outbox_rate),

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # annotations only: the Telegram adapters import this module
     from bot.officials.departments import DepartmentService
     from bot.officials.digests import WeeklySection
     from bot.officials.service import OfficialsService
+    from bot.officials.thread import ThreadService
     from bot.operations.health import Liveness
     from bot.operations.settings import OpsSettings
     from bot.telegram.guards import DroppedUpdates
@@ -51,6 +52,8 @@ class Services:
     departments: DepartmentService
     #: Officials' actions, forwarding and escalation.
     officials: OfficialsService
+    #: The thread of each aspiration: the kepala desa's replies and messages, and who reads them.
+    thread: ThreadService
     #: Ngantor di Kecamatan: visits, commitments, briefings, feedback.
     ngantor: Ngantor
     #: Village potential, profiles, recap charts and exports.

@@ -92,9 +92,13 @@ class DigestItem:
     kecamatan: str
     new: bool
     late: tuple[str, ...]
+    #: The department asked the village for information ("Minta info") and waits for the answer.
+    waiting: bool = False
 
 
 def _late(r: Row, today: str) -> tuple[str, ...]:
+    if r["info_requested_at"]:  # the clock stands still while the department waits for the village
+        return ()
     late = []
     if r["accept_due"] and r["accepted_at"] is None and r["accept_due"] < today:
         late.append("terima")
@@ -152,11 +156,13 @@ async def _department_rows(db: Database, department: str, stamp: str, today: str
                                       " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.description, a.created_at, d.name AS desa,"
-        " k.name AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at"
+        " k.name AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
+        " s.info_requested_at"
         + source + condition + " ORDER BY a.created_at, a.id LIMIT ?",
         (*params, *(() if new is None else (stamp,)), limit))
     return [DigestItem(r["id"], r["ticket"], r["category"], r["status"], r["description"], r["created_at"],
-                       r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, today)) for r in rows]
+                       r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, today),
+                       r["info_requested_at"] is not None) for r in rows]
 
 
 async def department_digest(db: Database, department: str, today: date, since: datetime,
@@ -170,8 +176,8 @@ async def department_digest(db: Database, department: str, today: date, since: d
                                       " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
         "SELECT k.name AS kecamatan, COUNT(*) AS n, SUM(ad.assigned_at >= ?) AS new,"
-        " SUM(CASE WHEN (s.accepted_at IS NULL AND s.accept_due < ?)"
-        "  OR (s.responded_at IS NULL AND s.respond_due < ?) THEN 1 ELSE 0 END) AS late"
+        " SUM(CASE WHEN s.info_requested_at IS NULL AND ((s.accepted_at IS NULL AND s.accept_due < ?)"
+        "  OR (s.responded_at IS NULL AND s.respond_due < ?)) THEN 1 ELSE 0 END) AS late"
         + source + " GROUP BY k.name",
         (stamp, iso_today, iso_today, *params))
     total = sum(r["n"] for r in rows)
@@ -227,9 +233,16 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
     if not items:
         return []
     if backlog is None:
+        # what waits on the department first; what waits on a village's answer ("Minta info") apart, after it
+        waiting = [i for i in items if i.waiting]
+        own = [i for i in items if not i.waiting]
         blocks = [Block(render("officials/digest_daily_header", department=department_name, day=day, total=len(items),
-                               new=sum(1 for i in items if i.new), late=sum(1 for i in items if i.late)))]
-        blocks += _grouped_blocks(items)
+                               new=sum(1 for i in items if i.new), late=sum(1 for i in items if i.late),
+                               waiting=len(waiting)))]
+        blocks += _grouped_blocks(own)
+        if waiting:
+            blocks += _grouped_blocks(waiting, render("officials/digest_daily_section", kind="waiting",
+                                                      listed=len(waiting), count=len(waiting)))
         blocks.append(Block("\n" + render("officials/digest_daily_footer")))
         return split_blocks(blocks, limit)
     new = [i for i in items if i.new]

@@ -861,6 +861,14 @@ class OfficialsService:
             if chat_id > 0:
                 await self._send_attachments(tx, chat_id, aspiration, now, f"card{now.timestamp()}")
             await self._enqueue_card(tx, chat_id, aspiration, now, key=None)
+            if audiences.of(person).sees_thread(aspiration):  # the conversation with the village, under the card
+                rows = await tx.fetchall(
+                    "SELECT m.*, p.name AS author FROM aspiration_messages m LEFT JOIN people p ON p.id = m.author_id"
+                    " WHERE m.aspiration_id = ? ORDER BY m.id", (aspiration.id,))
+                if rows:
+                    await outbox.enqueue_text(tx, chat_id, render("officials/officials_thread", a=aspiration,
+                                                                  messages=[dict(r) for r in rows]),
+                                              now=now, ref=f"asp:{aspiration.id}:thread")
         return aspiration
 
     # -- service levels --------------------------------------------------------------------------------------

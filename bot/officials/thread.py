@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.aspirations import audience
-from bot.aspirations.service import Aspiration
+from bot.aspirations.service import Aspiration, HistoryEntry
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import NotFound
 from bot.core.text import clean_text
 from bot.messaging import outbox
 from bot.messaging.templates import render
-from bot.officials.service import HISTORY_LABELS, MAX_TEXT, InvalidText, OfficialsService, Outcome
+from bot.officials.service import HISTORY_LABELS, MAX_TEXT, THREAD_HISTORY, InvalidText, OfficialsService, Outcome
 from bot.people.roster import Person
 from bot.storage.database import Database, Transaction
 
@@ -174,6 +174,11 @@ class ThreadService:
             " WHERE m.aspiration_id = ? ORDER BY m.id", (aspiration_id,))
         return [ThreadMessage(r["id"], r["at"], r["side"], r["purpose"], r["kind"], r["text"], r["file_id"],
                               r["file_name"], r["duration"], r["author_name"]) for r in rows]
+
+    async def history(self, person: Person, aspiration: Aspiration) -> list[HistoryEntry]:
+        """The history as /status shows it: the thread's entries (replies, questions, answers) are left out, as
+        the thread is shown on its own to those who may read it."""
+        return [h for h in await self.aspirations.history(aspiration.id) if h.action not in THREAD_HISTORY]
 
     async def waiting_on_village(self, aspiration_id: int) -> str | None:
         """Since when a department waits for the village's answer ("Minta info"), or None."""

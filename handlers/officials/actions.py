@@ -71,7 +71,8 @@ async def _prompt(update: Update, kind: str, ticket: str, target: str | None = N
     chat = update.effective_chat
     user = update.effective_user
     group = chat is not None and chat.type != ChatType.PRIVATE
-    placeholder = "Balasan…" if kind == "balas" else "Komentar…" if kind == "buka_kembali" else "Alasan…"
+    placeholder = {"balas": "Balasan…", "buka_kembali": "Komentar…", "info": "Pertanyaan…", "duplikat": "ASP-…",
+                   "pesan": "Pesan…"}.get(kind, "Alasan…")
     await reply(update, "officials/officials_prompt", kind=kind, ticket=ticket, target=target, group=group,
                 mention_id=user.id if group and user else None, mention_name=user.first_name if user else None,
                 reply_markup=ForceReply(selective=True, input_field_placeholder=placeholder))
