@@ -417,7 +417,8 @@ async def weekly_outcomes(services: Services, ctx: WeeklyContext) -> DigestSecti
 
 
 #: Past a service level on ``?`` (today, twice); ``s`` the service levels of an aspiration.
-_LATE = "((s.accepted_at IS NULL AND s.accept_due < ?) OR (s.responded_at IS NULL AND s.respond_due < ?))"
+_LATE = ("s.info_requested_at IS NULL AND ((s.accepted_at IS NULL AND s.accept_due < ?)"
+         " OR (s.responded_at IS NULL AND s.respond_due < ?))")
 #: Open aspirations past a service level on ``?`` (today, twice); ``a`` aspirations, ``s`` their service levels.
 _OVERDUE = (
     " FROM aspirations a JOIN aspiration_sla s ON s.aspiration_id = a.id"
@@ -467,7 +468,7 @@ async def overdue_rows(db: Database, today: date, limit: int) -> list[dict[str, 
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.created_at, a.confidential, d.name AS desa,"
         " k.name AS kecamatan, s.audience, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
-        " (SELECT group_concat(department, ', ') FROM aspiration_departments WHERE aspiration_id = a.id"
+        " s.info_requested_at, (SELECT group_concat(department, ', ') FROM aspiration_departments WHERE aspiration_id = a.id"
         "   AND active = 1) AS departments"
         f" FROM ({oldest}) o JOIN aspirations a ON a.id = o.id JOIN aspiration_sla s ON s.aspiration_id = a.id"
         " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
