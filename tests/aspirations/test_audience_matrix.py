@@ -74,6 +74,9 @@ VISIBLE: dict[str, frozenset[str]] = {
     "admin": ALL,
 }
 ROLES = tuple(VISIBLE)
+#: Who reads an aspiration's thread (the replies, questions and answers between the village and the departments):
+#: the departments responsible now (PUPR no longer for "moved"), never another department or a camat without copy.
+THREAD: dict[str, frozenset[str]] = {**VISIBLE, "pupr": frozenset({"copy", "plain", "other", "tiris"})}
 #: Files that travel: "Kinerja Kecamatan" only in leadership's.
 EXPORTED = {**VISIBLE, "admin": ALL - CONFIDENTIAL}
 #: Assigned to the department now (its daily digest is its open work).
@@ -359,6 +362,22 @@ async def test_which_fields_each_role_reads(world: World, role: str) -> None:
         aspiration = await world.h.svc.aspirations.by_ticket(ticket)
         assert aspiration is not None
         assert audience.sees(aspiration) == (name in VISIBLE[role]), (role, name)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_who_reads_each_thread(world: World, role: str) -> None:
+    """The thread rule (audience.sees_thread) and the thread's one read path, for every role and aspiration."""
+    person = world.person(role)
+    for name, ticket in world.tickets.items():
+        aspiration = await world.h.svc.aspirations.by_ticket(ticket)
+        assert aspiration is not None
+        allowed = name in THREAD[role]
+        assert audiences.of(person).sees_thread(aspiration) == allowed, (role, name)
+        assert (await world.h.svc.thread.visible(person, aspiration) is not None) == allowed, (role, name)
+        if not allowed:
+            with pytest.raises(NotFound):
+                await world.h.svc.thread.read(person, aspiration)
+    assert audiences.of(replace(person, active=False)).sees_thread(aspiration) is False
 
 
 async def test_a_deactivated_head_reads_nothing(world: World) -> None:
