@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.aspirations import audience
+from bot.aspirations import audience, similar
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import (
     CATEGORY_BY_CODE,
@@ -504,6 +504,16 @@ class AspirationService:
         if aspiration is None or not self.can_view(person, aspiration):
             raise NotFound("aspirations/aspirasi_tidak_ditemukan_bukan", ticket=ticket.upper())
         return aspiration
+
+    async def possible_duplicates(self, person: Person, draft: Draft) -> list[similar.PossibleDuplicate]:
+        """Before "Kirim": open aspirations of the kecamatan about the same problem (same category, similar
+        description) that the kepala desa may be shown (``audience.sees_duplicate_hint``)."""
+        who = audience.of(person)
+        category = CATEGORY_BY_CODE.get(draft.category or "")
+        if who.kind != audience.KEPALA_DESA or not who.kecamatan_code or category is None or category.confidential \
+                or not draft.description:
+            return []
+        return await similar.possible_duplicates(self.db, who.kecamatan_code, category.code, draft.description)
 
     async def status_counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT status, COUNT(*) AS n FROM aspirations GROUP BY status")

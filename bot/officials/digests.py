@@ -468,8 +468,8 @@ async def overdue_rows(db: Database, today: date, limit: int) -> list[dict[str, 
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.created_at, a.confidential, d.name AS desa,"
         " k.name AS kecamatan, s.audience, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
-        " s.info_requested_at, (SELECT group_concat(department, ', ') FROM aspiration_departments WHERE aspiration_id = a.id"
-        "   AND active = 1) AS departments"
+        " s.info_requested_at, (SELECT group_concat(department, ', ') FROM aspiration_departments"
+        "   WHERE aspiration_id = a.id AND active = 1) AS departments"
         f" FROM ({oldest}) o JOIN aspirations a ON a.id = o.id JOIN aspiration_sla s ON s.aspiration_id = a.id"
         " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
         " ORDER BY a.created_at, a.id LIMIT ?",

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from pathlib import Path
 
+from bot.aspirations.service import Draft
 from bot.aspirations.similar import THRESHOLD, similar, terms
+from bot.people import roster
+from tests.harness import BotHarness
+from tests.officials_support import buttons, card, official, press_card, press_on, status_of, submit
+
+PANDANSARI = "35.13.02.2002"
 
 PAIRS = Path(__file__).resolve().parents[1] / "data" / "duplicate_pairs.csv"
 
@@ -30,3 +37,50 @@ def test_precision_and_recall_on_the_labelled_pairs() -> None:
     print(f"\nduplicate suggestion on {len(rows)} labelled pairs ({same} duplicates), threshold {THRESHOLD}:"
           f" precision {precision:.2f}, recall {recall:.2f}")
     assert precision >= 0.80 and recall >= 0.85
+
+
+# -- end to end: offered before "Kirim", merged by an official ------------------------------------------------
+
+
+async def test_an_official_merges_a_duplicate_and_its_kepala_desa_follows_the_main_one(harness: BotHarness) -> None:
+    h = harness
+    andi = await official(h, 20, "PUPR")
+    dinkes = await official(h, 30, "DINKES", name="Sari")
+    first = await h.kepala_desa(10)
+    second = await h.kepala_desa(11, desa=PANDANSARI, name="Joko")
+    main = await submit(h, first, "infrastruktur", "Jembatan bambu di dusun Krajan hampir roboh, warga takut lewat.")
+    await h.settle()
+    # the service offers the main one to the neighbouring village's head writing about the same bridge
+    joko = await roster.get_person(h.svc.db, second.id)
+    assert joko is not None
+    draft = Draft(category="infrastruktur", description="Jembatan penghubung ke Krajan mau ambruk, tiangnya miring.")
+    assert [d.ticket for d in await h.svc.aspirations.possible_duplicates(joko, draft)] == [main.ticket]
+    assert await h.svc.aspirations.possible_duplicates(joko, replace(draft, category="kesehatan")) == []
+    dup = await submit(h, second, "infrastruktur", draft.description or "")
+    await h.settle()
+
+    # only the department handling it may merge it: a forged press of another department is refused
+    refused = await press_on(h, dinkes, card(h, 20, dup.ticket), f"asp:act:{dup.id}:duplikat")
+    assert "tidak ditangani OPD Anda" in refused.params["text"]
+    await press_card(h, andi, 20, dup.ticket, "duplikat")
+    await h.server.wait_for_text(20, "nomor tiket aspirasi utama")
+    await h.say(andi, "ASP-2026-99999", "tidak ditemukan")  # a wrong number keeps the prompt open
+    await h.say(andi, dup.ticket, "dirinya sendiri")
+    await h.say(andi, main.ticket, "digabungkan dengan")
+    told = await h.server.wait_for_text(11, "digabungkan")
+    assert main.ticket in (told.text or "") and dup.ticket in (told.text or "")
+    assert await status_of(h, dup.ticket) == "duplikat"
+    await h.settle()
+    assert buttons(card(h, 20, dup.ticket)) == []
+
+    # the second head now follows the main ticket: its changes reach them, and /status shows it (not its thread)
+    await press_card(h, andi, 20, main.ticket, "terima")
+    follow = await h.server.wait_for_text(11, "digabung dengan aspirasi Anda")
+    assert main.ticket in (follow.text or "") and "diterima oleh Dinas Pekerjaan Umum" in (follow.text or "")
+    await press_card(h, andi, 20, main.ticket, "balas")
+    await h.say(andi, "Tim survei datang hari Kamis ke Krajan.", "Balasan untuk")
+    await h.settle()
+    assert not any("Tim survei datang" in t for t in h.server.texts(11))
+    detail = await h.say(second, f"/status {main.ticket}", main.ticket)
+    assert "Percakapan" not in (detail.text or "") and "Tim survei" not in (detail.text or "")
+    assert not detail.buttons

@@ -12,7 +12,7 @@ from bot.core.domain import NotFound
 from bot.people import roster
 from tests.fake_telegram import JSON, FakeUser
 from tests.harness import BotHarness
-from tests.officials_support import card, inbox, leader, official, press_card, press_on, submit
+from tests.officials_support import inbox, leader, official, press_card, press_on, submit
 
 PHOTO_ID = "AgACthreadphoto1"
 
