@@ -100,6 +100,21 @@ async def status_detail(ctx: Context) -> None:
     render("aspirations/status_detail", a=aspiration, history=history, department=department, show_actors=False)
 
 
+@report("duplicate_suggestion", "message",
+        "possible duplicates offered before Kirim: busiest village's kecamatan, infrastruktur, similarity + SQL")
+async def duplicate_suggestion(ctx: Context) -> None:
+    from bot.aspirations.service import Draft
+
+    draft = Draft(category="infrastruktur",
+                  description="Jalan poros desa rusak parah dan berlubang sepanjang dua kilometer, rawan kecelakaan.")
+    found = await ctx.services.aspirations.possible_duplicates(ctx.people["busy_kepala_desa"], draft)
+    ctx.facts["duplicate_suggestion.offered"] = len(found)
+    ctx.facts["duplicate_suggestion.candidates"] = await ctx.services.db.fetchval(
+        "SELECT COUNT(*) FROM aspirations WHERE kecamatan_code = ? AND category = 'infrastruktur' AND confidential = 0"
+        " AND status IN ('baru', 'diterima', 'diproses', 'selesai')",
+        (ctx.places["busy_desa"].rsplit(".", 1)[0],))
+
+
 @report("status_official", "message", "/status of an official of the busiest department")
 async def status_official(ctx: Context) -> None:
     await _status_list(ctx, "official", "Aspirasi untuk OPD Anda", show_desa=True)
