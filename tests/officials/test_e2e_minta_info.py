@@ -4,20 +4,11 @@ days, and the daily digest lists what waits on the village apart."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from tests.harness import BotHarness
+from tests.officials.test_e2e_officials_schedule import at
 from tests.officials_support import LABEL, buttons, card, leader, official, press_card, submit
 
-WIB = ZoneInfo("Asia/Jakarta")
 LEADER = 70
-
-
-async def at(h: BotHarness, month: int, day: int, hour: int, minute: int = 0) -> None:
-    h.clock.set(datetime(2026, month, day, hour, minute, tzinfo=WIB))
-    await h.tick()
-    await h.settle()
 
 
 async def _sla(h: BotHarness, aspiration_id: int) -> dict[str, object]:
