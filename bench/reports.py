@@ -109,10 +109,27 @@ async def duplicate_suggestion(ctx: Context) -> None:
                   description="Jalan poros desa rusak parah dan berlubang sepanjang dua kilometer, rawan kecelakaan.")
     found = await ctx.services.aspirations.possible_duplicates(ctx.people["busy_kepala_desa"], draft)
     ctx.facts["duplicate_suggestion.offered"] = len(found)
-    ctx.facts["duplicate_suggestion.candidates"] = await ctx.services.db.fetchval(
-        "SELECT COUNT(*) FROM aspirations WHERE kecamatan_code = ? AND category = 'infrastruktur' AND confidential = 0"
-        " AND status IN ('baru', 'diterima', 'diproses', 'selesai')",
-        (ctx.places["busy_desa"].rsplit(".", 1)[0],))
+
+
+@report("duplicate_suggestion_worst", "message",
+        "possible duplicates in the kecamatan and category with the most open aspirations (all of them compared)")
+async def duplicate_suggestion_worst(ctx: Context) -> None:
+    from bot.aspirations import similar
+
+    db = ctx.services.db
+    if "worst_kecamatan" not in ctx.places:  # found once, in the warm-up call that is not timed
+        worst = await db.fetchone(
+            "SELECT kecamatan_code, category, COUNT(*) AS n FROM aspirations WHERE confidential = 0"
+            " AND status IN ('baru', 'diterima', 'diproses', 'selesai') GROUP BY kecamatan_code, category"
+            " ORDER BY n DESC LIMIT 1")
+        ctx.places.update(worst_kecamatan=worst["kecamatan_code"], worst_category=worst["category"])
+        ctx.places["worst_text"] = await db.fetchval(
+            "SELECT description FROM aspirations WHERE kecamatan_code = ? AND category = ? ORDER BY id DESC LIMIT 1",
+            (worst["kecamatan_code"], worst["category"]))
+        ctx.facts["duplicate_suggestion_worst.candidates"] = min(worst["n"], similar.CANDIDATES)
+    found = await similar.possible_duplicates(db, ctx.places["worst_kecamatan"], ctx.places["worst_category"],
+                                              ctx.places["worst_text"])
+    ctx.facts["duplicate_suggestion_worst.offered"] = len(found)
 
 
 @report("status_official", "message", "/status of an official of the busiest department")

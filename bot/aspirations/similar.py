@@ -92,6 +92,12 @@ class Profile:
     norm: float
 
 
+@lru_cache(maxsize=16384)
+def stems_of(text: str) -> frozenset[str]:
+    return frozenset(terms(text))
+
+
+@lru_cache(maxsize=4096)
 def profile(text: str) -> Profile:
     words = terms(text)
     grams: Counter[str] = Counter()
@@ -138,6 +144,8 @@ async def possible_duplicates(db: Database, kecamatan_code: str, category: str, 
     wanted = profile(description)
     found = []
     for row in rows:
+        if not wanted.stems & stems_of(row["description"]):
+            continue  # not one word in common: never similar enough (and the trigrams are the costly part)
         score = similarity(wanted, profile(row["description"]))
         if score >= THRESHOLD:
             found.append(PossibleDuplicate(row["id"], row["ticket"], row["desa_name"], row["status"],
