@@ -27,6 +27,7 @@ HANDLERS = [
     (-4, 'TypeHandler:bot.telegram.guards.flood_limit'),
     (-3, 'TypeHandler:bot.telegram.context.drop_duplicate_updates'),
     (-2, 'TypeHandler:bot.telegram.guards.guard'),
+    (-1, 'MessageHandler:handlers.officials.thread.on_message'),
     (-1, 'MessageHandler:handlers.officials.actions.on_text'),
     (-1, 'MessageHandler:handlers.officials.actions.on_command'),
     (0, 'CommandHandler:handlers.people.start.start'),
@@ -36,6 +37,7 @@ HANDLERS = [
     (0, 'conversation:aspirasi'),
     (0, 'CallbackQueryHandler:handlers.aspirations.intake.stale_button'),
     (0, 'CommandHandler:handlers.aspirations.status.status'),
+    (0, 'CallbackQueryHandler:handlers.officials.thread.on_write'),
     (0, 'CallbackQueryHandler:handlers.officials.actions.on_button'),
     (0, 'CommandHandler:handlers.officials.actions.inbox'),
     (0, 'CommandHandler:handlers.officials.actions.tangani'),
@@ -90,6 +92,7 @@ HANDLERS = [
 
 TASKS = [
     'officials:service-levels',
+    'officials:info-reminders',
     'digest:daily',
     'digest:weekly',
     'heartbeat',
