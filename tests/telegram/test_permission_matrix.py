@@ -205,10 +205,6 @@ BUTTONS: dict[str, Button] = {
     "tidak_dapat": _staff_button("tdt", "tidak dapat ditindaklanjuti", "baru"),
     "balas": _staff_button("balas", "balasan", "baru"),
     "alihkan": _staff_button("alihkan", "kepada OPD mana", "baru"),
-    "minta_info": _staff_button("info", "pertanyaan", "baru"),
-    "duplikat": _staff_button("duplikat", "nomor tiket aspirasi utama", "baru"),
-    "kirim_pesan": Button("asp:msg:{id}:new", "baru", ("kepala_desa",), "Tuliskan pesan", "baru",
-                          {"*": "hanya untuk kepala desa yang mengirim"}),
     "alihkan_ke": Button("asp:rte:{id}:DINKES", "baru", STAFF, "alasan", "baru",
                          {"kepala_desa": NOT_OFFICIAL, "camat": NOT_OFFICIAL, "pejabat_other": OTHER_DEPT,
                           "unregistered": UNREG}),
@@ -225,6 +221,11 @@ BUTTONS: dict[str, Button] = {
     # an admin's answer to a succession: any other role is refused; an admin is told there is nothing to decide
     "confirm_successor": Button("ppl:ok:999999", "baru", ("admin",), "sudah diputuskan", "baru",
                                 {"unregistered": UNREG, "*": "hanya untuk Admin"}),
+    # (last: their prompts carry the ticket, so a later press would land on them)
+    "minta_info": _staff_button("info", "pertanyaan", "baru"),
+    "duplikat": _staff_button("duplikat", "nomor tiket aspirasi utama", "baru"),
+    "kirim_pesan": Button("asp:msg:{id}:new", "baru", ("kepala_desa",), "Tuliskan pesan", "baru",
+                          {"*": "hanya untuk kepala desa yang mengirim"}),
 }
 
 
