@@ -148,3 +148,34 @@ async def test_kirim_pesan_from_status_sends_a_document_and_a_stranger_cannot(ha
     refused = await press_on(h, stranger, detail.message, f"asp:msg:{asp.id}:new")
     assert "kepala desa" in refused.params.get("text", "").lower()
     assert len(await h.svc.thread.messages(asp.id)) == 2
+
+
+async def test_bad_replies_are_refused_in_indonesian_and_nothing_is_half_stored(harness: BotHarness) -> None:
+    h = harness
+    andi = await official(h, 20, "PUPR")
+    kades = await h.kepala_desa(10)
+    asp = await submit(h, kades, "infrastruktur", "Drainase jalan desa tersumbat sampah plastik.")
+    await h.settle()
+    mark = h.server.mark()
+    andi.reply(card(h, 20, asp.ticket), "Apakah sampahnya dari pasar?")
+    balas = await h.server.wait_for_text(10, "dari pasar", since=mark)
+    # too long: refused, the reply can be sent again
+    await h.do(lambda: kades.reply(balas.message, "x" * 1600), 10, "terlalu panjang")
+    # a sticker is not a message for the department: the usual answer to what the bot cannot take
+    await h.do(lambda: _reply_with(kades, balas.message, {"sticker": h.server.make_media_object("sticker")}), 10,
+               "belum dapat diproses")
+    # markup is shown as typed, never interpreted
+    mark = h.server.mark()
+    kades.reply(balas.message, "Ya <b>dari pasar</b> & warung")
+    got = await h.server.wait_for_text(20, "dari pasar</b> & warung", since=mark)
+    assert "<b>dari pasar</b>" in (got.text or "")
+    assert [m.kind for m in await h.svc.thread.messages(asp.id)] == ["text", "text"]
+    # once the aspiration is closed, a reply is refused and goes nowhere
+    await h.svc.officials.act(await roster.get_person(h.svc.db, 20), asp.id, "tolak", note="Bukan kewenangan kami.")
+    await h.settle()
+    mark = h.server.mark()
+    kades.reply(balas.message, "Tapi sampahnya masih menumpuk.")
+    await h.server.wait_for_text(10, "sudah ditutup", since=mark)
+    await h.settle()
+    assert not any("masih menumpuk" in t for t in h.server.texts(20))
+    assert len(await h.svc.thread.messages(asp.id)) == 2
