@@ -13,11 +13,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
+from bot.messaging import callbacks
 from bot.messaging.templates import split_message
 from bot.people.roster import Person
 from bot.telegram import flow
-from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
-from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
+from bot.telegram.context import SambangApp, SambangContext, button_number, notice, person_or_refuse, reply
+from bot.telegram.flow import button, data_of, deny, drop_buttons, text_of
 from bot.visits import ngantor
 from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
 from bot.visits.service import Visit, known_departments
@@ -59,7 +60,7 @@ def _svc(context: SambangContext) -> Any:
 
 
 async def _staff(update: Update, context: SambangContext) -> Any:
-    return await member(update, context, STAFF)
+    return await person_or_refuse(update, context, STAFF)
 
 
 _staff_step = flow.guarded(_staff)
@@ -75,7 +76,7 @@ async def start(update: Update, context: SambangContext, person: Person) -> str 
         return ConversationHandler.END
     _save(context, CommitmentDraft())
     recent = await ngantor.of(context.services).visits.recent()
-    rows = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"jj:v:{v.id}")] for v in recent[:8]]
+    rows = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", callbacks.build("jj", "v", v.id))] for v in recent[:8]]
     rows.append([("Tanpa kunjungan", "jj:v:0")])
     await reply(update, "visits/commitment_ask_visit", visits=recent, reply_markup=_kb(rows))
     return CHOOSING_VISIT
@@ -120,7 +121,7 @@ async def promise_written(update: Update, context: SambangContext, person: Perso
     draft.description = text[:1000]
     _save(context, draft)
     codes = await known_departments(context.services.db)
-    buttons = [(c, f"jj:d:{c}") for c in codes if len(f"jj:d:{c}".encode()) <= 64][:30]
+    buttons = [(c, callbacks.build("jj", "d", c)) for c in codes if callbacks.fits("jj", "d", c)][:30]
     markup = _kb([buttons[i:i + 3] for i in range(0, len(buttons), 3)]) if buttons else None
     await reply(update, "visits/commitment_ask_department", reply_markup=markup)
     return CHOOSING_DEPARTMENT
@@ -134,7 +135,7 @@ async def _visit_of(context: SambangContext, draft: CommitmentDraft) -> Visit | 
 @_staff_step
 async def department_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     data = data_of(update)
-    raw = data.split(":", 2)[2] if data else text_of(update)
+    raw = callbacks.rest(data, 2) if data else text_of(update)
     try:
         code = await _svc(context).department(raw)
     except DomainError as exc:
@@ -234,10 +235,10 @@ stop = flow.leave(KEY, "visits/commitment_stopped")
 
 
 async def outcome_chosen(update: Update, context: SambangContext) -> str | int:
-    person = await member(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
+    person = await person_or_refuse(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
     if person is None:
         return ConversationHandler.END
-    _, cid, outcome = data_of(update).split(":")
+    _, cid, outcome = callbacks.fields(data_of(update))
     svc = _svc(context)
     try:
         commitment = await svc.get(int(cid))
@@ -255,7 +256,7 @@ async def outcome_chosen(update: Update, context: SambangContext) -> str | int:
                                       "at": to_iso(context.services.clock.now())}
     await drop_buttons(update)
     await reply(update, "visits/commitment_ask_note", c=commitment, label=STATUS_LABELS[OUTCOMES[outcome]],
-                reply_markup=_kb([[("Kirim tanpa catatan", f"jnj:{commitment.id}:send")]]))
+                reply_markup=_kb([[("Kirim tanpa catatan", callbacks.build("jnj", commitment.id, "send"))]]))
     return WRITING_OUTCOME_NOTE
 
 
@@ -265,7 +266,7 @@ async def _record(update: Update, context: SambangContext, note: str) -> str | i
     if not pending:
         await deny(update, context, notice("flow_button_stale", command=""))
         return ConversationHandler.END
-    person = await member(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
+    person = await person_or_refuse(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
     if person is None:
         return ConversationHandler.END
     try:
