@@ -19,7 +19,6 @@ from bot.people.roster import Person
 from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, button_number, notice, person_or_refuse, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, text_of
-from bot.visits import ngantor
 from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
 from bot.visits.service import Visit, known_departments
 from handlers.fallback import unknown_text
@@ -56,7 +55,7 @@ def _save(context: SambangContext, draft: CommitmentDraft) -> None:
 
 
 def _svc(context: SambangContext) -> Any:
-    return ngantor.of(context.services).commitments
+    return context.services.ngantor.commitments
 
 
 async def _staff(update: Update, context: SambangContext) -> Any:
@@ -75,7 +74,7 @@ async def start(update: Update, context: SambangContext, person: Person) -> str 
         await _list(update, context)
         return ConversationHandler.END
     _save(context, CommitmentDraft())
-    recent = await ngantor.of(context.services).visits.recent()
+    recent = await context.services.ngantor.visits.recent()
     rows = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", callbacks.build("jj", "v", v.id))] for v in recent[:8]]
     rows.append([("Tanpa kunjungan", "jj:v:0")])
     await reply(update, "visits/commitment_ask_visit", visits=recent, reply_markup=_kb(rows))
@@ -98,7 +97,7 @@ async def visit_chosen(update: Update, context: SambangContext, person: Person) 
     visit_id = button_number(data_of(update), 2)
     draft = _draft(context)
     if visit_id:
-        visit = await ngantor.of(context.services).visits.find(visit_id)
+        visit = await context.services.ngantor.visits.find(visit_id)
         if visit is None or visit.cancelled:
             await deny(update, context, notice("visit_gone"))
             return CHOOSING_VISIT
@@ -129,7 +128,7 @@ async def promise_written(update: Update, context: SambangContext, person: Perso
 
 async def _visit_of(context: SambangContext, draft: CommitmentDraft) -> Visit | None:
     """The visit the promise is recorded for, if any (it may have been deleted since)."""
-    return await ngantor.of(context.services).visits.find(draft.visit_id) if draft.visit_id else None
+    return await context.services.ngantor.visits.find(draft.visit_id) if draft.visit_id else None
 
 
 @_staff_step
@@ -205,7 +204,7 @@ async def tickets_given(update: Update, context: SambangContext, person: Person)
 
 
 async def _review(update: Update, context: SambangContext, draft: CommitmentDraft) -> str:
-    n = ngantor.of(context.services)
+    n = context.services.ngantor
     visit = await n.visits.find(draft.visit_id) if draft.visit_id else None
     names = []
     for code in draft.desa_codes:

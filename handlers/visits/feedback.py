@@ -17,7 +17,6 @@ from bot.messaging.templates import render, split_message
 from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, button_number, person_or_refuse, reply
 from bot.telegram.flow import button, data_of, deny, drop_buttons, text_of
-from bot.visits import ngantor
 from bot.visits.feedback import FeedbackState
 from handlers.fallback import unknown_text
 
@@ -46,7 +45,7 @@ async def _rate(update: Update, context: SambangContext) -> FeedbackState | None
     data = data_of(update)
     aspect = callbacks.field(data, 2)
     try:
-        return await ngantor.of(context.services).feedback.rate(button_number(data, 1), person, aspect,
+        return await context.services.ngantor.feedback.rate(button_number(data, 1), person, aspect,
                                                                 button_number(data, 3))
     except DomainError as exc:
         await deny(update, context, exc.message)
@@ -85,7 +84,7 @@ async def comment_written(update: Update, context: SambangContext) -> str | int:
     if person is None:
         return ConversationHandler.END
     try:
-        state = await ngantor.of(svc).feedback.comment(pending["visit_id"], person, text_of(update))
+        state = await svc.ngantor.feedback.comment(pending["visit_id"], person, text_of(update))
     except DomainError as exc:
         await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
@@ -118,7 +117,7 @@ async def umpanbalik(update: Update, context: SambangContext) -> None:
     person = await person_or_refuse(update, context, (Role.PIMPINAN,))
     if person is None:
         return
-    n = ngantor.of(context.services)
+    n = context.services.ngantor
     query = " ".join(context.args or []).strip()
     code = None
     if query:

@@ -17,7 +17,7 @@ from bot.people.roster import Person
 from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, button_number, notice, person_or_refuse, reply
 from bot.telegram.flow import button, deny
-from bot.visits import ics, ngantor
+from bot.visits import ics
 from bot.visits.service import (
     DEFAULT_START,
     Visit,
@@ -82,7 +82,7 @@ _admin_step = flow.guarded(_admin)
 
 
 def _svc(context: SambangContext) -> VisitService:
-    return ngantor.of(context.services).visits
+    return context.services.ngantor.visits
 
 
 # -- /jadwal ----------------------------------------------------------------------------------------------------
