@@ -38,6 +38,10 @@ CONFIRM_CANCEL = InlineKeyboardMarkup([
     [InlineKeyboardButton("Ya, batalkan", callback_data="asp:sum:cancelok")],
     [InlineKeyboardButton("Tidak, kembali ke ringkasan", callback_data="asp:sum:back")],
 ])
+POSSIBLE_DUPLICATES = InlineKeyboardMarkup([
+    [InlineKeyboardButton("📨 Tetap kirim", callback_data="asp:sum:sendok")],
+    [BACK_BUTTON],
+])
 OFFER = InlineKeyboardMarkup([[InlineKeyboardButton("📝 Jadikan aspirasi", callback_data="asp:text")]])
 
 

@@ -742,7 +742,7 @@ async def summary_action(update: Update, context: SambangContext, person: Person
         return REVIEWING_SUMMARY
     if action in ("cancel", "cancelok"):
         return await cancel(update, context)
-    if action != "send":
+    if action not in ("send", "sendok"):
         await refuse(update, notice("stale_button"), show_alert=True)
         return REVIEWING_SUMMARY
     if draft.visit_id is not None:  # the visit may have passed or been cancelled since the draft was tagged
@@ -752,13 +752,25 @@ async def summary_action(update: Update, context: SambangContext, person: Person
             await _save(update, context, draft)
             await reply(update, "common/refusal", message=refusal)
             return await _show_summary(update, context, draft)
+    if action == "send":  # open aspirations nearby about the same problem are offered first ("tetap kirim?")
+        duplicates = await context.services.aspirations.possible_duplicates(person, draft)
+        if duplicates:
+            await reply(update, "aspirations/aspiration_possible_duplicates", duplicates=duplicates,
+                        reply_markup=keyboards.POSSIBLE_DUPLICATES)
+            return REVIEWING_SUMMARY
     # Send: one aspiration per draft, however often the button is pressed.
     summary = (query.message.chat.id, query.message.message_id) if query.message is not None else None
+    if action == "sendok":  # pressed under the possible duplicates: the summary's buttons come off too
+        await _clear_pressed(update)
+        if summary is not None and draft.summary_message is not None:
+            summary = (summary[0], draft.summary_message)
     aspiration, _created = await context.services.aspirations.submit(
         person, draft, f"{person.id}:{draft.token}", summary_message=summary)
     if context.user_data is not None:
         context.user_data.pop("reviewing", None)
-    await reply(update, "aspirations/aspiration_receipt", aspiration=aspiration)
+    receipt = await reply(update, "aspirations/aspiration_receipt", aspiration=aspiration)
+    if receipt is not None:  # a Telegram reply to the receipt joins the aspiration's thread
+        await context.services.thread.remember(receipt.chat.id, receipt.message_id, aspiration.id)
     return ConversationHandler.END
 
 

@@ -56,8 +56,23 @@ async def test_an_official_merges_a_duplicate_and_its_kepala_desa_follows_the_ma
     draft = Draft(category="infrastruktur", description="Jembatan penghubung ke Krajan mau ambruk, tiangnya miring.")
     assert [d.ticket for d in await h.svc.aspirations.possible_duplicates(joko, draft)] == [main.ticket]
     assert await h.svc.aspirations.possible_duplicates(joko, replace(draft, category="kesehatan")) == []
-    dup = await submit(h, second, "infrastruktur", draft.description or "")
+    # ... and so does the bot, before "Kirim"; "Tetap kirim" sends it all the same
+    await h.say(second, "/aspirasi", "Langkah 1 dari 4")
+    await h.press(second, "Infrastruktur", "Langkah 2 dari 4")
+    await h.say(second, draft.description or "", "Langkah 3 dari 4")
+    await h.press(second, "➡️ Lanjut ke ringkasan", "Ringkasan aspirasi")
+    offered = await h.press(second, "✅ Kirim", "Mungkin sudah pernah dilaporkan")
+    assert main.ticket in (offered.text or "") and "Desa Ledokombo" in (offered.text or "")
+    assert "Jembatan bambu di dusun Krajan" in (offered.text or "") and "Tetap kirim" in (offered.text or "")
+    receipt = await h.press(second, "📨 Tetap kirim", "Aspirasi terkirim")
+    dup_ticket = (receipt.text or "").split("Nomor tiket: ")[1].split()[0]
+    dup = await h.svc.aspirations.by_ticket(dup_ticket)
+    assert dup is not None and dup.description == draft.description
     await h.settle()
+    # a Telegram reply to the receipt joins the new aspiration's thread
+    mark = h.server.mark()
+    second.reply(receipt.message, "Tiang jembatan sisi selatan juga retak.")
+    await h.server.wait_for_text(20, "sisi selatan juga retak", since=mark)
 
     # only the department handling it may merge it: a forged press of another department is refused
     refused = await press_on(h, dinkes, card(h, 20, dup.ticket), f"asp:act:{dup.id}:duplikat")
