@@ -164,6 +164,9 @@ class Agent:
             self.pressed_send = True
             self.outcome.confirmed = self.summary_seen
             self._press("✅ Kirim")
+        elif "Mungkin sudah pernah dilaporkan" in text:  # everyone here reports the same road: send it anyway
+            self.pressed_send = True
+            self._press("📨 Tetap kirim")
         elif "Tekan Kirim" in text:
             self.pressed_send = True
             self._press("✅ Kirim")
