@@ -228,7 +228,7 @@ class OfficialsService:
             " (?, ?, ?, ?, ?) ON CONFLICT(aspiration_id) DO UPDATE SET audience = excluded.audience,"
             " started_at = excluded.started_at, accept_due = excluded.accept_due, respond_due = excluded.respond_due,"
             " accepted_at = NULL, responded_at = NULL, escalated_accept_at = NULL, escalated_respond_at = NULL,"
-            " confirm_due = NULL",
+            " confirm_due = NULL, info_requested_at = NULL, info_reminded_at = NULL",
             (aspiration.id, audience, stamp, add_working_days(today, level.accept).isoformat(),
              add_working_days(today, level.respond).isoformat()))
 
@@ -576,6 +576,9 @@ class OfficialsService:
                     "UPDATE aspiration_sla SET accepted_at = COALESCE(accepted_at, ?), responded_at ="
                     " COALESCE(responded_at, ?), confirm_due = COALESCE(?, confirm_due) WHERE aspiration_id = ?",
                     (stamp, stamp, confirm_due, aspiration_id))
+                if action != "balas":  # finished or refused: nobody waits on the village any more
+                    await tx.execute("UPDATE aspiration_sla SET info_requested_at = NULL, info_reminded_at = NULL"
+                                     " WHERE aspiration_id = ?", (aspiration_id,))
             elif action == "info":  # the clock stops until the village answers (a repeated question: still stopped)
                 await tx.execute(
                     "UPDATE aspiration_sla SET info_requested_at = COALESCE(info_requested_at, ?),"

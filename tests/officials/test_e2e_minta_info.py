@@ -4,6 +4,7 @@ days, and the daily digest lists what waits on the village apart."""
 
 from __future__ import annotations
 
+from bot.people import roster
 from tests.harness import BotHarness
 from tests.officials.test_e2e_officials_schedule import at
 from tests.officials_support import LABEL, buttons, card, leader, official, press_card, submit
@@ -73,3 +74,12 @@ async def test_minta_info_stops_the_clock_over_a_weekend_and_the_answer_starts_i
     await at(h, 3, 12, 8)
     alerts = [t for t in h.server.texts(LEADER) if "Eskalasi" in t]
     assert len(alerts) == 1 and asp.ticket in alerts[0]
+    # asked again and then finished: nobody waits on the village any more, and no reminder follows
+    assert (await h.svc.aspirations.get(asp.id)).status == "diterima"
+    official_person = await roster.get_person(h.svc.db, 20)
+    await h.svc.officials.act(official_person, asp.id, "info", note="Apakah sudah ada korban jiwa?")
+    assert (await _sla(h, asp.id))["info_requested_at"] is not None
+    await h.svc.officials.act(official_person, asp.id, "selesai")
+    assert (await _sla(h, asp.id))["info_requested_at"] is None
+    await at(h, 3, 17, 9)
+    assert len([t for t in h.server.texts(10) if "Pengingat" in t]) == 1
