@@ -114,6 +114,7 @@ async def duplicate_suggestion(ctx: Context) -> None:
 @report("duplicate_suggestion_worst", "message",
         "possible duplicates in the kecamatan and category with the most open aspirations (all of them compared)")
 async def duplicate_suggestion_worst(ctx: Context) -> None:
+    from bot.aspirations import audience as audiences
     from bot.aspirations import similar
 
     db = ctx.services.db
@@ -127,8 +128,9 @@ async def duplicate_suggestion_worst(ctx: Context) -> None:
             "SELECT description FROM aspirations WHERE kecamatan_code = ? AND category = ? ORDER BY id DESC LIMIT 1",
             (worst["kecamatan_code"], worst["category"]))
         ctx.facts["duplicate_suggestion_worst.candidates"] = min(worst["n"], similar.CANDIDATES)
-    found = await similar.possible_duplicates(db, ctx.places["worst_kecamatan"], ctx.places["worst_category"],
-                                              ctx.places["worst_text"])
+    who = audiences.Audience(audiences.KEPALA_DESA, confidential=False, feedback=False,
+                             kecamatan_code=ctx.places["worst_kecamatan"])
+    found = await similar.possible_duplicates(db, who, ctx.places["worst_category"], ctx.places["worst_text"])
     ctx.facts["duplicate_suggestion_worst.offered"] = len(found)
 
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.core.domain import NotAllowed, Role
+from bot.core.domain import CLOSED_STATUSES, NotAllowed, Role, Status
 from bot.people.roster import Person
 from bot.storage.database import Database
 
@@ -145,6 +145,15 @@ class Audience:
         """Whether a kepala desa writing a new aspiration may be shown this one as a possible duplicate."""
         return (self.kind == KEPALA_DESA and not aspiration.confidential and not aspiration.is_closed
                 and aspiration.kecamatan_code == self.kecamatan_code)
+
+    def duplicate_hints_where(self, alias: str = "a") -> tuple[str, list[Any]]:
+        """``sees_duplicate_hint`` as an SQL condition on ``aspirations`` aliased ``alias``."""
+        a = alias
+        if self.kind != KEPALA_DESA or not self.kecamatan_code:
+            return "0 = 1", []
+        open_ = [s.value for s in Status if s not in CLOSED_STATUSES]
+        return (f"{a}.kecamatan_code = ? AND {a}.confidential = 0 AND {a}.status IN ({', '.join('?' * len(open_))})",
+                [self.kecamatan_code, *open_])
 
 
 _NOBODY = Audience(NOBODY, confidential=False, feedback=False, actors=False)

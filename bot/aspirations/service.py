@@ -513,7 +513,7 @@ class AspirationService:
         if who.kind != audience.KEPALA_DESA or not who.kecamatan_code or category is None or category.confidential \
                 or not draft.description:
             return []
-        return await similar.possible_duplicates(self.db, who.kecamatan_code, category.code, draft.description)
+        return await similar.possible_duplicates(self.db, who, category.code, draft.description)
 
     async def status_counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT status, COUNT(*) AS n FROM aspirations GROUP BY status")

@@ -19,14 +19,13 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.aspirations.audience import Audience
 from bot.storage.database import Database
 
 #: At or above this score two descriptions are offered as possibly the same problem.
 THRESHOLD = 0.42
 #: Most candidates compared per suggestion (the newest open ones of the kecamatan and category).
 CANDIDATES = 2000
-#: Statuses of an aspiration still open to merge with.
-OPEN = ("baru", "diterima", "diproses", "selesai")
 
 _SPELLED_OUT = {
     "jln": "jalan", "jl": "jalan", "jembtn": "jembatan", "pju": "lampu jalan", "sdn": "sd", "smpn": "smp",
@@ -132,15 +131,15 @@ class PossibleDuplicate:
     score: float
 
 
-async def possible_duplicates(db: Database, kecamatan_code: str, category: str, description: str, *,
-                              limit: int = 3, exclude_submission: str | None = None) -> list[PossibleDuplicate]:
-    """Open, non-confidential aspirations of the kecamatan and category whose description is similar, the most
-    similar first (what ``audience.sees_duplicate_hint`` lets a kepala desa of that kecamatan see)."""
+async def possible_duplicates(db: Database, who: Audience, category: str, description: str, *,
+                              limit: int = 3) -> list[PossibleDuplicate]:
+    """The aspirations of ``category`` that ``who`` may be shown as possible duplicates (open, not confidential,
+    in their kecamatan: ``Audience.sees_duplicate_hint``) whose description is similar, the most similar first."""
+    where, params = who.duplicate_hints_where()
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.status, a.description, d.name AS desa_name FROM aspirations a"
-        " JOIN desa d ON d.code = a.desa_code WHERE a.kecamatan_code = ? AND a.category = ?"
-        f" AND a.status IN ({', '.join('?' * len(OPEN))}) AND a.confidential = 0"
-        " ORDER BY a.created_at DESC LIMIT ?", (kecamatan_code, category, *OPEN, CANDIDATES))
+        f" JOIN desa d ON d.code = a.desa_code WHERE a.category = ? AND {where}"
+        " ORDER BY a.created_at DESC LIMIT ?", (category, *params, CANDIDATES))
     wanted = profile(description)
     found = []
     for row in rows:
