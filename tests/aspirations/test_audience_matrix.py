@@ -379,6 +379,28 @@ async def test_who_reads_each_thread(world: World, role: str) -> None:
     assert audiences.of(replace(person, active=False)).sees_thread(aspiration) is False
 
 
+@pytest.mark.parametrize("role", ROLES)
+async def test_possible_duplicates_shown_before_kirim_follow_one_rule(world: World, role: str) -> None:
+    """A kepala desa is shown open, non-confidential aspirations of their kecamatan as possible duplicates; nobody
+    else is shown any. The SQL condition and the rule for one aspiration agree."""
+    audience = audiences.of(world.person(role))
+    where, params = audience.duplicate_hints_where()
+    rows = await world.h.svc.db.fetchall(f"SELECT ticket FROM aspirations a WHERE {where}", params)
+    in_sql = {r["ticket"] for r in rows} & set(world.tickets.values())
+    by_rule = set()
+    for ticket in world.tickets.values():
+        aspiration = await world.h.svc.aspirations.by_ticket(ticket)
+        assert aspiration is not None
+        if audience.sees_duplicate_hint(aspiration):
+            by_rule.add(ticket)
+    assert in_sql == by_rule
+    expected = {world.tickets[n] for n in IN_SUMBER - CONFIDENTIAL} if role in ("kades_a", "kades_b",
+                                                                              "kades_other") else set()
+    if role == "kades_tiris":
+        expected = {world.tickets["tiris"]}
+    assert by_rule == expected, role
+
+
 async def test_a_deactivated_head_reads_nothing(world: World) -> None:
     person = world.person("kades_a")
     gone = replace(person, active=False)
