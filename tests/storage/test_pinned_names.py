@@ -60,7 +60,7 @@ SCHEDULED_TASKS = [
 ]
 
 #: Actions in the audit log an admin's export is filtered and read by.
-AUDIT_ACTIONS = ["invite", "register_invite", "register_contact", "roster_import", "restore", "ditolak"]
+AUDIT_ACTIONS = ["invite", "register_invite", "register_contact", "roster_import", "restore", "ditolak", "asp:duplikat"]
 
 
 def _walk(handler: BaseHandler[Any, Any, Any]) -> Iterator[BaseHandler[Any, Any, Any]]:
