@@ -108,8 +108,10 @@ class Audience:
             return (f"{a}.kecamatan_code = ? AND {a}.copy_to_camat = 1 AND {a}.confidential = 0",
                     [self.kecamatan_code])
         if self.kind == KEPALA_DESA:
-            return (f"({a}.submitter_id = ? OR ({a}.desa_code = ? AND {a}.confidential = 0) OR EXISTS (SELECT 1"
-                    f" FROM aspirations followed WHERE followed.duplicate_of = {a}.id AND followed.submitter_id = ?))",
+            # (an IN list, not EXISTS: SQLite then still reads the three by index, never the whole table)
+            return (f"({a}.submitter_id = ? OR ({a}.desa_code = ? AND {a}.confidential = 0) OR {a}.id IN (SELECT"
+                    " followed.duplicate_of FROM aspirations followed WHERE followed.submitter_id = ?"
+                    " AND followed.duplicate_of IS NOT NULL))",
                     [self.person_id, self.desa_code, self.person_id])
         return "0 = 1", []
 
