@@ -318,8 +318,11 @@ class OfficialsService:
                 row = await tx.fetchone("SELECT p.*, NULL AS desa_name, NULL AS kecamatan_name FROM people p"
                                         " WHERE p.id = ?", (last_row["actor_id"],))
                 actor = person_from_row(row) if row else None
+            # what the village wrote stays in the thread: every card (a former department's too) shows only that
+            # it came
+            village = last_row["action"] in (HISTORY_LABELS["pesan"], HISTORY_LABELS["jawab_info"])
             last = {"action": last_row["action"], "actor": await self._actor_label(actor), "at": last_row["at"],
-                    "note": last_row["note"]}
+                    "note": None if village else last_row["note"]}
         sla = await self._sla(tx, aspiration.id)
         overdue = sla.overdue(aspiration.status, self.today().isoformat()) if sla else []
         handled_by = await self.departments.label_for(aspiration)

@@ -64,7 +64,9 @@ async def test_minta_info_stops_the_clock_over_a_weekend_and_the_answer_starts_i
     sla = await _sla(h, asp.id)
     # stopped Friday to Tuesday: two working days (Monday and Tuesday), the weekend not counted
     assert sla["info_requested_at"] is None and sla["paused_days"] == 2 and sla["respond_due"] == "2026-03-11"
-    assert "Batas tanggapan: 11 Mar 2026" in card(h, 20, asp.ticket)["text"]
+    refreshed = card(h, 20, asp.ticket)["text"]
+    assert "Batas tanggapan: 11 Mar 2026" in refreshed and "info dari desa diterima" in refreshed
+    assert "dua rumah" not in refreshed  # the answer itself stays in the thread, not on every card
     messages = await h.svc.thread.messages(asp.id)
     assert [m.purpose for m in messages] == ["minta_info", "jawab_info"]
 
