@@ -245,8 +245,9 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
                                                       listed=len(waiting), count=len(waiting)))
         blocks.append(Block("\n" + render("officials/digest_daily_footer")))
         return split_blocks(blocks, limit)
-    new = [i for i in items if i.new]
-    older = [i for i in items if not i.new]
+    new = [i for i in items if i.new and not i.waiting]
+    older = [i for i in items if not i.new and not i.waiting]
+    waiting = [i for i in items if i.waiting]  # listed apart, after the department's own work
     blocks = [Block(render("officials/digest_daily_header", department=department_name, day=day, total=backlog.total,
                            new=backlog.new, late=backlog.late, listed=len(items), listed_new=len(new),
                            listed_older=len(older)))]
@@ -256,6 +257,9 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
     if older:
         blocks += _grouped_blocks(older, render("officials/digest_daily_section", kind="older", listed=len(older),
                                                 count=backlog.total - backlog.new) if new else None)
+    if waiting:
+        blocks += _grouped_blocks(waiting, render("officials/digest_daily_section", kind="waiting",
+                                                  listed=len(waiting), count=len(waiting)))
     blocks.append(Block("\n" + render("officials/digest_daily_footer")))
     blocks.append(Block("\n" + render("officials/digest_daily_rest", total=backlog.left_out_total, listed=len(items),
                                        new=backlog.new - len(new), **summary_lines(backlog.left_out))))

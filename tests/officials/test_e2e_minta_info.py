@@ -4,6 +4,9 @@ days, and the daily digest lists what waits on the village apart."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from bot.officials.digests import Backlog, DigestItem, render_daily
 from bot.people import roster
 from tests.harness import BotHarness
 from tests.officials.test_e2e_officials_schedule import at
@@ -85,3 +88,15 @@ async def test_minta_info_stops_the_clock_over_a_weekend_and_the_answer_starts_i
     assert (await _sla(h, asp.id))["info_requested_at"] is None
     await at(h, 3, 17, 9)
     assert len([t for t in h.server.texts(10) if "Pengingat" in t]) == 1
+
+
+def test_the_daily_digest_lists_what_waits_on_villages_apart_also_when_capped() -> None:
+    def item(n: int, *, new: bool, waiting: bool) -> DigestItem:
+        return DigestItem(n, f"ASP-2026-0000{n}", "infrastruktur", "diterima", f"Uraian nomor {n}", "2026-03-02",
+                          "Ledokombo", "Sumber", new, (), waiting)
+
+    items = [item(1, new=True, waiting=False), item(2, new=False, waiting=True), item(3, new=False, waiting=False)]
+    for backlog in (None, Backlog(total=9, new=1, late=0, left_out=(("Sumber", 6),))):
+        [text] = render_daily("PUPR", items, date(2026, 3, 9), backlog=backlog)
+        section = text.index("Menunggu info dari desa: 1")
+        assert text.index("ASP-2026-00002") > section > max(text.index("ASP-2026-00001"), text.index("ASP-2026-00003"))
