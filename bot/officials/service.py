@@ -456,6 +456,16 @@ class OfficialsService:
             await outbox.enqueue_text(tx, row["telegram_id"], text, now=now, ref=f"asp:{row['id']}:follow",
                                       dedup_key=f"asp:{aspiration.id}:{key}:follow:{row['id']}")
 
+    def check_actor(self, person: Person | None, aspiration: Aspiration) -> None:
+        """NotAllowed unless ``person`` may act on the aspiration (see ``_check_actor``)."""
+        self._check_actor(person, aspiration)
+
+    async def unit_label(self, person: Person | None) -> str:
+        return await self._unit_label(person)
+
+    async def audit(self, tx: Transaction, telegram_id: int | None, action: str, detail: str) -> None:
+        await self._audit(tx, telegram_id, action, detail)
+
     async def recipients(self, tx: Transaction, aspiration: Aspiration) -> list[int]:
         """The chats that handle an aspiration now (officials and inbox groups; the admins standing in)."""
         return (await self._recipients(tx, aspiration))[0]

@@ -29,8 +29,8 @@ from bot.storage.database import Database, Transaction
 
 #: What a kepala desa may send into a thread.
 KINDS = ("text", "photo", "voice", "document")
-#: Telegram's limit for a caption.
-CAPTION_LIMIT = 1024
+#: The Bot API method that sends each kind of file again, by its file_id.
+_METHODS = {"photo": "sendPhoto", "voice": "sendVoice", "document": "sendDocument"}
 
 
 @dataclass(frozen=True)
@@ -96,14 +96,7 @@ class ThreadService:
     async def post_from_village(self, person: Person | None, aspiration_id: int, message: Incoming, *,
                                 pending_of: tuple[int, int] | None = None) -> Outcome:
         """Store what the kepala desa sent and deliver it to everyone handling the aspiration now."""
-        if message.kind not in KINDS:
-            raise InvalidText("officials/pesan_jenis_tidak_didukung")
-        text = clean_text(message.text or "") or None
-        if message.kind == "text" and not text:
-            raise InvalidText("officials/terlalu_pendek_tuliskan_minimal", what="Pesan", min_text=1)
-        if text and len(text) > MAX_TEXT:
-            raise InvalidText("officials/terlalu_panjang_karakter_batasnya", what="Pesan", length=len(text),
-                              max_text=MAX_TEXT)
+        text = _checked_text(message, KINDS, "Pesan")
         now = self.clock.now()
         stamp = to_iso(now)
         async with self.db.transaction() as tx:
@@ -111,12 +104,7 @@ class ThreadService:
             kades = self.officials.check_village_writer(person, aspiration)
             resumed = await self.officials.resume_service_level(tx, aspiration_id, now)
             purpose = "jawab_info" if resumed is not None else "pesan"
-            message_id = await tx.execute(
-                "INSERT INTO aspiration_messages(aspiration_id, at, author_id, side, purpose, kind, text, file_id,"
-                " file_unique_id, file_name, mime_type, file_size, duration) VALUES (?, ?, ?, 'desa', ?, ?, ?, ?, ?,"
-                " ?, ?, ?, ?)",
-                (aspiration_id, stamp, kades.id, purpose, message.kind, text, message.file_id,
-                 message.file_unique_id, message.file_name, message.mime_type, message.file_size, message.duration))
+            message_id = await _store(tx, aspiration_id, stamp, kades.id, "desa", purpose, message, text)
             await tx.execute(
                 "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -131,6 +119,36 @@ class ThreadService:
             handled_by = await self.officials.departments.label_for(aspiration)
         return Outcome(aspiration, "pesan", render("officials/officials_done", action="pesan", a=aspiration,
                                                    target=handled_by))
+
+    async def post_from_department(self, person: Person | None, aspiration_id: int, message: Incoming) -> Outcome:
+        """An official's Balas with a photo, voice note or document (a reply in their private chat): stored like a
+        typed Balas and sent to the kepala desa, who can reply to it in turn."""
+        text = _checked_text(message, tuple(_METHODS), "Balasan")
+        now = self.clock.now()
+        stamp = to_iso(now)
+        async with self.db.transaction() as tx:
+            aspiration = await self.aspirations.get_in(tx, aspiration_id)
+            self.officials.check_actor(person, aspiration)
+            assert person is not None
+            _, _, hid = await self.aspirations.transition(
+                tx, aspiration_id, action="balas", actor_id=person.id, now=now, note=_summary(message.kind, text),
+                history_action=HISTORY_LABELS["balas"])
+            await tx.execute(
+                "UPDATE aspiration_sla SET accepted_at = COALESCE(accepted_at, ?), responded_at ="
+                " COALESCE(responded_at, ?) WHERE aspiration_id = ?", (stamp, stamp, aspiration_id))
+            await _store(tx, aspiration_id, stamp, person.id, "opd", "balas", message, text)
+            if aspiration.submitter_telegram_id is not None:
+                chat_id = aspiration.submitter_telegram_id
+                caption = render("officials/officials_thread_reply", a=aspiration,
+                                 unit=await self.officials.unit_label(person), kind=message.kind, text=text,
+                                 duration=message.duration)
+                await outbox.enqueue(tx, chat_id, _METHODS[message.kind], {
+                    "chat_id": chat_id, message.kind: message.file_id, "caption": caption, "parse_mode": "HTML"},
+                    now=now, ref=f"asp:{aspiration_id}:kades", dedup_key=f"asp:{aspiration_id}:h{hid}:kades")
+            await self.officials.audit(tx, person.telegram_id, "asp:balas", aspiration.ticket)
+            current = await self.aspirations.get_in(tx, aspiration_id)
+            await self.officials.refresh_cards(tx, current, now, f"h{hid}")
+        return Outcome(current, "balas", render("officials/officials_done", action="balas", a=current, target=None))
 
     async def _deliver(self, tx: Transaction, aspiration: Aspiration, kades: Person, message: Incoming,
                        text: str | None, purpose: str, key: str, now: datetime) -> None:
@@ -147,7 +165,7 @@ class ThreadService:
                 params["text"] = render("officials/officials_thread_message", limit=MAX_TEXT, **values)
                 params["link_preview_options"] = {"is_disabled": True}
             else:
-                method = {"photo": "sendPhoto", "voice": "sendVoice", "document": "sendDocument"}[message.kind]
+                method = _METHODS[message.kind]
                 params[message.kind] = message.file_id
                 # the caption must fit Telegram's 1,024 characters with the heading around the text
                 params["caption"] = render("officials/officials_thread_message", limit=700, **values)
@@ -185,6 +203,28 @@ class ThreadService:
         value = await self.db.fetchval("SELECT info_requested_at FROM aspiration_sla WHERE aspiration_id = ?",
                                        (aspiration_id,))
         return str(value) if value else None
+
+
+def _checked_text(message: Incoming, kinds: tuple[str, ...], what: str) -> str | None:
+    """The message's text (or caption), cleaned; InvalidText for another kind, an empty text or a too long one."""
+    if message.kind not in kinds or (message.kind != "text" and not message.file_id):
+        raise InvalidText("officials/pesan_jenis_tidak_didukung")
+    text = clean_text(message.text or "") or None
+    if message.kind == "text" and not text:
+        raise InvalidText("officials/terlalu_pendek_tuliskan_minimal", what=what, min_text=1)
+    if text and len(text) > MAX_TEXT:
+        raise InvalidText("officials/terlalu_panjang_karakter_batasnya", what=what, length=len(text),
+                          max_text=MAX_TEXT)
+    return text
+
+
+async def _store(tx: Transaction, aspiration_id: int, stamp: str, author_id: int, side: str, purpose: str,
+                 message: Incoming, text: str | None) -> int:
+    return await tx.execute(
+        "INSERT INTO aspiration_messages(aspiration_id, at, author_id, side, purpose, kind, text, file_id,"
+        " file_unique_id, file_name, mime_type, file_size, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (aspiration_id, stamp, author_id, side, purpose, message.kind, text, message.file_id,
+         message.file_unique_id, message.file_name, message.mime_type, message.file_size, message.duration))
 
 
 def _summary(kind: str, text: str | None) -> str:

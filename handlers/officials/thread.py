@@ -23,6 +23,7 @@ from bot.telegram.context import SambangApp, SambangContext, current_person, rep
 from handlers.officials import actions
 
 CALLBACK_RE = re.compile(r"^asp:msg:(\d{1,12}):new$")
+_STAFF = (Role.PEJABAT, Role.PIMPINAN, Role.ADMIN)
 
 
 def incoming(message: Message) -> Incoming | None:
@@ -64,30 +65,41 @@ async def on_message(update: Update, context: SambangContext) -> None:
             if person is not None and person.role is Role.KEPALA_DESA:
                 await _post(update, context, aspiration_id)
                 raise ApplicationHandlerStop
+        if message.text is None:  # an official's photo, voice note or document in reply to a card: a Balas
+            aspiration_id = await officials.aspiration_for_message(chat.id, target.message_id)
+            person = await current_person(update, context)
+            if aspiration_id is not None and person is not None and person.role in _STAFF:
+                await _post(update, context, aspiration_id, side="opd")
+                raise ApplicationHandlerStop
     if message.text is not None:
         await actions.on_text(update, context)  # an official's typed answer or reply to a card
 
 
-async def _post(update: Update, context: SambangContext, aspiration_id: int, *,
+async def _post(update: Update, context: SambangContext, aspiration_id: int, *, side: str = "desa",
                 pending_of: tuple[int, int] | None = None) -> None:
+    """Put what was sent into the thread: the kepala desa's message (``side`` "desa") or an official's Balas with a
+    file ("opd"); the sender gets the outcome or the refusal (a refusal other than a bad text is audited and ends a
+    waiting prompt)."""
     message = update.effective_message
     user = update.effective_user
     assert message is not None and user is not None
     officials = context.services.officials
+    thread = context.services.thread
     sent = incoming(message)
     try:
-        if sent is None:
+        if sent is None or (sent.kind == "document" and not document_accepted(sent.file_name, sent.mime_type)):
             raise InvalidText("officials/pesan_jenis_tidak_didukung")
-        if sent.kind == "document" and not document_accepted(sent.file_name, sent.mime_type):
-            raise InvalidText("officials/pesan_jenis_tidak_didukung")
-        outcome = await context.services.thread.post_from_village(
-            await current_person(update, context), aspiration_id, sent, pending_of=pending_of)
+        person = await current_person(update, context)
+        if side == "opd":
+            outcome = await thread.post_from_department(person, aspiration_id, sent)
+        else:
+            outcome = await thread.post_from_village(person, aspiration_id, sent, pending_of=pending_of)
     except InvalidText as exc:
         await reply(update, "common/refusal", message=exc.message)
     except DomainError as exc:
         if pending_of is not None:
             await officials.cancel_input(*pending_of)
-        await officials.log_refusal(user.id, f"pesan asp {aspiration_id}", exc.message)
+        await officials.log_refusal(user.id, f"{side} message asp {aspiration_id}", exc.message)
         await reply(update, "common/refusal", message=exc.message)
     else:
         await reply(update, "officials/officials_outcome", message=Markup(outcome.message))

@@ -81,14 +81,20 @@ async def test_balas_reply_with_photo_and_voice_and_balas_again_reach_the_right_
     mark = h.server.mark()
     kades.reply(again.message, "Baik, kami tunggu. Warga siap membantu.")
     await h.server.wait_for_text(20, "Warga siap membantu", since=mark)
+    # ... and an official may answer with a file as well: a voice note in reply to the card
+    mark = h.server.mark()
+    _reply_with(andi, card(h, 20, asp.ticket), {"voice": h.server.make_media_object("voice", duration=12)})
+    back = await h.server.wait_for(lambda c: c.method == "sendVoice" and c.chat_id == 10, since=mark,
+                                   what="voice note to the kepala desa")
+    assert "Balasan dari Dinas Pekerjaan Umum" in (back.text or "") and "pesan suara 0:12" in (back.text or "")
     await h.settle()
 
     stored = await h.svc.thread.messages(asp.id)
     assert [(m.side, m.kind) for m in stored] == [("opd", "text"), ("desa", "photo"), ("desa", "voice"),
-                                                  ("opd", "text"), ("desa", "text")]
+                                                  ("opd", "text"), ("desa", "text"), ("opd", "voice")]
     assert stored[1].file_id == PHOTO_ID and stored[2].duration == 67 and stored[2].file_id
     history = [h_.action for h_ in await h.svc.aspirations.history(asp.id)]
-    assert history.count("pesan dari desa") == 3 and history.count("dibalas") == 2
+    assert history.count("pesan dari desa") == 3 and history.count("dibalas") == 3
 
     # nobody else received any of it: not another department, not leadership, not the camat, not the neighbour
     for outsider in (30, 70, 40, 11):
@@ -113,7 +119,7 @@ async def test_balas_reply_with_photo_and_voice_and_balas_again_reach_the_right_
         person = await roster.get_person(h.svc.db, uid)
         assert person is not None
         if allowed:
-            assert len(await h.svc.thread.read(person, asp)) == 5
+            assert len(await h.svc.thread.read(person, asp)) == 6
         else:
             with pytest.raises(NotFound):
                 await h.svc.thread.read(person, asp)
