@@ -648,6 +648,8 @@ class OfficialsService:
             await self._audit(tx, kades.telegram_id, "asp:konfirmasi", aspiration.ticket)
             current = await self.aspirations.get_in(tx, aspiration_id)
             await self._refresh_cards(tx, current, now, f"h{hid}")
+            await self._notify_followers(tx, current, "konfirmasi", now, unit="", note=None, key=f"h{hid}",
+                                         target=None)
         return Outcome(current, "konfirmasi", render("officials/officials_done", action="konfirmasi", a=current,
                                                      target=None))
 
@@ -675,6 +677,8 @@ class OfficialsService:
             await self._refresh_cards(tx, current, now, f"h{hid}")
             await self._notice(tx, current, render("officials/officials_reopened", a=current, comment=comment,
                                                    kades=kades.name), now, f"h{hid}")
+            await self._notify_followers(tx, current, "buka_kembali", now, unit="", note=None, key=f"h{hid}",
+                                         target=None)
         return Outcome(current, "buka_kembali", render("officials/officials_done", action="buka_kembali", a=current,
                                                        target=await self.departments.label_for(current)))
 

@@ -99,3 +99,10 @@ async def test_an_official_merges_a_duplicate_and_its_kepala_desa_follows_the_ma
     detail = await h.say(second, f"/status {main.ticket}", main.ticket)
     assert "Percakapan" not in (detail.text or "") and "Tim survei" not in (detail.text or "")
     assert not detail.buttons
+    # ... until the end: Selesai, and the main village's confirmation
+    await press_card(h, andi, 20, main.ticket, "selesai")
+    await h.server.wait_for_text(11, "dinyatakan selesai oleh Dinas Pekerjaan Umum")
+    await h.press(first, "✅ Ya, sudah tertangani", "ditutup sebagai tuntas")
+    closed = await h.server.wait_for_text(11, "dinyatakan tuntas oleh desa pelapornya")
+    assert main.ticket in (closed.text or "")
+    assert not any("Sudah tertangani?" in t for t in h.server.texts(11))  # only the main village is asked
