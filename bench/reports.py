@@ -69,18 +69,21 @@ def _size(obj: Any) -> int:
 # -- the reports -------------------------------------------------------------------------------------------------
 
 
-async def _status_list(ctx: Context, who: str, title: str, *, show_desa: bool) -> None:
-    """/status of one of the prepared people: their list of aspirations, rendered."""
-    from bot.messaging.templates import render
+def _status_list(name: str, what: str, who: str, title: str, *, show_desa: bool) -> None:
+    """Register the report of /status of one of the prepared people: their list of aspirations, rendered."""
 
-    person = ctx.people[who]
-    items = await ctx.services.aspirations.list_for(person)
-    render("aspirations/status_list", person=person, aspirations=items, title=title, show_desa=show_desa)
+    async def status_list(ctx: Context) -> None:
+        from bot.messaging.templates import render
+
+        person = ctx.people[who]
+        items = await ctx.services.aspirations.list_for(person)
+        render("aspirations/status_list", person=person, aspirations=items, title=title, show_desa=show_desa)
+
+    report(name, "message", what)(status_list)
 
 
-@report("status_busy_village", "message", "/status of the kepala desa of the busiest village: list + template")
-async def status_busy_village(ctx: Context) -> None:
-    await _status_list(ctx, "busy_kepala_desa", "Aspirasi desa Anda", show_desa=False)
+_status_list("status_busy_village", "/status of the kepala desa of the busiest village: list + template",
+             "busy_kepala_desa", "Aspirasi desa Anda", show_desa=False)
 
 
 @report("status_detail_busy", "message", "/status ASP-… of the busiest village's aspiration with the longest history")
@@ -95,14 +98,10 @@ async def status_detail(ctx: Context) -> None:
     render("aspirations/status_detail", a=aspiration, history=history, department=department, show_actors=False)
 
 
-@report("status_official", "message", "/status of an official of the busiest department")
-async def status_official(ctx: Context) -> None:
-    await _status_list(ctx, "official", "Aspirasi untuk OPD Anda", show_desa=True)
-
-
-@report("status_leadership", "message", "/status of the Bupati (newest across the province)")
-async def status_leadership(ctx: Context) -> None:
-    await _status_list(ctx, "bupati", "Aspirasi terbaru", show_desa=True)
+_status_list("status_official", "/status of an official of the busiest department", "official",
+             "Aspirasi untuk OPD Anda", show_desa=True)
+_status_list("status_leadership", "/status of the Bupati (newest across the province)", "bupati", "Aspirasi terbaru",
+             show_desa=True)
 
 
 @report("daily_digest", "message", "daily digest of every department (one sample per department)")

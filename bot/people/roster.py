@@ -88,21 +88,14 @@ _PERSON_SELECT = (
 )
 
 
+#: The columns of ``PERSON_SELECT`` that become ``Person`` fields as they are.
+_PERSON_COLUMNS = ("id", "telegram_id", "name", "desa_code", "kecamatan_code", "department", "title", "phone",
+                   "desa_name", "kecamatan_name")
+
+
 def person_from_row(row: Row) -> Person:
-    return Person(
-        id=row["id"],
-        telegram_id=row["telegram_id"],
-        name=row["name"],
-        role=Role(row["role"]),
-        desa_code=row["desa_code"],
-        kecamatan_code=row["kecamatan_code"],
-        department=row["department"],
-        title=row["title"],
-        phone=row["phone"],
-        active=bool(row["active"]),
-        desa_name=row["desa_name"],
-        kecamatan_name=row["kecamatan_name"],
-    )
+    return Person(**{column: row[column] for column in _PERSON_COLUMNS}, role=Role(row["role"]),
+                  active=bool(row["active"]))
 
 
 async def get_person(db: Database, telegram_id: int) -> Person | None:

@@ -30,7 +30,7 @@ from bot.people.regions import Desa, find_desa
 from bot.people.roster import Person
 from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
-from bot.storage.jobs import claim, period_done
+from bot.storage.jobs import claiming
 from bot.visits import broadcast
 from bot.visits.service import canonical_department, parse_date
 
@@ -438,11 +438,9 @@ class CommitmentService:
                     await self._send_department(c, "ask", f"ask:{c.id}:{period_day.isoformat()}", now)
 
     async def _send_department(self, c: Commitment, stage: str, period: str, now: datetime) -> None:
-        if await period_done(self.db, JOB, period):
-            return
         today = self.today(now)
-        async with self.db.transaction() as tx:
-            if not await claim(tx, JOB, period, now):
+        async with claiming(self.db, JOB, period, now) as tx:
+            if tx is None:
                 return
             current = await self.get(c.id, tx)
             if not current.is_open:

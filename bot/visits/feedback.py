@@ -17,7 +17,7 @@ from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
 from bot.storage.database import Database
-from bot.storage.jobs import claim, period_done
+from bot.storage.jobs import claim, claiming, period_done
 from bot.visits import broadcast
 from bot.visits.service import JOB, Visit, VisitService
 
@@ -57,11 +57,8 @@ class FeedbackService:
 
     async def request(self, visit: Visit, now: datetime) -> bool:
         """Ask every kepala desa of the visit's kecamatan (only them: never the camat) for their ratings."""
-        period = f"feedback:{visit.id}:r{visit.revision}"
-        if await period_done(self.db, JOB, period):
-            return False
-        async with self.db.transaction() as tx:
-            if not await claim(tx, JOB, period, now):
+        async with claiming(self.db, JOB, f"feedback:{visit.id}:r{visit.revision}", now) as tx:
+            if tx is None:
                 return False
             recipients = await broadcast.people(
                 tx, "p.role = 'kepala_desa' AND d.kecamatan_code = ?", (visit.kecamatan_code,))

@@ -32,6 +32,7 @@ from lokal import HOLIDAY_YEARS, holidays_on, is_working_day
 
 from bot.core.dates import HARI, format_tanggal
 from bot.core.domain import DomainError
+from bot.core.wording import Notice
 
 __all__ = [
     "MAX_PER_MONTH",
@@ -213,7 +214,7 @@ def format_plan_table(plan: Iterable[PlannedVisit]) -> str:
     return "\n".join([line(header), separator, *(line(r) for r in rows)])
 
 
-def check_visit_date(d: dt.date, existing_dates: Iterable[dt.date]) -> list[str]:
+def check_visit_date(d: dt.date, existing_dates: Iterable[dt.date]) -> list[Notice]:
     """Indonesian warnings about a proposed visit date; an empty list when the date is fine.
 
     Warns about a weekend, a libur nasional or cuti bersama (by name), and another visit already on that day. Pass
@@ -221,22 +222,20 @@ def check_visit_date(d: dt.date, existing_dates: Iterable[dt.date]) -> list[str]
     holiday data the holidays cannot be checked, which is a warning too, not an error.
     """
     d = _as_date(d, "Tanggal kunjungan")
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     if d.weekday() >= 5:
-        warnings.append(f"Tanggal ini jatuh pada hari {HARI[d.weekday()]}.")
+        warnings.append(Notice("visits/warning_weekend", day=HARI[d.weekday()]))
     if d.year in HOLIDAY_YEARS:
         seen: set[tuple[str, str]] = set()
         for holiday in holidays_on(d):
             if (holiday.type, holiday.name) in seen:
                 continue
             seen.add((holiday.type, holiday.name))
-            kind = "libur nasional" if holiday.type == "libur_nasional" else "cuti bersama"
-            warnings.append(f"Tanggal ini bertepatan dengan {kind}: {holiday.name}.")
+            warnings.append(Notice("visits/warning_holiday", national=holiday.type == "libur_nasional",
+                                   name=holiday.name))
     else:
-        warnings.append(f"Hari libur belum dapat diperiksa: data hari libur tahun {d.year} belum tersedia di lokal-id.")
+        warnings.append(Notice("visits/warning_no_holiday_data", year=d.year))
     others = sum(1 for e in existing_dates if _as_date(e, "Tanggal kunjungan") == d)
-    if others == 1:
-        warnings.append("Sudah ada kunjungan lain pada tanggal ini.")
-    elif others > 1:
-        warnings.append(f"Sudah ada {others} kunjungan lain pada tanggal ini.")
+    if others:
+        warnings.append(Notice("visits/warning_other_visits", others=others))
     return warnings
