@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.config import Config, ConfigError, load_config
 from bot.core.domain import DomainError
+from bot.core.wording import plain
 
 log = logging.getLogger("sambang")
 
@@ -45,11 +46,11 @@ def _folder_problem(db_path: Path) -> str | None:
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     if not probe.is_dir():
-        return f"folder database {db_path.parent} tidak dapat dibuat: {probe} bukan folder"
+        return plain("cli/db_folder_not_folder", folder=db_path.parent, probe=probe)
     if not os.access(probe, os.W_OK | os.X_OK):
-        return f"folder database {probe} tidak dapat ditulis (izin ditolak)"
+        return plain("cli/db_folder_not_writable", folder=probe)
     if db_path.exists() and not os.access(db_path, os.R_OK | os.W_OK):
-        return f"berkas database {db_path} tidak dapat ditulis (izin ditolak)"
+        return plain("cli/db_file_not_writable", path=db_path)
     return None
 
 
@@ -60,10 +61,9 @@ def _database_problem(config: Config, command: str) -> str | None:
 
     path = config.db_path
     if command not in CREATES_DATABASE and not path.is_file():
-        return (f"Gagal: database {path} tidak ada (SAMBANG_DB); periksa SAMBANG_DB, atau buat database baru dengan"
-                " `sambang migrate`.")
+        return plain("cli/db_missing", path=path)
     if command in ("run", "migrate") and (problem := _folder_problem(path)) is not None:
-        return f"Kesalahan konfigurasi: SAMBANG_DB: {problem}"
+        return plain("cli/config_error", variable="SAMBANG_DB", text=problem)
     if command != "restore" and path.is_file():
         check_wilayah_file(path, config.wilayah)
     return None
@@ -82,18 +82,14 @@ def _start_problem(exc: BaseException, config: Config, webhook: Any) -> str | No
     from telegram.error import InvalidToken, NetworkError
 
     if isinstance(exc, InvalidToken):
-        return ("Gagal: Telegram menolak token bot (TELEGRAM_BOT_TOKEN); periksa token dari @BotFather"
-                " (dan TELEGRAM_API_BASE_URL bila diisi).")
+        return plain("cli/token_refused")
     if isinstance(exc, NetworkError):  # TimedOut included
         host = config.base_url.split("://", 1)[-1].split("/", 1)[0]
-        return (f"Gagal: server Telegram di {host} tidak dapat dihubungi (jaringan atau TELEGRAM_API_BASE_URL):"
-                f" {_one_line(exc)}")
+        return plain("cli/telegram_unreachable", host=host, error=_one_line(exc))
     if isinstance(exc, OverflowError | OSError) and webhook is not None:
         if getattr(exc, "errno", None) == errno.EADDRINUSE:
-            return (f"Gagal: port {webhook.port} sudah dipakai program lain (--port); pilih port lain atau hentikan"
-                    " program itu.")
-        return (f"Gagal: server webhook tidak dapat mendengarkan di {webhook.listen}:{webhook.port}"
-                f" (--listen/--port): {_one_line(exc)}")
+            return plain("cli/port_in_use", port=webhook.port)
+        return plain("cli/cannot_listen", listen=webhook.listen, port=webhook.port, error=_one_line(exc))
     return None
 
 
@@ -156,7 +152,7 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
                 log.info("webhook: no SAMBANG_WEBHOOK_SECRET given; using a new random secret token for this run")
             webhook_path(args.webhook, args.url_path)
         except WebhookError as exc:
-            print(f"Kesalahan konfigurasi: --webhook: {exc}", file=sys.stderr)
+            print(plain("cli/config_error", variable="--webhook", text=exc), file=sys.stderr)
             return 2
         webhook = WebhookSettings(url=args.webhook, secret_token=secret, listen=args.listen, port=args.port,
                                   url_path=args.url_path)
@@ -171,11 +167,11 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     try:
         lock = RunLock(config.db_path).acquire()
     except AlreadyRunning:
-        print(f"Gagal: bot lain sudah berjalan dengan database {config.db_path}.", file=sys.stderr)
+        print(plain("cli/already_running", path=config.db_path), file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"Kesalahan konfigurasi: SAMBANG_DB: folder database tidak dapat ditulis: {exc.strerror}",
-              file=sys.stderr)
+        print(plain("cli/config_error", variable="SAMBANG_DB", text=plain("cli/db_folder_not_writable_because",
+                                                                             error=exc.strerror)), file=sys.stderr)
         return 2
     try:
         problem = _port_problem(config, webhook) if webhook is not None else None
@@ -228,11 +224,7 @@ async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
         version = await db.schema_version()
     finally:
         await db.close()
-    if applied:
-        print(f"Migrasi diterapkan: {', '.join(applied)}")
-    else:
-        print("Database sudah mutakhir.")
-    print(f"Versi skema: {version}; wilayah {config.wilayah}: {k} kecamatan, {d} desa/kelurahan.")
+    print(plain("cli/migrate", applied=applied, version=version, wilayah=config.wilayah, kecamatan=k, desa=d))
     return 0
 
 
@@ -259,8 +251,7 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     from bot.people import roster
 
     if args.hours is not None and args.hours < 1:
-        print(f"Gagal: --hours harus lebih dari 0 (masa berlaku undangan dalam jam), bukan {args.hours}.",
-              file=sys.stderr)
+        print(plain("cli/invite_hours", hours=args.hours), file=sys.stderr)
         return 2
 
     async def work(services: Any) -> int:
@@ -270,18 +261,14 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
             ttl_hours=args.hours if args.hours is not None else config.invite_ttl_hours,
         )
         username = await _bot_username(services)
-        print(f"Kode undangan: {invitation.code}")
-        print(f"Tautan: t.me/{username}?start={invitation.code}")
         until = invitation.expires_at.astimezone(config.tz)
-        print(f"Peran: {invitation.role.label}; berlaku sampai {until:%Y-%m-%d %H:%M %Z} (sekali pakai)")
+        head = None
         if invitation.desa_code:
             from bot.people.service import registered_head
 
             head = await registered_head(services.db, invitation.desa_code)
-            if head is not None:
-                print(f"Catatan: desa ini sudah punya kepala desa terdaftar ({head.label}). Yang mendaftar dengan"
-                      " kode ini menjadi penggantinya: aktif setelah admin mengonfirmasi di bot, lalu yang lama"
-                      " dinonaktifkan.")
+        print(plain("cli/invite", code=invitation.code, username=username, role=invitation.role.label,
+                    until=f"{until:%Y-%m-%d %H:%M %Z}", head=head.label if head is not None else None))
         return 0
 
     return await _with_services(config, work)
@@ -294,7 +281,7 @@ async def cmd_roster_import(config: Config, args: argparse.Namespace) -> int:
     try:
         raw = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
-        print(f"Tidak dapat membaca {path}: {exc.strerror}", file=sys.stderr)
+        print(plain("cli/cannot_read", path=path, error=exc.strerror), file=sys.stderr)
         return 1
     try:
         text = raw.decode("utf-8-sig")
@@ -304,17 +291,9 @@ async def cmd_roster_import(config: Config, args: argparse.Namespace) -> int:
     async def work(services: Any) -> int:
         report = await roster.import_roster(services.db, services.clock, text)
         if not report.ok:
-            print("Impor dibatalkan, tidak ada data yang disimpan:", file=sys.stderr)
-            for error in report.errors or []:
-                print(f"  - {error}", file=sys.stderr)
+            print(plain("cli/import_failed", errors=report.errors), file=sys.stderr)
             return 1
-        print(f"Impor selesai: {report.created} orang baru, {report.updated} diperbarui.")
-        if report.successors:
-            print(f"{report.successors} kepala desa baru untuk desa yang kepala desanya sudah terdaftar: mereka"
-                  " menjadi pengganti, aktif setelah mendaftar dan dikonfirmasi admin di bot.")
-        if report.unchanged:
-            print(f"{report.unchanged} orang sudah terdaftar dengan nomor yang sama: tidak diubah.")
-        print("Kepala desa kini dapat mendaftar dengan membuka bot dan menekan 'Bagikan nomor saya'.")
+        print(plain("cli/roster_imported", report=report))
         return 0
 
     return await _with_services(config, work)
@@ -380,8 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = str(args.log_level).strip().upper()
     if level not in LOG_LEVELS:
-        print(f"Kesalahan konfigurasi: --log-level: {args.log_level!r} tidak dikenal; gunakan salah satu dari"
-              f" {', '.join(LOG_LEVELS)}", file=sys.stderr)
+        print(plain("cli/config_error", variable="--log-level",
+                    text=plain("cli/log_level_unknown", value=args.log_level, choices=LOG_LEVELS)), file=sys.stderr)
         return 2
     setup_logging(level)
     try:
@@ -392,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         check_settings(config)
         problem = _database_problem(config, args.command)
     except ConfigError as exc:
-        print(f"Kesalahan konfigurasi: {exc.variable}: {exc.message}", file=sys.stderr)
+        print(plain("cli/config_error", variable=exc.variable, text=exc.message), file=sys.stderr)
         return 2
     if problem is not None:
         print(problem, file=sys.stderr)
@@ -401,16 +380,17 @@ def main(argv: list[str] | None = None) -> int:
         code: int = asyncio.run(args.func(config, args))
         return code
     except ConfigError as exc:
-        print(f"Kesalahan konfigurasi: {exc.variable}: {exc.message}", file=sys.stderr)
+        print(plain("cli/config_error", variable=exc.variable, text=exc.message), file=sys.stderr)
         return 2
     except DomainError as exc:
-        print(f"Gagal: {exc.message}", file=sys.stderr)
+        print(plain("cli/failed", text=exc.message), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a defect: the traceback goes to the log, masked like every log line
         log.critical("sambang %s failed", args.command, exc_info=True)
-        print(f"Gagal: kesalahan tak terduga ({type(exc).__name__}): {_one_line(exc)}", file=sys.stderr)
+        print(plain("cli/failed", text=plain("cli/unexpected", kind=type(exc).__name__, error=_one_line(exc))),
+              file=sys.stderr)
         return 1
 
 

@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("messages", "."),
         autoescape=False,
         undefined=StrictUndefined,
@@ -23,12 +23,14 @@ def _environment() -> Environment:
         keep_trailing_newline=False,
         auto_reload=False,
     )
+    env.filters["repr"] = repr
+    return env
 
 
 def plain(template: str, /, **params: object) -> str:
     """The plain text of ``messages/<feature>/<name>.txt.j2`` for ``plain("feature/name", …)``, without the
-    surrounding blank space."""
-    return _environment().get_template(f"{template}.txt.j2").render(**params).strip()
+    blank lines around it."""
+    return _environment().get_template(f"{template}.txt.j2").render(**params).strip("\n")
 
 
 class Notice(str):

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.domain import DomainError
+from bot.core.wording import plain
 from bot.visits.planner import ORDERS, PlanError, format_plan_table, plan_visits
 from bot.visits.service import DEFAULT_START, parse_date, parse_time
 
@@ -64,7 +65,7 @@ async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
         start = parse_date(args.start)
         start_time = parse_time(args.time)
     except DomainError as exc:
-        print(f"Gagal: {exc.message}", file=sys.stderr)
+        print(plain("cli/failed", text=exc.message), file=sys.stderr)
         return 1
 
     async def work(services: Any) -> int:
@@ -73,34 +74,30 @@ async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
         if args.kabupaten:
             kecamatan = [k for k in kecamatan if k.kabupaten_code == args.kabupaten]
             if not kecamatan:
-                print(f"Gagal: kabupaten {args.kabupaten} tidak ada di wilayah {config.wilayah}.", file=sys.stderr)
+                print(plain("cli/failed", text=plain("visits/cli_kabupaten_unknown", kabupaten=args.kabupaten,
+                                                     wilayah=config.wilayah)), file=sys.stderr)
                 return 1
         elif len(kabupaten) > 1:
-            print(f"Gagal: wilayah {config.wilayah} berisi {len(kabupaten)} kabupaten/kota; pilih satu dengan"
-                  " --kabupaten, mis. --kabupaten 35.13.", file=sys.stderr)
+            print(plain("cli/failed", text=plain("visits/cli_kabupaten_choose", wilayah=config.wilayah,
+                                                 count=len(kabupaten))), file=sys.stderr)
             return 1
         try:
             plan = plan_visits([(k.code, k.name) for k in kecamatan], start, per_month=args.per_month,
                                first=args.first, order=args.order)
         except PlanError as exc:
-            print(f"Gagal: {exc}", file=sys.stderr)
+            print(plain("cli/failed", text=exc), file=sys.stderr)
             return 1
         print(format_plan_table(plan))
         print()
-        print(f"{len(plan)} kunjungan, {plan[0].date.isoformat()} sampai {plan[-1].date.isoformat()},"
-              f" jam {start_time:%H:%M}.")
         today = ngantor.of(services).visits.today()
         past = [item for item in plan if item.date < today]
-        if past:
-            print(f"⚠ {len(past)} kunjungan jatuh sebelum hari ini ({today.isoformat()}): tanggalnya sudah lewat."
-                  " Pilih --start hari ini atau sesudahnya.")
+        print(plain("visits/cli_plan_summary", count=len(plan), first=plan[0].date.isoformat(),
+                    last=plan[-1].date.isoformat(), time=f"{start_time:%H:%M}", past=len(past),
+                    today=today.isoformat(), apply=args.apply))
         if not args.apply:
-            print("Belum disimpan. Jalankan lagi dengan --apply untuk menyimpan jadwal ini.")
             return 0
         created, skipped, warnings = await ngantor.of(services).visits.apply_plan(plan, start_time)
-        print(f"Disimpan: {created} kunjungan baru" + (f", {skipped} sudah ada sebelumnya." if skipped else "."))
-        for w in warnings:
-            print(f"  ⚠ {w}")
+        print(plain("visits/cli_plan_saved", created=created, skipped=skipped, warnings=warnings))
         return 0
 
     return await _with_services(config, args, work)
@@ -110,7 +107,7 @@ def _read_text(path: Path) -> str | None:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        print(f"Tidak dapat membaca {path}: {exc.strerror}", file=sys.stderr)
+        print(plain("cli/cannot_read", path=path, error=exc.strerror), file=sys.stderr)
         return None
     try:
         return raw.decode("utf-8-sig")
@@ -128,14 +125,9 @@ async def cmd_import(config: Config, args: argparse.Namespace) -> int:
     async def work(services: Any) -> int:
         report = await ngantor.of(services).visits.import_csv(text)
         if not report.ok:
-            print("Impor dibatalkan, tidak ada data yang disimpan:", file=sys.stderr)
-            for error in report.errors:
-                print(f"  - {error}", file=sys.stderr)
+            print(plain("cli/import_failed", errors=report.errors), file=sys.stderr)
             return 1
-        print(f"Impor selesai: {report.created} baru, {report.moved} dipindah, {report.updated} diubah,"
-              f" {report.cancelled} dibatalkan, {report.unchanged} tidak berubah.")
-        for w in report.warnings:
-            print(f"  ⚠ {w}")
+        print(plain("visits/cli_imported", report=report))
         return 0
 
     return await _with_services(config, args, work)
@@ -149,7 +141,7 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
         if args.output:
             await asyncio.to_thread(Path(args.output).write_text, data, encoding="utf-8")
             rows = data.count("\n") - 1
-            print(f"{rows} kunjungan diekspor ke {args.output}.")
+            print(plain("visits/cli_exported", rows=rows, path=args.output))
         else:
             sys.stdout.write(data)
         return 0

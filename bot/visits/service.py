@@ -584,9 +584,9 @@ class VisitService:
         reader.fieldnames = [f.strip().lower().replace(" ", "_") for f in reader.fieldnames]
         names = set(reader.fieldnames)
         if not names & {"kecamatan", "kecamatan_kode", "kode_kecamatan", "id"}:
-            report.errors.append(Notice("common/import_column_missing", column="kecamatan"))
+            report.errors.append(Notice("visits/import_no_kecamatan_column"))
         if not names & {"tanggal", "date"}:
-            report.errors.append(Notice("common/import_column_missing", column="tanggal"))
+            report.errors.append(Notice("visits/import_no_date_column"))
         if report.errors:
             return report
         planned: list[dict[str, Any]] = []
