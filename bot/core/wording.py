@@ -11,6 +11,8 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from bot.core.domain import category_label
+
 
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
@@ -23,7 +25,7 @@ def _environment() -> Environment:
         keep_trailing_newline=False,
         auto_reload=False,
     )
-    env.filters["repr"] = repr
+    env.filters.update(repr=repr, kategori=category_label)
     return env
 
 

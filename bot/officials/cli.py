@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.domain import CATEGORIES, CATEGORY_BY_CODE
+from bot.core.wording import plain
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,15 +36,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run, needs_token=False)
 
 
-def _print_routes(routes: dict[str, list[str]]) -> None:
-    print("Kategori → OPD:")
-    for cat in CATEGORIES:
-        codes = routes.get(cat.code, [])
-        target = ", ".join(codes) if codes else ("pimpinan saja (rahasia)" if cat.confidential
-                                                 else "admin (diteruskan manual)")
-        print(f"  {cat.code:<18} {cat.label:<28} → {target}")
-
-
 async def run(config: Config, args: argparse.Namespace) -> int:
     services = await args.open_services(config)
     try:
@@ -56,49 +48,34 @@ async def _run(services: Any, args: argparse.Namespace) -> int:
     departments = services.departments
     command = args.departments_command or "list"
     if command == "list":
-        print(f"{'KODE':<16} {'PEJABAT':>7}  NAMA / KATEGORI / GRUP")
-        for d in await departments.list(include_inactive=True):
-            state = "" if d.active else " (nonaktif)"
-            print(f"{d.code:<16} {d.officials:>7}  {d.name}{state}")
-            if d.categories:
-                print(f"{'':<26}kategori: {', '.join(CATEGORY_BY_CODE[c].label for c in d.categories)}")
-            if d.inbox_chat_id is not None:
-                print(f"{'':<26}grup kotak masuk: {d.inbox_title or ''} ({d.inbox_chat_id})")
-        print()
-        _print_routes(await departments.routes())
-        level = departments.routing.default_level
-        print(f"\nBatas layanan (hari kerja): terima/alihkan {level.accept}, tanggapan {level.respond},"
-              f" konfirmasi desa {departments.confirm_days}")
-        for code, lvl in sorted(departments.routing.levels.items()):
-            print(f"  {code}: terima {lvl.accept}, tanggapan {lvl.respond}")
+        print(plain("officials/cli_list", departments=await departments.list(include_inactive=True),
+                    categories=CATEGORIES, routes=await departments.routes(),
+                    level=departments.routing.default_level, confirm_days=departments.confirm_days,
+                    levels=sorted(departments.routing.levels.items())))
         return 0
     if command == "add":
         d = await departments.add(args.code, " ".join(args.name))
-        print(f"OPD {d.code} ditambahkan: {d.name}. Teruskan kategori ke sana dengan:"
-              f" sambang departments route KATEGORI {d.code}")
+        print(plain("officials/cli_added", code=d.code, name=d.name))
         return 0
     if command == "rename":
         d = await departments.rename(args.code, " ".join(args.name))
-        print(f"OPD {d.code} kini bernama: {d.name}")
+        print(plain("officials/cli_renamed", code=d.code, name=d.name))
         return 0
     if command == "remove":
         still_open = await departments.remove(args.code)
-        print(f"OPD {args.code.upper()} dinonaktifkan; kategorinya dilepas.")
-        if still_open:
-            print(f"Perhatian: {still_open} aspirasi terbuka masih di OPD ini; alihkan lewat tombol Alihkan.")
+        print(plain("officials/cli_removed", code=args.code.upper(), still_open=still_open))
         return 0
     if command in ("route", "unroute"):
         method = departments.route if command == "route" else departments.unroute
         codes = await method(args.category, args.code)
-        cat = CATEGORY_BY_CODE[args.category.strip().lower()]
-        print(f"{cat.label} → {', '.join(codes) if codes else 'admin (diteruskan manual)'}")
+        print(plain("officials/cli_routed", label=CATEGORY_BY_CODE[args.category.strip().lower()].label,
+                    codes=codes))
         return 0
     if command == "reload":
         await departments.load_defaults(force=True)
-        print("Berkas routing diterapkan lagi.")
-        _print_routes(await departments.routes())
+        print(plain("officials/cli_reloaded", categories=CATEGORIES, routes=await departments.routes()))
         return 0
-    print(f"Perintah tidak dikenal: {command}")
+    print(plain("officials/cli_unknown", command=command))
     return 2
 
 

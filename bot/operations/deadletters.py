@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.core.clock import to_iso
 from bot.core.domain import DomainError
+from bot.core.wording import plain
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.storage import audit
@@ -167,14 +168,7 @@ async def cmd_list(config: Any, args: Any) -> int:
         letters = await open_letters(db, limit=1000)
     finally:
         await db.close()
-    if not letters:
-        print("Tidak ada pesan gagal yang disisihkan.")
-        return 0
-    for d in letters:
-        who = d.sender or (f"pengguna {d.user_id}" if d.user_id else "pengirim tidak diketahui")
-        waiting = " [menunggu diproses ulang]" if d.status == "replay" else ""
-        print(f"#{d.update_id}  {d.failed_at}  {d.summary} dari {who}, {d.attempts}x gagal{waiting}: {d.reason}")
-    print(f"{len(letters)} pesan. Proses ulang: sambang deadletters replay NOMOR")
+    print(plain("operations/cli_dead_letters", letters=letters))
     return 0
 
 
@@ -186,7 +180,7 @@ async def cmd_replay(config: Any, args: Any) -> int:
         await request_replay(db, args.update_id, by=None, now=SystemClock().now())
     finally:
         await db.close()
-    print(f"Pesan #{args.update_id} akan diproses ulang oleh bot (dalam satu tick penjadwal, atau saat bot mulai).")
+    print(plain("operations/cli_dead_letter_replay", update_id=args.update_id))
     return 0
 
 

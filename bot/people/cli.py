@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.domain import ROLE_LABELS, Role, parse_role
+from bot.core.wording import plain
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _refuse(message: str) -> int:
-    print(f"Gagal: {message}", file=sys.stderr)
+    print(plain("cli/failed", text=message), file=sys.stderr)
     return 2
 
 
@@ -46,14 +47,11 @@ def _place(entry: Any) -> str:
     return entry.title or "-"
 
 
-def _table(entries: list[Any]) -> str:
-    header = ("TELEGRAM ID", "NAMA", "PERAN", "DESA/KECAMATAN", "OPD", "AKTIF")
+def _list(entries: list[Any]) -> str:
     rows = [(str(e.telegram_id) if e.telegram_id is not None else "-", e.name or "-", e.role.value, _place(e),
              e.department if e.role is Role.PEJABAT and e.department else "-",
-             "ya" if e.active else ("menunggu konfirmasi" if e.waiting else "tidak")) for e in entries]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
-    return "\n".join(lines)
+             "yes" if e.active else ("waiting" if e.waiting else "no")) for e in entries]
+    return plain("people/cli_list", rows=rows, active=sum(1 for e in entries if e.active))
 
 
 async def run(config: Config, args: argparse.Namespace) -> int:
@@ -71,50 +69,37 @@ async def run(config: Config, args: argparse.Namespace) -> int:
                 if args.role:
                     role = parse_role(args.role)
                     if role is None:
-                        return _refuse(f"peran {args.role[:30]!r} tidak dikenal; pilih kepala_desa, camat, pejabat,"
-                                       " pimpinan atau admin.")
+                        return _refuse(plain("people/cli_role_unknown", value=args.role[:30]))
                 desa = kec = None
                 if args.desa:
                     found = await get_desa(db, args.desa)
                     if found is None:
-                        return _refuse(f"desa {args.desa[:30]!r} tidak dikenal; gunakan kode, mis. 35.13.02.2001.")
+                        return _refuse(plain("people/cli_desa_unknown", value=args.desa[:30]))
                     desa = found.code
                 if args.kecamatan:
                     found_k = await get_kecamatan(db, args.kecamatan)
                     if found_k is None:
-                        return _refuse(f"kecamatan {args.kecamatan[:30]!r} tidak dikenal; gunakan kode, mis."
-                                       " 35.13.02.")
+                        return _refuse(plain("people/cli_kecamatan_unknown", value=args.kecamatan[:30]))
                     kec = found_k.code
                 entries = await people.list_people(db, role=role, desa=desa, kecamatan=kec)
-                if not entries:
-                    print("Tidak ada orang yang cocok.")
-                    return 0
-                print(_table(entries))
-                active = sum(1 for e in entries if e.active)
-                print(f"\n{len(entries)} orang, {active} aktif.")
+                print(_list(entries))
                 return 0
             target = people.parse_telegram_id(args.telegram_id)
             if command == "deactivate":
                 entry, withdrawn = await people.deactivate(db, clock, target, actor=None)
-                print(f"Dinonaktifkan: {entry.label}. {withdrawn} pesan antre untuknya ditarik.")
-                if target in config.admins:
-                    print("Catatan: ID ini masih ada di SAMBANG_ADMINS; hapus dari sana juga. Penonaktifan ini tetap"
-                          " berlaku.")
+                print(plain("people/cli_deactivated", label=entry.label, withdrawn=withdrawn,
+                            admin=target in config.admins))
                 return 0
             if command == "activate":
                 entry, predecessor = await people.activate(db, clock, target, actor=None)
-                print(f"Diaktifkan: {entry.label}.")
-                if predecessor is not None:
-                    print(f"Pergantian kepala desa dikonfirmasi; pendahulu dinonaktifkan: {predecessor.label}.")
+                print(plain("people/cli_activated", label=entry.label,
+                            predecessor=predecessor.label if predecessor is not None else None))
                 return 0
             entry, changes = await people.move(db, clock, target, role=args.role, department=args.department,
                                                desa=args.desa, kecamatan=args.kecamatan, actor=None)
-            print(f"Diubah: {entry.name or '(tanpa nama)'} ({target})")
-            for line in changes:
-                print(f"  {line}")
-            if target in config.admins and entry.role is not Role.ADMIN:
-                print(f"Catatan: ID ini masih ada di SAMBANG_ADMINS; hapus dari sana, kalau tidak ia menjadi"
-                      f" {ROLE_LABELS[Role.ADMIN]} lagi saat bot mulai.")
+            still_admin = target in config.admins and entry.role is not Role.ADMIN
+            print(plain("people/cli_moved", name=entry.name, telegram_id=target, changes=changes,
+                        admin_label=ROLE_LABELS[Role.ADMIN] if still_admin else None))
             return 0
         except PeopleError as exc:
             return _refuse(exc.message)
