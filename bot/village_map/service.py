@@ -20,6 +20,7 @@ from bot.aspirations.audience import PIMPINAN, Audience, for_export, parse_audie
 from bot.aspirations.service import AspirationService
 from bot.core.clock import Clock, from_iso
 from bot.core.domain import DomainError
+from bot.core.wording import plain
 from bot.messaging.templates import render, split_message
 from bot.officials import digests
 from bot.people.regions import Desa, find_kecamatan, get_desa, search_desa
@@ -171,9 +172,8 @@ class VillageMap:
         for name in names:
             found = await find_kecamatan(self.db, name)
             if len(found) != 1:
-                options = ", ".join(k.name for k in found[:5])
-                hint = f" Mungkin: {options}." if found else ""
-                raise DomainError("village_map/kecamatan_tidak_ditemukan_tidak", name=name.strip(), hint=hint)
+                raise DomainError("village_map/kecamatan_tidak_ditemukan_tidak", name=name.strip(),
+                                  options=[k.name for k in found[:5]])
             if found[0].code not in codes:
                 codes.append(found[0].code)
         return tuple(codes)
@@ -205,7 +205,7 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"tanggal tidak valid: {text!r} (format YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(plain("village_map/cli_date_invalid", value=text)) from None
 
 
 def configure_export(parser: argparse.ArgumentParser) -> None:
@@ -241,10 +241,11 @@ async def run_export(config: Config, args: argparse.Namespace) -> int:
         try:
             await asyncio.to_thread(_write_private, path, result.content)
         except OSError as exc:
-            print(f"Tidak dapat menulis {path}: {exc.strerror}", file=sys.stderr)
+            print(plain("cli/cannot_write", path=path, error=exc.strerror), file=sys.stderr)
             return 1
         where = str(path)
-    print(f"Ekspor {args.format} untuk {result.audience}: {result.rows} aspirasi -> {where}", file=sys.stderr)
+    print(plain("village_map/cli_exported", format=args.format, audience=result.audience, rows=result.rows,
+                where=where), file=sys.stderr)
     return 0
 
 
