@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.config import Config, ConfigError, load_config
 from bot.core.domain import DomainError
-from bot.core.wording import plain
+from bot.core.wording import phrases, plain
 
 log = logging.getLogger("sambang")
 
@@ -300,34 +300,35 @@ async def cmd_roster_import(config: Config, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sambang", description="Sambang: aspirasi kepala desa langsung ke Bupati.")
+    help_texts = phrases("cli/help")
+    parser = argparse.ArgumentParser(prog="sambang", description=help_texts["description"])
     parser.add_argument("--log-level", default="INFO", help=", ".join(LOG_LEVELS))
     parser.set_defaults(open_services=_open_services)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="jalankan bot (long polling, atau webhook dengan --webhook)")
-    run.add_argument("--webhook", metavar="URL", help="mode webhook: URL HTTPS publik, mis. https://bot.contoh.id/tg")
-    run.add_argument("--listen", default="0.0.0.0", help="alamat yang didengarkan server webhook (bawaan 0.0.0.0)")
-    run.add_argument("--port", type=int, default=8443, help="port server webhook (bawaan 8443)")
-    run.add_argument("--secret-token", help="token rahasia webhook; bawaan SAMBANG_WEBHOOK_SECRET, atau acak")
-    run.add_argument("--url-path", help="path lokal bila berbeda dari path URL publik (di balik reverse proxy)")
+    run = sub.add_parser("run", help=help_texts["run"])
+    run.add_argument("--webhook", metavar="URL", help=help_texts["run_webhook"])
+    run.add_argument("--listen", default="0.0.0.0", help=help_texts["run_listen"])
+    run.add_argument("--port", type=int, default=8443, help=help_texts["run_port"])
+    run.add_argument("--secret-token", help=help_texts["run_secret_token"])
+    run.add_argument("--url-path", help=help_texts["run_url_path"])
     run.set_defaults(func=cmd_run, needs_token=True)
-    mig = sub.add_parser("migrate", help="terapkan migrasi skema database")
+    mig = sub.add_parser("migrate", help=help_texts["migrate"])
     mig.set_defaults(func=cmd_migrate, needs_token=False)
-    inv = sub.add_parser("invite", help="buat kode undangan pendaftaran")
-    inv.add_argument("--role", required=True, help="kepala_desa, camat, pejabat, pimpinan, admin")
-    inv.add_argument("--desa", help="kode desa Kemendagri (kepala_desa), mis. 35.13.02.2001")
-    inv.add_argument("--kecamatan", help="kode atau nama kecamatan (camat)")
-    inv.add_argument("--department", "--opd", dest="department", help="kode OPD (pejabat), mis. PUPR")
-    inv.add_argument("--title", "--jabatan", dest="title", help="jabatan, mis. Bupati (pimpinan)")
-    inv.add_argument("--hours", type=int, help="masa berlaku dalam jam")
+    inv = sub.add_parser("invite", help=help_texts["invite"])
+    inv.add_argument("--role", required=True, help=help_texts["invite_role"])
+    inv.add_argument("--desa", help=help_texts["invite_desa"])
+    inv.add_argument("--kecamatan", help=help_texts["invite_kecamatan"])
+    inv.add_argument("--department", "--opd", dest="department", help=help_texts["invite_department"])
+    inv.add_argument("--title", "--jabatan", dest="title", help=help_texts["invite_title"])
+    inv.add_argument("--hours", type=int, help=help_texts["invite_hours"])
     inv.set_defaults(func=cmd_invite, needs_token=False)
-    ros = sub.add_parser("roster", help="daftar kepala desa")
+    ros = sub.add_parser("roster", help=help_texts["roster"])
     ros_sub = ros.add_subparsers(dest="roster_command", required=True)
-    imp = ros_sub.add_parser("import", help="impor CSV kepala desa dengan nomor HP")
+    imp = ros_sub.add_parser("import", help=help_texts["roster_import"])
     imp.add_argument("file")
     imp.set_defaults(func=cmd_roster_import, needs_token=False)
-    for name, help_text, configure, func in feature_commands():
-        p = sub.add_parser(name, help=help_text)
+    for name, help_template, configure, func in feature_commands():
+        p = sub.add_parser(name, help=phrases(help_template)[name])
         configure(p)
         if p.get_default("func") is None:
             p.set_defaults(func=func)
@@ -336,7 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: A feature's ``sambang`` sub-command: (name, help, configure(parser), run(config, args) -> exit code).
+#: A feature's ``sambang`` sub-command: (name, the template of its help texts — the phrase named like the command is
+#: its help —, configure(parser), run(config, args) -> exit code).
 #: ``configure`` may ``set_defaults(func=...)`` for nested sub-commands and ``needs_token=True`` when it needs one.
 SubCommand = tuple[str, str, Callable[[argparse.ArgumentParser], None],
                    Callable[[Config, argparse.Namespace], Awaitable[int]]]

@@ -47,3 +47,10 @@ class Notice(str):
         notice.key = key
         notice.params = params
         return notice
+
+
+def phrases(template: str) -> dict[str, str]:
+    """The named phrases of ``messages/<template>.txt.j2``, one ``{% set name = "…" %}`` each (e.g. the help
+    texts of a command-line sub-command), rendered with no parameters."""
+    module = _environment().get_template(f"{template}.txt.j2").module
+    return {name: value for name, value in vars(module).items() if not name.startswith("_") and isinstance(value, str)}

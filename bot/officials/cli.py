@@ -11,28 +11,29 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.domain import CATEGORIES, CATEGORY_BY_CODE
-from bot.core.wording import plain
+from bot.core.wording import phrases, plain
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    help_texts = phrases("officials/cli_help")
     sub = parser.add_subparsers(dest="departments_command")
-    sub.add_parser("list", help="daftar OPD, kategori yang ditangani, pejabat dan grup terdaftar (bawaan)")
-    add = sub.add_parser("add", help="tambah OPD: sambang departments add DISHUB \"Dinas Perhubungan\"")
+    sub.add_parser("list", help=help_texts["list"])
+    add = sub.add_parser("add", help=help_texts["add"])
     add.add_argument("code")
     add.add_argument("name", nargs="+")
-    rename = sub.add_parser("rename", help="ganti nama OPD")
+    rename = sub.add_parser("rename", help=help_texts["rename"])
     rename.add_argument("code")
     rename.add_argument("name", nargs="+")
-    remove = sub.add_parser("remove", help="nonaktifkan OPD dan lepas semua kategorinya")
+    remove = sub.add_parser("remove", help=help_texts["remove"])
     remove.add_argument("code")
-    route = sub.add_parser("route", help="teruskan kategori ke OPD: sambang departments route infrastruktur PUPR")
+    route = sub.add_parser("route", help=help_texts["route"])
     route.add_argument("category")
     route.add_argument("code")
-    unroute = sub.add_parser("unroute", help="berhenti meneruskan kategori ke OPD")
+    unroute = sub.add_parser("unroute", help=help_texts["unroute"])
     unroute.add_argument("category")
     unroute.add_argument("code")
     sub.add_parser("reload",
-                   help="terapkan lagi berkas routing (bot/officials/departments.toml atau SAMBANG_DEPARTMENTS_FILE)")
+                   help=help_texts["reload"])
     parser.set_defaults(func=run, needs_token=False)
 
 
@@ -79,5 +80,4 @@ async def _run(services: Any, args: argparse.Namespace) -> int:
     return 2
 
 
-DEPARTMENTS_COMMAND = ("departments", "OPD dan pembagian kategori aspirasi (list, add, route, unroute, ...)",
-                       configure, run)
+DEPARTMENTS_COMMAND = ("departments", "officials/cli_help", configure, run)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.clock import SystemClock
-from bot.core.wording import plain
+from bot.core.wording import phrases, plain
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 
 def _configure_health(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-age", type=float, help="detak penjadwal paling lama (detik); bawaan 3x SAMBANG_TICK_SECONDS")
+    help_texts = phrases("operations/cli_help")
+    p.add_argument("--max-age", type=float, help=help_texts["health_max_age"])
 
 
 async def cmd_health(config: Config, args: argparse.Namespace) -> int:
@@ -41,7 +42,8 @@ async def cmd_health(config: Config, args: argparse.Namespace) -> int:
 
 
 def _configure_backup(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", nargs="?", help="berkas atau folder tujuan; bawaan SAMBANG_BACKUP_DIR")
+    help_texts = phrases("operations/cli_help")
+    p.add_argument("path", nargs="?", help=help_texts["backup_path"])
 
 
 async def cmd_backup(config: Config, args: argparse.Namespace) -> int:
@@ -62,8 +64,9 @@ async def cmd_backup(config: Config, args: argparse.Namespace) -> int:
 
 
 def _configure_restore(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", help="berkas cadangan (.db) yang akan dipulihkan")
-    p.add_argument("--yes", action="store_true", help="benar-benar ganti database (tanpa ini hanya diperiksa)")
+    help_texts = phrases("operations/cli_help")
+    p.add_argument("path", help=help_texts["restore_path"])
+    p.add_argument("--yes", action="store_true", help=help_texts["restore_yes"])
 
 
 async def cmd_restore(config: Config, args: argparse.Namespace) -> int:
@@ -99,10 +102,11 @@ async def cmd_restore(config: Config, args: argparse.Namespace) -> int:
 
 
 def _configure_audit(p: argparse.ArgumentParser) -> None:
+    help_texts = phrases("operations/cli_help")
     sub = p.add_subparsers(dest="audit_command", required=True)
-    exp = sub.add_parser("export", help="ekspor jejak audit sebagai CSV")
-    exp.add_argument("--since", help="mulai tanggal (YYYY-MM-DD, zona SAMBANG_TZ)")
-    exp.add_argument("--output", "-o", help="berkas CSV; bawaan: layar (stdout)")
+    exp = sub.add_parser("export", help=help_texts["audit_export"])
+    exp.add_argument("--since", help=help_texts["audit_since"])
+    exp.add_argument("--output", "-o", help=help_texts["audit_output"])
     exp.set_defaults(func=cmd_audit_export, needs_token=False)
 
 
@@ -135,8 +139,8 @@ async def cmd_audit_export(config: Config, args: argparse.Namespace) -> int:
 
 
 OPS_COMMANDS = [
-    ("health", "periksa kesehatan bot (untuk HEALTHCHECK Docker)", _configure_health, cmd_health),
-    ("backup", "cadangkan database selagi bot berjalan", _configure_backup, cmd_backup),
-    ("restore", "pulihkan database dari cadangan (hentikan bot dulu)", _configure_restore, cmd_restore),
-    ("audit", "jejak audit tindakan istimewa", _configure_audit, cmd_audit_export),
+    ("health", "operations/cli_help", _configure_health, cmd_health),
+    ("backup", "operations/cli_help", _configure_backup, cmd_backup),
+    ("restore", "operations/cli_help", _configure_restore, cmd_restore),
+    ("audit", "operations/cli_help", _configure_audit, cmd_audit_export),
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.core.clock import to_iso
 from bot.core.domain import DomainError
-from bot.core.wording import plain
+from bot.core.wording import phrases, plain
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.storage import audit
@@ -155,10 +155,11 @@ async def take_replays(db: Database, *, now: datetime) -> list[tuple[int, str]]:
 
 
 def _configure_cli(p: Any) -> None:
+    help_texts = phrases("operations/cli_help")
     sub = p.add_subparsers(dest="deadletters_command", required=True)
-    sub.add_parser("list", help="daftar pesan yang gagal diproses dan disisihkan").set_defaults(func=cmd_list)
-    rep = sub.add_parser("replay", help="proses ulang satu pesan (bot yang berjalan mengambilnya dalam satu tick)")
-    rep.add_argument("update_id", type=int, help="nomor pesan dari `sambang deadletters list`")
+    sub.add_parser("list", help=help_texts["deadletters_list"]).set_defaults(func=cmd_list)
+    rep = sub.add_parser("replay", help=help_texts["deadletters_replay"])
+    rep.add_argument("update_id", type=int, help=help_texts["deadletters_update_id"])
     rep.set_defaults(func=cmd_replay)
 
 
@@ -184,4 +185,4 @@ async def cmd_replay(config: Any, args: Any) -> int:
     return 0
 
 
-DEADLETTERS_COMMAND = ("deadletters", "pesan yang gagal diproses: daftar dan proses ulang", _configure_cli, cmd_list)
+DEADLETTERS_COMMAND = ("deadletters", "operations/cli_help", _configure_cli, cmd_list)

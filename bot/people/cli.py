@@ -12,25 +12,26 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.domain import ROLE_LABELS, Role, parse_role
-from bot.core.wording import plain
+from bot.core.wording import phrases, plain
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    help_texts = phrases("people/cli_help")
     sub = parser.add_subparsers(dest="people_command", required=True)
-    ls = sub.add_parser("list", help="daftar orang: telegram id, nama, peran, desa/kecamatan, OPD, aktif")
-    ls.add_argument("--role", help="kepala_desa, camat, pejabat, pimpinan, admin")
-    ls.add_argument("--desa", help="kode desa, mis. 35.13.02.2001")
-    ls.add_argument("--kecamatan", help="kode kecamatan, mis. 35.13.02")
-    off = sub.add_parser("deactivate", help="cabut akses seseorang (pesan antre untuknya ditarik)")
+    ls = sub.add_parser("list", help=help_texts["list"])
+    ls.add_argument("--role", help=help_texts["list_role"])
+    ls.add_argument("--desa", help=help_texts["list_desa"])
+    ls.add_argument("--kecamatan", help=help_texts["list_kecamatan"])
+    off = sub.add_parser("deactivate", help=help_texts["deactivate"])
     off.add_argument("telegram_id")
-    on = sub.add_parser("activate", help="kembalikan akses; untuk kepala desa pengganti: konfirmasi pergantian")
+    on = sub.add_parser("activate", help=help_texts["activate"])
     on.add_argument("telegram_id")
-    mv = sub.add_parser("move", help="ubah peran, OPD, desa atau kecamatan seseorang")
+    mv = sub.add_parser("move", help=help_texts["move"])
     mv.add_argument("telegram_id")
-    mv.add_argument("--role", help="peran baru: kepala_desa, camat, pejabat, pimpinan, admin")
-    mv.add_argument("--department", "--opd", dest="department", help="kode OPD (pejabat), mis. PUPR")
-    mv.add_argument("--desa", help="kode desa (kepala desa)")
-    mv.add_argument("--kecamatan", help="kode kecamatan (camat)")
+    mv.add_argument("--role", help=help_texts["move_role"])
+    mv.add_argument("--department", "--opd", dest="department", help=help_texts["move_department"])
+    mv.add_argument("--desa", help=help_texts["move_desa"])
+    mv.add_argument("--kecamatan", help=help_texts["move_kecamatan"])
     parser.set_defaults(func=run, needs_token=False)
 
 
@@ -107,4 +108,4 @@ async def run(config: Config, args: argparse.Namespace) -> int:
         await db.close()
 
 
-PEOPLE_COMMAND = ("people", "orang: daftar, nonaktifkan, aktifkan, pindahkan peran/OPD/desa", configure, run)
+PEOPLE_COMMAND = ("people", "people/cli_help", configure, run)

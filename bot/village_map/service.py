@@ -20,7 +20,7 @@ from bot.aspirations.audience import PIMPINAN, Audience, for_export, parse_audie
 from bot.aspirations.service import AspirationService
 from bot.core.clock import Clock, from_iso
 from bot.core.domain import DomainError
-from bot.core.wording import plain
+from bot.core.wording import phrases, plain
 from bot.messaging.templates import render, split_message
 from bot.officials import digests
 from bot.people.regions import Desa, find_kecamatan, get_desa, search_desa
@@ -209,15 +209,14 @@ def _date(text: str) -> date:
 
 
 def configure_export(parser: argparse.ArgumentParser) -> None:
+    help_texts = phrases("village_map/cli_help")
     parser.add_argument("--format", choices=FORMATS, default="xlsx", help="xlsx (default), csv, or open311 (JSON)")
     parser.add_argument("--kecamatan", action="append", default=[], metavar="NAMA",
-                        help="hanya kecamatan ini (nama atau kode; boleh diulang atau dipisah koma)")
-    parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="hanya aspirasi yang masuk sejak tanggal ini")
-    parser.add_argument("--output", "-o", metavar="PATH", help="berkas tujuan (default: nama otomatis di folder ini;"
-                        " '-' untuk stdout)")
+                        help=help_texts["export_kecamatan"])
+    parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help=help_texts["export_since"])
+    parser.add_argument("--output", "-o", metavar="PATH", help=help_texts["export_output"])
     parser.add_argument("--audience", default="admin", metavar="AUDIENS",
-                        help="untuk siapa berkas ini: admin (default: tanpa Kinerja Kecamatan dan umpan balik),"
-                             " pimpinan (semua), atau pejabat:KODE_OPD (bagian OPD itu saja)")
+                        help=help_texts["export_audience"])
 
 
 async def run_export(config: Config, args: argparse.Namespace) -> int:
@@ -257,6 +256,6 @@ def _write_private(path: Path, content: bytes) -> None:
 
 
 EXPORT_COMMAND: tuple[str, str, Any, Any] = (
-    "export", "ekspor aspirasi ke xlsx, csv, atau Open311 GeoReport v2 (JSON)", configure_export, run_export,
+    "export", "village_map/cli_help", configure_export, run_export,
 )
 

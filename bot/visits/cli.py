@@ -16,26 +16,27 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.domain import DomainError
-from bot.core.wording import plain
+from bot.core.wording import phrases, plain
 from bot.visits.planner import ORDERS, PlanError, format_plan_table, plan_visits
 from bot.visits.service import DEFAULT_START, parse_date, parse_time
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    help_texts = phrases("visits/cli_help")
     sub = parser.add_subparsers(dest="schedule_command", required=True)
-    plan = sub.add_parser("plan", help="usulkan jadwal: setiap kecamatan sekali, hanya hari kerja")
-    plan.add_argument("--start", required=True, help="tanggal mulai, mis. 2026-01-12")
-    plan.add_argument("--per-month", type=int, default=3, help="kunjungan per bulan (bawaan 3)")
-    plan.add_argument("--first", help="kecamatan pertama (nama atau kode), mis. Sumber")
-    plan.add_argument("--order", choices=ORDERS, default="code", help="urutan kecamatan (bawaan: kode)")
-    plan.add_argument("--time", default=f"{DEFAULT_START:%H:%M}", help="jam mulai kunjungan (bawaan 08:00)")
-    plan.add_argument("--kabupaten", help="kode kabupaten bila SAMBANG_WILAYAH berisi lebih dari satu")
-    plan.add_argument("--apply", action="store_true", help="simpan jadwal ini ke database")
-    imp = sub.add_parser("import", help="impor kunjungan dari CSV (tambah, pindah, batalkan)")
+    plan = sub.add_parser("plan", help=help_texts["plan"])
+    plan.add_argument("--start", required=True, help=help_texts["plan_start"])
+    plan.add_argument("--per-month", type=int, default=3, help=help_texts["plan_per_month"])
+    plan.add_argument("--first", help=help_texts["plan_first"])
+    plan.add_argument("--order", choices=ORDERS, default="code", help=help_texts["plan_order"])
+    plan.add_argument("--time", default=f"{DEFAULT_START:%H:%M}", help=help_texts["plan_time"])
+    plan.add_argument("--kabupaten", help=help_texts["plan_kabupaten"])
+    plan.add_argument("--apply", action="store_true", help=help_texts["plan_apply"])
+    imp = sub.add_parser("import", help=help_texts["import"])
     imp.add_argument("file")
-    exp = sub.add_parser("export", help="ekspor kunjungan ke CSV")
-    exp.add_argument("--output", "-o", help="berkas tujuan (bawaan: layar)")
-    exp.add_argument("--all", action="store_true", help="sertakan kunjungan yang dibatalkan")
+    exp = sub.add_parser("export", help=help_texts["export"])
+    exp.add_argument("--output", "-o", help=help_texts["export_output"])
+    exp.add_argument("--all", action="store_true", help=help_texts["export_all"])
     parser.set_defaults(needs_token=False)
 
 
@@ -149,4 +150,4 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
     return await _with_services(config, args, work)
 
 
-SCHEDULE_COMMAND = ("schedule", "jadwal kunjungan Ngantor di Kecamatan: plan, import, export", configure, run)
+SCHEDULE_COMMAND = ("schedule", "visits/cli_help", configure, run)
