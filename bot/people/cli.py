@@ -92,12 +92,13 @@ async def run(config: Config, args: argparse.Namespace) -> int:
                             admin=target in config.admins))
                 return 0
             if command == "activate":
-                entry, predecessor = await people.activate(db, clock, target, actor=None)
+                entry, predecessor = await people.activate(db, clock, target, actor=None, menu=services.menu)
                 print(plain("people/cli_activated", label=entry.label,
                             predecessor=predecessor.label if predecessor is not None else None))
                 return 0
             entry, changes = await people.move(db, clock, target, role=args.role, department=args.department,
-                                               desa=args.desa, kecamatan=args.kecamatan, actor=None)
+                                               desa=args.desa, kecamatan=args.kecamatan, actor=None,
+                                               menu=services.menu)
             still_admin = target in config.admins and entry.role is not Role.ADMIN
             print(plain("people/cli_moved", name=entry.name, telegram_id=target, changes=changes,
                         admin_label=ROLE_LABELS[Role.ADMIN] if still_admin else None))

@@ -60,7 +60,6 @@ async def run(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
     from bot.people.regions import list_kecamatan
-    from bot.visits import ngantor
 
     try:
         start = parse_date(args.start)
@@ -90,14 +89,14 @@ async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
             return 1
         print(format_plan_table(plan))
         print()
-        today = ngantor.of(services).visits.today()
+        today = services.ngantor.visits.today()
         past = [item for item in plan if item.date < today]
         print(plain("visits/cli_plan_summary", count=len(plan), first=plan[0].date.isoformat(),
                     last=plan[-1].date.isoformat(), time=f"{start_time:%H:%M}", past=len(past),
                     today=today.isoformat(), apply=args.apply))
         if not args.apply:
             return 0
-        created, skipped, warnings = await ngantor.of(services).visits.apply_plan(plan, start_time)
+        created, skipped, warnings = await services.ngantor.visits.apply_plan(plan, start_time)
         print(plain("visits/cli_plan_saved", created=created, skipped=skipped, warnings=warnings))
         return 0
 
@@ -117,14 +116,12 @@ def _read_text(path: Path) -> str | None:
 
 
 async def cmd_import(config: Config, args: argparse.Namespace) -> int:
-    from bot.visits import ngantor
-
     text = await asyncio.to_thread(_read_text, Path(args.file))
     if text is None:
         return 1
 
     async def work(services: Any) -> int:
-        report = await ngantor.of(services).visits.import_csv(text)
+        report = await services.ngantor.visits.import_csv(text)
         if not report.ok:
             print(plain("cli/import_failed", errors=report.errors), file=sys.stderr)
             return 1
@@ -135,10 +132,8 @@ async def cmd_import(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_export(config: Config, args: argparse.Namespace) -> int:
-    from bot.visits import ngantor
-
     async def work(services: Any) -> int:
-        data = await ngantor.of(services).visits.export_csv(include_cancelled=args.all)
+        data = await services.ngantor.visits.export_csv(include_cancelled=args.all)
         if args.output:
             await asyncio.to_thread(Path(args.output).write_text, data, encoding="utf-8")
             rows = data.count("\n") - 1
