@@ -79,18 +79,6 @@ NOT_YET_MOVED: dict[str, set[str]] = {
         'pesan teks',
         'tidak terbaca',
     },
-    'bot/operations/health.py': {
-        ' pesan gagal menunggu admin (/gagal)',
-        ' tidak ada',
-        'ada pesan masuk yang belum diproses sejak ',
-        'belum ada',
-        'belum ada detak dari penjadwal bot (bot belum berjalan?)',
-        'bot lain memakai token yang sama (Conflict dari getUpdates ',
-        'bot tidak mengambil pesan baru dari Telegram (getUpdates terakhir berhasil ',
-        'database tidak dapat dibaca: ',
-        'database tidak dapat dibuka: ',
-        'pesan masuk gagal disimpan sejak ',
-    },
     'bot/people/roster.py': {
         ' aktif lagi',
         ' dari peran ',
@@ -128,7 +116,8 @@ NOT_YET_MOVED: dict[str, set[str]] = {
         '📨 Tembusan ke camat: Tidak',
     },
     'bot/village_map/charts.py': {
-        '\nBelum ada aspirasi terbuka',
+        '
+Belum ada aspirasi terbuka',
         ' · dibuat ',
         ': aspirasi per ',
         'Aspirasi terbuka (belum tuntas)',
