@@ -24,6 +24,7 @@ from bot.aspirations.service import TICKET_RE
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
 from bot.core.text import clean_text
+from bot.core.wording import plain
 from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import Desa, find_desa
@@ -367,12 +368,14 @@ class CommitmentService:
     async def _notify_created(self, tx: Transaction, c: Commitment, now: datetime) -> None:
         heads = await self._village_heads(tx, c)
         await broadcast.fan_out(
-            tx, kind="janji", audience=f"Kepala desa {c.desa_names}", text=f"Janji #{c.id} dicatat",
+            tx, kind="janji", audience=plain("visits/log_audience_heads", desa=c.desa_names),
+            text=plain("visits/log_commitment_created", id=c.id),
             recipients=heads, message_for=lambda r: (render("visits/commitment_village", c=c), None), now=now,
             ref=f"janji:{c.id}:desa", dedup_prefix=f"janji:{c.id}:new:desa")
         dept = await self.department_people(tx, c.department)
         await broadcast.fan_out(
-            tx, kind="janji", audience=f"OPD {c.department}", text=f"Janji #{c.id} untuk OPD {c.department}",
+            tx, kind="janji", audience=f"OPD {c.department}",
+            text=plain("visits/log_commitment_for_department", id=c.id, department=c.department),
             recipients=dept, message_for=lambda r: (render("visits/commitment_department", c=c, stage="new",
                                                            today=self.today(now)), None),
             now=now, ref=f"janji:{c.id}:opd", dedup_prefix=f"janji:{c.id}:new:opd")
@@ -409,8 +412,9 @@ class CommitmentService:
             heads = await self._village_heads(tx, updated)
             leaders = await broadcast.people(tx, "p.role = 'pimpinan'")
             await broadcast.fan_out(
-                tx, kind="janji", audience=f"Kepala desa {updated.desa_names} dan pimpinan",
-                text=f"Hasil janji #{commitment_id}: {updated.status_label}", recipients=[*heads, *leaders],
+                tx, kind="janji", audience=plain("visits/log_audience_heads", desa=updated.desa_names, leaders=True),
+                text=plain("visits/log_commitment_outcome", id=commitment_id, status=updated.status_label),
+                recipients=[*heads, *leaders],
                 message_for=lambda r: (render("visits/commitment_outcome", c=updated, by=person,
                                               leadership=r.role == Role.PIMPINAN.value), None),
                 now=now, ref=f"janji:{commitment_id}:hasil", dedup_prefix=f"janji:{commitment_id}:hasil:{seq}")

@@ -461,7 +461,7 @@ class VisitService:
             known = {r.telegram_id for r in recipients}
             recipients += [broadcast.Recipient(None, c, "") for c in sorted(chats - known)]
             kind = "koreksi"
-            audience = f"Kecamatan {old.kecamatan_name} (yang sudah menerima pengumuman)"
+            audience = plain("visits/log_audience_announced", kecamatan=old.kecamatan_name)
 
             def message(r: broadcast.Recipient) -> broadcast.Message:
                 text = render("visits/visit_correction", old=old, new=new)
@@ -470,9 +470,10 @@ class VisitService:
                     markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", new.id))]])
                 return text, markup
 
-            label = "dibatalkan" if new.cancelled else f"dipindah ke {new.date.isoformat()} {new.jam}"
             await broadcast.fan_out(
-                tx, kind=kind, audience=audience, text=f"Kunjungan #{old.id} {label}", recipients=recipients,
+                tx, kind=kind, audience=audience, recipients=recipients,
+                text=plain("visits/log_visit_changed", id=old.id, cancelled=new.cancelled, day=new.date.isoformat(),
+                           jam=new.jam),
                 message_for=message, now=now, ref=f"visit:{old.id}:fix:{new.revision}:{new.status}",
                 dedup_prefix=f"visit:{old.id}:fix:{new.revision}:{new.status}",
             )
@@ -550,8 +551,9 @@ class VisitService:
                 return text, markup
 
             await broadcast.fan_out(
-                tx, kind="pengumuman", audience=f"Kecamatan {visit.kecamatan_name} (kepala desa dan camat)",
-                text=f"Pengumuman {stage} kunjungan #{visit.id}", recipients=recipients, message_for=message,
+                tx, kind="pengumuman", audience=plain("visits/log_audience_kecamatan", kecamatan=visit.kecamatan_name),
+                text=plain("visits/log_announcement", stage=stage, id=visit.id), recipients=recipients,
+                message_for=message,
                 now=now, ref=f"visit:{visit.id}:ann:{stage}",
                 dedup_prefix=f"visit:{visit.id}:r{visit.revision}:{stage}",
             )

@@ -116,8 +116,7 @@ NOT_YET_MOVED: dict[str, set[str]] = {
         '📨 Tembusan ke camat: Tidak',
     },
     'bot/village_map/charts.py': {
-        '
-Belum ada aspirasi terbuka',
+        '\nBelum ada aspirasi terbuka',
         ' · dibuat ',
         ': aspirasi per ',
         'Aspirasi terbuka (belum tuntas)',
@@ -163,26 +162,9 @@ Belum ada aspirasi terbuka',
         'Nilai layanan kecamatan (1-5)',
         'Tanggal kunjungan',
     },
-    'bot/visits/briefing.py': {
-        ' Kecamatan ',
-        'Briefing kunjungan #',
-        'Pimpinan dan OPD hadir (',
-    },
-    'bot/visits/broadcast.py': {
-        ' (kepala desa dan camat)',
-        'Kecamatan ',
-    },
     'bot/visits/commitments.py': {
-        ' dan pimpinan',
-        ' untuk OPD ',
-        'Kepala desa ',
         'Tidak dapat dilaksanakan',
         '❌ Tidak dapat dilaksanakan',
-    },
-    'bot/visits/feedback.py': {
-        'Kepala desa Kecamatan ',
-        'Permintaan umpan balik kunjungan #',
-        'Ringkasan umpan balik kunjungan #',
     },
     'bot/visits/ics.py': {
         '-//Sambang//Ngantor di Kecamatan//ID',
@@ -192,11 +174,6 @@ Belum ada aspirasi terbuka',
         'Ngantor di Kecamatan ',
     },
     'bot/visits/service.py': {
-        ' (kepala desa dan camat)',
-        ' (yang sudah menerima pengumuman)',
-        ' kunjungan #',
-        'Kecamatan ',
-        'Kunjungan #',
         '📝 Sampaikan aspirasi untuk kunjungan ini',
     },
 }
