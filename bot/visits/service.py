@@ -25,7 +25,7 @@ from bot.core.dates import BULAN
 from bot.core.domain import DomainError, NotFound, Role
 from bot.core.imports import ImportReport as BaseImportReport
 from bot.core.text import clean_line
-from bot.core.wording import Notice, plain
+from bot.core.wording import Notice, phrases, plain
 from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import find_kecamatan, get_kecamatan
@@ -467,7 +467,8 @@ class VisitService:
                 text = render("visits/visit_correction", old=old, new=new)
                 markup = None
                 if not new.cancelled and r.role == Role.KEPALA_DESA.value:
-                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", new.id))]])
+                    markup = outbox.inline_keyboard([[(phrases("visits/buttons")["aspiration"],
+                                                       callbacks.build("asp", "new", new.id))]])
                 return text, markup
 
             await broadcast.fan_out(
@@ -547,7 +548,8 @@ class VisitService:
                 text = render("visits/visit_announcement", visit=current, stage=stage, role=r.role, days_left=days_left)
                 markup = None
                 if r.role == Role.KEPALA_DESA.value:
-                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", current.id))]])
+                    markup = outbox.inline_keyboard([[(phrases("visits/buttons")["aspiration"],
+                                                       callbacks.build("asp", "new", current.id))]])
                 return text, markup
 
             await broadcast.fan_out(
@@ -695,7 +697,6 @@ class VisitService:
         return created, skipped, warnings
 
 
-ASPIRATION_BUTTON = "📝 Sampaikan aspirasi untuk kunjungan ini"
 
 
 async def _audit(tx: Transaction, now: datetime, actor: int | None, action: str, detail: str) -> None:

@@ -58,19 +58,9 @@ NOT_YET_MOVED: dict[str, set[str]] = {
         'Admin Sambang (menunggu diteruskan ke OPD)',
     },
     'bot/officials/service.py': {
-        ' (Kepala Desa)',
-        ' hari kerja',
-        ' hari kerja (batas ',
         ' · Desa ',
-        'Kepala desa',
-        'belum ditanggapi dalam ',
-        'belum diterima/dialihkan dalam ',
         'ditutup otomatis (desa tidak menjawab)',
-        'tidak ada jawaban dalam ',
         'tidak dapat ditindaklanjuti',
-        '✅ Ya, sudah tertangani',
-        '❌ Belum',
-        '🚫 Tidak dapat ditindaklanjuti',
     },
     'bot/operations/cli.py': {
         'baris jalur perintah: ',
@@ -172,9 +162,6 @@ NOT_YET_MOVED: dict[str, set[str]] = {
         'Bupati berkantor di kecamatan dan mendengar langsung kepala desa.',
         'Ngantor di Kecamatan',
         'Ngantor di Kecamatan ',
-    },
-    'bot/visits/service.py': {
-        '📝 Sampaikan aspirasi untuk kunjungan ini',
     },
 }
 
