@@ -368,7 +368,7 @@ class CommitmentService:
     async def _notify_created(self, tx: Transaction, c: Commitment, now: datetime) -> None:
         heads = await self._village_heads(tx, c)
         await broadcast.fan_out(
-            tx, kind="janji", audience=plain("visits/log_audience_heads", desa=c.desa_names),
+            tx, kind="janji", audience=plain("visits/log_audience_heads", desa=c.desa_names, leaders=False),
             text=plain("visits/log_commitment_created", id=c.id),
             recipients=heads, message_for=lambda r: (render("visits/commitment_village", c=c), None), now=now,
             ref=f"janji:{c.id}:desa", dedup_prefix=f"janji:{c.id}:new:desa")
