@@ -27,7 +27,7 @@ from bot.aspirations.service import Aspiration
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import CATEGORIES, CATEGORY_BY_CODE, DomainError, NotAllowed, Role
-from bot.core.wording import plain
+from bot.core.wording import phrases, plain
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
@@ -308,9 +308,7 @@ class DepartmentService:
         if aspiration.departments:
             names = await self.names()
             return ", ".join(names.get(c, c) for c in aspiration.departments)
-        if aspiration.confidential:
-            return "Pimpinan Daerah (rahasia)"
-        return "Admin Sambang (menunggu diteruskan ke OPD)"
+        return phrases("officials/department_labels")["confidential" if aspiration.confidential else "unrouted"]
 
     # -- edits (command line) --------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from bot.aspirations.service import TICKET_RE
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
 from bot.core.text import clean_text
-from bot.core.wording import plain
+from bot.core.wording import phrases, plain
 from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import Desa, find_desa
@@ -452,10 +452,11 @@ class CommitmentService:
             recipients = await self.department_people(tx, current.department)
             markup = None
             if stage == "ask":
+                buttons = phrases("visits/buttons")
                 markup = outbox.inline_keyboard([
-                    [("✅ Terlaksana", callbacks.build("jnj", c.id, "ok"))],
-                    [("⏳ Masih berjalan", callbacks.build("jnj", c.id, "run"))],
-                    [("❌ Tidak dapat dilaksanakan", callbacks.build("jnj", c.id, "no"))],
+                    [(buttons["commitment_done"], callbacks.build("jnj", c.id, "ok"))],
+                    [(buttons["commitment_running"], callbacks.build("jnj", c.id, "run"))],
+                    [(buttons["commitment_not_done"], callbacks.build("jnj", c.id, "no"))],
                 ])
             await broadcast.fan_out(
                 tx, kind="janji", audience=f"OPD {current.department}", text=f"Janji #{c.id}: {stage}",
