@@ -100,12 +100,6 @@ NOT_YET_MOVED: dict[str, set[str]] = {
     'bot/telegram/guards.py': {
         'menunggu konfirmasi',
     },
-    'bot/telegram/keyboards.py': {
-        ' (pilihan Anda)',
-        'Tidak, kembali ke ringkasan',
-        '📝 Jadikan aspirasi',
-        '📨 Tembusan ke camat: Tidak',
-    },
     'bot/village_map/export.py': {
         ', Kecamatan ',
         'Desa ',
