@@ -314,11 +314,11 @@ class OfficialsService:
         ref = f"asp:{aspiration.id}:att"
         base = f"asp:{aspiration.id}:fwd:{key}:{chat_id}"
         photos = aspiration.photos
-        caption = f"{aspiration.ticket} · Desa {aspiration.desa_name}"
+        caption = plain("officials/attachment_caption", ticket=aspiration.ticket, desa=aspiration.desa_name)
 
         def photo_caption(number: int, photo: Attachment) -> str:
             # the kepala desa's own words under the photo travel with it (plain text: no parse mode is set)
-            head = caption if number == 1 else f"Foto {number}"
+            head = caption if number == 1 else plain("officials/attachment_photo", number=number)
             return f"{head}\n{photo.caption}"[:1024] if photo.caption else head
 
         if len(photos) == 1:

@@ -14,7 +14,7 @@ from lokal import normalize_phone
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import DomainError, Role, parse_role
 from bot.core.imports import ImportReport as BaseImportReport
-from bot.core.wording import Notice
+from bot.core.wording import Notice, plain
 from bot.people.regions import find_desa, find_kecamatan, get_desa, get_kecamatan, normalise_code
 from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
@@ -57,9 +57,9 @@ class Person:
     def place(self) -> str:
         """Where this person works, as people say it."""
         if self.role is Role.KEPALA_DESA and self.desa_name:
-            return f"Desa {self.desa_name}, Kec. {self.kecamatan_name}"
+            return plain("people/person_place", kepala_desa=True, desa=self.desa_name, kecamatan=self.kecamatan_name)
         if self.role is Role.CAMAT and self.kecamatan_name:
-            return f"Kecamatan {self.kecamatan_name}"
+            return plain("people/person_place", kepala_desa=False, kecamatan=self.kecamatan_name)
         if self.role is Role.PEJABAT and self.department:
             return self.department
         return self.title or ""
