@@ -707,7 +707,8 @@ class OfficialsService:
                 raise InvalidText("officials/duplikat_utama_ditutup", ticket=main.ticket,
                                   label=Status(main.status).label)
             _, _, hid = await self.aspirations.transition(
-                tx, aspiration_id, action="duplikat", actor_id=person.id, now=now, note=f"duplikat dari {main.ticket}",
+                tx, aspiration_id, action="duplikat", actor_id=person.id, now=now,
+                note=plain("officials/history_duplicate_of", ticket=main.ticket),
                 history_action=HISTORY_LABELS["duplikat"])
             # its own followers follow the main one too
             await tx.execute("UPDATE aspirations SET duplicate_of = ? WHERE id = ? OR duplicate_of = ?",
@@ -716,7 +717,7 @@ class OfficialsService:
                 "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (main.id, to_iso(now), person.id, "duplikat digabungkan", main.status, main.status,
-                 f"{aspiration.ticket} (Desa {aspiration.desa_name})"))
+                 plain("officials/history_duplicate_merged", ticket=aspiration.ticket, desa=aspiration.desa_name)))
             await self._audit(tx, person.telegram_id, "asp:duplikat", f"{aspiration.ticket} -> {main.ticket}")
             if pending_of is not None:
                 await tx.execute("DELETE FROM pending_inputs WHERE telegram_id = ? AND chat_id = ?", pending_of)

@@ -21,6 +21,7 @@ from bot.aspirations.service import Aspiration, HistoryEntry
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import NotFound
 from bot.core.text import clean_text
+from bot.core.wording import plain
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.officials.service import HISTORY_LABELS, MAX_TEXT, THREAD_HISTORY, InvalidText, OfficialsService, Outcome
@@ -228,5 +229,5 @@ async def _store(tx: Transaction, aspiration_id: int, stamp: str, author_id: int
 
 
 def _summary(kind: str, text: str | None) -> str:
-    label = {"photo": "[foto]", "voice": "[pesan suara]", "document": "[dokumen]"}.get(kind)
-    return " ".join(part for part in (label, text) if part) or "-"
+    """The history note of a thread message: "[foto] its caption", the text, …"""
+    return plain("officials/history_thread_note", kind=kind, text=text)
