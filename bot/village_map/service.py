@@ -115,9 +115,17 @@ class VillageMap:
         return split_message(parts, separator="\n")
 
     async def charts(self, audience: Audience, filters: Filters = Filters()) -> tuple[Recap, list[Chart]]:
-        self.chart_process.prepare()  # the worker starts while the recap is built
+        self.prepare_charts()  # the worker starts while the recap is built
         recap = await self.recap(audience, filters)
-        return recap, await self.chart_process.render(recap)
+        return recap, await self.draw_charts(recap)
+
+    def prepare_charts(self) -> None:
+        """Start the chart worker now, so it is ready when :meth:`draw_charts` is called."""
+        self.chart_process.prepare()
+
+    async def draw_charts(self, recap: Recap) -> list[Chart]:
+        """The PNG charts of ``recap`` (the heat map and the bars), drawn in the chart worker."""
+        return await self.chart_process.render(recap)
 
     async def feedback_rows(self, filters: Filters) -> tuple[Sequence[str], list[Sequence[Any]]] | None:
         """The villages' ratings of visits, for leadership's spreadsheet."""

@@ -56,11 +56,13 @@ async def rekap(update: Update, context: SambangContext) -> None:
     assert vm is not None
     chat = update.effective_chat
     assert chat is not None
-    await chat.send_action(ChatAction.UPLOAD_PHOTO)
-    recap, charts = await vm.charts(audience, Filters(since=since))
+    # The text first: the charts take a second or two more, and nobody should wait for them to read the numbers.
+    vm.prepare_charts()
+    recap = await vm.recap(audience, Filters(since=since))
     for text in vm.recap_messages(recap):
         await chat.send_message(text)
-    for chart in charts:
+    await chat.send_action(ChatAction.UPLOAD_PHOTO)
+    for chart in await vm.draw_charts(recap):
         await chat.send_photo(InputFile(chart.png, filename=chart.filename),
                               caption=render("village_map/rekap_chart_caption", chart=chart))
 
