@@ -1,7 +1,7 @@
 """Scheduled digests, in SAMBANG_TZ.
 
-- Daily (``config.daily_digest_time``, 07:00): each official gets the new and still-open aspirations of their
-  department, grouped by kecamatan and desa, oldest first.
+- Daily (``config.daily_digest_time``, 07:00, working days only unless SAMBANG_DAILY_DIGEST_DAYS=setiap): each
+  official gets the new and still-open aspirations of their department, grouped by kecamatan and desa, oldest first.
 - Weekly (``config.weekly_digest_weekday`` at ``config.weekly_digest_time``, Monday 07:30): leadership and admins
   get what came in per category and kecamatan, what was resolved (and, counted apart, what could not be followed up
   or was refused), the open load per department, and what is overdue. The body is a list of section providers
@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from bot.aspirations import audience as audiences
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import CATEGORIES, Role
-from bot.core.workdays import working_days_between
+from bot.core.workdays import is_working_day, working_days_between
 from bot.messaging import outbox
 from bot.messaging.templates import LIMIT, Block, render, split_blocks
 from bot.officials.service import HISTORY_LABELS
@@ -49,10 +49,22 @@ _OPEN_WORK = ("baru", "diterima", "diproses")
 # -- periods ----------------------------------------------------------------------------------------------------
 
 
-def latest_daily_period(local_now: datetime, at: time) -> date:
-    """The day of the most recent daily digest due at or before ``local_now``."""
+def latest_daily_period(local_now: datetime, at: time, working_days_only: bool = False) -> date:
+    """The day of the most recent daily digest due at or before ``local_now`` (with ``working_days_only``: the
+    most recent working day, weekends, national holidays and cuti bersama skipped)."""
     today = local_now.date()
-    return today if local_now.time() >= at else today - timedelta(days=1)
+    day = today if local_now.time() >= at else today - timedelta(days=1)
+    while working_days_only and not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def previous_daily_period(day: date, working_days_only: bool = False) -> date:
+    """The day of the daily digest before the one of ``day``: what is "new" in a digest came in since then."""
+    day -= timedelta(days=1)
+    while working_days_only and not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
 
 
 def latest_weekly_period(local_now: datetime, at: time, weekday: int) -> date:
@@ -264,8 +276,10 @@ async def run_daily(services: Services, now: datetime) -> int:
     """Queue today's daily digest for every official, once per day. Returns how many messages were queued."""
     config = services.config
     tz = config.tz
-    day = latest_daily_period(now.astimezone(tz), config.daily_digest_time)
+    working_only = config.daily_digest_working_days_only
+    day = latest_daily_period(now.astimezone(tz), config.daily_digest_time, working_only)
     due = datetime.combine(day, config.daily_digest_time, tz)
+    since = datetime.combine(previous_daily_period(day, working_only), config.daily_digest_time, tz)
     period = await _pending_period(services.db, DAILY_JOB, due, now)
     if period is None:
         return 0
@@ -276,7 +290,7 @@ async def run_daily(services: Services, now: datetime) -> int:
     for official in officials:
         code = official.department
         if code and code not in by_department:
-            digest = await department_digest(services.db, code, now.astimezone(tz).date(), due - timedelta(days=1),
+            digest = await department_digest(services.db, code, now.astimezone(tz).date(), since,
                                              config.digest_max_items)
             by_department[code] = render_daily(names.get(code, code), digest.items, day, backlog=digest.backlog)
     queued = 0
