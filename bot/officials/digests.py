@@ -123,6 +123,13 @@ def _department_open(department: str, joins: str = "") -> tuple[str, list[Any]]:
             + f" WHERE ad.department = ? AND ad.active = 1 AND ({share})"
             " AND a.status IN ('baru', 'diterima', 'diproses')", [department, *params])
 
+#: How a digest names the kecamatan ``k``: its name, and its kabupaten when another kecamatan of the installation
+#: (a whole province) has the same name. Digests count per kecamatan code, never per name.
+KECAMATAN_LABEL = (
+    "CASE WHEN EXISTS (SELECT 1 FROM kecamatan k2 WHERE k2.name = k.name AND k2.code <> k.code)"
+    " THEN k.name || ' (' || k.kabupaten_name || ')' ELSE k.name END"
+)
+
 #: Most kecamatan named in a "not listed" summary; the others are counted together.
 SUMMARY_KECAMATAN = 15
 
@@ -164,7 +171,7 @@ async def _department_rows(db: Database, department: str, stamp: str, today: str
                                       " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.description, a.created_at, d.name AS desa,"
-        " k.name AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at"
+        f" {KECAMATAN_LABEL} AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at"
         + source + condition + " ORDER BY a.created_at, a.id LIMIT ?",
         (*params, *(() if new is None else (stamp,)), limit))
     return [DigestItem(r["id"], r["ticket"], r["category"], r["status"], r["description"], r["created_at"],
@@ -181,10 +188,10 @@ async def department_digest(db: Database, department: str, today: date, since: d
     source, params = _department_open(department, " JOIN kecamatan k ON k.code = a.kecamatan_code"
                                       " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
-        "SELECT k.name AS kecamatan, COUNT(*) AS n, SUM(ad.assigned_at >= ?) AS new,"
+        f"SELECT {KECAMATAN_LABEL} AS kecamatan, COUNT(*) AS n, SUM(ad.assigned_at >= ?) AS new,"
         " SUM(CASE WHEN (s.accepted_at IS NULL AND s.accept_due < ?)"
         "  OR (s.responded_at IS NULL AND s.respond_due < ?) THEN 1 ELSE 0 END) AS late"
-        + source + " GROUP BY k.name",
+        + source + " GROUP BY k.code",
         (stamp, iso_today, iso_today, *params))
     total = sum(r["n"] for r in rows)
     if total <= max_items:
@@ -382,8 +389,9 @@ async def weekly_intake(services: Services, ctx: WeeklyContext) -> DigestSection
         window)}
     categories = [(c.code, by_category[c.code]) for c in CATEGORIES if by_category.get(c.code)]
     kecamatan = tuple((r["name"], r["n"]) for r in await db.fetchall(
-        "SELECT k.name, COUNT(*) AS n FROM aspirations a JOIN kecamatan k ON k.code = a.kecamatan_code"
-        " WHERE a.created_at >= ? AND a.created_at < ? GROUP BY k.name ORDER BY n DESC, k.name", window))
+        f"SELECT {KECAMATAN_LABEL} AS name, COUNT(*) AS n FROM aspirations a"
+        " JOIN kecamatan k ON k.code = a.kecamatan_code"
+        " WHERE a.created_at >= ? AND a.created_at < ? GROUP BY k.code ORDER BY n DESC, name", window))
     # every kecamatan while they fit under the cap (a kabupaten's 24 are all listed); over it, the busiest and
     # the others summed in one line, with where to read them all
     return DigestSection([
@@ -447,11 +455,13 @@ async def overdue_by_department(db: Database, today: date, shared: dict[str, Any
 
 
 async def overdue_by_kecamatan(db: Database, today: date) -> dict[str, int]:
-    """Overdue aspirations per kecamatan name; their sum is the number of overdue aspirations."""
+    """Overdue aspirations per kecamatan (counted by code, named by ``KECAMATAN_LABEL``); their sum is the number
+    of overdue aspirations."""
     iso = today.isoformat()
     rows = await db.fetchall(
-        "SELECT k.name, COUNT(*) AS n" + _OVERDUE.replace(" WHERE", " JOIN kecamatan k ON k.code = a.kecamatan_code"
-                                                          " WHERE") + " GROUP BY k.name", (iso, iso))
+        f"SELECT {KECAMATAN_LABEL} AS name, COUNT(*) AS n"
+        + _OVERDUE.replace(" WHERE", " JOIN kecamatan k ON k.code = a.kecamatan_code WHERE") + " GROUP BY k.code",
+        (iso, iso))
     return {r["name"]: r["n"] for r in rows}
 
 
@@ -467,7 +477,7 @@ async def overdue_rows(db: Database, today: date, limit: int) -> list[dict[str, 
         " WHERE a.status = ? AND " + _LATE + " ORDER BY a.created_at, a.id LIMIT ?)"] * len(_OPEN_WORK))
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.created_at, a.confidential, d.name AS desa,"
-        " k.name AS kecamatan, s.audience, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
+        f" {KECAMATAN_LABEL} AS kecamatan, s.audience, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
         " (SELECT group_concat(department, ', ') FROM aspiration_departments WHERE aspiration_id = a.id"
         "   AND active = 1) AS departments"
         f" FROM ({oldest}) o JOIN aspirations a ON a.id = o.id JOIN aspiration_sla s ON s.aspiration_id = a.id"

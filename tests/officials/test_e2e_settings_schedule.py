@@ -146,3 +146,29 @@ def test_bad_schedule_settings_name_the_variable_in_indonesian(tmp_path: Path, v
     with pytest.raises(ConfigError) as info:
         load_config({"TELEGRAM_BOT_TOKEN": TOKEN, variable: value}, dotenv_path=tmp_path / "none.env")
     assert info.value.variable == variable and words in info.value.message
+
+
+async def test_digests_count_kecamatan_by_code_when_two_share_a_name(harness: BotHarness) -> None:
+    """A whole province: Sumber of Kabupaten Probolinggo and a Sumber of another kabupaten stay apart."""
+    h = harness
+    await h.svc.db.execute("INSERT INTO kecamatan(code, name, kabupaten_code, kabupaten_name)"
+                           " VALUES ('35.99.01', 'Sumber', '35.99', 'Kabupaten Contoh')")
+    await h.svc.db.execute("INSERT INTO desa(code, name, kind, kecamatan_code)"
+                           " VALUES ('35.99.01.2001', 'Sumberejo', 'desa', '35.99.01')")
+    await official(h, 20, "PUPR")
+    await leader(h, 70)
+    here = await h.kepala_desa(10)  # Ledokombo, Kec. Sumber, Kabupaten Probolinggo
+    there = await h.kepala_desa(11, desa="35.99.01.2001", name="Kades Sumberejo")
+    await at(h, 3, 3, 10)
+    mine = await submit(h, here, "infrastruktur", "Jalan poros Ledokombo berlubang besar.")
+    other = await submit(h, there, "infrastruktur", "Jembatan Sumberejo retak di tengah.")
+    await submit(h, there, "infrastruktur", "Drainase Sumberejo tersumbat sampah.")
+    await at(h, 3, 4, 7)
+    [daily] = texts(h, 20, "Ringkasan harian")
+    assert "Kec. Sumber (Kabupaten Probolinggo)" in daily and "Kec. Sumber (Kabupaten Contoh)" in daily
+    assert daily.index("Kec. Sumber (Kabupaten Probolinggo)") < daily.index(mine.ticket) \
+        < daily.index("Kec. Sumber (Kabupaten Contoh)") < daily.index(other.ticket)
+    await at(h, 3, 9, 7, 30)
+    [weekly] = texts(h, 70, "Ringkasan mingguan")
+    assert "Sumber (Kabupaten Contoh): 2" in weekly and "Sumber (Kabupaten Probolinggo): 1" in weekly
+    assert "Sumber: 3" not in weekly
