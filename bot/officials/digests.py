@@ -419,10 +419,14 @@ async def weekly_outcomes(services: Services, ctx: WeeklyContext) -> DigestSecti
     decided = resolved + not_possible + refused
     if not decided and not waiting and not closed.get("dibatalkan"):
         return None
-    rate = round(100 * resolved / decided) if decided else None
-    return DigestSection([render("officials/digest_weekly_outcomes", resolved=resolved, automatic=automatic or 0,
+    # closed as resolved: confirmed by the village, or closed by its silence — shown apart, never one figure
+    automatic = min(automatic or 0, resolved)
+    confirmed = resolved - automatic
+    rate = round(100 * confirmed / decided) if decided else None
+    rate_with_automatic = round(100 * resolved / decided) if decided else None
+    return DigestSection([render("officials/digest_weekly_outcomes", confirmed=confirmed, automatic=automatic,
                                  not_possible=not_possible, refused=refused, withdrawn=closed.get("dibatalkan", 0),
-                                 waiting=waiting, rate=rate)])
+                                 waiting=waiting, rate=rate, rate_with_automatic=rate_with_automatic)])
 
 
 #: Past a service level on ``?`` (today, twice); ``s`` the service levels of an aspiration.

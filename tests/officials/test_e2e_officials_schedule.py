@@ -112,7 +112,8 @@ async def test_weekly_digest_for_leadership_and_admins(harness: BotHarness) -> N
     assert "Aspirasi masuk: 4" in text and "Infrastruktur: 2" in text and "Kemiskinan & Sosial: 1" in text
     assert "Kinerja Kecamatan (rahasia): 1" in text
     assert "Sumber: 2" in text and "Tiris: 2" in text
-    assert "Tuntas: 1" in text and "Tidak dapat ditindaklanjuti: 1" in text and "Tingkat penyelesaian: 50%" in text
+    assert "Tuntas, dikonfirmasi desa: 1" in text and "Tidak dapat ditindaklanjuti: 1" in text
+    assert "Tingkat penyelesaian: 50% dikonfirmasi desa" in text and "ikut dihitung" not in text
     assert "DINSOS: 1 terbuka, 1 lewat batas" in text
     assert "Lewat batas layanan: 2" in text and social.ticket in text  # Dinsos never accepted it
     # once per week
@@ -217,7 +218,8 @@ async def test_silence_closes_it_after_ten_working_days(harness: BotHarness) -> 
     assert "ditutup otomatis" in card(harness, 20, asp.ticket)["text"]
     await at(harness, 3, 23, 8)  # Monday 23 March (a holiday, cuti bersama Idulfitri): the weekly digest counts it
     text = digest_texts(harness, LEADER, "Ringkasan mingguan")[-1]
-    assert "Tuntas: 1 (termasuk 1 ditutup otomatis" in text
+    assert "Tuntas, dikonfirmasi desa: 0\n• Ditutup otomatis (desa tidak menjawab dalam batas waktu): 1" in text
+    assert "Tingkat penyelesaian: 0% dikonfirmasi desa; 100% bila yang ditutup otomatis ikut dihitung" in text
 
 
 async def test_restart_neither_duplicates_jobs_nor_loses_a_digest(harness: BotHarness) -> None:
