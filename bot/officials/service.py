@@ -73,6 +73,8 @@ HISTORY_LABELS = {
     "tutup_otomatis": "ditutup otomatis (desa tidak menjawab)",
     "eskalasi": "eskalasi ke pimpinan",
 }
+#: Typed decisions that change the status: re-checked against what others did while the text was written.
+_DECISIONS = frozenset({"tolak", "tdt", "alihkan", "selesai"})
 PENDING_TTL = timedelta(hours=2)
 MIN_TEXT = 5
 MAX_TEXT = 1500
@@ -99,6 +101,8 @@ class PendingInput:
     aspiration_id: int
     target: str | None
     ticket: str
+    #: When the prompt was opened (ISO): a status changed by someone else since then is not overridden unseen.
+    created_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -634,7 +638,7 @@ class OfficialsService:
             await self.cancel_input(telegram_id, chat_id)
             return None
         return PendingInput(row["telegram_id"], row["chat_id"], row["kind"], row["aspiration_id"], row["target"],
-                            row["ticket"])
+                            row["ticket"], row["created_at"])
 
     async def cancel_input(self, telegram_id: int, chat_id: int) -> bool:
         async with self.db.transaction() as tx:
@@ -646,6 +650,8 @@ class OfficialsService:
         refusal (status changed meanwhile, rights lost) closes it."""
         key = (pending.telegram_id, pending.chat_id)
         try:
+            if pending.kind in _DECISIONS:
+                await self._check_unchanged(person, pending, text)
             if pending.kind == "buka_kembali":
                 return await self.reopen(person, pending.aspiration_id, text, pending_of=key)
             return await self.act(person, pending.aspiration_id, pending.kind, note=text, target=pending.target,
@@ -655,6 +661,28 @@ class OfficialsService:
         except DomainError:
             await self.cancel_input(*key)
             raise
+
+    async def _check_unchanged(self, person: Person | None, pending: PendingInput, text: str) -> None:
+        """A decision typed after someone else changed the status (a colleague pressed Terima while the reason was
+        being written) is not carried out unseen: refused, naming who changed what, with the typed text given back
+        so it is not lost; pressing the button again decides with the current status in view."""
+        if not pending.created_at:
+            return
+        row = await self.db.fetchone(
+            "SELECT h.to_status, h.action, h.actor_id, h.at FROM aspiration_history h WHERE h.aspiration_id = ?"
+            " AND h.at >= ? AND h.from_status <> h.to_status AND (h.actor_id IS NULL OR h.actor_id <> ?)"
+            " ORDER BY h.id DESC LIMIT 1",
+            (pending.aspiration_id, pending.created_at, person.id if person is not None else -1))
+        if row is None:
+            return
+        actor = None
+        if row["actor_id"] is not None:
+            found = await self.db.fetchone("SELECT p.*, NULL AS desa_name, NULL AS kecamatan_name FROM people p"
+                                           " WHERE p.id = ?", (row["actor_id"],))
+            actor = person_from_row(found) if found else None
+        raise DomainError("officials/status_berubah_saat_menulis", ticket=pending.ticket,
+                          action=row["action"], by=await self._actor_label(actor) if actor else "",
+                          label=Status(row["to_status"]).label, kind=pending.kind, text=clean_text(text)[:MAX_TEXT])
 
     # -- replies and cards on request ------------------------------------------------------------------------
 
