@@ -89,10 +89,10 @@ def _env_with_dotenv(environ: Mapping[str, str], dotenv_path: Path | None) -> di
 
 
 def _config_error(variable: str, key: str, **params: object) -> ConfigError:
-    """A ``ConfigError`` worded by ``messages/errors/config/<key>.html.j2``."""
+    """A ``ConfigError`` worded by ``messages/errors/<key>.html.j2``."""
     from bot.core.errors import error_text
 
-    return ConfigError(variable, error_text(f"config/{key}", params))
+    return ConfigError(variable, error_text(key, params))
 
 
 def _parse_time(variable: str, raw: str) -> time:
@@ -105,7 +105,7 @@ def _parse_time(variable: str, raw: str) -> time:
 def _parse_times(variable: str, raw: str, count: int) -> tuple[time, ...]:
     parts = [p for p in re.split(r"[,;\s]+", raw.strip()) if p]
     if len(parts) != count:
-        raise _config_error(variable, "jumlah_jam", raw=raw, count=count)
+        raise _config_error(variable, "config/jumlah_jam", raw=raw, count=count)
     return tuple(_parse_time(variable, p) for p in parts)
 
 
@@ -120,7 +120,7 @@ def _parse_weekday(variable: str, raw: str) -> int:
         return _WEEKDAYS[value]
     if re.fullmatch(r"[1-7]", value):
         return int(value) - 1  # 1 = Senin ... 7 = Minggu
-    raise _config_error(variable, "hari_tidak_dikenal", raw=raw)
+    raise _config_error(variable, "config/hari_tidak_dikenal", raw=raw)
 
 
 def _parse_digest_days(variable: str, raw: str) -> bool:
@@ -129,7 +129,7 @@ def _parse_digest_days(variable: str, raw: str) -> bool:
         return True
     if value in ("setiap", "setiap_hari", "setiap-hari", "semua"):
         return False
-    raise _config_error(variable, "hari_ringkasan_tidak_dikenal", raw=raw)
+    raise _config_error(variable, "config/hari_ringkasan_tidak_dikenal", raw=raw)
 
 
 def _parse_float(variable: str, raw: str, minimum: float = 0.0) -> float:

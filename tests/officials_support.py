@@ -96,3 +96,18 @@ async def refusals(h: BotHarness) -> list[str]:
 
 async def status_of(h: BotHarness, ticket: str) -> str:
     return str(await h.svc.db.fetchval("SELECT status FROM aspirations WHERE ticket = ?", (ticket,)))
+
+
+async def finish(h: BotHarness, user: FakeUser, chat: int | FakeUser | FakeGroup, ticket: str,
+                 note: str = "Sudah kami perbaiki bersama warga.") -> Call:
+    """Press "Selesai" on the card and type the result note it asks for (as a reply in a group)."""
+    chat_id = chat if isinstance(chat, int) else chat.id
+    mark = h.server.mark()
+    await press_card(h, user, chat, ticket, "selesai")
+    prompt = await h.server.wait_for_text(chat_id, "catatan hasil", since=mark)
+    mark = h.server.mark()
+    if chat_id < 0:
+        user.reply(prompt, note)
+    else:
+        user.send(note)
+    return await h.server.wait_for_text(chat_id, "dinyatakan selesai", since=mark)

@@ -46,8 +46,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Actions officials take with a button; the ones in NEEDS_TEXT ask for a reason or a reply first.
-OFFICIAL_ACTIONS = ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt")
-NEEDS_TEXT = frozenset({"tolak", "tdt", "balas", "alihkan", "buka_kembali"})
+OFFICIAL_ACTIONS = ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt", "lepas")
+#: Asked for by the buttons; "selesai" asks for a short result note (optionally with a photo), which the service
+#: also accepts without (a call from the command line or a test).
+NEEDS_TEXT = frozenset({"tolak", "tdt", "balas", "alihkan", "buka_kembali", "selesai", "lepas"})
 BUTTON_LABELS = {
     "terima": "✅ Terima",
     "proses": "🔧 Proses",
@@ -56,6 +58,7 @@ BUTTON_LABELS = {
     "alihkan": "↪️ Alihkan",
     "tolak": "⛔ Tolak",
     "tdt": "🚫 Tidak dapat ditindaklanjuti",
+    "lepas": "🙅 Bukan kewenangan kami",
 }
 CONFIRM_YES = "✅ Ya, sudah tertangani"
 CONFIRM_NO = "❌ Belum"
@@ -72,6 +75,7 @@ HISTORY_LABELS = {
     "buka_kembali": "dibuka kembali",
     "tutup_otomatis": "ditutup otomatis (desa tidak menjawab)",
     "eskalasi": "eskalasi ke pimpinan",
+    "lepas": "dinyatakan bukan kewenangan",
 }
 #: Typed decisions that change the status: re-checked against what others did while the text was written.
 _DECISIONS = frozenset({"tolak", "tdt", "alihkan", "selesai"})
@@ -101,8 +105,9 @@ class PendingInput:
     aspiration_id: int
     target: str | None
     ticket: str
-    #: When the prompt was opened (ISO): a status changed by someone else since then is not overridden unseen.
-    created_at: str = ""
+    #: The aspiration's newest history entry when the prompt was opened (None: unknown, an older prompt): a status
+    #: changed by someone else after it is not overridden unseen.
+    seen_history_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,12 +142,15 @@ def card_buttons(aspiration: Aspiration) -> list[list[tuple[str, str]]]:
         first = ["terima", "proses"] if status is Status.BARU else ["proses"] if status is Status.DITERIMA else []
         wanted = [first + ["selesai"], ["balas"] + ([] if aspiration.confidential else ["alihkan"]),
                   ["tolak", "tdt"]]
+        if len(aspiration.departments) > 1:  # a co-department may step aside without ending the others' work
+            wanted.append(["lepas"])
     return [[(BUTTON_LABELS[a], callbacks.build("asp", "act", aspiration.id, a)) for a in row] for row in wanted if row]
 
 
 def validate_text(text: str, kind: str) -> str:
     cleaned = clean_text(text)
-    what = "Balasan" if kind == "balas" else "Komentar" if kind == "buka_kembali" else "Alasan"
+    what = ("Balasan" if kind == "balas" else "Komentar" if kind == "buka_kembali"
+            else "Catatan hasil" if kind == "selesai" else "Alasan")
     if len(cleaned) < MIN_TEXT:
         raise InvalidText("officials/terlalu_pendek_tuliskan_minimal", what=what, min_text=MIN_TEXT)
     if len(cleaned) > MAX_TEXT:
@@ -404,9 +412,16 @@ class OfficialsService:
         return message_id
 
     async def _notify_kades(self, tx: Transaction, aspiration: Aspiration, action: str, now: datetime, *,
-                            actor: Person | None, note: str | None, key: str, target: str | None = None) -> None:
+                            actor: Person | None, note: str | None, key: str, target: str | None = None,
+                            photo: str | None = None) -> None:
         if aspiration.submitter_telegram_id is None:
             return
+        if photo:  # the result photo first, the question under it
+            chat = aspiration.submitter_telegram_id
+            await outbox.enqueue(tx, chat, "sendPhoto", {
+                "chat_id": chat, "photo": photo,
+                "caption": render("officials/officials_result_photo_caption", a=aspiration)[:1024]},
+                now=now, ref=f"asp:{aspiration.id}:kades", dedup_key=f"asp:{aspiration.id}:{key}:kades:photo")
         sla = await self._sla(tx, aspiration.id)
         text = render("officials/officials_kades_update", a=aspiration, action=action,
                       unit=await self._unit_label(actor),
@@ -453,6 +468,13 @@ class OfficialsService:
             raise NotAllowed("officials/aspirasi_tidak_ditangani_opd", ticket=aspiration.ticket,
                              department=person.department or "-")
 
+    def _check_step_aside(self, person: Person, aspiration: Aspiration) -> None:
+        """Only an official of one of several responsible departments steps aside for their department."""
+        if person.role is not Role.PEJABAT or person.department not in aspiration.departments:
+            raise NotAllowed("officials/lepas_hanya_opd_penanggung", ticket=aspiration.ticket)
+        if len(aspiration.departments) < 2:
+            raise DomainError("officials/lepas_opd_satu_satunya", ticket=aspiration.ticket)
+
     async def _target(self, tx: Transaction, person: Person, aspiration: Aspiration, target: str | None) -> str:
         if aspiration.confidential:
             raise DomainError("officials/aspirasi_rahasia_tidak_dialihkan")
@@ -474,6 +496,9 @@ class OfficialsService:
         check_transition(aspiration.ticket, aspiration.status, action)
         if action == "alihkan" and aspiration.confidential:
             raise DomainError("officials/aspirasi_rahasia_tidak_dialihkan")
+        if action == "lepas":
+            assert person is not None
+            self._check_step_aside(person, aspiration)
         if target is not None:
             async with self.db.transaction() as tx:
                 assert person is not None
@@ -488,14 +513,17 @@ class OfficialsService:
 
     async def act(
         self, person: Person | None, aspiration_id: int, action: str, *, note: str | None = None,
-        target: str | None = None, pending_of: tuple[int, int] | None = None,
+        target: str | None = None, pending_of: tuple[int, int] | None = None, photo: str | None = None,
     ) -> Outcome:
         """Carry out an official's action. Everything — status, history, SLA, notification to the kepala desa,
-        edited cards, forwards after a redirect, the audit entry — commits together or not at all."""
+        edited cards, forwards after a redirect, the audit entry — commits together or not at all. ``photo``: the
+        Telegram file id of a photo of the result ("selesai" only), shown to the kepala desa with the note."""
         if action not in OFFICIAL_ACTIONS:
             raise DomainError("officials/tombol_tidak_dikenal")
-        if action in NEEDS_TEXT:
+        if action in NEEDS_TEXT and (action != "selesai" or note is not None or photo is not None):
             note = validate_text(note or "", action)
+        if action != "selesai":
+            photo = None
         now = self.clock.now()
         stamp = to_iso(now)
         async with self.db.transaction() as tx:
@@ -505,13 +533,19 @@ class OfficialsService:
             target_code = None
             if action == "alihkan":
                 target_code = await self._target(tx, person, aspiration, target)
+            if action == "lepas":
+                self._check_step_aside(person, aspiration)
             label = HISTORY_LABELS[action]
             history_note = note
             if target_code:
                 history_note = f"ke {target_code}: {note}"
+            elif action == "lepas":
+                history_note = f"{person.department}: {note}"
             _, _, hid = await self.aspirations.transition(tx, aspiration_id, action=action, actor_id=person.id,
                                                           now=now, note=history_note, history_action=label)
             key = f"h{hid}"
+            if photo:
+                await tx.execute("UPDATE aspiration_history SET photo_file_id = ? WHERE id = ?", (photo, hid))
             if action in ("terima", "proses"):
                 await tx.execute("UPDATE aspiration_sla SET accepted_at = COALESCE(accepted_at, ?)"
                                  " WHERE aspiration_id = ?", (stamp, aspiration_id))
@@ -533,6 +567,11 @@ class OfficialsService:
                                      " aspiration_id = ? AND department = ?", (stamp, aspiration_id, code))
                 remaining = [c for c in aspiration.departments if c not in released]
                 await self._assign(tx, aspiration, AUDIENCE_DEPARTMENTS, remaining + [target_code], now)
+            elif action == "lepas":
+                await tx.execute("UPDATE aspiration_departments SET active = 0, released_at = ? WHERE"
+                                 " aspiration_id = ? AND department = ?", (stamp, aspiration_id, person.department))
+                remaining = [c for c in aspiration.departments if c != person.department]
+                await tx.execute("UPDATE aspirations SET department = ? WHERE id = ?", (remaining[0], aspiration_id))
             await self._audit(tx, person.telegram_id, f"asp:{action}", f"{aspiration.ticket}"
                               + (f" -> {target_code}" if target_code else ""))
             if pending_of is not None:
@@ -541,7 +580,10 @@ class OfficialsService:
             target_name = None
             if target_code:
                 target_name = (await self.departments.names()).get(target_code, target_code)
-            await self._notify_kades(tx, current, action, now, actor=person, note=note, key=key, target=target_name)
+            elif action == "lepas":
+                target_name = await self.departments.label_for(current)
+            await self._notify_kades(tx, current, action, now, actor=person, note=note, key=key, target=target_name,
+                                     photo=photo)
             await self._refresh_cards(tx, current, now, key)
             if action == "alihkan":
                 assert target_code is not None
@@ -620,12 +662,15 @@ class OfficialsService:
             raise DomainError("officials/tombol_tidak_dikenal")
         assert person is not None and person.telegram_id is not None
         async with self.db.transaction() as tx:
+            seen = await tx.fetchval("SELECT MAX(id) FROM aspiration_history WHERE aspiration_id = ?",
+                                     (aspiration_id,))
             await tx.execute(
-                "INSERT INTO pending_inputs(telegram_id, chat_id, kind, aspiration_id, target, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(telegram_id, chat_id) DO UPDATE SET kind = excluded.kind,"
-                " aspiration_id = excluded.aspiration_id, target = excluded.target, created_at = excluded.created_at",
+                "INSERT INTO pending_inputs(telegram_id, chat_id, kind, aspiration_id, target, created_at,"
+                " seen_history_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(telegram_id, chat_id) DO UPDATE SET"
+                " kind = excluded.kind, aspiration_id = excluded.aspiration_id, target = excluded.target,"
+                " created_at = excluded.created_at, seen_history_id = excluded.seen_history_id",
                 (person.telegram_id, chat_id, kind, aspiration_id, normalise_code(target) if target else None,
-                 to_iso(self.clock.now())))
+                 to_iso(self.clock.now()), seen))
         return aspiration
 
     async def pending_input(self, telegram_id: int, chat_id: int) -> PendingInput | None:
@@ -638,16 +683,18 @@ class OfficialsService:
             await self.cancel_input(telegram_id, chat_id)
             return None
         return PendingInput(row["telegram_id"], row["chat_id"], row["kind"], row["aspiration_id"], row["target"],
-                            row["ticket"], row["created_at"])
+                            row["ticket"], row["seen_history_id"])
 
     async def cancel_input(self, telegram_id: int, chat_id: int) -> bool:
         async with self.db.transaction() as tx:
             return await tx.execute_rowcount("DELETE FROM pending_inputs WHERE telegram_id = ? AND chat_id = ?",
                                              (telegram_id, chat_id)) > 0
 
-    async def complete_input(self, person: Person | None, pending: PendingInput, text: str) -> Outcome:
-        """The awaited text arrived: carry out the action. A too-short text keeps the prompt open; any other
-        refusal (status changed meanwhile, rights lost) closes it."""
+    async def complete_input(self, person: Person | None, pending: PendingInput, text: str, *,
+                             photo: str | None = None) -> Outcome:
+        """The awaited text arrived (for "selesai" it may come as the caption of a ``photo``, a Telegram file id):
+        carry out the action. A too-short text keeps the prompt open; any other refusal (status changed meanwhile,
+        rights lost) closes it."""
         key = (pending.telegram_id, pending.chat_id)
         try:
             if pending.kind in _DECISIONS:
@@ -655,7 +702,7 @@ class OfficialsService:
             if pending.kind == "buka_kembali":
                 return await self.reopen(person, pending.aspiration_id, text, pending_of=key)
             return await self.act(person, pending.aspiration_id, pending.kind, note=text, target=pending.target,
-                                  pending_of=key)
+                                  pending_of=key, photo=photo)
         except InvalidText:
             raise
         except DomainError:
@@ -666,13 +713,13 @@ class OfficialsService:
         """A decision typed after someone else changed the status (a colleague pressed Terima while the reason was
         being written) is not carried out unseen: refused, naming who changed what, with the typed text given back
         so it is not lost; pressing the button again decides with the current status in view."""
-        if not pending.created_at:
+        if pending.seen_history_id is None:
             return
         row = await self.db.fetchone(
-            "SELECT h.to_status, h.action, h.actor_id, h.at FROM aspiration_history h WHERE h.aspiration_id = ?"
-            " AND h.at >= ? AND h.from_status <> h.to_status AND (h.actor_id IS NULL OR h.actor_id <> ?)"
+            "SELECT h.to_status, h.action, h.actor_id FROM aspiration_history h WHERE h.aspiration_id = ?"
+            " AND h.id > ? AND h.from_status <> h.to_status AND (h.actor_id IS NULL OR h.actor_id <> ?)"
             " ORDER BY h.id DESC LIMIT 1",
-            (pending.aspiration_id, pending.created_at, person.id if person is not None else -1))
+            (pending.aspiration_id, pending.seen_history_id, person.id if person is not None else -1))
         if row is None:
             return
         actor = None

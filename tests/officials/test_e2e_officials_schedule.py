@@ -12,7 +12,18 @@ from bot.app import SCHEDULED_TASKS
 from bot.core.clock import FakeClock
 from bot.officials import digests
 from tests.harness import ADMIN_ID, BotHarness
-from tests.officials_support import LABEL, buttons, card, leader, official, press_card, press_on, status_of, submit
+from tests.officials_support import (
+    LABEL,
+    buttons,
+    card,
+    finish,
+    leader,
+    official,
+    press_card,
+    press_on,
+    status_of,
+    submit,
+)
 
 WIB = ZoneInfo("Asia/Jakarta")
 LEADER = 70
@@ -54,7 +65,7 @@ async def test_daily_digest_per_department_grouped_oldest_first_and_never_empty(
     await at(harness, 3, 3, 12)
     assert len(digest_texts(harness, 20, "Ringkasan harian")) == 1
     # what was finished leaves the digest, what is still open stays (no longer "new")
-    await press_card(harness, andi, 20, second.ticket, "selesai")
+    await finish(harness, andi, 20, second.ticket)
     await harness.server.wait_for_text(10, "Sudah tertangani?")
     await at(harness, 3, 4, 7, 5)
     text = digest_texts(harness, 20, "Ringkasan harian")[-1]
@@ -96,7 +107,7 @@ async def test_weekly_digest_for_leadership_and_admins(harness: BotHarness) -> N
     social = await submit(harness, andungbiru, "sosial", "Lansia terlantar di dusun Krajan.")
     await submit(harness, ledokombo, "kinerja_kecamatan", "Pelayanan surat di kecamatan dipungut biaya.")
     await harness.settle()
-    await press_card(harness, andi, 20, road.ticket, "selesai")
+    await finish(harness, andi, 20, road.ticket)
     await harness.server.wait_for_text(10, "Sudah tertangani?")
     await harness.press(ledokombo, "✅ Ya, sudah tertangani", "tuntas")
     await press_card(harness, andi, 20, bridge.ticket, "tdt")
@@ -183,7 +194,7 @@ async def test_belum_reopens_for_the_same_department_with_the_comment(harness: B
     kades = await harness.kepala_desa(10)
     asp = await submit(harness, kades, "infrastruktur", "Lampu jalan di jembatan desa mati.")
     await harness.settle()
-    await press_card(harness, andi, 20, asp.ticket, "selesai")
+    await finish(harness, andi, 20, asp.ticket)
     question = await harness.server.wait_for_text(10, "Sudah tertangani?")
     await harness.press(kades, "❌ Belum", "Apa yang belum tertangani")
     await harness.say(kades, "Baru satu lampu yang diganti, tiga lainnya masih mati.", "dibuka kembali")
@@ -208,7 +219,7 @@ async def test_silence_closes_it_after_ten_working_days(harness: BotHarness) -> 
     kades = await harness.kepala_desa(10)
     asp = await submit(harness, kades, "infrastruktur", "Gorong-gorong di depan balai desa ambles.")
     await harness.settle()
-    await press_card(harness, andi, 20, asp.ticket, "selesai")
+    await finish(harness, andi, 20, asp.ticket)
     await harness.server.wait_for_text(10, "16 Maret 2026")  # Monday 2 March + 10 working days
     await at(harness, 3, 16, 20)
     assert await status_of(harness, asp.ticket) == "selesai"

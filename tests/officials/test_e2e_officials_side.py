@@ -7,7 +7,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from tests.harness import BotHarness
-from tests.officials_support import card, official, press_card, status_of, submit
+from tests.officials_support import (
+    LABEL,
+    buttons,
+    card,
+    finish,
+    leader,
+    official,
+    press_card,
+    press_on,
+    status_of,
+    submit,
+)
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -47,3 +58,103 @@ async def test_a_refusal_typed_after_a_colleague_accepted_is_not_carried_out_uns
     await h.server.wait_for_text(10, "kewenangan BBWS")
     await h.settle()
     assert "Status: Ditolak" in card(h, 21, asp.ticket)["text"]
+
+
+async def _two_departments(h: BotHarness):
+    capil = await official(h, 20, "DISPENDUKCAPIL", name="Sari")
+    org = await official(h, 30, "ORGANISASI", name="Oki")
+    kades = await h.kepala_desa(10)
+    asp = await submit(h, kades, "pelayanan_publik", "Pelayanan KTP-el di kecamatan sering tutup sebelum jam kerja.")
+    await h.settle()
+    return capil, org, kades, asp
+
+
+async def test_a_co_department_steps_aside_and_the_other_carries_on(harness: BotHarness) -> None:
+    h = harness
+    capil, org, kades, asp = await _two_departments(h)
+    assert LABEL["lepas"] in buttons(card(h, 20, asp.ticket)) and LABEL["lepas"] in buttons(card(h, 30, asp.ticket))
+    await press_card(h, org, 30, asp.ticket, "lepas")
+    await h.server.wait_for_text(30, "bukan kewenangan OPD Anda")
+    done = await h.say(org, "Jam layanan KTP-el diatur Dispendukcapil.", "tidak lagi ditangani OPD Anda")
+    assert "tetap ditangani oleh Dinas Kependudukan" in (done.text or "")
+    told = await h.server.wait_for_text(10, "bukan kewenangannya")
+    assert "Bagian Organisasi" in (told.text or "") and "tetap ditangani oleh" in (told.text or "")
+    await h.settle()
+    assert await status_of(h, asp.ticket) == "baru"  # the other department's work goes on
+    assert buttons(card(h, 30, asp.ticket)) == []  # Organisasi's card no longer acts
+    mine = buttons(card(h, 20, asp.ticket))
+    assert LABEL["terima"] in mine and LABEL["lepas"] not in mine  # the last department cannot step aside
+    assert "Ditangani: Dinas Kependudukan" in card(h, 20, asp.ticket)["text"]
+    # Organisasi no longer acts on it, nor does its daily digest list it
+    message = card(h, 30, asp.ticket)
+    org_press = await press_on(h, org, message, f"asp:act:{asp.id}:terima")
+    assert "tidak ditangani OPD Anda" in str(org_press.params.get("text"))
+    await finish(h, capil, 20, asp.ticket, "Jam layanan KTP-el kini 08.00–15.00, sudah diumumkan.")
+    await h.server.wait_for_text(10, "Sudah tertangani?")
+
+
+async def test_stepping_aside_is_for_an_official_of_one_of_several_departments(harness: BotHarness) -> None:
+    h = harness
+    capil, org, kades, asp = await _two_departments(h)
+    await leader(h, 70)
+    pu = await official(h, 40, "PUPR", name="Pak PU")
+    single = await submit(h, kades, "infrastruktur", "Jalan poros desa berlubang di depan balai desa.")
+    await h.settle()
+    data = f"asp:act:{asp.id}:lepas"
+    refused = await press_on(h, pu, card(h, 20, asp.ticket), data)  # forged: another department's card
+    assert "tidak ditangani OPD Anda" in str(refused.params.get("text"))
+    await h.say(h.admin, f"/tangani {asp.ticket}", f"Aspirasi {asp.ticket}")
+    refused = await press_on(h, h.admin, card(h, h.admin.id, asp.ticket), data)
+    assert "Hanya pejabat OPD yang ikut menangani" in str(refused.params.get("text"))
+    assert LABEL["lepas"] not in buttons(card(h, 40, single.ticket))
+    refused = await press_on(h, pu, card(h, 40, single.ticket), f"asp:act:{single.id}:lepas")
+    assert "satu-satunya" in str(refused.params.get("text"))
+    assert await h.svc.db.fetchval("SELECT COUNT(*) FROM aspiration_departments WHERE active = 1") == 3
+
+
+async def test_tolak_by_one_department_closes_it_for_both(harness: BotHarness) -> None:
+    h = harness
+    capil, org, kades, asp = await _two_departments(h)
+    await press_card(h, capil, 20, asp.ticket, "tolak")
+    await h.server.wait_for_text(20, "alasan penolakan")
+    await h.say(capil, "Keluhan sudah ditangani lewat kanal LAPOR! bulan lalu.", "ditolak")
+    await h.settle()
+    assert await status_of(h, asp.ticket) == "ditolak"
+    assert "Status: Ditolak" in card(h, 30, asp.ticket)["text"] and buttons(card(h, 30, asp.ticket)) == []
+
+
+async def test_selesai_asks_for_a_result_note_and_photo_that_the_kepala_desa_sees(harness: BotHarness) -> None:
+    h = harness
+    pu = await official(h, 20, "PUPR")
+    kades = await h.kepala_desa(10)
+    asp = await submit(h, kades, "infrastruktur", "Gorong-gorong di depan balai desa ambles.")
+    await h.settle()
+    await press_card(h, pu, 20, asp.ticket, "selesai")
+    await h.server.wait_for_text(20, "catatan hasil")
+    assert await status_of(h, asp.ticket) == "baru"  # nothing happens before the note
+    mark = h.server.mark()
+    pu.send_photo("AgACresultphoto")  # no caption: the note is still missing, the prompt stays open
+    await h.server.wait_for_text(20, "Catatan hasil terlalu pendek", since=mark)
+    assert await status_of(h, asp.ticket) == "baru"
+    pu.send_photo("AgACresultphoto", caption="Gorong-gorong diganti box culvert 1 m, selesai dicor 3 Maret.")
+    await h.server.wait_for_text(20, "dinyatakan selesai")
+    question = await h.server.wait_for_text(10, "Sudah tertangani?")
+    assert "Hasil: Gorong-gorong diganti box culvert" in (question.text or "")
+    photos = [c for c in h.server.calls_for(10, "sendPhoto") if c.ok]
+    assert [c.params.get("photo") for c in photos] == ["AgACresultphoto"]
+    assert asp.ticket in str(photos[0].params.get("caption"))
+    assert await status_of(h, asp.ticket) == "selesai"
+    status = await h.say(kades, f"/status {asp.ticket}", "Riwayat")
+    assert "box culvert" in (status.text or "")
+
+
+async def test_selesai_note_as_text(harness: BotHarness) -> None:
+    h = harness
+    pu = await official(h, 20, "PUPR")
+    kades = await h.kepala_desa(10)
+    asp = await submit(h, kades, "infrastruktur", "Lampu penerangan jalan desa mati semua.")
+    await h.settle()
+    await finish(h, pu, 20, asp.ticket, "Lampu PJU diganti 12 titik sepanjang jalan desa.")
+    question = await h.server.wait_for_text(10, "Sudah tertangani?")
+    assert "Hasil: Lampu PJU diganti 12 titik" in (question.text or "")
+    assert not [c for c in h.server.calls_for(10, "sendPhoto")]

@@ -200,7 +200,7 @@ def _staff_button(action: str, ok: str, after: str, needs: str = "baru") -> Butt
 BUTTONS: dict[str, Button] = {
     "terima": _staff_button("terima", "diterima", "diterima"),
     "proses": _staff_button("proses", "diproses", "diproses"),
-    "selesai": _staff_button("selesai", "selesai", "selesai"),
+    "selesai": _staff_button("selesai", "catatan hasil", "baru"),
     "tolak": _staff_button("tolak", "alasan penolakan", "baru"),
     "tidak_dapat": _staff_button("tdt", "tidak dapat ditindaklanjuti", "baru"),
     "balas": _staff_button("balas", "balasan", "baru"),
