@@ -28,7 +28,7 @@ from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, 
 from bot.core.text import clean_text
 from bot.core.workdays import add_working_days
 from bot.messaging import callbacks, limits, outbox
-from bot.messaging.templates import render, tanggal_pendek
+from bot.messaging.templates import Block, render, split_blocks, tanggal_pendek
 from bot.officials.departments import (
     AUDIENCE_ADMINS,
     AUDIENCE_DEPARTMENTS,
@@ -39,6 +39,7 @@ from bot.officials.departments import (
 from bot.people.roster import Person, person_from_row
 from bot.storage import audit
 from bot.storage.database import Database, Transaction
+from bot.storage.jobs import claim
 
 if TYPE_CHECKING:
     pass
@@ -80,6 +81,10 @@ HISTORY_LABELS = {
 #: Typed decisions that change the status: re-checked against what others did while the text was written.
 _DECISIONS = frozenset({"tolak", "tdt", "alihkan", "selesai"})
 PENDING_TTL = timedelta(hours=2)
+#: The consolidated escalation: once a day, one message to leadership (grouped by department) and one to each
+#: department, listing the escalations made since the previous one (job_runs: job, local date).
+ESCALATION_JOB = "escalation:summary"
+_ESCALATION_SEEN = "escalation_summary:last_history_id"
 MIN_TEXT = 5
 MAX_TEXT = 1500
 _OFFICIAL_ROLES = (Role.PEJABAT, Role.PIMPINAN, Role.ADMIN)
@@ -788,6 +793,7 @@ class OfficialsService:
             (today, today))
         for row in rows:
             escalated += await self._escalate(row["id"], now, today)
+        await self._escalation_summary(now, local)
         return closed, escalated
 
     async def _auto_close(self, aspiration_id: int, now: datetime) -> int:
@@ -833,14 +839,9 @@ class OfficialsService:
                 "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
                 " VALUES (?, ?, NULL, ?, ?, ?, ?)",
                 (aspiration_id, stamp, HISTORY_LABELS["eskalasi"], aspiration.status, aspiration.status, note))
-            handled_by = await self.departments.label_for(aspiration)
-            header = render("officials/officials_escalation", a=aspiration, note=note, handled_by=handled_by)
-            await self._refresh_cards(tx, aspiration, now, f"esc{hid}")  # before the new card, which has a header
-            leaders = await self._leadership_chats(tx)
-            await self._forward(tx, aspiration, now, key=f"esc{hid}", chats=leaders, header=header,
-                                attachments=False)
-            await self._notice(tx, aspiration, render("officials/officials_overdue_notice", a=aspiration, note=note),
-                               now, f"esc{hid}")
+            # the cards show it is late; leadership and the departments hear it in the day's one consolidated
+            # escalation (``_escalation_summary``), not one message per aspiration
+            await self._refresh_cards(tx, aspiration, now, f"esc{hid}")
             if aspiration.submitter_telegram_id is not None:  # the village hears it once, however often it escalates
                 await outbox.enqueue_text(tx, aspiration.submitter_telegram_id,
                                           render("officials/officials_kades_overdue", a=aspiration), now=now,
@@ -848,6 +849,69 @@ class OfficialsService:
                                           dedup_key=f"asp:{aspiration.id}:overdue:kades")
             await self._audit(tx, None, "asp:eskalasi", f"{aspiration.ticket}: {note}")
         return 1
+
+    async def _escalation_summary(self, now: datetime, local: datetime) -> int:
+        """Once a local day: the escalations made since the previous summary in one message to leadership,
+        grouped by department, and one to each department (its officials and inbox group; admins for what has no
+        department) with its own. Nothing when there is nothing new; escalations after today's summary wait for
+        tomorrow's. Returns how many escalations it reported."""
+        seen = await self.db.fetchval("SELECT value FROM app_state WHERE key = ?", (_ESCALATION_SEEN,))
+        # the first summary (a new or upgraded installation) reports today's escalations only
+        since = "" if seen is not None else to_iso(datetime.combine(local.date(), time(0, 0), self.tz))
+        rows = await self.db.fetchall(
+            "SELECT h.id AS hid, h.note, a.id, a.ticket, a.category, d.name AS desa, k.name AS kecamatan,"
+            " (SELECT group_concat(department, ',') FROM aspiration_departments WHERE aspiration_id = a.id"
+            "  AND active = 1) AS departments"
+            " FROM aspiration_history h JOIN aspirations a ON a.id = h.aspiration_id"
+            " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
+            " WHERE h.action = ? AND h.id > ? AND h.at >= ? AND a.confidential = 0 ORDER BY h.id",
+            (HISTORY_LABELS["eskalasi"], int(seen or 0), since))
+        if not rows:
+            return 0
+        names = await self.departments.names()
+        day = local.date()
+        groups: dict[str, list[dict[str, object]]] = {}
+        for r in rows:
+            item = {"ticket": r["ticket"], "category": r["category"], "desa": r["desa"],
+                    "kecamatan": r["kecamatan"], "note": r["note"]}
+            for code in (r["departments"] or "").split(",") if r["departments"] else [""]:
+                groups.setdefault(code, []).append(item)
+        order = sorted(groups, key=lambda c: (-len(groups[c]), c == "", names.get(c, c)))
+
+        def messages(codes: list[str], audience: str) -> list[str]:
+            total = len({i["ticket"] for c in codes for i in groups[c]})
+            blocks = [Block(render("officials/escalation_summary_header", audience=audience, day=day, total=total,
+                                   department=names.get(codes[0], codes[0]) if audience == "opd" else None))]
+            for code in codes:
+                heading = render("officials/escalation_summary_department", code=code, name=names.get(code, code),
+                                 count=len(groups[code])) if audience == "pimpinan" else None
+                for index, item in enumerate(groups[code]):
+                    text = render("officials/escalation_summary_item", item=item)
+                    if heading and index == 0:
+                        text = f"\n{heading}\n{text}"
+                    blocks.append(Block(text, continued=heading))
+            blocks.append(Block("\n" + render("officials/escalation_summary_footer", audience=audience)))
+            return split_blocks(blocks)
+
+        period = day.isoformat()
+        async with self.db.transaction() as tx:
+            if not await claim(tx, ESCALATION_JOB, period, now):
+                return 0  # today's went out already: these wait for tomorrow's
+            outgoing: list[tuple[int, list[str]]] = [(chat, messages(order, "pimpinan"))
+                                                      for chat in await self._leadership_chats(tx)]
+            for code in order:
+                chats = (await self._department_chats(tx, [code]) if code else [])
+                if not chats:  # no department, or none of its people registered yet: the admins stand in
+                    chats = [p.telegram_id for p in await self._people(tx, "p.role = 'admin'", ()) if p.telegram_id]
+                outgoing += [(chat, messages([code], "opd")) for chat in chats]
+            for chat, texts in outgoing:
+                for i, text in enumerate(texts):
+                    await outbox.enqueue_text(tx, chat, text, now=now, ref=f"escalation:{period}",
+                                              dedup_key=f"escalation:{period}:{chat}:{i}")
+            await tx.execute("INSERT INTO app_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
+                             " value = excluded.value", (_ESCALATION_SEEN, str(max(r["hid"] for r in rows))))
+        log.info("escalation summary %s: %s escalations to %s chats", period, len(rows), len(outgoing))
+        return len(rows)
 
 
 __all__ = [

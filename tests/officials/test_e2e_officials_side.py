@@ -158,3 +158,39 @@ async def test_selesai_note_as_text(harness: BotHarness) -> None:
     question = await h.server.wait_for_text(10, "Sudah tertangani?")
     assert "Hasil: Lampu PJU diganti 12 titik" in (question.text or "")
     assert not [c for c in h.server.calls_for(10, "sendPhoto")]
+
+
+async def test_one_consolidated_escalation_a_day_grouped_by_department(harness: BotHarness) -> None:
+    h = harness
+    await leader(h, 70)
+    await official(h, 20, "PUPR")
+    await official(h, 30, "DINKES", name="Dokter")
+    kades = await h.kepala_desa(10)
+    roads = [await submit(h, kades, "infrastruktur", f"Jalan dusun {n} berlubang dan tergenang saat hujan.")
+             for n in ("Krajan", "Kidul", "Lor")]
+    clinics = [await submit(h, kades, "kesehatan", f"Posyandu {n} kekurangan timbangan bayi.") for n in ("A", "B")]
+    await h.settle()
+    await at(h, 3, 6, 7, 0)  # five aspirations past "accept within 3 working days" on the same morning
+    alerts = [t for t in h.server.texts(70) if "Eskalasi" in t]
+    assert len(alerts) == 1, alerts  # one message, not five cards
+    [alert] = alerts
+    assert "5 aspirasi melewati batas layanan" in alert
+    pupr_at, dinkes_at = alert.index("Dinas Pekerjaan Umum"), alert.index("Dinas Kesehatan")
+    assert pupr_at < dinkes_at  # the department with the most first, its items under it
+    assert all(pupr_at < alert.index(a.ticket) < dinkes_at for a in roads)
+    assert all(dinkes_at < alert.index(a.ticket) for a in clinics)
+    # each department gets one message with its own items only
+    [pupr] = [t for t in h.server.texts(20) if "Eskalasi" in t]
+    [dinkes] = [t for t in h.server.texts(30) if "Eskalasi" in t]
+    assert all(a.ticket in pupr for a in roads) and not any(a.ticket in pupr for a in clinics)
+    assert all(a.ticket in dinkes for a in clinics) and not any(a.ticket in dinkes for a in roads)
+    assert "3 aspirasi yang Anda tangani" in pupr
+    # no card per escalation, and nothing again on the following runs of the day
+    assert not [t for t in h.server.texts(70) if t.startswith("📥 Aspirasi")]
+    await at(h, 3, 6, 12)
+    assert len([t for t in h.server.texts(70) if "Eskalasi" in t]) == 1
+    # the response deadline (Monday 9 March) passes: Tuesday brings one new summary with all five again
+    await at(h, 3, 10, 7)
+    later = [t for t in h.server.texts(70) if "Eskalasi" in t]
+    assert len(later) == 2 and all(a.ticket in later[1] for a in roads + clinics)
+    assert "belum ditanggapi dalam 5 hari kerja" in later[1]
