@@ -13,7 +13,6 @@ import pytest
 
 from bot.config import ConfigError, load_config
 from bot.core.clock import FakeClock
-from bot.visits import ngantor
 from tests.harness import BotHarness
 from tests.officials_support import leader, official, submit
 
@@ -96,7 +95,7 @@ async def test_visit_times_follow_the_settings(tmp_path: Path, clock: FakeClock)
         bupati = h.user(31, "Bupati")
         await h.register(bupati, "pimpinan", title="Bupati")
         await at(h, 3, 2, 9)
-        await ngantor.of(h.svc).visits.create("Sumber", dt.date(2026, 3, 12), dt.time(8, 0), departments=["PUPR"])
+        await h.svc.ngantor.visits.create("Sumber", dt.date(2026, 3, 12), dt.time(8, 0), departments=["PUPR"])
 
         async def count_at(chat: int, marker: str, month: int, day: int, hour: int, minute: int) -> int:
             await at(h, month, day, hour, minute)
