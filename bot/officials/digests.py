@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from bot.aspirations import audience as audiences
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import CATEGORIES, Role
-from bot.core.workdays import is_working_day, working_days_between
+from bot.core.workdays import add_working_days, is_working_day, working_days_between
 from bot.messaging import outbox
 from bot.messaging.templates import LIMIT, Block, render, split_blocks
 from bot.officials.service import HISTORY_LABELS
@@ -104,6 +104,38 @@ class DigestItem:
     kecamatan: str
     new: bool
     late: tuple[str, ...]
+    #: Codes of the departments that handle it now.
+    departments: tuple[str, ...] = ()
+    #: Deadlines not yet met that fall today or on the next working day: (kind, ISO date, "today" | "next"),
+    #: kind "terima" or "tanggapan".
+    due: tuple[tuple[str, str, str], ...] = ()
+
+
+def next_working_day(today: date) -> date:
+    """The day after ``today`` that is a working day: what "besok" means for a deadline in working days."""
+    return add_working_days(today, 1)
+
+
+def deadlines_due(accept_due: str | None, respond_due: str | None, accepted_at: str | None,
+                  responded_at: str | None, today: date) -> tuple[tuple[str, str, str], ...]:
+    """The deadlines of an open aspiration not yet met that fall today or on the next working day, as
+    (kind, ISO date, "today" | "next")."""
+    last = next_working_day(today).isoformat()
+    first = today.isoformat()
+    due = []
+    for kind, deadline, met in (("terima", accept_due, accepted_at), ("tanggapan", respond_due, responded_at)):
+        if deadline and met is None and first <= deadline <= last:
+            due.append((kind, deadline, "today" if deadline == first else "next"))
+    return tuple(due)
+
+
+def overdue(accept_due: str | None, respond_due: str | None, accepted_at: str | None, responded_at: str | None,
+            today: date) -> tuple[str, ...]:
+    """The service levels an open aspiration has missed by ``today``: "terima" and/or "tanggapan"."""
+    iso = today.isoformat()
+    return tuple(kind for kind, deadline, met in (("terima", accept_due, accepted_at),
+                                                  ("tanggapan", respond_due, responded_at))
+                 if deadline and met is None and deadline < iso)
 
 
 def _late(r: Row, today: str) -> tuple[str, ...]:
@@ -144,6 +176,8 @@ class Backlog:
     new: int
     late: int
     left_out: tuple[tuple[str, int], ...]
+    #: Open items with a deadline not yet met today or on the next working day.
+    due: int = 0
 
     @property
     def left_out_total(self) -> int:
@@ -171,11 +205,17 @@ async def _department_rows(db: Database, department: str, stamp: str, today: str
                                       " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.description, a.created_at, d.name AS desa,"
-        f" {KECAMATAN_LABEL} AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at"
+        f" {KECAMATAN_LABEL} AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
+        " (SELECT group_concat(department, ',') FROM aspiration_departments WHERE aspiration_id = a.id"
+        "  AND active = 1) AS departments"
         + source + condition + " ORDER BY a.created_at, a.id LIMIT ?",
         (*params, *(() if new is None else (stamp,)), limit))
+    day = date.fromisoformat(today)
     return [DigestItem(r["id"], r["ticket"], r["category"], r["status"], r["description"], r["created_at"],
-                       r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, today)) for r in rows]
+                       r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, today),
+                       tuple((r["departments"] or "").split(",")) if r["departments"] else (),
+                       deadlines_due(r["accept_due"], r["respond_due"], r["accepted_at"], r["responded_at"], day))
+            for r in rows]
 
 
 async def department_digest(db: Database, department: str, today: date, since: datetime,
@@ -184,15 +224,17 @@ async def department_digest(db: Database, department: str, today: date, since: d
     assigned since ``since``. With more than ``max_items`` open items it lists the new ones first (the oldest of
     them, up to ``max_items``), then the oldest of the others in the room left, and counts the rest per kecamatan.
     Only the listed rows are read; everything else is counted in SQL."""
-    stamp, iso_today = to_iso(since), today.isoformat()
+    stamp, iso_today, next_day = to_iso(since), today.isoformat(), next_working_day(today).isoformat()
     source, params = _department_open(department, " JOIN kecamatan k ON k.code = a.kecamatan_code"
                                       " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
         f"SELECT {KECAMATAN_LABEL} AS kecamatan, COUNT(*) AS n, SUM(ad.assigned_at >= ?) AS new,"
         " SUM(CASE WHEN (s.accepted_at IS NULL AND s.accept_due < ?)"
-        "  OR (s.responded_at IS NULL AND s.respond_due < ?) THEN 1 ELSE 0 END) AS late"
+        "  OR (s.responded_at IS NULL AND s.respond_due < ?) THEN 1 ELSE 0 END) AS late,"
+        " SUM(CASE WHEN (s.accepted_at IS NULL AND s.accept_due BETWEEN ? AND ?)"
+        "  OR (s.responded_at IS NULL AND s.respond_due BETWEEN ? AND ?) THEN 1 ELSE 0 END) AS due"
         + source + " GROUP BY k.code",
-        (stamp, iso_today, iso_today, *params))
+        (stamp, iso_today, iso_today, *(iso_today, next_day) * 2, *params))
     total = sum(r["n"] for r in rows)
     if total <= max_items:
         return DepartmentDigest(await _department_rows(db, department, stamp, iso_today, new=None, limit=total)
@@ -203,7 +245,8 @@ async def department_digest(db: Database, department: str, today: date, since: d
     left_out = {r["kecamatan"]: r["n"] for r in rows}
     for item in items:  # (.get: an aspiration may have come in between the two reads)
         left_out[item.kecamatan] = left_out.get(item.kecamatan, 0) - 1
-    backlog = Backlog(total, sum(r["new"] or 0 for r in rows), sum(r["late"] or 0 for r in rows), _ranked(left_out))
+    backlog = Backlog(total, sum(r["new"] or 0 for r in rows), sum(r["late"] or 0 for r in rows), _ranked(left_out),
+                      sum(r["due"] or 0 for r in rows))
     return DepartmentDigest(items, backlog)
 
 
@@ -247,6 +290,7 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
         return []
     if backlog is None:
         blocks = [Block(render("officials/digest_daily_header", department=department_name, day=day, total=len(items),
+                               due=sum(1 for i in items if i.due), tomorrow=next_working_day(day),
                                new=sum(1 for i in items if i.new), late=sum(1 for i in items if i.late)))]
         blocks += _grouped_blocks(items)
         blocks.append(Block("\n" + render("officials/digest_daily_footer")))
@@ -254,6 +298,7 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
     new = [i for i in items if i.new]
     older = [i for i in items if not i.new]
     blocks = [Block(render("officials/digest_daily_header", department=department_name, day=day, total=backlog.total,
+                           due=backlog.due, tomorrow=next_working_day(day),
                            new=backlog.new, late=backlog.late, listed=len(items), listed_new=len(new),
                            listed_older=len(older)))]
     if new:

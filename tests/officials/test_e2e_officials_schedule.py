@@ -70,6 +70,7 @@ async def test_daily_digest_per_department_grouped_oldest_first_and_never_empty(
     await at(harness, 3, 4, 7, 5)
     text = digest_texts(harness, 20, "Ringkasan harian")[-1]
     assert "Rabu, 4 Maret 2026" in text and "2 aspirasi perlu tindak lanjut." in text
+    assert "2 aspirasi dengan batas layanan hari ini atau besok (5 Mar 2026)" in text
     assert second.ticket not in text and "🆕" not in text
 
 

@@ -194,3 +194,35 @@ async def test_one_consolidated_escalation_a_day_grouped_by_department(harness: 
     later = [t for t in h.server.texts(70) if "Eskalasi" in t]
     assert len(later) == 2 and all(a.ticket in later[1] for a in roads + clinics)
     assert "belum ditanggapi dalam 5 hari kerja" in later[1]
+
+
+async def test_briefing_and_daily_digest_show_department_overdue_and_deadlines_due_tomorrow(
+        harness: BotHarness) -> None:
+    import datetime as dt
+
+    h = harness
+    bupati = await leader(h, 70)
+    await official(h, 20, "PUPR")
+    kades = await h.kepala_desa(10)  # Ledokombo, Kec. Sumber
+    await at(h, 3, 2, 9)
+    late = await submit(h, kades, "infrastruktur", "Talud sungai di dusun Krajan longsor sepanjang 20 meter.")
+    both = await submit(h, kades, "pelayanan_publik", "Pelayanan KTP-el di kecamatan sering tutup sebelum jam kerja.")
+    await at(h, 3, 6, 9)  # Friday: to be accepted by Wednesday 11 March
+    soon = await submit(h, kades, "infrastruktur", "Jembatan bambu dusun Kidul mulai lapuk dan miring.")
+    await h.svc.ngantor.visits.create("Sumber", dt.date(2026, 3, 12), dt.time(8, 0), departments=["PUPR"])
+    await at(h, 3, 10, 7)  # Tuesday's daily digest
+    [daily] = [t for t in h.server.texts(20) if "Ringkasan harian" in t and "10 Maret" in t]
+    line = next(x for x in daily.splitlines() if late.ticket in x)
+    assert "⏰ lewat batas terima & tanggapan" in line
+    line = next(x for x in daily.splitlines() if soon.ticket in x)
+    assert "⏳ batas terima besok (11 Mar 2026)" in line and "lewat batas" not in line
+    assert "OPD: PUPR" in daily
+    assert "1 aspirasi dengan batas layanan hari ini atau besok (11 Mar 2026)" in daily
+    await at(h, 3, 10, 16)  # the briefing, two days before the visit
+    [briefing] = [t for t in h.server.texts(bupati.id) if "Briefing" in t]
+    line = next(x for x in briefing.splitlines() if late.ticket in x)
+    assert "PUPR" in line and "⏰ lewat batas terima & tanggapan" in line
+    line = next(x for x in briefing.splitlines() if both.ticket in x)
+    assert "DISPENDUKCAPIL, ORGANISASI" in line
+    line = next(x for x in briefing.splitlines() if soon.ticket in x)
+    assert "PUPR" in line and "⏳ batas terima besok (11 Mar 2026)" in line
