@@ -144,7 +144,10 @@ class VillageMap:
 
     # -- exports ------------------------------------------------------------------------------------------------
 
-    async def export(self, fmt: str, audience: Audience, filters: Filters = Filters()) -> ExportFile:
+    async def export(self, fmt: str, audience: Audience, filters: Filters = Filters(), *,
+                     delimiter: str = ",") -> ExportFile:
+        """The aspirations as ``fmt``; a CSV is separated by ``delimiter`` ("," or ";" for Excel set to
+        Indonesian)."""
         if fmt not in FORMATS:
             raise DomainError("village_map/format_tidak_dikenal_pilih", fmt=fmt, formats=', '.join(FORMATS))
         now = self.clock.now()
@@ -153,7 +156,7 @@ class VillageMap:
             potential = await self.potential.list_all(list(filters.kecamatan_codes) or None)
             content, count = await self.exporter.xlsx(audience, filters, recap, potential)
         elif fmt == "csv":
-            content, count = await self.exporter.csv(audience, filters)
+            content, count = await self.exporter.csv(audience, filters, delimiter=delimiter)
         else:
             content, count = await self.exporter.open311(audience, filters)
         return ExportFile(content, filename(fmt, now, self.tz, audience), MIME[fmt], count, audience.label)
@@ -215,6 +218,9 @@ def configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="hanya aspirasi yang masuk sejak tanggal ini")
     parser.add_argument("--output", "-o", metavar="PATH", help="berkas tujuan (default: nama otomatis di folder ini;"
                         " '-' untuk stdout)")
+    parser.add_argument("--separator", choices=(",", ";"), default=",",
+                        help="pemisah kolom CSV: ',' (default) atau ';' untuk Excel berbahasa Indonesia"
+                             " (desimal lalu memakai koma)")
     parser.add_argument("--audience", default="admin", metavar="AUDIENS",
                         help="untuk siapa berkas ini: admin (default: tanpa Kinerja Kecamatan dan umpan balik),"
                              " pimpinan (semua), atau pejabat:KODE_OPD (bagian OPD itu saja)")
@@ -228,7 +234,7 @@ async def run_export(config: Config, args: argparse.Namespace) -> int:
         audience = await parse_audience(services.db, args.audience)
         names = [part for item in args.kecamatan for part in item.split(",") if part.strip()]
         filters = Filters(since=args.since, kecamatan_codes=await vm.resolve_kecamatan(names))
-        result = await vm.export(args.format, audience, filters)
+        result = await vm.export(args.format, audience, filters, delimiter=args.separator)
         await vm.audit_export(None, args.format, result)
     finally:
         await services.db.close()
