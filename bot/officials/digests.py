@@ -503,6 +503,30 @@ async def overdue_by_department(db: Database, today: date, shared: dict[str, Any
     return counts
 
 
+@dataclass(frozen=True)
+class DepartmentLoad:
+    code: str
+    name: str
+    #: Open work assigned to the department now (baru, diterima, diproses), and how much of it is past a level.
+    open: int
+    overdue: int
+
+
+async def department_load(db: Database, where: str, params: list[Any], today: date) -> list[DepartmentLoad]:
+    """Open work and overdue items per department among the aspirations ``a`` matching ``where`` (an audience's
+    share and filters), the busiest first. One aspiration counts for each of its active departments."""
+    iso = today.isoformat()
+    rows = await db.fetchall(
+        "SELECT ad.department AS code, COALESCE(dp.name, ad.department) AS name, COUNT(*) AS n,"
+        f" SUM(CASE WHEN {_LATE} THEN 1 ELSE 0 END) AS late"
+        " FROM aspirations a JOIN aspiration_departments ad ON ad.aspiration_id = a.id AND ad.active = 1"
+        " LEFT JOIN departments dp ON dp.code = ad.department"
+        " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id"
+        f" WHERE a.status IN ('baru', 'diterima', 'diproses') AND ({where})"
+        " GROUP BY ad.department ORDER BY n DESC, ad.department", [iso, iso, *params])
+    return [DepartmentLoad(r["code"], r["name"], r["n"], r["late"] or 0) for r in rows]
+
+
 async def overdue_by_kecamatan(db: Database, today: date) -> dict[str, int]:
     """Overdue aspirations per kecamatan (counted by code, named by ``KECAMATAN_LABEL``); their sum is the number
     of overdue aspirations."""

@@ -106,11 +106,13 @@ class VillageMap:
         place = recap.kabupaten[0][1] if len(recap.kabupaten) == 1 else f"{len(recap.kabupaten)} kabupaten/kota"
         parts = [render("village_map/rekap_text", recap=recap, place=place, median=format_days(recap.total.median_days),
                         coverage=format_percent(recap.total.coverage), categories=categories)]
-        for row in recap.rows:
+        for row in recap.rows_with_aspirations:  # a kecamatan without aspirations is counted, not listed
             cats = [(short_label(c), row.tally.by_category[c]) for c in recap.categories
                     if row.tally.by_category.get(c)]
             parts.append(render("village_map/rekap_kecamatan", row=row, median=format_days(row.tally.median_days),
                                 categories=cats))
+        empty = len(recap.rows) - len(recap.rows_with_aspirations)
+        parts.append(render("village_map/rekap_departments", departments=recap.departments, empty=empty))
         return split_message(parts, separator="\n")
 
     async def charts(self, audience: Audience, filters: Filters = Filters()) -> tuple[Recap, list[Chart]]:

@@ -63,3 +63,31 @@ async def test_one_sheet_with_every_aspiration_and_a_semicolon_csv(harness: BotH
     plain = list(csv.reader(io.StringIO((await _document(h, pupr, "/ekspor csv")).files["document"]
                                         .content.decode("utf-8-sig"))))
     assert plain[0] == lines[0]  # the same columns, separated by ","
+
+
+async def test_rekap_lists_only_kecamatan_with_aspirations_and_the_load_per_department(harness: BotHarness) -> None:
+    h = harness
+    bupati = await leader(h, 70)
+    pupr = await official(h, 20, "PUPR")
+    sumber = await h.kepala_desa(10)  # Kec. Sumber
+    tiris = await h.kepala_desa(11, desa="35.13.07.2001", name="Sutrisno")  # Kec. Tiris
+    road = await submit(h, sumber, "infrastruktur", "Jalan poros Ledokombo berlubang besar.")
+    await submit(h, tiris, "infrastruktur", "Jembatan gantung Andungbiru putus total.")
+    await submit(h, tiris, "pelayanan_publik", "Pelayanan KTP-el di kecamatan sering tutup sebelum jam kerja.")
+    await h.settle()
+    await press_card(h, pupr, 20, road.ticket, "terima")
+    await h.server.wait_for_text(10, "diterima")
+    h.clock.set(datetime(2026, 3, 6, 9, 0, tzinfo=WIB))  # past "accept within 3 working days" (5 March)
+    mark = h.server.mark()
+    bupati.send("/rekap")
+    await h.server.wait_for_text(bupati.id, "Per OPD", timeout=10, since=mark)
+    await h.settle(timeout=20)
+    text = "\n".join(c.text or "" for c in h.server.calls[mark:] if c.chat_id == bupati.id
+                     and c.method == "sendMessage")
+    assert "• Sumber: 1" in text and "• Tiris: 2" in text
+    assert "• Krucil" not in text and "• Kraksaan" not in text  # kecamatan without aspirations are not listed
+    assert "22 kecamatan belum mengirim aspirasi dan tidak dicantumkan" in text
+    lines = {line.split(" ", 2)[1]: line for line in text.splitlines() if line.startswith("• PUPR")
+             or line.startswith("• DISPENDUKCAPIL") or line.startswith("• ORGANISASI")}
+    assert "2 terbuka, 1 lewat batas" in lines["PUPR"]  # the accepted road is on time, the bridge is late
+    assert "1 terbuka, 1 lewat batas" in lines["DISPENDUKCAPIL"] and "1 terbuka" in lines["ORGANISASI"]
