@@ -26,7 +26,7 @@ from bot.aspirations.service import Aspiration, AspirationService, Attachment, c
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from bot.core.text import clean_text
-from bot.core.workdays import add_working_days
+from bot.core.workdays import add_working_days, is_working_day
 from bot.messaging import callbacks, limits, outbox
 from bot.messaging.templates import Block, render, split_blocks, tanggal_pendek
 from bot.officials.departments import (
@@ -854,10 +854,17 @@ class OfficialsService:
         """Once a local day: the escalations made since the previous summary in one message to leadership,
         grouped by department, and one to each department (its officials and inbox group; admins for what has no
         department) with its own. Nothing when there is nothing new; escalations after today's summary wait for
-        tomorrow's. Returns how many escalations it reported."""
+        tomorrow's. Sent on working days: what is escalated on a weekend or holiday goes out on the next working
+        morning. Returns how many escalations it reported."""
+        if not is_working_day(local.date()):
+            return 0
         seen = await self.db.fetchval("SELECT value FROM app_state WHERE key = ?", (_ESCALATION_SEEN,))
-        # the first summary (a new or upgraded installation) reports today's escalations only
-        since = "" if seen is not None else to_iso(datetime.combine(local.date(), time(0, 0), self.tz))
+        # the first summary (a new or upgraded installation) reports what was escalated since the previous working
+        # day ended (on Monday: the weekend's and today's), not older ones already sent as cards
+        since = ""
+        if seen is None:
+            start = add_working_days(local.date(), -1) + timedelta(days=1)
+            since = to_iso(datetime.combine(start, time(0, 0), self.tz))
         rows = await self.db.fetchall(
             "SELECT h.id AS hid, h.note, a.id, a.ticket, a.category, d.name AS desa, k.name AS kecamatan,"
             " (SELECT group_concat(department, ',') FROM aspiration_departments WHERE aspiration_id = a.id"

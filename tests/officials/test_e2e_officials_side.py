@@ -226,3 +226,19 @@ async def test_briefing_and_daily_digest_show_department_overdue_and_deadlines_d
     assert "DISPENDUKCAPIL, ORGANISASI" in line
     line = next(x for x in briefing.splitlines() if soon.ticket in x)
     assert "PUPR" in line and "⏳ batas terima besok (11 Mar 2026)" in line
+
+
+async def test_escalations_of_a_weekend_go_out_on_the_next_working_morning(harness: BotHarness) -> None:
+    h = harness
+    await leader(h, 70)
+    await official(h, 20, "PUPR")
+    kades = await h.kepala_desa(10)
+    await at(h, 3, 3, 9)  # Tuesday: to be accepted by Friday 6 March
+    asp = await submit(h, kades, "infrastruktur", "Jalan dusun Krajan berlubang dan tergenang saat hujan.")
+    await at(h, 3, 7, 7, 0)  # Saturday: overdue, the village is told, leadership is not disturbed
+    await h.server.wait_for_text(10, "melewati batas waktu")
+    await at(h, 3, 8, 9)
+    assert not [t for t in h.server.texts(70) if "Eskalasi" in t]
+    await at(h, 3, 9, 7, 0)  # Monday
+    [alert] = [t for t in h.server.texts(70) if "Eskalasi" in t]
+    assert asp.ticket in alert and "Senin, 9 Maret 2026" in alert
