@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.aspirations.service import Aspiration, Attachment, Draft
 from bot.officials.service import BUTTON_LABELS
@@ -12,6 +14,19 @@ from tests.fake_telegram import Call, FakeGroup, FakeUser
 from tests.harness import BotHarness
 
 LABEL = BUTTON_LABELS  # action -> button text
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+async def at(h: BotHarness, month: int, day: int, hour: int, minute: int = 0) -> None:
+    """Set the clock to a local (WIB) moment in 2026 and run what is due, as the JobQueue ticker would."""
+    h.clock.set(datetime(2026, month, day, hour, minute, tzinfo=WIB))
+    await h.tick()
+    await h.settle()
+
+
+def digest_texts(h: BotHarness, chat: int, marker: str) -> list[str]:
+    """The texts the bot sent to ``chat`` that contain ``marker``."""
+    return [t for t in h.server.texts(chat) if marker in t]
 
 
 async def official(h: BotHarness, user_id: int, department: str, name: str = "Andi") -> FakeUser:

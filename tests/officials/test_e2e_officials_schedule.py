@@ -14,8 +14,10 @@ from bot.officials import digests
 from tests.harness import ADMIN_ID, BotHarness
 from tests.officials_support import (
     LABEL,
+    at,
     buttons,
     card,
+    digest_texts,
     finish,
     leader,
     official,
@@ -27,17 +29,6 @@ from tests.officials_support import (
 
 WIB = ZoneInfo("Asia/Jakarta")
 LEADER = 70
-
-
-async def at(h: BotHarness, month: int, day: int, hour: int, minute: int = 0) -> None:
-    """Set the clock to a local (WIB) moment in 2026 and run what is due, as the JobQueue ticker would."""
-    h.clock.set(datetime(2026, month, day, hour, minute, tzinfo=WIB))
-    await h.tick()
-    await h.settle()
-
-
-def digest_texts(h: BotHarness, chat: int, marker: str) -> list[str]:
-    return [t for t in h.server.texts(chat) if marker in t]
 
 
 async def test_daily_digest_per_department_grouped_oldest_first_and_never_empty(harness: BotHarness) -> None:

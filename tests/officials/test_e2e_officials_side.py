@@ -3,12 +3,10 @@ two departments on one aspiration, the result note of "Selesai", and the consoli
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from tests.harness import BotHarness
 from tests.officials_support import (
     LABEL,
+    at,
     buttons,
     card,
     finish,
@@ -19,14 +17,6 @@ from tests.officials_support import (
     status_of,
     submit,
 )
-
-WIB = ZoneInfo("Asia/Jakarta")
-
-
-async def at(h: BotHarness, month: int, day: int, hour: int, minute: int = 0) -> None:
-    h.clock.set(datetime(2026, month, day, hour, minute, tzinfo=WIB))
-    await h.tick()
-    await h.settle()
 
 
 async def test_a_refusal_typed_after_a_colleague_accepted_is_not_carried_out_unseen(harness: BotHarness) -> None:

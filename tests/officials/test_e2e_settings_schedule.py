@@ -7,27 +7,15 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.config import ConfigError, load_config
 from bot.core.clock import FakeClock
 from tests.harness import BotHarness
-from tests.officials_support import leader, official, submit
+from tests.officials_support import at, digest_texts, leader, official, submit
 
-WIB = ZoneInfo("Asia/Jakarta")
 TOKEN = "123456:ABC-def"
-
-
-async def at(h: BotHarness, month: int, day: int, hour: int, minute: int = 0) -> None:
-    h.clock.set(dt.datetime(2026, month, day, hour, minute, tzinfo=WIB))
-    await h.tick()
-    await h.settle()
-
-
-def texts(h: BotHarness, chat: int, marker: str) -> list[str]:
-    return [t for t in h.server.texts(chat) if marker in t]
 
 
 async def started(tmp_path: Path, clock: FakeClock, **changes: Any) -> BotHarness:
@@ -51,16 +39,16 @@ async def test_daily_digest_skips_the_weekend_and_monday_lists_the_weekend_as_ne
     await at(harness, 3, 5, 10)  # Thursday
     thursday = await submit(harness, kades, "infrastruktur", "Jalan poros Ledokombo berlubang besar.")
     await at(harness, 3, 6, 7)  # Friday's digest
-    assert len(texts(harness, 20, "Ringkasan harian")) == 1
+    assert len(digest_texts(harness, 20, "Ringkasan harian")) == 1
     await at(harness, 3, 6, 15)
     friday = await submit(harness, kades, "infrastruktur", "Jembatan dusun Krajan putus sejak kemarin.")
     await at(harness, 3, 7, 7, 5)  # Saturday
     await at(harness, 3, 7, 15)
     saturday = await submit(harness, kades, "infrastruktur", "Saluran irigasi tersier jebol di sawah utara.")
     await at(harness, 3, 8, 7, 5)  # Sunday
-    assert len(texts(harness, 20, "Ringkasan harian")) == 1  # nothing on the weekend
+    assert len(digest_texts(harness, 20, "Ringkasan harian")) == 1  # nothing on the weekend
     await at(harness, 3, 9, 7, 0)  # Monday
-    monday = texts(harness, 20, "Ringkasan harian")[-1]
+    monday = digest_texts(harness, 20, "Ringkasan harian")[-1]
     assert "Senin, 9 Maret 2026" in monday
     assert "3 aspirasi perlu tindak lanjut, 2 baru" in monday  # new since Friday's digest: Friday's and Saturday's
     for a in (thursday, friday, saturday):
@@ -76,15 +64,15 @@ async def test_daily_digest_every_day_when_configured_and_weekly_digest_on_anoth
     await at(h, 3, 5, 10)
     await submit(h, kades, "infrastruktur", "Jalan poros Ledokombo berlubang besar.")
     await at(h, 3, 6, 7, 29)  # Friday, before the weekly digest's time
-    assert texts(h, 70, "Ringkasan mingguan") == []
+    assert digest_texts(h, 70, "Ringkasan mingguan") == []
     await at(h, 3, 6, 7, 30)
-    assert len(texts(h, 70, "Ringkasan mingguan")) == 1  # SAMBANG_WEEKLY_DIGEST_DAY=jumat
+    assert len(digest_texts(h, 70, "Ringkasan mingguan")) == 1  # SAMBANG_WEEKLY_DIGEST_DAY=jumat
     await at(h, 3, 7, 7, 5)  # Saturday
     await at(h, 3, 8, 7, 5)  # Sunday
-    days = texts(h, 20, "Ringkasan harian")
+    days = digest_texts(h, 20, "Ringkasan harian")
     assert any("Sabtu, 7 Maret 2026" in t for t in days) and any("Minggu, 8 Maret 2026" in t for t in days)
     await at(h, 3, 9, 7, 30)  # Monday: no weekly digest on the default day
-    assert len(texts(h, 70, "Ringkasan mingguan")) == 1
+    assert len(digest_texts(h, 70, "Ringkasan mingguan")) == 1
 
 
 async def test_visit_times_follow_the_settings(tmp_path: Path, clock: FakeClock) -> None:
@@ -99,7 +87,7 @@ async def test_visit_times_follow_the_settings(tmp_path: Path, clock: FakeClock)
 
         async def count_at(chat: int, marker: str, month: int, day: int, hour: int, minute: int) -> int:
             await at(h, month, day, hour, minute)
-            return len(texts(h, chat, marker))
+            return len(digest_texts(h, chat, marker))
 
         assert await count_at(kades.id, "Kecamatan Sumber", 3, 5, 10, 14) == 0
         assert await count_at(kades.id, "Kecamatan Sumber", 3, 5, 10, 15) == 1  # H-7 at 10:15
@@ -110,7 +98,7 @@ async def test_visit_times_follow_the_settings(tmp_path: Path, clock: FakeClock)
         assert await count_at(kades.id, "Hari ini:", 3, 12, 5, 29) == 0
         assert await count_at(kades.id, "Hari ini:", 3, 12, 5, 30) == 1  # the day at 05:30
         feedback = "Bagaimana kunjungan Bupati"
-        before = len(texts(h, kades.id, feedback))
+        before = len(digest_texts(h, kades.id, feedback))
         assert await count_at(kades.id, feedback, 3, 13, 10, 59) == before
         assert await count_at(kades.id, feedback, 3, 13, 11, 0) == before + 1  # the day after at 11:00
     finally:
@@ -163,11 +151,11 @@ async def test_digests_count_kecamatan_by_code_when_two_share_a_name(harness: Bo
     other = await submit(h, there, "infrastruktur", "Jembatan Sumberejo retak di tengah.")
     await submit(h, there, "infrastruktur", "Drainase Sumberejo tersumbat sampah.")
     await at(h, 3, 4, 7)
-    [daily] = texts(h, 20, "Ringkasan harian")
+    [daily] = digest_texts(h, 20, "Ringkasan harian")
     assert "Kec. Sumber (Kabupaten Probolinggo)" in daily and "Kec. Sumber (Kabupaten Contoh)" in daily
     assert daily.index("Kec. Sumber (Kabupaten Probolinggo)") < daily.index(mine.ticket) \
         < daily.index("Kec. Sumber (Kabupaten Contoh)") < daily.index(other.ticket)
     await at(h, 3, 9, 7, 30)
-    [weekly] = texts(h, 70, "Ringkasan mingguan")
+    [weekly] = digest_texts(h, 70, "Ringkasan mingguan")
     assert "Sumber (Kabupaten Contoh): 2" in weekly and "Sumber (Kabupaten Probolinggo): 1" in weekly
     assert "Sumber: 3" not in weekly
