@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 
 from bot.core.domain import CATEGORY_BY_CODE, DomainError, NotAllowed, Role
+from bot.core.wording import phrases
 from bot.messaging import callbacks
 from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService
 from bot.people.roster import Person
@@ -71,8 +72,8 @@ async def _prompt(update: Update, kind: str, ticket: str, target: str | None = N
     chat = update.effective_chat
     user = update.effective_user
     group = chat is not None and chat.type != ChatType.PRIVATE
-    placeholder = ("Balasan…" if kind == "balas" else "Komentar…" if kind == "buka_kembali"
-                   else "Catatan hasil…" if kind == "selesai" else "Alasan…")
+    kinds = phrases("officials/text_kinds")
+    placeholder = kinds.get(kind, kinds["reason"]) + "…"
     await reply(update, "officials/officials_prompt", kind=kind, ticket=ticket, target=target, group=group,
                 mention_id=user.id if group and user else None, mention_name=user.first_name if user else None,
                 reply_markup=ForceReply(selective=True, input_field_placeholder=placeholder))
