@@ -234,7 +234,7 @@ async def test_rekap_sends_text_and_two_charts(harness: BotHarness) -> None:
     text = call.text or ""
     assert "Kabupaten Probolinggo" in text and "Jumlah: 80" in text and "Cakupan:" in text
     assert "Median sampai tuntas:" in text
-    await harness.server.wait_for_text(60, "Sumber:", since=mark)
+    await harness.server.wait_for_text(60, "Per kecamatan", since=mark)
     photos = []
     for _ in range(2):
         # Drawing starts a matplotlib worker: about a second alone, several on a machine busy with other tests.
