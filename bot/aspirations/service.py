@@ -211,6 +211,8 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "tdt": (_WORKING, Status.TIDAK_DAPAT),
     "balas": (frozenset(OPEN_STATUSES), None),
     "alihkan": (_WORKING, Status.BARU),
+    # one of several departments steps aside ("bukan kewenangan kami"): the others carry on, the status stays
+    "lepas": (_WORKING, None),
     # a question to the village ("Minta info"): the status stays, the service-level clock stops until the answer
     "info": (_WORKING, None),
     # merged into another open aspiration about the same problem

@@ -73,6 +73,8 @@ async def on_message(update: Update, context: SambangContext) -> None:
                 raise ApplicationHandlerStop
     if message.text is not None:
         await actions.on_text(update, context)  # an official's typed answer or reply to a card
+    elif message.photo:
+        await actions.on_result_photo(update, context)  # a photo of the result, asked for by Selesai
 
 
 async def _post(update: Update, context: SambangContext, aspiration_id: int, *, side: str = "desa",

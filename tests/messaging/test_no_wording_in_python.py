@@ -54,6 +54,7 @@ ALLOWED_STRINGS = {
     ("bot/officials/service.py", "minta info dari desa"),
     ("bot/officials/service.py", "pesan dari desa"),
     ("bot/officials/service.py", "info dari desa diterima"),
+    ("bot/officials/service.py", "dinyatakan bukan kewenangan"),
     # what a dead letter was, stored in dead_letters.summary
     ("bot/operations/deadletters.py", "pesan teks"),
     ("bot/operations/deadletters.py", "tidak terbaca"),
@@ -69,7 +70,8 @@ ALLOWED_STRINGS = {
     # column names of the export files (XLSX/CSV), a format other tools read, and the Open311 address field
     *(("bot/village_map/export.py", name) for name in (
         "Tanggal masuk", "Desa ", "Kode desa", ", Kecamatan ", "Lama sampai ditutup (hari)", "Ditutup lainnya",
-        "Median hari sampai tuntas", "Desa aktif", "Jumlah desa")),
+        "Median hari sampai tuntas", "Desa aktif", "Jumlah desa", "Kode kecamatan", "Lewat batas (hari kerja)",
+        "Jumlah OPD")),
     *(("bot/village_map/service.py", name) for name in (
         "Tanggal kunjungan", "Kode desa", "Kepala desa", "Nilai kunjungan (1-5)", "Nilai layanan kecamatan (1-5)")),
     # the calendar product identifier of RFC 5545, not prose
