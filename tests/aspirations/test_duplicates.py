@@ -101,7 +101,9 @@ async def test_an_official_merges_a_duplicate_and_its_kepala_desa_follows_the_ma
     assert not detail.buttons
     # ... until the end: Selesai, and the main village's confirmation
     await press_card(h, andi, 20, main.ticket, "selesai")
-    await h.server.wait_for_text(11, "dinyatakan selesai oleh Dinas Pekerjaan Umum")
+    await h.say(andi, "Jembatan sudah diganti rangka baja.", "dinyatakan selesai")
+    done = await h.server.wait_for_text(11, "dinyatakan selesai oleh Dinas Pekerjaan Umum")
+    assert "Hasil: Jembatan sudah diganti rangka baja." in (done.text or "")
     await h.press(first, "✅ Ya, sudah tertangani", "ditutup sebagai tuntas")
     closed = await h.server.wait_for_text(11, "dinyatakan tuntas oleh desa pelapornya")
     assert main.ticket in (closed.text or "")

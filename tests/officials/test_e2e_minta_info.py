@@ -93,7 +93,7 @@ async def test_minta_info_stops_the_clock_over_a_weekend_and_the_answer_starts_i
 def test_the_daily_digest_lists_what_waits_on_villages_apart_also_when_capped() -> None:
     def item(n: int, *, new: bool, waiting: bool) -> DigestItem:
         return DigestItem(n, f"ASP-2026-0000{n}", "infrastruktur", "diterima", f"Uraian nomor {n}", "2026-03-02",
-                          "Ledokombo", "Sumber", new, (), waiting)
+                          "Ledokombo", "Sumber", new, (), waiting=waiting)
 
     items = [item(1, new=True, waiting=False), item(2, new=False, waiting=True), item(3, new=False, waiting=False)]
     for backlog in (None, Backlog(total=9, new=1, late=0, left_out=(("Sumber", 6),))):
