@@ -240,6 +240,7 @@ BUTTONS: dict[str, Button] = {
 async def test_button(world: World, name: str, role: str) -> None:
     button = BUTTONS[name]
     aspiration = await world.aspiration(button.needs)
+    await world.h.settle()  # people press what they have been sent: the notifications are delivered first
     user = world.users[role]
     # press on the message that carries this aspiration's buttons where there is one (as people do), else on the
     # newest message (a forged press)
