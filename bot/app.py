@@ -55,6 +55,7 @@ from bot.telegram.inbound import (
     FailedUpdates,
     PollRecordingRequest,
     busy_timeout,
+    db_synchronous,
     replay_pending,
 )
 from bot.telegram.pacing import SlidingWindowRateLimiter
@@ -134,7 +135,7 @@ WEEKLY_SECTIONS: tuple[digests.WeeklySection, ...] = (
 
 async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database (migrating it), load the region roster on first start, and build the services."""
-    db = await Database.open(config.db_path, busy_timeout=busy_timeout(config))
+    db = await Database.open(config.db_path, busy_timeout=busy_timeout(config), synchronous=db_synchronous(config))
     try:
         await ensure_wilayah(db, config.wilayah)  # a database made for another area is refused, never mixed
         kecamatan, _ = await count_regions(db)

@@ -294,7 +294,7 @@ class AspirationService:
     # -- drafts -------------------------------------------------------------------------------------------------
 
     async def load_draft(self, telegram_id: int) -> Draft | None:
-        row = await self.db.fetchone("SELECT data FROM drafts WHERE telegram_id = ?", (telegram_id,))
+        row = await self.db.lookup_one("SELECT data FROM drafts WHERE telegram_id = ?", (telegram_id,))
         return Draft.from_json(row["data"]) if row else None
 
     async def save_draft(self, telegram_id: int, draft: Draft) -> None:

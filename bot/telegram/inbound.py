@@ -38,7 +38,7 @@ from bot.config import Config, ConfigError
 from bot.core.clock import Clock, to_iso
 from bot.operations import deadletters
 from bot.operations.health import Liveness
-from bot.storage.database import DEFAULT_BUSY_TIMEOUT, Database
+from bot.storage.database import DEFAULT_BUSY_TIMEOUT, DEFAULT_SYNCHRONOUS, SYNCHRONOUS_LEVELS, Database
 from bot.storage.database import retry_write as storage_retry_write
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,18 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, RetryAfter):
         return True
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+
+
+def db_synchronous(config: Config) -> str:
+    """SAMBANG_DB_SYNCHRONOUS: NORMAL (default; a process crash loses nothing committed), FULL or EXTRA (a power
+    cut neither, each commit waiting for the disk). See ``bot.storage.database.Database``."""
+    raw = (config.extra.get("SAMBANG_DB_SYNCHRONOUS") or "").strip().upper()
+    if not raw:
+        return DEFAULT_SYNCHRONOUS
+    if raw not in SYNCHRONOUS_LEVELS:
+        raise ConfigError("SAMBANG_DB_SYNCHRONOUS", f"harus salah satu dari {', '.join(SYNCHRONOUS_LEVELS)},"
+                                                    f" bukan {raw!r}")
+    return raw
 
 
 class PollRecordingRequest(HTTPXRequest):

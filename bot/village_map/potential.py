@@ -158,7 +158,7 @@ class PotentialService:
     # -- drafts -------------------------------------------------------------------------------------------------
 
     async def load_draft(self, telegram_id: int) -> PotentialDraft | None:
-        row = await self.db.fetchone("SELECT data FROM potential_drafts WHERE telegram_id = ?", (telegram_id,))
+        row = await self.db.lookup_one("SELECT data FROM potential_drafts WHERE telegram_id = ?", (telegram_id,))
         return PotentialDraft.from_json(row["data"]) if row else None
 
     async def save_draft(self, telegram_id: int, draft: PotentialDraft) -> None:
