@@ -209,7 +209,7 @@ def build_application(services: Services) -> SambangApplication:
         .rate_limiter(SlidingWindowRateLimiter(config.outbox_rate, max_retries=0))
         .concurrent_updates(False)
         .update_queue(services.inbound)
-        .get_updates_request(PollRecordingRequest(services.liveness))
+        .get_updates_request(PollRecordingRequest(services.liveness, services.inbound.store_received))
         .build()
     )
     assert isinstance(app, SambangApplication)  # the builder was given SambangApplication
@@ -296,6 +296,8 @@ async def stop_bot(app: SambangApplication) -> None:
     if failures is not None:
         await step("cancelling retries", failures.stop())
     if app.updater is not None and app.updater.running:
+        if services is not None:
+            services.inbound.stop_receiving()  # PTB's last poll only confirms what it queued
         await step("stopping polling", app.updater.stop())
     if app.running:
         # handles every update already queued, waits for running jobs, updates persistence
