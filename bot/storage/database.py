@@ -147,6 +147,9 @@ class Database:
         self.synchronous = synchronous
         #: writes run on the loop's thread (no thread hand-off) unless each commit waits for the disk
         self.inline_writes = synchronous == "NORMAL"
+        #: commits made on the loop's thread since the WAL was last checkpointed (see ``_write_inline``)
+        self._inline_commits = 0
+        self._checkpoint: asyncio.Task[None] | None = None
         self._write_lock = PriorityLock()
         self._commit_listeners: list[tuple[Callable[[], None], tuple[str, ...] | None]] = []
         #: Called before every write with its first statement (None for ``transaction()``); raising there fails the
@@ -174,6 +177,8 @@ class Database:
             raise
         db = cls(path, writer, reader, busy_timeout=busy_timeout, synchronous=synchronous)
         try:
+            if db.inline_writes:  # its checkpoints run in the writer's thread instead (see ``_write_inline``)
+                await writer.execute("PRAGMA wal_autocheckpoint=0")
             await _configure(reader, busy_timeout, synchronous)
             if migrate:
                 await db.migrate()
@@ -187,6 +192,8 @@ class Database:
         return db
 
     async def close(self) -> None:
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
         async with self._write_lock:
             await self._writer.close()
         await self._reader.close()
@@ -323,13 +330,32 @@ class Database:
         conn = self._writer._conn
         conn.execute("PRAGMA busy_timeout=0")
         try:
-            return _write_batch(conn, statements)
+            results = _write_batch(conn, statements)
         except sqlite3.OperationalError as exc:
             if _is_busy(exc) and not conn.in_transaction:
                 return None
             raise
         finally:
             conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+        # SQLite's automatic checkpoint would copy the WAL into the database (and sync both) inside this commit, on
+        # the loop's thread: it is off for the writer, and done here every so many commits in the writer's thread.
+        self._inline_commits += 1
+        if self._inline_commits >= self.CHECKPOINT_EVERY and self._checkpoint is None:
+            self._checkpoint = asyncio.get_running_loop().create_task(self._run_checkpoint())
+        return results
+
+    #: inline commits between two checkpoints (a few pages each: about SQLite's default of 1,000 pages)
+    CHECKPOINT_EVERY = 300
+
+    async def _run_checkpoint(self) -> None:
+        try:
+            async with self._write_lock:
+                self._inline_commits = 0
+                await self._writer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception as exc:  # a failed checkpoint is tried again after the next commits; the WAL just grows
+            log.warning("WAL checkpoint failed (%s: %s)", type(exc).__name__, exc)
+        finally:
+            self._checkpoint = None
 
     async def backup_to(self, target: Path) -> None:
         """Online copy of the live database (SQLite backup API), safe while the bot runs."""

@@ -95,3 +95,24 @@ def test_synchronous_off_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         db_synchronous(config)
     assert "SAMBANG_DB_SYNCHRONOUS" in str(caught.value)
+
+
+async def test_the_wal_is_copied_into_the_database_file_every_so_many_writes(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Database, "CHECKPOINT_EVERY", 5)
+    db = await Database.open(tmp_path / "c.db")
+    try:
+        for n in range(5):
+            await db.execute("INSERT INTO app_state(key, value) VALUES (?, 'v')", (f"k{n}",))
+        checkpoint = db._checkpoint
+        assert checkpoint is not None  # runs in the writer's thread, not inside a commit on the loop's
+        await checkpoint
+        # the database file alone (without its WAL) now holds the writes
+        (tmp_path / "copy.db").write_bytes((tmp_path / "c.db").read_bytes())
+        copy = sqlite3.connect(tmp_path / "copy.db")
+        try:
+            assert copy.execute("SELECT COUNT(*) FROM app_state WHERE key LIKE 'k%'").fetchone() == (5,)
+        finally:
+            copy.close()
+    finally:
+        await db.close()
