@@ -81,8 +81,7 @@ def db_synchronous(config: Config) -> str:
     if not raw:
         return DEFAULT_SYNCHRONOUS
     if raw not in SYNCHRONOUS_LEVELS:
-        raise ConfigError("SAMBANG_DB_SYNCHRONOUS", f"harus salah satu dari {', '.join(SYNCHRONOUS_LEVELS)},"
-                                                    f" bukan {raw!r}")
+        raise ConfigError("SAMBANG_DB_SYNCHRONOUS", "synchronous_invalid", choices=SYNCHRONOUS_LEVELS, raw=raw)
     return raw
 
 
