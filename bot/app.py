@@ -247,7 +247,8 @@ def build_application(services: Services) -> SambangApplication:
         .rate_limiter(SlidingWindowRateLimiter(config.outbox_rate, max_retries=0))
         .concurrent_updates(False)
         .update_queue(services.inbound)
-        .get_updates_request(PollRecordingRequest(services.liveness, services.inbound.store_received))
+        .get_updates_request(PollRecordingRequest(services.liveness, services.inbound.store_received,
+                                                  services.inbound.settled))
         .build()
     )
     assert isinstance(app, SambangApplication)  # the builder was given SambangApplication
