@@ -34,7 +34,6 @@ from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
-from telegram.request import HTTPXRequest
 
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock, to_iso
@@ -42,6 +41,7 @@ from bot.operations import deadletters
 from bot.operations.health import Liveness
 from bot.storage.database import DEFAULT_BUSY_TIMEOUT, DEFAULT_SYNCHRONOUS, SYNCHRONOUS_LEVELS, Database
 from bot.storage.database import retry_write as storage_retry_write
+from bot.telegram.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def db_synchronous(config: Config) -> str:
     return raw
 
 
-class PollRecordingRequest(HTTPXRequest):
+class PollRecordingRequest(AiohttpRequest):
     """The connection for ``getUpdates`` only: notes when a poll succeeded (PTB's default settings for it) and hands
     the batch, as Telegram sent it, to ``received`` (``DurableUpdateQueue.store_received``) before PTB reads it."""
 
