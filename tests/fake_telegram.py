@@ -781,14 +781,22 @@ class FakeUser:
     def send_sticker(self, emoji: str = "👍", chat: FakeGroup | int | None = None) -> JSON:
         return self._send_content({"sticker": self.server.make_media_object("sticker", emoji=emoji)}, chat)
 
-    def send_voice(self, duration: int = 3, chat: FakeGroup | int | None = None) -> JSON:
-        return self._send_content({"voice": self.server.make_media_object("voice", duration=duration)}, chat)
+    def send_voice(self, duration: int = 3, chat: FakeGroup | int | None = None, *, content: bytes | None = None,
+                   caption: str | None = None) -> JSON:
+        message: JSON = {"voice": self.server.make_media_object("voice", duration=duration, content=content)}
+        if caption is not None:
+            message["caption"] = caption
+        return self._send_content(message, chat)
 
-    def send_video_note(self, duration: int = 5, chat: FakeGroup | int | None = None) -> JSON:
-        return self._send_content({"video_note": self.server.make_media_object("video_note", duration=duration)}, chat)
+    def send_video_note(self, duration: int = 5, chat: FakeGroup | int | None = None, *,
+                        content: bytes | None = None, size: int | None = None) -> JSON:
+        note = self.server.make_media_object("video_note", duration=duration, content=content, size=size)
+        return self._send_content({"video_note": note}, chat)
 
-    def send_video(self, caption: str | None = None, chat: FakeGroup | int | None = None) -> JSON:
-        message: JSON = {"video": self.server.make_media_object("video")}
+    def send_video(self, caption: str | None = None, chat: FakeGroup | int | None = None, *,
+                   content: bytes | None = None, size: int | None = None, duration: int | None = None) -> JSON:
+        message: JSON = {"video": self.server.make_media_object("video", content=content, size=size,
+                                                                duration=duration)}
         if caption is not None:
             message["caption"] = caption
         return self._send_content(message, chat)
@@ -1484,6 +1492,16 @@ class FakeTelegram:
 
     def unblock(self, user_id: int) -> None:
         self._blocked.pop(user_id, None)
+
+    def lose_file(self, file_id: str) -> None:
+        """Telegram no longer has this file: getFile answers 400 "invalid file_id", its URL 404."""
+        fake = self.files.pop(file_id, None)
+        if fake is not None:
+            self._files_by_path.pop(fake.file_path, None)
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """The bytes Telegram serves for ``file_id``."""
+        return self.files[file_id].data()
 
     def clear_faults(self) -> None:
         self._fail_rules.clear()

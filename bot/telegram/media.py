@@ -1,0 +1,32 @@
+"""The archive's edge to Telegram: a file's bytes by its ``file_id`` (``getFile``, then the file URL, which PTB
+builds from ``base_file_url``), with PTB's errors mapped to the archive's "gone" and "later"."""
+
+from __future__ import annotations
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
+
+from bot.media.fetch import Fetched, FetchLater, FileGone
+
+
+class TelegramFetch:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def __call__(self, file_id: str) -> Fetched:
+        try:
+            file = await self.bot.get_file(file_id)
+        except BadRequest as exc:  # "invalid file_id", "file is too big", "wrong file_id or the file is temporarily
+            raise FileGone(exc.message) from None  # unavailable": gone after a few such answers
+        except RetryAfter as exc:
+            retry = exc.retry_after
+            raise FetchLater(exc.message, retry.total_seconds() if not isinstance(retry, int) else retry) from None
+        except TelegramError as exc:  # 5xx, timeouts, the network (and 401/403: the bot's own trouble)
+            raise FetchLater(exc.message) from None
+        try:
+            data = await file.download_as_bytearray()
+        except (BadRequest, InvalidToken, Forbidden) as exc:  # 404 on the file URL: the file is not there
+            raise FileGone(exc.message) from None
+        except TelegramError as exc:
+            raise FetchLater(exc.message) from None
+        return Fetched(bytes(data), (file.file_path or "").rsplit("/", 1)[-1])  # the name only: the URL holds the token
