@@ -959,6 +959,7 @@ class FakeTelegram:
         self._answered_callbacks: set[str] = set()
         self._file_counter = itertools.count(1)
         self.files: dict[str, FakeFile] = {}
+        self._lost_files: set[str] = set()
         self._files_by_path: dict[str, FakeFile] = {}
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._fail_rules: list[_FailRule] = []
@@ -1494,8 +1495,9 @@ class FakeTelegram:
         self._blocked.pop(user_id, None)
 
     def lose_file(self, file_id: str) -> None:
-        """Telegram no longer has this file: getFile answers 400 "invalid file_id", its URL 404."""
-        fake = self.files.pop(file_id, None)
+        """Telegram no longer has this file: getFile answers 400 "invalid file_id" from now on, its URL 404."""
+        self._lost_files.add(file_id)
+        fake = self.files.get(file_id)
         if fake is not None:
             self._files_by_path.pop(fake.file_path, None)
 
@@ -2215,7 +2217,7 @@ class FakeTelegram:
 
     async def _m_get_file(self, req: _Request) -> tuple[Any, list[JSON]]:
         fake = self.files.get(str(req.params.get("file_id") or ""))
-        if fake is None:
+        if fake is None or fake.file_id in self._lost_files:
             raise _bad_request("invalid file_id")
         return {
             "file_id": fake.file_id,
