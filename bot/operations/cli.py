@@ -44,6 +44,9 @@ def _configure_backup(p: argparse.ArgumentParser) -> None:
 
 
 async def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    from bot.media.archive import backup_archive, backup_folder
+    from bot.media.cli import plain
+    from bot.media.settings import media_dir
     from bot.operations.settings import ops_settings
     from bot.storage.backup import backup_database, backup_name
 
@@ -59,7 +62,10 @@ async def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     print(f"Cadangan dibuat: {info.path}")
     print(f"Ukuran {info.size / 1024:.0f} KB, skema {info.schema_version}, {info.aspirations} aspirasi,"
           f" {info.people} orang; pemeriksaan integritas: ok.")
-    return 0
+    # the media archive beside it, incrementally (a file already backed up is not copied again)
+    media = await asyncio.to_thread(backup_archive, media_dir(config), target)
+    print(plain("media/backup_report", report=media, folder=str(backup_folder(target))))
+    return 1 if media.damaged else 0
 
 
 def _configure_restore(p: argparse.ArgumentParser) -> None:
@@ -68,6 +74,9 @@ def _configure_restore(p: argparse.ArgumentParser) -> None:
 
 
 async def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    from bot.media.archive import restore_archive
+    from bot.media.cli import plain
+    from bot.media.settings import media_dir
     from bot.operations.settings import ops_settings
     from bot.storage.backup import BackupError, inspect, restore_database
     from bot.storage.runlock import AlreadyRunning, RunLock
@@ -90,6 +99,8 @@ async def cmd_restore(config: Config, args: argparse.Namespace) -> int:
             return 1
         report = await asyncio.to_thread(restore_database, backup, config.db_path, ops.backup_dir,
                                          SystemClock().now(), config.tz)
+        # the media archive saved beside the backup: the files the database names come back (those there stay)
+        media = await asyncio.to_thread(restore_archive, backup, media_dir(config))
     except BackupError as exc:
         print(f"Gagal: {exc.message}", file=sys.stderr)
         return 1
@@ -99,7 +110,8 @@ async def cmd_restore(config: Config, args: argparse.Namespace) -> int:
         print(f"Database sebelumnya disimpan di {report.previous_copy}.")
     print(f"Database {config.db_path} dipulihkan dari {backup}. Jalankan bot lagi; migrasi yang belum ada"
           " diterapkan saat mulai.")
-    return 0
+    print(plain("media/restore_report", report=media, folder=str(media_dir(config))))
+    return 1 if media is not None and media.damaged else 0
 
 
 # -- audit export ---------------------------------------------------------------------------------------------
