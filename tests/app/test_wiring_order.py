@@ -98,6 +98,7 @@ TASKS = [
     'prune_processed_updates',
     'visits',
     'commitments',
+    'media:downloads',
 ]
 
 WEEKLY_SECTIONS = [
@@ -127,7 +128,7 @@ MENU = {
 
 CANCEL_HOOKS = ["handlers.village_map.potensi.cancel_hook"]
 
-SUBMIT_SUBSCRIBERS = ["copy_to_camat", "on_submit"]
+SUBMIT_SUBSCRIBERS = ["copy_to_camat", "on_submit", "queue_downloads"]
 
 CLI = [
     'run',
@@ -141,6 +142,7 @@ CLI = [
     'backup',
     'restore',
     'audit',
+    'media',
     'deadletters',
     'people',
 ]
