@@ -109,3 +109,17 @@ async def _wait_attempts(harness: BotHarness, attempts: int) -> object:
 
 def _get_files(harness: BotHarness) -> list[object]:
     return [c for c in harness.server.calls if c.method == "getFile"]
+
+
+async def test_potential_photos_are_archived_too(harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    await harness.say(kades, "/potensi", "langkah 1 dari 4")
+    await harness.press(kades, "🏞 Wisata", "Langkah 2 dari 4")
+    await harness.say(kades, "Air terjun Coban Baung di dusun Krajan, dikelola pokdarwis", "Langkah 3 dari 4")
+    photo = await send_and_wait(harness, kades, lambda: kades.send_photo(content=PHOTO), "Foto 1 diterima")
+    await harness.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan potensi desa")
+    await harness.press(kades, "✅ Simpan", "Potensi desa tersimpan")
+    rows = await wait_downloads(harness, count=1)
+    assert rows[0]["owner"] == "potensi:1"
+    path, sha, _ = await archived(harness, photo["photo"][-1]["file_unique_id"])
+    assert path.read_bytes() == PHOTO and sha == hashlib.sha256(PHOTO).hexdigest()
