@@ -9,7 +9,9 @@ import io
 import os
 import shutil
 import zipfile
+from pathlib import Path
 
+from bot.core.clock import FakeClock
 from tests.cli_support import cli_env, run_sambang
 from tests.harness import BotHarness
 from tests.media.support import send_and_wait, start_aspiration, wait_downloads
@@ -64,6 +66,29 @@ async def test_backup_carries_the_archive_incrementally_and_restore_brings_it_ba
     code, out, err = await run_sambang(tmp, env, "media", "verify")
     assert code == 0, err + out
     assert "2 berkas diperiksa" in out
+
+
+async def test_the_daily_backup_carries_the_archive_and_copies_each_file_once(tmp_path: Path, clock: FakeClock) -> None:
+    folder = tmp_path / "cadangan"
+    h = BotHarness(tmp_path, clock, extra={"SAMBANG_BACKUP_DIR": str(folder), "SAMBANG_BACKUP_TIME": "02:00"})
+    await h.start()
+    try:
+        kades = await h.kepala_desa(10)
+        await start_aspiration(h, kades)
+        await send_and_wait(h, kades, lambda: kades.send_photo(content=PHOTO), "Foto 1 diterima")
+        await h.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan aspirasi")
+        await h.press(kades, "✅ Kirim", "Aspirasi terkirim")
+        await wait_downloads(h, count=1)
+        await h.advance(days=1)  # the next day's backup, with the archive beside it
+        copied = folder / "media" / _path(PHOTO, "jpg")
+        assert copied.read_bytes() == PHOTO
+        first = os.stat(copied).st_ino, os.stat(copied).st_mtime_ns
+        backups = len(list(folder.glob("sambang-*.db")))
+        await h.advance(days=1)  # and the day after: the file is there already, not copied again
+        assert len(list(folder.glob("sambang-*.db"))) == backups + 1
+        assert (os.stat(copied).st_ino, os.stat(copied).st_mtime_ns) == first
+    finally:
+        await h.close()
 
 
 async def test_media_verify_reports_a_tampered_and_a_missing_file(harness: BotHarness) -> None:
