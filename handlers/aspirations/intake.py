@@ -26,6 +26,7 @@ from bot.aspirations.service import (
     MAX_DOCUMENT_BYTES,
     MAX_DOCUMENTS,
     MAX_PHOTOS,
+    MAX_VIDEOS,
     Attachment,
     Draft,
     document_accepted,
@@ -411,13 +412,15 @@ async def category_not_changed(update: Update, context: SambangContext) -> str:
 
 async def _ask_attachments(update: Update, context: SambangContext, draft: Draft) -> str:
     await reply(update, "aspirations/aspiration_attachments", max_photos=MAX_PHOTOS, max_documents=MAX_DOCUMENTS,
+                max_videos=MAX_VIDEOS,
                 reply_markup=keyboards.attachments_done(len(draft.photos)))
     return ADDING_ATTACHMENTS
 
 
 def _attachment_added_text(draft: Draft, what: str) -> str:
     return render("aspirations/aspiration_attachment_added", what=what, photos=len(draft.photos), max_photos=MAX_PHOTOS,
-                  documents=len(draft.documents), location=draft.location is not None)
+                  documents=len(draft.documents), location=draft.location is not None, videos=len(draft.videos),
+                  voices=len(draft.voices))
 
 
 async def _ack_attachment(update: Update, draft: Draft, what: str) -> None:
