@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.fake_telegram import FakeTelegram, FakeUser
-from tests.storage.test_crash_safety import TOKEN, BotProcess, _register
+from tests.storage.test_crash_safety import TOKEN, BotProcess, _query, _register
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"saluran irigasi jebol " * 300
-
-
-def _query(db: Path, sql: str) -> list[Any]:
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 async def _step(server: FakeTelegram, user: FakeUser, action: Any, expect: str) -> None:
@@ -66,7 +57,4 @@ async def test_a_download_queued_before_a_sigkill_is_archived_after_the_restart(
                                                                                          sha)]
         assert await bot.terminate() == 0
     finally:
-        if bot.proc is not None and bot.proc.returncode is None:
-            bot.kill()
-            await bot.wait()
-        await server.stop()
+        await bot.close()
