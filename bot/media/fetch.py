@@ -14,7 +14,12 @@ class Fetched:
 
 
 class FileGone(Exception):
-    """Telegram says the file is not there (400/404): tried a few times, then given up."""
+    """Telegram says the file is not there (400/404): tried a few times, then given up; at once when ``final``
+    (a file over the Bot API's 20 MB download limit never becomes downloadable)."""
+
+    def __init__(self, message: str, *, final: bool = False) -> None:
+        super().__init__(message)
+        self.final = final
 
 
 class FetchLater(Exception):

@@ -149,7 +149,7 @@ class DownloadWorker:
         now = self.clock.now()
         attempts = due.attempts + 1
         gone_answers = due.gone_answers + (1 if gone else 0)
-        give_up = gone and gone_answers >= GONE_LIMIT
+        give_up = gone and (gone_answers >= GONE_LIMIT or (isinstance(exc, FileGone) and exc.final))
         wait = retry_after if retry_after is not None else retry_delay(attempts)
         error = f"{type(exc).__name__}: {exc}"[:500]
         await self.db.execute(

@@ -16,8 +16,9 @@ class TelegramFetch:
     async def __call__(self, file_id: str) -> Fetched:
         try:
             file = await self.bot.get_file(file_id)
-        except BadRequest as exc:  # "invalid file_id", "file is too big", "wrong file_id or the file is temporarily
-            raise FileGone(exc.message) from None  # unavailable": gone after a few such answers
+        except BadRequest as exc:  # "invalid file_id", "wrong file_id or the file is temporarily unavailable": gone
+            # after a few such answers; "file is too big" (over 20 MB, the public Bot API's limit) at once
+            raise FileGone(exc.message, final="too big" in exc.message.lower()) from None
         except RetryAfter as exc:
             retry = exc.retry_after
             raise FetchLater(exc.message, retry.total_seconds() if not isinstance(retry, int) else retry) from None

@@ -123,3 +123,15 @@ async def test_potential_photos_are_archived_too(harness: BotHarness) -> None:
     assert rows[0]["owner"] == "potensi:1"
     path, sha, _ = await archived(harness, photo["photo"][-1]["file_unique_id"])
     assert path.read_bytes() == PHOTO and sha == hashlib.sha256(PHOTO).hexdigest()
+
+
+async def test_a_file_over_the_download_limit_is_marked_failed_at_once(harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    await start_aspiration(harness, kades)
+    await send_and_wait(harness, kades, lambda: kades.send_document("peta.pdf", "application/pdf", 19_000_000),
+                        "peta.pdf diterima")
+    await harness.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan aspirasi")
+    harness.server.fail_next("getFile", status=400, description="file is too big")
+    await harness.press(kades, "✅ Kirim", "Aspirasi terkirim")
+    rows = await wait_downloads(harness, status="failed", count=1)
+    assert rows[0]["attempts"] == 1 and "too big" in rows[0]["last_error"]
