@@ -72,9 +72,10 @@ class MediaStore:
     def path(self, relative: str) -> Path:
         return self.root / relative
 
-    def put(self, data: bytes, *, ext: str, mime_type: str | None) -> StoredFile:
-        """Write ``data`` under its hash (nothing is written when that file is already there, whole)."""
-        sha = sha256_of(data)
+    def put(self, data: bytes, *, ext: str, mime_type: str | None, sha256: str | None = None) -> StoredFile:
+        """Write ``data`` under its hash (nothing is written when that file is already there, whole); ``sha256``
+        when the caller computed it already."""
+        sha = sha256 or sha256_of(data)
         relative = relative_path(sha, ext)
         target = self.path(relative)
         if not (target.is_file() and target.stat().st_size == len(data) and file_sha256(target) == sha):

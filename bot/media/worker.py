@@ -124,12 +124,12 @@ class DownloadWorker:
             await self._failed(due, exc, gone=False)
             return
         data = fetched.data
-        sha = sha256_of(data)
+        sha = await asyncio.to_thread(sha256_of, data)  # 20 MB hash off the event loop: people are answered meanwhile
         known = await self.db.fetchval("SELECT path FROM media_files WHERE sha256 = ?", (sha,))
         ext = str(known).rsplit(".", 1)[1] if known else extension(due.kind, due.file_name, due.mime_type,
                                                                   fetched.path)
         mime = mime_of(due.kind, due.mime_type, ext)
-        stored = await asyncio.to_thread(self.store.put, data, ext=ext, mime_type=mime)
+        stored = await asyncio.to_thread(self.store.put, data, ext=ext, mime_type=mime, sha256=sha)
         assert stored.path == (known or relative_path(sha, ext))
         stamp = to_iso(self.clock.now())
         async with self.db.transaction() as tx:
