@@ -347,7 +347,8 @@ class OfficialsService:
         # voice notes and videos by their file_id: the officials listen and watch in Telegram
         for i, voice in enumerate(aspiration.voices):
             await outbox.enqueue(tx, chat_id, "sendVoice", {
-                "chat_id": chat_id, "voice": voice.file_id, "caption": caption}, now=now, ref=ref,
+                "chat_id": chat_id, "voice": voice.file_id,
+                "caption": (caption + (f"\n{voice.caption}" if voice.caption else ""))[:1024]}, now=now, ref=ref,
                 dedup_key=f"{base}:voice{i}")
         for i, video in enumerate(aspiration.videos):
             if video.kind == "video_note":  # a round video carries no caption

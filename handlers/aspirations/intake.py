@@ -718,19 +718,20 @@ def _voice_refusal(draft: Draft, voice: Attachment) -> str | None:
     return None
 
 
-async def _keep_voice(update: Update, context: SambangContext, draft: Draft) -> Attachment | None:
+async def _keep_voice(update: Update, context: SambangContext, draft: Draft, *, attaching: bool) -> Attachment | None:
     """Add the message's voice note to the draft and save it; None (refused, with the reason) if it cannot be."""
     message = update.effective_message
     assert message is not None
     voice = _voice(message)
     refusal = _voice_refusal(draft, voice)
     if refusal is not None:
-        await refuse(update, refusal, reply_markup=keyboards.attachments_done(len(draft.photos)))
+        await refuse(update, refusal, reply_markup=keyboards.ATTACHMENTS_DONE if attaching else None)
         return None
     if any(v.file_unique_id == voice.file_unique_id for v in draft.voices):
         return voice  # the same voice note again (a repeated delivery): kept once
     caption = clean_caption(message.caption)
-    if caption and draft.description is None and not _describe_by_caption(context, draft, caption):
+    # a caption long enough is the written description when there is none yet; else it stays the voice's caption
+    if caption and not (draft.description is None and _describe_by_caption(context, draft, caption)):
         voice.caption = caption
     draft.attachments.append(voice)
     await _save(update, context, draft)
@@ -740,7 +741,7 @@ async def _keep_voice(update: Update, context: SambangContext, draft: Draft) -> 
 @_categorised_step
 async def voice_while_describing(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     """A voice note where the bot asks for the description: it tells the aspiration (typed words may follow)."""
-    voice = await _keep_voice(update, context, draft)
+    voice = await _keep_voice(update, context, draft, attaching=False)
     if voice is None:
         return WRITING_DESCRIPTION
     if context.user_data is not None and context.user_data.pop("reviewing", None):
@@ -754,7 +755,7 @@ async def voice_while_describing(update: Update, context: SambangContext, person
 @_draft_step
 async def voice_added(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     """A voice note with the attachments: beside the written description, or as it."""
-    voice = await _keep_voice(update, context, draft)
+    voice = await _keep_voice(update, context, draft, attaching=True)
     if voice is not None:
         seconds = voice.duration or 0
         await _ack_attachment(update, draft, f"Pesan suara {seconds // 60}:{seconds % 60:02d}")

@@ -105,3 +105,14 @@ async def test_videos_and_video_notes_are_attachments_within_the_stated_limits(h
     await wait_downloads(harness, count=2)
     path, sha, _ = await archived(harness, video["video"]["file_unique_id"])
     assert path.read_bytes() == VIDEO and path.name == f"{sha}.mp4"
+
+
+async def test_a_voice_note_with_a_caption_long_enough_brings_its_written_description(harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    await _to_description_step(harness, kades)
+    await send_and_wait(harness, kades, lambda: kades.send_voice(20, caption="Pipa PDAM bocor di depan SDN 2."),
+                        "bersama uraian tertulis")
+    await harness.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan aspirasi")
+    draft = await harness.svc.aspirations.load_draft(kades.id)
+    assert draft is not None and draft.description == "Pipa PDAM bocor di depan SDN 2."
+    assert [v.duration for v in draft.voices] == [20]
