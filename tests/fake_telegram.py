@@ -960,6 +960,8 @@ class FakeTelegram:
         self._file_counter = itertools.count(1)
         self.files: dict[str, FakeFile] = {}
         self._lost_files: set[str] = set()
+        #: seconds each file download (/file/bot<token>/...) takes before its bytes come
+        self.file_delay = 0.0
         self._files_by_path: dict[str, FakeFile] = {}
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._fail_rules: list[_FailRule] = []
@@ -1593,6 +1595,8 @@ class FakeTelegram:
         if fake is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         self.downloads.append(path)
+        if self.file_delay:
+            await asyncio.sleep(self.file_delay)  # a slow file server (or a large file on a slow link)
         return web.Response(body=fake.data(), content_type="application/octet-stream")
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:

@@ -8,6 +8,9 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 
 from bot.media.fetch import Fetched, FetchLater, FileGone
 
+#: Seconds a download may wait for the next bytes (a 20 MB file on a village's mobile link is slow).
+DOWNLOAD_READ_TIMEOUT = 120.0
+
 
 class TelegramFetch:
     def __init__(self, bot: Bot) -> None:
@@ -25,7 +28,7 @@ class TelegramFetch:
         except TelegramError as exc:  # 5xx, timeouts, the network (and 401/403: the bot's own trouble)
             raise FetchLater(exc.message) from None
         try:
-            data = await file.download_as_bytearray()
+            data = await file.download_as_bytearray(read_timeout=DOWNLOAD_READ_TIMEOUT)
         except (BadRequest, InvalidToken, Forbidden) as exc:  # 404 on the file URL: the file is not there
             raise FileGone(exc.message) from None
         except TelegramError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from bot.operations.health import health_report
 from tests.cli_support import cli_env, run_sambang
@@ -135,3 +136,18 @@ async def test_a_file_over_the_download_limit_is_marked_failed_at_once(harness: 
     await harness.press(kades, "✅ Kirim", "Aspirasi terkirim")
     rows = await wait_downloads(harness, status="failed", count=1)
     assert rows[0]["attempts"] == 1 and "too big" in rows[0]["last_error"]
+
+
+async def test_a_slow_download_keeps_nobody_waiting(harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    await start_aspiration(harness, kades)
+    await send_and_wait(harness, kades, lambda: kades.send_photo(content=PHOTO), "Foto 1 diterima")
+    await harness.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan aspirasi")
+    harness.server.file_delay = 3.0
+    started = time.monotonic()
+    await harness.press(kades, "✅ Kirim", "Aspirasi terkirim")
+    await harness.server.wait_until(lambda: bool(harness.server.downloads), timeout=5)  # the download is running
+    await harness.say(kades, "/status", "ASP-2026-00001")  # ... and the bot answers meanwhile
+    assert time.monotonic() - started < 2.5
+    assert await harness.svc.db.fetchval("SELECT status FROM media_downloads") == "pending"
+    await wait_downloads(harness, count=1, timeout=10)
