@@ -1503,6 +1503,10 @@ class FakeTelegram:
         if fake is not None:
             self._files_by_path.pop(fake.file_path, None)
 
+    def expire_file_path(self, file_id: str) -> None:
+        """getFile still answers, but the file's URL answers 404 (the path expired, the file is gone)."""
+        self._files_by_path.pop(self.files[file_id].file_path, None)
+
     def file_bytes(self, file_id: str) -> bytes:
         """The bytes Telegram serves for ``file_id``."""
         return self.files[file_id].data()

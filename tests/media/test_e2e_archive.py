@@ -151,3 +151,18 @@ async def test_a_slow_download_keeps_nobody_waiting(harness: BotHarness) -> None
     assert time.monotonic() - started < 2.5
     assert await harness.svc.db.fetchval("SELECT status FROM media_downloads") == "pending"
     await wait_downloads(harness, count=1, timeout=10)
+
+
+async def test_a_file_url_answering_404_counts_as_gone(harness: BotHarness) -> None:
+    kades = await harness.kepala_desa(10)
+    await start_aspiration(harness, kades)
+    doc = await send_and_wait(harness, kades, lambda: kades.send_document("surat.pdf", "application/pdf",
+                                                                         content=PDF), "surat.pdf diterima")
+    await harness.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan aspirasi")
+    harness.server.expire_file_path(doc["document"]["file_id"])
+    await harness.press(kades, "✅ Kirim", "Aspirasi terkirim")
+    for tries in (1, 2):
+        await _wait_attempts(harness, tries)
+        await harness.advance(hours=1)
+    rows = await wait_downloads(harness, status="failed", count=1)
+    assert rows[0]["gone_answers"] == 3 and len(_get_files(harness)) == 3
