@@ -12,5 +12,5 @@ def media_dir(config: Config) -> Path:
     raw = (config.extra.get("SAMBANG_MEDIA_DIR") or "").strip()
     folder = Path(raw) if raw else config.db_path.parent / "media"
     if folder.exists() and not folder.is_dir():
-        raise ConfigError("SAMBANG_MEDIA_DIR", f"{folder} bukan folder")
+        raise ConfigError("SAMBANG_MEDIA_DIR", "not_a_folder", path=folder)
     return folder
