@@ -129,7 +129,12 @@ class DownloadWorker:
         ext = str(known).rsplit(".", 1)[1] if known else extension(due.kind, due.file_name, due.mime_type,
                                                                   fetched.path)
         mime = mime_of(due.kind, due.mime_type, ext)
-        stored = await asyncio.to_thread(self.store.put, data, ext=ext, mime_type=mime, sha256=sha)
+        try:
+            stored = await asyncio.to_thread(self.store.put, data, ext=ext, mime_type=mime, sha256=sha)
+        except OSError as exc:  # a full or read-only disk: tried again later, like a network error
+            log.error("media download %s: could not write the file: %s", due.id, exc)
+            await self._failed(due, exc, gone=False)
+            return
         assert stored.path == (known or relative_path(sha, ext))
         stamp = to_iso(self.clock.now())
         async with self.db.transaction() as tx:

@@ -78,3 +78,15 @@ async def test_gone_three_times_is_failed_and_the_same_bytes_are_stored_once(db:
     assert await db.fetchval("SELECT COUNT(*) FROM media_files") == 1
     assert len([p for p in (tmp_path / "media").rglob("*") if p.is_file()]) == 1
     assert answers.asked.count("c") == 3
+
+
+async def test_a_disk_that_cannot_take_the_file_is_tried_again_later(db: Database, clock: FakeClock,
+                                                                     tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_bytes(b"")  # the archive folder cannot be created: like a full or read-only disk
+    worker = DownloadWorker(db, clock, MediaStore(blocker / "media"), Answers({"id-1": b"jpeg"}))
+    await _queue(db, clock, queue.MediaRef("photo", "id-1", "uniq-1"))
+    assert await worker.run_due() == 1
+    row = await db.fetchone("SELECT status, attempts, next_try_at FROM media_downloads")
+    assert row is not None and (row["status"], row["attempts"]) == ("pending", 1)
+    assert from_iso(row["next_try_at"]) == clock.now() + timedelta(seconds=RETRY_DELAYS[0])
