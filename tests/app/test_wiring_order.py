@@ -101,6 +101,7 @@ TASKS = [
     'prune_processed_updates',
     'visits',
     'commitments',
+    'media:downloads',
 ]
 
 WEEKLY_SECTIONS = [
@@ -130,7 +131,7 @@ MENU = {
 
 CANCEL_HOOKS = ["handlers.village_map.potensi.cancel_hook"]
 
-SUBMIT_SUBSCRIBERS = ["copy_to_camat", "on_submit"]
+SUBMIT_SUBSCRIBERS = ["copy_to_camat", "on_submit", "queue_downloads"]
 
 CLI = [
     'run',
@@ -144,6 +145,7 @@ CLI = [
     'backup',
     'restore',
     'audit',
+    'media',
     'deadletters',
     'people',
 ]
