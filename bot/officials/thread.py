@@ -18,10 +18,12 @@ from datetime import datetime
 
 from bot.aspirations import audience
 from bot.aspirations.service import Aspiration, HistoryEntry
-from bot.core.clock import Clock, to_iso
+from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import NotFound
 from bot.core.text import clean_text
 from bot.core.wording import plain
+from bot.media import queue as media_queue
+from bot.media.queue import MediaRef
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.officials.service import HISTORY_LABELS, MAX_TEXT, THREAD_HISTORY, InvalidText, OfficialsService, Outcome
@@ -221,6 +223,11 @@ def _checked_text(message: Incoming, kinds: tuple[str, ...], what: str) -> str |
 
 async def _store(tx: Transaction, aspiration_id: int, stamp: str, author_id: int, side: str, purpose: str,
                  message: Incoming, text: str | None) -> int:
+    """The message in the thread; its file, if any, queued for the media archive in the same transaction."""
+    if message.file_id and message.file_unique_id:
+        await media_queue.enqueue(tx, [MediaRef(message.kind, message.file_id, message.file_unique_id,
+                                                message.file_name, message.mime_type)],
+                                  owner=f"asp:{aspiration_id}:thread", now=from_iso(stamp))
     return await tx.execute(
         "INSERT INTO aspiration_messages(aspiration_id, at, author_id, side, purpose, kind, text, file_id,"
         " file_unique_id, file_name, mime_type, file_size, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -93,6 +93,10 @@ async def test_balas_reply_with_photo_and_voice_and_balas_again_reach_the_right_
     assert [(m.side, m.kind) for m in stored] == [("opd", "text"), ("desa", "photo"), ("desa", "voice"),
                                                   ("opd", "text"), ("desa", "text"), ("opd", "voice")]
     assert stored[1].file_id == PHOTO_ID and stored[2].duration == 67 and stored[2].file_id
+    # their files are queued for the media archive, with the thread as their owner
+    queued = await h.svc.db.fetchall("SELECT kind FROM media_downloads WHERE owner = ? ORDER BY rowid",
+                                     (f"asp:{asp.id}:thread",))
+    assert [r["kind"] for r in queued] == ["photo", "voice", "voice"]
     history = [h_.action for h_ in await h.svc.aspirations.history(asp.id)]
     assert history.count("pesan dari desa") == 3 and history.count("dibalas") == 3
 
