@@ -70,10 +70,11 @@ from handlers.aspirations import intake, status
 from handlers.officials import actions
 from handlers.operations import audit, deadletters
 from handlers.people import admin, invite, start
-from handlers.village_map import desa, potensi, rekap
+from handlers.village_map import dasbor, desa, lokasi, potensi, rekap
 from handlers.visits import briefing, broadcast, commitments, feedback, schedule
 from schedules import officials as officials_jobs
 from schedules import operations as operations_jobs
+from schedules import village_map as map_jobs
 from schedules import visits as visits_jobs
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ HANDLERS: tuple[Callable[[SambangApp], None], ...] = (
     potensi.register,
     desa.register,
     rekap.register,
+    lokasi.register,  # before the fallback, which answers locations outside every flow
+    dasbor.register,
     # operations and people
     audit.register,
     deadletters.register,
@@ -119,6 +122,7 @@ SCHEDULED_TASKS: schedules.Tasks = (
     ("prune_processed_updates", operations_jobs.prune_processed_updates),
     ("visits", visits_jobs.visits_due),
     ("commitments", visits_jobs.commitments_due),
+    ("village_map:location-prompts", map_jobs.location_prompts),
 )
 
 #: The weekly leadership digest, section by section, top to bottom.

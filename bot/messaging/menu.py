@@ -53,8 +53,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("aktifkan", "Kembalikan akses: /aktifkan ID", frozenset({Role.ADMIN})),
     Command("pindah", "Ubah peran/OPD/desa: /pindah ID peran=… opd=…", frozenset({Role.ADMIN})),
     Command("potensi", "Catat potensi desa (pertanian, wisata, UMKM, ...)", frozenset({Role.KEPALA_DESA})),
+    Command("lokasi", "Kirim lokasi kantor desa untuk peta", frozenset({Role.KEPALA_DESA})),
     Command("rekap", "Rekap dan grafik peta masalah per kecamatan", STAFF),
     Command("ekspor", "Unduh data aspirasi (Excel/CSV)", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
+    Command("dasbor", "Dasbor: peta, daftar aspirasi, profil desa", STAFF | {Role.PEJABAT}),
     Command("bantuan", "Daftar perintah dan cara memakai Sambang", None),
 )
 

@@ -27,6 +27,7 @@ from bot.storage import audit
 from bot.storage.database import Database
 from bot.village_map.chart_process import Chart, ChartProcess
 from bot.village_map.export import FORMATS, MIME, Exporter, ExportFile, filename
+from bot.village_map.locations import VillageLocations
 from bot.village_map.potential import PotentialService
 from bot.village_map.profile import (
     ProfileRequest,
@@ -54,6 +55,8 @@ class VillageMap:
         self.tz = tz
         self.aspirations = aspirations
         self.potential = PotentialService(db, clock)
+        #: Village offices' locations (/lokasi) and the map's data.
+        self.locations = VillageLocations(db, clock, tz)
         self.exporter = Exporter(db, aspirations, tz)
         #: Draws the charts in a worker process: matplotlib never enters the bot's process
         #: (bot/village_map/chart_process.py).
