@@ -21,7 +21,6 @@ CREATE TABLE web_sessions (
     id              TEXT PRIMARY KEY,             -- SHA-256 of the random session token
     telegram_id     INTEGER NOT NULL,
     via             TEXT NOT NULL,                -- widget | webapp
-    csrf            TEXT NOT NULL,
     created_at      TEXT NOT NULL,
     expires_at      TEXT NOT NULL,
     ended_at        TEXT
