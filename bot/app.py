@@ -65,6 +65,7 @@ from bot.telegram.webhook import WebhookServer, webhook_path
 from bot.village_map.service import VillageMap, weekly_map
 from bot.visits import ngantor
 from bot.visits.commitments_digest import weekly_commitments
+from bot.web.server import Web, WebServer, routes
 from handlers import fallback
 from handlers.aspirations import intake, status
 from handlers.officials import actions
@@ -239,6 +240,10 @@ async def start_bot(app: SambangApplication, *, webhook: WebhookSettings | None 
     if webhook is not None:
         await _start_webhook(app, webhook)
         return
+    if services.config.web_listen is not None:  # the dashboard beside long polling
+        host, port = services.config.web_listen
+        app.web_server = WebServer(dashboard(services), host, port)
+        await app.web_server.start()
     assert app.updater is not None
     polling.setdefault("allowed_updates", Update.ALL_TYPES)
     polling.setdefault("error_callback", _polling_error_callback(services))
@@ -286,6 +291,7 @@ async def stop_bot(app: SambangApplication) -> None:
     services: Services | None = getattr(app, "bot_data_services", None)
     failures: FailedUpdates | None = services.failed_updates if services is not None else None
     server: WebhookServer | None = getattr(app, "webhook_server", None)
+    web_server: WebServer | None = getattr(app, "web_server", None)
 
     async def step(what: str, work: Any) -> None:
         try:
@@ -296,6 +302,9 @@ async def stop_bot(app: SambangApplication) -> None:
     if server is not None:
         await step("closing the webhook server", server.stop())
         app.webhook_server = None
+    if web_server is not None:
+        await step("closing the dashboard", web_server.stop())
+        app.web_server = None
     if failures is not None:
         await step("cancelling retries", failures.stop())
     if app.updater is not None and app.updater.running:
@@ -319,16 +328,26 @@ class WebhookSettings:
 async def _start_webhook(app: SambangApplication, settings: WebhookSettings) -> WebhookServer:
     """Listen first, then tell Telegram where to deliver, with the secret it must send back on every request."""
     services = app.bot_data_services
+    path = webhook_path(settings.url, settings.url_path)
+    web = dashboard(services) if path != "/" else None  # a webhook on "/" leaves no room for the dashboard
+    if web is None:
+        log.warning("webhook on the path /: the dashboard is not served; give the webhook URL a path")
     server = WebhookServer(
-        bot=app.bot, update_queue=app.update_queue, db=services.db, path=webhook_path(settings.url, settings.url_path),
+        bot=app.bot, update_queue=app.update_queue, db=services.db, path=path,
         secret_token=settings.secret_token, listen=settings.listen, port=settings.port,
         max_heartbeat_age=heartbeat_limit(services.config.tick_seconds), liveness=services.liveness,
+        extra_routes=routes(web) if web else None, settings=web.settings() if web else None,
     )
     await server.start()
     app.webhook_server = server
     await app.bot.set_webhook(url=settings.url, secret_token=settings.secret_token,
                               allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     return server
+
+
+def dashboard(services: Services) -> Web:
+    """The dashboard on these services (bot/web), with photos and documents from the media archive."""
+    return Web(services)
 
 
 async def _after_initialize(app: SambangApplication) -> None:
