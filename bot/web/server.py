@@ -119,12 +119,15 @@ class Base(tornado.web.RequestHandler):
         self.web = web
         self.person: Person | None = None
         self.audience: audiences.Audience | None = None
+        self.set_default_headers()  # tornado sets them before ``initialize`` too, when ``web`` is not there yet
 
     @property
     def services(self) -> Services:
         return self.web.services
 
     def set_default_headers(self) -> None:
+        if not hasattr(self, "web"):
+            return
         self.set_header("Content-Security-Policy",
                         content_security_policy(self.web.services.config.map_tiles, login=self.login_page))
         self.set_header("X-Content-Type-Options", "nosniff")
