@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from bot.app import dashboard, open_services
 from bot.config import Config
 from bot.core.clock import FakeClock, to_iso
 from bot.services import Services
-from bot.web.server import Web, WebServer
+from bot.web.server import MediaLookup, WebServer
 from tests import map_seed
 
 TOKEN = "123456:TEST-token"
@@ -61,7 +61,8 @@ class Dashboard:
     services: Services
     server: WebServer
     clock: FakeClock
-    ids: dict[str, int] = field(default_factory=dict)
+    #: a ticket a test prepared (e.g. the one with an archived photo)
+    ticket: str = ""
 
     @property
     def url(self) -> str:
@@ -99,14 +100,18 @@ async def seed_people(services: Services, now: datetime) -> None:
 
 @asynccontextmanager
 async def running_dashboard(tmp_path: Path, clock: FakeClock, *, aspirations: int = 300,
-                            config: dict[str, Any] | None = None, web: Web | None = None) -> AsyncIterator[Dashboard]:
+                            config: dict[str, Any] | None = None,
+                            media: MediaLookup | None = None) -> AsyncIterator[Dashboard]:
     cfg = Config(token=TOKEN, db_path=tmp_path / "sambang.db", wilayah="35.13", **(config or {}))
     services = await open_services(cfg, clock)
     try:
         await seed_people(services, clock.now())
         if aspirations:
             await map_seed.seed(services.db, aspirations, start=clock.now())
-        server = WebServer(web or dashboard(services), "127.0.0.1", 0)
+        web = dashboard(services)
+        if media is not None:
+            web.media = media
+        server = WebServer(web, "127.0.0.1", 0)
         await server.start()
         try:
             yield Dashboard(services, server, clock)

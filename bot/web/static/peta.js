@@ -5,7 +5,7 @@
   var box = document.getElementById("peta");
   var summary = document.getElementById("peta-ringkas");
   if (!box || !window.L) { return; }
-  var map = L.map(box, { preferCanvas: true, zoomControl: true }).setView([-7.85, 113.3], 10);
+  var map = L.map(box, { zoomControl: true }).setView([-7.85, 113.3], 10);
   var tiles = box.getAttribute("data-ubin");
   if (tiles) {
     L.tileLayer(tiles, {
@@ -35,11 +35,13 @@
     .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
     .then(function (data) {
       var points = [];
+      // a regency's few hundred villages as SVG; a province's thousands on one canvas, which stays fast
+      var renderer = data.desa.length > 1500 ? L.canvas() : L.svg();
       data.desa.forEach(function (v) {
         var color = v[6] > 0 ? "#d7301f" : (v[7] > 0 ? "#2e9d4a" : "#8593a3");
         var radius = v[6] > 0 ? Math.min(18, 5 + Math.sqrt(v[6]) * 2) : 5;
         var m = L.circleMarker([v[3], v[4]], { radius: radius, color: "#ffffff", weight: 1, fillColor: color,
-                                               fillOpacity: 0.85 });
+                                               fillOpacity: 0.85, renderer: renderer });
         m.bindPopup(function () { return popup(v); });
         m.addTo(map);
         points.push([v[3], v[4]]);
