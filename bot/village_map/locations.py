@@ -111,7 +111,7 @@ class VillageLocations:
 
     async def map_data(self, audience: Audience) -> MapData:
         """Every village with a place on the map: its open aspirations (of ``audience``'s share) and potential."""
-        share, params = audience.where()
+        share, params = audience.scan()
         open_marks = ",".join("?" * len(OPEN))
         rows = await self.db.fetchall(
             "WITH open_counts AS (SELECT a.desa_code, COUNT(*) AS n FROM aspirations a"

@@ -44,6 +44,7 @@ STATIC = Path(__file__).parent / "static"
 COOKIE = "sambang_sesi"
 TICKET = r"(ASP-\d{4}-\d{5,})"
 DESA = r"(\d{2}\.\d{2}\.\d{2}\.\d{4})"
+_KAB_RE = re.compile(r"^\d{2}\.\d{2}$")
 _KEC_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 _DESA_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
 _DEPT_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
@@ -305,14 +306,12 @@ class Refused(Base):
 class Overview(Page):
     async def get(self) -> None:
         _, audience = self.viewer
-        vm = self.services.village_map
-        now = self.services.clock.now()
-        overview = await vm.dashboard.overview(audience, now)
-        recap = await vm.recap(audience)
-        rows = [r for r in recap.rows if r.tally.total]
-        peak = max((n for r in rows for n in r.tally.by_category.values()), default=0)
-        self.page("ringkasan", overview=overview, recap=recap, rows=rows, peak=peak,
-                  week_peak=max((w.count for w in overview.weeks), default=0))
+        kabupaten = self.get_query_argument("kabupaten", "")
+        if kabupaten and not _KAB_RE.match(kabupaten):
+            kabupaten = ""
+        overview = await self.services.village_map.dashboard.overview(audience, self.services.clock.now(),
+                                                                      kabupaten)
+        self.page("ringkasan", overview=overview)
 
 
 class MapPage(Page):
@@ -323,7 +322,9 @@ class MapPage(Page):
 class MapData(Page):
     async def get(self) -> None:
         _, audience = self.viewer
-        data = await self.services.village_map.locations.map_data(audience)
+        vm = self.services.village_map
+        key = ("map", audience.kind, audience.department, audience.confidential)
+        data = await vm.dashboard.cached(key, self.services.clock.now(), lambda: vm.locations.map_data(audience))
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({
             "desa": [[v.code, v.name, v.kecamatan, v.latitude, v.longitude, v.source, v.open, v.potential]
@@ -361,7 +362,8 @@ def list_filters(handler: tornado.web.RequestHandler, audience: audiences.Audien
     page_raw = handler.get_query_argument("hal", "1")
     page = int(page_raw) if page_raw.isdigit() and 0 < int(page_raw) <= MAX_PAGE else 1
     filters = ListFilters(
-        kecamatan=arg("kecamatan", _KEC_RE), desa=arg("desa", _DESA_RE), category=arg("kategori", choices=categories),
+        kabupaten=arg("kabupaten", _KAB_RE), kecamatan=arg("kecamatan", _KEC_RE), desa=arg("desa", _DESA_RE),
+        category=arg("kategori", choices=categories),
         status=arg("status", choices=statuses), department=arg("opd", _DEPT_RE).upper(),
         since=_date_arg(handler, "sejak", problems), until=_date_arg(handler, "sampai", problems),
         overdue=handler.get_query_argument("terlambat", "") in ("1", "ya", "on"), page=page)
