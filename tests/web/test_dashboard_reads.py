@@ -110,4 +110,3 @@ async def test_map_places_villages_by_office_then_aspirations(seeded: Database, 
         "SELECT COUNT(*) FROM desa d WHERE d.code IN (SELECT desa_code FROM aspirations WHERE status IN ('baru',"
         " 'diterima', 'diproses', 'selesai') UNION SELECT a.desa_code FROM attachments l JOIN aspirations a"
         " ON a.id = l.aspiration_id WHERE l.kind = 'location' UNION SELECT desa_code FROM village_locations)")
-    assert all(v.open for v in data.villages if v.source == "aspirasi" and v.code not in open_counts) is True
