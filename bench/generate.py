@@ -200,12 +200,13 @@ def _remove(path: Path) -> None:
 
 async def _menus_as_sent(path: Path) -> None:
     """The command menus every registered user got long ago (so a start does not queue thousands again)."""
-    from bot.messaging.menu import sync_menus
+    from bot.app import MENU
+    from bot.messaging.menu import Menu
     from bot.storage.database import Database
 
     db = await Database.open(path)
     try:
-        await sync_menus(db, NOW)
+        await Menu(MENU).sync(db, NOW)
         await db.execute("UPDATE outbox SET status = 'sent', sent_at = created_at WHERE status = 'pending'")
     finally:
         await db.close()

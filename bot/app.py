@@ -2,8 +2,8 @@
 
 ``open_services`` builds every service once (``Services``, typed), wires the submission subscribers; and the lists
 below say which handlers (and their groups), /batal hooks, scheduled tasks and weekly-digest sections exist, in
-the order they run. Nothing registers itself at import time. The command menu is the one table in
-``bot.messaging.menu``; the command-line sub-commands are listed in ``bot.cli``.
+the order they run, and which commands the menu offers to whom. Nothing registers itself at import time. The
+command-line sub-commands are listed in ``bot.cli``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from bot.aspirations import notifications
 from bot.aspirations.service import AspirationService
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
+from bot.core.domain import Role
 from bot.messaging import outbox
-from bot.messaging.menu import default_menu, sync_menus
+from bot.messaging.menu import ALL, STAFF, Listing, Menu
 from bot.messaging.templates import set_timezone
 from bot.officials import digests
 from bot.officials.departments import DepartmentService, load_routing
@@ -108,6 +109,43 @@ HANDLERS: tuple[Callable[[SambangApp], None], ...] = (
     fallback.register,  # /batal outside every flow, unknown commands and texts
 )
 
+#: The command menu, in the order people see it (/bantuan closes it), and who sees each command (None: everyone,
+#: registered or not). /bantuan and the Telegram command menus read it; what each command does, as people read it,
+#: is in messages/common/commands.toml.
+MENU: tuple[Listing, ...] = (
+    ("start", None),
+    ("aspirasi", frozenset({Role.KEPALA_DESA})),
+    ("status", ALL),
+    ("batal", ALL),
+    ("undang", frozenset({Role.ADMIN})),
+    # officials
+    ("tangani", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
+    ("inbox", frozenset({Role.PEJABAT, Role.ADMIN})),
+    ("opd", STAFF),
+    # Ngantor di Kecamatan
+    ("jadwal", ALL),
+    ("kunjungan", frozenset({Role.ADMIN})),
+    ("briefing", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
+    ("janji", STAFF),
+    ("umpanbalik", frozenset({Role.PIMPINAN})),
+    ("siaran", frozenset({Role.ADMIN})),
+    # operations
+    ("audit", frozenset({Role.ADMIN})),
+    ("gagal", frozenset({Role.ADMIN})),
+    # the map of problems and potential; people
+    ("desa", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
+    ("orang", frozenset({Role.ADMIN})),
+    ("nonaktifkan", frozenset({Role.ADMIN})),
+    ("aktifkan", frozenset({Role.ADMIN})),
+    ("pindah", frozenset({Role.ADMIN})),
+    ("potensi", frozenset({Role.KEPALA_DESA})),
+    ("lokasi", frozenset({Role.KEPALA_DESA})),
+    ("rekap", STAFF),
+    ("ekspor", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
+    ("dasbor", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
+    ("bantuan", None),
+)
+
 #: What the global /batal asks, in order, when no aspiration is being written: flows whose conversation comes
 #: after the aspiration's (their own /batal fallback is never reached).
 CANCEL_HOOKS: tuple[CancelHook, ...] = (potensi.cancel_hook,)
@@ -175,7 +213,7 @@ async def build_services(config: Config, db: Database, clock: Clock) -> Services
                                    group_interval=config.outbox_group_interval, rate=config.outbox_rate),
         liveness=liveness, inbound=inbound, failed_updates=FailedUpdates(db, clock, inbound),
         flood_guard=FloodGuard(ops.rate_burst, ops.rate_per_minute), flood_dropped=DroppedUpdates(),
-        weekly_sections=list(WEEKLY_SECTIONS),
+        weekly_sections=list(WEEKLY_SECTIONS), menu=Menu(MENU),
     )
     # what happens when a kepala desa sends an aspiration, in order, in the submission's transaction
     aspirations.submit_hooks.extend([
@@ -361,9 +399,9 @@ async def _after_initialize(app: SambangApplication) -> None:
     if recovered:
         log.warning("outbox: %s messages were mid-send at the last stop; sending them again", recovered)
     sender.start()
-    await sync_menus(services.db, services.clock.now())
+    await services.menu.sync(services.db, services.clock.now())
     try:
-        await app.bot.set_my_commands([(c["command"], c["description"]) for c in default_menu()])
+        await app.bot.set_my_commands([(c["command"], c["description"]) for c in services.menu.telegram(None)])
     except Exception:  # the menu is a convenience; never stop the bot for it
         log.warning("could not set the default command menu", exc_info=True)
     await services.db.execute(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.aspirations.service import AspirationService
 from bot.config import Config
 from bot.core.clock import Clock
+from bot.messaging.menu import Menu
 from bot.messaging.outbox import OutboxSender
 from bot.storage.database import Database
 
@@ -68,6 +69,8 @@ class Services:
     flood_dropped: DroppedUpdates
     #: The weekly leadership digest's sections, in order (listed by the composition root).
     weekly_sections: list[WeeklySection]
+    #: The commands each role sees in /bantuan and Telegram's command menu (listed by the composition root).
+    menu: Menu
     #: (chat, user, aspiration) already told that a plain reply in a group stays internal, while the bot runs.
     internal_hints: OrderedDict[tuple[int, int, int], None] = field(default_factory=OrderedDict)
     #: The ``updated_at`` of the newest person whose name is masked in logs.

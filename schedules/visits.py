@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.services import Services
-from bot.visits import ngantor
 
 
 async def visits_due(services: Services, now: datetime) -> None:
-    n = ngantor.of(services)
+    n = services.ngantor
     await n.visits.run_due(now, briefing=n.briefings, feedback=n.feedback)
 
 
 async def commitments_due(services: Services, now: datetime) -> None:
-    await ngantor.of(services).commitments.run_due(now)
+    await services.ngantor.commitments.run_due(now)

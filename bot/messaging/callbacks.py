@@ -26,9 +26,34 @@ def build(*fields: str | int) -> str:
     return data
 
 
+def fits(*fields: str | int) -> bool:
+    """True if ``build(*fields)`` makes callback data (within Telegram's limit, numbers in range)."""
+    try:
+        build(*fields)
+    except ValueError:
+        return False
+    return True
+
+
 def fields(data: str | None) -> list[str]:
     """The fields of callback data, as text."""
     return (data or "").split(SEPARATOR)
+
+
+def field(data: str | None, index: int) -> str:
+    """Field ``index`` of callback data, as text; empty when the data has no such field."""
+    parts = fields(data)
+    return parts[index] if -len(parts) <= index < len(parts) else ""
+
+
+def rest(data: str | None, index: int) -> str:
+    """The fields of callback data from ``index`` on, joined again (a choice that may itself hold the separator)."""
+    return SEPARATOR.join(fields(data)[index:])
+
+
+def head(data: str | None, count: int) -> str:
+    """The first ``count`` fields of callback data, joined again (a button's kind without its ids or choice)."""
+    return SEPARATOR.join(fields(data)[:count])
 
 
 def numbers_valid(data: str | None) -> bool:

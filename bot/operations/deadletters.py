@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.core.clock import to_iso
 from bot.core.domain import DomainError
-from bot.messaging import outbox
+from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.storage import audit
 from bot.storage.database import Database
@@ -45,7 +45,7 @@ def describe(data: dict[str, Any]) -> tuple[int | None, int | None, str]:
         query = data["callback_query"]
         user = (query.get("from") or {}).get("id")
         chat = ((query.get("message") or {}).get("chat") or {}).get("id")
-        button = ":".join(str(query.get("data") or "").split(":")[:3])[:40]
+        button = callbacks.head(str(query.get("data") or ""), 3)[:40]
         return user, chat, f"tombol {button}".strip()
     if message is not None:
         user = (message.get("from") or {}).get("id")

@@ -102,13 +102,14 @@ async def run(config: Config, args: argparse.Namespace) -> int:
                           " berlaku.")
                 return 0
             if command == "activate":
-                entry, predecessor = await people.activate(db, clock, target, actor=None)
+                entry, predecessor = await people.activate(db, clock, target, actor=None, menu=services.menu)
                 print(f"Diaktifkan: {entry.label}.")
                 if predecessor is not None:
                     print(f"Pergantian kepala desa dikonfirmasi; pendahulu dinonaktifkan: {predecessor.label}.")
                 return 0
             entry, changes = await people.move(db, clock, target, role=args.role, department=args.department,
-                                               desa=args.desa, kecamatan=args.kecamatan, actor=None)
+                                               desa=args.desa, kecamatan=args.kecamatan, actor=None,
+                                               menu=services.menu)
             print(f"Diubah: {entry.name or '(tanpa nama)'} ({target})")
             for line in changes:
                 print(f"  {line}")

@@ -18,6 +18,7 @@ from typing import Any
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import ROLE_LABELS, DomainError, Role, parse_role
 from bot.messaging import callbacks, outbox
+from bot.messaging.menu import Menu
 from bot.messaging.templates import render
 from bot.people.regions import find_desa, find_kecamatan
 from bot.storage import audit
@@ -171,13 +172,10 @@ async def _withdraw(tx: Transaction, chat_id: int, now: datetime) -> int:
     return withdrawn
 
 
-async def _give_menu(tx: Transaction, chat_id: int, role: Role, now: datetime) -> None:
+async def _give_menu(tx: Transaction, menu: Menu, chat_id: int, role: Role, now: datetime) -> None:
     """The command menu of the person's (new) role."""
-    from bot.messaging.menu import commands_for  # the one table of commands per role
-
-    commands = [{"command": c.command, "description": c.description} for c in commands_for(role)]
     await outbox.enqueue(tx, chat_id, "setMyCommands",
-                         {"commands": commands, "scope": {"type": "chat", "chat_id": chat_id}}, now=now)
+                         {"commands": menu.telegram(role), "scope": {"type": "chat", "chat_id": chat_id}}, now=now)
 
 
 async def _tell(tx: Transaction, chat_id: int | None, template: str, now: datetime, **values: Any) -> None:
@@ -229,13 +227,14 @@ async def _active_head(tx: Transaction, desa_code: str, *, other_than: int) -> E
     return _entry(row) if row else None
 
 
-async def activate(db: Database, clock: Clock, telegram_id: int, *, actor: int | None) -> tuple[Entry, Entry | None]:
+async def activate(db: Database, clock: Clock, telegram_id: int, *, actor: int | None,
+                   menu: Menu) -> tuple[Entry, Entry | None]:
     """Give access back; a waiting successor is confirmed (their predecessor is deactivated). Returns the person and
     the predecessor deactivated with it, if any."""
     async with db.transaction() as tx:
         entry = await _require(tx, telegram_id)
     if entry.waiting:
-        return await confirm_successor(db, clock, entry.id, actor=actor)
+        return await confirm_successor(db, clock, entry.id, actor=actor, menu=menu)
     now = clock.now()
     async with db.transaction() as tx:
         entry = await _require(tx, telegram_id)
@@ -249,7 +248,7 @@ async def activate(db: Database, clock: Clock, telegram_id: int, *, actor: int |
         # given back by an admin: no longer tied to SAMBANG_ADMINS (a restart does not take it away again)
         await tx.execute("UPDATE people SET active = 1, deactivated_at = NULL, admin_from_env = 0, updated_at = ?"
                          " WHERE id = ?", (to_iso(now), entry.id))
-        await _give_menu(tx, telegram_id, entry.role, now)
+        await _give_menu(tx, menu, telegram_id, entry.role, now)
         await _tell(tx, telegram_id, "people/people_activated_notice", now, role=ROLE_LABELS[entry.role])
         await audit.record(tx, actor, "aktifkan", f"orang {entry.id} tg {telegram_id} {entry.role.value}", now=now)
     after = await get(db, telegram_id)
@@ -287,7 +286,7 @@ async def _department_code(tx: Transaction, text: str) -> str:
 
 async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None = None,
                department: str | None = None, desa: str | None = None, kecamatan: str | None = None,
-               actor: int | None) -> tuple[Entry, list[str]]:
+               actor: int | None, menu: Menu) -> tuple[Entry, list[str]]:
     """Change a person's role, department, desa or kecamatan. Returns the person after and the changes, one line
     each ("peran: Camat → Pejabat OPD"). The role keeps only the place it needs."""
     if role is None and department is None and desa is None and kecamatan is None:
@@ -350,7 +349,7 @@ async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None
             # a typed answer begun under the old role or department is not finished under the new one
             await tx.execute("DELETE FROM pending_inputs WHERE telegram_id = ?", (entry.telegram_id,))
             if entry.active:
-                await _give_menu(tx, entry.telegram_id, target, now)
+                await _give_menu(tx, menu, entry.telegram_id, target, now)
                 await _tell(tx, entry.telegram_id, "people/people_moved_notice", now, changes=changes)
         await audit.record(tx, actor, "pindah", f"orang {entry.id} tg {entry.telegram_id or '-'}: "
                            + "; ".join(changes), now=now)
@@ -393,7 +392,7 @@ async def ask_admins(tx: Transaction, successor_id: int, now: datetime) -> int:
 
 
 async def confirm_successor(db: Database, clock: Clock, person_id: int, *,
-                            actor: int | None) -> tuple[Entry, Entry | None]:
+                            actor: int | None, menu: Menu) -> tuple[Entry, Entry | None]:
     """Hand the desa over: the successor becomes active, the predecessor is deactivated. Returns both."""
     now = clock.now()
     async with db.transaction() as tx:
@@ -409,7 +408,7 @@ async def confirm_successor(db: Database, clock: Clock, person_id: int, *,
         else:
             predecessor = None
         await tx.execute("UPDATE people SET active = 1, updated_at = ? WHERE id = ?", (to_iso(now), person_id))
-        await _give_menu(tx, successor.telegram_id, successor.role, now)
+        await _give_menu(tx, menu, successor.telegram_id, successor.role, now)
         await _tell(tx, successor.telegram_id, "people/people_successor_confirmed", now, successor=successor)
         await audit.record(tx, actor, "pengganti_dikonfirmasi",
                            f"orang {person_id} tg {successor.telegram_id} desa {successor.desa_code};"

@@ -36,9 +36,6 @@ log = logging.getLogger(__name__)
 class SambangContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
     """CallbackContext with the bot's services; they live on the Application, never in persisted data."""
 
-    #: set by ``bot.telegram.flow`` once the update's button press is answered (unset before)
-    _press_answered: bool
-
     @property
     def services(self) -> Services:
         return services_of(self.application)
@@ -176,7 +173,7 @@ def attempted_action(update: Update) -> str:
     """What a refused user tried, without what they wrote: the command, or the button's prefix."""
     if update.callback_query is not None:
         data = update.callback_query.data or ""
-        return "tombol " + ":".join(data.split(":")[:3])[:40]
+        return "tombol " + callbacks.head(data, 3)[:40]
     message = update.effective_message
     text = (message.text or "") if message is not None else ""
     if text.startswith("/"):

@@ -3,17 +3,16 @@ a department's answer to a commitment).
 
 Their ConversationHandlers live in handler group 0 like the aspiration conversation; /batal outside every
 conversation is a fallback (handlers/fallback.py), so a flow's own /batal is reached first. ``button`` wraps a
-flow's callbacks so that a button press is acknowledged once, after the work; ``deny`` refuses as a popup when the
-press was not answered yet and as a chat message otherwise; ``member`` is ``person_or_refuse`` that remembers its
-refusal answered the press. ``step`` writes once the opening of a guided step: acknowledge the press, check
-the caller, load the step's draft, and leave when there is none. ``guided`` wires an admin's guided flow the same
-way for every command (entry, /batal, the stop button, a word where a button was expected), with ``leave`` and
-``stale`` for its way out and its old buttons.
+flow's callbacks so that a button press is acknowledged once (``answer_button``), after the work; ``deny`` refuses as
+a popup when the press was not answered yet and as a chat message otherwise. ``step`` writes once the opening of a
+guided step: acknowledge the press, check the caller, load the step's draft, and leave when there is none.
+``guided`` wires an admin's guided flow the same way for every command (entry, /batal, the stop button, a word where
+a button was expected), with ``leave`` and ``stale`` for its way out and its old buttons.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -21,9 +20,9 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
-from bot.core.domain import Role
+from bot.messaging import callbacks
 from bot.people.roster import Person
-from bot.telegram.context import SambangContext, answer_button, notice, person_or_refuse, reply
+from bot.telegram.context import SambangContext, answer_button, notice, reply
 
 Callback = Callable[[Update, SambangContext], Coroutine[Any, Any, Any]]
 D = TypeVar("D")
@@ -41,45 +40,17 @@ def button(func: Callback) -> Callback:
     @wraps(func)
     async def wrapper(update: Update, context: SambangContext) -> Any:
         result = await func(update, context)
-        await answer(update, context)
+        await answer_button(update)
         return result
 
     return wrapper
 
 
-def _mark(update: Update, context: SambangContext) -> bool:
-    """Record on the update's context that its press is answered; False if it already was (or is not a press)."""
-    if update.callback_query is None or getattr(context, "_press_answered", False):
-        return False
-    context._press_answered = True
-    return True
-
-
-async def answer(update: Update, context: SambangContext, text: str | None = None, *, alert: bool = False) -> bool:
-    """Acknowledge a button press once (Telegram shows a spinner until then); True if this call answered it."""
-    if not _mark(update, context):
-        return False
-    assert update.callback_query is not None
-    try:
-        await update.callback_query.answer(text[:190] if text else None, show_alert=alert)
-    except BadRequest:
-        pass
-    return True
-
-
 async def deny(update: Update, context: SambangContext, message: str) -> None:
     """A refusal: as a popup on the press when it was not answered yet, otherwise as a message in the chat."""
-    if update.callback_query is not None and await answer(update, context, message, alert=True):
+    if update.callback_query is not None and await answer_button(update, message[:190], show_alert=True):
         return
     await reply(update, "common/refusal", message=message)
-
-
-async def member(update: Update, context: SambangContext, roles: Iterable[Role] = ()) -> Person | None:
-    """``person_or_refuse`` that remembers that its refusal answered the press."""
-    person = await person_or_refuse(update, context, roles)
-    if person is None:
-        _mark(update, context)
-    return person
 
 
 async def drop_buttons(update: Update) -> None:
@@ -102,7 +73,7 @@ def data_of(update: Update) -> str:
 
 def choice_of(update: Update) -> str:
     """The last part of the pressed button's callback data (``pot:kind:sawah`` -> ``sawah``)."""
-    return data_of(update).rsplit(":", 1)[-1]
+    return callbacks.field(data_of(update), -1)
 
 
 def guarded(who: Guard) -> Callable[[GuardedStep], StateCallback]:
@@ -167,6 +138,31 @@ def conversation(name: str, entry_points: list[Any], states: States, fallbacks: 
     """A conversation kept across restarts under ``name``, which a new entry restarts."""
     return ConversationHandler(entry_points=entry_points, states=states, fallbacks=fallbacks, name=name,
                                persistent=True, allow_reentry=True)
+
+
+#: One way into or through a drafting conversation: a button pattern (a press) or a message filter, and its step.
+Route = tuple[str | filters.BaseFilter, Callback]
+
+
+def _route(trigger: str | filters.BaseFilter, func: Callback) -> Any:
+    if isinstance(trigger, str):
+        return CallbackQueryHandler(func, pattern=trigger)
+    return MessageHandler(trigger, func)
+
+
+def drafting(command: str, start: Callback, entries: list[Route], states: dict[object, list[Route]],
+             fallbacks: list[Route], *, cancel: Callback | None = None) -> ConversationHandler[Any]:
+    """/``command`` (or a button of ``entries``): a kepala desa's conversation that writes a draft, named ``command``.
+
+    Its steps acknowledge their presses themselves (they answer before the work, so a refusal after it goes to the
+    chat); each state lists its routes in the order they are tried. With ``cancel``, the conversation's own /batal
+    comes before ``fallbacks``.
+    """
+    entry = CommandHandler(command, start, filters=PRIVATE)
+    own: list[Any] = [CommandHandler("batal", cancel, filters=PRIVATE)] if cancel is not None else []
+    return conversation(command, [entry, *(_route(*r) for r in entries)],
+                        {state: [_route(*r) for r in routes] for state, routes in states.items()},
+                        own + [_route(*r) for r in fallbacks])
 
 
 def guided(command: str, prefix: str, start: Callback, stop: Callback, states: States) -> ConversationHandler[Any]:

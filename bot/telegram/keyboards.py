@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.domain import CATEGORIES, category_label
+from bot.messaging import callbacks
 
 
 def categories(suggested: str | None = None, chosen: str | None = None) -> InlineKeyboardMarkup:
@@ -16,14 +17,16 @@ def categories(suggested: str | None = None, chosen: str | None = None) -> Inlin
     for cat in first + rest:
         mark = "✅ " if cat.code == suggested else ""
         suffix = " (disarankan)" if cat.code == suggested else (" (pilihan Anda)" if cat.code == chosen else "")
-        rows.append([InlineKeyboardButton(f"{mark}{cat.label}{suffix}", callback_data=f"asp:cat:{cat.code}")])
+        data = callbacks.build("asp", "cat", cat.code)
+        rows.append([InlineKeyboardButton(f"{mark}{cat.label}{suffix}", callback_data=data)])
     return InlineKeyboardMarkup(rows)
 
 
 def confirm_category(suggested: str, chosen: str) -> InlineKeyboardMarkup:
+    take, keep = callbacks.build("asp", "cat", suggested), callbacks.build("asp", "cat", chosen)
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton(f"✅ {category_label(suggested)}", callback_data=f"asp:cat:{suggested}")],
-        [InlineKeyboardButton(f"Tetap {category_label(chosen)}", callback_data=f"asp:cat:{chosen}")],
+        [InlineKeyboardButton(f"✅ {category_label(suggested)}", callback_data=take)],
+        [InlineKeyboardButton(f"Tetap {category_label(chosen)}", callback_data=keep)],
         [InlineKeyboardButton("Pilih kategori lain", callback_data="asp:cat:?")],
     ])
 
@@ -59,7 +62,7 @@ def remove_photo(photos: list[tuple[int, str, str | None]], origin: str) -> Inli
     rows = []
     for number, unique_id, caption in photos:
         label = f"🗑 Foto {number}" + (f": {caption[:30]}" if caption else "")
-        rows.append([InlineKeyboardButton(label, callback_data=f"asp:{origin}:rm:{unique_id[:40]}")])
+        rows.append([InlineKeyboardButton(label, callback_data=callbacks.build("asp", origin, "rm", unique_id[:40]))])
     back = BACK_BUTTON if origin == "sum" else InlineKeyboardButton("↩️ Kembali", callback_data="asp:att:keep")
     rows.append([back])
     return InlineKeyboardMarkup(rows)

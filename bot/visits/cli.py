@@ -58,7 +58,6 @@ async def run(config: Config, args: argparse.Namespace) -> int:
 
 async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
     from bot.people.regions import list_kecamatan
-    from bot.visits import ngantor
 
     try:
         start = parse_date(args.start)
@@ -89,7 +88,7 @@ async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
         print()
         print(f"{len(plan)} kunjungan, {plan[0].date.isoformat()} sampai {plan[-1].date.isoformat()},"
               f" jam {start_time:%H:%M}.")
-        today = ngantor.of(services).visits.today()
+        today = services.ngantor.visits.today()
         past = [item for item in plan if item.date < today]
         if past:
             print(f"⚠ {len(past)} kunjungan jatuh sebelum hari ini ({today.isoformat()}): tanggalnya sudah lewat."
@@ -97,7 +96,7 @@ async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
         if not args.apply:
             print("Belum disimpan. Jalankan lagi dengan --apply untuk menyimpan jadwal ini.")
             return 0
-        created, skipped, warnings = await ngantor.of(services).visits.apply_plan(plan, start_time)
+        created, skipped, warnings = await services.ngantor.visits.apply_plan(plan, start_time)
         print(f"Disimpan: {created} kunjungan baru" + (f", {skipped} sudah ada sebelumnya." if skipped else "."))
         for w in warnings:
             print(f"  ⚠ {w}")
@@ -119,14 +118,12 @@ def _read_text(path: Path) -> str | None:
 
 
 async def cmd_import(config: Config, args: argparse.Namespace) -> int:
-    from bot.visits import ngantor
-
     text = await asyncio.to_thread(_read_text, Path(args.file))
     if text is None:
         return 1
 
     async def work(services: Any) -> int:
-        report = await ngantor.of(services).visits.import_csv(text)
+        report = await services.ngantor.visits.import_csv(text)
         if not report.ok:
             print("Impor dibatalkan, tidak ada data yang disimpan:", file=sys.stderr)
             for error in report.errors:
@@ -142,10 +139,8 @@ async def cmd_import(config: Config, args: argparse.Namespace) -> int:
 
 
 async def cmd_export(config: Config, args: argparse.Namespace) -> int:
-    from bot.visits import ngantor
-
     async def work(services: Any) -> int:
-        data = await ngantor.of(services).visits.export_csv(include_cancelled=args.all)
+        data = await services.ngantor.visits.export_csv(include_cancelled=args.all)
         if args.output:
             await asyncio.to_thread(Path(args.output).write_text, data, encoding="utf-8")
             rows = data.count("\n") - 1

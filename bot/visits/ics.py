@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event
-
 from bot.visits.service import Visit
 
 PRODID = "-//Sambang//Ngantor di Kecamatan//ID"
@@ -30,6 +28,9 @@ def _utc(moment: datetime) -> datetime:
 def calendar(visits: Iterable[Visit], *, now: datetime, domain: str = "sambang", name: str = "Ngantor di Kecamatan",
              alarm: Callable[[Visit], bool] | None = None) -> str:
     """The calendar of ``visits``; each has a reminder the evening before, or only those ``alarm`` picks."""
+    # Imported here: few people ask for the .ics, and icalendar (with dateutil) costs the bot ~3 MB of memory.
+    from icalendar import Alarm, Calendar, Event
+
     cal = Calendar()
     cal.add("version", "2.0")
     cal.add("prodid", PRODID)

@@ -1,14 +1,13 @@
 """Ngantor di Kecamatan wired together: the visit, commitment, briefing and feedback services of one bot.
 
-``build`` makes them when the composition root opens the services (``Services.ngantor``); ``of(services)`` gives
-them back. The aspiration conversation tags aspirations to a visit through ``visits``; the weekly leadership digest
-includes the commitments' ``digest_section(now)``.
+``build`` makes them when the composition root opens the services (``Services.ngantor``). The aspiration
+conversation tags aspirations to a visit through ``visits``; the weekly leadership digest includes the commitments'
+``digest_section(now)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
@@ -17,9 +16,6 @@ from bot.visits.briefing import BriefingService
 from bot.visits.commitments import CommitmentService
 from bot.visits.feedback import FeedbackService
 from bot.visits.service import VisitService
-
-if TYPE_CHECKING:
-    from bot.services import Services
 
 
 @dataclass(frozen=True)
@@ -34,7 +30,3 @@ def build(db: Database, clock: Clock, tz: ZoneInfo) -> Ngantor:
     visits = VisitService(db, clock, tz)
     commitments = CommitmentService(db, clock, tz)
     return Ngantor(visits, commitments, BriefingService(db, visits, commitments), FeedbackService(db, clock, visits))
-
-
-def of(services: Services) -> Ngantor:
-    return services.ngantor

@@ -14,10 +14,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     JobQueue,
-    MessageHandler,
     filters,
 )
 
@@ -35,6 +33,7 @@ from bot.aspirations.service import (
 from bot.core.clock import from_iso
 from bot.core.domain import CATEGORY_BY_CODE, DomainError, Role
 from bot.core.text import clean_caption, clean_text
+from bot.messaging import callbacks
 from bot.messaging.templates import render
 from bot.people.roster import Person
 from bot.telegram import flow, keyboards
@@ -167,7 +166,7 @@ async def start_aspiration(update: Update, context: SambangContext, person: Pers
     """/aspirasi, or the button under a visit announcement (asp:new:<visit_id>)."""
     visit_id = None
     if update.callback_query is not None and update.callback_query.data:
-        parts = update.callback_query.data.split(":")
+        parts = callbacks.fields(update.callback_query.data)
         if len(parts) == 3 and parts[2].isdigit():
             refusal = await _visit_refusal(context, person, int(parts[2]))
             if refusal is not None:
@@ -232,7 +231,7 @@ async def _ask_description(update: Update, context: SambangContext, draft: Draft
 
 @_pressed_draft_step
 async def category_chosen(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
-    code = flow.data_of(update).split(":", 2)[2]
+    code = callbacks.rest(flow.data_of(update), 2)
     if code == "?":
         await reply(update, "aspirations/aspiration_start", visit=None,
                     reply_markup=keyboards.categories(draft.suggested, draft.category))
@@ -299,11 +298,12 @@ async def _categorised_draft(update: Update, context: SambangContext) -> Draft |
     return draft
 
 
-@_typed_step
-async def description_written(update: Update, context: SambangContext, person: Person) -> str | int:
-    draft = await _categorised_draft(update, context)
-    if draft is None:
-        return ConversationHandler.END
+#: A step that needs the draft with its category chosen (the description's steps).
+_categorised_step = flow.step(_kepala_desa, _categorised_draft, _quietly)
+
+
+@_categorised_step
+async def description_written(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     message = update.effective_message
     assert message is not None and message.text is not None
     if not await _take_description(update, context, draft, message.text):
@@ -359,12 +359,9 @@ def _describe_by_caption(context: SambangContext, draft: Draft, caption: str) ->
     return True
 
 
-@_typed_step
-async def photo_while_describing(update: Update, context: SambangContext, person: Person) -> str | int:
+@_categorised_step
+async def photo_while_describing(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
     """A photo while the bot asks for the description: keep it; a caption long enough is the description."""
-    draft = await _categorised_draft(update, context)
-    if draft is None:
-        return ConversationHandler.END
     message = update.effective_message
     assert message is not None
     reviewing = bool(context.user_data and context.user_data.get("reviewing"))
@@ -549,7 +546,7 @@ async def photo_list(update: Update, context: SambangContext, person: Person) ->
     """"🗑 Hapus foto": the photos by number, one button each."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    origin = query.data.split(":")[1]
+    origin = callbacks.field(query.data, 1)
     state = REVIEWING_SUMMARY if origin == "sum" else ADDING_ATTACHMENTS
     draft = await _draft(update, context)
     if draft is None:
@@ -572,7 +569,7 @@ async def photo_removed(update: Update, context: SambangContext, person: Person)
     """A photo's button in the "Hapus foto" list: remove it, then back where the list was asked for."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, origin, _, unique_id = query.data.split(":", 3)
+    origin, unique_id = callbacks.field(query.data, 1), callbacks.rest(query.data, 3)
     draft = await _draft(update, context)
     if draft is None:
         await refuse(update, notice("draft_missing"), show_alert=True)
@@ -620,16 +617,17 @@ async def contact_during_aspiration(update: Update, context: SambangContext) -> 
 
 @_draft_step
 async def location_added(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
-    message = update.effective_message
-    assert message is not None and message.location is not None
-    loc = message.location
-    if not (-90 <= loc.latitude <= 90 and -180 <= loc.longitude <= 180):
+    """A shared location: it replaces the one attached before, if any."""
+    location = update.effective_message.location if update.effective_message is not None else None
+    assert location is not None
+    latitude, longitude = location.latitude, location.longitude
+    if -90 <= latitude <= 90 and -180 <= longitude <= 180:
+        draft.attachments = [a for a in draft.attachments if a.kind != "location"]
+        draft.attachments.append(Attachment("location", latitude=latitude, longitude=longitude))
+        await _save(update, context, draft)
+        await _ack_attachment(update, draft, "Lokasi")
+    else:
         await refuse(update, notice("location_invalid"))
-        return ADDING_ATTACHMENTS
-    draft.attachments = [a for a in draft.attachments if a.kind != "location"]
-    draft.attachments.append(Attachment("location", latitude=loc.latitude, longitude=loc.longitude))
-    await _save(update, context, draft)
-    await _ack_attachment(update, draft, "Lokasi")
     return ADDING_ATTACHMENTS
 
 
@@ -700,7 +698,7 @@ async def _show_summary(update: Update, context: SambangContext, draft: Draft, *
 async def summary_action(update: Update, context: SambangContext, person: Person) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
-    action = query.data.rsplit(":", 1)[1]
+    action = callbacks.field(query.data, -1)
     draft = await _draft(update, context)
     if draft is None:
         await refuse(update, await _already_done(context, person), show_alert=True)
@@ -858,58 +856,34 @@ async def start_from_text(update: Update, context: SambangContext, person: Perso
 
 
 def build_conversation() -> ConversationHandler[SambangContext]:
-    private = filters.ChatType.PRIVATE
-    text = private & filters.TEXT & ~filters.COMMAND
-    return ConversationHandler(
-        entry_points=[
-            CommandHandler("aspirasi", start_aspiration, filters=private),
-            CallbackQueryHandler(start_aspiration, pattern=r"^asp:new(:\d+)?$"),
-            CallbackQueryHandler(start_from_text, pattern=r"^asp:text$"),
+    private, text, other = flow.PRIVATE, flow.TEXT, flow.OTHER
+    return flow.drafting("aspirasi", start_aspiration, [
+        (r"^asp:new(:\d+)?$", start_aspiration),
+        (r"^asp:text$", start_from_text),
+    ], {
+        RESUMING_DRAFT: [(r"^asp:resume:(yes|new)$", resume_choice)],
+        CHOOSING_CATEGORY: [(r"^asp:cat:", category_chosen), (text, description_first),
+                            (private & filters.PHOTO, photo_early), (other, category_not_chosen)],
+        CHANGING_CATEGORY: [(r"^asp:cat:", category_chosen), (text, category_typed), (other, category_not_changed)],
+        WRITING_DESCRIPTION: [(text, description_written), (private & filters.PHOTO, photo_while_describing),
+                              (other, description_not_text)],
+        ADDING_ATTACHMENTS: [
+            (private & filters.PHOTO, photo_added),
+            (private & filters.LOCATION, location_added),
+            (private & filters.Document.ALL, document_added),
+            (r"^asp:att:done$", attachments_done),
+            (r"^asp:att:photos$", photo_list),
+            (r"^asp:att:rm:", photo_removed),
+            (r"^asp:att:keep$", photo_list_closed),
+            (text, attachments_text),
         ],
-        states={
-            RESUMING_DRAFT: [CallbackQueryHandler(resume_choice, pattern=r"^asp:resume:(yes|new)$")],
-            CHOOSING_CATEGORY: [
-                CallbackQueryHandler(category_chosen, pattern=r"^asp:cat:"),
-                MessageHandler(text, description_first),
-                MessageHandler(private & filters.PHOTO, photo_early),
-                MessageHandler(private & ~filters.COMMAND, category_not_chosen),
-            ],
-            CHANGING_CATEGORY: [
-                CallbackQueryHandler(category_chosen, pattern=r"^asp:cat:"),
-                MessageHandler(text, category_typed),
-                MessageHandler(private & ~filters.COMMAND, category_not_changed),
-            ],
-            WRITING_DESCRIPTION: [
-                MessageHandler(text, description_written),
-                MessageHandler(private & filters.PHOTO, photo_while_describing),
-                MessageHandler(private & ~filters.COMMAND, description_not_text),
-            ],
-            ADDING_ATTACHMENTS: [
-                MessageHandler(private & filters.PHOTO, photo_added),
-                MessageHandler(private & filters.LOCATION, location_added),
-                MessageHandler(private & filters.Document.ALL, document_added),
-                CallbackQueryHandler(attachments_done, pattern=r"^asp:att:done$"),
-                CallbackQueryHandler(photo_list, pattern=r"^asp:att:photos$"),
-                CallbackQueryHandler(photo_removed, pattern=r"^asp:att:rm:"),
-                CallbackQueryHandler(photo_list_closed, pattern=r"^asp:att:keep$"),
-                MessageHandler(text, attachments_text),
-            ],
-            REVIEWING_SUMMARY: [
-                CallbackQueryHandler(photo_removed, pattern=r"^asp:sum:rm:"),
-                CallbackQueryHandler(summary_action, pattern=r"^asp:sum:"),
-                MessageHandler(private & (filters.PHOTO | filters.LOCATION | filters.Document.ALL),
-                               attachment_at_summary),
-                MessageHandler(text, summary_text),
-            ],
-        },
-        fallbacks=[
-            CommandHandler("batal", cancel, filters=private),
-            CallbackQueryHandler(summary_action, pattern=r"^asp:sum:(cancel|cancelok|back)$"),
+        REVIEWING_SUMMARY: [
+            (r"^asp:sum:rm:", photo_removed),
+            (r"^asp:sum:", summary_action),
+            (private & (filters.PHOTO | filters.LOCATION | filters.Document.ALL), attachment_at_summary),
+            (text, summary_text),
         ],
-        name="aspirasi",
-        persistent=True,
-        allow_reentry=True,
-    )
+    }, [(r"^asp:sum:(cancel|cancelok|back)$", summary_action)], cancel=cancel)
 
 
 def register(app: SambangApp) -> None:

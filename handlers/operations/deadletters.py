@@ -64,7 +64,7 @@ async def gagal(update: Update, context: SambangContext) -> None:
 async def gagal_button(update: Update, context: SambangContext) -> None:
     query = update.callback_query
     assert query is not None
-    parts = (query.data or "").split(":")
+    parts = callbacks.fields(query.data)
     if len(parts) != 3 or not _ID.match(parts[2]):
         await refuse(update, notice("dead_letter_usage"), show_alert=True)
         return

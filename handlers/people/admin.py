@@ -101,7 +101,7 @@ async def _switch(update: Update, context: SambangContext, usage: str, activate:
         return
     try:
         if activate:
-            entry, predecessor = await people.activate(svc.db, svc.clock, target, actor=user.id)
+            entry, predecessor = await people.activate(svc.db, svc.clock, target, actor=user.id, menu=svc.menu)
             changes = [f"pendahulu dinonaktifkan: {predecessor.label}"] if predecessor else []
         else:
             entry, withdrawn = await people.deactivate(svc.db, svc.clock, target, actor=user.id)
@@ -140,7 +140,7 @@ async def pindah(update: Update, context: SambangContext) -> None:
             return
         values[name] = value.strip()
     try:
-        entry, changes = await people.move(svc.db, svc.clock, target, actor=user.id, **values)
+        entry, changes = await people.move(svc.db, svc.clock, target, actor=user.id, menu=svc.menu, **values)
     except PeopleError as exc:
         await refuse(update, exc.message)
         return
@@ -164,7 +164,8 @@ async def succession_button(update: Update, context: SambangContext) -> None:
     person_id = int(match.group(2))
     try:
         if match.group(1) == "ok":
-            entry, predecessor = await people.confirm_successor(svc.db, svc.clock, person_id, actor=admin.telegram_id)
+            entry, predecessor = await people.confirm_successor(svc.db, svc.clock, person_id, actor=admin.telegram_id,
+                                                                   menu=svc.menu)
             changes = [f"pendahulu dinonaktifkan: {predecessor.label}"] if predecessor else []
             what = "Pergantian dikonfirmasi"
         else:

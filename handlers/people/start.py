@@ -7,7 +7,6 @@ import re
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot.messaging.menu import commands_for, queue_menu_for
 from bot.people import roster
 from bot.people.roster import Person, RegistrationError
 from bot.telegram.context import REMOVE_KEYBOARD, SambangApp, SambangContext, current_person, notice, refuse, reply
@@ -36,7 +35,7 @@ async def _welcome(update: Update, context: SambangContext, person: Person) -> N
     svc, user = context.services, update.effective_user
     assert user is not None
     async with svc.db.transaction() as tx:
-        await queue_menu_for(tx, user.id, person.role, svc.clock.now())
+        await svc.menu.queue_for(tx, user.id, person.role, svc.clock.now())
     await reply(update, "people/registered", person=person, reply_markup=REMOVE_KEYBOARD)
 
 
@@ -90,7 +89,7 @@ async def contact_shared(update: Update, context: SambangContext) -> None:
 async def help_command(update: Update, context: SambangContext) -> None:
     person = await current_person(update, context)
     await reply(
-        update, "common/help", person=person, commands=commands_for(person.role if person else None),
+        update, "common/help", person=person, commands=context.services.menu.for_role(person.role if person else None),
         reply_markup=None if person else CONTACT_KEYBOARD,
     )
 

@@ -76,7 +76,7 @@ async def desa_button(update: Update, context: SambangContext) -> None:
     audience = await _audience(update, context, show_alert=True)
     if audience is None:
         return
-    code = query.data.removeprefix("desa:show:")
+    code = callbacks.field(query.data, 2)
     vm = context.services.village_map
     assert vm is not None
     if not _CODE.match(code) or not await vm.search(code):

@@ -24,11 +24,11 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
     filters,
 )
 
 from bot.core.domain import DomainError, Role
+from bot.messaging import callbacks
 from bot.people.roster import Person
 from bot.telegram import flow
 from bot.telegram.context import SambangApp, SambangContext, answer_button, notice, person_or_refuse, refuse, reply
@@ -70,7 +70,8 @@ def kinds_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
     rows = []
     for kind in KINDS:
         mark = " ✓" if kind.code == current else ""
-        rows.append([InlineKeyboardButton(f"{kind.emoji} {kind.label}{mark}", callback_data=f"pot:kind:{kind.code}")])
+        data = callbacks.build("pot", "kind", kind.code)
+        rows.append([InlineKeyboardButton(f"{kind.emoji} {kind.label}{mark}", callback_data=data)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -110,22 +111,22 @@ def list_keyboard(entries: list[Potential]) -> InlineKeyboardMarkup:
     for i, e in enumerate(entries, start=1):
         text = f"{i}. {e.kind_label}: {e.description}"
         label = text[:48] + ("…" if len(text) > 48 else "")
-        rows.append([InlineKeyboardButton(label, callback_data=f"pot:open:{e.id}")])
+        rows.append([InlineKeyboardButton(label, callback_data=callbacks.build("pot", "open", e.id))])
     rows.append([InlineKeyboardButton("➕ Tambah potensi", callback_data="pot:new")])
     return InlineKeyboardMarkup(rows)
 
 
 def entry_keyboard(entry: Potential) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton("✏️ Ubah", callback_data=f"pot:edit:{entry.id}"),
-         InlineKeyboardButton("🗑 Hapus", callback_data=f"pot:del:{entry.id}")],
+        [InlineKeyboardButton("✏️ Ubah", callback_data=callbacks.build("pot", "edit", entry.id)),
+         InlineKeyboardButton("🗑 Hapus", callback_data=callbacks.build("pot", "del", entry.id))],
         [InlineKeyboardButton("⬅️ Daftar potensi", callback_data="pot:list")],
     ])
 
 
 def delete_keyboard(entry: Potential) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([
-        [InlineKeyboardButton("Ya, hapus", callback_data=f"pot:delok:{entry.id}")],
+        [InlineKeyboardButton("Ya, hapus", callback_data=callbacks.build("pot", "delok", entry.id))],
         [InlineKeyboardButton("Tidak", callback_data="pot:list")],
     ])
 
@@ -559,42 +560,16 @@ async def pause_for_aspiration(update: Update, context: SambangContext) -> None:
 
 
 def build_conversation() -> ConversationHandler[SambangContext]:
-    private = filters.ChatType.PRIVATE
-    text = private & filters.TEXT & ~filters.COMMAND
-    return ConversationHandler(
-        entry_points=[
-            CommandHandler("potensi", start, filters=private),
-            CallbackQueryHandler(new_entry, pattern=r"^pot:new$"),
-            CallbackQueryHandler(edit_entry, pattern=r"^pot:edit:\d{1,12}$"),
-        ],
-        states={
-            RESUMING_DRAFT: [CallbackQueryHandler(resume_choice, pattern=r"^pot:resume:(yes|new)$")],
-            CHOOSING_KIND: [
-                CallbackQueryHandler(kind_chosen, pattern=r"^pot:kind:[a-z]{1,20}$"),
-                MessageHandler(private & ~filters.COMMAND, kind_not_chosen),
-            ],
-            WRITING_DESCRIPTION: [
-                MessageHandler(text, description_written),
-                MessageHandler(private & ~filters.COMMAND, description_not_text),
-            ],
-            ADDING_MEDIA: [
-                MessageHandler(private & filters.PHOTO, photo_added),
-                MessageHandler(private & filters.LOCATION, location_added),
-                CallbackQueryHandler(media_button, pattern=r"^pot:media:(done|clear)$"),
-                MessageHandler(text, media_text),
-                MessageHandler(private & ~filters.COMMAND, media_other),
-            ],
-            REVIEWING_SUMMARY: [
-                CallbackQueryHandler(summary_action, pattern=r"^pot:sum:[a-z]{1,10}$"),
-                MessageHandler(text, summary_text),
-            ],
-        },
-        # /batal never gets here: the global /batal comes first and reaches this flow through the root's cancel hooks
-        fallbacks=[CallbackQueryHandler(summary_action, pattern=r"^pot:sum:cancel$")],
-        name="potensi",
-        persistent=True,
-        allow_reentry=True,
-    )
+    private, text, other = flow.PRIVATE, flow.TEXT, flow.OTHER
+    # /batal never gets here: the global /batal comes first and reaches this flow through the root's cancel hooks
+    return flow.drafting("potensi", start, [(r"^pot:new$", new_entry), (r"^pot:edit:\d{1,12}$", edit_entry)], {
+        RESUMING_DRAFT: [(r"^pot:resume:(yes|new)$", resume_choice)],
+        CHOOSING_KIND: [(r"^pot:kind:[a-z]{1,20}$", kind_chosen), (other, kind_not_chosen)],
+        WRITING_DESCRIPTION: [(text, description_written), (other, description_not_text)],
+        ADDING_MEDIA: [(private & filters.PHOTO, photo_added), (private & filters.LOCATION, location_added),
+                       (r"^pot:media:(done|clear)$", media_button), (text, media_text), (other, media_other)],
+        REVIEWING_SUMMARY: [(r"^pot:sum:[a-z]{1,10}$", summary_action), (text, summary_text)],
+    }, [(r"^pot:sum:cancel$", summary_action)])
 
 
 def register(app: SambangApp) -> None:

@@ -8,14 +8,13 @@ from telegram.ext import CommandHandler, filters
 
 from bot.core.domain import DomainError, Role
 from bot.telegram.context import SambangApp, SambangContext, notice, person_or_refuse, reply
-from bot.visits import ngantor
 
 
 async def briefing(update: Update, context: SambangContext) -> None:
     person = await person_or_refuse(update, context, (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT))
     if person is None:
         return
-    n = ngantor.of(context.services)
+    n = context.services.ngantor
     query = " ".join(context.args or []).strip()
     if not query:
         upcoming = await n.visits.upcoming(limit=5)

@@ -12,11 +12,12 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from bot.core.domain import DomainError, Role
+from bot.messaging import callbacks
 from bot.messaging.templates import render
 from bot.people.roster import Person
 from bot.telegram import flow
-from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
-from bot.telegram.flow import button, data_of, deny, member, text_of
+from bot.telegram.context import SambangApp, SambangContext, button_number, notice, person_or_refuse, reply
+from bot.telegram.flow import button, data_of, deny, text_of
 from bot.visits import broadcast
 
 CHOOSING_AUDIENCE = "memilih_sasaran"
@@ -34,11 +35,11 @@ def _kb(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 
 def refresh_button(broadcast_id: int) -> InlineKeyboardMarkup:
-    return _kb([[("🔄 Perbarui laporan", f"bc:rep:{broadcast_id}")]])
+    return _kb([[("🔄 Perbarui laporan", callbacks.build("bc", "rep", broadcast_id))]])
 
 
 async def _admin(update: Update, context: SambangContext) -> Any:
-    return await member(update, context, (Role.ADMIN,))
+    return await person_or_refuse(update, context, (Role.ADMIN,))
 
 
 _admin_step = flow.guarded(_admin)
@@ -81,12 +82,13 @@ async def _reports(update: Update, context: SambangContext, which: str | None) -
 
 @_admin_step
 async def audience_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
-    kind = data_of(update).split(":")[2]
+    kind = callbacks.field(data_of(update), 2)
     if kind == "kecamatan":
         await reply(update, "visits/siaran_ask_kecamatan")
         return WRITING_KECAMATAN
     if kind == "peran":
-        await reply(update, "visits/siaran_ask_role", reply_markup=_kb([[(r.label, f"bc:r:{r.value}")] for r in ROLES]))
+        roles = [[(r.label, callbacks.build("bc", "r", r.value))] for r in ROLES]
+        await reply(update, "visits/siaran_ask_role", reply_markup=_kb(roles))
         return CHOOSING_ROLE
     return await _set_audience(update, context, "semua", "")
 
@@ -98,7 +100,7 @@ async def kecamatan_written(update: Update, context: SambangContext, person: Per
 
 @_admin_step
 async def role_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
-    return await _set_audience(update, context, "peran", data_of(update).split(":")[2])
+    return await _set_audience(update, context, "peran", callbacks.field(data_of(update), 2))
 
 
 async def _set_audience(update: Update, context: SambangContext, kind: str, value: str) -> str:

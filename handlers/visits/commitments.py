@@ -13,12 +13,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import DomainError, Role
+from bot.messaging import callbacks
 from bot.messaging.templates import split_message
 from bot.people.roster import Person
 from bot.telegram import flow
-from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
-from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
-from bot.visits import ngantor
+from bot.telegram.context import SambangApp, SambangContext, button_number, notice, person_or_refuse, reply
+from bot.telegram.flow import button, data_of, deny, drop_buttons, text_of
 from bot.visits.commitments import OUTCOMES, STATUS_LABELS, CommitmentDraft
 from bot.visits.service import Visit, known_departments
 from handlers.fallback import unknown_text
@@ -55,11 +55,11 @@ def _save(context: SambangContext, draft: CommitmentDraft) -> None:
 
 
 def _svc(context: SambangContext) -> Any:
-    return ngantor.of(context.services).commitments
+    return context.services.ngantor.commitments
 
 
 async def _staff(update: Update, context: SambangContext) -> Any:
-    return await member(update, context, STAFF)
+    return await person_or_refuse(update, context, STAFF)
 
 
 _staff_step = flow.guarded(_staff)
@@ -74,8 +74,8 @@ async def start(update: Update, context: SambangContext, person: Person) -> str 
         await _list(update, context)
         return ConversationHandler.END
     _save(context, CommitmentDraft())
-    recent = await ngantor.of(context.services).visits.recent()
-    rows = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"jj:v:{v.id}")] for v in recent[:8]]
+    recent = await context.services.ngantor.visits.recent()
+    rows = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", callbacks.build("jj", "v", v.id))] for v in recent[:8]]
     rows.append([("Tanpa kunjungan", "jj:v:0")])
     await reply(update, "visits/commitment_ask_visit", visits=recent, reply_markup=_kb(rows))
     return CHOOSING_VISIT
@@ -97,7 +97,7 @@ async def visit_chosen(update: Update, context: SambangContext, person: Person) 
     visit_id = button_number(data_of(update), 2)
     draft = _draft(context)
     if visit_id:
-        visit = await ngantor.of(context.services).visits.find(visit_id)
+        visit = await context.services.ngantor.visits.find(visit_id)
         if visit is None or visit.cancelled:
             await deny(update, context, notice("visit_gone"))
             return CHOOSING_VISIT
@@ -120,7 +120,7 @@ async def promise_written(update: Update, context: SambangContext, person: Perso
     draft.description = text[:1000]
     _save(context, draft)
     codes = await known_departments(context.services.db)
-    buttons = [(c, f"jj:d:{c}") for c in codes if len(f"jj:d:{c}".encode()) <= 64][:30]
+    buttons = [(c, callbacks.build("jj", "d", c)) for c in codes if callbacks.fits("jj", "d", c)][:30]
     markup = _kb([buttons[i:i + 3] for i in range(0, len(buttons), 3)]) if buttons else None
     await reply(update, "visits/commitment_ask_department", reply_markup=markup)
     return CHOOSING_DEPARTMENT
@@ -128,13 +128,13 @@ async def promise_written(update: Update, context: SambangContext, person: Perso
 
 async def _visit_of(context: SambangContext, draft: CommitmentDraft) -> Visit | None:
     """The visit the promise is recorded for, if any (it may have been deleted since)."""
-    return await ngantor.of(context.services).visits.find(draft.visit_id) if draft.visit_id else None
+    return await context.services.ngantor.visits.find(draft.visit_id) if draft.visit_id else None
 
 
 @_staff_step
 async def department_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     data = data_of(update)
-    raw = data.split(":", 2)[2] if data else text_of(update)
+    raw = callbacks.rest(data, 2) if data else text_of(update)
     try:
         code = await _svc(context).department(raw)
     except DomainError as exc:
@@ -204,7 +204,7 @@ async def tickets_given(update: Update, context: SambangContext, person: Person)
 
 
 async def _review(update: Update, context: SambangContext, draft: CommitmentDraft) -> str:
-    n = ngantor.of(context.services)
+    n = context.services.ngantor
     visit = await n.visits.find(draft.visit_id) if draft.visit_id else None
     names = []
     for code in draft.desa_codes:
@@ -234,10 +234,10 @@ stop = flow.leave(KEY, "visits/commitment_stopped")
 
 
 async def outcome_chosen(update: Update, context: SambangContext) -> str | int:
-    person = await member(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
+    person = await person_or_refuse(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
     if person is None:
         return ConversationHandler.END
-    _, cid, outcome = data_of(update).split(":")
+    _, cid, outcome = callbacks.fields(data_of(update))
     svc = _svc(context)
     try:
         commitment = await svc.get(int(cid))
@@ -255,7 +255,7 @@ async def outcome_chosen(update: Update, context: SambangContext) -> str | int:
                                       "at": to_iso(context.services.clock.now())}
     await drop_buttons(update)
     await reply(update, "visits/commitment_ask_note", c=commitment, label=STATUS_LABELS[OUTCOMES[outcome]],
-                reply_markup=_kb([[("Kirim tanpa catatan", f"jnj:{commitment.id}:send")]]))
+                reply_markup=_kb([[("Kirim tanpa catatan", callbacks.build("jnj", commitment.id, "send"))]]))
     return WRITING_OUTCOME_NOTE
 
 
@@ -265,7 +265,7 @@ async def _record(update: Update, context: SambangContext, note: str) -> str | i
     if not pending:
         await deny(update, context, notice("flow_button_stale", command=""))
         return ConversationHandler.END
-    person = await member(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
+    person = await person_or_refuse(update, context, (Role.PEJABAT, Role.ADMIN, Role.PIMPINAN))
     if person is None:
         return ConversationHandler.END
     try:

@@ -15,9 +15,8 @@ from bot.core.domain import DomainError, Role
 from bot.messaging import callbacks
 from bot.messaging.templates import render, split_message
 from bot.telegram import flow
-from bot.telegram.context import SambangApp, SambangContext, button_number, reply
-from bot.telegram.flow import button, data_of, deny, drop_buttons, member, text_of
-from bot.visits import ngantor
+from bot.telegram.context import SambangApp, SambangContext, button_number, person_or_refuse, reply
+from bot.telegram.flow import button, data_of, deny, drop_buttons, text_of
 from bot.visits.feedback import FeedbackState
 from handlers.fallback import unknown_text
 
@@ -40,13 +39,13 @@ async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) 
 
 
 async def _rate(update: Update, context: SambangContext) -> FeedbackState | None:
-    person = await member(update, context, (Role.KEPALA_DESA,))
+    person = await person_or_refuse(update, context, (Role.KEPALA_DESA,))
     if person is None:
         return None
     data = data_of(update)
-    aspect = data.split(":")[2]
+    aspect = callbacks.field(data, 2)
     try:
-        return await ngantor.of(context.services).feedback.rate(button_number(data, 1), person, aspect,
+        return await context.services.ngantor.feedback.rate(button_number(data, 1), person, aspect,
                                                                 button_number(data, 3))
     except DomainError as exc:
         await deny(update, context, exc.message)
@@ -81,11 +80,11 @@ async def comment_written(update: Update, context: SambangContext) -> str | int:
         context.user_data.pop("umpan_balik", None)
         await unknown_text(update, context)
         return ConversationHandler.END
-    person = await member(update, context, (Role.KEPALA_DESA,))
+    person = await person_or_refuse(update, context, (Role.KEPALA_DESA,))
     if person is None:
         return ConversationHandler.END
     try:
-        state = await ngantor.of(svc).feedback.comment(pending["visit_id"], person, text_of(update))
+        state = await svc.ngantor.feedback.comment(pending["visit_id"], person, text_of(update))
     except DomainError as exc:
         await reply(update, "common/refusal", message=exc.message)
         return ConversationHandler.END
@@ -115,10 +114,10 @@ async def stale_skip(update: Update, context: SambangContext) -> None:
 
 async def umpanbalik(update: Update, context: SambangContext) -> None:
     """/umpanbalik [kecamatan]: the latest feedback summaries, for leadership only."""
-    person = await member(update, context, (Role.PIMPINAN,))
+    person = await person_or_refuse(update, context, (Role.PIMPINAN,))
     if person is None:
         return
-    n = ngantor.of(context.services)
+    n = context.services.ngantor
     query = " ".join(context.args or []).strip()
     code = None
     if query:

@@ -10,13 +10,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.core.domain import DomainError, Role
+from bot.messaging import callbacks
 from bot.messaging.templates import render, split_message
 from bot.people.regions import list_kecamatan
 from bot.people.roster import Person
 from bot.telegram import flow
-from bot.telegram.context import SambangApp, SambangContext, button_number, notice, reply
-from bot.telegram.flow import button, deny, member
-from bot.visits import ics, ngantor
+from bot.telegram.context import SambangApp, SambangContext, button_number, notice, person_or_refuse, reply
+from bot.telegram.flow import button, deny
+from bot.visits import ics
 from bot.visits.service import (
     DEFAULT_START,
     Visit,
@@ -74,14 +75,14 @@ def _data(update: Update) -> str:
 
 
 async def _admin(update: Update, context: SambangContext) -> Any:
-    return await member(update, context, (Role.ADMIN,))
+    return await person_or_refuse(update, context, (Role.ADMIN,))
 
 
 _admin_step = flow.guarded(_admin)
 
 
 def _svc(context: SambangContext) -> VisitService:
-    return ngantor.of(context.services).visits
+    return context.services.ngantor.visits
 
 
 # -- /jadwal ----------------------------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def _svc(context: SambangContext) -> VisitService:
 async def jadwal(update: Update, context: SambangContext) -> None:
     """/jadwal: upcoming visits and an .ics file. A kepala desa or camat gets their own kecamatan's visits (the
     rest after "/jadwal semua" or the "Lihat semua jadwal" button); everyone else gets them all."""
-    person = await member(update, context)
+    person = await person_or_refuse(update, context)
     if person is None:
         return
     args = [a.lower() for a in context.args or []]
@@ -99,7 +100,7 @@ async def jadwal(update: Update, context: SambangContext) -> None:
 
 async def jadwal_all(update: Update, context: SambangContext) -> None:
     """The "Lihat semua jadwal" button under a kepala desa's or camat's /jadwal."""
-    person = await member(update, context)
+    person = await person_or_refuse(update, context)
     if person is None:
         return
     await _schedule(update, context, person, everything=True)
@@ -161,7 +162,7 @@ async def _ask_kecamatan(update: Update, context: SambangContext) -> str:
     kecamatan = await list_kecamatan(context.services.db)
     markup = None
     if len(kecamatan) <= 40:
-        buttons = [(k.name, f"kj:kec:{k.code}") for k in kecamatan]
+        buttons = [(k.name, callbacks.build("kj", "kec", k.code)) for k in kecamatan]
         markup = _kb([buttons[i:i + 3] for i in range(0, len(buttons), 3)])
     await reply(update, "visits/kunjungan_ask_kecamatan", reply_markup=markup)
     return CHOOSING_KECAMATAN
@@ -170,7 +171,7 @@ async def _ask_kecamatan(update: Update, context: SambangContext) -> str:
 @_admin_step
 async def kecamatan_chosen(update: Update, context: SambangContext, person: Person) -> str | int:
     query = _data(update)
-    text = query.split(":", 2)[2] if query else _text(update)
+    text = callbacks.rest(query, 2) if query else _text(update)
     try:
         code, name = await _svc(context).resolve_kecamatan(text)
     except DomainError as exc:
@@ -220,7 +221,7 @@ async def _ask_time(update: Update, context: SambangContext, *, moving: bool) ->
     default = current or f"{DEFAULT_START:%H:%M}"
     label = f"Tetap {default.replace(':', '.')}" if moving else f"{default.replace(':', '.')} WIB"
     await reply(update, "visits/kunjungan_ask_time", day=dt.date.fromisoformat(draft["date"]),
-                reply_markup=_kb([[(label, f"kj:time:{default.replace(':', '')}")]]))
+                reply_markup=_kb([[(label, callbacks.build("kj", "time", default.replace(":", "")))]]))
     return WRITING_NEW_TIME if moving else WRITING_TIME
 
 
@@ -228,7 +229,7 @@ async def _time_given(update: Update, context: SambangContext, *, moving: bool) 
     if await _admin(update, context) is None:
         return ConversationHandler.END
     data = _data(update)
-    raw = data.split(":", 2)[2] if data else _text(update)
+    raw = callbacks.rest(data, 2) if data else _text(update)
     try:
         time = parse_time(raw)
     except DomainError as exc:
@@ -316,7 +317,7 @@ async def save_visit(update: Update, context: SambangContext, person: Person) ->
 
 async def _show_list(update: Update, context: SambangContext) -> str | int:
     upcoming: list[Visit] = await _svc(context).upcoming(limit=60)
-    buttons = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", f"kj:v:{v.id}")] for v in upcoming]
+    buttons = [[(f"{v.date:%d-%m-%Y} · {v.kecamatan_name}", callbacks.build("kj", "v", v.id))] for v in upcoming]
     await reply(update, "visits/kunjungan_list", visits=upcoming,
                 reply_markup=_kb(buttons) if buttons else None)
     return VIEWING_VISIT if upcoming else ConversationHandler.END
@@ -334,7 +335,8 @@ async def visit_chosen(update: Update, context: SambangContext, person: Person) 
                            kecamatan_name=visit.kecamatan_name, old_time=f"{visit.start_time:%H:%M}",
                            old_place=visit.place)
     await reply(update, "visits/kunjungan_detail", visit=visit,
-                reply_markup=_kb([[("📅 Pindah jadwal", f"kj:mv:{visit.id}"), ("❌ Batalkan", f"kj:cx:{visit.id}")],
+                reply_markup=_kb([[("📅 Pindah jadwal", callbacks.build("kj", "mv", visit.id)),
+                                   ("❌ Batalkan", callbacks.build("kj", "cx", visit.id))],
                                   [("⬅️ Kembali ke daftar", "kj:list")]]))
     return VIEWING_VISIT
 

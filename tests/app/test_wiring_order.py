@@ -21,7 +21,6 @@ from bot.cli import build_parser
 from bot.config import Config
 from bot.core.clock import FakeClock
 from bot.core.domain import Role
-from bot.messaging import menu
 
 HANDLERS = [
     (-4, 'TypeHandler:bot.telegram.guards.flood_limit'),
@@ -194,7 +193,8 @@ def _submit_subscribers(services: Any) -> list[str]:
 
 
 async def test_menu_commands_per_role(wired: Any) -> None:
-    assert {(role.value if role else None): [c.command for c in menu.commands_for(role)]
+    services, _ = wired
+    assert {(role.value if role else None): [c.command for c in services.menu.for_role(role)]
             for role in [None, *Role]} == MENU
 
 

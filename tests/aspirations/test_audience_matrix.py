@@ -35,7 +35,6 @@ from bot.core.clock import FakeClock, to_iso
 from bot.core.domain import NotAllowed, NotFound
 from bot.officials import digests
 from bot.people.roster import Person, get_person
-from bot.visits import ngantor
 from handlers.village_map.desa import ROLES as DESA_ROLES
 from handlers.village_map.rekap import EXPORT_ROLES, RECAP_ROLES
 from tests.conftest import START
@@ -167,7 +166,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
         h.clock.set(datetime(2026, 3, 16, 8, 0, tzinfo=WIB))
         now = h.clock.now()
         assert sum(await officials.run_service_levels(now)) > 0
-        n = ngantor.of(h.svc)
+        n = h.svc.ngantor
         w.visit, _ = await n.visits.create("Sumber", date(2026, 3, 19), time(8, 0), departments=["PUPR", "DINKES"])
         assert await n.briefings.send_scheduled(w.visit, now)
         assert await digests.run_daily(h.svc, now) > 0
@@ -211,7 +210,7 @@ async def desa_profile(w: World, role: str) -> str:
 
 
 async def briefing_on_demand(w: World, role: str) -> str:
-    n = ngantor.of(w.h.svc)
+    n = w.h.svc.ngantor
     if not await n.briefings.allowed(w.person(role), SUMBER):
         return REFUSED
     return "\n".join(await n.briefings.for_person(w.person(role), SUMBER))

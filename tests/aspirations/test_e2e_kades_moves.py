@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from bot.people.roster import get_person
 from bot.village_map.potential import PotentialDraft
-from bot.visits import ngantor
 from tests.fake_telegram import FakeUser
 from tests.harness import BotHarness
 from tests.officials_support import leader, official, press_card, submit
@@ -99,7 +98,7 @@ async def _calendar(harness: BotHarness, user: FakeUser, command_or_button: str)
 
 
 async def test_jadwal_gives_a_kepala_desa_their_own_kecamatan_and_the_rest_on_request(harness: BotHarness) -> None:
-    visits = ngantor.of(harness.svc).visits
+    visits = harness.svc.ngantor.visits
     others = ("Tiris", "Krucil", "Kuripan", "Gading", "Paiton", "Leces")
     for i, name in enumerate(others):
         await visits.create(name, dt.date(2026, 3, 9) + dt.timedelta(days=i), dt.time(8, 0))
@@ -176,7 +175,7 @@ async def _tagged_summary(harness: BotHarness, kades: FakeUser, description: str
 
 
 async def test_the_visit_button_refuses_a_visit_that_is_over_or_cancelled(harness: BotHarness) -> None:
-    visits = ngantor.of(harness.svc).visits
+    visits = harness.svc.ngantor.visits
     visit, _ = await visits.create("Sumber", dt.date(2026, 3, 12), dt.time(8, 0))  # Thursday, 08:00-12:00 WIB
     kades = await harness.kepala_desa(10, desa="35.13.02.2001")
     await at(harness, 3, 5, 9)  # the announcement a week before, with the button

@@ -16,7 +16,6 @@ from bot.aspirations.service import Attachment, Draft
 from bot.messaging import limits, outbox
 from bot.messaging.templates import split_text, u16len, visible_len
 from bot.people import roster
-from bot.visits import ngantor
 from tests.fake_telegram import FakeTelegram
 from tests.harness import BotHarness
 from tests.officials_support import card, leader, official, press_card
@@ -101,7 +100,7 @@ async def test_the_longest_content_goes_through_every_kind_of_message(harness: B
     await h.say(kades, "/status", "Aspirasi desa Anda")
     await h.say(andi, "/desa Ledokombo", "Desa Ledokombo")
     bupati = await leader(h)
-    await ngantor.of(h.svc).visits.create("Sumber", dt.date(2026, 3, 4), dt.time(8, 0), departments=["DINKES"])
+    await h.svc.ngantor.visits.create("Sumber", dt.date(2026, 3, 4), dt.time(8, 0), departments=["DINKES"])
     await h.say(bupati, "/briefing Sumber", "Briefing Ngantor di Kecamatan Sumber")
 
     # the card is edited at each step and stays one message

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from bot.aspirations.service import Draft
 from bot.people.roster import get_person
-from bot.visits import ngantor
 from tests.fake_telegram import FakeUser
 from tests.harness import ADMIN_ID, BotHarness
 
@@ -93,7 +92,7 @@ async def test_visit_created_in_the_bot_is_announced_three_times_to_exactly_its_
         harness: BotHarness) -> None:
     p = await People(harness).setup()
     visit_id = await add_visit_in_bot(harness)
-    visit = await ngantor.of(harness.svc).visits.get(visit_id)
+    visit = await harness.svc.ngantor.visits.get(visit_id)
     assert (visit.date, visit.jam, visit.place) == (VISIT_DAY, "08.00", "Kantor Kecamatan Sumber")
     assert visit.departments == ("PUPR",)
     await at(harness, "2026-03-02 10:00")
@@ -150,7 +149,7 @@ async def test_visit_created_in_the_bot_is_announced_three_times_to_exactly_its_
 
 async def test_a_late_visit_is_announced_at_once_and_nothing_goes_out_after_it_started(harness: BotHarness) -> None:
     p = await People(harness).setup()
-    visits = ngantor.of(harness.svc).visits
+    visits = harness.svc.ngantor.visits
     # created two days before: the seven-day announcement is overdue and goes out on the next tick
     await at(harness, "2026-03-10 10:00")
     visit, _ = await visits.create("Sumber", VISIT_DAY, dt.time(8, 0))
@@ -233,7 +232,7 @@ async def test_cancelled_visit_sends_a_correction_and_stops_announcements(harnes
 
 async def test_jadwal_shows_own_kecamatan_first_and_attaches_a_calendar(harness: BotHarness) -> None:
     p = await People(harness).setup()
-    visits = ngantor.of(harness.svc).visits
+    visits = harness.svc.ngantor.visits
     await visits.create("Tiris", dt.date(2026, 3, 10), dt.time(9, 0), agenda="Dialog; panen, kopi")
     await visits.create("Sumber", dt.date(2026, 4, 8), dt.time(8, 0), agenda="Rapat desa")
     await visits.create("Krucil", dt.date(2026, 3, 4), dt.time(8, 0))
@@ -265,14 +264,14 @@ async def test_only_admins_manage_visits(harness: BotHarness) -> None:
     for u in (p.kades_a, p.camat, p.bupati, p.pupr):
         await harness.say(u, "/kunjungan", "hanya untuk Admin")
     # a forged button from a non-admin does nothing
-    visit, _ = await ngantor.of(harness.svc).visits.create("Sumber", VISIT_DAY)
+    visit, _ = await harness.svc.ngantor.visits.create("Sumber", VISIT_DAY)
     msg = harness.server.last_bot_message(p.camat.id)
     mark = harness.server.mark()
     p.camat.press(msg, f"kj:cx:{visit.id}")
     call = await harness.server.wait_for_call("answerCallbackQuery", p.camat.id, since=mark)
     assert "tidak berlaku" in call.params.get("text", "")
     await harness.settle()
-    assert (await ngantor.of(harness.svc).visits.get(visit.id)).status == "terjadwal"
+    assert (await harness.svc.ngantor.visits.get(visit.id)).status == "terjadwal"
     # a kepala desa of another kecamatan cannot tag an aspiration to Sumber's visit with a forged button
     await harness.do(lambda: p.kades_other.press(harness.server.last_bot_message(p.kades_other.id),
                                                  f"asp:new:{visit.id}"),
@@ -299,7 +298,7 @@ async def test_kunjungan_flow_handles_bad_input_and_batal(harness: BotHarness) -
 async def test_briefing_two_days_before_to_leadership_and_attending_departments(harness: BotHarness) -> None:
     p = await People(harness).setup()
     svc = harness.svc
-    n = ngantor.of(svc)
+    n = svc.ngantor
     # aspirations: two villages of Sumber, one confidential; one in Tiris; one closed
     a = await get_person(svc.db, p.kades_a.id)
     b = await get_person(svc.db, p.kades_b.id)
@@ -363,7 +362,7 @@ async def test_briefing_two_days_before_to_leadership_and_attending_departments(
 
 async def test_feedback_from_villages_reaches_leadership_only(harness: BotHarness) -> None:
     p = await People(harness).setup()
-    visit, _ = await ngantor.of(harness.svc).visits.create("Sumber", VISIT_DAY, dt.time(8, 0))
+    visit, _ = await harness.svc.ngantor.visits.create("Sumber", VISIT_DAY, dt.time(8, 0))
     await at(harness, "2026-03-13 08:59")
     assert not texts_with(harness, p.kades_a.id, "Bagaimana kunjungan")
     await at(harness, "2026-03-13 09:00")
@@ -410,7 +409,7 @@ async def test_feedback_from_villages_reaches_leadership_only(harness: BotHarnes
 async def test_commitment_is_recorded_reminded_and_followed_up(harness: BotHarness) -> None:
     p = await People(harness).setup()
     svc = harness.svc
-    n = ngantor.of(svc)
+    n = svc.ngantor
     a = await get_person(svc.db, p.kades_a.id)
     assert a is not None
     asp, _ = await svc.aspirations.submit(a, Draft(category="infrastruktur",
@@ -507,6 +506,6 @@ async def test_kunjungan_flow_survives_a_restart(harness: BotHarness) -> None:
     await harness.press(admin, "Lewati", "OPD yang hadir")
     await harness.press(admin, "Lewati", "Periksa kunjungan baru")
     await harness.press(admin, "✅ Simpan", "tersimpan")
-    visits = await ngantor.of(harness.svc).visits.upcoming()
+    visits = await harness.svc.ngantor.visits.upcoming()
     assert [(v.kecamatan_name, v.date, v.jam, v.place, v.agenda, v.departments) for v in visits] == [
         ("Tiris", dt.date(2026, 3, 25), "13.30", "Balai Desa Andungbiru", "", ())]
