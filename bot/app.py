@@ -29,7 +29,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.domain import Role
 from bot.messaging import outbox
 from bot.messaging.menu import ALL, STAFF, Listing, Menu
-from bot.messaging.templates import set_timezone
+from bot.messaging.templates import render, set_timezone
 from bot.officials import digests
 from bot.officials.departments import DepartmentService, load_routing
 from bot.officials.service import OfficialsService
@@ -400,6 +400,9 @@ async def _after_initialize(app: SambangApplication) -> None:
         log.warning("outbox: %s messages were mid-send at the last stop; sending them again", recovered)
     sender.start()
     await services.menu.sync(services.db, services.clock.now())
+    if services.config.web_url.startswith("https://"):  # the dashboard as the Mini App of the chat's menu button
+        await services.menu.sync_web_app_button(services.db, services.clock.now(), dasbor.ROLES,
+                                                render("village_map/dasbor_button"), services.config.web_url + "/")
     try:
         await app.bot.set_my_commands([(c["command"], c["description"]) for c in services.menu.telegram(None)])
     except Exception:  # the menu is a convenience; never stop the bot for it

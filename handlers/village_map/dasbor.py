@@ -13,14 +13,14 @@ from bot.messaging.templates import render
 from bot.telegram.context import SambangApp, SambangContext, person_or_refuse, refuse
 
 ROLES = (Role.PIMPINAN, Role.ADMIN, Role.PEJABAT)
-BUTTON = "📊 Dasbor"
 
 
 def mini_app(url: str) -> InlineKeyboardMarkup | None:
     """The Mini App button (Telegram opens https addresses only)."""
     if not url.startswith("https://"):
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(BUTTON, web_app=WebAppInfo(url=url + "/"))]])
+    label = render("village_map/dasbor_button")
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, web_app=WebAppInfo(url=url + "/"))]])
 
 
 async def dasbor(update: Update, context: SambangContext) -> None:

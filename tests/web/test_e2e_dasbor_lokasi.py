@@ -126,3 +126,20 @@ async def test_each_kepala_desa_is_asked_once_in_the_daytime(harness: BotHarness
     await harness.settle()
     assert sum("Lokasi kantor desa" in t for t in harness.server.texts(fourth.id)) == 1
     assert not any("Lokasi kantor desa" in t for t in harness.server.texts(third.id))
+
+
+async def test_staff_get_the_dashboard_as_the_chat_menu_button(https_harness: BotHarness) -> None:
+    h = https_harness
+    bupati = h.user(60, "Bupati")
+    await h.register(bupati, "pimpinan", title="Bupati")
+    kades = await h.kepala_desa(10)
+    await h.restart()  # the buttons are set at start, once per address
+    await h.settle()
+    buttons = [c for c in h.server.calls_for(bupati.id, "setChatMenuButton")]
+    assert [c.params["menu_button"] for c in buttons] == [
+        {"type": "web_app", "text": "📊 Dasbor", "web_app": {"url": "https://dasbor.example.go.id/"}}]
+    assert h.server.calls_for(h.admin.id, "setChatMenuButton")
+    assert not h.server.calls_for(kades.id, "setChatMenuButton")
+    await h.restart()
+    await h.settle()
+    assert len(h.server.calls_for(bupati.id, "setChatMenuButton")) == 1  # not again
