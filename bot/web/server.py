@@ -28,6 +28,7 @@ import tornado.web
 from tornado.httpserver import HTTPServer
 
 from bot.aspirations import audience as audiences
+from bot.aspirations.service import Attachment
 from bot.core.domain import CATEGORIES, NotAllowed, Status
 from bot.operations.health import health_report, heartbeat_limit
 from bot.people.regions import get_desa, get_kecamatan, list_kecamatan
@@ -51,11 +52,11 @@ _DEPT_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 TELEGRAM_FRAMES = "https://web.telegram.org https://*.telegram.org https://telegram.org"
 MAX_PAGE = 100_000
 
-#: Where an aspiration's archived file is: (aspiration id, position among its attachments) -> (path, MIME type).
-MediaLookup = Callable[[int, int], Awaitable[tuple[Path, str] | None]]
+#: Where an attachment's file is in the media archive: (path, MIME type), or None while it is not archived.
+MediaLookup = Callable[[Attachment], Awaitable[tuple[Path, str] | None]]
 
 
-async def no_archive(aspiration_id: int, position: int) -> tuple[Path, str] | None:
+async def no_archive(attachment: Attachment) -> tuple[Path, str] | None:
     return None
 
 
@@ -395,7 +396,7 @@ class AspirationPage(Page):
         history = await self.services.aspirations.history(aspiration.id)
         names = await self.services.village_map.dashboard.department_names()
         overdue = await self.services.village_map.dashboard.is_overdue(aspiration.id, self.services.clock.now())
-        archived = [await self.web.media(aspiration.id, i) is not None for i in range(len(aspiration.attachments))]
+        archived = [a.kind != "location" and await self.web.media(a) is not None for a in aspiration.attachments]
         self.page("aspirasi", a=aspiration, history=history, names=names, overdue=overdue, archived=archived,
                   attachments=list(enumerate(aspiration.attachments)))
 
@@ -406,7 +407,10 @@ class AttachmentFile(Page):
         aspiration = await self.services.aspirations.by_ticket(ticket)
         if aspiration is None or not audience.sees(aspiration):
             raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
-        found = await self.web.media(aspiration.id, int(position))
+        index = int(position)
+        if index >= len(aspiration.attachments):
+            raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
+        found = await self.web.media(aspiration.attachments[index])
         if found is None:
             raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
         path, mime = found

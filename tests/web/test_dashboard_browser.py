@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot.aspirations.service import Attachment
 from bot.core.clock import FakeClock, to_iso
 from tests.web.dashboard_support import PEOPLE, Dashboard, running_dashboard, widget_fields
 
@@ -78,10 +79,9 @@ async def dash(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Dashboard]:
     one aspiration whose photo is archived."""
     photo = tmp_path / "foto.png"
     photo.write_bytes(_png(320, 200))
-    holder: dict[str, Any] = {}
 
-    async def archive(aspiration_id: int, position: int) -> tuple[Path, str] | None:
-        return (photo, "image/png") if (aspiration_id, position) == holder.get("photo") else None
+    async def archive(attachment: Attachment) -> tuple[Path, str] | None:
+        return (photo, "image/png") if attachment.file_unique_id == "uniq-1" else None
 
     async with running_dashboard(tmp_path, clock, config={"map_tiles": ""}, media=archive) as d:
         db = d.services.db
@@ -93,7 +93,6 @@ async def dash(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Dashboard]:
                              " 'Jembatan <retak> di sisi timur')", (asp["id"],))
             await tx.execute("INSERT INTO village_locations(desa_code, latitude, longitude, set_at)"
                              " VALUES (?, -7.9, 113.25, ?)", (asp["desa_code"], to_iso(clock.now())))
-        holder["photo"] = (asp["id"], 0)
         d.ticket = asp["ticket"]
         yield d
 
