@@ -343,6 +343,8 @@ async def stop_bot(app: SambangApplication) -> None:
     if web_server is not None:
         await step("closing the dashboard", web_server.stop())
         app.web_server = None
+    if services is not None:  # figures the dashboard was making in the background
+        await step("finishing the dashboard's figures", services.village_map.dashboard.settled())
     if failures is not None:
         await step("cancelling retries", failures.stop())
     if app.updater is not None and app.updater.running:

@@ -7,6 +7,8 @@ after its last working day.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -18,6 +20,7 @@ from bot.core.clock import to_iso
 from bot.core.domain import CATEGORY_BY_CODE, CLOSED_STATUSES, Status
 from bot.storage.database import Database
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 PAGE_SIZE = 50
 WEEKS = 12
@@ -39,8 +42,10 @@ LATE = ("(a.status IN ('baru', 'diterima', 'diproses') AND EXISTS (SELECT 1 FROM
 KABUPATEN = "a.kecamatan_code >= ? AND a.kecamatan_code < ?"
 #: More kecamatan than this and the heat map shows kabupaten/kota first (a province), each opening its kecamatan.
 MAX_HEAT_ROWS = 60
-#: Seconds the overview's and the map's figures are reused for the same audience.
+#: Seconds the overview's and the map's figures are reused for the same audience, and how much longer they are
+#: answered at once while newer ones are made.
 CACHE_SECONDS = 60
+STALE_SECONDS = 600
 
 
 def kabupaten_range(code: str) -> tuple[str, str]:
@@ -201,6 +206,7 @@ class Dashboard:
         self.db = db
         self.tz = tz
         self._cache: dict[tuple[Any, ...], tuple[datetime, Any]] = {}
+        self._refreshing: dict[tuple[Any, ...], asyncio.Task[None]] = {}
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.tz).date()
@@ -209,16 +215,46 @@ class Dashboard:
         return {r["code"]: r["name"] for r in await self.db.fetchall("SELECT code, name FROM departments")}
 
     async def cached(self, key: tuple[Any, ...], now: datetime, make: Callable[[], Awaitable[T]]) -> T:
-        """``make()``, reused for ``CACHE_SECONDS`` for the same ``key`` (which names the audience): the overview
-        and the map are summaries, a minute old at most, and the first to ask pays for everyone."""
+        """``make()``, reused for the same ``key`` (which names the audience): fresh for ``CACHE_SECONDS``; for
+        ``STALE_SECONDS`` more the figures already made are answered at once while new ones are made in the
+        background. The overview and the map are summaries that say how old they are; only the first reader after
+        a long quiet waits for them."""
         hit = self._cache.get(key)
-        if hit is not None and hit[0] > now:
-            return cast(T, hit[1])
+        if hit is not None:
+            made_at, value = hit
+            age = (now - made_at).total_seconds()
+            if 0 <= age < CACHE_SECONDS:
+                return cast(T, value)
+            if 0 <= age < CACHE_SECONDS + STALE_SECONDS:
+                if key not in self._refreshing:
+                    task = asyncio.get_running_loop().create_task(self._refresh(key, now, make))
+                    self._refreshing[key] = task
+                return cast(T, value)
         value = await make()
+        self._store(key, now, value)
+        return value
+
+    def _store(self, key: tuple[Any, ...], now: datetime, value: Any) -> None:
         if len(self._cache) > 256:
             self._cache.clear()
-        self._cache[key] = (now + timedelta(seconds=CACHE_SECONDS), value)
-        return value
+        self._cache[key] = (now, value)
+
+    async def _refresh(self, key: tuple[Any, ...], now: datetime, make: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            self._store(key, now, await make())
+        except Exception:  # the stale figures stay; the next reader tries again
+            log.warning("dashboard: refreshing %s failed", key[0], exc_info=True)
+        finally:
+            self._refreshing.pop(key, None)
+
+    async def settled(self) -> None:
+        """Wait for the refreshes running in the background (tests, a clean stop)."""
+        while self._refreshing:
+            await asyncio.gather(*list(self._refreshing.values()), return_exceptions=True)
+
+    def forget(self) -> None:
+        """Drop what ``cached`` keeps (the benchmark times the first reader of a minute with it)."""
+        self._cache.clear()
 
     async def overview(self, audience: Audience, now: datetime, kabupaten: str = "") -> Overview:
         key = ("overview", audience.kind, audience.department, audience.confidential, kabupaten)

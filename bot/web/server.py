@@ -557,6 +557,7 @@ class WebServer:
 
     async def stop(self) -> None:
         self._http.stop()
+        await self.web.services.village_map.dashboard.settled()
         try:
             await asyncio.wait_for(self._http.close_all_connections(), 5)
         except TimeoutError:

@@ -29,3 +29,8 @@ CREATE INDEX web_sessions_person ON web_sessions(telegram_id);
 
 -- The dashboard's map counts the open aspirations of every village: desa, status answer it from the index.
 CREATE INDEX aspirations_desa_status ON aspirations(desa_code, status, confidential);
+
+-- An official's share read whole (the dashboard's counts and map, ``Audience.scan``): the department's aspirations
+-- straight from this index, without a visit to each routing row (on the province-sized bench database about half
+-- the time of the counts of a department with a third of all aspirations).
+CREATE INDEX aspiration_departments_share ON aspiration_departments(department, aspiration_id);
