@@ -31,9 +31,6 @@ CLOSED = tuple(sorted(s.value for s in CLOSED_STATUSES))
 LATE_FROM = "FROM aspiration_sla s JOIN aspirations a ON a.id = s.aspiration_id"
 LATE_WHERE = ("a.status IN ('baru', 'diterima', 'diproses') AND ((s.accepted_at IS NULL AND s.accept_due < ?)"
               " OR (s.responded_at IS NULL AND s.respond_due < ?))")
-#: The same as a set of aspirations, read off the service levels' indexes (a filter over many aspirations).
-LATE_IDS = ("(a.status IN ('baru', 'diterima', 'diproses') AND a.id IN (SELECT s.aspiration_id FROM aspiration_sla s"
-            " WHERE (s.accepted_at IS NULL AND s.accept_due < ?) OR (s.responded_at IS NULL AND s.respond_due < ?)))")
 #: Past a service level on ``?`` (the local date, twice); ``s`` the service levels of aspiration ``a``.
 LATE = ("(a.status IN ('baru', 'diterima', 'diproses') AND EXISTS (SELECT 1 FROM aspiration_sla s"
         " WHERE s.aspiration_id = a.id AND ((s.accepted_at IS NULL AND s.accept_due < ?)"
@@ -110,7 +107,7 @@ class ListFilters:
             parts.append("a.created_at < ?")
             params.append(to_iso(datetime.combine(self.until + timedelta(days=1), time(0), tzinfo=tz)))
         if self.overdue:
-            parts.append(LATE_IDS)
+            parts.append(LATE)
             params.extend([today.isoformat()] * 2)
         return " AND ".join(parts) or "1 = 1", params
 
@@ -372,12 +369,17 @@ class Dashboard:
         pages = max(1, -(-total // page_size))
         page = min(max(1, filters.page), pages)
         iso = today.isoformat()
+        # the page's aspirations first (only what sorting needs), then their details: a filter that the planner
+        # answers from another index (status, kecamatan) sorts its matches without computing the details of each
+        ids = [r["id"] for r in await self.db.fetchall(
+            f"SELECT a.id FROM aspirations a WHERE {where} ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*params, *scope_params, page_size, (page - 1) * page_size])]
         rows = await self.db.fetchall(
             "SELECT a.ticket, a.created_at, a.desa_code, d.name AS desa_name, k.name AS kecamatan_name, a.category,"
             f" a.status, a.confidential, {DEPARTMENTS} AS departments, {LATE} AS late"
             " FROM aspirations a JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
-            f" WHERE {where} ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?",
-            [iso, iso, *params, *scope_params, page_size, (page - 1) * page_size])
+            f" WHERE a.id IN ({','.join('?' * len(ids))}) ORDER BY a.created_at DESC, a.id DESC",
+            [iso, iso, *ids]) if ids else []
         return ListPage([ListRow(r["ticket"], r["created_at"], r["desa_code"], r["desa_name"], r["kecamatan_name"],
                                  r["category"], r["status"], r["departments"] or "", bool(r["confidential"]),
                                  bool(r["late"])) for r in rows], total, page, pages)
