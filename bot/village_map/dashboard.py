@@ -19,6 +19,7 @@ from bot.aspirations.audience import PEJABAT, Audience
 from bot.core.clock import to_iso
 from bot.core.domain import CATEGORY_BY_CODE, CLOSED_STATUSES, Status
 from bot.storage.database import Database
+from bot.village_map.profile import village_counts
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -390,15 +391,7 @@ class Dashboard:
                                            [iso, iso, aspiration_id]))
 
     async def village(self, desa_code: str, audience: Audience) -> VillageFacts:
-        share, params = audience.where()
-        rows = await self.db.fetchall(
-            f"SELECT a.status, a.category, COUNT(*) AS n FROM aspirations a WHERE a.desa_code = ? AND ({share})"
-            " GROUP BY a.status, a.category", [desa_code, *params])
-        by_status: dict[str, int] = {}
-        by_category: dict[str, int] = {}
-        for r in rows:
-            by_status[r["status"]] = by_status.get(r["status"], 0) + r["n"]
-            by_category[r["category"]] = by_category.get(r["category"], 0) + r["n"]
+        by_status, by_category = await village_counts(self.db, desa_code, audience)
         order = [s.value for s in Status]
         cats = list(CATEGORY_BY_CODE)
         heads = [(r["name"] or "-", r["telegram_id"] is not None) for r in await self.db.fetchall(

@@ -74,11 +74,8 @@ class VillageLocations:
         validate_location(latitude, longitude)
         stamp = to_iso(self.clock.now())
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO village_locations(desa_code, latitude, longitude, set_by, set_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT(desa_code) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude,"
-                " set_by = excluded.set_by, set_at = excluded.set_at",
-                (person.desa_code, latitude, longitude, person.id, stamp))
+            await tx.execute("INSERT OR REPLACE INTO village_locations(desa_code, latitude, longitude, set_by, set_at)"
+                             " VALUES (?, ?, ?, ?, ?)", (person.desa_code, latitude, longitude, person.id, stamp))
             # asked or not, this kepala desa is not asked again
             await tx.execute("INSERT OR IGNORE INTO village_location_prompts(person_id, prompted_at) VALUES (?, ?)",
                              (person.id, stamp))

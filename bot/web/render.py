@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.core.domain import category_label, status_label
 from bot.messaging.templates import tanggal, tanggal_pendek, waktu
@@ -18,18 +18,18 @@ def ribuan(value: int | float) -> str:
     return f"{int(value):,}".replace(",", ".")
 
 
+#: HTML pages: autoescaped whatever their name, a missing value is an error, templates never change while running.
+OPTIONS: dict[str, Any] = {"autoescape": True, "undefined": StrictUndefined, "trim_blocks": True,
+                           "lstrip_blocks": True, "auto_reload": False}
+FILTERS = {"tanggal": tanggal, "tanggal_pendek": tanggal_pendek, "waktu": waktu, "kategori": category_label,
+           "status": status_label, "singkat": short_label, "ribuan": ribuan}
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("messages", "dashboard"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    env.filters.update(tanggal=tanggal, tanggal_pendek=tanggal_pendek, waktu=waktu, kategori=category_label,
-                       status=status_label, singkat=short_label, ribuan=ribuan)
+    """The dashboard's own Jinja2 environment (``messages/dashboard/``), apart from the bot's Telegram HTML."""
+    env = Environment(loader=PackageLoader("messages", "dashboard"), **OPTIONS)
+    env.filters.update(FILTERS)
     return env
 
 
