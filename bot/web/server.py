@@ -230,7 +230,7 @@ class LoginPage(Base):
             return
         username = self.services.config.bot_username or await self.services.db.fetchval(
             "SELECT value FROM app_state WHERE key = 'bot_username'")
-        self.page("masuk", bot_username=username or "", lanjut=target)
+        self.page("masuk", bot_username=username or "", lanjut=target, gagal=bool(self.get_query_argument("gagal", "")))
 
 
 class Login(Base):

@@ -22,7 +22,7 @@ import pytest
 
 from bot.aspirations.service import Attachment
 from bot.core.clock import FakeClock, to_iso
-from tests.web.dashboard_support import PEOPLE, Dashboard, running_dashboard, widget_fields
+from tests.web.dashboard_support import PEOPLE, Dashboard, init_data, running_dashboard, widget_fields
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -166,3 +166,22 @@ async def test_a_console_error_would_fail_the_test(browser: Any, dash: Dashboard
     await _login(browser, dash)
     await asyncio.to_thread(browser.execute_script, "console.error('rusak')")
     assert any("rusak" in e for e in _errors(browser))
+
+
+async def test_the_mini_app_signs_in_with_its_launch_data(browser: Any, dash: Dashboard) -> None:
+    """Telegram opens the Mini App at the dashboard's address with ``#tgWebAppData=…``: the page sends that initData
+    to /auth/webapp and lands on the overview, no password and no script from outside."""
+    launch = urlencode({"tgWebAppData": init_data(PEOPLE["pejabat"], dash.clock.now()), "tgWebAppVersion": "8.0",
+                        "tgWebAppPlatform": "android"})
+    await _load(browser, f"{dash.url}/#{launch}")
+    await _wait(browser, lambda b: "Ringkasan aspirasi" in b.page_source)
+    assert "OPD PUPR" in browser.find_element(By.CSS_SELECTOR, ".siapa").text
+    await _shot(browser, "mini-app-masuk")
+    assert _errors(browser) == []
+    # a forged launch goes back to the login page, signed out
+    await asyncio.to_thread(browser.delete_all_cookies)
+    forged = urlencode({"tgWebAppData": init_data(PEOPLE["pimpinan"], dash.clock.now(), token="654321:OTHER")})
+    await _load(browser, f"{dash.url}/peta#{forged}")
+    await _wait(browser, lambda b: "gagal=1" in b.current_url)
+    assert "Masuk lewat Telegram gagal" in browser.page_source
+    assert "Peta masalah" not in browser.page_source
