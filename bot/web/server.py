@@ -452,6 +452,21 @@ class VisitsPage(Page):
         self.page("kunjungan", months=sorted(months.items()), past=past, today=today)
 
 
+class VisitsCalendar(Page):
+    """The same visits as an .ics file to add to a phone's or an office's calendar (as /jadwal sends it)."""
+
+    async def get(self) -> None:
+        from bot.visits import ics  # icalendar loads only when a calendar is asked for
+
+        services = self.services
+        visits = await services.ngantor.visits.upcoming(limit=200)
+        now = services.clock.now()
+        text = ics.calendar(visits, now=now, domain=f"sambang-{services.config.wilayah}")
+        self.set_header("Content-Type", "text/calendar; charset=utf-8")
+        self.set_header("Content-Disposition", 'attachment; filename="jadwal-ngantor-di-kecamatan.ics"')
+        self.finish(text.encode("utf-8"))
+
+
 class ExportPage(Page):
     async def get(self) -> None:
         self.page("ekspor", kecamatan=await list_kecamatan(self.services.db), problem="")
@@ -528,6 +543,7 @@ def routes(web: Web) -> list[Any]:
         (rf"/aspirasi/{TICKET}/lampiran/(\d{{1,3}})", AttachmentFile, args),
         (rf"/desa/{DESA}", VillagePage, args),
         (r"/kunjungan", VisitsPage, args),
+        (r"/kunjungan\.ics", VisitsCalendar, args),
         (r"/ekspor", ExportPage, args),
         (r"/static/(.*)", Static, {"path": str(STATIC)}),
     ]

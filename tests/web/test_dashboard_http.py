@@ -4,7 +4,7 @@ what each role reads, CSRF on every change, the security headers, and bad input.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -238,6 +238,13 @@ async def test_village_page_map_data_and_visits(dash: Dashboard) -> None:
         placed = {v[0]: v for v in data["desa"]}
         assert code in placed or data["tanpa_lokasi"] > 0
         assert (await s.get("/kunjungan")).status == 200
+        await dash.services.ngantor.visits.create("Tiris", dash.clock.now().date() + timedelta(days=9),
+                                                  time(8, 0))
+        page = await (await s.get("/kunjungan")).text()
+        assert "Kecamatan Tiris" in page
+        ics = await s.get("/kunjungan.ics")
+        assert ics.headers["Content-Type"].startswith("text/calendar")
+        assert "Ngantor di Kecamatan Tiris" in await ics.text()
 
 
 async def test_https_cookies_are_secure(tmp_path: Path, clock: FakeClock) -> None:
