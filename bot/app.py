@@ -282,6 +282,8 @@ async def start_bot(app: SambangApplication, *, webhook: WebhookSettings | None 
         host, port = services.config.web_listen
         app.web_server = WebServer(dashboard(services), host, port)
         await app.web_server.start()
+    elif services.config.web_url:
+        log.warning("SAMBANG_WEB_URL is set but no dashboard is served in polling mode: set SAMBANG_WEB_LISTEN")
     assert app.updater is not None
     polling.setdefault("allowed_updates", Update.ALL_TYPES)
     polling.setdefault("error_callback", _polling_error_callback(services))
