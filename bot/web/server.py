@@ -15,12 +15,12 @@ import json
 import logging
 import mimetypes
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import tornado.netutil
@@ -58,6 +58,32 @@ MediaLookup = Callable[[Attachment], Awaitable[tuple[Path, str] | None]]
 
 async def no_archive(attachment: Attachment) -> tuple[Path, str] | None:
     return None
+
+
+class Archive(Protocol):
+    """The media archive as the dashboard reads it (bot/media): its folder and where each file is in it."""
+
+    root: Path
+
+    async def paths(self, file_unique_ids: Iterable[str]) -> dict[str, str]: ...
+
+
+def archive_lookup(archive: Archive) -> MediaLookup:
+    """Attachments served from the archive: the file named by its hash, its type from the attachment or the name."""
+
+    async def lookup(attachment: Attachment) -> tuple[Path, str] | None:
+        if not attachment.file_unique_id:
+            return None
+        relative = (await archive.paths([attachment.file_unique_id])).get(attachment.file_unique_id)
+        if relative is None:
+            return None
+        path = archive.root / relative
+        if not path.is_file():
+            return None
+        mime = attachment.mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return path, mime
+
+    return lookup
 
 
 def tile_origin(tiles: str) -> str:
