@@ -121,6 +121,7 @@ async def test_a_pejabat_sees_only_the_department_share(dash: Dashboard) -> None
             html = await r.text()
             assert r.status == 404 and "bukan untuk Anda" in html
             assert "Uraian aspirasi nomor" not in html
+            assert (await s.get(f"/aspirasi/{forbidden}/lampiran/0")).status == 404
         listing = await (await s.get("/aspirasi?status=terbuka")).text()
         assert own in listing or "aspirasi" in listing
         assert other not in listing and secret not in listing
