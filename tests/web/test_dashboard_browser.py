@@ -160,6 +160,13 @@ async def test_pages_in_a_real_browser(browser: Any, dash: Dashboard, width: int
     await _shot(browser, f"aspirasi-{width}")
     assert _errors(browser) == []
 
+    # its village's page, from the link on the aspiration
+    await asyncio.to_thread(browser.find_element(By.CSS_SELECTOR, "dl.data a[href^='/desa/']").click)
+    await _wait(browser, lambda b: "/desa/" in b.current_url)
+    assert "Lokasi kantor desa" in browser.page_source and "Aspirasi terbaru" in browser.page_source
+    await _shot(browser, f"desa-{width}")
+    assert _errors(browser) == []
+
 
 async def test_a_console_error_would_fail_the_test(browser: Any, dash: Dashboard) -> None:
     """The console check itself: a page that logs an error is caught."""
