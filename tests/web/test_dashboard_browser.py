@@ -166,6 +166,10 @@ async def test_pages_in_a_real_browser(browser: Any, dash: Dashboard, width: int
     assert "Lokasi kantor desa" in browser.page_source and "Aspirasi terbaru" in browser.page_source
     await _shot(browser, f"desa-{width}")
     assert _errors(browser) == []
+    await asyncio.to_thread(browser.find_element(By.PARTIAL_LINK_TEXT, "lihat di peta").click)
+    await _wait(browser, lambda b: b.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content a"))
+    assert browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content a").text.startswith("Desa ")
+    assert _errors(browser) == []
 
 
 async def test_a_console_error_would_fail_the_test(browser: Any, dash: Dashboard) -> None:

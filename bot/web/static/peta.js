@@ -46,7 +46,14 @@
         m.addTo(map);
         points.push([v[3], v[4]]);
       });
-      if (points.length) { map.fitBounds(points, { padding: [20, 20], maxZoom: 13 }); }
+      var focus = new URLSearchParams(window.location.search).get("desa");
+      var chosen = focus ? data.desa.filter(function (v) { return v[0] === focus; })[0] : null;
+      if (chosen) {
+        map.setView([chosen[3], chosen[4]], 14);
+        L.popup().setLatLng([chosen[3], chosen[4]]).setContent(popup(chosen)).openOn(map);
+      } else if (points.length) {
+        map.fitBounds(points, { padding: [20, 20], maxZoom: 13 });
+      }
       summary.textContent = data.desa.length + " desa di peta dari " + data.jumlah_desa + " desa" +
         (data.tanpa_lokasi ? "; " + data.tanpa_lokasi + " desa dengan aspirasi atau potensi belum punya lokasi" : "") +
         ".";
