@@ -31,7 +31,7 @@ from bot.aspirations import audience as audiences
 from bot.aspirations.service import Attachment
 from bot.core.domain import CATEGORIES, NotAllowed, Status
 from bot.operations.health import health_report, heartbeat_limit
-from bot.people.regions import get_desa, get_kecamatan, list_kecamatan
+from bot.people.regions import get_desa, get_kecamatan, list_desa, list_kecamatan
 from bot.people.roster import Person, get_person
 from bot.services import Services
 from bot.village_map.dashboard import ListFilters
@@ -406,7 +406,8 @@ class AspirationList(Page):
         departments = await vm.dashboard.department_names()
         if audience.department:
             departments = {k: v for k, v in departments.items() if k == audience.department}
-        self.page("daftar", filters=filters, result=result, problems=problems,
+        villages = await list_desa(self.services.db, filters.kecamatan) if filters.kecamatan else []
+        self.page("daftar", filters=filters, result=result, problems=problems, villages=villages,
                   kecamatan=await list_kecamatan(self.services.db), departments=departments,
                   categories=[c for c in CATEGORIES if audience.confidential or not c.confidential],
                   statuses=list(Status), link=lambda **changes: "/aspirasi?" + urlencode(filters.query(**changes)))

@@ -159,6 +159,12 @@ async def test_list_filters_and_paging(dash: Dashboard) -> None:
         assert f"/aspirasi?kecamatan={kec}&amp;kategori={cat}" in overview  # the heat map cell links to its list
         html = await (await s.get(f"/aspirasi?kecamatan={kec}&kategori={cat}")).text()
         assert f'id="jumlah">{expected} aspirasi' in html
+        desa = await db.fetchval("SELECT desa_code FROM aspirations WHERE kecamatan_code = ? AND category = ?"
+                                 " LIMIT 1", (kec, cat))
+        assert f'<option value="{desa}"' in html  # the kecamatan's villages to choose from
+        one = await db.fetchval("SELECT COUNT(*) FROM aspirations WHERE desa_code = ? AND category = ?", (desa, cat))
+        narrowed = await (await s.get(f"/aspirasi?kecamatan={kec}&kategori={cat}&desa={desa}")).text()
+        assert f'id="jumlah">{one} aspirasi' in narrowed
         all_rows = await (await s.get("/aspirasi")).text()
         assert 'id="jumlah">300 aspirasi · halaman 1 dari 6' in all_rows
         second = await (await s.get("/aspirasi?hal=2")).text()
