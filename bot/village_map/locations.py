@@ -9,7 +9,7 @@ not placed. Everything is aggregated in SQL, per village, so the 8,494 villages 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.aspirations.audience import Audience
@@ -25,6 +25,8 @@ from bot.village_map.potential import validate_location
 PROMPT_FROM = time(9, 0)
 PROMPT_UNTIL = time(17, 0)
 PROMPT_BATCH = 200
+#: A kepala desa is asked after their first day with Sambang, not while they are still finding their way.
+SETTLED = timedelta(days=1)
 OPEN = ("baru", "diterima", "diproses", "selesai")
 
 
@@ -82,7 +84,8 @@ class VillageLocations:
         return OfficeLocation(person.desa_code, latitude, longitude, stamp)
 
     async def prompt_due(self, now: datetime) -> int:
-        """Ask each registered kepala desa whose village office has no location, once, in the local daytime."""
+        """Ask each registered kepala desa whose village office has no location, once: in the local daytime, after
+        their first day, never in the middle of writing something."""
         local = now.astimezone(self.tz).time()
         if not PROMPT_FROM <= local < PROMPT_UNTIL:
             return 0
@@ -92,7 +95,11 @@ class VillageLocations:
             " AND p.blocked_bot_at IS NULL"
             " AND NOT EXISTS (SELECT 1 FROM village_locations l WHERE l.desa_code = p.desa_code)"
             " AND NOT EXISTS (SELECT 1 FROM village_location_prompts q WHERE q.person_id = p.id)"
-            " ORDER BY p.id LIMIT ?", (PROMPT_BATCH,))
+            # gentle: not in their first day with Sambang, nor while they write an aspiration or their potential
+            " AND p.created_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM drafts dr WHERE dr.telegram_id = p.telegram_id)"
+            " AND NOT EXISTS (SELECT 1 FROM potential_drafts pd WHERE pd.telegram_id = p.telegram_id)"
+            " ORDER BY p.id LIMIT ?", (to_iso(now - SETTLED), PROMPT_BATCH))
         if not rows:
             return 0
         stamp = to_iso(now)

@@ -106,26 +106,32 @@ async def test_each_kepala_desa_is_asked_once_in_the_daytime(harness: BotHarness
     first = await harness.kepala_desa(10)
     second = await harness.kepala_desa(11, desa="35.13.02.2002", name="Siti")
     await harness.settle()
-    # the fixture's clock is 09:00 WIB: asked now, once
+
+    def asked(user: Any) -> int:
+        return sum("Lokasi kantor desa" in t for t in harness.server.texts(user.id))
+
+    await harness.tick()  # their first day: not yet
+    await harness.settle()
+    assert asked(first) == asked(second) == 0
+    await harness.say(second, "/aspirasi", "Langkah 1 dari 4")  # writing: not now
+    await harness.advance(days=1)  # 09:00 WIB the next day
+    await harness.settle()
+    assert (asked(first), asked(second)) == (1, 0)
+    await harness.say(second, "/batal", "dibatalkan")
     await harness.tick()
     await harness.settle()
-    for user in (first, second):
-        assert sum("Lokasi kantor desa" in t for t in harness.server.texts(user.id)) == 1
-    await harness.tick()
-    await harness.settle()
-    assert sum("Lokasi kantor desa" in t for t in harness.server.texts(first.id)) == 1
+    assert (asked(first), asked(second)) == (1, 1)  # once each
     # a village whose office is known is not asked; nobody is asked at night
     await harness.svc.db.execute("INSERT INTO village_locations(desa_code, latitude, longitude, set_at)"
                                  " VALUES ('35.13.02.2003', -7.9, 113.2, '2026-03-01T00:00:00.000000Z')")
     third = await harness.kepala_desa(12, desa="35.13.02.2003", name="Joko")
     fourth = await harness.kepala_desa(13, desa="35.13.02.2004", name="Ani")
-    await harness.advance(hours=10)  # 19:00 WIB
+    await harness.advance(days=1, hours=10)  # 19:00 WIB, more than a day later
     await harness.settle()
-    assert not any("Lokasi kantor desa" in t for t in harness.server.texts(fourth.id))
-    await harness.advance(hours=14)  # 09:00 WIB the next day
+    assert asked(fourth) == 0
+    await harness.advance(hours=14)  # 09:00 WIB
     await harness.settle()
-    assert sum("Lokasi kantor desa" in t for t in harness.server.texts(fourth.id)) == 1
-    assert not any("Lokasi kantor desa" in t for t in harness.server.texts(third.id))
+    assert (asked(first), asked(fourth), asked(third)) == (1, 1, 0)
 
 
 async def test_staff_get_the_dashboard_as_the_chat_menu_button(https_harness: BotHarness) -> None:
