@@ -4,6 +4,7 @@ department (from the service levels), the list's filters, and the map's data, fo
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -120,3 +121,26 @@ async def test_map_places_villages_by_office_then_aspirations(seeded: Database, 
         "SELECT COUNT(*) FROM desa d WHERE d.code IN (SELECT desa_code FROM aspirations WHERE status IN ('baru',"
         " 'diterima', 'diproses', 'selesai') UNION SELECT a.desa_code FROM attachments l JOIN aspirations a"
         " ON a.id = l.aspiration_id WHERE l.kind = 'location' UNION SELECT desa_code FROM village_locations)")
+
+
+async def test_a_province_heat_map_shows_kabupaten_first(tmp_path: Path, clock: FakeClock) -> None:
+    from bot.people.regions import load_regions
+
+    db = await Database.open(tmp_path / "jatim.db")
+    try:
+        await load_regions(db, "35")
+        await seed(db, 300, start=clock.now())
+        dash = Dashboard(db, ZoneInfo("Asia/Jakarta"))
+        province = await dash.overview(PIMPINAN, clock.now())
+        assert province.heat_level == "kabupaten"
+        by_kabupaten = {r["kab"]: r["n"] for r in await db.fetchall(
+            "SELECT substr(kecamatan_code, 1, 5) AS kab, COUNT(*) AS n FROM aspirations GROUP BY kab")}
+        assert {r.code: r.total for r in province.heat} == by_kabupaten
+        kab = max(by_kabupaten, key=lambda k: by_kabupaten[k])
+        one = await dash.overview(PIMPINAN, clock.now(), kab)
+        assert one.heat_level == "kecamatan" and one.total == by_kabupaten[kab]
+        assert all(r.code.startswith(kab + ".") for r in one.heat) and one.kabupaten is not None
+        listed = await dash.aspirations(PIMPINAN, ListFilters(kabupaten=kab), clock.now())
+        assert listed.total == by_kabupaten[kab]
+    finally:
+        await db.close()
