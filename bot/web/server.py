@@ -425,7 +425,7 @@ class AspirationPage(Page):
         overdue = await self.services.village_map.dashboard.is_overdue(aspiration.id, self.services.clock.now())
         archived = [a.kind != "location" and await self.web.media(a) is not None for a in aspiration.attachments]
         self.page("aspirasi", a=aspiration, history=history, names=names, overdue=overdue, archived=archived,
-                  attachments=list(enumerate(aspiration.attachments)))
+                  attachments=list(enumerate(aspiration.attachments)), tiles=self.services.config.map_tiles)
 
 
 class AttachmentFile(Page):

@@ -85,11 +85,12 @@ async def dash(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Dashboard]:
 
     async with running_dashboard(tmp_path, clock, config={"map_tiles": ""}, media=archive) as d:
         db = d.services.db
-        asp = await db.fetchone("SELECT id, ticket, desa_code FROM aspirations WHERE confidential = 0 AND"
-                                " status = 'baru' ORDER BY id LIMIT 1")
+        asp = await db.fetchone("SELECT a.id, a.ticket, a.desa_code FROM aspirations a JOIN attachments l"
+                                " ON l.aspiration_id = a.id AND l.kind = 'location' WHERE a.confidential = 0"
+                                " AND a.status = 'baru' ORDER BY a.id LIMIT 1")
         async with db.transaction() as tx:
             await tx.execute("INSERT INTO attachments(aspiration_id, position, kind, file_id, file_unique_id,"
-                             " mime_type, caption) VALUES (?, 0, 'photo', 'AgAD-photo', 'uniq-1', 'image/png',"
+                             " mime_type, caption) VALUES (?, -1, 'photo', 'AgAD-photo', 'uniq-1', 'image/png',"
                              " 'Jembatan <retak> di sisi timur')", (asp["id"],))
             await tx.execute("INSERT INTO village_locations(desa_code, latitude, longitude, set_at)"
                              " VALUES (?, -7.9, 113.25, ?)", (asp["desa_code"], to_iso(clock.now())))
@@ -157,6 +158,7 @@ async def test_pages_in_a_real_browser(browser: Any, dash: Dashboard, width: int
     await _wait(browser, lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth", img))
     assert browser.execute_script("return arguments[0].naturalWidth", img) == 320
     assert "Jembatan <retak> di sisi timur" in browser.find_element(By.CSS_SELECTOR, ".lampiran figcaption").text
+    assert browser.find_elements(By.CSS_SELECTOR, "#titik path.leaflet-interactive")  # its location, drawn
     await _shot(browser, f"aspirasi-{width}")
     assert _errors(browser) == []
 
