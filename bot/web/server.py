@@ -28,7 +28,6 @@ import tornado.web
 from tornado.httpserver import HTTPServer
 
 from bot.aspirations import audience as audiences
-from bot.aspirations.service import Attachment
 from bot.core.domain import CATEGORIES, NotAllowed, Status
 from bot.operations.health import health_report, heartbeat_limit
 from bot.people.regions import get_desa, get_kecamatan, list_desa, list_kecamatan
@@ -52,11 +51,12 @@ _DEPT_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 TELEGRAM_FRAMES = "https://web.telegram.org https://*.telegram.org https://telegram.org"
 MAX_PAGE = 100_000
 
-#: Where an attachment's file is in the media archive: (path, MIME type), or None while it is not archived.
-MediaLookup = Callable[[Attachment], Awaitable[tuple[Path, str] | None]]
+#: Where a file people sent is in the media archive, by its Telegram ``file_unique_id`` (and the MIME type they
+#: sent it with, if known): (path, MIME type), or None while it is not archived.
+MediaLookup = Callable[[str | None, str | None], Awaitable[tuple[Path, str] | None]]
 
 
-async def no_archive(attachment: Attachment) -> tuple[Path, str] | None:
+async def no_archive(file_unique_id: str | None, mime_type: str | None) -> tuple[Path, str] | None:
     return None
 
 
@@ -69,21 +69,33 @@ class Archive(Protocol):
 
 
 def archive_lookup(archive: Archive) -> MediaLookup:
-    """Attachments served from the archive: the file named by its hash, its type from the attachment or the name."""
+    """Files served from the archive: named by their hash, their type as sent or else from the name."""
 
-    async def lookup(attachment: Attachment) -> tuple[Path, str] | None:
-        if not attachment.file_unique_id:
+    async def lookup(file_unique_id: str | None, mime_type: str | None) -> tuple[Path, str] | None:
+        if not file_unique_id:
             return None
-        relative = (await archive.paths([attachment.file_unique_id])).get(attachment.file_unique_id)
+        relative = (await archive.paths([file_unique_id])).get(file_unique_id)
         if relative is None:
             return None
         path = archive.root / relative
         if not path.is_file():
             return None
-        mime = attachment.mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return path, mime
+        return path, mime_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
     return lookup
+
+
+async def send_file(handler: tornado.web.RequestHandler, found: tuple[Path, str] | None) -> None:
+    """An archived file as the answer: shown in the page when it is an image, a sound or a video, else a download."""
+    if found is None:
+        raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
+    path, mime = found
+    content = await asyncio.to_thread(path.read_bytes)
+    handler.set_header("Content-Type", mime)
+    handler.set_header("Cache-Control", "private, max-age=3600")
+    if not mime.startswith(("image/", "audio/", "video/")):
+        handler.set_header("Content-Disposition", f'attachment; filename="{path.name}"')
+    handler.finish(content)
 
 
 def tile_origin(tiles: str) -> str:
@@ -423,7 +435,8 @@ class AspirationPage(Page):
         history = await self.services.aspirations.history(aspiration.id)
         names = await self.services.village_map.dashboard.department_names()
         overdue = await self.services.village_map.dashboard.is_overdue(aspiration.id, self.services.clock.now())
-        archived = [a.kind != "location" and await self.web.media(a) is not None for a in aspiration.attachments]
+        archived = [a.kind != "location" and await self.web.media(a.file_unique_id, a.mime_type) is not None
+                    for a in aspiration.attachments]
         self.page("aspirasi", a=aspiration, history=history, names=names, overdue=overdue, archived=archived,
                   attachments=list(enumerate(aspiration.attachments)), tiles=self.services.config.map_tiles)
 
@@ -437,16 +450,8 @@ class AttachmentFile(Page):
         index = int(position)
         if index >= len(aspiration.attachments):
             raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
-        found = await self.web.media(aspiration.attachments[index])
-        if found is None:
-            raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
-        path, mime = found
-        content = await asyncio.to_thread(path.read_bytes)
-        self.set_header("Content-Type", mime or mimetypes.guess_type(path.name)[0] or "application/octet-stream")
-        self.set_header("Cache-Control", "private, max-age=3600")
-        if not (mime or "").startswith(("image/", "audio/", "video/")):
-            self.set_header("Content-Disposition", f'attachment; filename="{path.name}"')
-        self.finish(content)
+        attachment = aspiration.attachments[index]
+        await send_file(self, await self.web.media(attachment.file_unique_id, attachment.mime_type))
 
 
 class VillagePage(Page):
@@ -463,8 +468,23 @@ class VillagePage(Page):
         latest = await vm.dashboard.aspirations(audience, ListFilters(desa=code), now, page_size=20)
         visits = vm.visits
         last, upcoming = await visits.last_and_next(desa.kecamatan_code) if visits is not None else (None, None)
+        potential = await vm.potential.list_for_desa(code)
+        photos = {(p.id, n): await self.web.media(photo.file_unique_id, None) is not None
+                  for p in potential for n, photo in enumerate(p.photos)}
         self.page("desa", desa=desa, facts=facts, latest=latest, office=await vm.locations.office(code),
-                  potential=await vm.potential.list_for_desa(code), last=last, upcoming=upcoming)
+                  potential=potential, photos=photos, last=last, upcoming=upcoming)
+
+
+class PotentialPhotoFile(Page):
+    """A photo of a village's potential, from the archive (potential is part of the village's profile: for
+    everyone the dashboard lets in)."""
+
+    async def get(self, code: str, entry_id: str, number: str) -> None:
+        entry = await self.services.village_map.potential.get(int(entry_id))
+        index = int(number)
+        if entry is None or entry.desa_code != code or index >= len(entry.photos):
+            raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
+        await send_file(self, await self.web.media(entry.photos[index].file_unique_id, None))
 
 
 class VisitsPage(Page):
@@ -569,6 +589,7 @@ def routes(web: Web) -> list[Any]:
         (rf"/aspirasi/{TICKET}", AspirationPage, args),
         (rf"/aspirasi/{TICKET}/lampiran/(\d{{1,3}})", AttachmentFile, args),
         (rf"/desa/{DESA}", VillagePage, args),
+        (rf"/desa/{DESA}/potensi/(\d{{1,12}})/(\d{{1,2}})", PotentialPhotoFile, args),
         (r"/kunjungan", VisitsPage, args),
         (r"/kunjungan\.ics", VisitsCalendar, args),
         (r"/ekspor", ExportPage, args),

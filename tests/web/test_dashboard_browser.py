@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.aspirations.service import Attachment
 from bot.core.clock import FakeClock, to_iso
 from tests.web.dashboard_support import PEOPLE, Dashboard, init_data, running_dashboard, widget_fields
 
@@ -80,8 +79,8 @@ async def dash(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Dashboard]:
     photo = tmp_path / "foto.png"
     photo.write_bytes(_png(320, 200))
 
-    async def archive(attachment: Attachment) -> tuple[Path, str] | None:
-        return (photo, "image/png") if attachment.file_unique_id == "uniq-1" else None
+    async def archive(file_unique_id: str | None, mime_type: str | None) -> tuple[Path, str] | None:
+        return (photo, "image/png") if file_unique_id == "uniq-1" else None
 
     async with running_dashboard(tmp_path, clock, config={"map_tiles": ""}, media=archive) as d:
         db = d.services.db

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.clock import FakeClock
+from bot.core.clock import FakeClock, to_iso
 from tests.web.dashboard_support import PEOPLE, STRANGER, TOKEN, Dashboard, init_data, running_dashboard, widget_fields
 
 ALLOWED = ("pimpinan", "admin", "pejabat")
@@ -264,3 +264,43 @@ async def test_https_cookies_are_secure(tmp_path: Path, clock: FakeClock) -> Non
 
 def test_token_is_the_test_token() -> None:
     assert TOKEN.startswith("123456:") and STRANGER not in PEOPLE.values()
+
+
+async def test_photos_come_from_the_archive(tmp_path: Path, clock: FakeClock) -> None:
+    stored = tmp_path / "ab" / ("ab" + "0" * 62 + ".jpg")
+    stored.parent.mkdir()
+    stored.write_bytes(b"\xff\xd8\xff\xe0 a photo of a bridge")
+
+    async def archive(file_unique_id: str | None, mime_type: str | None) -> tuple[Path, str] | None:
+        return (stored, mime_type or "image/jpeg") if file_unique_id in ("AQAD-foto", "AQAD-pot") else None
+
+    async with running_dashboard(tmp_path, clock, aspirations=30, media=archive) as dash:
+        db = dash.services.db
+        own = await _ticket(dash, "a.department = 'PUPR'")
+        other = await _ticket(dash, "a.department = 'DINKES'")
+        async with db.transaction() as tx:
+            for ticket in (own, other):
+                await tx.execute("INSERT INTO attachments(aspiration_id, position, kind, file_id, file_unique_id)"
+                                 " SELECT id, 9, 'photo', 'AgAD', 'AQAD-foto' FROM aspirations WHERE ticket = ?",
+                                 (ticket,))
+            entry = await tx.execute(
+                "INSERT INTO village_potential(desa_code, kind, description, created_at, updated_at)"
+                " VALUES ('35.13.02.2001', 'wisata', 'Air terjun Madakaripura di kaki Bromo', ?, ?)",
+                (to_iso(clock.now()), to_iso(clock.now())))
+            await tx.execute("INSERT INTO village_potential_photos(potential_id, position, file_id, file_unique_id)"
+                             " VALUES (?, 0, 'AgAD-pot', 'AQAD-pot')", (entry,))
+        async with dash.client() as s:
+            await dash.login(s, "pejabat")
+            page = await (await s.get(f"/aspirasi/{own}")).text()
+            position = len(await db.fetchall(
+                "SELECT 1 FROM attachments l JOIN aspirations a ON a.id = l.aspiration_id WHERE a.ticket = ?",
+                (own,))) - 1
+            assert f'<img src="/aspirasi/{own}/lampiran/{position}"' in page
+            photo = await s.get(f"/aspirasi/{own}/lampiran/{position}")
+            assert photo.status == 200 and photo.headers["Content-Type"] == "image/jpeg"
+            assert await photo.read() == stored.read_bytes()
+            assert (await s.get(f"/aspirasi/{other}/lampiran/0")).status == 404  # not their department's
+            village = await (await s.get("/desa/35.13.02.2001")).text()
+            assert f'<img src="/desa/35.13.02.2001/potensi/{entry}/0"' in village
+            assert (await s.get(f"/desa/35.13.02.2001/potensi/{entry}/0")).status == 200
+            assert (await s.get(f"/desa/35.13.02.2002/potensi/{entry}/0")).status == 404  # another village's URL
