@@ -109,6 +109,11 @@ def verify_init_data(init_data: str, token: str, now: datetime) -> TelegramLogin
     return TelegramLogin(telegram_id, name, "webapp")
 
 
+async def bot_username(db: Database) -> str:
+    """The bot's @username as the running bot last recorded it (the Login Widget needs it); empty before that."""
+    return str(await db.fetchval("SELECT value FROM app_state WHERE key = 'bot_username'") or "")
+
+
 def cookie_secret(token: str) -> str:
     """The key that signs the session cookie: derived from the bot token, so it survives restarts and a new token
     ends every session."""

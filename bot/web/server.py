@@ -35,7 +35,15 @@ from bot.people.roster import Person, get_person
 from bot.services import Services
 from bot.village_map.dashboard import ListFilters
 from bot.village_map.recap import Filters
-from bot.web.auth import LoginRefused, Sessions, TelegramLogin, cookie_secret, verify_init_data, verify_widget
+from bot.web.auth import (
+    LoginRefused,
+    Sessions,
+    TelegramLogin,
+    bot_username,
+    cookie_secret,
+    verify_init_data,
+    verify_widget,
+)
 from bot.web.render import page
 
 log = logging.getLogger(__name__)
@@ -266,9 +274,8 @@ class LoginPage(Base):
         if person is not None and _audience(person) is not None:
             self.redirect(target)
             return
-        username = self.services.config.bot_username or await self.services.db.fetchval(
-            "SELECT value FROM app_state WHERE key = 'bot_username'")
-        self.page("masuk", bot_username=username or "", lanjut=target, gagal=bool(self.get_query_argument("gagal", "")))
+        username = self.services.config.bot_username or await bot_username(self.services.db)
+        self.page("masuk", bot_username=username, lanjut=target, gagal=bool(self.get_query_argument("gagal", "")))
 
 
 class Login(Base):

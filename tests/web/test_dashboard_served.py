@@ -17,6 +17,10 @@ async def _login_and_read(base: str, clock: FakeClock) -> str:
     async with aiohttp.ClientSession(base, cookie_jar=aiohttp.CookieJar(unsafe=True)) as s:
         first = await s.get("/", allow_redirects=False)
         assert first.status == 302 and first.headers["Location"].startswith("/masuk")
+        login = await s.get(first.headers["Location"])
+        html = await login.text()  # the Login Widget of the running bot, allowed by the login page's policy
+        assert 'src="https://telegram.org/js/telegram-widget.js?22" data-telegram-login="' in html
+        assert "script-src 'self' https://telegram.org" in login.headers["Content-Security-Policy"]
         r = await s.get("/auth/telegram", params=widget_fields(ADMIN_ID, clock.now()))
         assert r.status == 200
         health = await s.get("/healthz")
