@@ -2,8 +2,7 @@
 the persistent outbox with the real pacing (30 messages a second overall, one a second per chat), the real
 ``TelegramTransport`` and a PTB bot carrying the same ``AIORateLimiter(max_retries=0)`` as the running Sambang.
 
-The announcement goes through the broadcast engine of issue 4 (``/siaran`` to every kepala desa) when it is in the
-branch, else straight into the outbox in one transaction as such an engine does (``queue_announcement``); the
+The announcement goes through the broadcast engine (``/siaran`` to every kepala desa, ``queue_announcement``); the
 application's own Bot and an ``OutboxSender`` with the configured pacing deliver it. The fake server counts every
 send against Telegram's limits (``violations``).
 """
@@ -69,28 +68,15 @@ async def prepare(db_path: Path, wilayah: str) -> list[int]:
 
 
 async def queue_announcement(services: Any, chats: list[int]) -> tuple[int, str]:
-    """Queue the announcement for every kepala desa: through the broadcast engine (issue 4) when it is there
-    (``/siaran`` to the role kepala_desa), else straight into the outbox in one transaction as such an engine
-    does. Returns (broadcast id, which path)."""
-    now = services.clock.now()
-    try:
-        from bot.visits import broadcast as engine
-    except ImportError:
-        engine = None
-    if engine is not None:
-        audience = await engine.resolve_audience(services.db, "peran", "kepala_desa")
-        broadcast_id, _ = await engine.send_siaran(
-            services.db, audience=audience, text=TEXT, sender_telegram_id=None, sender_name="Admin Kabupaten",
-            now=now, request_key=f"bench:{len(chats)}")
-        return broadcast_id, "broadcast_engine"
-    from bot.messaging import outbox
+    """Queue the announcement for every kepala desa through the broadcast engine (``/siaran`` to the role
+    kepala_desa). Returns (broadcast id, which path)."""
+    from bot.visits import broadcast as engine
 
-    broadcast_id = 1
-    async with services.db.transaction() as tx:
-        for chat in chats:
-            await outbox.enqueue_text(tx, chat, TEXT, now=now, broadcast_id=broadcast_id,
-                                      dedup_key=f"bench:{broadcast_id}:{chat}", ref=f"bench:{broadcast_id}")
-    return broadcast_id, "outbox"
+    audience = await engine.resolve_audience(services.db, "peran", "kepala_desa")
+    broadcast_id, _ = await engine.send_siaran(
+        services.db, audience=audience, text=TEXT, sender_telegram_id=None, sender_name="Admin Kabupaten",
+        now=services.clock.now(), request_key=f"bench:{len(chats)}")
+    return broadcast_id, "broadcast_engine"
 
 
 async def broadcast(server: FakeTelegram, db_path: Path, wilayah: str, chats: list[int]) -> BroadcastResult:

@@ -1,13 +1,13 @@
 """A province-sized database: 100,000 aspirations across the 8,494 villages of Jawa Timur (SAMBANG_WILAYAH=35).
 
-The schema comes from the application itself (``open_services`` migrates, loads the regions and runs every feature
-installer, e.g. the departments table), then everything else is written with bulk inserts in one transaction:
+The schema comes from the application itself (``open_services`` migrates, loads the regions and the departments),
+then everything else is written with bulk inserts in one transaction:
 people (kepala desa, camat, officials per department, leadership, admins), aspirations with a realistic spread of
 categories, statuses and dates over a year, attachments, status history with the acting officials, the outbox
 history those changes sent, and recent processed updates.
 
-Tables that feature issues add are filled by ``FILLERS`` when they exist (one function each), so a newly merged
-feature gets realistic rows by adding one function. The database is cached in ``bench/out/volume`` and rebuilt when
+The tables of each feature are filled by ``FILLERS`` (one function each), so a new feature gets realistic rows by
+adding one function. The database is cached in ``bench/out/volume`` and rebuilt when
 the generator or the set of migrations changes.
 """
 
@@ -423,7 +423,7 @@ def _aspirations(w: World, count: int) -> None:
     w.stats.update(aspirations=len(asp_rows), attachments=len(att_rows), history=len(hist_rows))
 
 
-# -- the officials feature (issue 3): routing to departments and service levels ---------------------------------
+# -- the officials feature: routing to departments and service levels -------------------------------------------
 
 ACCEPT_DAYS, RESPOND_DAYS, CONFIRM_DAYS = 3, 5, 10
 RESPONDED = {"selesai", "ditutup", "tidak_dapat", "ditolak"}
@@ -487,7 +487,7 @@ def _department_inboxes(w: World) -> None:
                       [(code, -1001_000_000_000 - i, f"Inbox {code}", stamp) for i, code in enumerate(codes)])
 
 
-# -- Ngantor di Kecamatan (issue 4): visits, their departments, feedback and commitments --------------------------
+# -- Ngantor di Kecamatan: visits, their departments, feedback and commitments ----------------------------------
 
 
 @filler("visits")
@@ -544,7 +544,7 @@ def _visits(w: World) -> None:
     w.stats.update(visits=len(visits), visit_feedback=len(feedback), commitments=len(commitments))
 
 
-# -- the map (issue 5): village potential ------------------------------------------------------------------------
+# -- the map: village potential ----------------------------------------------------------------------------------
 
 POTENTIAL = {
     "pertanian": "Sawah padi dan jagung, dua kali panen setahun",

@@ -1,4 +1,4 @@
-"""Items 1 and 4 of the benchmark issue: intake throughput against the echo bot, and memory with a full database."""
+"""Intake throughput against the echo bot, and memory with a full database."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.config import Config, ConfigError, load_config
 from bot.core.domain import DomainError
+from bot.core.wording import phrases, plain
 
 log = logging.getLogger("sambang")
 
@@ -45,11 +46,11 @@ def _folder_problem(db_path: Path) -> str | None:
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     if not probe.is_dir():
-        return f"folder database {db_path.parent} tidak dapat dibuat: {probe} bukan folder"
+        return plain("cli/db_folder_not_folder", folder=db_path.parent, probe=probe)
     if not os.access(probe, os.W_OK | os.X_OK):
-        return f"folder database {probe} tidak dapat ditulis (izin ditolak)"
+        return plain("cli/db_folder_not_writable", folder=probe)
     if db_path.exists() and not os.access(db_path, os.R_OK | os.W_OK):
-        return f"berkas database {db_path} tidak dapat ditulis (izin ditolak)"
+        return plain("cli/db_file_not_writable", path=db_path)
     return None
 
 
@@ -60,10 +61,9 @@ def _database_problem(config: Config, command: str) -> str | None:
 
     path = config.db_path
     if command not in CREATES_DATABASE and not path.is_file():
-        return (f"Gagal: database {path} tidak ada (SAMBANG_DB); periksa SAMBANG_DB, atau buat database baru dengan"
-                " `sambang migrate`.")
+        return plain("cli/db_missing", path=path)
     if command in ("run", "migrate") and (problem := _folder_problem(path)) is not None:
-        return f"Kesalahan konfigurasi: SAMBANG_DB: {problem}"
+        return plain("cli/config_error", variable="SAMBANG_DB", text=problem)
     if command != "restore" and path.is_file():
         check_wilayah_file(path, config.wilayah)
     return None
@@ -82,18 +82,14 @@ def _start_problem(exc: BaseException, config: Config, webhook: Any) -> str | No
     from telegram.error import InvalidToken, NetworkError
 
     if isinstance(exc, InvalidToken):
-        return ("Gagal: Telegram menolak token bot (TELEGRAM_BOT_TOKEN); periksa token dari @BotFather"
-                " (dan TELEGRAM_API_BASE_URL bila diisi).")
+        return plain("cli/token_refused")
     if isinstance(exc, NetworkError):  # TimedOut included
         host = config.base_url.split("://", 1)[-1].split("/", 1)[0]
-        return (f"Gagal: server Telegram di {host} tidak dapat dihubungi (jaringan atau TELEGRAM_API_BASE_URL):"
-                f" {_one_line(exc)}")
+        return plain("cli/telegram_unreachable", host=host, error=_one_line(exc))
     if isinstance(exc, OverflowError | OSError) and webhook is not None:
         if getattr(exc, "errno", None) == errno.EADDRINUSE:
-            return (f"Gagal: port {webhook.port} sudah dipakai program lain (--port); pilih port lain atau hentikan"
-                    " program itu.")
-        return (f"Gagal: server webhook tidak dapat mendengarkan di {webhook.listen}:{webhook.port}"
-                f" (--listen/--port): {_one_line(exc)}")
+            return plain("cli/port_in_use", port=webhook.port)
+        return plain("cli/cannot_listen", listen=webhook.listen, port=webhook.port, error=_one_line(exc))
     return None
 
 
@@ -121,9 +117,8 @@ def _web_problem(config: Config) -> str | None:
             sock.close()
     except (OSError, OverflowError) as exc:
         if getattr(exc, "errno", None) == errno.EADDRINUSE:
-            return (f"Gagal: port {port} untuk dasbor (SAMBANG_WEB_LISTEN) sudah dipakai program lain; pilih port"
-                    " lain atau hentikan program itu.")
-        return f"Gagal: dasbor tidak dapat mendengarkan di {host}:{port} (SAMBANG_WEB_LISTEN): {_one_line(exc)}"
+            return plain("cli/web_port_in_use", port=port)
+        return plain("cli/web_cannot_listen", listen=host, port=port, error=_one_line(exc))
     return None
 
 
@@ -174,7 +169,7 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
                 log.info("webhook: no SAMBANG_WEBHOOK_SECRET given; using a new random secret token for this run")
             webhook_path(args.webhook, args.url_path)
         except WebhookError as exc:
-            print(f"Kesalahan konfigurasi: --webhook: {exc}", file=sys.stderr)
+            print(plain("cli/config_error", variable="--webhook", text=exc), file=sys.stderr)
             return 2
         webhook = WebhookSettings(url=args.webhook, secret_token=secret, listen=args.listen, port=args.port,
                                   url_path=args.url_path)
@@ -189,11 +184,11 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
     try:
         lock = RunLock(config.db_path).acquire()
     except AlreadyRunning:
-        print(f"Gagal: bot lain sudah berjalan dengan database {config.db_path}.", file=sys.stderr)
+        print(plain("cli/already_running", path=config.db_path), file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"Kesalahan konfigurasi: SAMBANG_DB: folder database tidak dapat ditulis: {exc.strerror}",
-              file=sys.stderr)
+        print(plain("cli/config_error", variable="SAMBANG_DB", text=plain("cli/db_folder_not_writable_because",
+                                                                             error=exc.strerror)), file=sys.stderr)
         return 2
     try:
         problem = _port_problem(config, webhook) if webhook is not None else _web_problem(config)
@@ -246,11 +241,7 @@ async def cmd_migrate(config: Config, args: argparse.Namespace) -> int:
         version = await db.schema_version()
     finally:
         await db.close()
-    if applied:
-        print(f"Migrasi diterapkan: {', '.join(applied)}")
-    else:
-        print("Database sudah mutakhir.")
-    print(f"Versi skema: {version}; wilayah {config.wilayah}: {k} kecamatan, {d} desa/kelurahan.")
+    print(plain("cli/migrate", applied=applied, version=version, wilayah=config.wilayah, kecamatan=k, desa=d))
     return 0
 
 
@@ -277,8 +268,7 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
     from bot.people import roster
 
     if args.hours is not None and args.hours < 1:
-        print(f"Gagal: --hours harus lebih dari 0 (masa berlaku undangan dalam jam), bukan {args.hours}.",
-              file=sys.stderr)
+        print(plain("cli/invite_hours", hours=args.hours), file=sys.stderr)
         return 2
 
     async def work(services: Any) -> int:
@@ -288,18 +278,14 @@ async def cmd_invite(config: Config, args: argparse.Namespace) -> int:
             ttl_hours=args.hours if args.hours is not None else config.invite_ttl_hours,
         )
         username = await _bot_username(services)
-        print(f"Kode undangan: {invitation.code}")
-        print(f"Tautan: t.me/{username}?start={invitation.code}")
         until = invitation.expires_at.astimezone(config.tz)
-        print(f"Peran: {invitation.role.label}; berlaku sampai {until:%Y-%m-%d %H:%M %Z} (sekali pakai)")
+        head = None
         if invitation.desa_code:
             from bot.people.service import registered_head
 
             head = await registered_head(services.db, invitation.desa_code)
-            if head is not None:
-                print(f"Catatan: desa ini sudah punya kepala desa terdaftar ({head.label}). Yang mendaftar dengan"
-                      " kode ini menjadi penggantinya: aktif setelah admin mengonfirmasi di bot, lalu yang lama"
-                      " dinonaktifkan.")
+        print(plain("cli/invite", code=invitation.code, username=username, role=invitation.role.label,
+                    until=f"{until:%Y-%m-%d %H:%M %Z}", head=head.label if head is not None else None))
         return 0
 
     return await _with_services(config, work)
@@ -312,7 +298,7 @@ async def cmd_roster_import(config: Config, args: argparse.Namespace) -> int:
     try:
         raw = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
-        print(f"Tidak dapat membaca {path}: {exc.strerror}", file=sys.stderr)
+        print(plain("cli/cannot_read", path=path, error=exc.strerror), file=sys.stderr)
         return 1
     try:
         text = raw.decode("utf-8-sig")
@@ -322,51 +308,44 @@ async def cmd_roster_import(config: Config, args: argparse.Namespace) -> int:
     async def work(services: Any) -> int:
         report = await roster.import_roster(services.db, services.clock, text)
         if not report.ok:
-            print("Impor dibatalkan, tidak ada data yang disimpan:", file=sys.stderr)
-            for error in report.errors or []:
-                print(f"  - {error}", file=sys.stderr)
+            print(plain("cli/import_failed", errors=report.errors), file=sys.stderr)
             return 1
-        print(f"Impor selesai: {report.created} orang baru, {report.updated} diperbarui.")
-        if report.successors:
-            print(f"{report.successors} kepala desa baru untuk desa yang kepala desanya sudah terdaftar: mereka"
-                  " menjadi pengganti, aktif setelah mendaftar dan dikonfirmasi admin di bot.")
-        if report.unchanged:
-            print(f"{report.unchanged} orang sudah terdaftar dengan nomor yang sama: tidak diubah.")
-        print("Kepala desa kini dapat mendaftar dengan membuka bot dan menekan 'Bagikan nomor saya'.")
+        print(plain("cli/roster_imported", report=report))
         return 0
 
     return await _with_services(config, work)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sambang", description="Sambang: aspirasi kepala desa langsung ke Bupati.")
+    help_texts = phrases("cli/help")
+    parser = argparse.ArgumentParser(prog="sambang", description=help_texts["description"])
     parser.add_argument("--log-level", default="INFO", help=", ".join(LOG_LEVELS))
     parser.set_defaults(open_services=_open_services)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="jalankan bot (long polling, atau webhook dengan --webhook)")
-    run.add_argument("--webhook", metavar="URL", help="mode webhook: URL HTTPS publik, mis. https://bot.contoh.id/tg")
-    run.add_argument("--listen", default="0.0.0.0", help="alamat yang didengarkan server webhook (bawaan 0.0.0.0)")
-    run.add_argument("--port", type=int, default=8443, help="port server webhook (bawaan 8443)")
-    run.add_argument("--secret-token", help="token rahasia webhook; bawaan SAMBANG_WEBHOOK_SECRET, atau acak")
-    run.add_argument("--url-path", help="path lokal bila berbeda dari path URL publik (di balik reverse proxy)")
+    run = sub.add_parser("run", help=help_texts["run"])
+    run.add_argument("--webhook", metavar="URL", help=help_texts["run_webhook"])
+    run.add_argument("--listen", default="0.0.0.0", help=help_texts["run_listen"])
+    run.add_argument("--port", type=int, default=8443, help=help_texts["run_port"])
+    run.add_argument("--secret-token", help=help_texts["run_secret_token"])
+    run.add_argument("--url-path", help=help_texts["run_url_path"])
     run.set_defaults(func=cmd_run, needs_token=True)
-    mig = sub.add_parser("migrate", help="terapkan migrasi skema database")
+    mig = sub.add_parser("migrate", help=help_texts["migrate"])
     mig.set_defaults(func=cmd_migrate, needs_token=False)
-    inv = sub.add_parser("invite", help="buat kode undangan pendaftaran")
-    inv.add_argument("--role", required=True, help="kepala_desa, camat, pejabat, pimpinan, admin")
-    inv.add_argument("--desa", help="kode desa Kemendagri (kepala_desa), mis. 35.13.02.2001")
-    inv.add_argument("--kecamatan", help="kode atau nama kecamatan (camat)")
-    inv.add_argument("--department", "--opd", dest="department", help="kode OPD (pejabat), mis. PUPR")
-    inv.add_argument("--title", "--jabatan", dest="title", help="jabatan, mis. Bupati (pimpinan)")
-    inv.add_argument("--hours", type=int, help="masa berlaku dalam jam")
+    inv = sub.add_parser("invite", help=help_texts["invite"])
+    inv.add_argument("--role", required=True, help=help_texts["invite_role"])
+    inv.add_argument("--desa", help=help_texts["invite_desa"])
+    inv.add_argument("--kecamatan", help=help_texts["invite_kecamatan"])
+    inv.add_argument("--department", "--opd", dest="department", help=help_texts["invite_department"])
+    inv.add_argument("--title", "--jabatan", dest="title", help=help_texts["invite_title"])
+    inv.add_argument("--hours", type=int, help=help_texts["invite_hours"])
     inv.set_defaults(func=cmd_invite, needs_token=False)
-    ros = sub.add_parser("roster", help="daftar kepala desa")
+    ros = sub.add_parser("roster", help=help_texts["roster"])
     ros_sub = ros.add_subparsers(dest="roster_command", required=True)
-    imp = ros_sub.add_parser("import", help="impor CSV kepala desa dengan nomor HP")
+    imp = ros_sub.add_parser("import", help=help_texts["roster_import"])
     imp.add_argument("file")
     imp.set_defaults(func=cmd_roster_import, needs_token=False)
-    for name, help_text, configure, func in feature_commands():
-        p = sub.add_parser(name, help=help_text)
+    for name, help_template, configure, func in feature_commands():
+        p = sub.add_parser(name, help=phrases(help_template)[name])
         configure(p)
         if p.get_default("func") is None:
             p.set_defaults(func=func)
@@ -375,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: A feature's ``sambang`` sub-command: (name, help, configure(parser), run(config, args) -> exit code).
+#: A feature's ``sambang`` sub-command: (name, the template of its help texts — the phrase named like the command is
+#: its help —, configure(parser), run(config, args) -> exit code).
 #: ``configure`` may ``set_defaults(func=...)`` for nested sub-commands and ``needs_token=True`` when it needs one.
 SubCommand = tuple[str, str, Callable[[argparse.ArgumentParser], None],
                    Callable[[Config, argparse.Namespace], Awaitable[int]]]
@@ -398,8 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = str(args.log_level).strip().upper()
     if level not in LOG_LEVELS:
-        print(f"Kesalahan konfigurasi: --log-level: {args.log_level!r} tidak dikenal; gunakan salah satu dari"
-              f" {', '.join(LOG_LEVELS)}", file=sys.stderr)
+        print(plain("cli/config_error", variable="--log-level",
+                    text=plain("cli/log_level_unknown", value=args.log_level, choices=LOG_LEVELS)), file=sys.stderr)
         return 2
     setup_logging(level)
     try:
@@ -410,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         check_settings(config)
         problem = _database_problem(config, args.command)
     except ConfigError as exc:
-        print(f"Kesalahan konfigurasi: {exc.variable}: {exc.message}", file=sys.stderr)
+        print(plain("cli/config_error", variable=exc.variable, text=exc.message), file=sys.stderr)
         return 2
     if problem is not None:
         print(problem, file=sys.stderr)
@@ -419,16 +399,17 @@ def main(argv: list[str] | None = None) -> int:
         code: int = asyncio.run(args.func(config, args))
         return code
     except ConfigError as exc:
-        print(f"Kesalahan konfigurasi: {exc.variable}: {exc.message}", file=sys.stderr)
+        print(plain("cli/config_error", variable=exc.variable, text=exc.message), file=sys.stderr)
         return 2
     except DomainError as exc:
-        print(f"Gagal: {exc.message}", file=sys.stderr)
+        print(plain("cli/failed", text=exc.message), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a defect: the traceback goes to the log, masked like every log line
         log.critical("sambang %s failed", args.command, exc_info=True)
-        print(f"Gagal: kesalahan tak terduga ({type(exc).__name__}): {_one_line(exc)}", file=sys.stderr)
+        print(plain("cli/failed", text=plain("cli/unexpected", kind=type(exc).__name__, error=_one_line(exc))),
+              file=sys.stderr)
         return 1
 
 

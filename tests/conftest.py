@@ -3,7 +3,8 @@ the real bot against the fake Bot API server."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,17 @@ from tests.harness import BotHarness
 
 # 2026-03-02 (Monday) 02:00 UTC = 09:00 WIB
 START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A test that runs ``sambang …`` in-process configures logging for the whole process; put it back, so a later
+    test reading the log (caplog) does not depend on which tests ran before it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

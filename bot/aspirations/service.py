@@ -31,6 +31,7 @@ from bot.core.text import clean_text
 from bot.messaging import outbox
 from bot.people.roster import Person
 from bot.storage.database import Database, Row, Transaction
+from bot.storage.drafts import DraftTable
 
 MAX_PHOTOS = 5
 MAX_DOCUMENTS = 3
@@ -290,23 +291,18 @@ class AspirationService:
         self.clock = clock
         self.tz = tz
         self.submit_hooks: list[SubmitHook] = []
+        self.drafts = DraftTable(db, clock, "drafts", Draft.from_json)
 
     # -- drafts -------------------------------------------------------------------------------------------------
 
     async def load_draft(self, telegram_id: int) -> Draft | None:
-        row = await self.db.fetchone("SELECT data FROM drafts WHERE telegram_id = ?", (telegram_id,))
-        return Draft.from_json(row["data"]) if row else None
+        return await self.drafts.load(telegram_id)
 
     async def save_draft(self, telegram_id: int, draft: Draft) -> None:
-        await self.db.execute(
-            "INSERT INTO drafts(telegram_id, data, updated_at) VALUES (?, ?, ?) ON CONFLICT(telegram_id) DO UPDATE"
-            " SET data = excluded.data, updated_at = excluded.updated_at",
-            (telegram_id, draft.to_json(), to_iso(self.clock.now())),
-        )
+        await self.drafts.save(telegram_id, draft)
 
     async def discard_draft(self, telegram_id: int) -> bool:
-        async with self.db.transaction() as tx:
-            return await tx.execute_rowcount("DELETE FROM drafts WHERE telegram_id = ?", (telegram_id,)) > 0
+        return await self.drafts.discard(telegram_id)
 
     async def offer_text(self, telegram_id: int, text: str) -> None:
         """Keep text typed outside any flow, for the button that turns it into an aspiration."""

@@ -4,6 +4,10 @@ Rows are written in the same transaction as the change they announce, so a notif
 announces something that was rolled back. ``OutboxSender`` delivers them in order per chat, paced within Telegram's
 limits (about 1 message a second per private chat, 20 a minute per group, 30 a second overall), retrying on 429
 (honouring ``retry_after``), 5xx and network errors with backoff, and marking chats that blocked the bot.
+
+Why no library: a task queue (Celery, arq, RQ) would need a broker beside SQLite and could not commit a message in the
+same transaction as the change it announces; PTB's ``AIORateLimiter`` paces calls but forgets them on a restart.
+No maintained library offers a transactional outbox on SQLite with Telegram's per-chat and overall pacing.
 """
 
 from __future__ import annotations

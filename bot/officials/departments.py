@@ -27,6 +27,7 @@ from bot.aspirations.service import Aspiration
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import CATEGORIES, CATEGORY_BY_CODE, DomainError, NotAllowed, Role
+from bot.core.wording import phrases, plain
 from bot.messaging import outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
@@ -84,12 +85,21 @@ def _check_code(code: str) -> str:
     return normal
 
 
+class RoutingError(ValueError):
+    """What is wrong in a routing file, and where; its text is ``messages/officials/routing_<key>.txt.j2``."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(plain(f"officials/routing_{key}", **params))
+        self.key = key
+        self.params = params
+
+
 def _level(where: str, value: Any) -> ServiceLevel:
     if not isinstance(value, dict) or not {"accept", "respond"} <= value.keys():
-        raise ValueError(f"{where}: tulis sebagai {{ accept = 3, respond = 5 }}")
+        raise RoutingError("level_shape", where=where)
     accept, respond = value["accept"], value["respond"]
     if not (isinstance(accept, int) and isinstance(respond, int) and 1 <= accept <= respond <= 60):
-        raise ValueError(f"{where}: accept dan respond harus bilangan bulat 1–60 dengan accept <= respond")
+        raise RoutingError("level_values", where=where)
     return ServiceLevel(accept, respond)
 
 
@@ -98,52 +108,52 @@ def parse_routing(text: str, source: str = "departments.toml") -> RoutingFile:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{source}: bukan TOML yang valid: {exc}") from None
+        raise RoutingError("not_toml", source=source, error=exc) from None
     raw_departments = data.get("departments", {})
     if not isinstance(raw_departments, dict) or not raw_departments:
-        raise ValueError(f"{source}: bagian [departments] kosong atau tidak ada")
+        raise RoutingError("no_departments", source=source)
     departments: dict[str, str] = {}
     for code, name in raw_departments.items():
         normal = normalise_code(code)
         if not CODE_RE.match(normal):
-            raise ValueError(f"{source}: kode OPD {code!r} tidak valid (2–20 huruf besar/angka, diawali huruf)")
+            raise RoutingError("code_invalid", source=source, code=code)
         if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"{source}: nama OPD {code} kosong")
+            raise RoutingError("name_empty", source=source, code=code)
         departments[normal] = name.strip()
     routes: dict[str, list[str]] = {}
     raw_routes = data.get("routes", {})
     if not isinstance(raw_routes, dict):
-        raise ValueError(f"{source}: [routes] harus berisi kategori = [\"KODE\", ...]")
+        raise RoutingError("routes_shape", source=source)
     for category, codes in raw_routes.items():
         if category not in CATEGORY_BY_CODE:
-            known = ", ".join(c.code for c in CATEGORIES)
-            raise ValueError(f"{source}: kategori {category!r} tidak dikenal (yang ada: {known})")
+            raise RoutingError("category_unknown", source=source, category=category,
+                               known=", ".join(c.code for c in CATEGORIES))
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-            raise ValueError(f"{source}: routes.{category} harus daftar kode OPD, mis. [\"PUPR\"]")
+            raise RoutingError("route_codes", source=source, category=category)
         normal_codes = [normalise_code(c) for c in codes]
         for code in normal_codes:
             if code not in departments:
-                raise ValueError(f"{source}: routes.{category} menyebut OPD {code} yang tidak ada di [departments]")
+                raise RoutingError("route_department_unknown", source=source, category=category, code=code)
         if normal_codes and CATEGORY_BY_CODE[category].confidential:
-            raise ValueError(f"{source}: kategori rahasia {category} hanya untuk pimpinan; jangan beri OPD")
+            raise RoutingError("route_confidential", source=source, category=category)
         routes[category] = list(dict.fromkeys(normal_codes))
     levels: dict[str, ServiceLevel] = {}
     default_level = ServiceLevel()
     confirm = 10
     raw_levels = data.get("service_levels", {})
     if not isinstance(raw_levels, dict):
-        raise ValueError(f"{source}: [service_levels] tidak valid")
+        raise RoutingError("levels_shape", source=source)
     for key, value in raw_levels.items():
         if key == "default":
             default_level = _level(f"{source}: service_levels.default", value)
         elif key == "confirm":
             if not isinstance(value, int) or not 1 <= value <= 60:
-                raise ValueError(f"{source}: service_levels.confirm harus bilangan bulat 1–60")
+                raise RoutingError("confirm_days", source=source)
             confirm = value
         elif key in CATEGORY_BY_CODE:
             levels[key] = _level(f"{source}: service_levels.{key}", value)
         else:
-            raise ValueError(f"{source}: service_levels.{key}: kategori tidak dikenal")
+            raise RoutingError("level_category_unknown", source=source, key=key)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return RoutingFile(departments, routes, levels, default_level, confirm, sha)
 
@@ -157,7 +167,7 @@ def _int_env(config: Config, name: str, low: int, high: int) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ConfigError(name, f"harus bilangan bulat {low}–{high}, bukan {raw!r}")
+        raise ConfigError(name, "integer_range", low=low, high=high, raw=raw)
     return int(raw)
 
 
@@ -170,30 +180,30 @@ def load_routing(config: Config) -> RoutingFile:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError("SAMBANG_DEPARTMENTS_FILE", f"tidak dapat membaca {path}: {exc.strerror}") from None
+            raise ConfigError("SAMBANG_DEPARTMENTS_FILE", "cannot_read", path=path, error=exc.strerror) from None
         source = str(path)
     else:
         text, source = default_routing_text(), "bot/officials/departments.toml"
     try:
         routing = parse_routing(text, source)
     except ValueError as exc:
-        raise ConfigError("SAMBANG_DEPARTMENTS_FILE", str(exc)) from None
+        raise ConfigError("SAMBANG_DEPARTMENTS_FILE", "as_given", text=str(exc)) from None
     default = routing.default_level
     accept = _int_env(config, "SAMBANG_SLA_ACCEPT_DAYS", 1, 60)
     respond = _int_env(config, "SAMBANG_SLA_RESPOND_DAYS", 1, 60)
     if accept is not None or respond is not None:
         default = ServiceLevel(accept or default.accept, respond or default.respond)
         if default.accept > default.respond:
-            raise ConfigError("SAMBANG_SLA_ACCEPT_DAYS", "batas terima tidak boleh lebih lama dari batas tanggapan")
+            raise ConfigError("SAMBANG_SLA_ACCEPT_DAYS", "sla_accept_over_respond")
     levels = dict(routing.levels)
     raw = (config.extra.get("SAMBANG_SLA") or "").strip()
     for part in filter(None, (p.strip() for p in raw.split(","))):
         m = re.fullmatch(r"([a-z_]+)\s*=\s*(\d{1,2})\s*/\s*(\d{1,2})", part)
         if not m or m.group(1) not in CATEGORY_BY_CODE:
-            raise ConfigError("SAMBANG_SLA", f"{part!r} tidak valid; contoh: lingkungan=1/3,kesehatan=2/5")
+            raise ConfigError("SAMBANG_SLA", "sla_invalid", part=part)
         a, r = int(m.group(2)), int(m.group(3))
         if not 1 <= a <= r <= 60:
-            raise ConfigError("SAMBANG_SLA", f"{part!r}: hari terima 1–60 dan tidak lebih dari hari tanggapan")
+            raise ConfigError("SAMBANG_SLA", "sla_days", part=part)
         levels[m.group(1)] = ServiceLevel(a, r)
     confirm = _int_env(config, "SAMBANG_CONFIRM_DAYS", 1, 60) or routing.confirm_days
     return RoutingFile(routing.departments, routing.routes, levels, default, confirm, routing.sha)
@@ -298,9 +308,7 @@ class DepartmentService:
         if aspiration.departments:
             names = await self.names()
             return ", ".join(names.get(c, c) for c in aspiration.departments)
-        if aspiration.confidential:
-            return "Pimpinan Daerah (rahasia)"
-        return "Admin Sambang (menunggu diteruskan ke OPD)"
+        return phrases("officials/department_labels")["confidential" if aspiration.confidential else "unrouted"]
 
     # -- edits (command line) --------------------------------------------------------------------------------
 

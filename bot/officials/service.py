@@ -26,6 +26,7 @@ from bot.aspirations.service import Aspiration, AspirationService, Attachment, c
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from bot.core.text import clean_text
+from bot.core.wording import phrases, plain
 from bot.core.workdays import add_working_days
 from bot.messaging import callbacks, limits, outbox
 from bot.messaging.templates import render, tanggal_pendek
@@ -48,17 +49,11 @@ log = logging.getLogger(__name__)
 #: Actions officials take with a button; the ones in NEEDS_TEXT ask for a reason or a reply first.
 OFFICIAL_ACTIONS = ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt")
 NEEDS_TEXT = frozenset({"tolak", "tdt", "balas", "alihkan", "buka_kembali"})
-BUTTON_LABELS = {
-    "terima": "✅ Terima",
-    "proses": "🔧 Proses",
-    "selesai": "🏁 Selesai",
-    "balas": "💬 Balas",
-    "alihkan": "↪️ Alihkan",
-    "tolak": "⛔ Tolak",
-    "tdt": "🚫 Tidak dapat ditindaklanjuti",
-}
-CONFIRM_YES = "✅ Ya, sudah tertangani"
-CONFIRM_NO = "❌ Belum"
+_BUTTONS = phrases("officials/buttons")
+BUTTON_LABELS = {action: _BUTTONS[action]
+                 for action in ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt")}
+CONFIRM_YES = _BUTTONS["confirm_yes"]
+CONFIRM_NO = _BUTTONS["confirm_no"]
 #: How the history (and /status) names each step.
 HISTORY_LABELS = {
     "terima": "diterima",
@@ -280,11 +275,10 @@ class OfficialsService:
 
     async def _actor_label(self, person: Person | None) -> str:
         if person is None:
-            return "Sambang (otomatis)"
+            return plain("officials/actor_label", automatic=True)
         unit = await self._unit_label(person)
-        if person.role is Role.KEPALA_DESA:
-            return f"{person.name or 'Kepala desa'} (Kepala Desa)"
-        return f"{person.name} ({unit})" if person.name else unit
+        return plain("officials/actor_label", automatic=False, kepala_desa=person.role is Role.KEPALA_DESA,
+                     name=person.name, unit=unit)
 
     async def _card(self, tx: Transaction, aspiration: Aspiration, *, header: str | None = None,
                     fallback: bool = False) -> str:
@@ -320,11 +314,11 @@ class OfficialsService:
         ref = f"asp:{aspiration.id}:att"
         base = f"asp:{aspiration.id}:fwd:{key}:{chat_id}"
         photos = aspiration.photos
-        caption = f"{aspiration.ticket} · Desa {aspiration.desa_name}"
+        caption = plain("officials/attachment_caption", ticket=aspiration.ticket, desa=aspiration.desa_name)
 
         def photo_caption(number: int, photo: Attachment) -> str:
             # the kepala desa's own words under the photo travel with it (plain text: no parse mode is set)
-            head = caption if number == 1 else f"Foto {number}"
+            head = caption if number == 1 else plain("officials/attachment_photo", number=number)
             return f"{head}\n{photo.caption}"[:1024] if photo.caption else head
 
         if len(photos) == 1:
@@ -722,7 +716,7 @@ class OfficialsService:
                 return 0
             _, _, hid = await self.aspirations.transition(
                 tx, aspiration_id, action="tutup_otomatis", actor_id=None, now=now,
-                note=f"tidak ada jawaban dalam {self.departments.confirm_days} hari kerja",
+                note=plain("officials/history_auto_closed", days=self.departments.confirm_days),
                 history_action=HISTORY_LABELS["tutup_otomatis"])
             current = await self.aspirations.get_in(tx, aspiration_id)
             await self._notify_kades(tx, current, "tutup_otomatis", now, actor=None, note=None, key=f"h{hid}")
@@ -749,11 +743,8 @@ class OfficialsService:
                 " escalated_respond_at = CASE WHEN ? THEN ? ELSE escalated_respond_at END WHERE aspiration_id = ?",
                 ("terima" in late, stamp, "tanggapan" in late, stamp, aspiration_id))
             level = self.departments.service_level(aspiration.category)
-            note = "; ".join(
-                f"belum diterima/dialihkan dalam {level.accept} hari kerja (batas {tanggal_pendek(sla.accept_due)})"
-                if k == "terima" else
-                f"belum ditanggapi dalam {level.respond} hari kerja (batas {tanggal_pendek(sla.respond_due)})"
-                for k in late)
+            note = plain("officials/history_escalated", late=late, level=level,
+                         accept_due=tanggal_pendek(sla.accept_due), respond_due=tanggal_pendek(sla.respond_due))
             hid = await tx.execute(
                 "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
                 " VALUES (?, ?, NULL, ?, ?, ?, ?)",

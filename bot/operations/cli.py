@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.clock import SystemClock
+from bot.core.wording import phrases, plain
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -23,7 +24,8 @@ if TYPE_CHECKING:
 
 
 def _configure_health(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-age", type=float, help="detak penjadwal paling lama (detik); bawaan 3x SAMBANG_TICK_SECONDS")
+    help_texts = phrases("operations/cli_help")
+    p.add_argument("--max-age", type=float, help=help_texts["health_max_age"])
 
 
 async def cmd_health(config: Config, args: argparse.Namespace) -> int:
@@ -32,7 +34,7 @@ async def cmd_health(config: Config, args: argparse.Namespace) -> int:
     limit = args.max_age if args.max_age else heartbeat_limit(config.tick_seconds)
     ok, line = await asyncio.to_thread(check_file, config.db_path, max_heartbeat_age=limit,
                                        max_poll_age=poll_limit(config.tick_seconds))
-    print(line if ok else f"TIDAK SEHAT: {line}", file=sys.stdout if ok else sys.stderr)
+    print(line if ok else plain("operations/cli_unhealthy", line=line), file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 
 
@@ -40,7 +42,8 @@ async def cmd_health(config: Config, args: argparse.Namespace) -> int:
 
 
 def _configure_backup(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", nargs="?", help="berkas atau folder tujuan; bawaan SAMBANG_BACKUP_DIR")
+    help_texts = phrases("operations/cli_help")
+    p.add_argument("path", nargs="?", help=help_texts["backup_path"])
 
 
 async def cmd_backup(config: Config, args: argparse.Namespace) -> int:
@@ -56,15 +59,14 @@ async def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     else:
         target = ops.backup_dir / name
     info = await asyncio.to_thread(backup_database, config.db_path, target)
-    print(f"Cadangan dibuat: {info.path}")
-    print(f"Ukuran {info.size / 1024:.0f} KB, skema {info.schema_version}, {info.aspirations} aspirasi,"
-          f" {info.people} orang; pemeriksaan integritas: ok.")
+    print(plain("operations/cli_backup_done", info=info))
     return 0
 
 
 def _configure_restore(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", help="berkas cadangan (.db) yang akan dipulihkan")
-    p.add_argument("--yes", action="store_true", help="benar-benar ganti database (tanpa ini hanya diperiksa)")
+    help_texts = phrases("operations/cli_help")
+    p.add_argument("path", help=help_texts["restore_path"])
+    p.add_argument("--yes", action="store_true", help=help_texts["restore_yes"])
 
 
 async def cmd_restore(config: Config, args: argparse.Namespace) -> int:
@@ -77,28 +79,22 @@ async def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     try:
         lock = RunLock(config.db_path).acquire()
     except AlreadyRunning:
-        print("Gagal: bot sedang berjalan dengan database ini. Hentikan bot dulu (mis. `docker stop sambang`),"
-              " lalu jalankan restore lagi.", file=sys.stderr)
+        print(plain("cli/failed", text=plain("operations/cli_restore_running")), file=sys.stderr)
         return 1
     try:
         info = await asyncio.to_thread(inspect, backup)
-        print(f"Cadangan {backup}: utuh, skema {info.schema_version}, {info.aspirations} aspirasi,"
-              f" {info.people} orang.")
+        print(plain("operations/cli_restore_checked", backup=backup, info=info, confirmed=args.yes,
+                    db_path=config.db_path))
         if not args.yes:
-            print(f"Belum ada yang diubah. Untuk mengganti {config.db_path} dengan cadangan ini, jalankan lagi"
-                  " dengan --yes.")
             return 1
         report = await asyncio.to_thread(restore_database, backup, config.db_path, ops.backup_dir,
                                          SystemClock().now(), config.tz)
     except BackupError as exc:
-        print(f"Gagal: {exc.message}", file=sys.stderr)
+        print(plain("cli/failed", text=exc.message), file=sys.stderr)
         return 1
     finally:
         lock.release()
-    if report.previous_copy is not None:
-        print(f"Database sebelumnya disimpan di {report.previous_copy}.")
-    print(f"Database {config.db_path} dipulihkan dari {backup}. Jalankan bot lagi; migrasi yang belum ada"
-          " diterapkan saat mulai.")
+    print(plain("operations/cli_restored", previous=report.previous_copy, db_path=config.db_path, backup=backup))
     return 0
 
 
@@ -106,10 +102,11 @@ async def cmd_restore(config: Config, args: argparse.Namespace) -> int:
 
 
 def _configure_audit(p: argparse.ArgumentParser) -> None:
+    help_texts = phrases("operations/cli_help")
     sub = p.add_subparsers(dest="audit_command", required=True)
-    exp = sub.add_parser("export", help="ekspor jejak audit sebagai CSV")
-    exp.add_argument("--since", help="mulai tanggal (YYYY-MM-DD, zona SAMBANG_TZ)")
-    exp.add_argument("--output", "-o", help="berkas CSV; bawaan: layar (stdout)")
+    exp = sub.add_parser("export", help=help_texts["audit_export"])
+    exp.add_argument("--since", help=help_texts["audit_since"])
+    exp.add_argument("--output", "-o", help=help_texts["audit_output"])
     exp.set_defaults(func=cmd_audit_export, needs_token=False)
 
 
@@ -122,7 +119,7 @@ async def cmd_audit_export(config: Config, args: argparse.Namespace) -> int:
         try:
             since = datetime.strptime(args.since, "%Y-%m-%d").replace(tzinfo=config.tz)
         except ValueError:
-            print(f"Gagal: tanggal {args.since!r} tidak valid; gunakan YYYY-MM-DD.", file=sys.stderr)
+            print(plain("cli/failed", text=plain("operations/cli_since_invalid", value=args.since)), file=sys.stderr)
             return 1
     db = await Database.open(config.db_path)
     try:
@@ -135,15 +132,15 @@ async def cmd_audit_export(config: Config, args: argparse.Namespace) -> int:
     data = audit.to_csv(items, config.tz)
     if args.output:
         await asyncio.to_thread(write_private, Path(args.output), data)  # names and actions: 0600
-        print(f"{len(items)} baris audit ditulis ke {args.output}.")
+        print(plain("operations/cli_audit_written", count=len(items), path=args.output))
     else:
         sys.stdout.write(data.decode("utf-8"))
     return 0
 
 
 OPS_COMMANDS = [
-    ("health", "periksa kesehatan bot (untuk HEALTHCHECK Docker)", _configure_health, cmd_health),
-    ("backup", "cadangkan database selagi bot berjalan", _configure_backup, cmd_backup),
-    ("restore", "pulihkan database dari cadangan (hentikan bot dulu)", _configure_restore, cmd_restore),
-    ("audit", "jejak audit tindakan istimewa", _configure_audit, cmd_audit_export),
+    ("health", "operations/cli_help", _configure_health, cmd_health),
+    ("backup", "operations/cli_help", _configure_backup, cmd_backup),
+    ("restore", "operations/cli_help", _configure_restore, cmd_restore),
+    ("audit", "operations/cli_help", _configure_audit, cmd_audit_export),
 ]

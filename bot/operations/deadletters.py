@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.core.clock import to_iso
 from bot.core.domain import DomainError
+from bot.core.wording import phrases, plain
 from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.storage import audit
@@ -154,10 +155,11 @@ async def take_replays(db: Database, *, now: datetime) -> list[tuple[int, str]]:
 
 
 def _configure_cli(p: Any) -> None:
+    help_texts = phrases("operations/cli_help")
     sub = p.add_subparsers(dest="deadletters_command", required=True)
-    sub.add_parser("list", help="daftar pesan yang gagal diproses dan disisihkan").set_defaults(func=cmd_list)
-    rep = sub.add_parser("replay", help="proses ulang satu pesan (bot yang berjalan mengambilnya dalam satu tick)")
-    rep.add_argument("update_id", type=int, help="nomor pesan dari `sambang deadletters list`")
+    sub.add_parser("list", help=help_texts["deadletters_list"]).set_defaults(func=cmd_list)
+    rep = sub.add_parser("replay", help=help_texts["deadletters_replay"])
+    rep.add_argument("update_id", type=int, help=help_texts["deadletters_update_id"])
     rep.set_defaults(func=cmd_replay)
 
 
@@ -167,14 +169,7 @@ async def cmd_list(config: Any, args: Any) -> int:
         letters = await open_letters(db, limit=1000)
     finally:
         await db.close()
-    if not letters:
-        print("Tidak ada pesan gagal yang disisihkan.")
-        return 0
-    for d in letters:
-        who = d.sender or (f"pengguna {d.user_id}" if d.user_id else "pengirim tidak diketahui")
-        waiting = " [menunggu diproses ulang]" if d.status == "replay" else ""
-        print(f"#{d.update_id}  {d.failed_at}  {d.summary} dari {who}, {d.attempts}x gagal{waiting}: {d.reason}")
-    print(f"{len(letters)} pesan. Proses ulang: sambang deadletters replay NOMOR")
+    print(plain("operations/cli_dead_letters", letters=letters))
     return 0
 
 
@@ -186,8 +181,8 @@ async def cmd_replay(config: Any, args: Any) -> int:
         await request_replay(db, args.update_id, by=None, now=SystemClock().now())
     finally:
         await db.close()
-    print(f"Pesan #{args.update_id} akan diproses ulang oleh bot (dalam satu tick penjadwal, atau saat bot mulai).")
+    print(plain("operations/cli_dead_letter_replay", update_id=args.update_id))
     return 0
 
 
-DEADLETTERS_COMMAND = ("deadletters", "pesan yang gagal diproses: daftar dan proses ulang", _configure_cli, cmd_list)
+DEADLETTERS_COMMAND = ("deadletters", "operations/cli_help", _configure_cli, cmd_list)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.clock import from_iso, to_iso
+from bot.core.wording import plain
 from bot.storage.database import Database
 
 HEARTBEAT_KEY = "heartbeat_at"
@@ -100,7 +101,7 @@ def _conflict_problem(value: str | None, now: datetime, window: float) -> str | 
     age = _age(value, now)
     if age is None or age > window:
         return None
-    return f"bot lain memakai token yang sama (Conflict dari getUpdates {age:.0f} detik lalu); hentikan bot lain itu"
+    return plain("operations/health_conflict", age=age)
 
 
 def _age(value: str | None, now: datetime) -> float | None:
@@ -181,11 +182,11 @@ async def health_report(db: Database, *, mode: str, max_heartbeat_age: float | N
 def check_file(path: Path, *, max_heartbeat_age: float, max_poll_age: float | None = None) -> tuple[bool, str]:
     """(healthy, one line) for the database file at ``path``, read-only, from another process."""
     if not path.is_file():
-        return False, f"database {path} tidak ada"
+        return False, plain("operations/health_db_missing", path=path)
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error as exc:
-        return False, f"database tidak dapat dibuka: {exc}"
+        return False, plain("operations/health_db_unopenable", error=exc)
     try:
         conn.execute("PRAGMA busy_timeout=5000")
         version = conn.execute("SELECT COALESCE(MAX(number), 0) FROM schema_migrations").fetchone()[0]
@@ -195,7 +196,7 @@ def check_file(path: Path, *, max_heartbeat_age: float, max_poll_age: float | No
         oldest = conn.execute(_OLDEST_WAITING).fetchone()[0]
         dead = conn.execute(_DEAD_LETTERS).fetchone()[0]
     except sqlite3.Error as exc:
-        return False, f"database tidak dapat dibaca: {exc}"
+        return False, plain("operations/health_db_unreadable", error=exc)
     finally:
         conn.close()
     now = wall_now()
@@ -203,22 +204,21 @@ def check_file(path: Path, *, max_heartbeat_age: float, max_poll_age: float | No
     if problem is not None:
         return False, problem
     age = _age(state.get(HEARTBEAT_KEY), now)
-    dead_note = f"; {dead} pesan gagal menunggu admin (/gagal)" if dead else ""
+    dead_note = plain("operations/health_dead_note", dead=dead) if dead else ""
     if age is None:
-        return False, "belum ada detak dari penjadwal bot (bot belum berjalan?)"
+        return False, plain("operations/health_no_heartbeat")
     if age > max_heartbeat_age:
-        return False, f"detak terakhir penjadwal {age:.0f} detik lalu (batas {max_heartbeat_age:.0f} detik){dead_note}"
+        return False, plain("operations/health_heartbeat_old", age=age, limit=max_heartbeat_age, dead_note=dead_note)
     polled = _age(state.get("polled_at"), now)
     failing = _age(state.get("store_failing_since"), now)
     waiting = _age(oldest, now)
     limit = max_poll_age if max_poll_age is not None else max_heartbeat_age
     # (no polled_at at all: written by a version of the bot before this check; nothing to judge)
     if state.get("receive_mode", "polling") == "polling" and polled is not None and polled > limit:
-        return False, (f"bot tidak mengambil pesan baru dari Telegram (getUpdates terakhir berhasil {polled:.0f} detik"
-                       f" lalu, batas {limit:.0f} detik){dead_note}")
+        return False, plain("operations/health_not_polling", polled=polled, limit=limit, dead_note=dead_note)
     if failing is not None and failing > STUCK_AFTER:
-        return False, f"pesan masuk gagal disimpan sejak {failing:.0f} detik lalu (database terkunci/penuh?){dead_note}"
+        return False, plain("operations/health_store_failing", failing=failing, dead_note=dead_note)
     if waiting is not None and waiting > STUCK_AFTER:
-        return False, f"ada pesan masuk yang belum diproses sejak {waiting:.0f} detik lalu{dead_note}"
-    updated = state.get("last_update_at") or "belum ada"
-    return True, f"sehat: skema {version}, detak {age:.0f} detik lalu, update terakhir {updated}{dead_note}"
+        return False, plain("operations/health_waiting", waiting=waiting, dead_note=dead_note)
+    return True, plain("operations/health_ok", version=version, age=age, updated=state.get("last_update_at"),
+                       dead_note=dead_note)

@@ -33,10 +33,10 @@ class OpsSettings:
 
 def _int(variable: str, raw: str, minimum: int) -> int:
     if not re.fullmatch(r"\d+", raw.strip()):
-        raise ConfigError(variable, f"harus berupa bilangan bulat, bukan {raw!r}")
+        raise ConfigError(variable, "not_an_integer", raw=raw)
     value = int(raw)
     if value < minimum:
-        raise ConfigError(variable, f"tidak boleh kurang dari {minimum}")
+        raise ConfigError(variable, "below_minimum", minimum=minimum)
     return value
 
 
@@ -50,12 +50,11 @@ def ops_settings(config: Config) -> OpsSettings:
     kwargs: dict[str, Any] = {}  # the settings found, by field name
     if (raw := get("SAMBANG_WEBHOOK_SECRET")) is not None:
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", raw):
-            raise ConfigError("SAMBANG_WEBHOOK_SECRET",
-                              "hanya boleh berisi A-Z, a-z, 0-9, _ dan -, maksimal 256 karakter")
+            raise ConfigError("SAMBANG_WEBHOOK_SECRET", "secret_characters")
         kwargs["webhook_secret"] = raw
     backup_dir = Path(get("SAMBANG_BACKUP_DIR") or config.db_path.parent / "backups")
     if backup_dir.exists() and not backup_dir.is_dir():
-        raise ConfigError("SAMBANG_BACKUP_DIR", f"{backup_dir} bukan folder")
+        raise ConfigError("SAMBANG_BACKUP_DIR", "not_a_folder", path=backup_dir)
     kwargs["backup_dir"] = backup_dir
     if (raw := get("SAMBANG_BACKUP_KEEP")) is not None:
         kwargs["backup_keep"] = _int("SAMBANG_BACKUP_KEEP", raw, 1)
@@ -65,8 +64,7 @@ def ops_settings(config: Config) -> OpsSettings:
         else:
             m = re.fullmatch(r"(\d{1,2})[:.](\d{2})", raw)
             if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-                raise ConfigError("SAMBANG_BACKUP_TIME",
-                                  f"jam tidak valid {raw!r}; gunakan HH:MM (mis. 02:00) atau off")
+                raise ConfigError("SAMBANG_BACKUP_TIME", "backup_time_invalid", raw=raw)
             kwargs["backup_time"] = time(int(m.group(1)), int(m.group(2)))
     if (raw := get("SAMBANG_RATE_LIMIT_BURST")) is not None:
         kwargs["rate_burst"] = _int("SAMBANG_RATE_LIMIT_BURST", raw, 1)
@@ -74,8 +72,8 @@ def ops_settings(config: Config) -> OpsSettings:
         try:
             per_minute = float(raw)
         except ValueError:
-            raise ConfigError("SAMBANG_RATE_LIMIT_PER_MINUTE", f"harus berupa angka, bukan {raw!r}") from None
+            raise ConfigError("SAMBANG_RATE_LIMIT_PER_MINUTE", "not_a_number", raw=raw) from None
         if per_minute <= 0:
-            raise ConfigError("SAMBANG_RATE_LIMIT_PER_MINUTE", "harus lebih dari 0")
+            raise ConfigError("SAMBANG_RATE_LIMIT_PER_MINUTE", "not_positive")
         kwargs["rate_per_minute"] = per_minute
     return OpsSettings(**kwargs)

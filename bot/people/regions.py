@@ -83,11 +83,7 @@ class WilayahMismatch(ConfigError):
     """SAMBANG_WILAYAH names another area than the one the database was made for."""
 
     def __init__(self, path: object, found: str, wanted: str) -> None:
-        super().__init__(
-            "SAMBANG_WILAYAH",
-            f"database {path} dibuat untuk wilayah {_label(found)}, bukan {_label(wanted)}; perbaiki SAMBANG_WILAYAH"
-            " atau SAMBANG_DB (satu database melayani satu wilayah)",
-        )
+        super().__init__("SAMBANG_WILAYAH", "wilayah_mismatch", path=path, found=_label(found), wanted=_label(wanted))
         self.found = found
         self.wanted = wanted
 

@@ -14,6 +14,7 @@ from lokal import normalize_phone
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import DomainError, Role, parse_role
 from bot.core.imports import ImportReport as BaseImportReport
+from bot.core.wording import Notice, plain
 from bot.people.regions import find_desa, find_kecamatan, get_desa, get_kecamatan, normalise_code
 from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
@@ -56,9 +57,9 @@ class Person:
     def place(self) -> str:
         """Where this person works, as people say it."""
         if self.role is Role.KEPALA_DESA and self.desa_name:
-            return f"Desa {self.desa_name}, Kec. {self.kecamatan_name}"
+            return plain("people/person_place", kepala_desa=True, desa=self.desa_name, kecamatan=self.kecamatan_name)
         if self.role is Role.CAMAT and self.kecamatan_name:
-            return f"Kecamatan {self.kecamatan_name}"
+            return plain("people/person_place", kepala_desa=False, kecamatan=self.kecamatan_name)
         if self.role is Role.PEJABAT and self.department:
             return self.department
         return self.title or ""
@@ -88,21 +89,14 @@ _PERSON_SELECT = (
 )
 
 
+#: The columns of ``PERSON_SELECT`` that become ``Person`` fields as they are.
+_PERSON_COLUMNS = ("id", "telegram_id", "name", "desa_code", "kecamatan_code", "department", "title", "phone",
+                   "desa_name", "kecamatan_name")
+
+
 def person_from_row(row: Row) -> Person:
-    return Person(
-        id=row["id"],
-        telegram_id=row["telegram_id"],
-        name=row["name"],
-        role=Role(row["role"]),
-        desa_code=row["desa_code"],
-        kecamatan_code=row["kecamatan_code"],
-        department=row["department"],
-        title=row["title"],
-        phone=row["phone"],
-        active=bool(row["active"]),
-        desa_name=row["desa_name"],
-        kecamatan_name=row["kecamatan_name"],
-    )
+    return Person(**{column: row[column] for column in _PERSON_COLUMNS}, role=Role(row["role"]),
+                  active=bool(row["active"]))
 
 
 async def get_person(db: Database, telegram_id: int) -> Person | None:
@@ -408,12 +402,12 @@ async def import_roster(db: Database, clock: Clock, csv_text: str) -> ImportRepo
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff")), dialect=dialect)
     if not reader.fieldnames:
-        return ImportReport(errors=["Berkas kosong atau tanpa baris judul."])
+        return ImportReport(errors=[Notice("common/import_empty")])
     reader.fieldnames = [f.strip().lower().replace(" ", "_") for f in reader.fieldnames]
     if not any(h in reader.fieldnames for h in _HEADERS["phone"]):
-        return ImportReport(errors=["Kolom nomor telepon (telepon/hp/no_hp) tidak ditemukan."])
+        return ImportReport(errors=[Notice("people/import_no_phone_column")])
     if not any(h in reader.fieldnames for h in _HEADERS["desa"] + _HEADERS["kecamatan"]):
-        return ImportReport(errors=["Kolom desa (kode_desa) tidak ditemukan."])
+        return ImportReport(errors=[Notice("people/import_no_desa_column")])
     errors: list[str] = []
     planned: list[tuple[Role, str | None, str | None, str, str]] = []
     seen_phones: dict[str, int] = {}
@@ -423,13 +417,13 @@ async def import_roster(db: Database, clock: Clock, csv_text: str) -> ImportRepo
         phone_raw = _pick(row, "phone")
         phone = normalize_phone(phone_raw) if phone_raw else None
         if role not in (Role.KEPALA_DESA, Role.CAMAT):
-            errors.append(f"Baris {line_no}: jabatan harus kepala_desa atau camat.")
+            errors.append(Notice("people/import_role_invalid", line=line_no))
             continue
         if not phone:
-            errors.append(f"Baris {line_no}: nomor telepon {phone_raw!r} tidak valid.")
+            errors.append(Notice("people/import_phone_invalid", line=line_no, phone=phone_raw))
             continue
         if phone in seen_phones:
-            errors.append(f"Baris {line_no}: nomor {phone} sudah dipakai di baris {seen_phones[phone]}.")
+            errors.append(Notice("people/import_phone_repeated", line=line_no, phone=phone, first=seen_phones[phone]))
             continue
         seen_phones[phone] = line_no
         desa_code = kec_code = None
@@ -441,7 +435,7 @@ async def import_roster(db: Database, clock: Clock, csv_text: str) -> ImportRepo
                 found = await find_desa(db, f"{desa_text},{kec_text}" if kec_text else desa_text)
                 desa = found[0] if len(found) == 1 else None
             if desa is None:
-                errors.append(f"Baris {line_no}: desa {desa_text!r} tidak ditemukan di wilayah ini.")
+                errors.append(Notice("people/import_desa_unknown", line=line_no, desa=desa_text))
                 continue
             desa_code = desa.code
         else:
@@ -451,14 +445,14 @@ async def import_roster(db: Database, clock: Clock, csv_text: str) -> ImportRepo
                 found_k = await find_kecamatan(db, kec_text)
                 kec = found_k[0] if len(found_k) == 1 else None
             if kec is None:
-                errors.append(f"Baris {line_no}: kecamatan {kec_text!r} tidak ditemukan.")
+                errors.append(Notice("people/import_kecamatan_unknown", line=line_no, kecamatan=kec_text))
                 continue
             kec_code = kec.code
         planned.append((role, desa_code, kec_code, name, phone))
     if errors:
         return ImportReport(errors=errors)
     if not planned:
-        return ImportReport(errors=["Tidak ada baris data."])
+        return ImportReport(errors=[Notice("common/import_no_rows")])
     report = ImportReport()
     now = clock.now()
     stamp = to_iso(now)

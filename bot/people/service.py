@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import ROLE_LABELS, DomainError, Role, parse_role
+from bot.core.wording import plain
 from bot.messaging import callbacks, outbox
 from bot.messaging.menu import Menu
 from bot.messaging.templates import render
@@ -87,9 +88,7 @@ class Entry:
     @property
     def label(self) -> str:
         """Who, in one line: name, id and role."""
-        who = self.name or "(tanpa nama)"
-        tg = self.telegram_id if self.telegram_id is not None else "belum daftar"
-        return f"{who} ({tg}, {ROLE_LABELS[self.role]})"
+        return plain("people/entry_label", name=self.name, telegram_id=self.telegram_id, role=ROLE_LABELS[self.role])
 
 
 def _entry(row: Row) -> Entry:
@@ -331,13 +330,13 @@ async def move(db: Database, clock: Clock, telegram_id: int, *, role: str | None
         old_dept = entry.department if entry.role is Role.PEJABAT else None
         changes = []
         if target is not entry.role:
-            changes.append(f"peran: {ROLE_LABELS[entry.role]} → {ROLE_LABELS[target]}")
+            changes.append(plain("people/change", field="role", old=ROLE_LABELS[entry.role], new=ROLE_LABELS[target]))
         if new_desa != old_desa:
-            changes.append(f"desa: {old_desa or '-'} → {new_desa or '-'}")
+            changes.append(plain("people/change", field="desa", old=old_desa, new=new_desa))
         if new_kec != old_kec:
-            changes.append(f"kecamatan: {old_kec or '-'} → {new_kec or '-'}")
+            changes.append(plain("people/change", field="kecamatan", old=old_kec, new=new_kec))
         if new_dept != old_dept:
-            changes.append(f"OPD: {old_dept or '-'} → {new_dept or '-'}")
+            changes.append(plain("people/change", field="department", old=old_dept, new=new_dept))
         if not changes:
             raise PeopleError("people/tidak_berubah_situ", label=entry.label)
         await tx.execute(

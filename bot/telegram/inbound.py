@@ -56,9 +56,9 @@ def busy_timeout(config: Config) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError("SAMBANG_DB_BUSY_TIMEOUT", f"harus berupa angka (detik), bukan {raw!r}") from None
+        raise ConfigError("SAMBANG_DB_BUSY_TIMEOUT", "busy_timeout_not_a_number", raw=raw) from None
     if not 0 < value <= 600:
-        raise ConfigError("SAMBANG_DB_BUSY_TIMEOUT", "harus lebih dari 0 dan paling lama 600 detik")
+        raise ConfigError("SAMBANG_DB_BUSY_TIMEOUT", "busy_timeout_range")
     return value
 
 

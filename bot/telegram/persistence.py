@@ -2,6 +2,10 @@
 
 No pickle files: conversations and user/chat/bot data are JSON rows in ``ptb_conversations`` and ``ptb_data``, so
 a half-written aspiration's place in the conversation survives a restart together with its draft.
+
+Why no library: PTB ships only ``PicklePersistence`` (a pickle file beside the database, written on its own schedule,
+so a restart could pair a conversation state with an older or newer draft) and ``DictPersistence`` (memory only);
+no maintained persistence stores into an existing aiosqlite database through its single writer.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import tornado.web
 from telegram import Bot, Update
 from tornado.httpserver import HTTPServer
 
+from bot.core.wording import plain
 from bot.operations.health import Liveness, health_report
 from bot.storage.database import Database
 
@@ -35,7 +36,13 @@ STORE_WAIT = 30.0
 
 
 class WebhookError(ValueError):
-    """A bad webhook setting; the message is one line for the command line."""
+    """A bad webhook setting; the message is one line for the command line, from
+    ``messages/operations/webhook_<key>.txt.j2``."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(plain(f"operations/webhook_{key}", **params))
+        self.key = key
+        self.params = params
 
 
 def new_secret() -> str:
@@ -44,7 +51,7 @@ def new_secret() -> str:
 
 def check_secret(secret: str) -> str:
     if not _SECRET_RE.match(secret):
-        raise WebhookError("token rahasia webhook hanya boleh berisi A-Z, a-z, 0-9, _ dan -, 1 sampai 256 karakter")
+        raise WebhookError("secret_invalid")
     return secret
 
 
@@ -52,11 +59,11 @@ def webhook_path(url: str, url_path: str | None = None) -> str:
     """The local path the server answers on: ``--url-path`` if given, else the path of the public URL."""
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
-        raise WebhookError(f"URL webhook harus https://, bukan {url!r} (Telegram hanya mengirim ke HTTPS)")
+        raise WebhookError("url_not_https", url=url)
     path = url_path if url_path is not None else parts.path
     path = "/" + path.strip("/")
     if path == "/healthz":
-        raise WebhookError("path webhook tidak boleh /healthz")
+        raise WebhookError("path_healthz")
     return path
 
 

@@ -22,6 +22,7 @@ matplotlib.use("Agg")  # before anything else of matplotlib: a server has no dis
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from bot.core.wording import phrases, plain  # noqa: E402
 from bot.messaging.templates import tanggal_pendek  # noqa: E402
 from bot.village_map.chart_process import Chart  # noqa: E402
 from bot.village_map.recap import Recap, short_label  # noqa: E402
@@ -54,14 +55,14 @@ def _grouped(recap: Recap, values: list[list[int]]) -> tuple[str, list[str], lis
 
 def _period(recap: Recap) -> str:
     since = recap.filters.since
-    scope = f"sejak {tanggal_pendek(since)}" if since else "seluruh periode"
-    return f"{recap.audience_label} · {scope} · dibuat {tanggal_pendek(recap.generated_at)}"
+    return plain("village_map/chart_period", audience=recap.audience_label,
+                 since=tanggal_pendek(since) if since else None, generated=tanggal_pendek(recap.generated_at))
 
 
 def _place(recap: Recap) -> str:
     if len(recap.kabupaten) == 1:
         return recap.kabupaten[0][1].title() if recap.kabupaten[0][1].isupper() else recap.kabupaten[0][1]
-    return f"{len(recap.kabupaten)} kabupaten/kota"
+    return plain("village_map/chart_place_many", count=len(recap.kabupaten))
 
 
 def _png(fig: Figure) -> bytes:
@@ -94,9 +95,9 @@ def heatmap(recap: Recap) -> Chart:
                     if value:
                         ax.text(j, i, str(value), ha="center", va="center", fontsize=9,
                                 color="white" if value > 0.6 * peak else "black")
-        title = f"Peta masalah — {_place(recap)}: aspirasi per {level} × kategori"
+        title = plain("village_map/chart_heatmap_title", place=_place(recap), level=level)
         ax.set_title(f"{title}\n{_period(recap)}", fontsize=14)
-        fig.colorbar(image, ax=ax, label="Jumlah aspirasi", shrink=0.8)
+        fig.colorbar(image, ax=ax, label=phrases("village_map/chart_labels")["heatmap_scale"], shrink=0.8)
         png = _png(fig)
     return Chart("peta_masalah", title, png, width, height, level, tuple(labels), tuple(recap.categories),
                  tuple(tuple(r) for r in matrix))
@@ -115,11 +116,12 @@ def open_bars(recap: Recap) -> Chart:
         bars = ax.barh(range(len(names)), counts, color="#d9534f")
         ax.set_yticks(range(len(names)), labels=names, fontsize=10 if len(names) <= 30 else 8)
         ax.bar_label(bars, padding=3, fontsize=9)
-        ax.set_xlabel("Aspirasi terbuka (belum tuntas)")
+        words = phrases("village_map/chart_labels")
+        ax.set_xlabel(words["open_axis"])
         ax.margins(x=0.08)
         ax.spines[["top", "right"]].set_visible(False)
-        title = f"Aspirasi terbuka per {level} — {_place(recap)}"
-        note = "" if any(counts) else "\nBelum ada aspirasi terbuka"
+        title = plain("village_map/chart_open_title", level=level, place=_place(recap))
+        note = "" if any(counts) else "\n" + words["open_none"]
         ax.set_title(f"{title}\n{_period(recap)}{note}", fontsize=14)
         png = _png(fig)
     return Chart("aspirasi_terbuka", title, png, width, height, level, tuple(p[0] for p in pairs), ("terbuka",),

@@ -23,6 +23,7 @@ from bot.aspirations.audience import Audience
 from bot.aspirations.service import AspirationService
 from bot.core.clock import from_iso
 from bot.core.domain import CLOSED_STATUSES, category_label, status_label
+from bot.core.wording import phrases, plain
 from bot.officials.service import HISTORY_LABELS
 from bot.storage.database import Database
 from bot.village_map.potential import Potential
@@ -209,7 +210,7 @@ class Exporter:
         if audience.feedback and self.feedback_source is not None:
             found = await self.feedback_source(filters)
             if found is not None:
-                feedback = _xlsx().Table("Umpan Balik Desa", *found)
+                feedback = _xlsx().Table(phrases("village_map/xlsx_summary")["sheet_feedback"], *found)
         extra = [t for t in [await make(audience, filters) for make in self.extra_sheets] if t is not None]
         content = await asyncio.to_thread(self._build_xlsx, audience, recap, rows, potential, feedback, extra)
         return content, len(rows)
@@ -225,7 +226,8 @@ class Exporter:
         taken: set[str] = set()
         summary = wb.active
         assert summary is not None  # a new workbook has its one sheet
-        summary.title = sheets.sheet_name("Ringkasan", taken)
+        words = phrases("village_map/xlsx_summary")
+        summary.title = sheets.sheet_name(words["sheet"], taken)
         self._summary(summary, audience, recap, len(rows))
         by_kecamatan: dict[str, list[tuple[Any, ...]]] = {}
         titles: dict[str, str] = {}
@@ -234,7 +236,7 @@ class Exporter:
             titles[row.kecamatan_code] = row.kecamatan_name
         for code, cells in by_kecamatan.items():
             tables.append(sheets.Table(titles[code], HEADERS, cells, WIDTHS))
-        tables.append(sheets.Table("Potensi Desa", POTENTIAL_HEADERS, [
+        tables.append(sheets.Table(words["sheet_potential"], POTENTIAL_HEADERS, [
             (p.kecamatan_name, p.desa_name, p.desa_code, p.kind_label, p.description, len(p.photos), p.latitude,
              p.longitude, from_iso(p.updated_at).astimezone(self.tz).replace(tzinfo=None, microsecond=0),
              p.updated_by_name or "")
@@ -253,24 +255,26 @@ class Exporter:
 
         xlsx = _xlsx()
         since = recap.filters.since
-        ws["A1"] = "Rekap aspirasi Sambang"
+        words = phrases("village_map/xlsx_summary")
+        ws["A1"] = words["title"]
         ws["A1"].font = Font(bold=True, size=14)
         meta: list[tuple[str, Any]] = [
-            ("Dibuat pada", recap.generated_at.astimezone(self.tz).replace(tzinfo=None, microsecond=0)),
-            ("Untuk", recap.audience_label),
-            ("Periode", f"sejak {since:%d/%m/%Y}" if since else "seluruh periode"),
-            ("Kecamatan", ", ".join(r.name for r in recap.rows) if recap.filters.kecamatan_codes else "semua"),
-            ("Jumlah aspirasi", count),
-            ("Terbuka", recap.total.open),
-            ("Tuntas", recap.total.resolved),
-            ("Ditutup lainnya (ditolak, tidak dapat ditindaklanjuti, dibatalkan)", recap.total.closed_other),
-            ("Median hari sampai tuntas", round(recap.total.median_days, 1)
-             if recap.total.median_days is not None else "-"),
-            ("Cakupan desa", f"{recap.total.villages_active} dari {recap.total.villages} desa"
-                             f" ({format_percent(recap.total.coverage)})"),
+            (words["made"], recap.generated_at.astimezone(self.tz).replace(tzinfo=None, microsecond=0)),
+            (words["audience"], recap.audience_label),
+            (words["period"], plain("village_map/xlsx_since", since=f"{since:%d/%m/%Y}") if since
+             else words["whole_period"]),
+            (words["kecamatan"], ", ".join(r.name for r in recap.rows) if recap.filters.kecamatan_codes
+             else words["all_kecamatan"]),
+            (words["count"], count),
+            (words["open"], recap.total.open),
+            (words["resolved"], recap.total.resolved),
+            (words["closed_other"], recap.total.closed_other),
+            (words["median"], round(recap.total.median_days, 1) if recap.total.median_days is not None else "-"),
+            (words["coverage"], plain("village_map/xlsx_coverage", active=recap.total.villages_active,
+                                      total=recap.total.villages, percent=format_percent(recap.total.coverage))),
         ]
         if not audience.confidential:
-            meta.append(("Catatan", 'Tanpa aspirasi kategori "Kinerja Kecamatan" dan tanpa umpan balik desa.'))
+            meta.append((words["note"], words["note_text"]))
         for i, (label, value) in enumerate(meta, start=2):
             ws.cell(row=i, column=1, value=label).font = Font(bold=True)
             cell = ws.cell(row=i, column=2, value=value)

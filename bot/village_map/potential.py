@@ -17,6 +17,7 @@ from bot.core.text import clean_text
 from bot.people.roster import Person
 from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
+from bot.storage.drafts import DraftTable
 
 MAX_PHOTOS = 5
 MIN_DESCRIPTION = 15
@@ -154,23 +155,18 @@ class PotentialService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self.drafts = DraftTable(db, clock, "potential_drafts", PotentialDraft.from_json)
 
     # -- drafts -------------------------------------------------------------------------------------------------
 
     async def load_draft(self, telegram_id: int) -> PotentialDraft | None:
-        row = await self.db.fetchone("SELECT data FROM potential_drafts WHERE telegram_id = ?", (telegram_id,))
-        return PotentialDraft.from_json(row["data"]) if row else None
+        return await self.drafts.load(telegram_id)
 
     async def save_draft(self, telegram_id: int, draft: PotentialDraft) -> None:
-        await self.db.execute(
-            "INSERT INTO potential_drafts(telegram_id, data, updated_at) VALUES (?, ?, ?) ON CONFLICT(telegram_id)"
-            " DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-            (telegram_id, draft.to_json(), to_iso(self.clock.now())),
-        )
+        await self.drafts.save(telegram_id, draft)
 
     async def discard_draft(self, telegram_id: int) -> bool:
-        async with self.db.transaction() as tx:
-            return await tx.execute_rowcount("DELETE FROM potential_drafts WHERE telegram_id = ?", (telegram_id,)) > 0
+        return await self.drafts.discard(telegram_id)
 
     # -- reads --------------------------------------------------------------------------------------------------
 

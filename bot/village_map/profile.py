@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.aspirations.audience import Audience
 from bot.core.domain import CATEGORIES, Status, category_label, status_label
+from bot.core.wording import plain
 from bot.messaging.templates import render
 from bot.people.regions import Desa
 from bot.storage.database import Database
@@ -62,7 +63,7 @@ async def village_heads(request: ProfileRequest) -> tuple[str, ...]:
     rows = await request.map.db.fetchall(
         "SELECT name, telegram_id FROM people WHERE role = 'kepala_desa' AND active = 1 AND desa_code = ?"
         " ORDER BY id", (request.desa.code,))
-    return tuple((r["name"] or "(tanpa nama)") + ("" if r["telegram_id"] else " (belum terhubung ke bot)")
+    return tuple(plain("village_map/profile_village_head", name=r["name"], connected=bool(r["telegram_id"]))
                  for r in rows)
 
 

@@ -21,6 +21,7 @@ from bot.aspirations.audience import Audience
 from bot.aspirations.service import AspirationService
 from bot.core.clock import to_iso
 from bot.core.domain import CATEGORIES, CLOSED_STATUSES, Status
+from bot.core.wording import plain
 from bot.storage.database import Database
 
 RESOLVED = Status.DITUTUP.value
@@ -255,7 +256,7 @@ def format_days(value: float | None) -> str:
     """'4,5 hari' (Indonesian decimal comma), '-' when nothing was resolved."""
     if value is None:
         return "-"
-    return f"{value:.1f}".replace(".", ",") + " hari"
+    return plain("village_map/days", value=f"{value:.1f}".replace(".", ","))
 
 
 def format_percent(value: float) -> str:

@@ -20,6 +20,7 @@ from bot.aspirations.audience import PIMPINAN, Audience, for_export, parse_audie
 from bot.aspirations.service import AspirationService
 from bot.core.clock import Clock, from_iso
 from bot.core.domain import DomainError
+from bot.core.wording import phrases, plain
 from bot.messaging.templates import render, split_message
 from bot.officials import digests
 from bot.people.regions import Desa, find_kecamatan, get_desa, search_desa
@@ -177,9 +178,8 @@ class VillageMap:
         for name in names:
             found = await find_kecamatan(self.db, name)
             if len(found) != 1:
-                options = ", ".join(k.name for k in found[:5])
-                hint = f" Mungkin: {options}." if found else ""
-                raise DomainError("village_map/kecamatan_tidak_ditemukan_tidak", name=name.strip(), hint=hint)
+                raise DomainError("village_map/kecamatan_tidak_ditemukan_tidak", name=name.strip(),
+                                  options=[k.name for k in found[:5]])
             if found[0].code not in codes:
                 codes.append(found[0].code)
         return tuple(codes)
@@ -211,19 +211,18 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"tanggal tidak valid: {text!r} (format YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(plain("village_map/cli_date_invalid", value=text)) from None
 
 
 def configure_export(parser: argparse.ArgumentParser) -> None:
+    help_texts = phrases("village_map/cli_help")
     parser.add_argument("--format", choices=FORMATS, default="xlsx", help="xlsx (default), csv, or open311 (JSON)")
     parser.add_argument("--kecamatan", action="append", default=[], metavar="NAMA",
-                        help="hanya kecamatan ini (nama atau kode; boleh diulang atau dipisah koma)")
-    parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="hanya aspirasi yang masuk sejak tanggal ini")
-    parser.add_argument("--output", "-o", metavar="PATH", help="berkas tujuan (default: nama otomatis di folder ini;"
-                        " '-' untuk stdout)")
+                        help=help_texts["export_kecamatan"])
+    parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help=help_texts["export_since"])
+    parser.add_argument("--output", "-o", metavar="PATH", help=help_texts["export_output"])
     parser.add_argument("--audience", default="admin", metavar="AUDIENS",
-                        help="untuk siapa berkas ini: admin (default: tanpa Kinerja Kecamatan dan umpan balik),"
-                             " pimpinan (semua), atau pejabat:KODE_OPD (bagian OPD itu saja)")
+                        help=help_texts["export_audience"])
 
 
 async def run_export(config: Config, args: argparse.Namespace) -> int:
@@ -247,10 +246,11 @@ async def run_export(config: Config, args: argparse.Namespace) -> int:
         try:
             await asyncio.to_thread(_write_private, path, result.content)
         except OSError as exc:
-            print(f"Tidak dapat menulis {path}: {exc.strerror}", file=sys.stderr)
+            print(plain("cli/cannot_write", path=path, error=exc.strerror), file=sys.stderr)
             return 1
         where = str(path)
-    print(f"Ekspor {args.format} untuk {result.audience}: {result.rows} aspirasi -> {where}", file=sys.stderr)
+    print(plain("village_map/cli_exported", format=args.format, audience=result.audience, rows=result.rows,
+                where=where), file=sys.stderr)
     return 0
 
 
@@ -262,6 +262,6 @@ def _write_private(path: Path, content: bytes) -> None:
 
 
 EXPORT_COMMAND: tuple[str, str, Any, Any] = (
-    "export", "ekspor aspirasi ke xlsx, csv, atau Open311 GeoReport v2 (JSON)", configure_export, run_export,
+    "export", "village_map/cli_help", configure_export, run_export,
 )
 

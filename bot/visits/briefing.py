@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.aspirations import audience as audiences
 from bot.core.clock import from_iso
 from bot.core.domain import OPEN_STATUSES, Role
+from bot.core.wording import plain
 from bot.messaging.templates import render, split_message
 from bot.people.regions import list_desa
 from bot.people.roster import Person
@@ -180,8 +181,8 @@ class BriefingService:
                 return [(text, None) for text in texts]
 
             await broadcast.fan_out(
-                tx, kind="briefing", audience=f"Pimpinan dan OPD hadir ({', '.join(visit.departments) or '-'})",
-                text=f"Briefing kunjungan #{visit.id} Kecamatan {visit.kecamatan_name}", recipients=recipients,
+                tx, kind="briefing", audience=plain("visits/log_audience_briefing", departments=visit.departments),
+                text=plain("visits/log_briefing", id=visit.id, kecamatan=visit.kecamatan_name), recipients=recipients,
                 message_for=messages, now=now, ref=f"visit:{visit.id}:brief",
                 dedup_prefix=f"visit:{visit.id}:r{visit.revision}:brief")
         return True

@@ -18,6 +18,7 @@ from typing import Any
 from bot.core.clock import to_iso
 from bot.core.domain import DomainError, Role
 from bot.core.text import clean_text
+from bot.core.wording import plain
 from bot.messaging import outbox
 from bot.people.regions import find_kecamatan
 from bot.storage import audit
@@ -123,7 +124,7 @@ async def resolve_audience(db: Database, kind: str, value: str = "") -> Audience
         if len(found) > 1:
             names = ", ".join(k.name for k in found[:8])
             raise DomainError("visits/cocok_beberapa_kecamatan_tulis_2", value=value.strip()[:60], names=names)
-        return Audience("kecamatan", found[0].code, f"Kecamatan {found[0].name} (kepala desa dan camat)")
+        return Audience("kecamatan", found[0].code, plain("visits/log_audience_kecamatan", kecamatan=found[0].name))
     if kind == "peran":
         try:
             role = Role(value)

@@ -16,25 +16,27 @@ from typing import Any
 
 from bot.config import Config
 from bot.core.domain import DomainError
+from bot.core.wording import phrases, plain
 from bot.visits.planner import ORDERS, PlanError, format_plan_table, plan_visits
 from bot.visits.service import DEFAULT_START, parse_date, parse_time
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    help_texts = phrases("visits/cli_help")
     sub = parser.add_subparsers(dest="schedule_command", required=True)
-    plan = sub.add_parser("plan", help="usulkan jadwal: setiap kecamatan sekali, hanya hari kerja")
-    plan.add_argument("--start", required=True, help="tanggal mulai, mis. 2026-01-12")
-    plan.add_argument("--per-month", type=int, default=3, help="kunjungan per bulan (bawaan 3)")
-    plan.add_argument("--first", help="kecamatan pertama (nama atau kode), mis. Sumber")
-    plan.add_argument("--order", choices=ORDERS, default="code", help="urutan kecamatan (bawaan: kode)")
-    plan.add_argument("--time", default=f"{DEFAULT_START:%H:%M}", help="jam mulai kunjungan (bawaan 08:00)")
-    plan.add_argument("--kabupaten", help="kode kabupaten bila SAMBANG_WILAYAH berisi lebih dari satu")
-    plan.add_argument("--apply", action="store_true", help="simpan jadwal ini ke database")
-    imp = sub.add_parser("import", help="impor kunjungan dari CSV (tambah, pindah, batalkan)")
+    plan = sub.add_parser("plan", help=help_texts["plan"])
+    plan.add_argument("--start", required=True, help=help_texts["plan_start"])
+    plan.add_argument("--per-month", type=int, default=3, help=help_texts["plan_per_month"])
+    plan.add_argument("--first", help=help_texts["plan_first"])
+    plan.add_argument("--order", choices=ORDERS, default="code", help=help_texts["plan_order"])
+    plan.add_argument("--time", default=f"{DEFAULT_START:%H:%M}", help=help_texts["plan_time"])
+    plan.add_argument("--kabupaten", help=help_texts["plan_kabupaten"])
+    plan.add_argument("--apply", action="store_true", help=help_texts["plan_apply"])
+    imp = sub.add_parser("import", help=help_texts["import"])
     imp.add_argument("file")
-    exp = sub.add_parser("export", help="ekspor kunjungan ke CSV")
-    exp.add_argument("--output", "-o", help="berkas tujuan (bawaan: layar)")
-    exp.add_argument("--all", action="store_true", help="sertakan kunjungan yang dibatalkan")
+    exp = sub.add_parser("export", help=help_texts["export"])
+    exp.add_argument("--output", "-o", help=help_texts["export_output"])
+    exp.add_argument("--all", action="store_true", help=help_texts["export_all"])
     parser.set_defaults(needs_token=False)
 
 
@@ -63,7 +65,7 @@ async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
         start = parse_date(args.start)
         start_time = parse_time(args.time)
     except DomainError as exc:
-        print(f"Gagal: {exc.message}", file=sys.stderr)
+        print(plain("cli/failed", text=exc.message), file=sys.stderr)
         return 1
 
     async def work(services: Any) -> int:
@@ -72,34 +74,30 @@ async def cmd_plan(config: Config, args: argparse.Namespace) -> int:
         if args.kabupaten:
             kecamatan = [k for k in kecamatan if k.kabupaten_code == args.kabupaten]
             if not kecamatan:
-                print(f"Gagal: kabupaten {args.kabupaten} tidak ada di wilayah {config.wilayah}.", file=sys.stderr)
+                print(plain("cli/failed", text=plain("visits/cli_kabupaten_unknown", kabupaten=args.kabupaten,
+                                                     wilayah=config.wilayah)), file=sys.stderr)
                 return 1
         elif len(kabupaten) > 1:
-            print(f"Gagal: wilayah {config.wilayah} berisi {len(kabupaten)} kabupaten/kota; pilih satu dengan"
-                  " --kabupaten, mis. --kabupaten 35.13.", file=sys.stderr)
+            print(plain("cli/failed", text=plain("visits/cli_kabupaten_choose", wilayah=config.wilayah,
+                                                 count=len(kabupaten))), file=sys.stderr)
             return 1
         try:
             plan = plan_visits([(k.code, k.name) for k in kecamatan], start, per_month=args.per_month,
                                first=args.first, order=args.order)
         except PlanError as exc:
-            print(f"Gagal: {exc}", file=sys.stderr)
+            print(plain("cli/failed", text=exc), file=sys.stderr)
             return 1
         print(format_plan_table(plan))
         print()
-        print(f"{len(plan)} kunjungan, {plan[0].date.isoformat()} sampai {plan[-1].date.isoformat()},"
-              f" jam {start_time:%H:%M}.")
         today = services.ngantor.visits.today()
         past = [item for item in plan if item.date < today]
-        if past:
-            print(f"⚠ {len(past)} kunjungan jatuh sebelum hari ini ({today.isoformat()}): tanggalnya sudah lewat."
-                  " Pilih --start hari ini atau sesudahnya.")
+        print(plain("visits/cli_plan_summary", count=len(plan), first=plan[0].date.isoformat(),
+                    last=plan[-1].date.isoformat(), time=f"{start_time:%H:%M}", past=len(past),
+                    today=today.isoformat(), apply=args.apply))
         if not args.apply:
-            print("Belum disimpan. Jalankan lagi dengan --apply untuk menyimpan jadwal ini.")
             return 0
         created, skipped, warnings = await services.ngantor.visits.apply_plan(plan, start_time)
-        print(f"Disimpan: {created} kunjungan baru" + (f", {skipped} sudah ada sebelumnya." if skipped else "."))
-        for w in warnings:
-            print(f"  ⚠ {w}")
+        print(plain("visits/cli_plan_saved", created=created, skipped=skipped, warnings=warnings))
         return 0
 
     return await _with_services(config, args, work)
@@ -109,7 +107,7 @@ def _read_text(path: Path) -> str | None:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        print(f"Tidak dapat membaca {path}: {exc.strerror}", file=sys.stderr)
+        print(plain("cli/cannot_read", path=path, error=exc.strerror), file=sys.stderr)
         return None
     try:
         return raw.decode("utf-8-sig")
@@ -125,14 +123,9 @@ async def cmd_import(config: Config, args: argparse.Namespace) -> int:
     async def work(services: Any) -> int:
         report = await services.ngantor.visits.import_csv(text)
         if not report.ok:
-            print("Impor dibatalkan, tidak ada data yang disimpan:", file=sys.stderr)
-            for error in report.errors:
-                print(f"  - {error}", file=sys.stderr)
+            print(plain("cli/import_failed", errors=report.errors), file=sys.stderr)
             return 1
-        print(f"Impor selesai: {report.created} baru, {report.moved} dipindah, {report.updated} diubah,"
-              f" {report.cancelled} dibatalkan, {report.unchanged} tidak berubah.")
-        for w in report.warnings:
-            print(f"  ⚠ {w}")
+        print(plain("visits/cli_imported", report=report))
         return 0
 
     return await _with_services(config, args, work)
@@ -144,7 +137,7 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
         if args.output:
             await asyncio.to_thread(Path(args.output).write_text, data, encoding="utf-8")
             rows = data.count("\n") - 1
-            print(f"{rows} kunjungan diekspor ke {args.output}.")
+            print(plain("visits/cli_exported", rows=rows, path=args.output))
         else:
             sys.stdout.write(data)
         return 0
@@ -152,4 +145,4 @@ async def cmd_export(config: Config, args: argparse.Namespace) -> int:
     return await _with_services(config, args, work)
 
 
-SCHEDULE_COMMAND = ("schedule", "jadwal kunjungan Ngantor di Kecamatan: plan, import, export", configure, run)
+SCHEDULE_COMMAND = ("schedule", "visits/cli_help", configure, run)

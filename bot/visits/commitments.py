@@ -24,13 +24,14 @@ from bot.aspirations.service import TICKET_RE
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
 from bot.core.text import clean_text
+from bot.core.wording import phrases, plain
 from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import Desa, find_desa
 from bot.people.roster import Person
 from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
-from bot.storage.jobs import claim, period_done
+from bot.storage.jobs import claiming
 from bot.visits import broadcast
 from bot.visits.service import canonical_department, parse_date
 
@@ -367,12 +368,14 @@ class CommitmentService:
     async def _notify_created(self, tx: Transaction, c: Commitment, now: datetime) -> None:
         heads = await self._village_heads(tx, c)
         await broadcast.fan_out(
-            tx, kind="janji", audience=f"Kepala desa {c.desa_names}", text=f"Janji #{c.id} dicatat",
+            tx, kind="janji", audience=plain("visits/log_audience_heads", desa=c.desa_names, leaders=False),
+            text=plain("visits/log_commitment_created", id=c.id),
             recipients=heads, message_for=lambda r: (render("visits/commitment_village", c=c), None), now=now,
             ref=f"janji:{c.id}:desa", dedup_prefix=f"janji:{c.id}:new:desa")
         dept = await self.department_people(tx, c.department)
         await broadcast.fan_out(
-            tx, kind="janji", audience=f"OPD {c.department}", text=f"Janji #{c.id} untuk OPD {c.department}",
+            tx, kind="janji", audience=f"OPD {c.department}",
+            text=plain("visits/log_commitment_for_department", id=c.id, department=c.department),
             recipients=dept, message_for=lambda r: (render("visits/commitment_department", c=c, stage="new",
                                                            today=self.today(now)), None),
             now=now, ref=f"janji:{c.id}:opd", dedup_prefix=f"janji:{c.id}:new:opd")
@@ -409,8 +412,9 @@ class CommitmentService:
             heads = await self._village_heads(tx, updated)
             leaders = await broadcast.people(tx, "p.role = 'pimpinan'")
             await broadcast.fan_out(
-                tx, kind="janji", audience=f"Kepala desa {updated.desa_names} dan pimpinan",
-                text=f"Hasil janji #{commitment_id}: {updated.status_label}", recipients=[*heads, *leaders],
+                tx, kind="janji", audience=plain("visits/log_audience_heads", desa=updated.desa_names, leaders=True),
+                text=plain("visits/log_commitment_outcome", id=commitment_id, status=updated.status_label),
+                recipients=[*heads, *leaders],
                 message_for=lambda r: (render("visits/commitment_outcome", c=updated, by=person,
                                               leadership=r.role == Role.PIMPINAN.value), None),
                 now=now, ref=f"janji:{commitment_id}:hasil", dedup_prefix=f"janji:{commitment_id}:hasil:{seq}")
@@ -438,11 +442,9 @@ class CommitmentService:
                     await self._send_department(c, "ask", f"ask:{c.id}:{period_day.isoformat()}", now)
 
     async def _send_department(self, c: Commitment, stage: str, period: str, now: datetime) -> None:
-        if await period_done(self.db, JOB, period):
-            return
         today = self.today(now)
-        async with self.db.transaction() as tx:
-            if not await claim(tx, JOB, period, now):
+        async with claiming(self.db, JOB, period, now) as tx:
+            if tx is None:
                 return
             current = await self.get(c.id, tx)
             if not current.is_open:
@@ -450,10 +452,11 @@ class CommitmentService:
             recipients = await self.department_people(tx, current.department)
             markup = None
             if stage == "ask":
+                buttons = phrases("visits/buttons")
                 markup = outbox.inline_keyboard([
-                    [("✅ Terlaksana", callbacks.build("jnj", c.id, "ok"))],
-                    [("⏳ Masih berjalan", callbacks.build("jnj", c.id, "run"))],
-                    [("❌ Tidak dapat dilaksanakan", callbacks.build("jnj", c.id, "no"))],
+                    [(buttons["commitment_done"], callbacks.build("jnj", c.id, "ok"))],
+                    [(buttons["commitment_running"], callbacks.build("jnj", c.id, "run"))],
+                    [(buttons["commitment_not_done"], callbacks.build("jnj", c.id, "no"))],
                 ])
             await broadcast.fan_out(
                 tx, kind="janji", audience=f"OPD {current.department}", text=f"Janji #{c.id}: {stage}",

@@ -13,11 +13,12 @@ from typing import Any
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, Role
 from bot.core.text import clean_text
+from bot.core.wording import plain
 from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.roster import Person
 from bot.storage.database import Database
-from bot.storage.jobs import claim, period_done
+from bot.storage.jobs import claim, claiming, period_done
 from bot.visits import broadcast
 from bot.visits.service import JOB, Visit, VisitService
 
@@ -57,17 +58,15 @@ class FeedbackService:
 
     async def request(self, visit: Visit, now: datetime) -> bool:
         """Ask every kepala desa of the visit's kecamatan (only them: never the camat) for their ratings."""
-        period = f"feedback:{visit.id}:r{visit.revision}"
-        if await period_done(self.db, JOB, period):
-            return False
-        async with self.db.transaction() as tx:
-            if not await claim(tx, JOB, period, now):
+        async with claiming(self.db, JOB, f"feedback:{visit.id}:r{visit.revision}", now) as tx:
+            if tx is None:
                 return False
             recipients = await broadcast.people(
                 tx, "p.role = 'kepala_desa' AND d.kecamatan_code = ?", (visit.kecamatan_code,))
             await broadcast.fan_out(
-                tx, kind="umpan_balik", audience=f"Kepala desa Kecamatan {visit.kecamatan_name}",
-                text=f"Permintaan umpan balik kunjungan #{visit.id}", recipients=recipients,
+                tx, kind="umpan_balik",
+                audience=plain("visits/log_audience_heads_of_kecamatan", kecamatan=visit.kecamatan_name),
+                text=plain("visits/log_feedback_request", id=visit.id), recipients=recipients,
                 message_for=lambda r: (render("visits/feedback_request", visit=visit), rating_keyboard(visit.id, "v")),
                 now=now, ref=f"visit:{visit.id}:feedback", dedup_prefix=f"visit:{visit.id}:feedback")
         return True
@@ -172,7 +171,7 @@ class FeedbackService:
                 return False
             leaders = await broadcast.people(tx, "p.role = 'pimpinan'")
             await broadcast.fan_out(
-                tx, kind="umpan_balik", audience="Pimpinan", text=f"Ringkasan umpan balik kunjungan #{visit.id}",
+                tx, kind="umpan_balik", audience="Pimpinan", text=plain("visits/log_feedback_summary", id=visit.id),
                 recipients=leaders, message_for=lambda r: (text, None), now=now,
                 ref=f"visit:{visit.id}:feedback-summary", dedup_prefix=f"visit:{visit.id}:feedback-summary")
         return True

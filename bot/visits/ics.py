@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
+from bot.core.wording import phrases, plain
 from bot.visits.service import Visit
 
 PRODID = "-//Sambang//Ngantor di Kecamatan//ID"
@@ -25,20 +26,21 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def calendar(visits: Iterable[Visit], *, now: datetime, domain: str = "sambang", name: str = "Ngantor di Kecamatan",
+def calendar(visits: Iterable[Visit], *, now: datetime, domain: str = "sambang", name: str | None = None,
              alarm: Callable[[Visit], bool] | None = None) -> str:
     """The calendar of ``visits``; each has a reminder the evening before, or only those ``alarm`` picks."""
     # Imported here: few people ask for the .ics, and icalendar (with dateutil) costs the bot ~3 MB of memory.
     from icalendar import Alarm, Calendar, Event
 
+    words = phrases("visits/ics")
     cal = Calendar()
     cal.add("version", "2.0")
     cal.add("prodid", PRODID)
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", name or words["calendar_name"])
     for v in visits:
-        description = v.agenda or "Bupati berkantor di kecamatan dan mendengar langsung kepala desa."
+        description = v.agenda or words["description"]
         if v.departments:
             description += f"\nOPD hadir: {', '.join(v.departments)}"
         event = Event()
@@ -48,14 +50,14 @@ def calendar(visits: Iterable[Visit], *, now: datetime, domain: str = "sambang",
         event.add("dtend", _utc(v.ends_at))
         event.add("sequence", v.revision - 1)
         event.add("status", "CANCELLED" if v.cancelled else "CONFIRMED")
-        event.add("summary", f"Ngantor di Kecamatan {v.kecamatan_name}")
+        event.add("summary", plain("visits/ics_summary", kecamatan=v.kecamatan_name))
         event.add("location", v.place)
         event.add("description", description)
         if alarm is None or alarm(v):
             reminder = Alarm()
             reminder.add("action", "DISPLAY")
             reminder.add("trigger", REMINDER)
-            reminder.add("description", f"Besok: Ngantor di Kecamatan {v.kecamatan_name}")
+            reminder.add("description", plain("visits/ics_reminder", kecamatan=v.kecamatan_name))
             event.add_component(reminder)
         cal.add_component(event)
     text: str = cal.to_ical(sorted=False).decode("utf-8")

@@ -32,6 +32,7 @@ from lokal import HOLIDAY_YEARS, holidays_on, is_working_day
 
 from bot.core.dates import HARI, format_tanggal
 from bot.core.domain import DomainError
+from bot.core.wording import Notice, plain
 
 __all__ = [
     "MAX_PER_MONTH",
@@ -90,7 +91,7 @@ def working_days_in_month(year: int, month: int, from_date: dt.date | None = Non
     _require_holiday_data(year)
     day = dt.date(year, month, 1)
     if from_date is not None:
-        day = max(day, _as_date(from_date, "Tanggal awal"))
+        day = max(day, _as_date(from_date, "from"))
     days: list[dt.date] = []
     while day.month == month and day.year == year:
         if is_working_day(day, cuti_bersama=True):
@@ -141,7 +142,7 @@ def plan_visits(
     ``first`` is a kecamatan name or code (case- and space-insensitive). See the module docstring for the rules.
     Raises ``PlanError`` with an Indonesian message when no plan can be made.
     """
-    start = _as_date(start, "Tanggal mulai")
+    start = _as_date(start, "start")
     if isinstance(per_month, bool) or not isinstance(per_month, int) or not 1 <= per_month <= MAX_PER_MONTH:
         raise PlanError(
             "visits/jumlah_kunjungan_per_bulan", max_per_month=MAX_PER_MONTH, per_month=per_month
@@ -201,42 +202,31 @@ def plan_visits(
 def format_plan_table(plan: Iterable[PlannedVisit]) -> str:
     """A plain-text table (No, Tanggal, Kecamatan) for a terminal or a monospaced Telegram message."""
     rows = [(str(i), format_tanggal(v.date), v.kecamatan_name) for i, v in enumerate(plan, start=1)]
-    if not rows:
-        return "Belum ada jadwal kunjungan."
-    header = ("No", "Tanggal", "Kecamatan")
-    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(3)]
-
-    def line(row: tuple[str, str, str]) -> str:
-        return f"{row[0]:>{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}".rstrip()
-
-    separator = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), separator, *(line(r) for r in rows)])
+    return plain("visits/plan_table", rows=rows)
 
 
-def check_visit_date(d: dt.date, existing_dates: Iterable[dt.date]) -> list[str]:
+def check_visit_date(d: dt.date, existing_dates: Iterable[dt.date]) -> list[Notice]:
     """Indonesian warnings about a proposed visit date; an empty list when the date is fine.
 
     Warns about a weekend, a libur nasional or cuti bersama (by name), and another visit already on that day. Pass
     ``existing_dates`` without the date of the visit being moved, or it will warn about itself. For a year without
     holiday data the holidays cannot be checked, which is a warning too, not an error.
     """
-    d = _as_date(d, "Tanggal kunjungan")
-    warnings: list[str] = []
+    d = _as_date(d, "visit")
+    warnings: list[Notice] = []
     if d.weekday() >= 5:
-        warnings.append(f"Tanggal ini jatuh pada hari {HARI[d.weekday()]}.")
+        warnings.append(Notice("visits/warning_weekend", day=HARI[d.weekday()]))
     if d.year in HOLIDAY_YEARS:
         seen: set[tuple[str, str]] = set()
         for holiday in holidays_on(d):
             if (holiday.type, holiday.name) in seen:
                 continue
             seen.add((holiday.type, holiday.name))
-            kind = "libur nasional" if holiday.type == "libur_nasional" else "cuti bersama"
-            warnings.append(f"Tanggal ini bertepatan dengan {kind}: {holiday.name}.")
+            warnings.append(Notice("visits/warning_holiday", national=holiday.type == "libur_nasional",
+                                   name=holiday.name))
     else:
-        warnings.append(f"Hari libur belum dapat diperiksa: data hari libur tahun {d.year} belum tersedia di lokal-id.")
-    others = sum(1 for e in existing_dates if _as_date(e, "Tanggal kunjungan") == d)
-    if others == 1:
-        warnings.append("Sudah ada kunjungan lain pada tanggal ini.")
-    elif others > 1:
-        warnings.append(f"Sudah ada {others} kunjungan lain pada tanggal ini.")
+        warnings.append(Notice("visits/warning_no_holiday_data", year=d.year))
+    others = sum(1 for e in existing_dates if _as_date(e, "visit") == d)
+    if others:
+        warnings.append(Notice("visits/warning_other_visits", others=others))
     return warnings

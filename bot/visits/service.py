@@ -25,12 +25,13 @@ from bot.core.dates import BULAN
 from bot.core.domain import DomainError, NotFound, Role
 from bot.core.imports import ImportReport as BaseImportReport
 from bot.core.text import clean_line
+from bot.core.wording import Notice, phrases, plain
 from bot.messaging import callbacks, outbox
 from bot.messaging.templates import render
 from bot.people.regions import find_kecamatan, get_kecamatan
 from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
-from bot.storage.jobs import claim, period_done
+from bot.storage.jobs import claim, claiming
 from bot.visits import broadcast
 from bot.visits.planner import PlannedVisit, check_visit_date
 
@@ -110,7 +111,7 @@ class ImportReport(BaseImportReport):
 
 
 def default_place(kecamatan_name: str) -> str:
-    return f"Kantor Kecamatan {kecamatan_name}"
+    return plain("visits/default_place", kecamatan=kecamatan_name)
 
 
 # -- parsing what admins type -----------------------------------------------------------------------------------
@@ -278,7 +279,7 @@ class VisitService:
 
     async def warnings_for(self, kecamatan_code: str, day: dt.date, *, exclude_id: int | None = None,
                            conn: Database | Transaction | None = None,
-                           start_time: dt.time | None = None) -> list[str]:
+                           start_time: dt.time | None = None) -> list[Notice]:
         """Indonesian warnings about a visit date: weekend, holiday, another visit that day, in the past (with
         ``start_time``: also earlier today), and another visit already planned for the same kecamatan."""
         c = conn or self.db
@@ -286,9 +287,9 @@ class VisitService:
                                 (ACTIVE, exclude_id or 0))
         warnings = check_visit_date(day, [dt.date.fromisoformat(r["date"]) for r in rows])
         if day < self.today():
-            warnings.append("Tanggal ini sudah lewat.")
+            warnings.append(Notice("visits/warning_date_past"))
         elif day == self.today() and start_time is not None and self.at(day, start_time) <= self.clock.now():
-            warnings.append(f"Jam {start_time:%H.%M} hari ini sudah lewat.")
+            warnings.append(Notice("visits/warning_time_past", time=f"{start_time:%H.%M}"))
         today = self.today().isoformat()
         same = [r for r in rows if r["kecamatan_code"] == kecamatan_code and r["date"] >= today
                 and r["date"] != day.isoformat()]
@@ -296,7 +297,7 @@ class VisitService:
             from bot.messaging.templates import tanggal
 
             dates = ", ".join(tanggal(dt.date.fromisoformat(r["date"])) for r in same[:3])
-            warnings.append(f"Kecamatan ini sudah punya kunjungan terjadwal: {dates}.")
+            warnings.append(Notice("visits/warning_kecamatan_planned", dates=dates))
         return warnings
 
     async def resolve_kecamatan(self, text: str) -> tuple[str, str]:
@@ -320,7 +321,7 @@ class VisitService:
         agenda: str = "",
         departments: Iterable[str] = (),
         created_by: int | None = None,
-    ) -> tuple[Visit, list[str]]:
+    ) -> tuple[Visit, list[Notice]]:
         """Schedule a visit; returns it with the warnings about its date (weekend, holiday, double-booked)."""
         async with self.db.transaction() as tx:
             visit_id, warnings = await self._create_in(tx, kecamatan, day, start_time, place=place, agenda=agenda,
@@ -331,7 +332,7 @@ class VisitService:
 
     async def _create_in(self, tx: Transaction, kecamatan: str, day: dt.date, start_time: dt.time, *,
                          place: str | None, agenda: str, departments: Iterable[str],
-                         created_by: int | None) -> tuple[int, list[str]]:
+                         created_by: int | None) -> tuple[int, list[Notice]]:
         kec = await get_kecamatan(self.db, kecamatan)
         if kec is None:
             code, name = await self.resolve_kecamatan(kecamatan)
@@ -354,7 +355,7 @@ class VisitService:
         return visit_id, warnings
 
     async def move(self, visit_id: int, day: dt.date, start_time: dt.time | None = None, *,
-                   place: str | None = None, actor: int | None = None) -> tuple[Visit, list[str]]:
+                   place: str | None = None, actor: int | None = None) -> tuple[Visit, list[Notice]]:
         """Move a visit to another date/time/place. Everyone who heard about it gets a correction, and the
         announcements for the new date follow at their usual times."""
         async with self.db.transaction() as tx:
@@ -364,7 +365,7 @@ class VisitService:
         return visit, warnings
 
     async def _move_in(self, tx: Transaction, visit_id: int, day: dt.date, start_time: dt.time | None, *,
-                       place: str | None, actor: int | None) -> list[str]:
+                       place: str | None, actor: int | None) -> list[Notice]:
         old = await self.find(visit_id, tx)
         if old is None:
             raise NotFound("visits/kunjungan_tidak_ditemukan")
@@ -460,18 +461,20 @@ class VisitService:
             known = {r.telegram_id for r in recipients}
             recipients += [broadcast.Recipient(None, c, "") for c in sorted(chats - known)]
             kind = "koreksi"
-            audience = f"Kecamatan {old.kecamatan_name} (yang sudah menerima pengumuman)"
+            audience = plain("visits/log_audience_announced", kecamatan=old.kecamatan_name)
 
             def message(r: broadcast.Recipient) -> broadcast.Message:
                 text = render("visits/visit_correction", old=old, new=new)
                 markup = None
                 if not new.cancelled and r.role == Role.KEPALA_DESA.value:
-                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", new.id))]])
+                    markup = outbox.inline_keyboard([[(phrases("visits/buttons")["aspiration"],
+                                                       callbacks.build("asp", "new", new.id))]])
                 return text, markup
 
-            label = "dibatalkan" if new.cancelled else f"dipindah ke {new.date.isoformat()} {new.jam}"
             await broadcast.fan_out(
-                tx, kind=kind, audience=audience, text=f"Kunjungan #{old.id} {label}", recipients=recipients,
+                tx, kind=kind, audience=audience, recipients=recipients,
+                text=plain("visits/log_visit_changed", id=old.id, cancelled=new.cancelled, day=new.date.isoformat(),
+                           jam=new.jam),
                 message_for=message, now=now, ref=f"visit:{old.id}:fix:{new.revision}:{new.status}",
                 dedup_prefix=f"visit:{old.id}:fix:{new.revision}:{new.status}",
             )
@@ -532,11 +535,8 @@ class VisitService:
                     await feedback.send_summary(visit, now)
 
     async def _announce(self, visit: Visit, stage: str, now: datetime) -> bool:
-        period = f"announce:{visit.id}:r{visit.revision}:{stage}"
-        if await period_done(self.db, JOB, period):
-            return False
-        async with self.db.transaction() as tx:
-            if not await claim(tx, JOB, period, now):
+        async with claiming(self.db, JOB, f"announce:{visit.id}:r{visit.revision}:{stage}", now) as tx:
+            if tx is None:
                 return False
             current = await self.find(visit.id, tx)
             if current is None or current.cancelled or current.revision != visit.revision:
@@ -548,12 +548,14 @@ class VisitService:
                 text = render("visits/visit_announcement", visit=current, stage=stage, role=r.role, days_left=days_left)
                 markup = None
                 if r.role == Role.KEPALA_DESA.value:
-                    markup = outbox.inline_keyboard([[(ASPIRATION_BUTTON, callbacks.build("asp", "new", current.id))]])
+                    markup = outbox.inline_keyboard([[(phrases("visits/buttons")["aspiration"],
+                                                       callbacks.build("asp", "new", current.id))]])
                 return text, markup
 
             await broadcast.fan_out(
-                tx, kind="pengumuman", audience=f"Kecamatan {visit.kecamatan_name} (kepala desa dan camat)",
-                text=f"Pengumuman {stage} kunjungan #{visit.id}", recipients=recipients, message_for=message,
+                tx, kind="pengumuman", audience=plain("visits/log_audience_kecamatan", kecamatan=visit.kecamatan_name),
+                text=plain("visits/log_announcement", stage=stage, id=visit.id), recipients=recipients,
+                message_for=message,
                 now=now, ref=f"visit:{visit.id}:ann:{stage}",
                 dedup_prefix=f"visit:{visit.id}:r{visit.revision}:{stage}",
             )
@@ -581,14 +583,14 @@ class VisitService:
             dialect = csv.excel
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), dialect=dialect)
         if not reader.fieldnames:
-            report.errors.append("Berkas kosong atau tanpa baris judul.")
+            report.errors.append(Notice("common/import_empty"))
             return report
         reader.fieldnames = [f.strip().lower().replace(" ", "_") for f in reader.fieldnames]
         names = set(reader.fieldnames)
         if not names & {"kecamatan", "kecamatan_kode", "kode_kecamatan", "id"}:
-            report.errors.append("Kolom kecamatan tidak ditemukan.")
+            report.errors.append(Notice("visits/import_no_kecamatan_column"))
         if not names & {"tanggal", "date"}:
-            report.errors.append("Kolom tanggal tidak ditemukan.")
+            report.errors.append(Notice("visits/import_no_date_column"))
         if report.errors:
             return report
         planned: list[dict[str, Any]] = []
@@ -597,7 +599,7 @@ class VisitService:
             try:
                 planned.append(await self._import_row(r))
             except DomainError as exc:
-                report.errors.append(f"Baris {line}: {exc.message}")
+                report.errors.append(Notice("common/import_row", line=line, text=exc.message))
         if report.errors:
             return report
         async with self.db.transaction() as tx:
@@ -647,7 +649,8 @@ class VisitService:
                                                 agenda=item["agenda"] or "", departments=item["departments"],
                                                 created_by=actor)
             report.created += 1
-            report.warnings += [f"Baris {line} ({item['name']}, {item['date'].isoformat()}): {w}" for w in warnings]
+            report.warnings += [Notice("visits/import_row_warning", line=line, name=item["name"],
+                                          day=item["date"].isoformat(), text=w) for w in warnings]
             return
         if item["cancel"]:
             if visit.cancelled:
@@ -664,7 +667,8 @@ class VisitService:
             warnings = await self._move_in(tx, visit.id, item["date"], item["time"], place=place, actor=actor)
             report.moved += 1
             touched = True
-            report.warnings += [f"Baris {line} ({item['name']}, {item['date'].isoformat()}): {w}" for w in warnings]
+            report.warnings += [Notice("visits/import_row_warning", line=line, name=item["name"],
+                                          day=item["date"].isoformat(), text=w) for w in warnings]
         details = await self._update_details_in(
             tx, visit.id, agenda=item["agenda"] if item["agenda"] is not None else None,
             departments=item["departments"] if item["has_opd"] else None, actor=actor)
@@ -693,7 +697,6 @@ class VisitService:
         return created, skipped, warnings
 
 
-ASPIRATION_BUTTON = "📝 Sampaikan aspirasi untuk kunjungan ini"
 
 
 async def _audit(tx: Transaction, now: datetime, actor: int | None, action: str, detail: str) -> None:

@@ -58,6 +58,8 @@ _DESA_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
 _DEPT_RE = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 TELEGRAM_FRAMES = "https://web.telegram.org https://*.telegram.org https://telegram.org"
 MAX_PAGE = 100_000
+#: The visit calendar's file name, as /jadwal names it.
+ICS_NAME = "jadwal-ngantor-di-kecamatan.ics"
 
 #: Where a file people sent is in the media archive, by its Telegram ``file_unique_id`` (and the MIME type they
 #: sent it with, if known): (path, MIME type), or None while it is not archived.
@@ -379,27 +381,31 @@ class MapData(Page):
         }, ensure_ascii=False, separators=(",", ":")))
 
 
-def _date_arg(handler: tornado.web.RequestHandler, name: str, problems: list[str]) -> date | None:
+#: What the list could not use, named for the page: (what, the value as given); the words are in the template.
+Problems = list[tuple[str, str]]
+
+
+def _date_arg(handler: tornado.web.RequestHandler, name: str, problems: Problems) -> date | None:
     raw = handler.get_query_argument(name, "").strip()
     if not raw:
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        problems.append(f"Tanggal '{raw[:20]}' tidak dapat dibaca; gunakan format TTTT-BB-HH.")
+        problems.append(("tanggal", raw[:20]))
         return None
 
 
-def list_filters(handler: tornado.web.RequestHandler, audience: audiences.Audience) -> tuple[ListFilters, list[str]]:
+def list_filters(handler: tornado.web.RequestHandler, audience: audiences.Audience) -> tuple[ListFilters, Problems]:
     """The list's filters from the query string; what cannot be used is named (in Indonesian) and left out."""
-    problems: list[str] = []
+    problems: Problems = []
 
     def arg(name: str, pattern: re.Pattern[str] | None = None, choices: Any = None) -> str:
         raw = handler.get_query_argument(name, "").strip()
         if not raw:
             return ""
         if (pattern is not None and not pattern.match(raw)) or (choices is not None and raw not in choices):
-            problems.append(f"Saringan '{name}' tidak dikenal dan diabaikan.")
+            problems.append(("saringan", name))
             return ""
         return raw
 
@@ -517,7 +523,7 @@ class VisitsCalendar(Page):
         now = services.clock.now()
         text = ics.calendar(visits, now=now, domain=f"sambang-{services.config.wilayah}")
         self.set_header("Content-Type", "text/calendar; charset=utf-8")
-        self.set_header("Content-Disposition", 'attachment; filename="jadwal-ngantor-di-kecamatan.ics"')
+        self.set_header("Content-Disposition", f'attachment; filename="{ICS_NAME}"')
         self.finish(text.encode("utf-8"))
 
 
@@ -534,14 +540,14 @@ class ExportPage(Page):
         problem = ""
         since = None
         if fmt not in ("xlsx", "csv", "open311"):
-            problem = "Format ekspor tidak dikenal."
+            problem = "format"
         if raw_since:
             try:
                 since = date.fromisoformat(raw_since)
             except ValueError:
-                problem = "Tanggal tidak dapat dibaca; gunakan format TTTT-BB-HH."
+                problem = "tanggal"
         if kecamatan and (not _KEC_RE.match(kecamatan) or await get_kecamatan(self.services.db, kecamatan) is None):
-            problem = "Kecamatan tidak dikenal."
+            problem = "kecamatan"
         if problem:
             self.page("ekspor", HTTPStatus.BAD_REQUEST, kecamatan=await list_kecamatan(self.services.db),
                       problem=problem)
