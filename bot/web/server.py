@@ -344,8 +344,7 @@ class Refused(Base):
     """Where the Mini App's login goes when the roster does not let the person in."""
 
     async def get(self) -> None:
-        _, person = await self.session_person()
-        self.refuse(person)
+        self.page("tolak", HTTPStatus.FORBIDDEN, who=None, reason="tanpa_akses")
 
 
 # -- pages ------------------------------------------------------------------------------------------------------

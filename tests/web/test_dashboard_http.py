@@ -103,6 +103,8 @@ async def test_mini_app_login_with_init_data(dash: Dashboard, clock: FakeClock) 
         camat = await s.post("/auth/webapp", data={"initData": init_data(PEOPLE["camat"], clock.now()),
                                                    "_xsrf": csrf})
         assert camat.status == 403
+        refusal = await s.get((await camat.json())["lanjut"])
+        assert refusal.status == 403 and "/status" in await refusal.text()
         assert (await s.get("/", allow_redirects=False)).status == 302
         no_csrf = await s.post("/auth/webapp", data={"initData": init_data(PEOPLE["pimpinan"], clock.now())})
         assert no_csrf.status == 403
