@@ -277,7 +277,11 @@ class LoginPage(Base):
             self.redirect(target)
             return
         username = self.services.config.bot_username or await bot_username(self.services.db)
-        self.page("masuk", bot_username=username, lanjut=target, gagal=bool(self.get_query_argument("gagal", "")))
+        # where the widget sends the person back: the public address when it is known (Telegram's examples use
+        # absolute addresses), else this site's own path
+        auth_url = f"{self.services.config.web_url}/auth/telegram?" + urlencode({"lanjut": target})
+        self.page("masuk", bot_username=username, lanjut=target, auth_url=auth_url,
+                  gagal=bool(self.get_query_argument("gagal", "")))
 
 
 class Login(Base):
