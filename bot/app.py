@@ -66,6 +66,7 @@ from bot.telegram.webhook import WebhookServer, webhook_path
 from bot.village_map.service import VillageMap, weekly_map
 from bot.visits import ngantor
 from bot.visits.commitments_digest import weekly_commitments
+from bot.visits.service import VisitTimes
 from bot.web.server import Web, WebServer, routes
 from handlers import fallback
 from handlers.aspirations import intake, status
@@ -201,7 +202,8 @@ async def build_services(config: Config, db: Database, clock: Clock) -> Services
     aspirations = AspirationService(db, clock, config.tz)
     departments = DepartmentService(db, clock, load_routing(config))
     officials = OfficialsService(db, clock, config.tz, aspirations, departments, day_starts=config.daily_digest_time)
-    visits = ngantor.build(db, clock, config.tz)
+    visits = ngantor.build(db, clock, config.tz, VisitTimes(config.announce_times, config.briefing_time,
+                                                            config.feedback_time))
     village_map = VillageMap(db, clock, config.tz, aspirations, visits=visits.visits)
     liveness = Liveness()
     inbound = DurableUpdateQueue(db, clock, liveness)

@@ -61,8 +61,16 @@ class Config:
     persistence_interval: float = 1.0
     daily_digest_time: time = time(7, 0)
     weekly_digest_time: time = time(7, 30)
-    #: Day of the week of the leadership digest, Monday = 0.
+    #: Day of the week of the leadership digest, Monday = 0 (SAMBANG_WEEKLY_DIGEST_DAY).
     weekly_digest_weekday: int = 0
+    #: Whether the officials' daily digest goes out on working days only (weekends, national holidays and cuti
+    #: bersama skipped) or every day (SAMBANG_DAILY_DIGEST_DAYS=kerja|setiap).
+    daily_digest_working_days_only: bool = True
+    #: Local times of the visit announcements: 7 days before, the evening before, the morning of the visit.
+    announce_times: tuple[time, time, time] = (time(9, 0), time(19, 0), time(6, 0))
+    #: Local time of the pre-visit briefing (2 days before) and of the feedback request (the day after).
+    briefing_time: time = time(16, 0)
+    feedback_time: time = time(9, 0)
     #: Most aspirations listed one by one in a digest (daily per department, weekly overdue); the rest are counted.
     digest_max_items: int = 100
     bot_username: str = ""
@@ -98,6 +106,36 @@ def _parse_time(variable: str, raw: str) -> time:
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
         raise ConfigError(variable, "time_invalid", raw=raw)
     return time(int(m.group(1)), int(m.group(2)))
+
+
+def _parse_times(variable: str, raw: str, count: int) -> tuple[time, ...]:
+    parts = [p for p in re.split(r"[,;\s]+", raw.strip()) if p]
+    if len(parts) != count:
+        raise ConfigError(variable, "jumlah_jam", raw=raw, count=count)
+    return tuple(_parse_time(variable, p) for p in parts)
+
+
+#: Indonesian weekday names (and their common short forms), Monday = 0.
+_WEEKDAYS = {"senin": 0, "sen": 0, "selasa": 1, "sel": 1, "rabu": 2, "rab": 2, "kamis": 3, "kam": 3,
+             "jumat": 4, "jum'at": 4, "jum": 4, "sabtu": 5, "sab": 5, "minggu": 6, "ahad": 6, "min": 6}
+
+
+def _parse_weekday(variable: str, raw: str) -> int:
+    value = raw.strip().lower()
+    if value in _WEEKDAYS:
+        return _WEEKDAYS[value]
+    if re.fullmatch(r"[1-7]", value):
+        return int(value) - 1  # 1 = Senin ... 7 = Minggu
+    raise ConfigError(variable, "hari_tidak_dikenal", raw=raw)
+
+
+def _parse_digest_days(variable: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("kerja", "hari_kerja", "hari-kerja"):
+        return True
+    if value in ("setiap", "setiap_hari", "setiap-hari", "semua"):
+        return False
+    raise ConfigError(variable, "hari_ringkasan_tidak_dikenal", raw=raw)
 
 
 def _parse_float(variable: str, raw: str, minimum: float = 0.0) -> float:
@@ -185,6 +223,16 @@ def load_config(
         kwargs["daily_digest_time"] = _parse_time("SAMBANG_DAILY_DIGEST_TIME", raw)
     if (raw := get("SAMBANG_WEEKLY_DIGEST_TIME")) is not None:
         kwargs["weekly_digest_time"] = _parse_time("SAMBANG_WEEKLY_DIGEST_TIME", raw)
+    if (raw := get("SAMBANG_WEEKLY_DIGEST_DAY")) is not None:
+        kwargs["weekly_digest_weekday"] = _parse_weekday("SAMBANG_WEEKLY_DIGEST_DAY", raw)
+    if (raw := get("SAMBANG_DAILY_DIGEST_DAYS")) is not None:
+        kwargs["daily_digest_working_days_only"] = _parse_digest_days("SAMBANG_DAILY_DIGEST_DAYS", raw)
+    if (raw := get("SAMBANG_ANNOUNCE_TIME")) is not None:
+        kwargs["announce_times"] = _parse_times("SAMBANG_ANNOUNCE_TIME", raw, 3)
+    if (raw := get("SAMBANG_BRIEFING_TIME")) is not None:
+        kwargs["briefing_time"] = _parse_time("SAMBANG_BRIEFING_TIME", raw)
+    if (raw := get("SAMBANG_FEEDBACK_TIME")) is not None:
+        kwargs["feedback_time"] = _parse_time("SAMBANG_FEEDBACK_TIME", raw)
     if (raw := get("SAMBANG_DIGEST_MAX_ITEMS")) is not None:
         kwargs["digest_max_items"] = _parse_positive_int("SAMBANG_DIGEST_MAX_ITEMS", raw)
     if (raw := get("SAMBANG_INVITE_TTL_HOURS")) is not None:

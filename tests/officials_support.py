@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.aspirations.service import Aspiration, Attachment, Draft
 from bot.officials.service import BUTTON_LABELS
@@ -12,6 +14,19 @@ from tests.fake_telegram import Call, FakeGroup, FakeUser
 from tests.harness import BotHarness
 
 LABEL = BUTTON_LABELS  # action -> button text
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+async def at(h: BotHarness, month: int, day: int, hour: int, minute: int = 0) -> None:
+    """Set the clock to a local (WIB) moment in 2026 and run what is due, as the JobQueue ticker would."""
+    h.clock.set(datetime(2026, month, day, hour, minute, tzinfo=WIB))
+    await h.tick()
+    await h.settle()
+
+
+def digest_texts(h: BotHarness, chat: int, marker: str) -> list[str]:
+    """The texts the bot sent to ``chat`` that contain ``marker``."""
+    return [t for t in h.server.texts(chat) if marker in t]
 
 
 async def official(h: BotHarness, user_id: int, department: str, name: str = "Andi") -> FakeUser:
@@ -96,3 +111,18 @@ async def refusals(h: BotHarness) -> list[str]:
 
 async def status_of(h: BotHarness, ticket: str) -> str:
     return str(await h.svc.db.fetchval("SELECT status FROM aspirations WHERE ticket = ?", (ticket,)))
+
+
+async def finish(h: BotHarness, user: FakeUser, chat: int | FakeUser | FakeGroup, ticket: str,
+                 note: str = "Sudah kami perbaiki bersama warga.") -> Call:
+    """Press "Selesai" on the card and type the result note it asks for (as a reply in a group)."""
+    chat_id = chat if isinstance(chat, int) else chat.id
+    mark = h.server.mark()
+    await press_card(h, user, chat, ticket, "selesai")
+    prompt = await h.server.wait_for_text(chat_id, "catatan hasil", since=mark)
+    mark = h.server.mark()
+    if chat_id < 0:
+        user.reply(prompt, note)
+    else:
+        user.send(note)
+    return await h.server.wait_for_text(chat_id, "dinyatakan selesai", since=mark)

@@ -207,6 +207,8 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "tdt": (_WORKING, Status.TIDAK_DAPAT),
     "balas": (frozenset(OPEN_STATUSES), None),
     "alihkan": (_WORKING, Status.BARU),
+    # one of several departments steps aside ("bukan kewenangan kami"): the others carry on, the status stays
+    "lepas": (_WORKING, None),
     # the kepala desa's answer to "Sudah tertangani?", and the same answer given by silence
     "konfirmasi": (frozenset({Status.SELESAI}), Status.DITUTUP),
     "buka_kembali": (frozenset({Status.SELESAI}), Status.DIPROSES),

@@ -1,7 +1,7 @@
 """Scheduled digests, in SAMBANG_TZ.
 
-- Daily (``config.daily_digest_time``, 07:00): each official gets the new and still-open aspirations of their
-  department, grouped by kecamatan and desa, oldest first.
+- Daily (``config.daily_digest_time``, 07:00, working days only unless SAMBANG_DAILY_DIGEST_DAYS=setiap): each
+  official gets the new and still-open aspirations of their department, grouped by kecamatan and desa, oldest first.
 - Weekly (``config.weekly_digest_weekday`` at ``config.weekly_digest_time``, Monday 07:30): leadership and admins
   get what came in per category and kecamatan, what was resolved (and, counted apart, what could not be followed up
   or was refused), the open load per department, and what is overdue. The body is a list of section providers
@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from bot.aspirations import audience as audiences
 from bot.core.clock import from_iso, to_iso
 from bot.core.domain import CATEGORIES, Role
-from bot.core.workdays import working_days_between
+from bot.core.workdays import add_working_days, is_working_day, working_days_between
 from bot.messaging import outbox
 from bot.messaging.templates import LIMIT, Block, render, split_blocks
 from bot.officials.service import HISTORY_LABELS
@@ -49,10 +49,22 @@ _OPEN_WORK = ("baru", "diterima", "diproses")
 # -- periods ----------------------------------------------------------------------------------------------------
 
 
-def latest_daily_period(local_now: datetime, at: time) -> date:
-    """The day of the most recent daily digest due at or before ``local_now``."""
+def latest_daily_period(local_now: datetime, at: time, working_days_only: bool = False) -> date:
+    """The day of the most recent daily digest due at or before ``local_now`` (with ``working_days_only``: the
+    most recent working day, weekends, national holidays and cuti bersama skipped)."""
     today = local_now.date()
-    return today if local_now.time() >= at else today - timedelta(days=1)
+    day = today if local_now.time() >= at else today - timedelta(days=1)
+    while working_days_only and not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def previous_daily_period(day: date, working_days_only: bool = False) -> date:
+    """The day of the daily digest before the one of ``day``: what is "new" in a digest came in since then."""
+    day -= timedelta(days=1)
+    while working_days_only and not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
 
 
 def latest_weekly_period(local_now: datetime, at: time, weekday: int) -> date:
@@ -92,6 +104,38 @@ class DigestItem:
     kecamatan: str
     new: bool
     late: tuple[str, ...]
+    #: Codes of the departments that handle it now.
+    departments: tuple[str, ...] = ()
+    #: Deadlines not yet met that fall today or on the next working day: (kind, ISO date, "today" | "next"),
+    #: kind "terima" or "tanggapan".
+    due: tuple[tuple[str, str, str], ...] = ()
+
+
+def next_working_day(today: date) -> date:
+    """The day after ``today`` that is a working day: what "besok" means for a deadline in working days."""
+    return add_working_days(today, 1)
+
+
+def deadlines_due(accept_due: str | None, respond_due: str | None, accepted_at: str | None,
+                  responded_at: str | None, today: date) -> tuple[tuple[str, str, str], ...]:
+    """The deadlines of an open aspiration not yet met that fall today or on the next working day, as
+    (kind, ISO date, "today" | "next")."""
+    last = next_working_day(today).isoformat()
+    first = today.isoformat()
+    due = []
+    for kind, deadline, met in (("terima", accept_due, accepted_at), ("tanggapan", respond_due, responded_at)):
+        if deadline and met is None and first <= deadline <= last:
+            due.append((kind, deadline, "today" if deadline == first else "next"))
+    return tuple(due)
+
+
+def overdue(accept_due: str | None, respond_due: str | None, accepted_at: str | None, responded_at: str | None,
+            today: date) -> tuple[str, ...]:
+    """The service levels an open aspiration has missed by ``today``: "terima" and/or "tanggapan"."""
+    iso = today.isoformat()
+    return tuple(kind for kind, deadline, met in (("terima", accept_due, accepted_at),
+                                                  ("tanggapan", respond_due, responded_at))
+                 if deadline and met is None and deadline < iso)
 
 
 def _late(r: Row, today: str) -> tuple[str, ...]:
@@ -111,6 +155,13 @@ def _department_open(department: str, joins: str = "") -> tuple[str, list[Any]]:
             + f" WHERE ad.department = ? AND ad.active = 1 AND ({share})"
             " AND a.status IN ('baru', 'diterima', 'diproses')", [department, *params])
 
+#: How a digest names the kecamatan ``k``: its name, and its kabupaten when another kecamatan of the installation
+#: (a whole province) has the same name. Digests count per kecamatan code, never per name.
+KECAMATAN_LABEL = (
+    "CASE WHEN EXISTS (SELECT 1 FROM kecamatan k2 WHERE k2.name = k.name AND k2.code <> k.code)"
+    " THEN k.name || ' (' || k.kabupaten_name || ')' ELSE k.name END"
+)
+
 #: Most kecamatan named in a "not listed" summary; the others are counted together.
 SUMMARY_KECAMATAN = 15
 
@@ -125,6 +176,8 @@ class Backlog:
     new: int
     late: int
     left_out: tuple[tuple[str, int], ...]
+    #: Open items with a deadline not yet met today or on the next working day.
+    due: int = 0
 
     @property
     def left_out_total(self) -> int:
@@ -152,11 +205,17 @@ async def _department_rows(db: Database, department: str, stamp: str, today: str
                                       " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.description, a.created_at, d.name AS desa,"
-        " k.name AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at"
+        f" {KECAMATAN_LABEL} AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
+        " (SELECT group_concat(department, ',') FROM aspiration_departments WHERE aspiration_id = a.id"
+        "  AND active = 1) AS departments"
         + source + condition + " ORDER BY a.created_at, a.id LIMIT ?",
         (*params, *(() if new is None else (stamp,)), limit))
+    day = date.fromisoformat(today)
     return [DigestItem(r["id"], r["ticket"], r["category"], r["status"], r["description"], r["created_at"],
-                       r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, today)) for r in rows]
+                       r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, today),
+                       tuple((r["departments"] or "").split(",")) if r["departments"] else (),
+                       deadlines_due(r["accept_due"], r["respond_due"], r["accepted_at"], r["responded_at"], day))
+            for r in rows]
 
 
 async def department_digest(db: Database, department: str, today: date, since: datetime,
@@ -165,15 +224,17 @@ async def department_digest(db: Database, department: str, today: date, since: d
     assigned since ``since``. With more than ``max_items`` open items it lists the new ones first (the oldest of
     them, up to ``max_items``), then the oldest of the others in the room left, and counts the rest per kecamatan.
     Only the listed rows are read; everything else is counted in SQL."""
-    stamp, iso_today = to_iso(since), today.isoformat()
+    stamp, iso_today, next_day = to_iso(since), today.isoformat(), next_working_day(today).isoformat()
     source, params = _department_open(department, " JOIN kecamatan k ON k.code = a.kecamatan_code"
                                       " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
-        "SELECT k.name AS kecamatan, COUNT(*) AS n, SUM(ad.assigned_at >= ?) AS new,"
+        f"SELECT {KECAMATAN_LABEL} AS kecamatan, COUNT(*) AS n, SUM(ad.assigned_at >= ?) AS new,"
         " SUM(CASE WHEN (s.accepted_at IS NULL AND s.accept_due < ?)"
-        "  OR (s.responded_at IS NULL AND s.respond_due < ?) THEN 1 ELSE 0 END) AS late"
-        + source + " GROUP BY k.name",
-        (stamp, iso_today, iso_today, *params))
+        "  OR (s.responded_at IS NULL AND s.respond_due < ?) THEN 1 ELSE 0 END) AS late,"
+        " SUM(CASE WHEN (s.accepted_at IS NULL AND s.accept_due BETWEEN ? AND ?)"
+        "  OR (s.responded_at IS NULL AND s.respond_due BETWEEN ? AND ?) THEN 1 ELSE 0 END) AS due"
+        + source + " GROUP BY k.code",
+        (stamp, iso_today, iso_today, *(iso_today, next_day) * 2, *params))
     total = sum(r["n"] for r in rows)
     if total <= max_items:
         return DepartmentDigest(await _department_rows(db, department, stamp, iso_today, new=None, limit=total)
@@ -184,7 +245,8 @@ async def department_digest(db: Database, department: str, today: date, since: d
     left_out = {r["kecamatan"]: r["n"] for r in rows}
     for item in items:  # (.get: an aspiration may have come in between the two reads)
         left_out[item.kecamatan] = left_out.get(item.kecamatan, 0) - 1
-    backlog = Backlog(total, sum(r["new"] or 0 for r in rows), sum(r["late"] or 0 for r in rows), _ranked(left_out))
+    backlog = Backlog(total, sum(r["new"] or 0 for r in rows), sum(r["late"] or 0 for r in rows), _ranked(left_out),
+                      sum(r["due"] or 0 for r in rows))
     return DepartmentDigest(items, backlog)
 
 
@@ -228,6 +290,7 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
         return []
     if backlog is None:
         blocks = [Block(render("officials/digest_daily_header", department=department_name, day=day, total=len(items),
+                               due=sum(1 for i in items if i.due), tomorrow=next_working_day(day),
                                new=sum(1 for i in items if i.new), late=sum(1 for i in items if i.late)))]
         blocks += _grouped_blocks(items)
         blocks.append(Block("\n" + render("officials/digest_daily_footer")))
@@ -235,6 +298,7 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
     new = [i for i in items if i.new]
     older = [i for i in items if not i.new]
     blocks = [Block(render("officials/digest_daily_header", department=department_name, day=day, total=backlog.total,
+                           due=backlog.due, tomorrow=next_working_day(day),
                            new=backlog.new, late=backlog.late, listed=len(items), listed_new=len(new),
                            listed_older=len(older)))]
     if new:
@@ -264,8 +328,10 @@ async def run_daily(services: Services, now: datetime) -> int:
     """Queue today's daily digest for every official, once per day. Returns how many messages were queued."""
     config = services.config
     tz = config.tz
-    day = latest_daily_period(now.astimezone(tz), config.daily_digest_time)
+    working_only = config.daily_digest_working_days_only
+    day = latest_daily_period(now.astimezone(tz), config.daily_digest_time, working_only)
     due = datetime.combine(day, config.daily_digest_time, tz)
+    since = datetime.combine(previous_daily_period(day, working_only), config.daily_digest_time, tz)
     period = await _pending_period(services.db, DAILY_JOB, due, now)
     if period is None:
         return 0
@@ -276,7 +342,7 @@ async def run_daily(services: Services, now: datetime) -> int:
     for official in officials:
         code = official.department
         if code and code not in by_department:
-            digest = await department_digest(services.db, code, now.astimezone(tz).date(), due - timedelta(days=1),
+            digest = await department_digest(services.db, code, now.astimezone(tz).date(), since,
                                              config.digest_max_items)
             by_department[code] = render_daily(names.get(code, code), digest.items, day, backlog=digest.backlog)
     queued = 0
@@ -368,8 +434,9 @@ async def weekly_intake(services: Services, ctx: WeeklyContext) -> DigestSection
         window)}
     categories = [(c.code, by_category[c.code]) for c in CATEGORIES if by_category.get(c.code)]
     kecamatan = tuple((r["name"], r["n"]) for r in await db.fetchall(
-        "SELECT k.name, COUNT(*) AS n FROM aspirations a JOIN kecamatan k ON k.code = a.kecamatan_code"
-        " WHERE a.created_at >= ? AND a.created_at < ? GROUP BY k.name ORDER BY n DESC, k.name", window))
+        f"SELECT {KECAMATAN_LABEL} AS name, COUNT(*) AS n FROM aspirations a"
+        " JOIN kecamatan k ON k.code = a.kecamatan_code"
+        " WHERE a.created_at >= ? AND a.created_at < ? GROUP BY k.code ORDER BY n DESC, name", window))
     # every kecamatan while they fit under the cap (a kabupaten's 24 are all listed); over it, the busiest and
     # the others summed in one line, with where to read them all
     return DigestSection([
@@ -397,10 +464,14 @@ async def weekly_outcomes(services: Services, ctx: WeeklyContext) -> DigestSecti
     decided = resolved + not_possible + refused
     if not decided and not waiting and not closed.get("dibatalkan"):
         return None
-    rate = round(100 * resolved / decided) if decided else None
-    return DigestSection([render("officials/digest_weekly_outcomes", resolved=resolved, automatic=automatic or 0,
+    # closed as resolved: confirmed by the village, or closed by its silence — shown apart, never one figure
+    automatic = min(automatic or 0, resolved)
+    confirmed = resolved - automatic
+    rate = round(100 * confirmed / decided) if decided else None
+    rate_with_automatic = round(100 * resolved / decided) if decided else None
+    return DigestSection([render("officials/digest_weekly_outcomes", confirmed=confirmed, automatic=automatic,
                                  not_possible=not_possible, refused=refused, withdrawn=closed.get("dibatalkan", 0),
-                                 waiting=waiting, rate=rate)])
+                                 waiting=waiting, rate=rate, rate_with_automatic=rate_with_automatic)])
 
 
 #: Past a service level on ``?`` (today, twice); ``s`` the service levels of an aspiration.
@@ -432,12 +503,38 @@ async def overdue_by_department(db: Database, today: date, shared: dict[str, Any
     return counts
 
 
-async def overdue_by_kecamatan(db: Database, today: date) -> dict[str, int]:
-    """Overdue aspirations per kecamatan name; their sum is the number of overdue aspirations."""
+@dataclass(frozen=True)
+class DepartmentLoad:
+    code: str
+    name: str
+    #: Open work assigned to the department now (baru, diterima, diproses), and how much of it is past a level.
+    open: int
+    overdue: int
+
+
+async def department_load(db: Database, where: str, params: list[Any], today: date) -> list[DepartmentLoad]:
+    """Open work and overdue items per department among the aspirations ``a`` matching ``where`` (an audience's
+    share and filters), the busiest first. One aspiration counts for each of its active departments."""
     iso = today.isoformat()
     rows = await db.fetchall(
-        "SELECT k.name, COUNT(*) AS n" + _OVERDUE.replace(" WHERE", " JOIN kecamatan k ON k.code = a.kecamatan_code"
-                                                          " WHERE") + " GROUP BY k.name", (iso, iso))
+        "SELECT ad.department AS code, COALESCE(dp.name, ad.department) AS name, COUNT(*) AS n,"
+        f" SUM(CASE WHEN {_LATE} THEN 1 ELSE 0 END) AS late"
+        " FROM aspirations a JOIN aspiration_departments ad ON ad.aspiration_id = a.id AND ad.active = 1"
+        " LEFT JOIN departments dp ON dp.code = ad.department"
+        " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id"
+        f" WHERE a.status IN ('baru', 'diterima', 'diproses') AND ({where})"
+        " GROUP BY ad.department ORDER BY n DESC, ad.department", [iso, iso, *params])
+    return [DepartmentLoad(r["code"], r["name"], r["n"], r["late"] or 0) for r in rows]
+
+
+async def overdue_by_kecamatan(db: Database, today: date) -> dict[str, int]:
+    """Overdue aspirations per kecamatan (counted by code, named by ``KECAMATAN_LABEL``); their sum is the number
+    of overdue aspirations."""
+    iso = today.isoformat()
+    rows = await db.fetchall(
+        f"SELECT {KECAMATAN_LABEL} AS name, COUNT(*) AS n"
+        + _OVERDUE.replace(" WHERE", " JOIN kecamatan k ON k.code = a.kecamatan_code WHERE") + " GROUP BY k.code",
+        (iso, iso))
     return {r["name"]: r["n"] for r in rows}
 
 
@@ -453,7 +550,7 @@ async def overdue_rows(db: Database, today: date, limit: int) -> list[dict[str, 
         " WHERE a.status = ? AND " + _LATE + " ORDER BY a.created_at, a.id LIMIT ?)"] * len(_OPEN_WORK))
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.created_at, a.confidential, d.name AS desa,"
-        " k.name AS kecamatan, s.audience, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
+        f" {KECAMATAN_LABEL} AS kecamatan, s.audience, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
         " (SELECT group_concat(department, ', ') FROM aspiration_departments WHERE aspiration_id = a.id"
         "   AND active = 1) AS departments"
         f" FROM ({oldest}) o JOIN aspirations a ON a.id = o.id JOIN aspiration_sla s ON s.aspiration_id = a.id"

@@ -27,9 +27,9 @@ from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from bot.core.text import clean_text
 from bot.core.wording import phrases, plain
-from bot.core.workdays import add_working_days
+from bot.core.workdays import add_working_days, is_working_day
 from bot.messaging import callbacks, limits, outbox
-from bot.messaging.templates import render, tanggal_pendek
+from bot.messaging.templates import Block, render, split_blocks, tanggal_pendek
 from bot.officials.departments import (
     AUDIENCE_ADMINS,
     AUDIENCE_DEPARTMENTS,
@@ -40,6 +40,7 @@ from bot.officials.departments import (
 from bot.people.roster import Person, person_from_row
 from bot.storage import audit
 from bot.storage.database import Database, Transaction
+from bot.storage.jobs import claim
 
 if TYPE_CHECKING:
     pass
@@ -47,13 +48,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Actions officials take with a button; the ones in NEEDS_TEXT ask for a reason or a reply first.
-OFFICIAL_ACTIONS = ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt")
-NEEDS_TEXT = frozenset({"tolak", "tdt", "balas", "alihkan", "buka_kembali"})
+OFFICIAL_ACTIONS = ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt", "lepas")
+#: Asked for by the buttons; "selesai" asks for a short result note (optionally with a photo), which the service
+#: also accepts without (a call from the command line or a test).
+NEEDS_TEXT = frozenset({"tolak", "tdt", "balas", "alihkan", "buka_kembali", "selesai", "lepas"})
 _BUTTONS = phrases("officials/buttons")
-BUTTON_LABELS = {action: _BUTTONS[action]
-                 for action in ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt")}
+BUTTON_LABELS = {action: _BUTTONS[action] for action in OFFICIAL_ACTIONS}
 CONFIRM_YES = _BUTTONS["confirm_yes"]
 CONFIRM_NO = _BUTTONS["confirm_no"]
+#: What the typed text of each prompt is called in a refusal ("Balasan terlalu pendek").
+_TEXT_KINDS = phrases("officials/text_kinds")
 #: How the history (and /status) names each step.
 HISTORY_LABELS = {
     "terima": "diterima",
@@ -67,8 +71,15 @@ HISTORY_LABELS = {
     "buka_kembali": "dibuka kembali",
     "tutup_otomatis": "ditutup otomatis (desa tidak menjawab)",
     "eskalasi": "eskalasi ke pimpinan",
+    "lepas": "dinyatakan bukan kewenangan",
 }
+#: Typed decisions that change the status: re-checked against what others did while the text was written.
+_DECISIONS = frozenset({"tolak", "tdt", "alihkan", "selesai"})
 PENDING_TTL = timedelta(hours=2)
+#: The consolidated escalation: once a day, one message to leadership (grouped by department) and one to each
+#: department, listing the escalations made since the previous one (job_runs: job, local date).
+ESCALATION_JOB = "escalation:summary"
+_ESCALATION_SEEN = "escalation_summary:last_history_id"
 MIN_TEXT = 5
 MAX_TEXT = 1500
 _OFFICIAL_ROLES = (Role.PEJABAT, Role.PIMPINAN, Role.ADMIN)
@@ -94,6 +105,9 @@ class PendingInput:
     aspiration_id: int
     target: str | None
     ticket: str
+    #: The aspiration's newest history entry when the prompt was opened (None: unknown, an older prompt): a status
+    #: changed by someone else after it is not overridden unseen.
+    seen_history_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -128,12 +142,14 @@ def card_buttons(aspiration: Aspiration) -> list[list[tuple[str, str]]]:
         first = ["terima", "proses"] if status is Status.BARU else ["proses"] if status is Status.DITERIMA else []
         wanted = [first + ["selesai"], ["balas"] + ([] if aspiration.confidential else ["alihkan"]),
                   ["tolak", "tdt"]]
+        if len(aspiration.departments) > 1:  # a co-department may step aside without ending the others' work
+            wanted.append(["lepas"])
     return [[(BUTTON_LABELS[a], callbacks.build("asp", "act", aspiration.id, a)) for a in row] for row in wanted if row]
 
 
 def validate_text(text: str, kind: str) -> str:
     cleaned = clean_text(text)
-    what = "Balasan" if kind == "balas" else "Komentar" if kind == "buka_kembali" else "Alasan"
+    what = _TEXT_KINDS.get(kind, _TEXT_KINDS["reason"])
     if len(cleaned) < MIN_TEXT:
         raise InvalidText("officials/terlalu_pendek_tuliskan_minimal", what=what, min_text=MIN_TEXT)
     if len(cleaned) > MAX_TEXT:
@@ -394,9 +410,16 @@ class OfficialsService:
         return message_id
 
     async def _notify_kades(self, tx: Transaction, aspiration: Aspiration, action: str, now: datetime, *,
-                            actor: Person | None, note: str | None, key: str, target: str | None = None) -> None:
+                            actor: Person | None, note: str | None, key: str, target: str | None = None,
+                            photo: str | None = None) -> None:
         if aspiration.submitter_telegram_id is None:
             return
+        if photo:  # the result photo first, the question under it
+            chat = aspiration.submitter_telegram_id
+            await outbox.enqueue(tx, chat, "sendPhoto", {
+                "chat_id": chat, "photo": photo,
+                "caption": render("officials/officials_result_photo_caption", a=aspiration)[:1024]},
+                now=now, ref=f"asp:{aspiration.id}:kades", dedup_key=f"asp:{aspiration.id}:{key}:kades:photo")
         sla = await self._sla(tx, aspiration.id)
         text = render("officials/officials_kades_update", a=aspiration, action=action,
                       unit=await self._unit_label(actor),
@@ -443,6 +466,13 @@ class OfficialsService:
             raise NotAllowed("officials/aspirasi_tidak_ditangani_opd", ticket=aspiration.ticket,
                              department=person.department or "-")
 
+    def _check_step_aside(self, person: Person, aspiration: Aspiration) -> None:
+        """Only an official of one of several responsible departments steps aside for their department."""
+        if person.role is not Role.PEJABAT or person.department not in aspiration.departments:
+            raise NotAllowed("officials/lepas_hanya_opd_penanggung", ticket=aspiration.ticket)
+        if len(aspiration.departments) < 2:
+            raise DomainError("officials/lepas_opd_satu_satunya", ticket=aspiration.ticket)
+
     async def _target(self, tx: Transaction, person: Person, aspiration: Aspiration, target: str | None) -> str:
         if aspiration.confidential:
             raise DomainError("officials/aspirasi_rahasia_tidak_dialihkan")
@@ -464,6 +494,9 @@ class OfficialsService:
         check_transition(aspiration.ticket, aspiration.status, action)
         if action == "alihkan" and aspiration.confidential:
             raise DomainError("officials/aspirasi_rahasia_tidak_dialihkan")
+        if action == "lepas":
+            assert person is not None
+            self._check_step_aside(person, aspiration)
         if target is not None:
             async with self.db.transaction() as tx:
                 assert person is not None
@@ -478,14 +511,17 @@ class OfficialsService:
 
     async def act(
         self, person: Person | None, aspiration_id: int, action: str, *, note: str | None = None,
-        target: str | None = None, pending_of: tuple[int, int] | None = None,
+        target: str | None = None, pending_of: tuple[int, int] | None = None, photo: str | None = None,
     ) -> Outcome:
         """Carry out an official's action. Everything — status, history, SLA, notification to the kepala desa,
-        edited cards, forwards after a redirect, the audit entry — commits together or not at all."""
+        edited cards, forwards after a redirect, the audit entry — commits together or not at all. ``photo``: the
+        Telegram file id of a photo of the result ("selesai" only), shown to the kepala desa with the note."""
         if action not in OFFICIAL_ACTIONS:
             raise DomainError("officials/tombol_tidak_dikenal")
-        if action in NEEDS_TEXT:
+        if action in NEEDS_TEXT and (action != "selesai" or note is not None or photo is not None):
             note = validate_text(note or "", action)
+        if action != "selesai":
+            photo = None
         now = self.clock.now()
         stamp = to_iso(now)
         async with self.db.transaction() as tx:
@@ -495,13 +531,19 @@ class OfficialsService:
             target_code = None
             if action == "alihkan":
                 target_code = await self._target(tx, person, aspiration, target)
+            if action == "lepas":
+                self._check_step_aside(person, aspiration)
             label = HISTORY_LABELS[action]
             history_note = note
             if target_code:
                 history_note = f"ke {target_code}: {note}"
+            elif action == "lepas":
+                history_note = f"{person.department}: {note}"
             _, _, hid = await self.aspirations.transition(tx, aspiration_id, action=action, actor_id=person.id,
                                                           now=now, note=history_note, history_action=label)
             key = f"h{hid}"
+            if photo:
+                await tx.execute("UPDATE aspiration_history SET photo_file_id = ? WHERE id = ?", (photo, hid))
             if action in ("terima", "proses"):
                 await tx.execute("UPDATE aspiration_sla SET accepted_at = COALESCE(accepted_at, ?)"
                                  " WHERE aspiration_id = ?", (stamp, aspiration_id))
@@ -523,6 +565,11 @@ class OfficialsService:
                                      " aspiration_id = ? AND department = ?", (stamp, aspiration_id, code))
                 remaining = [c for c in aspiration.departments if c not in released]
                 await self._assign(tx, aspiration, AUDIENCE_DEPARTMENTS, remaining + [target_code], now)
+            elif action == "lepas":
+                await tx.execute("UPDATE aspiration_departments SET active = 0, released_at = ? WHERE"
+                                 " aspiration_id = ? AND department = ?", (stamp, aspiration_id, person.department))
+                remaining = [c for c in aspiration.departments if c != person.department]
+                await tx.execute("UPDATE aspirations SET department = ? WHERE id = ?", (remaining[0], aspiration_id))
             await self._audit(tx, person.telegram_id, f"asp:{action}", f"{aspiration.ticket}"
                               + (f" -> {target_code}" if target_code else ""))
             if pending_of is not None:
@@ -531,7 +578,10 @@ class OfficialsService:
             target_name = None
             if target_code:
                 target_name = (await self.departments.names()).get(target_code, target_code)
-            await self._notify_kades(tx, current, action, now, actor=person, note=note, key=key, target=target_name)
+            elif action == "lepas":
+                target_name = await self.departments.label_for(current)
+            await self._notify_kades(tx, current, action, now, actor=person, note=note, key=key, target=target_name,
+                                     photo=photo)
             await self._refresh_cards(tx, current, now, key)
             if action == "alihkan":
                 assert target_code is not None
@@ -610,12 +660,15 @@ class OfficialsService:
             raise DomainError("officials/tombol_tidak_dikenal")
         assert person is not None and person.telegram_id is not None
         async with self.db.transaction() as tx:
+            seen = await tx.fetchval("SELECT MAX(id) FROM aspiration_history WHERE aspiration_id = ?",
+                                     (aspiration_id,))
             await tx.execute(
-                "INSERT INTO pending_inputs(telegram_id, chat_id, kind, aspiration_id, target, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(telegram_id, chat_id) DO UPDATE SET kind = excluded.kind,"
-                " aspiration_id = excluded.aspiration_id, target = excluded.target, created_at = excluded.created_at",
+                "INSERT INTO pending_inputs(telegram_id, chat_id, kind, aspiration_id, target, created_at,"
+                " seen_history_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(telegram_id, chat_id) DO UPDATE SET"
+                " kind = excluded.kind, aspiration_id = excluded.aspiration_id, target = excluded.target,"
+                " created_at = excluded.created_at, seen_history_id = excluded.seen_history_id",
                 (person.telegram_id, chat_id, kind, aspiration_id, normalise_code(target) if target else None,
-                 to_iso(self.clock.now())))
+                 to_iso(self.clock.now()), seen))
         return aspiration
 
     async def pending_input(self, telegram_id: int, chat_id: int) -> PendingInput | None:
@@ -628,27 +681,53 @@ class OfficialsService:
             await self.cancel_input(telegram_id, chat_id)
             return None
         return PendingInput(row["telegram_id"], row["chat_id"], row["kind"], row["aspiration_id"], row["target"],
-                            row["ticket"])
+                            row["ticket"], row["seen_history_id"])
 
     async def cancel_input(self, telegram_id: int, chat_id: int) -> bool:
         async with self.db.transaction() as tx:
             return await tx.execute_rowcount("DELETE FROM pending_inputs WHERE telegram_id = ? AND chat_id = ?",
                                              (telegram_id, chat_id)) > 0
 
-    async def complete_input(self, person: Person | None, pending: PendingInput, text: str) -> Outcome:
-        """The awaited text arrived: carry out the action. A too-short text keeps the prompt open; any other
-        refusal (status changed meanwhile, rights lost) closes it."""
+    async def complete_input(self, person: Person | None, pending: PendingInput, text: str, *,
+                             photo: str | None = None) -> Outcome:
+        """The awaited text arrived (for "selesai" it may come as the caption of a ``photo``, a Telegram file id):
+        carry out the action. A too-short text keeps the prompt open; any other refusal (status changed meanwhile,
+        rights lost) closes it."""
         key = (pending.telegram_id, pending.chat_id)
         try:
+            if pending.kind in _DECISIONS:
+                await self._check_unchanged(person, pending, text)
             if pending.kind == "buka_kembali":
                 return await self.reopen(person, pending.aspiration_id, text, pending_of=key)
             return await self.act(person, pending.aspiration_id, pending.kind, note=text, target=pending.target,
-                                  pending_of=key)
+                                  pending_of=key, photo=photo)
         except InvalidText:
             raise
         except DomainError:
             await self.cancel_input(*key)
             raise
+
+    async def _check_unchanged(self, person: Person | None, pending: PendingInput, text: str) -> None:
+        """A decision typed after someone else changed the status (a colleague pressed Terima while the reason was
+        being written) is not carried out unseen: refused, naming who changed what, with the typed text given back
+        so it is not lost; pressing the button again decides with the current status in view."""
+        if pending.seen_history_id is None:
+            return
+        row = await self.db.fetchone(
+            "SELECT h.to_status, h.action, h.actor_id FROM aspiration_history h WHERE h.aspiration_id = ?"
+            " AND h.id > ? AND h.from_status <> h.to_status AND (h.actor_id IS NULL OR h.actor_id <> ?)"
+            " ORDER BY h.id DESC LIMIT 1",
+            (pending.aspiration_id, pending.seen_history_id, person.id if person is not None else -1))
+        if row is None:
+            return
+        actor = None
+        if row["actor_id"] is not None:
+            found = await self.db.fetchone("SELECT p.*, NULL AS desa_name, NULL AS kecamatan_name FROM people p"
+                                           " WHERE p.id = ?", (row["actor_id"],))
+            actor = person_from_row(found) if found else None
+        raise DomainError("officials/status_berubah_saat_menulis", ticket=pending.ticket,
+                          action=row["action"], by=await self._actor_label(actor) if actor else "",
+                          label=Status(row["to_status"]).label, kind=pending.kind, text=clean_text(text)[:MAX_TEXT])
 
     # -- replies and cards on request ------------------------------------------------------------------------
 
@@ -707,6 +786,7 @@ class OfficialsService:
             (today, today))
         for row in rows:
             escalated += await self._escalate(row["id"], now, today)
+        await self._escalation_summary(now, local)
         return closed, escalated
 
     async def _auto_close(self, aspiration_id: int, now: datetime) -> int:
@@ -749,14 +829,9 @@ class OfficialsService:
                 "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
                 " VALUES (?, ?, NULL, ?, ?, ?, ?)",
                 (aspiration_id, stamp, HISTORY_LABELS["eskalasi"], aspiration.status, aspiration.status, note))
-            handled_by = await self.departments.label_for(aspiration)
-            header = render("officials/officials_escalation", a=aspiration, note=note, handled_by=handled_by)
-            await self._refresh_cards(tx, aspiration, now, f"esc{hid}")  # before the new card, which has a header
-            leaders = await self._leadership_chats(tx)
-            await self._forward(tx, aspiration, now, key=f"esc{hid}", chats=leaders, header=header,
-                                attachments=False)
-            await self._notice(tx, aspiration, render("officials/officials_overdue_notice", a=aspiration, note=note),
-                               now, f"esc{hid}")
+            # the cards show it is late; leadership and the departments hear it in the day's one consolidated
+            # escalation (``_escalation_summary``), not one message per aspiration
+            await self._refresh_cards(tx, aspiration, now, f"esc{hid}")
             if aspiration.submitter_telegram_id is not None:  # the village hears it once, however often it escalates
                 await outbox.enqueue_text(tx, aspiration.submitter_telegram_id,
                                           render("officials/officials_kades_overdue", a=aspiration), now=now,
@@ -764,6 +839,76 @@ class OfficialsService:
                                           dedup_key=f"asp:{aspiration.id}:overdue:kades")
             await self._audit(tx, None, "asp:eskalasi", f"{aspiration.ticket}: {note}")
         return 1
+
+    async def _escalation_summary(self, now: datetime, local: datetime) -> int:
+        """Once a local day: the escalations made since the previous summary in one message to leadership,
+        grouped by department, and one to each department (its officials and inbox group; admins for what has no
+        department) with its own. Nothing when there is nothing new; escalations after today's summary wait for
+        tomorrow's. Sent on working days: what is escalated on a weekend or holiday goes out on the next working
+        morning. Returns how many escalations it reported."""
+        if not is_working_day(local.date()):
+            return 0
+        seen = await self.db.fetchval("SELECT value FROM app_state WHERE key = ?", (_ESCALATION_SEEN,))
+        # the first summary (a new or upgraded installation) reports what was escalated since the previous working
+        # day ended (on Monday: the weekend's and today's), not older ones already sent as cards
+        since = ""
+        if seen is None:
+            start = add_working_days(local.date(), -1) + timedelta(days=1)
+            since = to_iso(datetime.combine(start, time(0, 0), self.tz))
+        rows = await self.db.fetchall(
+            "SELECT h.id AS hid, h.note, a.id, a.ticket, a.category, d.name AS desa, k.name AS kecamatan,"
+            " (SELECT group_concat(department, ',') FROM aspiration_departments WHERE aspiration_id = a.id"
+            "  AND active = 1) AS departments"
+            " FROM aspiration_history h JOIN aspirations a ON a.id = h.aspiration_id"
+            " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
+            " WHERE h.action = ? AND h.id > ? AND h.at >= ? AND a.confidential = 0 ORDER BY h.id",
+            (HISTORY_LABELS["eskalasi"], int(seen or 0), since))
+        if not rows:
+            return 0
+        names = await self.departments.names()
+        day = local.date()
+        groups: dict[str, list[dict[str, object]]] = {}
+        for r in rows:
+            item = {"ticket": r["ticket"], "category": r["category"], "desa": r["desa"],
+                    "kecamatan": r["kecamatan"], "note": r["note"]}
+            for code in (r["departments"] or "").split(",") if r["departments"] else [""]:
+                groups.setdefault(code, []).append(item)
+        order = sorted(groups, key=lambda c: (-len(groups[c]), c == "", names.get(c, c)))
+
+        def messages(codes: list[str], audience: str) -> list[str]:
+            total = len({i["ticket"] for c in codes for i in groups[c]})
+            blocks = [Block(render("officials/escalation_summary_header", audience=audience, day=day, total=total,
+                                   department=names.get(codes[0], codes[0]) if audience == "opd" else None))]
+            for code in codes:
+                heading = render("officials/escalation_summary_department", code=code, name=names.get(code, code),
+                                 count=len(groups[code])) if audience == "pimpinan" else None
+                for index, item in enumerate(groups[code]):
+                    text = render("officials/escalation_summary_item", item=item)
+                    if heading and index == 0:
+                        text = f"\n{heading}\n{text}"
+                    blocks.append(Block(text, continued=heading))
+            blocks.append(Block("\n" + render("officials/escalation_summary_footer", audience=audience)))
+            return split_blocks(blocks)
+
+        period = day.isoformat()
+        async with self.db.transaction() as tx:
+            if not await claim(tx, ESCALATION_JOB, period, now):
+                return 0  # today's went out already: these wait for tomorrow's
+            outgoing: list[tuple[int, list[str]]] = [(chat, messages(order, "pimpinan"))
+                                                      for chat in await self._leadership_chats(tx)]
+            for code in order:
+                chats = (await self._department_chats(tx, [code]) if code else [])
+                if not chats:  # no department, or none of its people registered yet: the admins stand in
+                    chats = [p.telegram_id for p in await self._people(tx, "p.role = 'admin'", ()) if p.telegram_id]
+                outgoing += [(chat, messages([code], "opd")) for chat in chats]
+            for chat, texts in outgoing:
+                for i, text in enumerate(texts):
+                    await outbox.enqueue_text(tx, chat, text, now=now, ref=f"escalation:{period}",
+                                              dedup_key=f"escalation:{period}:{chat}:{i}")
+            await tx.execute("INSERT INTO app_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET"
+                             " value = excluded.value", (_ESCALATION_SEEN, str(max(r["hid"] for r in rows))))
+        log.info("escalation summary %s: %s escalations to %s chats", period, len(rows), len(outgoing))
+        return len(rows)
 
 
 __all__ = [

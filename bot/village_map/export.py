@@ -15,7 +15,7 @@ import io
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from bot.aspirations.service import AspirationService
 from bot.core.clock import from_iso
 from bot.core.domain import CLOSED_STATUSES, category_label, status_label
 from bot.core.wording import phrases, plain
+from bot.core.workdays import working_days_between
 from bot.officials.service import HISTORY_LABELS
 from bot.storage.database import Database
 from bot.village_map.potential import Potential
@@ -41,6 +42,8 @@ def _xlsx() -> Any:
     return xlsx
 
 FORMATS = ("xlsx", "csv", "open311")
+#: Statuses in which the departments work against the service levels.
+_OPEN_WORK = ("baru", "diterima", "diproses")
 #: History entries that are not a response to the village: the submission itself and an escalation to leadership.
 NOT_RESPONSES = ("dikirim", HISTORY_LABELS["eskalasi"])
 MIME = {
@@ -90,6 +93,21 @@ class ExportRow(NamedTuple):
     #: UTC offset of ``created`` and ``updated``, e.g. "+07:00", for Open311's W3C datetimes.
     created_offset: str
     updated_offset: str
+    #: The responsible departments' codes, and the service levels (ISO dates; None: not met yet / none).
+    department_codes: tuple[str, ...] = ()
+    accept_due: str | None = None
+    respond_due: str | None = None
+    accepted_at: str | None = None
+    responded_at: str | None = None
+
+    def overdue_days(self, today: date) -> int | None:
+        """Working days past the earliest missed service level while the departments still work on it; 0 when
+        none is missed; None once it left their hands (done, closed)."""
+        if self.status not in _OPEN_WORK:
+            return None
+        missed = [due for due, met in ((self.accept_due, self.accepted_at), (self.respond_due, self.responded_at))
+                  if due and met is None and due < today.isoformat()]
+        return working_days_between(date.fromisoformat(min(missed)), today) if missed else 0
 
     def cells(self) -> tuple[Any, ...]:
         return (self.ticket, self.created, self.desa_name, self.desa_code, self.kecamatan_name,
@@ -162,8 +180,10 @@ class Exporter:
             f" {department} AS department, a.description, a.confidential, a.desa_code, d.name AS desa_name,"
             " a.kecamatan_code,"
             " k.name AS kecamatan_name, k.kabupaten_name, h.at AS response_at, h.action AS response_action,"
-            " h.to_status AS response_status, h.note AS response_note, loc.latitude, loc.longitude"
+            " h.to_status AS response_status, h.note AS response_note, loc.latitude, loc.longitude,"
+            " s.accept_due, s.respond_due, s.accepted_at, s.responded_at"
             " FROM aspirations a JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
+            " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id"
             " LEFT JOIN aspiration_history h ON h.id = (SELECT MAX(h2.id) FROM aspiration_history h2"
             "   WHERE h2.aspiration_id = a.id AND h2.action NOT IN (?, ?)"
             "   AND (h2.actor_id IS NULL OR h2.actor_id <> a.submitter_id))"
@@ -197,7 +217,8 @@ class Exporter:
                 r["kabupaten_name"], r["category"], r["status"], updated, closed, days,
                 department, response, local(r["response_at"]), r["description"],
                 r["latitude"], r["longitude"], bool(r["confidential"]), times.offset(created_at)[1],
-                times.offset(updated_at)[1],
+                times.offset(updated_at)[1], tuple(c for c in (r["department"] or "").split(",") if c),
+                r["accept_due"], r["respond_due"], r["accepted_at"], r["responded_at"],
             ))
         return out
 
@@ -212,11 +233,14 @@ class Exporter:
             if found is not None:
                 feedback = _xlsx().Table(phrases("village_map/xlsx_summary")["sheet_feedback"], *found)
         extra = [t for t in [await make(audience, filters) for make in self.extra_sheets] if t is not None]
-        content = await asyncio.to_thread(self._build_xlsx, audience, recap, rows, potential, feedback, extra)
+        names = await self.department_names()
+        today = recap.generated_at.astimezone(self.tz).date()
+        content = await asyncio.to_thread(self._build_xlsx, audience, recap, rows, potential, feedback, extra,
+                                          all_rows_table(rows, names, today))
         return content, len(rows)
 
     def _build_xlsx(self, audience: Audience, recap: Recap, rows: list[ExportRow], potential: list[Potential],
-                    feedback: SheetTable | None, extra: list[SheetTable]) -> bytes:
+                    feedback: SheetTable | None, extra: list[SheetTable], everything: SheetTable) -> bytes:
         from openpyxl import Workbook
 
         from bot.village_map import xlsx as sheets
@@ -229,6 +253,7 @@ class Exporter:
         words = phrases("village_map/xlsx_summary")
         summary.title = sheets.sheet_name(words["sheet"], taken)
         self._summary(summary, audience, recap, len(rows))
+        tables.append(everything)
         by_kecamatan: dict[str, list[tuple[Any, ...]]] = {}
         titles: dict[str, str] = {}
         for row in rows:
@@ -305,9 +330,11 @@ class Exporter:
         for j in range(3, len(headers) + 1):
             ws.column_dimensions[get_column_letter(j)].width = max(10.0, min(18.0, len(headers[j - 1]) + 2))
 
-    async def csv(self, audience: Audience, filters: Filters) -> tuple[bytes, int]:
+    async def csv(self, audience: Audience, filters: Filters, *, delimiter: str = ",") -> tuple[bytes, int]:
+        """CSV with ``delimiter`` "," or ";" (Excel with Indonesian regional settings: its decimals then use a
+        comma too)."""
         rows = await self.rows(audience, filters)
-        return await asyncio.to_thread(_csv_bytes, rows), len(rows)
+        return await asyncio.to_thread(_csv_bytes, rows, delimiter), len(rows)
 
     async def open311(self, audience: Audience, filters: Filters) -> tuple[bytes, int]:
         """GeoReport v2 service requests (a JSON array); confidential items are never included."""
@@ -315,30 +342,68 @@ class Exporter:
         return await asyncio.to_thread(_open311_bytes, rows), len(rows)
 
 
+# -- one sheet with every aspiration, for pivot tables ----------------------------------------------------------
+
+ALL_HEADERS = (
+    "Tiket", "Tanggal masuk", "Bulan masuk", "Kabupaten", "Kecamatan", "Kode kecamatan", "Desa", "Kode desa",
+    "Kategori", "Status", "Terbuka", "Batas terima", "Batas tanggapan", "Lewat batas (hari kerja)", "Ditutup",
+    "Lama sampai ditutup (hari)", "OPD utama", "Jumlah OPD",
+)
+
+
+def all_rows_table(rows: list[ExportRow], names: dict[str, str], today: date) -> SheetTable:
+    """Every aspiration on one sheet, one row each, for pivot tables: deadlines, working days overdue, and one
+    column per department (1 where the department handles it), besides the first department."""
+    codes = sorted({c for r in rows for c in r.department_codes})
+    headers = (*ALL_HEADERS, *(f"OPD {code}" for code in codes))
+    closed = {s.value for s in CLOSED_STATUSES}
+    out = []
+    for r in rows:
+        handles = set(r.department_codes)
+        first = r.department_codes[0] if r.department_codes else None
+        out.append((
+            r.ticket, r.created, r.created.strftime("%Y-%m"), r.kabupaten_name, r.kecamatan_name, r.kecamatan_code,
+            r.desa_name, r.desa_code, category_label(r.category), status_label(r.status),
+            "Tidak" if r.status in closed else "Ya",
+            _day(r.accept_due), _day(r.respond_due), r.overdue_days(today), r.closed, r.days,
+            names.get(first, first) if first else None, len(r.department_codes),
+            *(1 if code in handles else None for code in codes),
+        ))
+    widths = (16, 17, 10, None, None, 14, None, 15, None, None, 8, 17, 17, 12, 17, 12, None, 8)
+    from bot.village_map import xlsx as sheets
+
+    return sheets.Table(phrases("village_map/xlsx_summary")["sheet_all"], headers, out, widths)
+
+
+def _day(iso: str | None) -> date | None:
+    return date.fromisoformat(iso) if iso else None
+
+
 # -- CSV ----------------------------------------------------------------------------------------------------------
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv_text(value: Any) -> str:
+def _csv_text(value: Any, decimal: str = ".") -> str:
     """A cell as text; text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, float):
-        return repr(value)
+        return repr(value).replace(".", decimal)
     text = str(value)
     if isinstance(value, str) and text.startswith(_FORMULA_START):
         return "'" + text
     return text
 
 
-def _csv_bytes(rows: list[ExportRow]) -> bytes:
+def _csv_bytes(rows: list[ExportRow], delimiter: str = ",") -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    decimal = "," if delimiter == ";" else "."
     writer.writerow(HEADERS)
-    writer.writerows([_csv_text(v) for v in row.cells()] for row in rows)
+    writer.writerows([_csv_text(v, decimal) for v in row.cells()] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 

@@ -22,6 +22,7 @@ from bot.aspirations.service import AspirationService
 from bot.core.clock import to_iso
 from bot.core.domain import CATEGORIES, CLOSED_STATUSES, Status
 from bot.core.wording import plain
+from bot.officials.digests import DepartmentLoad, department_load
 from bot.storage.database import Database
 
 RESOLVED = Status.DITUTUP.value
@@ -113,10 +114,16 @@ class Recap:
     total: Tally
     #: Kabupaten/kota covered (more than one when a whole province is served).
     kabupaten: tuple[tuple[str, str], ...] = ()
+    #: Open work and overdue items per department in this share, the busiest first.
+    departments: tuple[DepartmentLoad, ...] = ()
 
     def matrix(self) -> list[list[int]]:
         """Counts per kecamatan (rows, in ``rows`` order) x category (columns, in ``categories`` order)."""
         return [[r.tally.by_category.get(c, 0) for c in self.categories] for r in self.rows]
+
+    @property
+    def rows_with_aspirations(self) -> list[KecamatanRow]:
+        return [r for r in self.rows if r.tally.total]
 
     @property
     def active_rows(self) -> list[KecamatanRow]:
@@ -190,7 +197,8 @@ async def build_recap(
 
     categories = tuple(c.code for c in CATEGORIES if audience.confidential or not c.confidential)
     kabupaten = tuple(dict.fromkeys((r.kabupaten_code, r.kabupaten_name) for r in rows.values()))
-    return Recap(audience.label, filters, now, categories, list(rows.values()), total, kabupaten)
+    load = await department_load(db, where, params, now.astimezone(tz).date())
+    return Recap(audience.label, filters, now, categories, list(rows.values()), total, kabupaten, tuple(load))
 
 
 #: Kecamatan per median statement. Fewer statements save trips to aiosqlite's thread, but SQLite gets slower per

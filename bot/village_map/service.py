@@ -113,17 +113,27 @@ class VillageMap:
         place = recap.kabupaten[0][1] if len(recap.kabupaten) == 1 else f"{len(recap.kabupaten)} kabupaten/kota"
         parts = [render("village_map/rekap_text", recap=recap, place=place, median=format_days(recap.total.median_days),
                         coverage=format_percent(recap.total.coverage), categories=categories)]
-        for row in recap.rows:
+        for row in recap.rows_with_aspirations:  # a kecamatan without aspirations is counted, not listed
             cats = [(short_label(c), row.tally.by_category[c]) for c in recap.categories
                     if row.tally.by_category.get(c)]
             parts.append(render("village_map/rekap_kecamatan", row=row, median=format_days(row.tally.median_days),
                                 categories=cats))
+        empty = len(recap.rows) - len(recap.rows_with_aspirations)
+        parts.append(render("village_map/rekap_departments", departments=recap.departments, empty=empty))
         return split_message(parts, separator="\n")
 
     async def charts(self, audience: Audience, filters: Filters = Filters()) -> tuple[Recap, list[Chart]]:
-        self.chart_process.prepare()  # the worker starts while the recap is built
+        self.prepare_charts()  # the worker starts while the recap is built
         recap = await self.recap(audience, filters)
-        return recap, await self.chart_process.render(recap)
+        return recap, await self.draw_charts(recap)
+
+    def prepare_charts(self) -> None:
+        """Start the chart worker now, so it is ready when :meth:`draw_charts` is called."""
+        self.chart_process.prepare()
+
+    async def draw_charts(self, recap: Recap) -> list[Chart]:
+        """The PNG charts of ``recap`` (the heat map and the bars), drawn in the chart worker."""
+        return await self.chart_process.render(recap)
 
     async def feedback_rows(self, filters: Filters) -> tuple[Sequence[str], list[Sequence[Any]]] | None:
         """The villages' ratings of visits, for leadership's spreadsheet."""
@@ -151,7 +161,10 @@ class VillageMap:
 
     # -- exports ------------------------------------------------------------------------------------------------
 
-    async def export(self, fmt: str, audience: Audience, filters: Filters = Filters()) -> ExportFile:
+    async def export(self, fmt: str, audience: Audience, filters: Filters = Filters(), *,
+                     delimiter: str = ",") -> ExportFile:
+        """The aspirations as ``fmt``; a CSV is separated by ``delimiter`` ("," or ";" for Excel set to
+        Indonesian)."""
         if fmt not in FORMATS:
             raise DomainError("village_map/format_tidak_dikenal_pilih", fmt=fmt, formats=', '.join(FORMATS))
         now = self.clock.now()
@@ -160,7 +173,7 @@ class VillageMap:
             potential = await self.potential.list_all(list(filters.kecamatan_codes) or None)
             content, count = await self.exporter.xlsx(audience, filters, recap, potential)
         elif fmt == "csv":
-            content, count = await self.exporter.csv(audience, filters)
+            content, count = await self.exporter.csv(audience, filters, delimiter=delimiter)
         else:
             content, count = await self.exporter.open311(audience, filters)
         return ExportFile(content, filename(fmt, now, self.tz, audience), MIME[fmt], count, audience.label)
@@ -221,6 +234,7 @@ def configure_export(parser: argparse.ArgumentParser) -> None:
                         help=help_texts["export_kecamatan"])
     parser.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help=help_texts["export_since"])
     parser.add_argument("--output", "-o", metavar="PATH", help=help_texts["export_output"])
+    parser.add_argument("--separator", choices=(",", ";"), default=",", help=help_texts["export_separator"])
     parser.add_argument("--audience", default="admin", metavar="AUDIENS",
                         help=help_texts["export_audience"])
 
@@ -233,7 +247,7 @@ async def run_export(config: Config, args: argparse.Namespace) -> int:
         audience = await parse_audience(services.db, args.audience)
         names = [part for item in args.kecamatan for part in item.split(",") if part.strip()]
         filters = Filters(since=args.since, kecamatan_codes=await vm.resolve_kecamatan(names))
-        result = await vm.export(args.format, audience, filters)
+        result = await vm.export(args.format, audience, filters, delimiter=args.separator)
         await vm.audit_export(None, args.format, result)
     finally:
         await services.db.close()

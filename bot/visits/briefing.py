@@ -17,6 +17,7 @@ from bot.core.clock import from_iso
 from bot.core.domain import OPEN_STATUSES, Role
 from bot.core.wording import plain
 from bot.messaging.templates import render, split_message
+from bot.officials.digests import deadlines_due, overdue
 from bot.people.regions import list_desa
 from bot.people.roster import Person
 from bot.storage.database import Database
@@ -26,6 +27,8 @@ from bot.visits.commitments import Commitment, CommitmentService
 from bot.visits.service import JOB, Visit, VisitService
 
 MAX_ITEM_TEXT = 220
+#: Statuses in which service levels run (after "Selesai" the village is asked, nothing is late).
+_OPEN_WORK = ("baru", "diterima", "diproses")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,11 @@ class BriefItem:
     days_open: int
     confidential: bool
     visit_tagged: bool
+    #: Codes of the departments handling it now.
+    departments: tuple[str, ...] = ()
+    #: Service levels missed ("terima", "tanggapan"), and those falling today or on the next working day.
+    late: tuple[str, ...] = ()
+    due: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
@@ -94,8 +102,12 @@ class BriefingService:
         marks = ",".join("?" * len(statuses))
         share, share_params = audience.where()
         rows = await self.db.fetchall(
-            f"SELECT a.* FROM aspirations a WHERE a.kecamatan_code = ? AND a.status IN ({marks}) AND ({share})"
-            " ORDER BY a.created_at, a.id", [kecamatan_code, *statuses, *share_params])
+            "SELECT a.*, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
+            " (SELECT group_concat(department, ',') FROM aspiration_departments WHERE aspiration_id = a.id"
+            "  AND active = 1) AS departments"
+            f" FROM aspirations a LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id WHERE a.kecamatan_code = ?"
+            f" AND a.status IN ({marks}) AND ({share}) ORDER BY a.created_at, a.id",
+            [kecamatan_code, *statuses, *share_params])
         desa = await list_desa(self.db, kecamatan_code)
         by_code = {d.code: DesaBrief(d.code, d.name, d.kind) for d in desa}
         grouped: dict[str, dict[str, list[BriefItem]]] = {}
@@ -105,9 +117,15 @@ class BriefingService:
             text = r["description"]
             if len(text) > MAX_ITEM_TEXT:
                 text = text[: MAX_ITEM_TEXT - 1].rstrip() + "…"
+            working = r["status"] in _OPEN_WORK
             item = BriefItem(r["ticket"], r["category"], r["status"], text, r["created_at"],
                              (today - created).days, bool(r["confidential"]),
-                             visit is not None and r["visit_id"] == visit.id)
+                             visit is not None and r["visit_id"] == visit.id,
+                             tuple(r["departments"].split(",")) if r["departments"] else (),
+                             overdue(r["accept_due"], r["respond_due"], r["accepted_at"], r["responded_at"],
+                                     today) if working else (),
+                             deadlines_due(r["accept_due"], r["respond_due"], r["accepted_at"], r["responded_at"],
+                                           today) if working else ())
             if r["desa_code"] not in grouped:
                 grouped[r["desa_code"]] = {}
                 order.append(r["desa_code"])

@@ -15,7 +15,7 @@ from bot.storage.database import Database
 from bot.visits.briefing import BriefingService
 from bot.visits.commitments import CommitmentService
 from bot.visits.feedback import FeedbackService
-from bot.visits.service import VisitService
+from bot.visits.service import VisitService, VisitTimes
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Ngantor:
     feedback: FeedbackService
 
 
-def build(db: Database, clock: Clock, tz: ZoneInfo) -> Ngantor:
-    visits = VisitService(db, clock, tz)
+def build(db: Database, clock: Clock, tz: ZoneInfo, times: VisitTimes | None = None) -> Ngantor:
+    visits = VisitService(db, clock, tz, times)
     commitments = CommitmentService(db, clock, tz)
     return Ngantor(visits, commitments, BriefingService(db, visits, commitments), FeedbackService(db, clock, visits))

@@ -57,6 +57,19 @@ FEEDBACK_SUMMARY_DAYS, FEEDBACK_SUMMARY_TIME = 3, dt.time(9, 0)
 #: Ratings are accepted until this many days after the visit.
 FEEDBACK_OPEN_DAYS = 7
 
+
+
+@dataclass(frozen=True)
+class VisitTimes:
+    """The local times of what goes out around a visit (settings: SAMBANG_ANNOUNCE_TIME, SAMBANG_BRIEFING_TIME,
+    SAMBANG_FEEDBACK_TIME); the days stay those above."""
+
+    #: H-7, H-1 and the day of the visit.
+    announce: tuple[dt.time, dt.time, dt.time] = (ANNOUNCEMENTS[0][2], ANNOUNCEMENTS[1][2], ANNOUNCEMENTS[2][2])
+    briefing: dt.time = BRIEFING_TIME
+    feedback: dt.time = FEEDBACK_TIME
+
+
 JOB = "visits"
 ZONES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
@@ -186,10 +199,11 @@ _SELECT = "SELECT v.*, k.name AS kecamatan_name FROM visits v JOIN kecamatan k O
 
 
 class VisitService:
-    def __init__(self, db: Database, clock: Clock, tz: ZoneInfo) -> None:
+    def __init__(self, db: Database, clock: Clock, tz: ZoneInfo, times: VisitTimes | None = None) -> None:
         self.db = db
         self.clock = clock
         self.tz = tz
+        self.times = times or VisitTimes()
 
     # -- time ------------------------------------------------------------------------------------------------
 
@@ -492,7 +506,7 @@ class VisitService:
     def _announcement_times(self, visit: Visit) -> list[tuple[str, datetime, datetime]]:
         """(stage, due, cutoff) of each announcement: a stage not sent by its cutoff is skipped."""
         dues = []
-        for stage, days, time in ANNOUNCEMENTS:
+        for (stage, days, _), time in zip(ANNOUNCEMENTS, self.times.announce, strict=True):
             due = self.at(visit.date - timedelta(days=days), time)
             if days == 0:
                 due = min(due, visit.starts_at - timedelta(minutes=30))
@@ -504,10 +518,10 @@ class VisitService:
         return result
 
     def _briefing_due(self, visit: Visit) -> datetime:
-        return self.at(visit.date - timedelta(days=BRIEFING_DAYS), BRIEFING_TIME)
+        return self.at(visit.date - timedelta(days=BRIEFING_DAYS), self.times.briefing)
 
     def feedback_due(self, visit: Visit) -> datetime:
-        return self.at(visit.date + timedelta(days=FEEDBACK_DAYS), FEEDBACK_TIME)
+        return self.at(visit.date + timedelta(days=FEEDBACK_DAYS), self.times.feedback)
 
     def feedback_closes(self, visit: Visit) -> datetime:
         return self.at(visit.date + timedelta(days=FEEDBACK_OPEN_DAYS), dt.time(23, 59))

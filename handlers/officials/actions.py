@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 
 from bot.core.domain import CATEGORY_BY_CODE, DomainError, NotAllowed, Role
+from bot.core.wording import phrases
 from bot.messaging import callbacks
 from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService
 from bot.people.roster import Person
@@ -71,7 +72,8 @@ async def _prompt(update: Update, kind: str, ticket: str, target: str | None = N
     chat = update.effective_chat
     user = update.effective_user
     group = chat is not None and chat.type != ChatType.PRIVATE
-    placeholder = "Balasan…" if kind == "balas" else "Komentar…" if kind == "buka_kembali" else "Alasan…"
+    kinds = phrases("officials/text_kinds")
+    placeholder = kinds.get(kind, kinds["reason"]) + "…"
     await reply(update, "officials/officials_prompt", kind=kind, ticket=ticket, target=target, group=group,
                 mention_id=user.id if group and user else None, mention_name=user.first_name if user else None,
                 reply_markup=ForceReply(selective=True, input_field_placeholder=placeholder))
@@ -203,6 +205,31 @@ async def on_text(update: Update, context: SambangContext) -> None:
     if person is None or person.role not in _STAFF:
         return  # e.g. a kepala desa answering a notification: the usual handlers reply
     await _send_reply(update, context, person, aspiration_id, message.text)
+    raise ApplicationHandlerStop
+
+
+async def on_result_photo(update: Update, context: SambangContext) -> None:
+    """A photo sent while "Selesai" waits for its result note: the photo goes to the kepala desa with its caption
+    as the note (without a caption the prompt stays open and says so). Any other photo is left to other handlers."""
+    message = update.effective_message
+    user = update.effective_user
+    chat = update.effective_chat
+    if message is None or user is None or chat is None or not message.photo:
+        return
+    officials = _officials(context)
+    pending = await officials.pending_input(user.id, chat.id)
+    if pending is None or pending.kind != "selesai":
+        return
+    person = await current_person(update, context)
+    try:
+        outcome = await officials.complete_input(person, pending, message.caption or "",
+                                                 photo=message.photo[-1].file_id)
+    except DomainError as exc:
+        if not isinstance(exc, InvalidText):
+            await officials.log_refusal(user.id, f"input {pending.kind} {pending.ticket}", exc.message)
+        await reply(update, "common/refusal", message=exc.message)
+    else:
+        await reply(update, "officials/officials_outcome", message=Markup(outcome.message))
     raise ApplicationHandlerStop
 
 
@@ -390,6 +417,7 @@ def register(app: SambangApp) -> None:
     new = filters.UpdateType.MESSAGE
     app.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND, on_text), group=-1)
     app.add_handler(MessageHandler(new & filters.COMMAND, on_command), group=-1)
+    app.add_handler(MessageHandler(new & filters.PHOTO, on_result_photo), group=-1)
     app.add_handler(CallbackQueryHandler(on_button, pattern=r"^asp:(act|rte|cfm):"))
     app.add_handler(CommandHandler("inbox", inbox))
     app.add_handler(CommandHandler("tangani", tangani))

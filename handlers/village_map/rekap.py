@@ -56,11 +56,13 @@ async def rekap(update: Update, context: SambangContext) -> None:
     assert vm is not None
     chat = update.effective_chat
     assert chat is not None
-    await chat.send_action(ChatAction.UPLOAD_PHOTO)
-    recap, charts = await vm.charts(audience, Filters(since=since))
+    # The text first: the charts take a second or two more, and nobody should wait for them to read the numbers.
+    vm.prepare_charts()
+    recap = await vm.recap(audience, Filters(since=since))
     for text in vm.recap_messages(recap):
         await chat.send_message(text)
-    for chart in charts:
+    await chat.send_action(ChatAction.UPLOAD_PHOTO)
+    for chart in await vm.draw_charts(recap):
         await chat.send_photo(InputFile(chart.png, filename=chart.filename),
                               caption=render("village_map/rekap_chart_caption", chart=chart))
 
@@ -74,11 +76,13 @@ async def ekspor(update: Update, context: SambangContext) -> None:
     except NotAllowed as exc:
         await refuse(update, exc.message)
         return
-    fmt, since, names = "xlsx", None, []
+    fmt, since, names, delimiter = "xlsx", None, [], ","
     for token in context.args or []:
         low = token.lower()
         if low in ("xlsx", "excel", "csv"):
             fmt = "csv" if low == "csv" else "xlsx"
+        elif low in ("csv;", ";", "titikkoma", "titik-koma"):  # CSV for Excel set to Indonesian
+            fmt, delimiter = "csv", ";"
         elif _DATE.match(token):
             try:
                 since = _parse_date(token)
@@ -102,7 +106,7 @@ async def ekspor(update: Update, context: SambangContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
-    result = await vm.export(fmt, audience, Filters(since=since, kecamatan_codes=codes))
+    result = await vm.export(fmt, audience, Filters(since=since, kecamatan_codes=codes), delimiter=delimiter)
     kec_names = [k.name for k in [await get_kecamatan(context.services.db, c) for c in codes] if k is not None]
     await chat.send_document(
         InputFile(result.content, filename=result.filename),

@@ -28,6 +28,7 @@ HANDLERS = [
     (-2, 'TypeHandler:bot.telegram.guards.guard'),
     (-1, 'MessageHandler:handlers.officials.actions.on_text'),
     (-1, 'MessageHandler:handlers.officials.actions.on_command'),
+    (-1, 'MessageHandler:handlers.officials.actions.on_result_photo'),
     (0, 'CommandHandler:handlers.people.start.start'),
     (0, 'CommandHandler:handlers.people.start.help_command'),
     (0, 'MessageHandler:handlers.people.start.contact_shared'),

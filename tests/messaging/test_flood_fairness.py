@@ -15,6 +15,7 @@ from bot.core.clock import FakeClock
 from bot.telegram.inbound import FairLanes
 from bot.telegram.ratelimit import PACE_BURST, FloodGuard, Verdict
 from tests.conftest import START
+from tests.fake_telegram import Call
 from tests.harness import BotHarness
 
 FLOODERS = 30
@@ -73,6 +74,33 @@ async def test_messages_written_apart_are_not_a_flood_when_handled_at_once(bot: 
     texts = [c.text or "" for c in h.server.calls[mark:] if c.chat_id == user.id and c.method == "sendMessage"]
     assert not [t for t in texts if "terlalu cepat" in t]
     assert sum("Bantuan Sambang" in t for t in texts) == 25, texts
+
+
+async def test_an_hour_of_messages_delivered_at_once_after_downtime_is_not_throttled(bot: BotHarness) -> None:
+    """The bot was down for an hour; a kepala desa kept writing now and then. When it is back, Telegram hands over
+    the whole backlog at once: more than the burst and the per-minute rate, but written far apart."""
+    h = bot
+    user = h.user(720_002, "Rajin")
+    now = h.server.now()
+    mark = h.server.mark()
+    for n in range(45):  # one every 80 seconds over the last hour
+        update = user.send("/bantuan")
+        update["message"] = {**update["message"], "date": now - 3600 + 80 * n}
+
+    def answers() -> list[str]:
+        return [c.text or "" for c in h.server.calls[mark:] if c.chat_id == user.id and c.method == "sendMessage"]
+
+    answered = 0
+
+    def forty_fifth(call: Call) -> bool:
+        nonlocal answered
+        answered += call.method == "sendMessage" and "Bantuan Sambang" in (call.text or "")
+        return answered == 45
+
+    await h.server.wait_for(forty_fifth, 40, chat_id=user.id, since=mark, what="the 45th answer")
+    await h.settle(timeout=20)
+    assert not [t for t in answers() if "terlalu cepat" in t]
+    assert sum("Bantuan Sambang" in t for t in answers()) == 45
 
 
 def test_a_flood_episode_is_answered_once_and_lasts_while_the_sender_keeps_sending() -> None:

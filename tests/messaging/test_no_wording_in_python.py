@@ -49,6 +49,7 @@ ALLOWED_STRINGS = {
     # the names of history steps, stored in aspiration_history.action and matched by SQL (they outlive a release)
     ("bot/officials/service.py", "tidak dapat ditindaklanjuti"),
     ("bot/officials/service.py", "ditutup otomatis (desa tidak menjawab)"),
+    ("bot/officials/service.py", "dinyatakan bukan kewenangan"),
     # what a dead letter was, stored in dead_letters.summary
     ("bot/operations/deadletters.py", "pesan teks"),
     ("bot/operations/deadletters.py", "tidak terbaca"),
@@ -64,7 +65,8 @@ ALLOWED_STRINGS = {
     # column names of the export files (XLSX/CSV), a format other tools read, and the Open311 address field
     *(("bot/village_map/export.py", name) for name in (
         "Tanggal masuk", "Desa ", "Kode desa", ", Kecamatan ", "Lama sampai ditutup (hari)", "Ditutup lainnya",
-        "Median hari sampai tuntas", "Desa aktif", "Jumlah desa")),
+        "Median hari sampai tuntas", "Desa aktif", "Jumlah desa", "Kode kecamatan", "Lewat batas (hari kerja)",
+        "Jumlah OPD")),
     *(("bot/village_map/service.py", name) for name in (
         "Tanggal kunjungan", "Kode desa", "Kepala desa", "Nilai kunjungan (1-5)", "Nilai layanan kecamatan (1-5)")),
     # the calendar product identifier of RFC 5545, not prose

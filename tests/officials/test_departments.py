@@ -266,9 +266,8 @@ async def test_service_levels_per_category_decide_due_dates_and_escalation(db: D
     clock.set(datetime(2026, 3, 4, 7, 0, tzinfo=TZ))
     results = await asyncio.gather(*(officials.run_service_levels(clock.now()) for _ in range(3)))
     assert sum(escalated for _, escalated in results) == 1  # the flood, once, however many tickers run
-    queued = await db.fetchall("SELECT chat_id, params FROM outbox WHERE ref = ? AND chat_id = 70",
-                               (f"asp:{flood.id}:fwd",))
-    assert len(queued) == 1 and "Eskalasi" in queued[0]["params"]
+    queued = await db.fetchall("SELECT chat_id, params FROM outbox WHERE ref LIKE 'escalation:%' AND chat_id = 70")
+    assert len(queued) == 1 and "Eskalasi" in queued[0]["params"] and flood.ticket in queued[0]["params"]
     assert await officials.run_service_levels(clock.now()) == (0, 0)
 
 

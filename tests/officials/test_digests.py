@@ -415,8 +415,9 @@ async def test_weekly_outcomes_count_the_week_from_their_indexes(db: Database) -
     section = await digests.weekly_outcomes(services, WEEK)
     assert section is not None
     plain = _plain(section.blocks)
-    assert "Tuntas: 3 (termasuk 2 ditutup otomatis tanpa jawaban desa)" in plain
-    assert "Tidak dapat ditindaklanjuti: 1\n• Ditolak: 1\n" in plain and "Tingkat penyelesaian: 60%" in plain
+    assert "Tuntas, dikonfirmasi desa: 1\n• Ditutup otomatis (desa tidak menjawab dalam batas waktu): 2" in plain
+    assert "Tidak dapat ditindaklanjuti: 1\n• Ditolak: 1\n" in plain
+    assert "Tingkat penyelesaian: 20% dikonfirmasi desa; 60% bila yang ditutup otomatis ikut dihitung" in plain
 
     # both counts are range searches of their index, not scans of the table (the history's index is partial: the
     # label bound at run time must still match its WHERE clause)

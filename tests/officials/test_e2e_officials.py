@@ -13,6 +13,7 @@ from tests.officials_support import (
     buttons,
     card,
     data_of,
+    finish,
     inbox,
     leader,
     official,
@@ -122,7 +123,7 @@ async def test_terima_proses_selesai_and_ya_close_the_loop(harness: BotHarness) 
     await harness.server.wait_for_text(10, "sedang diproses oleh Dinas Pekerjaan Umum")
     await harness.settle()
     assert "diproses oleh Budi PU" in card(harness, 20, asp.ticket)["text"]
-    await press_card(harness, andi, 20, asp.ticket, "selesai")
+    await finish(harness, andi, 20, asp.ticket)
     done = await harness.server.wait_for_text(10, "Sudah tertangani?")
     assert "selesai" in (done.text or "") and "16 Maret 2026" in (done.text or "")  # 10 working days
     await harness.settle()

@@ -9,6 +9,7 @@ from tests.officials_support import (
     buttons,
     card,
     data_of,
+    finish,
     inbox,
     official,
     press_card,
@@ -105,9 +106,9 @@ async def test_a_prompt_is_refused_when_the_status_changed_meanwhile(harness: Bo
     await harness.say(rudi, f"/tangani {asp.ticket}", f"Aspirasi {asp.ticket}")
     await press_card(harness, pu, 20, asp.ticket, "tolak")
     await harness.server.wait_for_text(20, "alasan penolakan")
-    await press_card(harness, rudi, 21, asp.ticket, "selesai")  # a colleague finishes it first
+    await finish(harness, rudi, 21, asp.ticket)  # a colleague finishes it first
     await harness.server.wait_for_text(10, "Sudah tertangani?")
-    await harness.say(pu, "Bukan kewenangan kabupaten.", "tombol ini tidak berlaku lagi")
+    await harness.say(pu, "Bukan kewenangan kabupaten.", "Sementara Anda menulis")
     assert await status_of(harness, asp.ticket) == "selesai"
     assert await harness.svc.db.fetchval("SELECT COUNT(*) FROM pending_inputs") == 0
     # a waiting prompt is personal: another user's text in the same group does not answer it

@@ -12,21 +12,23 @@ from bot.app import SCHEDULED_TASKS
 from bot.core.clock import FakeClock
 from bot.officials import digests
 from tests.harness import ADMIN_ID, BotHarness
-from tests.officials_support import LABEL, buttons, card, leader, official, press_card, press_on, status_of, submit
+from tests.officials_support import (
+    LABEL,
+    at,
+    buttons,
+    card,
+    digest_texts,
+    finish,
+    leader,
+    official,
+    press_card,
+    press_on,
+    status_of,
+    submit,
+)
 
 WIB = ZoneInfo("Asia/Jakarta")
 LEADER = 70
-
-
-async def at(h: BotHarness, month: int, day: int, hour: int, minute: int = 0) -> None:
-    """Set the clock to a local (WIB) moment in 2026 and run what is due, as the JobQueue ticker would."""
-    h.clock.set(datetime(2026, month, day, hour, minute, tzinfo=WIB))
-    await h.tick()
-    await h.settle()
-
-
-def digest_texts(h: BotHarness, chat: int, marker: str) -> list[str]:
-    return [t for t in h.server.texts(chat) if marker in t]
 
 
 async def test_daily_digest_per_department_grouped_oldest_first_and_never_empty(harness: BotHarness) -> None:
@@ -54,11 +56,12 @@ async def test_daily_digest_per_department_grouped_oldest_first_and_never_empty(
     await at(harness, 3, 3, 12)
     assert len(digest_texts(harness, 20, "Ringkasan harian")) == 1
     # what was finished leaves the digest, what is still open stays (no longer "new")
-    await press_card(harness, andi, 20, second.ticket, "selesai")
+    await finish(harness, andi, 20, second.ticket)
     await harness.server.wait_for_text(10, "Sudah tertangani?")
     await at(harness, 3, 4, 7, 5)
     text = digest_texts(harness, 20, "Ringkasan harian")[-1]
     assert "Rabu, 4 Maret 2026" in text and "2 aspirasi perlu tindak lanjut." in text
+    assert "2 aspirasi dengan batas layanan hari ini atau besok (5 Mar 2026)" in text
     assert second.ticket not in text and "🆕" not in text
 
 
@@ -96,7 +99,7 @@ async def test_weekly_digest_for_leadership_and_admins(harness: BotHarness) -> N
     social = await submit(harness, andungbiru, "sosial", "Lansia terlantar di dusun Krajan.")
     await submit(harness, ledokombo, "kinerja_kecamatan", "Pelayanan surat di kecamatan dipungut biaya.")
     await harness.settle()
-    await press_card(harness, andi, 20, road.ticket, "selesai")
+    await finish(harness, andi, 20, road.ticket)
     await harness.server.wait_for_text(10, "Sudah tertangani?")
     await harness.press(ledokombo, "✅ Ya, sudah tertangani", "tuntas")
     await press_card(harness, andi, 20, bridge.ticket, "tdt")
@@ -112,7 +115,8 @@ async def test_weekly_digest_for_leadership_and_admins(harness: BotHarness) -> N
     assert "Aspirasi masuk: 4" in text and "Infrastruktur: 2" in text and "Kemiskinan & Sosial: 1" in text
     assert "Kinerja Kecamatan (rahasia): 1" in text
     assert "Sumber: 2" in text and "Tiris: 2" in text
-    assert "Tuntas: 1" in text and "Tidak dapat ditindaklanjuti: 1" in text and "Tingkat penyelesaian: 50%" in text
+    assert "Tuntas, dikonfirmasi desa: 1" in text and "Tidak dapat ditindaklanjuti: 1" in text
+    assert "Tingkat penyelesaian: 50% dikonfirmasi desa" in text and "ikut dihitung" not in text
     assert "DINSOS: 1 terbuka, 1 lewat batas" in text
     assert "Lewat batas layanan: 2" in text and social.ticket in text  # Dinsos never accepted it
     # once per week
@@ -157,8 +161,7 @@ async def test_overdue_aspirations_are_escalated_to_leadership_once(harness: Bot
     await at(harness, 3, 6, 7, 0)
     [alert] = [t for t in harness.server.texts(LEADER) if asp.ticket in t]
     assert "Eskalasi" in alert and "belum diterima/dialihkan dalam 3 hari kerja (batas 5 Mar 2026)" in alert
-    assert LABEL["terima"] in buttons(card(harness, LEADER, asp.ticket))
-    notice = [t for t in harness.server.texts(20) if "lewat batas layanan" in t]
+    notice = [t for t in harness.server.texts(20) if "melewati batas layanan" in t]
     assert len(notice) == 1 and "dilaporkan kepada pimpinan" in notice[0]
     assert "Lewat batas terima" in card(harness, 20, asp.ticket)["text"]
     for day, hour in ((6, 12), (7, 9), (9, 8)):  # not again, however often the ticker runs
@@ -172,7 +175,9 @@ async def test_overdue_aspirations_are_escalated_to_leadership_once(harness: Bot
     assert len(alerts) == 2 and "belum ditanggapi dalam 5 hari kerja (batas 9 Mar 2026)" in alerts[1]
     history = [h.action for h in await harness.svc.aspirations.history(asp.id)]
     assert history.count("eskalasi ke pimpinan") == 2
-    # leadership can act from the escalation card
+    # leadership can act from the card the escalation points to
+    await harness.say(bupati, f"/tangani {asp.ticket}", f"Aspirasi {asp.ticket}")
+    assert LABEL["proses"] in buttons(card(harness, LEADER, asp.ticket))
     await press_card(harness, bupati, LEADER, asp.ticket, "proses")
     await harness.server.wait_for_text(10, "sedang diproses oleh Bupati")
 
@@ -182,7 +187,7 @@ async def test_belum_reopens_for_the_same_department_with_the_comment(harness: B
     kades = await harness.kepala_desa(10)
     asp = await submit(harness, kades, "infrastruktur", "Lampu jalan di jembatan desa mati.")
     await harness.settle()
-    await press_card(harness, andi, 20, asp.ticket, "selesai")
+    await finish(harness, andi, 20, asp.ticket)
     question = await harness.server.wait_for_text(10, "Sudah tertangani?")
     await harness.press(kades, "❌ Belum", "Apa yang belum tertangani")
     await harness.say(kades, "Baru satu lampu yang diganti, tiga lainnya masih mati.", "dibuka kembali")
@@ -207,7 +212,7 @@ async def test_silence_closes_it_after_ten_working_days(harness: BotHarness) -> 
     kades = await harness.kepala_desa(10)
     asp = await submit(harness, kades, "infrastruktur", "Gorong-gorong di depan balai desa ambles.")
     await harness.settle()
-    await press_card(harness, andi, 20, asp.ticket, "selesai")
+    await finish(harness, andi, 20, asp.ticket)
     await harness.server.wait_for_text(10, "16 Maret 2026")  # Monday 2 March + 10 working days
     await at(harness, 3, 16, 20)
     assert await status_of(harness, asp.ticket) == "selesai"
@@ -217,7 +222,8 @@ async def test_silence_closes_it_after_ten_working_days(harness: BotHarness) -> 
     assert "ditutup otomatis" in card(harness, 20, asp.ticket)["text"]
     await at(harness, 3, 23, 8)  # Monday 23 March (a holiday, cuti bersama Idulfitri): the weekly digest counts it
     text = digest_texts(harness, LEADER, "Ringkasan mingguan")[-1]
-    assert "Tuntas: 1 (termasuk 1 ditutup otomatis" in text
+    assert "Tuntas, dikonfirmasi desa: 0\n• Ditutup otomatis (desa tidak menjawab dalam batas waktu): 1" in text
+    assert "Tingkat penyelesaian: 0% dikonfirmasi desa; 100% bila yang ditutup otomatis ikut dihitung" in text
 
 
 async def test_restart_neither_duplicates_jobs_nor_loses_a_digest(harness: BotHarness) -> None:

@@ -203,11 +203,17 @@ def _staff_button(action: str, ok: str, after: str, needs: str = "baru") -> Butt
 BUTTONS: dict[str, Button] = {
     "terima": _staff_button("terima", "diterima", "diterima"),
     "proses": _staff_button("proses", "diproses", "diproses"),
-    "selesai": _staff_button("selesai", "selesai", "selesai"),
+    "selesai": _staff_button("selesai", "catatan hasil", "baru"),
     "tolak": _staff_button("tolak", "alasan penolakan", "baru"),
     "tidak_dapat": _staff_button("tdt", "tidak dapat ditindaklanjuti", "baru"),
     "balas": _staff_button("balas", "balasan", "baru"),
     "alihkan": _staff_button("alihkan", "kepada OPD mana", "baru"),
+    # one department only (Infrastruktur -> PUPR): nobody steps aside, everyone is told why
+    "bukan_kewenangan": Button("asp:act:{id}:lepas", "baru", (), "", "baru",
+                               {"kepala_desa": NOT_OFFICIAL, "camat": NOT_OFFICIAL, "pejabat_other": OTHER_DEPT,
+                                "unregistered": UNREG, "pejabat_resp": "satu-satunya",
+                                "pimpinan": "Hanya pejabat OPD yang ikut menangani",
+                                "admin": "Hanya pejabat OPD yang ikut menangani"}),
     "alihkan_ke": Button("asp:rte:{id}:DINKES", "baru", STAFF, "alasan", "baru",
                          {"kepala_desa": NOT_OFFICIAL, "camat": NOT_OFFICIAL, "pejabat_other": OTHER_DEPT,
                           "unregistered": UNREG}),

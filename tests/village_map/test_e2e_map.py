@@ -234,10 +234,11 @@ async def test_rekap_sends_text_and_two_charts(harness: BotHarness) -> None:
     text = call.text or ""
     assert "Kabupaten Probolinggo" in text and "Jumlah: 80" in text and "Cakupan:" in text
     assert "Median sampai tuntas:" in text
-    await harness.server.wait_for_text(60, "Sumber:", since=mark)
+    await harness.server.wait_for_text(60, "Per kecamatan", since=mark)
     photos = []
     for _ in range(2):
-        photo = await harness.server.wait_for(lambda c: c.method == "sendPhoto" and c not in photos, chat_id=60,
+        # Drawing starts a matplotlib worker: about a second alone, several on a machine busy with other tests.
+        photo = await harness.server.wait_for(lambda c: c.method == "sendPhoto" and c not in photos, 20, chat_id=60,
                                               since=mark, what="a chart")
         photos.append(photo)
     heat, bars = photos

@@ -72,7 +72,7 @@ async def test_xlsx_has_summary_kecamatan_sheets_and_potential(db: Database, clo
     with_rows = [r["name"] for r in await db.fetchall(
         "SELECT k.name FROM kecamatan k WHERE EXISTS (SELECT 1 FROM aspirations a WHERE a.kecamatan_code = k.code)"
         " ORDER BY k.code")]
-    assert wb.sheetnames[:len(with_rows) + 2] == ["Ringkasan", *with_rows, "Potensi Desa"]
+    assert wb.sheetnames[:len(with_rows) + 3] == ["Ringkasan", "Semua Aspirasi", *with_rows, "Potensi Desa"]
 
     # every kecamatan sheet: formatted, frozen, filtered header; sensible widths; exactly its aspirations
     total = 0
@@ -325,3 +325,12 @@ async def test_last_response_is_the_latest_answer_to_the_village(db: Database, c
     [row] = await vm.exporter.rows(audiences.for_export("pimpinan"), Filters())
     assert row.response == "dibalas: Tim survei datang Kamis"
     assert row.response_at == datetime(2026, 3, 2, 12, 0)  # 09:00 WIB + 1 h + 2 h
+
+
+def test_cli_export_csv_with_semicolons_and_decimal_commas(cli_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ekspor.csv"
+    assert cli.main(["export", "--format", "csv", "--separator", ";", "--audience", "pimpinan", "-o", str(out)]) == 0
+    lines = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert lines[0][0] == "Tiket" and len(lines) > 1 and all(len(line) == len(lines[0]) for line in lines)
+    numbers = [line[lines[0].index("Lintang")] for line in lines[1:] if line[lines[0].index("Lintang")]]
+    assert numbers and all("," in n and "." not in n for n in numbers)
