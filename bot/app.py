@@ -56,6 +56,7 @@ from bot.telegram.inbound import (
     FailedUpdates,
     PollRecordingRequest,
     busy_timeout,
+    db_synchronous,
     replay_pending,
 )
 from bot.telegram.pacing import SlidingWindowRateLimiter
@@ -178,7 +179,7 @@ WEEKLY_SECTIONS: tuple[digests.WeeklySection, ...] = (
 
 async def open_services(config: Config, clock: Clock | None = None) -> Services:
     """Open the database (migrating it), load the region roster on first start, and build the services."""
-    db = await Database.open(config.db_path, busy_timeout=busy_timeout(config))
+    db = await Database.open(config.db_path, busy_timeout=busy_timeout(config), synchronous=db_synchronous(config))
     try:
         await ensure_wilayah(db, config.wilayah)  # a database made for another area is refused, never mixed
         kecamatan, _ = await count_regions(db)
@@ -253,7 +254,7 @@ def build_application(services: Services) -> SambangApplication:
         .rate_limiter(SlidingWindowRateLimiter(config.outbox_rate, max_retries=0))
         .concurrent_updates(False)
         .update_queue(services.inbound)
-        .get_updates_request(PollRecordingRequest(services.liveness))
+        .get_updates_request(PollRecordingRequest(services.liveness, services.inbound.store_received))
         .build()
     )
     assert isinstance(app, SambangApplication)  # the builder was given SambangApplication
@@ -352,6 +353,8 @@ async def stop_bot(app: SambangApplication) -> None:
     if failures is not None:
         await step("cancelling retries", failures.stop())
     if app.updater is not None and app.updater.running:
+        if services is not None:
+            services.inbound.stop_receiving()  # PTB's last poll only confirms what it queued
         await step("stopping polling", app.updater.stop())
     if app.running:
         # handles every update already queued, waits for running jobs, updates persistence

@@ -822,9 +822,16 @@ def _compile_alias(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])")
 
 
-# (pattern, weight, owns_words): only contiguous multi-word phrases own words.
-_COMPILED: dict[str, tuple[tuple[re.Pattern[str], float, bool], ...]] = {
-    cat: tuple((_compile_phrase(p), float(w), "~" not in p and len(p.split()) > 1) for p, w in KEYWORDS.get(cat, ()))
+def _needles(phrase: str) -> tuple[str, ...]:
+    """The words a text must contain (as substrings) for the phrase's regex to match: a cheap test that skips most
+    of the ~500 regexes for a given text without changing what matches."""
+    return tuple(w for w in phrase.replace("~", " ").split())
+
+
+# (pattern, weight, owns_words, needles): only contiguous multi-word phrases own words.
+_COMPILED: dict[str, tuple[tuple[re.Pattern[str], float, bool, tuple[str, ...]], ...]] = {
+    cat: tuple((_compile_phrase(p), float(w), "~" not in p and len(p.split()) > 1, _needles(p))
+               for p, w in KEYWORDS.get(cat, ()))
     for cat in CATEGORIES
 }
 _PHRASE_ALIAS_RES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -883,7 +890,9 @@ def score_categories(text: str | None) -> dict[str, float]:
     found: list[tuple[str, float, list[tuple[int, int]]]] = []
     owners: list[tuple[str, int, int]] = []
     for cat, patterns in _COMPILED.items():
-        for pattern, weight, owns in patterns:
+        for pattern, weight, owns, needles in patterns:
+            if not all(needle in norm for needle in needles):
+                continue
             spans = [m.span() for m in pattern.finditer(norm)]
             if not spans:
                 continue

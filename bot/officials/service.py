@@ -672,7 +672,7 @@ class OfficialsService:
         return aspiration
 
     async def pending_input(self, telegram_id: int, chat_id: int) -> PendingInput | None:
-        row = await self.db.fetchone(
+        row = await self.db.lookup_one(
             "SELECT p.*, a.ticket FROM pending_inputs p JOIN aspirations a ON a.id = p.aspiration_id"
             " WHERE p.telegram_id = ? AND p.chat_id = ?", (telegram_id, chat_id))
         if row is None:

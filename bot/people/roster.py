@@ -100,7 +100,7 @@ def person_from_row(row: Row) -> Person:
 
 
 async def get_person(db: Database, telegram_id: int) -> Person | None:
-    row = await db.fetchone(_PERSON_SELECT + " WHERE p.telegram_id = ? AND p.active = 1", (telegram_id,))
+    row = await db.lookup_one(_PERSON_SELECT + " WHERE p.telegram_id = ? AND p.active = 1", (telegram_id,))
     return person_from_row(row) if row else None
 
 

@@ -139,7 +139,7 @@ async def get_by_id(db: Database | Transaction, person_id: int) -> Entry | None:
 
 async def inactive_state(db: Database, telegram_id: int) -> Entry | None:
     """The caller's row when they are known but may not use Sambang (deactivated, or a successor waiting)."""
-    row = await db.fetchone(_SELECT + " WHERE p.telegram_id = ? AND p.active = 0", (telegram_id,))
+    row = await db.lookup_one(_SELECT + " WHERE p.telegram_id = ? AND p.active = 0", (telegram_id,))
     return _entry(row) if row else None
 
 

@@ -91,22 +91,65 @@ def migration_files() -> list[tuple[int, str, str]]:
 DEFAULT_BUSY_TIMEOUT = 10.0
 
 
-async def _configure(conn: aiosqlite.Connection, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+#: ``PRAGMA synchronous`` values the bot accepts (SAMBANG_DB_SYNCHRONOUS), weakest first; see ``Database``.
+SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
+DEFAULT_SYNCHRONOUS = "NORMAL"
+
+
+async def _configure(conn: aiosqlite.Connection, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+                     synchronous: str = DEFAULT_SYNCHRONOUS) -> None:
+    if synchronous not in SYNCHRONOUS_LEVELS:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_LEVELS}, not {synchronous!r}")
     conn.row_factory = sqlite3.Row
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute("PRAGMA synchronous=NORMAL")
+    await conn.execute(f"PRAGMA synchronous={synchronous}")
     await conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
 
 
-class Database:
-    """The bot's database. Use ``await Database.open(path)``; close with ``await db.close()``."""
+def _configure_quick(conn: sqlite3.Connection) -> None:
+    """The connection for ``Database.quick_fetchall``: read-only, never waits for a lock."""
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA query_only=ON")
+    conn.execute("PRAGMA busy_timeout=0")
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+
+class Database:
+    """The bot's database. Use ``await Database.open(path)``; close with ``await db.close()``.
+
+    Durability (``synchronous``, SAMBANG_DB_SYNCHRONOUS; the journal is always WAL):
+
+    - ``NORMAL`` (default): a commit is in the WAL file when ``write_batch``/``transaction`` returns, so a crash
+      of the process (SIGKILL, an exception, the OOM killer) loses nothing that was committed, and nothing the bot
+      acknowledged (an update is stored before Telegram is told it arrived; a change is committed before its reply).
+      A power cut or a kernel crash can lose the commits since the WAL was last synced to disk (at most a few
+      seconds: the WAL is synced at each checkpoint), never the database's consistency.
+    - ``FULL``: the WAL is also synced to disk at every commit, so a power cut loses nothing committed either;
+      each commit then waits for the disk (milliseconds on an SSD), and writes run in the writer's thread so the
+      wait never blocks the event loop.
+    - ``EXTRA``: as ``FULL``, and the folder is synced too when the WAL is reset.
+
+    Short writes (``write_batch``, ``execute``) run at once on the event loop's thread with ``NORMAL``: a commit
+    then costs no hand-off to another thread, and the WAL is only written to the OS. When another process holds
+    the lock they wait for it in the writer's thread instead, so the loop never waits for a lock.
+    """
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
+                 quick: sqlite3.Connection | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+                 synchronous: str = DEFAULT_SYNCHRONOUS) -> None:
         self.path = path
         self._writer = writer
         self._reader = reader
         self._reads = Queries(reader)
+        #: a third connection, used only from the event loop's thread for small indexed reads
+        self._quick = quick
+        self._busy_ms = int(busy_timeout * 1000)
+        self.synchronous = synchronous
+        #: writes run on the loop's thread (no thread hand-off) unless each commit waits for the disk
+        self.inline_writes = synchronous == "NORMAL"
+        #: commits made on the loop's thread since the WAL was last checkpointed (see ``_write_inline``)
+        self._inline_commits = 0
+        self._checkpoint: asyncio.Task[None] | None = None
         self._write_lock = PriorityLock()
         self._commit_listeners: list[tuple[Callable[[], None], tuple[str, ...] | None]] = []
         #: Called before every write with its first statement (None for ``transaction()``); raising there fails the
@@ -119,23 +162,29 @@ class Database:
         self._commit_listeners.append((listener, None if tables is None else tuple(t.lower() for t in tables)))
 
     @classmethod
-    async def open(cls, path: Path | str, *, migrate: bool = True,
-                   busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Database:
+    async def open(cls, path: Path | str, *, migrate: bool = True, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+                   synchronous: str = DEFAULT_SYNCHRONOUS) -> Database:
         path = Path(path)
         if str(path) != ":memory:":
             _private_database(path)
-        writer = await aiosqlite.connect(str(path), isolation_level=None)
+        # the writer is used from its own thread and, for short writes under the write lock, from the loop's
+        writer = await aiosqlite.connect(str(path), isolation_level=None, check_same_thread=False)
         try:
-            await _configure(writer, busy_timeout)
+            await _configure(writer, busy_timeout, synchronous)
             reader = await aiosqlite.connect(str(path), isolation_level=None)
         except BaseException:
             await writer.close()
             raise
-        db = cls(path, writer, reader)
+        db = cls(path, writer, reader, busy_timeout=busy_timeout, synchronous=synchronous)
         try:
-            await _configure(reader, busy_timeout)
+            if db.inline_writes:  # its checkpoints run in the writer's thread instead (see ``_write_inline``)
+                await writer.execute("PRAGMA wal_autocheckpoint=0")
+            await _configure(reader, busy_timeout, synchronous)
             if migrate:
                 await db.migrate()
+            if str(path) != ":memory:":
+                db._quick = sqlite3.connect(str(path), isolation_level=None)
+                _configure_quick(db._quick)
         except BaseException:
             # aiosqlite's worker threads would otherwise keep the process alive after the error
             await db.close()
@@ -143,9 +192,14 @@ class Database:
         return db
 
     async def close(self) -> None:
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
         async with self._write_lock:
             await self._writer.close()
         await self._reader.close()
+        if self._quick is not None:
+            self._quick.close()
+            self._quick = None
 
     # -- migrations -------------------------------------------------------------------------------------------
 
@@ -192,6 +246,30 @@ class Database:
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         return await self._reads.fetchval(sql, params)
 
+    def quick_fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        """A small read by an index (a person by Telegram id, a draft by its key) run at once on the loop's thread:
+        for the lookups made for every update, where a hand-off to the reader's thread costs more than the query.
+        Never for a report or a scan. Raises ``sqlite3.OperationalError`` as SQLite does (it never waits for a
+        lock); ``lookup_all`` falls back to the reader's thread then."""
+        if self._quick is None:
+            raise RuntimeError("the database is closed")
+        return self._quick.execute(sql, params).fetchall()
+
+    async def lookup_all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        """``quick_fetchall`` where one can be used, ``fetchall`` otherwise (a busy database, an in-memory one)."""
+        if self._quick is not None:
+            try:
+                return self.quick_fetchall(sql, params)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+        return await self.fetchall(sql, params)
+
+    async def lookup_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
+        """The first row of ``lookup_all`` (None if none)."""
+        rows = await self.lookup_all(sql, params)
+        return rows[0] if rows else None
+
     # -- writes -----------------------------------------------------------------------------------------------
 
     @asynccontextmanager
@@ -236,12 +314,48 @@ class Database:
         async with self._write_lock.priority(urgent):
             if self.write_fault is not None and statements:
                 self.write_fault(statements[0][0])
-            # aiosqlite's own queue, through which all its calls go (private in 0.20-0.22, covered by the tests):
-            # the function runs in the writer's thread
-            execute = cast(Callable[..., Awaitable[list[WriteResult]]], self._writer._execute)  # untyped there
-            results = await execute(_write_batch, self._writer._conn, statements)
+            results = self._write_inline(statements) if self.inline_writes else None
+            if results is None:
+                # aiosqlite's own queue, through which all its calls go (private in 0.20-0.22, covered by the
+                # tests): the function runs in the writer's thread
+                execute = cast(Callable[..., Awaitable[list[WriteResult]]], self._writer._execute)  # untyped there
+                results = await execute(_write_batch, self._writer._conn, statements)
         self._committed(sql for sql, _params in statements)
         return results
+
+    def _write_inline(self, statements: Sequence[tuple[str, Any]]) -> list[WriteResult] | None:
+        """``_write_batch`` on the loop's thread, called with the write lock held (so the writer's thread is idle).
+        None when another process holds the database's lock: the caller then waits for it in the writer's thread
+        (with the busy timeout), never on the loop."""
+        conn = self._writer._conn
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            results = _write_batch(conn, statements)
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc) and not conn.in_transaction:
+                return None
+            raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+        # SQLite's automatic checkpoint would copy the WAL into the database (and sync both) inside this commit, on
+        # the loop's thread: it is off for the writer, and done here every so many commits in the writer's thread.
+        self._inline_commits += 1
+        if self._inline_commits >= self.CHECKPOINT_EVERY and self._checkpoint is None:
+            self._checkpoint = asyncio.get_running_loop().create_task(self._run_checkpoint())
+        return results
+
+    #: inline commits between two checkpoints (a few pages each: about SQLite's default of 1,000 pages)
+    CHECKPOINT_EVERY = 300
+
+    async def _run_checkpoint(self) -> None:
+        try:
+            async with self._write_lock:
+                self._inline_commits = 0
+                await self._writer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        except Exception as exc:  # a failed checkpoint is tried again after the next commits; the WAL just grows
+            log.warning("WAL checkpoint failed (%s: %s)", type(exc).__name__, exc)
+        finally:
+            self._checkpoint = None
 
     async def backup_to(self, target: Path) -> None:
         """Online copy of the live database (SQLite backup API), safe while the bot runs."""
@@ -348,8 +462,14 @@ class WriteResult(NamedTuple):
     rows: list[Row]
 
 
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY: another connection holds the lock this one needs."""
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY or "locked" in str(error).lower()
+
+
 def _write_batch(conn: sqlite3.Connection, statements: Sequence[tuple[str, Any]]) -> list[WriteResult]:
-    """Runs in the writer connection's thread (see ``Database.write_batch``)."""
+    """Runs in the writer connection's thread, or on the loop's thread with the write lock held (see
+    ``Database.write_batch``)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         results = []

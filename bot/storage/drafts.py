@@ -29,7 +29,7 @@ class DraftTable(Generic[D]):
         self.decode = decode
 
     async def load(self, telegram_id: int) -> D | None:
-        row = await self.db.fetchone(f"SELECT data FROM {self.table} WHERE telegram_id = ?", (telegram_id,))
+        row = await self.db.lookup_one(f"SELECT data FROM {self.table} WHERE telegram_id = ?", (telegram_id,))
         return self.decode(row["data"]) if row else None
 
     async def save(self, telegram_id: int, draft: D) -> None:

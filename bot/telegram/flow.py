@@ -55,7 +55,10 @@ async def deny(update: Update, context: SambangContext, message: str) -> None:
 
 async def drop_buttons(update: Update) -> None:
     """Remove the buttons of the message whose button was pressed, so it cannot be pressed again."""
-    if update.callback_query is not None and update.callback_query.message is not None:
+    message = update.callback_query.message if update.callback_query is not None else None
+    # (a message without buttons — a forged press, or one already cleared — needs no call Telegram would refuse)
+    if message is not None and getattr(message, "reply_markup", None) is not None:
+        assert update.callback_query is not None
         try:
             await update.callback_query.edit_message_reply_markup(None)
         except BadRequest:

@@ -2,9 +2,11 @@
 
 PTB's polling confirms a batch of updates (the next ``getUpdates`` offset) as soon as they are in the in-memory
 ``update_queue``; a webhook answers 200 as soon as the update is queued. A process killed at that moment would lose
-every update still waiting in memory. ``DurableUpdateQueue`` writes each update to ``inbound_updates`` before it
-enters the queue; ``drop_duplicate_updates`` removes it in the same transaction that marks it handled; and
-``replay_pending`` puts the leftovers of a crash back into the queue on the next start.
+every update still waiting in memory. Each ``getUpdates`` batch is written to ``inbound_updates`` as Telegram sent it,
+in one transaction, before PTB reads it (``PollRecordingRequest`` → ``DurableUpdateQueue.store_received``); an update
+queued any other way (a webhook) is written by ``DurableUpdateQueue.put`` before it enters the queue.
+``drop_duplicate_updates`` removes it in the same transaction that marks it handled; and ``replay_pending`` puts the
+leftovers of a crash back into the queue on the next start.
 
 What is still not covered: the one update being handled at the moment of a crash (with ``concurrent_updates`` off
 there is one at a time). It was marked handled when its handling began, so it is not handled twice; whatever it had
@@ -38,7 +40,7 @@ from bot.config import Config, ConfigError
 from bot.core.clock import Clock, to_iso
 from bot.operations import deadletters
 from bot.operations.health import Liveness
-from bot.storage.database import DEFAULT_BUSY_TIMEOUT, Database
+from bot.storage.database import DEFAULT_BUSY_TIMEOUT, DEFAULT_SYNCHRONOUS, SYNCHRONOUS_LEVELS, Database
 from bot.storage.database import retry_write as storage_retry_write
 
 log = logging.getLogger(__name__)
@@ -72,12 +74,26 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
 
 
-class PollRecordingRequest(HTTPXRequest):
-    """The connection for ``getUpdates`` only: notes when a poll succeeded (PTB's default settings for it)."""
+def db_synchronous(config: Config) -> str:
+    """SAMBANG_DB_SYNCHRONOUS: NORMAL (default; a process crash loses nothing committed), FULL or EXTRA (a power
+    cut neither, each commit waiting for the disk). See ``bot.storage.database.Database``."""
+    raw = (config.extra.get("SAMBANG_DB_SYNCHRONOUS") or "").strip().upper()
+    if not raw:
+        return DEFAULT_SYNCHRONOUS
+    if raw not in SYNCHRONOUS_LEVELS:
+        raise ConfigError("SAMBANG_DB_SYNCHRONOUS", "synchronous_invalid", choices=SYNCHRONOUS_LEVELS, raw=raw)
+    return raw
 
-    def __init__(self, liveness: Liveness) -> None:
+
+class PollRecordingRequest(HTTPXRequest):
+    """The connection for ``getUpdates`` only: notes when a poll succeeded (PTB's default settings for it) and hands
+    the batch, as Telegram sent it, to ``received`` (``DurableUpdateQueue.store_received``) before PTB reads it."""
+
+    def __init__(self, liveness: Liveness,
+                 received: Callable[[list[Any]], Awaitable[None]] | None = None) -> None:
         super().__init__(connection_pool_size=1)
         self._liveness = liveness
+        self._received = received
 
     async def post(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]  # PTB marks post final; only here is a poll's end seen
         self._liveness.poll_started()
@@ -87,6 +103,8 @@ class PollRecordingRequest(HTTPXRequest):
             self._liveness.poll_finished(False)
             raise
         self._liveness.poll_finished(True)
+        if self._received is not None and isinstance(result, list) and result:
+            await self._received(result)
         return result
 
 
@@ -182,16 +200,50 @@ class DurableUpdateQueue(asyncio.Queue[object]):
     def _get(self) -> Any:
         return self._queue.popleft()
 
+    #: ids of updates stored with their batch (``store_received``) and not queued yet, at most this many
+    STORED_AHEAD = 10_000
+
     def __init__(self, db: Database, clock: Clock, liveness: Liveness | None = None) -> None:
         super().__init__()
         self.db = db
         self.clock = clock
         self.liveness = liveness or Liveness()
+        self._stored_ahead: set[int] = set()
+        self._receiving = True
 
     async def put(self, item: Any) -> None:
-        if isinstance(item, Update) and not await self._store(item):
-            return
+        if isinstance(item, Update):
+            if item.update_id in self._stored_ahead:
+                self._stored_ahead.discard(item.update_id)
+            elif not await self._store(item):
+                return
         await super().put(item)
+
+    async def store_received(self, batch: list[Any]) -> None:
+        """Store a ``getUpdates`` batch as Telegram sent it, in one transaction, before PTB turns it into updates
+        and queues them one by one (``put`` then writes nothing more). PTB confirms a batch with the next poll, which
+        waits for this: a failing write is retried (as in ``put``), and the batch stays unconfirmed meanwhile."""
+        if not self._receiving:
+            return
+        received, stored = to_iso(self.clock.now()), to_iso(wall_now())
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        ids = []
+        for raw in batch:
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            if not isinstance(update_id, int):
+                continue  # not an update PTB could read either; ``put`` never sees it
+            statements.append((
+                "INSERT INTO inbound_updates(update_id, data, received_at, stored_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(update_id) DO NOTHING",
+                (update_id, json.dumps(raw, ensure_ascii=False), received, stored)))
+            ids.append(update_id)
+        if not statements:
+            return
+        await retry_write(f"store updates {ids[0]}..{ids[-1]}", lambda: self.db.write_batch(statements),
+                          self.liveness)
+        if len(self._stored_ahead) > self.STORED_AHEAD:  # ids PTB never queued (it could not read them)
+            self._stored_ahead.clear()
+        self._stored_ahead.update(ids)
 
     async def _store(self, update: Update) -> bool:
         try:
@@ -209,6 +261,11 @@ class DurableUpdateQueue(asyncio.Queue[object]):
             (update.update_id, data, to_iso(self.clock.now()), to_iso(wall_now())),
         ), self.liveness)
         return True
+
+    def stop_receiving(self) -> None:
+        """Polling stops: PTB's last ``getUpdates`` confirms the batches it queued and never queues what it returns
+        (Telegram keeps those for the next start), so they are not stored, and a stop never waits for a write."""
+        self._receiving = False
 
     async def put_replayed(self, item: Update) -> None:
         """Queue an update that is already stored."""

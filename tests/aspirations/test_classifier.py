@@ -219,3 +219,21 @@ def test_keyword_table_is_well_formed():
             for part in phrase.split("~"):
                 # Phrases must already be in normalised form or they never match.
                 assert normalize(part) == part.strip(), (cat, phrase)
+
+
+def test_the_word_prefilter_never_skips_a_phrase_that_matches() -> None:
+    """The cheap substring test before each phrase's regex only skips regexes that could not match."""
+    from bot.aspirations import classifier
+
+    data = Path(__file__).resolve().parents[1] / "data" / "labelled_aspirations.csv"
+    with data.open(encoding="utf-8") as fh:
+        texts = [row["description"] for row in csv.DictReader(fh)]
+    checked = 0
+    for text in texts:
+        norm = classifier.normalize(text)
+        for patterns in classifier._COMPILED.values():
+            for pattern, _weight, _owns, needles in patterns:
+                if pattern.search(norm):
+                    checked += 1
+                    assert all(needle in norm for needle in needles), (pattern.pattern, text)
+    assert checked > len(texts)  # most descriptions match several phrases

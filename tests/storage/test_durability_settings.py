@@ -1,0 +1,118 @@
+"""The database's durability setting and its fast paths: short writes on the event loop's thread never make the loop
+wait for another process's lock, lookups see every committed write, and SAMBANG_DB_SYNCHRONOUS picks what a power
+cut can cost."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, ConfigError
+from bot.storage.database import Database
+from bot.telegram.inbound import db_synchronous
+
+
+async def _loop_stalls_while(work: asyncio.Future[object] | asyncio.Task[object]) -> float:
+    """The longest the event loop went without running a 10 ms ticker while ``work`` ran."""
+    longest = 0.0
+    last = time.monotonic()
+    while not work.done():
+        await asyncio.sleep(0.01)
+        now = time.monotonic()
+        longest = max(longest, now - last)
+        last = now
+    return longest
+
+
+async def test_a_short_write_waits_for_another_process_lock_without_blocking_the_loop(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "s.db", busy_timeout=5)
+    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    try:
+        assert db.inline_writes
+        other.execute("BEGIN IMMEDIATE")  # an operator's session holding the write lock
+        write = asyncio.ensure_future(db.execute("INSERT INTO app_state(key, value) VALUES ('k', 'v')"))
+        asyncio.get_running_loop().call_later(0.6, lambda: other.execute("ROLLBACK"))
+        stall = await _loop_stalls_while(write)
+        await write
+        assert stall < 0.3, f"the event loop stood still {stall:.2f} s waiting for the lock"
+        assert await db.lookup_one("SELECT value FROM app_state WHERE key = 'k'") is not None
+    finally:
+        other.close()
+        await db.close()
+
+
+async def test_a_failing_batch_on_the_loop_thread_leaves_nothing_half_written(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "f.db")
+    try:
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.write_batch([
+                ("INSERT INTO app_state(key, value) VALUES ('a', '1')", ()),
+                ("INSERT INTO app_state(key, value) VALUES ('a', '2')", ()),  # the same key: the batch fails
+            ])
+        assert await db.fetchval("SELECT COUNT(*) FROM app_state WHERE key = 'a'") == 0
+        await db.execute("INSERT INTO app_state(key, value) VALUES ('a', '3')")  # the writer is usable again
+        row = await db.lookup_one("SELECT value FROM app_state WHERE key = 'a'")
+        assert row is not None and row["value"] == "3"
+    finally:
+        await db.close()
+
+
+async def test_lookups_see_each_committed_write_at_once(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "l.db")
+    try:
+        for n in range(20):
+            await db.execute("INSERT INTO app_state(key, value) VALUES ('n', ?) ON CONFLICT(key) DO UPDATE SET"
+                             " value = excluded.value", (str(n),))
+            row = await db.lookup_one("SELECT value FROM app_state WHERE key = 'n'")
+            assert row is not None and row["value"] == str(n)
+        with pytest.raises(sqlite3.OperationalError):  # the lookup connection only reads
+            db.quick_fetchall("DELETE FROM app_state")
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize(("setting", "pragma", "inline"), [(None, 1, True), ("normal", 1, True), ("FULL", 2, False),
+                                                            ("extra", 3, False)])
+async def test_synchronous_setting(tmp_path: Path, setting: str | None, pragma: int, inline: bool) -> None:
+    extra = {"SAMBANG_DB_SYNCHRONOUS": setting} if setting else {}
+    config = Config(token="1:x", db_path=tmp_path / "d.db", extra=extra)
+    db = await Database.open(config.db_path, synchronous=db_synchronous(config))
+    try:
+        assert await db.fetchval("PRAGMA synchronous") == pragma
+        assert db.inline_writes is inline  # a commit that waits for the disk never runs on the loop's thread
+        assert await db.execute("INSERT INTO app_state(key, value) VALUES ('s', '1')")
+        assert await db.fetchval("SELECT value FROM app_state WHERE key = 's'") == "1"
+    finally:
+        await db.close()
+
+
+def test_synchronous_off_is_refused(tmp_path: Path) -> None:
+    config = Config(token="1:x", db_path=tmp_path / "d.db", extra={"SAMBANG_DB_SYNCHRONOUS": "OFF"})
+    with pytest.raises(ConfigError) as caught:
+        db_synchronous(config)
+    assert "SAMBANG_DB_SYNCHRONOUS" in str(caught.value)
+
+
+async def test_the_wal_is_copied_into_the_database_file_every_so_many_writes(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Database, "CHECKPOINT_EVERY", 5)
+    db = await Database.open(tmp_path / "c.db")
+    try:
+        for n in range(5):
+            await db.execute("INSERT INTO app_state(key, value) VALUES (?, 'v')", (f"k{n}",))
+        checkpoint = db._checkpoint
+        assert checkpoint is not None  # runs in the writer's thread, not inside a commit on the loop's
+        await checkpoint
+        # the database file alone (without its WAL) now holds the writes
+        (tmp_path / "copy.db").write_bytes((tmp_path / "c.db").read_bytes())
+        copy = sqlite3.connect(tmp_path / "copy.db")
+        try:
+            assert copy.execute("SELECT COUNT(*) FROM app_state WHERE key LIKE 'k%'").fetchone() == (5,)
+        finally:
+            copy.close()
+    finally:
+        await db.close()
