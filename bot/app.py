@@ -51,6 +51,7 @@ from bot.telegram.context import (
     persist_now,
 )
 from bot.telegram.guards import DroppedUpdates
+from bot.telegram.http import AiohttpRequest
 from bot.telegram.inbound import (
     DurableUpdateQueue,
     FailedUpdates,
@@ -251,10 +252,12 @@ def build_application(services: Services) -> SambangApplication:
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.tz))
         .context_types(ContextTypes(context=SambangContext))
         .persistence(persistence)
+        .request(AiohttpRequest())
         .rate_limiter(SlidingWindowRateLimiter(config.outbox_rate, max_retries=0))
         .concurrent_updates(False)
         .update_queue(services.inbound)
-        .get_updates_request(PollRecordingRequest(services.liveness, services.inbound.store_received))
+        .get_updates_request(PollRecordingRequest(services.liveness, services.inbound.store_received,
+                                                  services.inbound.settled))
         .build()
     )
     assert isinstance(app, SambangApplication)  # the builder was given SambangApplication

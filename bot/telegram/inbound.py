@@ -34,7 +34,6 @@ from typing import Any
 
 from telegram import Bot, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
-from telegram.request import HTTPXRequest
 
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock, to_iso
@@ -42,6 +41,7 @@ from bot.operations import deadletters
 from bot.operations.health import Liveness
 from bot.storage.database import DEFAULT_BUSY_TIMEOUT, DEFAULT_SYNCHRONOUS, SYNCHRONOUS_LEVELS, Database
 from bot.storage.database import retry_write as storage_retry_write
+from bot.telegram.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +85,21 @@ def db_synchronous(config: Config) -> str:
     return raw
 
 
-class PollRecordingRequest(HTTPXRequest):
+class PollRecordingRequest(AiohttpRequest):
     """The connection for ``getUpdates`` only: notes when a poll succeeded (PTB's default settings for it) and hands
     the batch, as Telegram sent it, to ``received`` (``DurableUpdateQueue.store_received``) before PTB reads it."""
 
     def __init__(self, liveness: Liveness,
-                 received: Callable[[list[Any]], Awaitable[None]] | None = None) -> None:
+                 received: Callable[[list[Any]], Awaitable[None]] | None = None,
+                 settled: Callable[[], Awaitable[None]] | None = None) -> None:
         super().__init__(connection_pool_size=1)
         self._liveness = liveness
         self._received = received
+        self._settled = settled
 
     async def post(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[misc]  # PTB marks post final; only here is a poll's end seen
+        if self._settled is not None:
+            await self._settled()  # updates already here come first; Telegram meanwhile gathers the next batch
         self._liveness.poll_started()
         try:
             result = await super().post(*args, **kwargs)
@@ -189,16 +193,41 @@ class DurableUpdateQueue(asyncio.Queue[object]):
     ``put`` never raises to PTB (only a cancellation at a stop ends it): a failing write is retried; an update
     that cannot be turned into JSON is set aside as a dead letter instead of being queued. Updates are taken
     fairly, in turn by sender (``FairLanes``).
+
+    The next ``getUpdates`` waits (``settled``) until the updates already queued have been taken, at most
+    ``POLL_HOLD``: polling while the bot is still busy with earlier updates would fetch the next one alone, a poll
+    per update; waiting lets Telegram gather what arrives meanwhile into one batch. No update waits longer for it
+    than it would have waited in the queue, except one that arrives in the last ``POLL_HOLD`` of a long backlog.
     """
+
+    #: Seconds the next poll waits at most for the queued updates to be taken.
+    POLL_HOLD = 0.2
 
     def _init(self, maxsize: int) -> None:
         self._queue = FairLanes()
+        self._drained = asyncio.Event()
+        self._drained.set()
 
     def _put(self, item: Any) -> None:
         self._queue.append(item)
+        self._drained.clear()
 
     def _get(self) -> Any:
-        return self._queue.popleft()
+        item = self._queue.popleft()
+        if not self._queue:
+            self._drained.set()
+        return item
+
+    async def settled(self) -> None:
+        """Return once every queued update has been taken (the last may still be in its handler), or after
+        ``POLL_HOLD`` seconds."""
+        if self._drained.is_set():
+            return
+        try:
+            async with asyncio.timeout(self.POLL_HOLD):
+                await self._drained.wait()
+        except TimeoutError:
+            pass
 
     #: ids of updates stored with their batch (``store_received``) and not queued yet, at most this many
     STORED_AHEAD = 10_000
