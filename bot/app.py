@@ -22,11 +22,13 @@ from telegram.error import Conflict, TelegramError
 from telegram.ext import ContextTypes, Defaults, TypeHandler
 
 import schedules
-from bot.aspirations import notifications
+from bot.aspirations import evidence, notifications
 from bot.aspirations.service import AspirationService
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
 from bot.core.domain import Role
+from bot.media.service import MediaArchive
+from bot.media.settings import media_dir
 from bot.messaging import outbox
 from bot.messaging.menu import ALL, STAFF, Listing, Menu
 from bot.messaging.templates import render, set_timezone
@@ -60,6 +62,7 @@ from bot.telegram.inbound import (
     db_synchronous,
     replay_pending,
 )
+from bot.telegram.media import TelegramFetch
 from bot.telegram.pacing import SlidingWindowRateLimiter
 from bot.telegram.persistence import SqlitePersistence
 from bot.telegram.ratelimit import FloodGuard
@@ -69,7 +72,7 @@ from bot.village_map.service import VillageMap, weekly_map
 from bot.visits import ngantor
 from bot.visits.commitments_digest import weekly_commitments
 from bot.visits.service import VisitTimes
-from bot.web.server import Web, WebServer, routes
+from bot.web.server import Web, WebServer, archive_lookup, routes
 from handlers import fallback
 from handlers.aspirations import intake, status
 from handlers.officials import actions
@@ -77,6 +80,7 @@ from handlers.operations import audit, deadletters
 from handlers.people import admin, invite, start
 from handlers.village_map import dasbor, desa, lokasi, potensi, rekap
 from handlers.visits import briefing, broadcast, commitments, feedback, schedule
+from schedules import media as media_jobs
 from schedules import officials as officials_jobs
 from schedules import operations as operations_jobs
 from schedules import village_map as map_jobs
@@ -164,6 +168,7 @@ SCHEDULED_TASKS: schedules.Tasks = (
     ("prune_processed_updates", operations_jobs.prune_processed_updates),
     ("visits", visits_jobs.visits_due),
     ("commitments", visits_jobs.commitments_due),
+    ("media:downloads", media_jobs.downloads_due),
     ("village_map:location-prompts", map_jobs.location_prompts),
 )
 
@@ -215,6 +220,7 @@ async def build_services(config: Config, db: Database, clock: Clock) -> Services
         # connected to Telegram and started once the bot is initialised (``_after_initialize``)
         outbox=outbox.OutboxSender(db, outbox.NotConnected(), chat_interval=config.outbox_chat_interval,
                                    group_interval=config.outbox_group_interval, rate=config.outbox_rate),
+        media=MediaArchive(db, clock, media_dir(config)),
         liveness=liveness, inbound=inbound, failed_updates=FailedUpdates(db, clock, inbound),
         flood_guard=FloodGuard(ops.rate_burst, ops.rate_per_minute), flood_dropped=DroppedUpdates(),
         weekly_sections=list(WEEKLY_SECTIONS), menu=Menu(MENU),
@@ -223,6 +229,7 @@ async def build_services(config: Config, db: Database, clock: Clock) -> Services
     aspirations.submit_hooks.extend([
         notifications.copy_to_camat,  # the camat gets a copy
         officials.on_submit,  # routed and forwarded to the department's officials and inbox groups
+        evidence.queue_downloads,  # its files are queued for the media archive
     ])
     await departments.load_defaults()
     await officials.adopt_unrouted()
@@ -397,7 +404,7 @@ async def _start_webhook(app: SambangApplication, settings: WebhookSettings) -> 
 
 def dashboard(services: Services) -> Web:
     """The dashboard on these services (bot/web), with photos and documents from the media archive."""
-    return Web(services)
+    return Web(services, media=archive_lookup(services.media))
 
 
 async def _after_initialize(app: SambangApplication) -> None:
@@ -411,6 +418,8 @@ async def _after_initialize(app: SambangApplication) -> None:
     if recovered:
         log.warning("outbox: %s messages were mid-send at the last stop; sending them again", recovered)
     sender.start()
+    services.media.worker.connect(TelegramFetch(app.bot))  # files still queued from before a stop are taken now
+    services.media.worker.start()
     await services.menu.sync(services.db, services.clock.now())
     if services.config.web_url.startswith("https://"):  # the dashboard as the Mini App of the chat's menu button
         await services.menu.sync_web_app_button(services.db, services.clock.now(), dasbor.ROLES,
@@ -431,5 +440,6 @@ async def _after_initialize(app: SambangApplication) -> None:
 
 async def _before_shutdown(app: SambangApplication) -> None:
     services = app.bot_data_services
+    await services.media.worker.stop()
     await services.outbox.stop()
     services.village_map.chart_process.close()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.aspirations.service import AspirationService
 from bot.config import Config
 from bot.core.clock import Clock
+from bot.media.service import MediaArchive
 from bot.messaging.menu import Menu
 from bot.messaging.outbox import OutboxSender
 from bot.storage.database import Database
@@ -58,6 +59,8 @@ class Services:
     village_map: VillageMap
     #: Sends queued messages; built here, connected to Telegram and started once the bot is initialised.
     outbox: OutboxSender
+    #: The media archive (SAMBANG_MEDIA_DIR) and its download worker, started with the outbox.
+    media: MediaArchive
     #: What ``sambang health`` and /healthz read about the bot's link to Telegram.
     liveness: Liveness
     #: Updates are stored here before they are handled, so a crash never loses one.

@@ -36,6 +36,11 @@ from bot.storage.drafts import DraftTable
 MAX_PHOTOS = 5
 MAX_DOCUMENTS = 3
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # what a bot can download from Telegram
+#: Videos and video notes ("video bulat") per aspiration, and their size: what a bot can download from Telegram.
+MAX_VIDEOS = 2
+MAX_VIDEO_BYTES = 20 * 1024 * 1024
+#: Voice notes per aspiration (at the description step, or with the attachments).
+MAX_VOICES = 3
 MIN_DESCRIPTION = 10
 TICKET_RE = re.compile(r"^ASP-(\d{4})-(\d{5,})$", re.IGNORECASE)
 #: What people type for a ticket: the full number, a short one ("ASP-2026-7") or only the sequence number ("7").
@@ -97,12 +102,15 @@ class Attachment:
     longitude: float | None = None
     #: What the kepala desa wrote under the photo or document, if anything.
     caption: str | None = None
+    #: Length in seconds of a voice note or video.
+    duration: int | None = None
 
 
 class _WithAttachments:
-    """Photos, documents and the location among ``attachments``."""
+    """Photos, documents, voice notes, videos and the location among ``attachments``."""
 
     attachments: Any
+    description: Any
 
     @property
     def photos(self) -> list[Attachment]:
@@ -115,6 +123,21 @@ class _WithAttachments:
     @property
     def location(self) -> Attachment | None:
         return next((a for a in self.attachments if a.kind == "location"), None)
+
+    @property
+    def voices(self) -> list[Attachment]:
+        """Voice notes: they may tell the aspiration instead of (or besides) the written description."""
+        return [a for a in self.attachments if a.kind == "voice"]
+
+    @property
+    def videos(self) -> list[Attachment]:
+        """Videos and video notes."""
+        return [a for a in self.attachments if a.kind in ("video", "video_note")]
+
+    @property
+    def described(self) -> bool:
+        """Told in writing or by voice."""
+        return bool(self.description) or bool(self.voices)
 
 
 @dataclass
@@ -245,7 +268,7 @@ def _aspiration(row: Row, attachments: tuple[Attachment, ...] = ()) -> Aspiratio
 
 def _attachment(row: Row) -> Attachment:
     return Attachment(row["kind"], row["file_id"], row["file_unique_id"], row["file_name"], row["mime_type"],
-                      row["file_size"], row["latitude"], row["longitude"], row["caption"])
+                      row["file_size"], row["latitude"], row["longitude"], row["caption"], row["duration"])
 
 
 def _words(text: str) -> list[str]:
@@ -336,7 +359,7 @@ class AspirationService:
             raise NotAllowed("aspirations/hanya_kepala_desa_terdaftar")
         if draft.category not in CATEGORY_BY_CODE:
             raise DomainError("aspirations/kategori_belum_dipilih")
-        if not draft.description:
+        if not draft.described:
             raise DomainError("aspirations/uraian_aspirasi_belum_diisi")
         category = CATEGORY_BY_CODE[draft.category]
         existing = await self.db.fetchval("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
@@ -365,15 +388,16 @@ class AspirationService:
                     "INSERT INTO aspirations(ticket, desa_code, kecamatan_code, submitter_id, category, description,"
                     " status, copy_to_camat, confidential, visit_id, submission_key, created_at, updated_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?)",
-                    (ticket, person.desa_code, kec, person.id, category.code, draft.description, int(copy),
+                    (ticket, person.desa_code, kec, person.id, category.code, draft.description or "", int(copy),
                      int(category.confidential), draft.visit_id, submission_key, stamp, stamp),
                 )
                 await tx.executemany(
                     "INSERT INTO attachments(aspiration_id, position, kind, file_id, file_unique_id, file_name,"
-                    " mime_type, file_size, latitude, longitude, caption) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " mime_type, file_size, latitude, longitude, caption, duration)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (asp_id, i, a.kind, a.file_id, a.file_unique_id, a.file_name, a.mime_type, a.file_size,
-                         a.latitude, a.longitude, a.caption)
+                         a.latitude, a.longitude, a.caption, a.duration)
                         for i, a in enumerate(draft.attachments)
                     ],
                 )
@@ -432,7 +456,15 @@ class AspirationService:
         rows = await self.db.fetchall(
             _SELECT + f" WHERE {where} ORDER BY a.created_at DESC, a.id DESC LIMIT ?", [*params, limit]
         )
-        return [_aspiration(r) for r in rows]
+        attached: dict[int, list[Attachment]] = {}
+        if rows:  # the list names voice notes and counts attachments: one query for all of them
+            marks = ",".join("?" * len(rows))
+            for att in await self.db.fetchall(
+                f"SELECT * FROM attachments WHERE aspiration_id IN ({marks}) ORDER BY aspiration_id, position",
+                [r["id"] for r in rows],
+            ):
+                attached.setdefault(att["aspiration_id"], []).append(_attachment(att))
+        return [_aspiration(r, tuple(attached.get(r["id"], ()))) for r in rows]
 
     def can_view(self, person: Person, aspiration: Aspiration) -> bool:
         """Whether a person may read an aspiration: the audience rule of bot/aspirations/audience.py."""

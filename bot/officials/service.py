@@ -17,7 +17,7 @@ import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -354,6 +354,21 @@ class OfficialsService:
                 "caption": (f"{aspiration.ticket} · {doc.file_name or 'dokumen'}"
                             + (f"\n{doc.caption}" if doc.caption else ""))[:1024]},
                 now=now, ref=ref, dedup_key=f"{base}:doc{i}")
+        # voice notes and videos by their file_id: the officials listen and watch in Telegram
+        for i, voice in enumerate(aspiration.voices):
+            await outbox.enqueue(tx, chat_id, "sendVoice", {
+                "chat_id": chat_id, "voice": voice.file_id,
+                "caption": (caption + (f"\n{voice.caption}" if voice.caption else ""))[:1024]}, now=now, ref=ref,
+                dedup_key=f"{base}:voice{i}")
+        for i, video in enumerate(aspiration.videos):
+            if video.kind == "video_note":  # a round video carries no caption
+                params: dict[str, Any] = {"chat_id": chat_id, "video_note": video.file_id}
+                method = "sendVideoNote"
+            else:
+                params = {"chat_id": chat_id, "video": video.file_id,
+                          "caption": (caption + (f"\n{video.caption}" if video.caption else ""))[:1024]}
+                method = "sendVideo"
+            await outbox.enqueue(tx, chat_id, method, params, now=now, ref=ref, dedup_key=f"{base}:video{i}")
         location = aspiration.location
         if location is not None and location.latitude is not None and location.longitude is not None:
             await outbox.enqueue(tx, chat_id, "sendLocation", {

@@ -101,6 +101,7 @@ TASKS = [
     'prune_processed_updates',
     'visits',
     'commitments',
+    'media:downloads',
     'village_map:location-prompts',
 ]
 
@@ -132,7 +133,7 @@ MENU = {
 
 CANCEL_HOOKS = ["handlers.village_map.potensi.cancel_hook"]
 
-SUBMIT_SUBSCRIBERS = ["copy_to_camat", "on_submit"]
+SUBMIT_SUBSCRIBERS = ["copy_to_camat", "on_submit", "queue_downloads"]
 
 CLI = [
     'run',
@@ -146,6 +147,7 @@ CLI = [
     'backup',
     'restore',
     'audit',
+    'media',
     'deadletters',
     'people',
 ]

@@ -231,6 +231,13 @@ class BotProcess:
         self.proc.send_signal(signal.SIGTERM)
         return await self.wait()
 
+    async def close(self) -> None:
+        """After the test (passed or not): no bot process left running, the fake server stopped."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.kill()
+            await self.wait()
+        await self.server.stop()
+
 
 def _query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     conn = sqlite3.connect(db, timeout=30)
@@ -357,10 +364,7 @@ async def test_sigkill_during_200_submissions_and_a_broadcast(tmp_path: Path) ->
             await asyncio.sleep(0.1)
         assert await bot.terminate() == 0
     finally:
-        if bot.proc is not None and bot.proc.returncode is None:
-            bot.kill()
-            await bot.wait()
-        await server.stop()
+        await bot.close()
     elapsed = time.monotonic() - started
 
     log = bot.log.read_text(errors="replace")

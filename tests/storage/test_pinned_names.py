@@ -56,7 +56,7 @@ CALLBACK_DATA = [
 #: Scheduled tasks: their names are the ``job`` of ``job_runs`` rows (claimed periods).
 SCHEDULED_TASKS = [
     "visits", "commitments", "heartbeat", "daily_backup", "prune_processed_updates", "officials:service-levels",
-    "digest:daily", "digest:weekly",
+    "digest:daily", "digest:weekly", "media:downloads",
 ]
 
 #: Actions in the audit log an admin's export is filtered and read by.

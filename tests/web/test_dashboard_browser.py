@@ -8,6 +8,7 @@ Mini App) and a desktop's; any console error fails the test, and a screenshot of
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 import struct
@@ -76,14 +77,22 @@ def browser() -> Iterator[Any]:
 async def dash(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Dashboard]:
     """A dashboard with tiles off (no test reaches the internet: the map must show its markers without them) and
     one aspiration whose photo is archived."""
-    photo = tmp_path / "foto.png"
-    photo.write_bytes(_png(320, 200))
-
-    async def archive(file_unique_id: str | None, mime_type: str | None) -> tuple[Path, str] | None:
-        return (photo, "image/png") if file_unique_id == "uniq-1" else None
-
-    async with running_dashboard(tmp_path, clock, config={"map_tiles": ""}, media=archive) as d:
+    content = _png(320, 200)
+    sha = hashlib.sha256(content).hexdigest()
+    async with running_dashboard(tmp_path, clock, config={"map_tiles": ""}) as d:
         db = d.services.db
+        # the photo as the media archive keeps it: named by its SHA-256, recorded with its download
+        stored = d.services.media.root / sha[:2] / f"{sha}.png"
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        stored.write_bytes(content)
+        stamp = to_iso(clock.now())
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO media_files(sha256, size, mime_type, path, created_at)"
+                             " VALUES (?, ?, ?, ?, ?)",
+                             (sha, len(content), "image/png", f"{sha[:2]}/{sha}.png", stamp))
+            await tx.execute("INSERT INTO media_downloads(file_unique_id, file_id, kind, owner, status, next_try_at,"
+                             " sha256, created_at, updated_at) VALUES ('uniq-1', 'AgAD-photo', 'photo', 'asp:0',"
+                             " 'done', ?, ?, ?, ?)", (stamp, sha, stamp, stamp))
         asp = await db.fetchone("SELECT a.id, a.ticket, a.desa_code FROM aspirations a JOIN attachments l"
                                 " ON l.aspiration_id = a.id AND l.kind = 'location' WHERE a.confidential = 0"
                                 " AND a.status = 'baru' ORDER BY a.id LIMIT 1")
