@@ -107,6 +107,23 @@ def _port_problem(config: Config, webhook: Any) -> str | None:
     return None
 
 
+def _web_problem(config: Config) -> str | None:
+    """Whether the dashboard's own server (polling mode, ``SAMBANG_WEB_LISTEN``) could listen."""
+    import tornado.netutil
+
+    if config.web_listen is None:
+        return None
+    host, port = config.web_listen
+    try:
+        for sock in tornado.netutil.bind_sockets(port, address=host):
+            sock.close()
+    except (OSError, OverflowError) as exc:
+        if getattr(exc, "errno", None) == errno.EADDRINUSE:
+            return plain("cli/web_port_in_use", port=port)
+        return plain("cli/web_cannot_listen", listen=host, port=port, error=_one_line(exc))
+    return None
+
+
 async def _telegram_problem(config: Config) -> str | None:
     """Whether Telegram answers and accepts the token (getMe), before anything is created."""
     from telegram import Bot
@@ -176,7 +193,7 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
                                                                              error=exc.strerror)), file=sys.stderr)
         return 2
     try:
-        problem = _port_problem(config, webhook) if webhook is not None else None
+        problem = _port_problem(config, webhook) if webhook is not None else _web_problem(config)
         if problem is not None:
             print(problem, file=sys.stderr)
             return 2

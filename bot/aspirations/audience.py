@@ -115,6 +115,15 @@ class Audience:
                     [self.person_id, self.desa_code, self.person_id])
         return "0 = 1", []
 
+    def scan(self, alias: str = "a") -> tuple[str, list[Any]]:
+        """The same rule as ``where``, written for a query that reads the whole share (counts, maps): an
+        official's share starts from the department's routing rows instead of probing every aspiration (on the
+        province-sized bench database about twice as fast for a department with a third of all aspirations)."""
+        if self.kind == PEJABAT:
+            return (f"{alias}.confidential = 0 AND {alias}.id IN (SELECT routed.aspiration_id FROM"
+                    " aspiration_departments routed WHERE routed.department = ?)", [self.department])
+        return self.where(alias=alias)
+
     def sees(self, aspiration: Aspiration) -> bool:
         """The same rule as ``where`` for one aspiration."""
         if self.kind in (PIMPINAN, ADMIN):

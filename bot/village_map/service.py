@@ -31,7 +31,9 @@ from bot.people.regions import Desa, find_kecamatan, get_desa, search_desa
 from bot.storage import audit
 from bot.storage.database import Database
 from bot.village_map.chart_process import Chart, ChartProcess
+from bot.village_map.dashboard import Dashboard
 from bot.village_map.export import FORMATS, MIME, Exporter, ExportFile, filename
+from bot.village_map.locations import VillageLocations
 from bot.village_map.potential import PotentialService
 from bot.village_map.profile import (
     ProfileRequest,
@@ -59,6 +61,10 @@ class VillageMap:
         self.tz = tz
         self.aspirations = aspirations
         self.potential = PotentialService(db, clock)
+        #: Village offices' locations (/lokasi) and the map's data.
+        self.locations = VillageLocations(db, clock, tz)
+        #: The dashboard's figures, list and village pages.
+        self.dashboard = Dashboard(db, tz)
         self.exporter = Exporter(db, aspirations, tz)
         #: Draws the charts in a worker process: matplotlib never enters the bot's process
         #: (bot/village_map/chart_process.py).

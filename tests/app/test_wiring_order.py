@@ -70,6 +70,9 @@ HANDLERS = [
     (0, 'CallbackQueryHandler:handlers.village_map.desa.desa_button'),
     (0, 'CommandHandler:handlers.village_map.rekap.rekap'),
     (0, 'CommandHandler:handlers.village_map.rekap.ekspor'),
+    (0, 'CommandHandler:handlers.village_map.lokasi.lokasi'),
+    (0, 'MessageHandler:handlers.village_map.lokasi.office_location'),
+    (0, 'CommandHandler:handlers.village_map.dasbor.dasbor'),
     (0, 'CommandHandler:handlers.operations.audit.audit_export'),
     (0, 'CommandHandler:handlers.operations.deadletters.gagal'),
     (0, 'CallbackQueryHandler:handlers.operations.deadletters.gagal_button'),
@@ -102,6 +105,7 @@ TASKS = [
     'visits',
     'commitments',
     'media:downloads',
+    'village_map:location-prompts',
 ]
 
 WEEKLY_SECTIONS = [
@@ -115,17 +119,18 @@ WEEKLY_SECTIONS = [
 
 MENU = {
     None: ['start', 'bantuan'],
-    'kepala_desa': ['start', 'aspirasi', 'status', 'batal', 'jadwal', 'potensi', 'bantuan'],
+    'kepala_desa': ['start', 'aspirasi', 'status', 'batal', 'jadwal', 'potensi', 'lokasi', 'bantuan'],
     'camat': ['start', 'status', 'batal', 'jadwal', 'bantuan'],
-    'pejabat': ['start', 'status', 'batal', 'tangani', 'inbox', 'jadwal', 'briefing', 'desa', 'ekspor', 'bantuan'],
+    'pejabat': ['start', 'status', 'batal', 'tangani', 'inbox', 'jadwal', 'briefing', 'desa', 'ekspor', 'dasbor',
+                'bantuan'],
     'pimpinan': [
         'start', 'status', 'batal', 'tangani', 'opd', 'jadwal', 'briefing', 'janji', 'umpanbalik', 'desa', 'rekap',
-        'ekspor', 'bantuan',
+        'ekspor', 'dasbor', 'bantuan',
     ],
     'admin': [
         'start', 'status', 'batal', 'undang', 'tangani', 'inbox', 'opd', 'jadwal', 'kunjungan', 'briefing', 'janji',
         'siaran', 'audit', 'gagal', 'desa', 'orang', 'nonaktifkan', 'aktifkan', 'pindah', 'rekap', 'ekspor',
-        'bantuan',
+        'dasbor', 'bantuan',
     ],
 }
 

@@ -133,6 +133,9 @@ COMMANDS: dict[str, dict[str, str]] = {
     "/rekap": {"pimpinan": "Rekap aspirasi", "admin": "Rekap aspirasi", "unregistered": UNREG, "*": STAFF_ONLY},
     "/ekspor csv": {"pimpinan": "<document>", "admin": "<document>", "pejabat_resp": "<document>",
                     "pejabat_other": "<document>", "unregistered": UNREG, "*": STAFF_ONLY},
+    "/lokasi": {"kepala_desa": "Lokasi kantor desa", "unregistered": UNREG, "*": "hanya untuk Kepala Desa"},
+    "/dasbor": {"pimpinan": "Dasbor Sambang", "admin": "Dasbor Sambang", "pejabat_resp": "Dasbor Sambang",
+                "pejabat_other": "Dasbor Sambang", "unregistered": UNREG, "*": STAFF_ONLY},
     # Dead letters: messages the bot could not process
     "/gagal": {"admin": "Tidak ada pesan gagal", "unregistered": UNREG, "*": NOT_ADMIN},
     # Access: looking people up, taking access away, giving it back, moving people
