@@ -41,8 +41,9 @@ async def test_photo_and_pdf_are_archived_by_their_sha256_without_delaying_the_r
 
 async def test_the_same_file_sent_twice_is_stored_once(harness: BotHarness) -> None:
     kades = await harness.kepala_desa(10)
-    for number in (1, 2):
-        await start_aspiration(harness, kades)
+    for number, description in ((1, "Jembatan bambu di dusun Krajan putus terbawa banjir, anak sekolah memutar."),
+                                (2, "Lampu penerangan jalan di depan balai desa mati sejak bulan lalu, gelap.")):
+        await start_aspiration(harness, kades, description)
         await send_and_wait(harness, kades, lambda: kades.send_photo(content=PHOTO), "Foto 1 diterima")
         await harness.press(kades, "➡️ Lanjut ke ringkasan", "Ringkasan aspirasi")
         await harness.press(kades, "✅ Kirim", f"ASP-2026-0000{number}")
