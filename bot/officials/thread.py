@@ -63,6 +63,9 @@ class ThreadMessage:
     duration: int | None
     #: The official's name and unit, or the kepala desa's name.
     author: str | None
+    #: What the media archive knows the file by (None for text).
+    file_unique_id: str | None = None
+    mime_type: str | None = None
 
 
 class ThreadService:
@@ -194,7 +197,8 @@ class ThreadService:
             "SELECT m.*, p.name AS author_name FROM aspiration_messages m LEFT JOIN people p ON p.id = m.author_id"
             " WHERE m.aspiration_id = ? ORDER BY m.id", (aspiration_id,))
         return [ThreadMessage(r["id"], r["at"], r["side"], r["purpose"], r["kind"], r["text"], r["file_id"],
-                              r["file_name"], r["duration"], r["author_name"]) for r in rows]
+                              r["file_name"], r["duration"], r["author_name"], r["file_unique_id"], r["mime_type"])
+                for r in rows]
 
     async def history(self, person: Person, aspiration: Aspiration) -> list[HistoryEntry]:
         """The history as /status shows it: the thread's entries (replies, questions, answers) are left out, as

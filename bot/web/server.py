@@ -443,7 +443,7 @@ class AspirationList(Page):
 
 class AspirationPage(Page):
     async def get(self, ticket: str) -> None:
-        _, audience = self.viewer
+        person, audience = self.viewer
         aspiration = await self.services.aspirations.by_ticket(ticket)
         if aspiration is None or not audience.sees(aspiration):
             self.page("galat", HTTPStatus.NOT_FOUND, code=404, ticket=ticket)
@@ -453,8 +453,13 @@ class AspirationPage(Page):
         overdue = await self.services.village_map.dashboard.is_overdue(aspiration.id, self.services.clock.now())
         archived = [a.kind != "location" and await self.web.media(a.file_unique_id, a.mime_type) is not None
                     for a in aspiration.attachments]
+        # the conversation between department and village: only for those the audience rule lets read it
+        thread = await self.services.thread.visible(person, aspiration)
+        thread_archived = {m.id for m in thread or [] if m.file_unique_id
+                           and await self.web.media(m.file_unique_id, m.mime_type) is not None}
         self.page("aspirasi", a=aspiration, history=history, names=names, overdue=overdue, archived=archived,
-                  attachments=list(enumerate(aspiration.attachments)), tiles=self.services.config.map_tiles)
+                  attachments=list(enumerate(aspiration.attachments)), tiles=self.services.config.map_tiles,
+                  thread=thread, thread_archived=thread_archived)
 
 
 class AttachmentFile(Page):
@@ -468,6 +473,21 @@ class AttachmentFile(Page):
             raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
         attachment = aspiration.attachments[index]
         await send_file(self, await self.web.media(attachment.file_unique_id, attachment.mime_type))
+
+
+class ThreadFile(Page):
+    """A photo, voice note or document of an aspiration's conversation, from the archive; for its readers only."""
+
+    async def get(self, ticket: str, message_id: str) -> None:
+        person, audience = self.viewer
+        aspiration = await self.services.aspirations.by_ticket(ticket)
+        if aspiration is None or not audience.sees(aspiration):
+            raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
+        thread = await self.services.thread.visible(person, aspiration) or []
+        message = next((m for m in thread if m.id == int(message_id) and m.file_unique_id), None)
+        if message is None:
+            raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
+        await send_file(self, await self.web.media(message.file_unique_id, message.mime_type))
 
 
 class VillagePage(Page):
@@ -604,6 +624,7 @@ def routes(web: Web) -> list[Any]:
         (r"/aspirasi", AspirationList, args),
         (rf"/aspirasi/{TICKET}", AspirationPage, args),
         (rf"/aspirasi/{TICKET}/lampiran/(\d{{1,3}})", AttachmentFile, args),
+        (rf"/aspirasi/{TICKET}/pesan/(\d{{1,9}})", ThreadFile, args),
         (rf"/desa/{DESA}", VillagePage, args),
         (rf"/desa/{DESA}/potensi/(\d{{1,12}})/(\d{{1,2}})", PotentialPhotoFile, args),
         (r"/kunjungan", VisitsPage, args),

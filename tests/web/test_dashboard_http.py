@@ -306,3 +306,44 @@ async def test_photos_come_from_the_archive(tmp_path: Path, clock: FakeClock) ->
             assert f'<img src="/desa/35.13.02.2001/potensi/{entry}/0"' in village
             assert (await s.get(f"/desa/35.13.02.2001/potensi/{entry}/0")).status == 200
             assert (await s.get(f"/desa/35.13.02.2002/potensi/{entry}/0")).status == 404  # another village's URL
+
+
+async def test_the_conversation_shows_on_the_aspiration_page_with_its_voice_note(tmp_path: Path,
+                                                                                  clock: FakeClock) -> None:
+    voice = tmp_path / "vo" / ("cd" + "1" * 62 + ".ogg")
+    voice.parent.mkdir()
+    voice.write_bytes(b"OggS a voice note from the village")
+
+    async def archive(file_unique_id: str | None, mime_type: str | None) -> tuple[Path, str] | None:
+        return (voice, "audio/ogg") if file_unique_id == "AQAD-suara" else None
+
+    async with running_dashboard(tmp_path, clock, aspirations=30, media=archive) as dash:
+        db = dash.services.db
+        own = await _ticket(dash, "a.department = 'PUPR'")
+        other = await _ticket(dash, "a.department = 'PUPR' AND a.ticket != ?", own)
+        stamp = to_iso(clock.now())
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO aspiration_messages(aspiration_id, at, side, purpose, kind, text)"
+                " SELECT id, ?, 'opd', 'minta_info', 'text', 'Berapa panjang <jalan> yang rusak?' FROM aspirations"
+                " WHERE ticket = ?", (stamp, own))
+            answer = await tx.execute(
+                "INSERT INTO aspiration_messages(aspiration_id, at, side, purpose, kind, text, file_id,"
+                " file_unique_id, mime_type, duration)"
+                " SELECT id, ?, 'desa', 'jawab_info', 'voice', NULL, 'AwAD-suara', 'AQAD-suara', 'audio/ogg', 42"
+                " FROM aspirations WHERE ticket = ?", (stamp, own))
+        async with dash.client() as s:
+            await dash.login(s, "pejabat")
+            page = await (await s.get(f"/aspirasi/{own}")).text()
+            assert "Percakapan OPD dan desa" in page and "minta info" in page
+            assert "Berapa panjang &lt;jalan&gt; yang rusak?" in page  # escaped, as every text a person wrote
+            assert "🎤 Pesan suara 0:42" in page and f'src="/aspirasi/{own}/pesan/{answer}"' in page
+            heard = await s.get(f"/aspirasi/{own}/pesan/{answer}")
+            assert heard.status == 200 and heard.headers["Content-Type"] == "audio/ogg"
+            assert await heard.read() == voice.read_bytes()
+            # the message belongs to one aspiration: asked under another ticket's address, there is nothing
+            assert (await s.get(f"/aspirasi/{other}/pesan/{answer}")).status == 404
+            assert "Belum ada pesan antara OPD dan desa" in await (await s.get(f"/aspirasi/{other}")).text()
+        async with dash.client() as s:
+            await dash.login(s, "pimpinan")
+            assert "Berapa panjang" in await (await s.get(f"/aspirasi/{own}")).text()
