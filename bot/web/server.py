@@ -28,6 +28,7 @@ import tornado.web
 from tornado.httpserver import HTTPServer
 
 from bot.aspirations import audience as audiences
+from bot.aspirations.service import Aspiration
 from bot.core.domain import CATEGORIES, NotAllowed, Status
 from bot.operations.health import health_report, heartbeat_limit
 from bot.people.regions import get_desa, get_kecamatan, list_desa, list_kecamatan
@@ -243,6 +244,12 @@ def _audience(person: Person | None) -> audiences.Audience | None:
 class Page(Base):
     """A page behind the login."""
 
+    async def readable(self, ticket: str) -> Aspiration | None:
+        """The aspiration of ``ticket`` if the viewer may read it (the one audience rule), else None."""
+        _, audience = self.viewer
+        aspiration = await self.services.aspirations.by_ticket(ticket)
+        return aspiration if aspiration is not None and audience.sees(aspiration) else None
+
     async def prepare(self) -> None:
         await super().prepare()
         token, person = await self.session_person()
@@ -443,9 +450,9 @@ class AspirationList(Page):
 
 class AspirationPage(Page):
     async def get(self, ticket: str) -> None:
-        person, audience = self.viewer
-        aspiration = await self.services.aspirations.by_ticket(ticket)
-        if aspiration is None or not audience.sees(aspiration):
+        person, _ = self.viewer
+        aspiration = await self.readable(ticket)
+        if aspiration is None:
             self.page("galat", HTTPStatus.NOT_FOUND, code=404, ticket=ticket)
             return
         history = await self.services.aspirations.history(aspiration.id)
@@ -464,9 +471,8 @@ class AspirationPage(Page):
 
 class AttachmentFile(Page):
     async def get(self, ticket: str, position: str) -> None:
-        _, audience = self.viewer
-        aspiration = await self.services.aspirations.by_ticket(ticket)
-        if aspiration is None or not audience.sees(aspiration):
+        aspiration = await self.readable(ticket)
+        if aspiration is None:
             raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
         index = int(position)
         if index >= len(aspiration.attachments):
@@ -479,9 +485,9 @@ class ThreadFile(Page):
     """A photo, voice note or document of an aspiration's conversation, from the archive; for its readers only."""
 
     async def get(self, ticket: str, message_id: str) -> None:
-        person, audience = self.viewer
-        aspiration = await self.services.aspirations.by_ticket(ticket)
-        if aspiration is None or not audience.sees(aspiration):
+        person, _ = self.viewer
+        aspiration = await self.readable(ticket)
+        if aspiration is None:
             raise tornado.web.HTTPError(HTTPStatus.NOT_FOUND)
         thread = await self.services.thread.visible(person, aspiration) or []
         message = next((m for m in thread if m.id == int(message_id) and m.file_unique_id), None)
