@@ -167,7 +167,7 @@ async def _person(server: FakeTelegram, user: FakeUser, rounds: int, texts: list
             elif sambang and expect("send") not in (shown.text or ""):
                 raise AssertionError(f"no receipt: {(shown.text or '')[:80]}")
         except AssertionError as exc:
-            result.errors.append(f"user {user.id}: {str(exc).splitlines()[0]}")
+            result.errors.append(f"user {user.id}: {str(exc)[:2000]}")  # with the calls the chat saw
             return
         result.completed += 1
         if sambang:

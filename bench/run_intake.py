@@ -169,8 +169,10 @@ async def run_intake(figures: Figures, *, quick: bool, profile: bool = False) ->
     # The fake Bot API answers sends over Telegram's hard limits with 429, as Telegram does: the two bots are
     # compared on what their users get, under the same limits.
     server = FakeTelegram(token=TOKEN, enforce_rate_limits=intake.TELEGRAM_ENFORCED)
-    # Diagnostics only: a server without limits, to show each bot's own capacity.
-    unlimited_server = FakeTelegram(token=TOKEN)
+    # Diagnostics only: a server without limits, to show each bot's own capacity. It stands for the same bot, whose
+    # updates Telegram numbers in one sequence: its ids go on after the first server's (were they to start again,
+    # the bot would rightly take the repeats for redeliveries of updates it already handled, and ignore them).
+    unlimited_server = FakeTelegram(token=TOKEN, first_update_id=10_000_001)
     await server.start()
     await unlimited_server.start()
     try:

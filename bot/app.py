@@ -61,6 +61,7 @@ from bot.telegram.inbound import (
     PollRecordingRequest,
     busy_timeout,
     db_synchronous,
+    forget_another_bots_updates,
     replay_pending,
 )
 from bot.telegram.media import TelegramFetch
@@ -413,6 +414,7 @@ def dashboard(services: Services) -> Web:
 
 async def _after_initialize(app: SambangApplication) -> None:
     services = app.bot_data_services
+    await forget_another_bots_updates(services.db, app.bot.id)
     limiter = app.bot.rate_limiter
     sender = services.outbox
     # one window for the answers to people and the outbox, answers first

@@ -906,7 +906,9 @@ class FakeTelegram:
     or replying to unknown messages, answering a callback query twice.  ``enforce_rate_limits`` turns
     rate-limit violations into real 429 answers instead of only recording them: ``True`` for every limit, or a set
     of the kinds to enforce (``{"global", "group"}``: Telegram's hard limits, while the private-chat limit of one
-    message a second, which Telegram lets short bursts exceed, is only recorded).
+    message a second, which Telegram lets short bursts exceed, is only recorded). Update ids count up from
+    ``first_update_id``: Telegram numbers each bot's updates in one sequence, so two servers standing for the same
+    bot must not hand out the same ids.
     """
 
     def __init__(
@@ -916,6 +918,7 @@ class FakeTelegram:
         strict: bool = True,
         enforce_rate_limits: bool | Collection[str] = False,
         clock: Callable[[], float] = time.time,
+        first_update_id: int = 100_001,
     ) -> None:
         self.token = token
         self.strict = strict
@@ -947,7 +950,7 @@ class FakeTelegram:
 
         # updates
         self._updates: deque[JSON] = deque()
-        self._update_ids = itertools.count(100_001)
+        self._update_ids = itertools.count(first_update_id)
         self._delivered_update_id = 0
         self._updates_event = asyncio.Event()
         self._closing = False

@@ -442,6 +442,27 @@ async def mark_handled(db: Database, update_id: int, private_user_id: int | None
     return results[0].rowcount > 0
 
 
+async def forget_another_bots_updates(db: Database, bot_id: int) -> bool:
+    """Telegram numbers the updates of each bot in its own sequence. When the database was used by another bot
+    before (a new bot was made for the regency, its token put in place of the old), the old bot's marks in
+    ``processed_updates`` would make this one ignore its own first updates whose ids happen to match, as if they
+    were redeliveries: they are forgotten. True when that happened. The bot's id is kept in ``app_state``."""
+    stored = await db.lookup_one("SELECT value FROM app_state WHERE key = 'bot_id'")
+    if stored is not None and stored["value"] == str(bot_id):
+        return False
+    statements: list[tuple[str, tuple[Any, ...]]] = [
+        ("INSERT INTO app_state(key, value) VALUES ('bot_id', ?) ON CONFLICT(key) DO UPDATE SET"
+         " value = excluded.value", (str(bot_id),)),
+    ]
+    if stored is not None:
+        statements.insert(0, ("DELETE FROM processed_updates", ()))
+    await db.write_batch(statements)
+    if stored is not None:
+        log.warning("this database was used by another bot (id %s, now %s): its handled-update marks are"
+                    " forgotten", stored["value"], bot_id)
+    return stored is not None
+
+
 async def mark_dropped(db: Database, update_ids: list[int], now: str) -> None:
     """Mark updates handled that were dropped unread (a flood), in one write however many they are."""
     if not update_ids:
