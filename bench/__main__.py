@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only intake,broadcast,reports,memory]``: every benchmark, one figure per line.
+"""``python -m bench [--quick] [--only intake,broadcast,reports,dashboard,memory]``: every benchmark.
 
 Progress goes to stderr; stdout carries only ``name value [unit]`` lines, and ``bench/out/results.json`` keeps them.
 """
@@ -13,7 +13,7 @@ import time
 
 from .common import OUT, Figures, log, machine
 
-SECTIONS = ("intake", "broadcast", "reports", "memory")
+SECTIONS = ("intake", "broadcast", "reports", "dashboard", "memory")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +56,7 @@ async def _run(wanted: list[str], args: argparse.Namespace, figures: Figures) ->
         from .broadcast import run_broadcast
 
         await run_broadcast(figures, quick=args.quick)
-    if "reports" in wanted or "memory" in wanted:
+    if "reports" in wanted or "memory" in wanted or "dashboard" in wanted:
         from .generate import ensure_volume_db
 
         db_path = await ensure_volume_db(figures, regenerate=args.regenerate)
@@ -65,6 +65,11 @@ async def _run(wanted: list[str], args: argparse.Namespace, figures: Figures) ->
             from .reports import run_reports
 
             await run_reports(figures, db_path, runs=args.runs or (3 if args.quick else 7))
+        if "dashboard" in wanted:
+            _load(figures, "dashboard")
+            from .dashboard import run_dashboard
+
+            await run_dashboard(figures, db_path, runs=args.runs or (3 if args.quick else 7))
         if "memory" in wanted:
             _load(figures, "memory")
             from .run_intake import run_memory

@@ -577,6 +577,20 @@ def _village_potential(w: World) -> None:
     w.stats["village_potential"] = len(rows)
 
 
+@filler("village_locations")
+def _village_locations(w: World) -> None:
+    """Half of the villages' heads shared the office's location (/lokasi), around their kabupaten's middle."""
+    rng, rows = w.rng, []
+    for desa_code, (person_id, _tg) in w.kepala_desa.items():
+        if rng.random() < 0.5:
+            at = iso(NOW - timedelta(days=rng.randrange(1, DAYS)))
+            lat = -7.0 - rng.random() * 1.3 - (0.5 if desa_code.startswith("35.1") else 0.0)
+            rows.append((desa_code, round(lat, 5), round(111.2 + rng.random() * 3.0, 5), person_id, at))
+    w.con.executemany("INSERT INTO village_locations(desa_code, latitude, longitude, set_by, set_at)"
+                      " VALUES (?, ?, ?, ?, ?)", rows)
+    w.stats["village_locations"] = len(rows)
+
+
 def _tz() -> Any:
     from zoneinfo import ZoneInfo
 

@@ -98,6 +98,40 @@ async def status_detail(ctx: Context) -> None:
     render("aspirations/status_detail", a=aspiration, history=history, department=department, show_actors=False)
 
 
+@report("duplicate_suggestion", "message",
+        "possible duplicates offered before Kirim: busiest village's kecamatan, infrastruktur, similarity + SQL")
+async def duplicate_suggestion(ctx: Context) -> None:
+    from bot.aspirations.service import Draft
+
+    draft = Draft(category="infrastruktur",
+                  description="Jalan poros desa rusak parah dan berlubang sepanjang dua kilometer, rawan kecelakaan.")
+    found = await ctx.services.aspirations.possible_duplicates(ctx.people["busy_kepala_desa"], draft)
+    ctx.facts["duplicate_suggestion.offered"] = len(found)
+
+
+@report("duplicate_suggestion_worst", "message",
+        "possible duplicates in the kecamatan and category with the most open aspirations (all of them compared)")
+async def duplicate_suggestion_worst(ctx: Context) -> None:
+    from bot.aspirations import audience as audiences
+    from bot.aspirations import similar
+
+    db = ctx.services.db
+    if "worst_kecamatan" not in ctx.places:  # found once, in the warm-up call that is not timed
+        worst = await db.fetchone(
+            "SELECT kecamatan_code, category, COUNT(*) AS n FROM aspirations WHERE confidential = 0"
+            " AND status IN ('baru', 'diterima', 'diproses', 'selesai') GROUP BY kecamatan_code, category"
+            " ORDER BY n DESC LIMIT 1")
+        ctx.places.update(worst_kecamatan=worst["kecamatan_code"], worst_category=worst["category"])
+        ctx.places["worst_text"] = await db.fetchval(
+            "SELECT description FROM aspirations WHERE kecamatan_code = ? AND category = ? ORDER BY id DESC LIMIT 1",
+            (worst["kecamatan_code"], worst["category"]))
+        ctx.facts["duplicate_suggestion_worst.candidates"] = min(worst["n"], similar.CANDIDATES)
+    who = audiences.Audience(audiences.KEPALA_DESA, confidential=False, feedback=False,
+                             kecamatan_code=ctx.places["worst_kecamatan"])
+    found = await similar.possible_duplicates(db, who, ctx.places["worst_category"], ctx.places["worst_text"])
+    ctx.facts["duplicate_suggestion_worst.offered"] = len(found)
+
+
 _status_list("status_official", "/status of an official of the busiest department", "official",
              "Aspirasi untuk OPD Anda", show_desa=True)
 _status_list("status_leadership", "/status of the Bupati (newest across the province)", "bupati", "Aspirasi terbaru",

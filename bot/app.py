@@ -22,17 +22,20 @@ from telegram.error import Conflict, TelegramError
 from telegram.ext import ContextTypes, Defaults, TypeHandler
 
 import schedules
-from bot.aspirations import notifications
+from bot.aspirations import evidence, notifications
 from bot.aspirations.service import AspirationService
 from bot.config import Config
 from bot.core.clock import Clock, SystemClock
 from bot.core.domain import Role
+from bot.media.service import MediaArchive
+from bot.media.settings import media_dir
 from bot.messaging import outbox
 from bot.messaging.menu import ALL, STAFF, Listing, Menu
-from bot.messaging.templates import set_timezone
+from bot.messaging.templates import render, set_timezone
 from bot.officials import digests
 from bot.officials.departments import DepartmentService, load_routing
 from bot.officials.service import OfficialsService
+from bot.officials.thread import ThreadService
 from bot.operations.health import CONFLICT_WINDOW, Liveness, beat, heartbeat_limit, mark_conflict
 from bot.operations.logs import hide_secret, remember_name
 from bot.operations.settings import ops_settings
@@ -60,6 +63,7 @@ from bot.telegram.inbound import (
     db_synchronous,
     replay_pending,
 )
+from bot.telegram.media import TelegramFetch
 from bot.telegram.pacing import SlidingWindowRateLimiter
 from bot.telegram.persistence import SqlitePersistence
 from bot.telegram.ratelimit import FloodGuard
@@ -69,15 +73,19 @@ from bot.village_map.service import VillageMap, weekly_map
 from bot.visits import ngantor
 from bot.visits.commitments_digest import weekly_commitments
 from bot.visits.service import VisitTimes
+from bot.web.server import Web, WebServer, archive_lookup, routes
 from handlers import fallback
 from handlers.aspirations import intake, status
 from handlers.officials import actions
+from handlers.officials import thread as officials_thread
 from handlers.operations import audit, deadletters
 from handlers.people import admin, invite, start
-from handlers.village_map import desa, potensi, rekap
+from handlers.village_map import dasbor, desa, lokasi, potensi, rekap
 from handlers.visits import briefing, broadcast, commitments, feedback, schedule
+from schedules import media as media_jobs
 from schedules import officials as officials_jobs
 from schedules import operations as operations_jobs
+from schedules import village_map as map_jobs
 from schedules import visits as visits_jobs
 
 log = logging.getLogger(__name__)
@@ -90,6 +98,7 @@ HANDLERS: tuple[Callable[[SambangApp], None], ...] = (
     invite.register,
     intake.register,
     status.register,
+    officials_thread.register,  # a kepala desa's replies about an aspiration, before the officials' typed answers
     actions.register,
     # Ngantor di Kecamatan
     schedule.register,
@@ -101,6 +110,8 @@ HANDLERS: tuple[Callable[[SambangApp], None], ...] = (
     potensi.register,
     desa.register,
     rekap.register,
+    lokasi.register,  # before the fallback, which answers locations outside every flow
+    dasbor.register,
     # operations and people
     audit.register,
     deadletters.register,
@@ -138,8 +149,10 @@ MENU: tuple[Listing, ...] = (
     ("aktifkan", frozenset({Role.ADMIN})),
     ("pindah", frozenset({Role.ADMIN})),
     ("potensi", frozenset({Role.KEPALA_DESA})),
+    ("lokasi", frozenset({Role.KEPALA_DESA})),
     ("rekap", STAFF),
     ("ekspor", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
+    ("dasbor", frozenset({Role.PEJABAT, Role.PIMPINAN, Role.ADMIN})),
     ("bantuan", None),
 )
 
@@ -150,6 +163,7 @@ CANCEL_HOOKS: tuple[CancelHook, ...] = (potensi.cancel_hook,)
 #: The scheduled tasks, (name, task), in the order each tick runs them. Names are kept across releases.
 SCHEDULED_TASKS: schedules.Tasks = (
     ("officials:service-levels", officials_jobs.service_levels),
+    ("officials:info-reminders", officials_jobs.info_reminders),
     (digests.DAILY_JOB, officials_jobs.daily_digest),
     (digests.WEEKLY_JOB, officials_jobs.weekly_digest),
     ("heartbeat", operations_jobs.heartbeat),
@@ -158,6 +172,8 @@ SCHEDULED_TASKS: schedules.Tasks = (
     ("prune_processed_updates", operations_jobs.prune_processed_updates),
     ("visits", visits_jobs.visits_due),
     ("commitments", visits_jobs.commitments_due),
+    ("media:downloads", media_jobs.downloads_due),
+    ("village_map:location-prompts", map_jobs.location_prompts),
 )
 
 #: The weekly leadership digest, section by section, top to bottom.
@@ -204,10 +220,11 @@ async def build_services(config: Config, db: Database, clock: Clock) -> Services
     inbound = DurableUpdateQueue(db, clock, liveness)
     services = Services(
         config=config, db=db, clock=clock, ops=ops, aspirations=aspirations, departments=departments,
-        officials=officials, ngantor=visits, village_map=village_map,
+        officials=officials, thread=ThreadService(db, clock, officials), ngantor=visits, village_map=village_map,
         # connected to Telegram and started once the bot is initialised (``_after_initialize``)
         outbox=outbox.OutboxSender(db, outbox.NotConnected(), chat_interval=config.outbox_chat_interval,
                                    group_interval=config.outbox_group_interval, rate=config.outbox_rate),
+        media=MediaArchive(db, clock, media_dir(config)),
         liveness=liveness, inbound=inbound, failed_updates=FailedUpdates(db, clock, inbound),
         flood_guard=FloodGuard(ops.rate_burst, ops.rate_per_minute), flood_dropped=DroppedUpdates(),
         weekly_sections=list(WEEKLY_SECTIONS), menu=Menu(MENU),
@@ -216,6 +233,7 @@ async def build_services(config: Config, db: Database, clock: Clock) -> Services
     aspirations.submit_hooks.extend([
         notifications.copy_to_camat,  # the camat gets a copy
         officials.on_submit,  # routed and forwarded to the department's officials and inbox groups
+        evidence.queue_downloads,  # its files are queued for the media archive
     ])
     await departments.load_defaults()
     await officials.adopt_unrouted()
@@ -277,6 +295,12 @@ async def start_bot(app: SambangApplication, *, webhook: WebhookSettings | None 
     if webhook is not None:
         await _start_webhook(app, webhook)
         return
+    if services.config.web_listen is not None:  # the dashboard beside long polling
+        host, port = services.config.web_listen
+        app.web_server = WebServer(dashboard(services), host, port)
+        await app.web_server.start()
+    elif services.config.web_url:
+        log.warning("SAMBANG_WEB_URL is set but no dashboard is served in polling mode: set SAMBANG_WEB_LISTEN")
     assert app.updater is not None
     polling.setdefault("allowed_updates", Update.ALL_TYPES)
     polling.setdefault("error_callback", _polling_error_callback(services))
@@ -324,6 +348,7 @@ async def stop_bot(app: SambangApplication) -> None:
     services: Services | None = getattr(app, "bot_data_services", None)
     failures: FailedUpdates | None = services.failed_updates if services is not None else None
     server: WebhookServer | None = getattr(app, "webhook_server", None)
+    web_server: WebServer | None = getattr(app, "web_server", None)
 
     async def step(what: str, work: Any) -> None:
         try:
@@ -334,6 +359,11 @@ async def stop_bot(app: SambangApplication) -> None:
     if server is not None:
         await step("closing the webhook server", server.stop())
         app.webhook_server = None
+    if web_server is not None:
+        await step("closing the dashboard", web_server.stop())
+        app.web_server = None
+    if services is not None:  # figures the dashboard was making in the background
+        await step("finishing the dashboard's figures", services.village_map.dashboard.settled())
     if failures is not None:
         await step("cancelling retries", failures.stop())
     if app.updater is not None and app.updater.running:
@@ -359,16 +389,26 @@ class WebhookSettings:
 async def _start_webhook(app: SambangApplication, settings: WebhookSettings) -> WebhookServer:
     """Listen first, then tell Telegram where to deliver, with the secret it must send back on every request."""
     services = app.bot_data_services
+    path = webhook_path(settings.url, settings.url_path)
+    web = dashboard(services) if path != "/" else None  # a webhook on "/" leaves no room for the dashboard
+    if web is None:
+        log.warning("webhook on the path /: the dashboard is not served; give the webhook URL a path")
     server = WebhookServer(
-        bot=app.bot, update_queue=app.update_queue, db=services.db, path=webhook_path(settings.url, settings.url_path),
+        bot=app.bot, update_queue=app.update_queue, db=services.db, path=path,
         secret_token=settings.secret_token, listen=settings.listen, port=settings.port,
         max_heartbeat_age=heartbeat_limit(services.config.tick_seconds), liveness=services.liveness,
+        extra_routes=routes(web) if web else None, settings=web.settings() if web else None,
     )
     await server.start()
     app.webhook_server = server
     await app.bot.set_webhook(url=settings.url, secret_token=settings.secret_token,
                               allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
     return server
+
+
+def dashboard(services: Services) -> Web:
+    """The dashboard on these services (bot/web), with photos and documents from the media archive."""
+    return Web(services, media=archive_lookup(services.media))
 
 
 async def _after_initialize(app: SambangApplication) -> None:
@@ -382,7 +422,12 @@ async def _after_initialize(app: SambangApplication) -> None:
     if recovered:
         log.warning("outbox: %s messages were mid-send at the last stop; sending them again", recovered)
     sender.start()
+    services.media.worker.connect(TelegramFetch(app.bot))  # files still queued from before a stop are taken now
+    services.media.worker.start()
     await services.menu.sync(services.db, services.clock.now())
+    if services.config.web_url.startswith("https://"):  # the dashboard as the Mini App of the chat's menu button
+        await services.menu.sync_web_app_button(services.db, services.clock.now(), dasbor.ROLES,
+                                                render("village_map/dasbor_button"), services.config.web_url + "/")
     try:
         await app.bot.set_my_commands([(c["command"], c["description"]) for c in services.menu.telegram(None)])
     except Exception:  # the menu is a convenience; never stop the bot for it
@@ -399,5 +444,6 @@ async def _after_initialize(app: SambangApplication) -> None:
 
 async def _before_shutdown(app: SambangApplication) -> None:
     services = app.bot_data_services
+    await services.media.worker.stop()
     await services.outbox.stop()
     services.village_map.chart_process.close()

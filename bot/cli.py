@@ -33,11 +33,13 @@ def setup_logging(level: str = "INFO") -> None:
 def check_settings(config: Config) -> None:
     """Every setting the features read later, checked now: a bad value stops a command before it touches the
     database (each raises ``ConfigError`` naming the variable)."""
+    from bot.media.settings import media_dir
     from bot.officials.departments import load_routing
     from bot.operations.settings import ops_settings
 
     ops_settings(config)
     load_routing(config)
+    media_dir(config)
 
 
 def _folder_problem(db_path: Path) -> str | None:
@@ -102,6 +104,23 @@ def _port_problem(config: Config, webhook: Any) -> str | None:
             sock.close()
     except (OSError, OverflowError) as exc:
         return _start_problem(exc, config, webhook)
+    return None
+
+
+def _web_problem(config: Config) -> str | None:
+    """Whether the dashboard's own server (polling mode, ``SAMBANG_WEB_LISTEN``) could listen."""
+    import tornado.netutil
+
+    if config.web_listen is None:
+        return None
+    host, port = config.web_listen
+    try:
+        for sock in tornado.netutil.bind_sockets(port, address=host):
+            sock.close()
+    except (OSError, OverflowError) as exc:
+        if getattr(exc, "errno", None) == errno.EADDRINUSE:
+            return plain("cli/web_port_in_use", port=port)
+        return plain("cli/web_cannot_listen", listen=host, port=port, error=_one_line(exc))
     return None
 
 
@@ -174,7 +193,7 @@ async def cmd_run(config: Config, args: argparse.Namespace) -> int:
                                                                              error=exc.strerror)), file=sys.stderr)
         return 2
     try:
-        problem = _port_problem(config, webhook) if webhook is not None else None
+        problem = _port_problem(config, webhook) if webhook is not None else _web_problem(config)
         if problem is not None:
             print(problem, file=sys.stderr)
             return 2
@@ -346,6 +365,7 @@ SubCommand = tuple[str, str, Callable[[argparse.ArgumentParser], None],
 
 def feature_commands() -> list[SubCommand]:
     """The features' sub-commands, in the order ``sambang --help`` lists them (after run, migrate, invite, roster)."""
+    from bot.media.cli import MEDIA_COMMAND
     from bot.officials.cli import DEPARTMENTS_COMMAND
     from bot.operations.cli import OPS_COMMANDS
     from bot.operations.deadletters import DEADLETTERS_COMMAND
@@ -353,7 +373,8 @@ def feature_commands() -> list[SubCommand]:
     from bot.village_map.service import EXPORT_COMMAND
     from bot.visits.cli import SCHEDULE_COMMAND
 
-    return [DEPARTMENTS_COMMAND, SCHEDULE_COMMAND, EXPORT_COMMAND, *OPS_COMMANDS, DEADLETTERS_COMMAND, PEOPLE_COMMAND]
+    return [DEPARTMENTS_COMMAND, SCHEDULE_COMMAND, EXPORT_COMMAND, *OPS_COMMANDS, MEDIA_COMMAND, DEADLETTERS_COMMAND,
+            PEOPLE_COMMAND]
 
 
 def main(argv: list[str] | None = None) -> int:

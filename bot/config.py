@@ -19,6 +19,8 @@ from bot.core.wording import plain
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
+#: The dashboard's map tiles: OpenStreetMap's standard tiles (their usage policy asks for light use and attribution).
+DEFAULT_MAP_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
 
@@ -72,6 +74,12 @@ class Config:
     #: Most aspirations listed one by one in a digest (daily per department, weekly overdue); the rest are counted.
     digest_max_items: int = 100
     bot_username: str = ""
+    #: The dashboard's (host, port) in polling mode (``SAMBANG_WEB_LISTEN``); None: no dashboard server of its own.
+    web_listen: tuple[str, int] | None = None
+    #: The dashboard's public address (``SAMBANG_WEB_URL``), for links and the Mini App button; empty: none.
+    web_url: str = ""
+    #: The map's tile URL template (``SAMBANG_MAP_TILES``); "off": no tiles, markers only.
+    map_tiles: str = DEFAULT_MAP_TILES
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -144,6 +152,14 @@ def _parse_positive_int(variable: str, raw: str) -> int:
     if not re.fullmatch(r"\d+", raw) or int(raw) < 1:
         raise ConfigError(variable, "not_a_positive_integer", raw=raw)
     return int(raw)
+
+
+def _parse_listen(variable: str, raw: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:8080`` for IPv6; ``:8080`` listens on every address)."""
+    m = re.fullmatch(r"(?:\[([0-9A-Fa-f:.]+)\]|([^:\s\[\]]*)):(\d{1,5})", raw.strip())
+    if not m or not 0 < int(m.group(3)) < 65536:
+        raise ConfigError(variable, "listen_invalid", raw=raw)
+    return (m.group(1) or m.group(2) or "0.0.0.0"), int(m.group(3))
 
 
 def load_config(
@@ -229,6 +245,17 @@ def load_config(
         kwargs["outbox_group_interval"] = _parse_float("SAMBANG_OUTBOX_GROUP_INTERVAL", raw)
     if (raw := get("SAMBANG_OUTBOX_RATE")) is not None:
         kwargs["outbox_rate"] = _parse_float("SAMBANG_OUTBOX_RATE", raw, 0.1)
+
+    if (raw := get("SAMBANG_WEB_LISTEN")) is not None:
+        kwargs["web_listen"] = _parse_listen("SAMBANG_WEB_LISTEN", raw)
+    if (raw := get("SAMBANG_WEB_URL")) is not None:
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", raw):
+            raise ConfigError("SAMBANG_WEB_URL", "web_url_invalid", raw=raw)
+        kwargs["web_url"] = raw.rstrip("/")
+    if (raw := get("SAMBANG_MAP_TILES")) is not None:
+        if raw.lower() != "off" and not (re.match(r"^https?://", raw) and all(p in raw for p in ("{z}", "{x}", "{y}"))):
+            raise ConfigError("SAMBANG_MAP_TILES", "map_tiles_invalid")
+        kwargs["map_tiles"] = "" if raw.lower() == "off" else raw
 
     if (raw := get("SAMBANG_BOT_USERNAME")) is not None:
         kwargs["bot_username"] = raw.lstrip("@")

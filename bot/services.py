@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bot.aspirations.service import AspirationService
 from bot.config import Config
 from bot.core.clock import Clock
+from bot.media.service import MediaArchive
 from bot.messaging.menu import Menu
 from bot.messaging.outbox import OutboxSender
 from bot.storage.database import Database
@@ -20,6 +21,7 @@ if TYPE_CHECKING:  # annotations only: the Telegram adapters import this module
     from bot.officials.departments import DepartmentService
     from bot.officials.digests import WeeklySection
     from bot.officials.service import OfficialsService
+    from bot.officials.thread import ThreadService
     from bot.operations.health import Liveness
     from bot.operations.settings import OpsSettings
     from bot.telegram.guards import DroppedUpdates
@@ -52,12 +54,16 @@ class Services:
     departments: DepartmentService
     #: Officials' actions, forwarding and escalation.
     officials: OfficialsService
+    #: The thread of each aspiration: the kepala desa's replies and messages, and who reads them.
+    thread: ThreadService
     #: Ngantor di Kecamatan: visits, commitments, briefings, feedback.
     ngantor: Ngantor
     #: Village potential, profiles, recap charts and exports.
     village_map: VillageMap
     #: Sends queued messages; built here, connected to Telegram and started once the bot is initialised.
     outbox: OutboxSender
+    #: The media archive (SAMBANG_MEDIA_DIR) and its download worker, started with the outbox.
+    media: MediaArchive
     #: What ``sambang health`` and /healthz read about the bot's link to Telegram.
     liveness: Liveness
     #: Updates are stored here before they are handled, so a crash never loses one.

@@ -16,6 +16,11 @@ async def service_levels(services: Services, now: datetime) -> None:
     await services.officials.run_service_levels(now)
 
 
+async def info_reminders(services: Services, now: datetime) -> None:
+    """A "Minta info" unanswered for 2 working days: one reminder to the kepala desa."""
+    await services.officials.remind_waiting_villages(now)
+
+
 async def daily_digest(services: Services, now: datetime) -> None:
     await digests.run_daily(services, now)
 

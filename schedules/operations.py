@@ -8,6 +8,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.core.clock import to_iso
+from bot.media import archive
 from bot.operations.health import beat
 from bot.operations.logs import remember_name
 from bot.operations.settings import OpsSettings
@@ -72,6 +73,8 @@ async def _daily_backup(services: Services, ops: OpsSettings, state: BackupState
     try:
         await asyncio.to_thread(backup.remove_partials, ops.backup_dir)
         info = await asyncio.to_thread(backup.backup_database, services.db.path, target)  # checks the copy
+        # the media archive beside it, incrementally: files already backed up are not copied again
+        media = await asyncio.to_thread(archive.backup_archive, services.media.root, target)
     except Exception:
         state.retry_day, state.retry_at = day, now + BACKUP_RETRY
         log.exception("daily backup to %s failed; trying again after %s", target, to_iso(state.retry_at))
@@ -83,7 +86,8 @@ async def _daily_backup(services: Services, ops: OpsSettings, state: BackupState
     except Exception:
         log.exception("could not remove old backups in %s", ops.backup_dir)
         removed = []
-    log.info("daily backup written: %s (%s bytes); %s old backups removed", info.path, info.size, len(removed))
+    log.info("daily backup written: %s (%s bytes); %s old backups removed; media archive: %s files copied, %s already"
+             " there", info.path, info.size, len(removed), media.copied, media.present)
 
 
 async def prune_processed_updates(services: Services, now: datetime) -> None:

@@ -781,14 +781,22 @@ class FakeUser:
     def send_sticker(self, emoji: str = "👍", chat: FakeGroup | int | None = None) -> JSON:
         return self._send_content({"sticker": self.server.make_media_object("sticker", emoji=emoji)}, chat)
 
-    def send_voice(self, duration: int = 3, chat: FakeGroup | int | None = None) -> JSON:
-        return self._send_content({"voice": self.server.make_media_object("voice", duration=duration)}, chat)
+    def send_voice(self, duration: int = 3, chat: FakeGroup | int | None = None, *, content: bytes | None = None,
+                   caption: str | None = None) -> JSON:
+        message: JSON = {"voice": self.server.make_media_object("voice", duration=duration, content=content)}
+        if caption is not None:
+            message["caption"] = caption
+        return self._send_content(message, chat)
 
-    def send_video_note(self, duration: int = 5, chat: FakeGroup | int | None = None) -> JSON:
-        return self._send_content({"video_note": self.server.make_media_object("video_note", duration=duration)}, chat)
+    def send_video_note(self, duration: int = 5, chat: FakeGroup | int | None = None, *,
+                        content: bytes | None = None, size: int | None = None) -> JSON:
+        note = self.server.make_media_object("video_note", duration=duration, content=content, size=size)
+        return self._send_content({"video_note": note}, chat)
 
-    def send_video(self, caption: str | None = None, chat: FakeGroup | int | None = None) -> JSON:
-        message: JSON = {"video": self.server.make_media_object("video")}
+    def send_video(self, caption: str | None = None, chat: FakeGroup | int | None = None, *,
+                   content: bytes | None = None, size: int | None = None, duration: int | None = None) -> JSON:
+        message: JSON = {"video": self.server.make_media_object("video", content=content, size=size,
+                                                                duration=duration)}
         if caption is not None:
             message["caption"] = caption
         return self._send_content(message, chat)
@@ -951,6 +959,9 @@ class FakeTelegram:
         self._answered_callbacks: set[str] = set()
         self._file_counter = itertools.count(1)
         self.files: dict[str, FakeFile] = {}
+        self._lost_files: set[str] = set()
+        #: seconds each file download (/file/bot<token>/...) takes before its bytes come
+        self.file_delay = 0.0
         self._files_by_path: dict[str, FakeFile] = {}
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._fail_rules: list[_FailRule] = []
@@ -1485,6 +1496,21 @@ class FakeTelegram:
     def unblock(self, user_id: int) -> None:
         self._blocked.pop(user_id, None)
 
+    def lose_file(self, file_id: str) -> None:
+        """Telegram no longer has this file: getFile answers 400 "invalid file_id" from now on, its URL 404."""
+        self._lost_files.add(file_id)
+        fake = self.files.get(file_id)
+        if fake is not None:
+            self._files_by_path.pop(fake.file_path, None)
+
+    def expire_file_path(self, file_id: str) -> None:
+        """getFile still answers, but the file's URL answers 404 (the path expired, the file is gone)."""
+        self._files_by_path.pop(self.files[file_id].file_path, None)
+
+    def file_bytes(self, file_id: str) -> bytes:
+        """The bytes Telegram serves for ``file_id``."""
+        return self.files[file_id].data()
+
     def clear_faults(self) -> None:
         self._fail_rules.clear()
         self._blocked.clear()
@@ -1573,6 +1599,8 @@ class FakeTelegram:
         if fake is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         self.downloads.append(path)
+        if self.file_delay:
+            await asyncio.sleep(self.file_delay)  # a slow file server (or a large file on a slow link)
         return web.Response(body=fake.data(), content_type="application/octet-stream")
 
     async def _handle_api(self, request: web.Request) -> web.StreamResponse:
@@ -2197,7 +2225,7 @@ class FakeTelegram:
 
     async def _m_get_file(self, req: _Request) -> tuple[Any, list[JSON]]:
         fake = self.files.get(str(req.params.get("file_id") or ""))
-        if fake is None:
+        if fake is None or fake.file_id in self._lost_files:
             raise _bad_request("invalid file_id")
         return {
             "file_id": fake.file_id,

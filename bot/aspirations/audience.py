@@ -17,8 +17,19 @@ pejabat      routed to the official's department, now    never                  
 camat        the copies kepala desa chose to send, of    never (no copy is made)      no                    never
              the camat's kecamatan
 kepala desa  their desa's, and their own wherever they   only those they submitted    no                    never
-             were                                        themselves
+             were; the main aspiration one of theirs     themselves
+             was merged into (a duplicate)
 ===========  ==========================================  ===========================  ====================  ========
+
+The thread of an aspiration (what the kepala desa and the departments write to each other: replies, questions,
+answers, with photos, voice notes and documents) is narrower (``sees_thread``): the kepala desa of the aspiration
+(and of its desa, as above, but not a kepala desa who only follows it through a duplicate), the departments
+responsible now (not one it was redirected away from), leadership and admins (in the bot), and the camat only when
+the kepala desa chose the copy — never for "Kinerja Kecamatan".
+
+Before "Kirim" a kepala desa is shown possible duplicates (``sees_duplicate_hint``): the ticket, desa, status and
+the start of the description of open, non-confidential aspirations of the same category in their kecamatan (the
+"neighbouring villages"); never their thread, history or anything else.
 
 A second kepala desa of the same desa (a successor registered while the predecessor still is) sees the desa's
 non-confidential aspirations, never the predecessor's "Kinerja Kecamatan" reports, and the other way round. A
@@ -33,7 +44,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.core.domain import NotAllowed, Role
+from bot.core.domain import CLOSED_STATUSES, NotAllowed, Role, Status
 from bot.people.roster import Person
 from bot.storage.database import Database
 
@@ -97,9 +108,21 @@ class Audience:
             return (f"{a}.kecamatan_code = ? AND {a}.copy_to_camat = 1 AND {a}.confidential = 0",
                     [self.kecamatan_code])
         if self.kind == KEPALA_DESA:
-            return (f"({a}.submitter_id = ? OR ({a}.desa_code = ? AND {a}.confidential = 0))",
-                    [self.person_id, self.desa_code])
+            # (an IN list, not EXISTS: SQLite then still reads the three by index, never the whole table)
+            return (f"({a}.submitter_id = ? OR ({a}.desa_code = ? AND {a}.confidential = 0) OR {a}.id IN (SELECT"
+                    " followed.duplicate_of FROM aspirations followed WHERE followed.submitter_id = ?"
+                    " AND followed.duplicate_of IS NOT NULL))",
+                    [self.person_id, self.desa_code, self.person_id])
         return "0 = 1", []
+
+    def scan(self, alias: str = "a") -> tuple[str, list[Any]]:
+        """The same rule as ``where``, written for a query that reads the whole share (counts, maps): an
+        official's share starts from the department's routing rows instead of probing every aspiration (on the
+        province-sized bench database about twice as fast for a department with a third of all aspirations)."""
+        if self.kind == PEJABAT:
+            return (f"{alias}.confidential = 0 AND {alias}.id IN (SELECT routed.aspiration_id FROM"
+                    " aspiration_departments routed WHERE routed.department = ?)", [self.department])
+        return self.where(alias=alias)
 
     def sees(self, aspiration: Aspiration) -> bool:
         """The same rule as ``where`` for one aspiration."""
@@ -112,9 +135,36 @@ class Audience:
             return (aspiration.kecamatan_code == self.kecamatan_code and aspiration.copy_to_camat
                     and not aspiration.confidential)
         if self.kind == KEPALA_DESA:
-            return aspiration.submitter_id == self.person_id or (
-                aspiration.desa_code == self.desa_code and not aspiration.confidential)
+            return self._own_village(aspiration) or self.person_id in aspiration.follower_ids
         return False
+
+    def _own_village(self, aspiration: Aspiration) -> bool:
+        return aspiration.submitter_id == self.person_id or (
+            aspiration.desa_code == self.desa_code and not aspiration.confidential)
+
+    def sees_thread(self, aspiration: Aspiration) -> bool:
+        """Whether the thread of the aspiration (replies, questions, answers, their files) is theirs to read."""
+        if self.kind in (PIMPINAN, ADMIN, CAMAT):
+            return self.sees(aspiration)
+        if self.kind == PEJABAT:
+            return not aspiration.confidential and self.department in aspiration.departments
+        if self.kind == KEPALA_DESA:
+            return self._own_village(aspiration)
+        return False
+
+    def sees_duplicate_hint(self, aspiration: Aspiration) -> bool:
+        """Whether a kepala desa writing a new aspiration may be shown this one as a possible duplicate."""
+        return (self.kind == KEPALA_DESA and not aspiration.confidential and not aspiration.is_closed
+                and aspiration.kecamatan_code == self.kecamatan_code)
+
+    def duplicate_hints_where(self, alias: str = "a") -> tuple[str, list[Any]]:
+        """``sees_duplicate_hint`` as an SQL condition on ``aspirations`` aliased ``alias``."""
+        a = alias
+        if self.kind != KEPALA_DESA or not self.kecamatan_code:
+            return "0 = 1", []
+        open_ = [s.value for s in Status if s not in CLOSED_STATUSES]
+        return (f"{a}.kecamatan_code = ? AND {a}.confidential = 0 AND {a}.status IN ({', '.join('?' * len(open_))})",
+                [self.kecamatan_code, *open_])
 
 
 _NOBODY = Audience(NOBODY, confidential=False, feedback=False, actors=False)
@@ -137,7 +187,10 @@ def of(person: Person | None, *, export: bool = False) -> Audience:
                         kecamatan_code=person.kecamatan_code)
     if person.role is Role.KEPALA_DESA:
         return Audience(KEPALA_DESA, confidential=False, feedback=False, actors=False,
-                        person_id=person.id, desa_code=person.desa_code)
+                        person_id=person.id, desa_code=person.desa_code,
+                        # a desa's Kemendagri code begins with its kecamatan's: 35.13.02.2001 is in 35.13.02
+                        kecamatan_code=person.kecamatan_code or (
+                            person.desa_code.rsplit(".", 1)[0] if person.desa_code else None))
     return _NOBODY
 
 

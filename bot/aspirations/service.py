@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.aspirations import audience
+from bot.aspirations import audience, similar
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import (
     CATEGORY_BY_CODE,
@@ -36,6 +36,11 @@ from bot.storage.drafts import DraftTable
 MAX_PHOTOS = 5
 MAX_DOCUMENTS = 3
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024  # what a bot can download from Telegram
+#: Videos and video notes ("video bulat") per aspiration, and their size: what a bot can download from Telegram.
+MAX_VIDEOS = 2
+MAX_VIDEO_BYTES = 20 * 1024 * 1024
+#: Voice notes per aspiration (at the description step, or with the attachments).
+MAX_VOICES = 3
 MIN_DESCRIPTION = 10
 TICKET_RE = re.compile(r"^ASP-(\d{4})-(\d{5,})$", re.IGNORECASE)
 #: What people type for a ticket: the full number, a short one ("ASP-2026-7") or only the sequence number ("7").
@@ -97,12 +102,15 @@ class Attachment:
     longitude: float | None = None
     #: What the kepala desa wrote under the photo or document, if anything.
     caption: str | None = None
+    #: Length in seconds of a voice note or video.
+    duration: int | None = None
 
 
 class _WithAttachments:
-    """Photos, documents and the location among ``attachments``."""
+    """Photos, documents, voice notes, videos and the location among ``attachments``."""
 
     attachments: Any
+    description: Any
 
     @property
     def photos(self) -> list[Attachment]:
@@ -115,6 +123,21 @@ class _WithAttachments:
     @property
     def location(self) -> Attachment | None:
         return next((a for a in self.attachments if a.kind == "location"), None)
+
+    @property
+    def voices(self) -> list[Attachment]:
+        """Voice notes: they may tell the aspiration instead of (or besides) the written description."""
+        return [a for a in self.attachments if a.kind == "voice"]
+
+    @property
+    def videos(self) -> list[Attachment]:
+        """Videos and video notes."""
+        return [a for a in self.attachments if a.kind in ("video", "video_note")]
+
+    @property
+    def described(self) -> bool:
+        """Told in writing or by voice."""
+        return bool(self.description) or bool(self.voices)
 
 
 @dataclass
@@ -176,6 +199,10 @@ class Aspiration(_WithAttachments):
     departments: tuple[str, ...] = ()
     #: Departments that were responsible before a redirect (they may still read it).
     former_departments: tuple[str, ...] = ()
+    #: The main aspiration this one was merged into as a duplicate (None: not a duplicate).
+    duplicate_of: int | None = None
+    #: People ids of the kepala desa whose aspirations were merged into this one: they follow it.
+    follower_ids: tuple[int, ...] = ()
 
     @property
     def is_closed(self) -> bool:
@@ -209,6 +236,10 @@ TRANSITIONS: dict[str, tuple[frozenset[Status], Status | None]] = {
     "alihkan": (_WORKING, Status.BARU),
     # one of several departments steps aside ("bukan kewenangan kami"): the others carry on, the status stays
     "lepas": (_WORKING, None),
+    # a question to the village ("Minta info"): the status stays, the service-level clock stops until the answer
+    "info": (_WORKING, None),
+    # merged into another open aspiration about the same problem
+    "duplikat": (_WORKING, Status.DUPLIKAT),
     # the kepala desa's answer to "Sudah tertangani?", and the same answer given by silence
     "konfirmasi": (frozenset({Status.SELESAI}), Status.DITUTUP),
     "buka_kembali": (frozenset({Status.SELESAI}), Status.DIPROSES),
@@ -221,7 +252,8 @@ _SELECT = (
     " (SELECT group_concat(department, ',') FROM (SELECT department FROM aspiration_departments"
     "   WHERE aspiration_id = a.id AND active = 1 ORDER BY assigned_at, rowid)) AS dept_codes,"
     " (SELECT group_concat(department, ',') FROM aspiration_departments"
-    "   WHERE aspiration_id = a.id AND active = 0) AS former_dept_codes"
+    "   WHERE aspiration_id = a.id AND active = 0) AS former_dept_codes,"
+    " (SELECT group_concat(f.submitter_id, ',') FROM aspirations f WHERE f.duplicate_of = a.id) AS follower_codes"
     " FROM aspirations a"
     " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
     " JOIN people p ON p.id = a.submitter_id"
@@ -240,12 +272,14 @@ def _aspiration(row: Row, attachments: tuple[Attachment, ...] = ()) -> Aspiratio
         attachments=attachments,
         departments=tuple(row["dept_codes"].split(",")) if row["dept_codes"] else (),
         former_departments=tuple(row["former_dept_codes"].split(",")) if row["former_dept_codes"] else (),
+        duplicate_of=row["duplicate_of"],
+        follower_ids=tuple(int(x) for x in row["follower_codes"].split(",")) if row["follower_codes"] else (),
     )
 
 
 def _attachment(row: Row) -> Attachment:
     return Attachment(row["kind"], row["file_id"], row["file_unique_id"], row["file_name"], row["mime_type"],
-                      row["file_size"], row["latitude"], row["longitude"], row["caption"])
+                      row["file_size"], row["latitude"], row["longitude"], row["caption"], row["duration"])
 
 
 def _words(text: str) -> list[str]:
@@ -336,7 +370,7 @@ class AspirationService:
             raise NotAllowed("aspirations/hanya_kepala_desa_terdaftar")
         if draft.category not in CATEGORY_BY_CODE:
             raise DomainError("aspirations/kategori_belum_dipilih")
-        if not draft.description:
+        if not draft.described:
             raise DomainError("aspirations/uraian_aspirasi_belum_diisi")
         category = CATEGORY_BY_CODE[draft.category]
         existing = await self.db.fetchval("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
@@ -365,15 +399,16 @@ class AspirationService:
                     "INSERT INTO aspirations(ticket, desa_code, kecamatan_code, submitter_id, category, description,"
                     " status, copy_to_camat, confidential, visit_id, submission_key, created_at, updated_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, 'baru', ?, ?, ?, ?, ?, ?)",
-                    (ticket, person.desa_code, kec, person.id, category.code, draft.description, int(copy),
+                    (ticket, person.desa_code, kec, person.id, category.code, draft.description or "", int(copy),
                      int(category.confidential), draft.visit_id, submission_key, stamp, stamp),
                 )
                 await tx.executemany(
                     "INSERT INTO attachments(aspiration_id, position, kind, file_id, file_unique_id, file_name,"
-                    " mime_type, file_size, latitude, longitude, caption) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " mime_type, file_size, latitude, longitude, caption, duration)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (asp_id, i, a.kind, a.file_id, a.file_unique_id, a.file_name, a.mime_type, a.file_size,
-                         a.latitude, a.longitude, a.caption)
+                         a.latitude, a.longitude, a.caption, a.duration)
                         for i, a in enumerate(draft.attachments)
                     ],
                 )
@@ -432,7 +467,15 @@ class AspirationService:
         rows = await self.db.fetchall(
             _SELECT + f" WHERE {where} ORDER BY a.created_at DESC, a.id DESC LIMIT ?", [*params, limit]
         )
-        return [_aspiration(r) for r in rows]
+        attached: dict[int, list[Attachment]] = {}
+        if rows:  # the list names voice notes and counts attachments: one query for all of them
+            marks = ",".join("?" * len(rows))
+            for att in await self.db.fetchall(
+                f"SELECT * FROM attachments WHERE aspiration_id IN ({marks}) ORDER BY aspiration_id, position",
+                [r["id"] for r in rows],
+            ):
+                attached.setdefault(att["aspiration_id"], []).append(_attachment(att))
+        return [_aspiration(r, tuple(attached.get(r["id"], ()))) for r in rows]
 
     def can_view(self, person: Person, aspiration: Aspiration) -> bool:
         """Whether a person may read an aspiration: the audience rule of bot/aspirations/audience.py."""
@@ -491,6 +534,16 @@ class AspirationService:
         if aspiration is None or not self.can_view(person, aspiration):
             raise NotFound("aspirations/aspirasi_tidak_ditemukan_bukan", ticket=ticket.upper())
         return aspiration
+
+    async def possible_duplicates(self, person: Person, draft: Draft) -> list[similar.PossibleDuplicate]:
+        """Before "Kirim": open aspirations of the kecamatan about the same problem (same category, similar
+        description) that the kepala desa may be shown (``audience.sees_duplicate_hint``)."""
+        who = audience.of(person)
+        category = CATEGORY_BY_CODE.get(draft.category or "")
+        if who.kind != audience.KEPALA_DESA or not who.kecamatan_code or category is None or category.confidential \
+                or not draft.description:
+            return []
+        return await similar.possible_duplicates(self.db, who, category.code, draft.description)
 
     async def status_counts(self) -> dict[str, int]:
         rows = await self.db.fetchall("SELECT status, COUNT(*) AS n FROM aspirations GROUP BY status")

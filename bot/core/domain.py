@@ -87,6 +87,7 @@ class Status(StrEnum):
     DITUTUP = "ditutup"  # closed as resolved
     TIDAK_DAPAT = "tidak_dapat"  # closed as "tidak dapat ditindaklanjuti"
     DIBATALKAN = "dibatalkan"  # withdrawn by the kepala desa
+    DUPLIKAT = "duplikat"  # merged into another aspiration about the same problem (its kepala desa follows that one)
 
     @property
     def label(self) -> str:
@@ -102,8 +103,9 @@ STATUS_LABELS = {
     Status.DITUTUP: "Tuntas",
     Status.TIDAK_DAPAT: "Tidak dapat ditindaklanjuti",
     Status.DIBATALKAN: "Dibatalkan",
+    Status.DUPLIKAT: "Digabung (duplikat)",
 }
-CLOSED_STATUSES = frozenset({Status.DITOLAK, Status.DITUTUP, Status.TIDAK_DAPAT, Status.DIBATALKAN})
+CLOSED_STATUSES = frozenset({Status.DITOLAK, Status.DITUTUP, Status.TIDAK_DAPAT, Status.DIBATALKAN, Status.DUPLIKAT})
 OPEN_STATUSES = frozenset(Status) - CLOSED_STATUSES
 
 

@@ -79,3 +79,20 @@ class Menu:
         async with db.transaction() as tx:
             for row in rows:
                 await self.queue_for(tx, row["telegram_id"], Role(row["role"]), now)
+
+    async def sync_web_app_button(self, db: Database, now: datetime, roles: Iterable[Role], text: str,
+                                  url: str) -> None:
+        """At start: the chat's menu button of every registered person of ``roles`` opens the Mini App at ``url``
+        (through the outbox, once per button: a new address or label sets it again)."""
+        wanted = sorted(r.value for r in roles)
+        rows = await db.fetchall(
+            "SELECT telegram_id FROM people WHERE telegram_id IS NOT NULL AND active = 1"
+            f" AND role IN ({','.join('?' * len(wanted))})", wanted)
+        key = hashlib.sha256(f"{text}\n{url}".encode()).hexdigest()[:10]
+        async with db.transaction() as tx:
+            for row in rows:
+                chat_id = row["telegram_id"]
+                await outbox.enqueue(
+                    tx, chat_id, "setChatMenuButton",
+                    {"chat_id": chat_id, "menu_button": {"type": "web_app", "text": text, "web_app": {"url": url}}},
+                    now=now, dedup_key=f"menubutton:{key}:{chat_id}")

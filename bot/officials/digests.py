@@ -110,6 +110,9 @@ class DigestItem:
     #: kind "terima" or "tanggapan".
     due: tuple[tuple[str, str, str], ...] = ()
 
+    #: The department asked the village for information ("Minta info") and waits for the answer.
+    waiting: bool = False
+
 
 def next_working_day(today: date) -> date:
     """The day after ``today`` that is a working day: what "besok" means for a deadline in working days."""
@@ -139,6 +142,8 @@ def overdue(accept_due: str | None, respond_due: str | None, accepted_at: str | 
 
 
 def _late(r: Row, today: str) -> tuple[str, ...]:
+    if r["info_requested_at"]:  # the clock stands still while the department waits for the village
+        return ()
     late = []
     if r["accept_due"] and r["accepted_at"] is None and r["accept_due"] < today:
         late.append("terima")
@@ -207,14 +212,17 @@ async def _department_rows(db: Database, department: str, stamp: str, today: str
         "SELECT a.id, a.ticket, a.category, a.status, a.description, a.created_at, d.name AS desa,"
         f" {KECAMATAN_LABEL} AS kecamatan, ad.assigned_at, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
         " (SELECT group_concat(department, ',') FROM aspiration_departments WHERE aspiration_id = a.id"
-        "  AND active = 1) AS departments"
+        "  AND active = 1) AS departments, s.info_requested_at"
         + source + condition + " ORDER BY a.created_at, a.id LIMIT ?",
         (*params, *(() if new is None else (stamp,)), limit))
     day = date.fromisoformat(today)
     return [DigestItem(r["id"], r["ticket"], r["category"], r["status"], r["description"], r["created_at"],
                        r["desa"], r["kecamatan"], r["assigned_at"] >= stamp, _late(r, today),
                        tuple((r["departments"] or "").split(",")) if r["departments"] else (),
-                       deadlines_due(r["accept_due"], r["respond_due"], r["accepted_at"], r["responded_at"], day))
+                       # while the department waits for the village nothing falls due
+                       () if r["info_requested_at"] else deadlines_due(r["accept_due"], r["respond_due"],
+                                                                       r["accepted_at"], r["responded_at"], day),
+                       waiting=r["info_requested_at"] is not None)
             for r in rows]
 
 
@@ -229,10 +237,10 @@ async def department_digest(db: Database, department: str, today: date, since: d
                                       " LEFT JOIN aspiration_sla s ON s.aspiration_id = a.id")
     rows = await db.fetchall(
         f"SELECT {KECAMATAN_LABEL} AS kecamatan, COUNT(*) AS n, SUM(ad.assigned_at >= ?) AS new,"
-        " SUM(CASE WHEN (s.accepted_at IS NULL AND s.accept_due < ?)"
-        "  OR (s.responded_at IS NULL AND s.respond_due < ?) THEN 1 ELSE 0 END) AS late,"
-        " SUM(CASE WHEN (s.accepted_at IS NULL AND s.accept_due BETWEEN ? AND ?)"
-        "  OR (s.responded_at IS NULL AND s.respond_due BETWEEN ? AND ?) THEN 1 ELSE 0 END) AS due"
+        " SUM(CASE WHEN s.info_requested_at IS NULL AND ((s.accepted_at IS NULL AND s.accept_due < ?)"
+        "  OR (s.responded_at IS NULL AND s.respond_due < ?)) THEN 1 ELSE 0 END) AS late,"
+        " SUM(CASE WHEN s.info_requested_at IS NULL AND ((s.accepted_at IS NULL AND s.accept_due BETWEEN ? AND ?)"
+        "  OR (s.responded_at IS NULL AND s.respond_due BETWEEN ? AND ?)) THEN 1 ELSE 0 END) AS due"
         + source + " GROUP BY k.code",
         (stamp, iso_today, iso_today, *(iso_today, next_day) * 2, *params))
     total = sum(r["n"] for r in rows)
@@ -289,14 +297,22 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
     if not items:
         return []
     if backlog is None:
+        # what waits on the department first; what waits on a village's answer ("Minta info") apart, after it
+        waiting = [i for i in items if i.waiting]
+        own = [i for i in items if not i.waiting]
         blocks = [Block(render("officials/digest_daily_header", department=department_name, day=day, total=len(items),
                                due=sum(1 for i in items if i.due), tomorrow=next_working_day(day),
-                               new=sum(1 for i in items if i.new), late=sum(1 for i in items if i.late)))]
-        blocks += _grouped_blocks(items)
+                               new=sum(1 for i in items if i.new), late=sum(1 for i in items if i.late),
+                               waiting=len(waiting)))]
+        blocks += _grouped_blocks(own)
+        if waiting:
+            blocks += _grouped_blocks(waiting, render("officials/digest_daily_section", kind="waiting",
+                                                      listed=len(waiting), count=len(waiting)))
         blocks.append(Block("\n" + render("officials/digest_daily_footer")))
         return split_blocks(blocks, limit)
-    new = [i for i in items if i.new]
-    older = [i for i in items if not i.new]
+    new = [i for i in items if i.new and not i.waiting]
+    older = [i for i in items if not i.new and not i.waiting]
+    waiting = [i for i in items if i.waiting]  # listed apart, after the department's own work
     blocks = [Block(render("officials/digest_daily_header", department=department_name, day=day, total=backlog.total,
                            due=backlog.due, tomorrow=next_working_day(day),
                            new=backlog.new, late=backlog.late, listed=len(items), listed_new=len(new),
@@ -307,6 +323,9 @@ def render_daily(department_name: str, items: list[DigestItem], day: date, limit
     if older:
         blocks += _grouped_blocks(older, render("officials/digest_daily_section", kind="older", listed=len(older),
                                                 count=backlog.total - backlog.new) if new else None)
+    if waiting:
+        blocks += _grouped_blocks(waiting, render("officials/digest_daily_section", kind="waiting",
+                                                  listed=len(waiting), count=len(waiting)))
     blocks.append(Block("\n" + render("officials/digest_daily_footer")))
     blocks.append(Block("\n" + render("officials/digest_daily_rest", total=backlog.left_out_total, listed=len(items),
                                        new=backlog.new - len(new), **summary_lines(backlog.left_out))))
@@ -475,7 +494,8 @@ async def weekly_outcomes(services: Services, ctx: WeeklyContext) -> DigestSecti
 
 
 #: Past a service level on ``?`` (today, twice); ``s`` the service levels of an aspiration.
-_LATE = "((s.accepted_at IS NULL AND s.accept_due < ?) OR (s.responded_at IS NULL AND s.respond_due < ?))"
+_LATE = ("s.info_requested_at IS NULL AND ((s.accepted_at IS NULL AND s.accept_due < ?)"
+         " OR (s.responded_at IS NULL AND s.respond_due < ?))")
 #: Open aspirations past a service level on ``?`` (today, twice); ``a`` aspirations, ``s`` their service levels.
 _OVERDUE = (
     " FROM aspirations a JOIN aspiration_sla s ON s.aspiration_id = a.id"
@@ -551,8 +571,8 @@ async def overdue_rows(db: Database, today: date, limit: int) -> list[dict[str, 
     rows = await db.fetchall(
         "SELECT a.id, a.ticket, a.category, a.status, a.created_at, a.confidential, d.name AS desa,"
         f" {KECAMATAN_LABEL} AS kecamatan, s.audience, s.accept_due, s.respond_due, s.accepted_at, s.responded_at,"
-        " (SELECT group_concat(department, ', ') FROM aspiration_departments WHERE aspiration_id = a.id"
-        "   AND active = 1) AS departments"
+        " s.info_requested_at, (SELECT group_concat(department, ', ') FROM aspiration_departments"
+        "   WHERE aspiration_id = a.id AND active = 1) AS departments"
         f" FROM ({oldest}) o JOIN aspirations a ON a.id = o.id JOIN aspiration_sla s ON s.aspiration_id = a.id"
         " JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
         " ORDER BY a.created_at, a.id LIMIT ?",

@@ -17,17 +17,18 @@ import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from bot.aspirations.service import Aspiration, AspirationService, Attachment, check_transition
+from bot.aspirations import audience as audiences
+from bot.aspirations.service import Aspiration, AspirationService, Attachment, check_transition, normalise_ticket
 from bot.core.clock import Clock, from_iso, to_iso
 from bot.core.domain import CLOSED_STATUSES, DomainError, NotAllowed, NotFound, Role, Status
 from bot.core.text import clean_text
 from bot.core.wording import phrases, plain
-from bot.core.workdays import add_working_days, is_working_day
+from bot.core.workdays import add_working_days, is_working_day, working_days_between
 from bot.messaging import callbacks, limits, outbox
 from bot.messaging.templates import Block, render, split_blocks, tanggal_pendek
 from bot.officials.departments import (
@@ -38,7 +39,7 @@ from bot.officials.departments import (
     normalise_code,
 )
 from bot.people.roster import Person, person_from_row
-from bot.storage import audit
+from bot.storage import audit, jobs
 from bot.storage.database import Database, Transaction
 from bot.storage.jobs import claim
 
@@ -48,14 +49,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Actions officials take with a button; the ones in NEEDS_TEXT ask for a reason or a reply first.
-OFFICIAL_ACTIONS = ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt", "lepas")
+OFFICIAL_ACTIONS = ("terima", "proses", "selesai", "balas", "alihkan", "tolak", "tdt", "lepas", "info", "duplikat")
 #: Asked for by the buttons; "selesai" asks for a short result note (optionally with a photo), which the service
 #: also accepts without (a call from the command line or a test).
-NEEDS_TEXT = frozenset({"tolak", "tdt", "balas", "alihkan", "buka_kembali", "selesai", "lepas"})
+NEEDS_TEXT = frozenset({"tolak", "tdt", "balas", "alihkan", "buka_kembali", "selesai", "lepas", "info", "duplikat",
+                        "pesan"})
 _BUTTONS = phrases("officials/buttons")
 BUTTON_LABELS = {action: _BUTTONS[action] for action in OFFICIAL_ACTIONS}
 CONFIRM_YES = _BUTTONS["confirm_yes"]
 CONFIRM_NO = _BUTTONS["confirm_no"]
+#: Under a Balas or a question to the kepala desa (and in /status): write to the departments.
+WRITE_BUTTON = _BUTTONS["write"]
 #: What the typed text of each prompt is called in a refusal ("Balasan terlalu pendek").
 _TEXT_KINDS = phrases("officials/text_kinds")
 #: How the history (and /status) names each step.
@@ -72,7 +76,16 @@ HISTORY_LABELS = {
     "tutup_otomatis": "ditutup otomatis (desa tidak menjawab)",
     "eskalasi": "eskalasi ke pimpinan",
     "lepas": "dinyatakan bukan kewenangan",
+    "info": "minta info dari desa",
+    "duplikat": "digabung sebagai duplikat",
+    "pesan": "pesan dari desa",
+    "jawab_info": "info dari desa diterima",
 }
+#: History entries that belong to the thread (their notes are shown only to those who see the thread).
+THREAD_HISTORY = frozenset({HISTORY_LABELS["balas"], HISTORY_LABELS["info"], HISTORY_LABELS["pesan"],
+                            HISTORY_LABELS["jawab_info"]})
+#: Changes of a main aspiration that the kepala desa of its duplicates hear about too.
+FOLLOWED_ACTIONS = frozenset({"terima", "proses", "selesai", "tolak", "tdt", "alihkan", "tutup_otomatis"})
 #: Typed decisions that change the status: re-checked against what others did while the text was written.
 _DECISIONS = frozenset({"tolak", "tdt", "alihkan", "selesai"})
 PENDING_TTL = timedelta(hours=2)
@@ -118,10 +131,17 @@ class Sla:
     accepted_at: str | None
     responded_at: str | None
     confirm_due: str | None
+    #: Since when the department waits for information from the village ("Minta info"): the clock stands still.
+    info_requested_at: str | None = None
+
+    @property
+    def waiting_on_village(self) -> bool:
+        return self.info_requested_at is not None
 
     def overdue(self, status: str, today: str) -> list[str]:
-        """What is late today: 'terima' (not accepted or redirected in time) and/or 'tanggapan'."""
-        if Status(status) not in (Status.BARU, Status.DITERIMA, Status.DIPROSES):
+        """What is late today: 'terima' (not accepted or redirected in time) and/or 'tanggapan'. Nothing is late
+        while the department waits for the village."""
+        if Status(status) not in (Status.BARU, Status.DITERIMA, Status.DIPROSES) or self.waiting_on_village:
             return []
         late = []
         if self.accepted_at is None and self.accept_due < today:
@@ -140,8 +160,8 @@ def card_buttons(aspiration: Aspiration) -> list[list[tuple[str, str]]]:
         wanted = [["balas"]]
     else:
         first = ["terima", "proses"] if status is Status.BARU else ["proses"] if status is Status.DITERIMA else []
-        wanted = [first + ["selesai"], ["balas"] + ([] if aspiration.confidential else ["alihkan"]),
-                  ["tolak", "tdt"]]
+        wanted = [first + ["selesai"], ["balas", "info"] + ([] if aspiration.confidential else ["alihkan"]),
+                  ["tolak", "tdt"], ["duplikat"]]
         if len(aspiration.departments) > 1:  # a co-department may step aside without ending the others' work
             wanted.append(["lepas"])
     return [[(BUTTON_LABELS[a], callbacks.build("asp", "act", aspiration.id, a)) for a in row] for row in wanted if row]
@@ -219,7 +239,7 @@ class OfficialsService:
             " (?, ?, ?, ?, ?) ON CONFLICT(aspiration_id) DO UPDATE SET audience = excluded.audience,"
             " started_at = excluded.started_at, accept_due = excluded.accept_due, respond_due = excluded.respond_due,"
             " accepted_at = NULL, responded_at = NULL, escalated_accept_at = NULL, escalated_respond_at = NULL,"
-            " confirm_due = NULL",
+            " confirm_due = NULL, info_requested_at = NULL, info_reminded_at = NULL",
             (aspiration.id, audience, stamp, add_working_days(today, level.accept).isoformat(),
              add_working_days(today, level.respond).isoformat()))
 
@@ -274,7 +294,7 @@ class OfficialsService:
         if row is None:
             return None
         return Sla(row["audience"], row["accept_due"], row["respond_due"], row["accepted_at"], row["responded_at"],
-                   row["confirm_due"])
+                   row["confirm_due"], row["info_requested_at"])
 
     async def _unit_label(self, person: Person | None) -> str:
         """How the kepala desa hears who acted: the department, the leader's title, or the admin."""
@@ -308,8 +328,11 @@ class OfficialsService:
                 row = await tx.fetchone("SELECT p.*, NULL AS desa_name, NULL AS kecamatan_name FROM people p"
                                         " WHERE p.id = ?", (last_row["actor_id"],))
                 actor = person_from_row(row) if row else None
+            # what the village wrote stays in the thread: every card (a former department's too) shows only that
+            # it came
+            village = last_row["action"] in (HISTORY_LABELS["pesan"], HISTORY_LABELS["jawab_info"])
             last = {"action": last_row["action"], "actor": await self._actor_label(actor), "at": last_row["at"],
-                    "note": last_row["note"]}
+                    "note": None if village else last_row["note"]}
         sla = await self._sla(tx, aspiration.id)
         overdue = sla.overdue(aspiration.status, self.today().isoformat()) if sla else []
         handled_by = await self.departments.label_for(aspiration)
@@ -354,6 +377,21 @@ class OfficialsService:
                 "caption": (f"{aspiration.ticket} · {doc.file_name or 'dokumen'}"
                             + (f"\n{doc.caption}" if doc.caption else ""))[:1024]},
                 now=now, ref=ref, dedup_key=f"{base}:doc{i}")
+        # voice notes and videos by their file_id: the officials listen and watch in Telegram
+        for i, voice in enumerate(aspiration.voices):
+            await outbox.enqueue(tx, chat_id, "sendVoice", {
+                "chat_id": chat_id, "voice": voice.file_id,
+                "caption": (caption + (f"\n{voice.caption}" if voice.caption else ""))[:1024]}, now=now, ref=ref,
+                dedup_key=f"{base}:voice{i}")
+        for i, video in enumerate(aspiration.videos):
+            if video.kind == "video_note":  # a round video carries no caption
+                params: dict[str, Any] = {"chat_id": chat_id, "video_note": video.file_id}
+                method = "sendVideoNote"
+            else:
+                params = {"chat_id": chat_id, "video": video.file_id,
+                          "caption": (caption + (f"\n{video.caption}" if video.caption else ""))[:1024]}
+                method = "sendVideo"
+            await outbox.enqueue(tx, chat_id, method, params, now=now, ref=ref, dedup_key=f"{base}:video{i}")
         location = aspiration.location
         if location is not None and location.latitude is not None and location.longitude is not None:
             await outbox.enqueue(tx, chat_id, "sendLocation", {
@@ -429,8 +467,48 @@ class OfficialsService:
         if action == "selesai":
             markup = outbox.inline_keyboard([[(CONFIRM_YES, callbacks.build("asp", "cfm", aspiration.id, "ya")),
                                               (CONFIRM_NO, callbacks.build("asp", "cfm", aspiration.id, "belum"))]])
+        elif action in ("info", "balas"):  # answered by a Telegram reply, or with this button
+            markup = outbox.inline_keyboard([[(WRITE_BUTTON, callbacks.build("asp", "msg", aspiration.id, "new"))]])
         await outbox.enqueue_text(tx, aspiration.submitter_telegram_id, text, now=now, reply_markup=markup,
                                   ref=f"asp:{aspiration.id}:kades", dedup_key=f"asp:{aspiration.id}:{key}:kades")
+        if action in FOLLOWED_ACTIONS:
+            await self._notify_followers(tx, aspiration, action, now, unit=await self._unit_label(actor), note=note,
+                                         key=key, target=target)
+
+    async def _notify_followers(self, tx: Transaction, aspiration: Aspiration, action: str, now: datetime, *,
+                                unit: str, note: str | None, key: str, target: str | None) -> None:
+        """The kepala desa whose aspirations were merged into this one hear what happens to it."""
+        rows = await tx.fetchall(
+            "SELECT a.id, a.ticket, p.telegram_id FROM aspirations a JOIN people p ON p.id = a.submitter_id"
+            " WHERE a.duplicate_of = ? AND p.active = 1 AND p.telegram_id IS NOT NULL ORDER BY a.id",
+            (aspiration.id,))
+        for row in rows:
+            text = render("officials/officials_kades_follow", a=aspiration, own=row["ticket"], action=action,
+                          unit=unit, note=note, target=target)
+            await outbox.enqueue_text(tx, row["telegram_id"], text, now=now, ref=f"asp:{row['id']}:follow",
+                                      dedup_key=f"asp:{aspiration.id}:{key}:follow:{row['id']}")
+
+    def check_actor(self, person: Person | None, aspiration: Aspiration) -> None:
+        """NotAllowed unless ``person`` may act on the aspiration (see ``_check_actor``)."""
+        self._check_actor(person, aspiration)
+
+    async def unit_label(self, person: Person | None) -> str:
+        return await self._unit_label(person)
+
+    async def audit(self, tx: Transaction, telegram_id: int | None, action: str, detail: str) -> None:
+        await self._audit(tx, telegram_id, action, detail)
+
+    async def recipients(self, tx: Transaction, aspiration: Aspiration) -> list[int]:
+        """The chats that handle an aspiration now (officials and inbox groups; the admins standing in)."""
+        return (await self._recipients(tx, aspiration))[0]
+
+    async def card_message(self, tx: Transaction, aspiration_id: int, chat_id: int) -> int | None:
+        """The newest card of the aspiration sent to this chat, to reply to it."""
+        return await self._card_message(tx, aspiration_id, chat_id)
+
+    async def refresh_cards(self, tx: Transaction, aspiration: Aspiration, now: datetime, key: str) -> None:
+        """Bring every card of the aspiration up to date (see ``_refresh_cards``)."""
+        await self._refresh_cards(tx, aspiration, now, key)
 
     async def _notice(self, tx: Transaction, aspiration: Aspiration, text: str, now: datetime, key: str) -> None:
         """A message to everyone handling the aspiration, as a reply to their card when it is known."""
@@ -518,6 +596,8 @@ class OfficialsService:
         Telegram file id of a photo of the result ("selesai" only), shown to the kepala desa with the note."""
         if action not in OFFICIAL_ACTIONS:
             raise DomainError("officials/tombol_tidak_dikenal")
+        if action == "duplikat":
+            return await self.mark_duplicate(person, aspiration_id, note or "", pending_of=pending_of)
         if action in NEEDS_TEXT and (action != "selesai" or note is not None or photo is not None):
             note = validate_text(note or "", action)
         if action != "selesai":
@@ -539,6 +619,11 @@ class OfficialsService:
                 history_note = f"ke {target_code}: {note}"
             elif action == "lepas":
                 history_note = f"{person.department}: {note}"
+            if action in ("balas", "info"):  # the official's side of the thread
+                await tx.execute(
+                    "INSERT INTO aspiration_messages(aspiration_id, at, author_id, side, purpose, kind, text)"
+                    " VALUES (?, ?, ?, 'opd', ?, 'text', ?)",
+                    (aspiration_id, stamp, person.id, "minta_info" if action == "info" else "balas", note))
             _, _, hid = await self.aspirations.transition(tx, aspiration_id, action=action, actor_id=person.id,
                                                           now=now, note=history_note, history_action=label)
             key = f"h{hid}"
@@ -555,6 +640,13 @@ class OfficialsService:
                     "UPDATE aspiration_sla SET accepted_at = COALESCE(accepted_at, ?), responded_at ="
                     " COALESCE(responded_at, ?), confirm_due = COALESCE(?, confirm_due) WHERE aspiration_id = ?",
                     (stamp, stamp, confirm_due, aspiration_id))
+                if action != "balas":  # finished or refused: nobody waits on the village any more
+                    await tx.execute("UPDATE aspiration_sla SET info_requested_at = NULL, info_reminded_at = NULL"
+                                     " WHERE aspiration_id = ?", (aspiration_id,))
+            elif action == "info":  # the clock stops until the village answers (a repeated question: still stopped)
+                await tx.execute(
+                    "UPDATE aspiration_sla SET info_requested_at = COALESCE(info_requested_at, ?),"
+                    " info_reminded_at = NULL WHERE aspiration_id = ?", (stamp, aspiration_id))
             elif action == "alihkan":
                 assert target_code is not None
                 released = list(aspiration.departments)
@@ -615,6 +707,8 @@ class OfficialsService:
             await self._audit(tx, kades.telegram_id, "asp:konfirmasi", aspiration.ticket)
             current = await self.aspirations.get_in(tx, aspiration_id)
             await self._refresh_cards(tx, current, now, f"h{hid}")
+            await self._notify_followers(tx, current, "konfirmasi", now, unit="", note=None, key=f"h{hid}",
+                                         target=None)
         return Outcome(current, "konfirmasi", render("officials/officials_done", action="konfirmasi", a=current,
                                                      target=None))
 
@@ -642,8 +736,120 @@ class OfficialsService:
             await self._refresh_cards(tx, current, now, f"h{hid}")
             await self._notice(tx, current, render("officials/officials_reopened", a=current, comment=comment,
                                                    kades=kades.name), now, f"h{hid}")
+            await self._notify_followers(tx, current, "buka_kembali", now, unit="", note=None, key=f"h{hid}",
+                                         target=None)
         return Outcome(current, "buka_kembali", render("officials/officials_done", action="buka_kembali", a=current,
                                                        target=await self.departments.label_for(current)))
+
+    def check_village_writer(self, person: Person | None, aspiration: Aspiration) -> Person:
+        """The kepala desa may write to the departments about an open aspiration of theirs (the thread)."""
+        kades = self._check_kades(person, aspiration)
+        if not audiences.of(kades).sees_thread(aspiration):
+            raise NotAllowed("officials/tombol_hanya_kepala_desa")
+        if aspiration.is_closed:
+            raise DomainError("aspirations/aspirasi_ditutup_tidak_diubah", ticket=aspiration.ticket,
+                              label=Status(aspiration.status).label)
+        return kades
+
+    async def mark_duplicate(self, person: Person | None, aspiration_id: int, main_ticket: str, *,
+                             pending_of: tuple[int, int] | None = None) -> Outcome:
+        """An official merges an aspiration into another open one about the same problem (the main one): it is
+        closed as a duplicate, its kepala desa is told and from then on hears the main one's changes."""
+        now = self.clock.now()
+        ticket = normalise_ticket(main_ticket, now.astimezone(self.tz).year)
+        if ticket is None:
+            raise InvalidText("officials/duplikat_nomor_tiket", text=main_ticket.strip()[:40])
+        async with self.db.transaction() as tx:
+            aspiration = await self.aspirations.get_in(tx, aspiration_id)
+            self._check_actor(person, aspiration)
+            assert person is not None
+            main_id = await tx.fetchval("SELECT COALESCE(duplicate_of, id) FROM aspirations WHERE ticket = ?",
+                                        (ticket,))
+            main = await self.aspirations.get_in(tx, int(main_id)) if main_id is not None else None
+            if main is None or not self.aspirations.can_view(person, main):
+                raise InvalidText("officials/duplikat_tidak_ditemukan", ticket=ticket)
+            if main.id == aspiration.id:
+                raise InvalidText("officials/duplikat_diri_sendiri", ticket=ticket)
+            if main.is_closed:
+                raise InvalidText("officials/duplikat_utama_ditutup", ticket=main.ticket,
+                                  label=Status(main.status).label)
+            _, _, hid = await self.aspirations.transition(
+                tx, aspiration_id, action="duplikat", actor_id=person.id, now=now,
+                note=plain("officials/history_duplicate_of", ticket=main.ticket),
+                history_action=HISTORY_LABELS["duplikat"])
+            # its own followers follow the main one too
+            await tx.execute("UPDATE aspirations SET duplicate_of = ? WHERE id = ? OR duplicate_of = ?",
+                             (main.id, aspiration_id, aspiration_id))
+            await tx.execute(
+                "INSERT INTO aspiration_history(aspiration_id, at, actor_id, action, from_status, to_status, note)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (main.id, to_iso(now), person.id, "duplikat digabungkan", main.status, main.status,
+                 plain("officials/history_duplicate_merged", ticket=aspiration.ticket, desa=aspiration.desa_name)))
+            await self._audit(tx, person.telegram_id, "asp:duplikat", f"{aspiration.ticket} -> {main.ticket}")
+            if pending_of is not None:
+                await tx.execute("DELETE FROM pending_inputs WHERE telegram_id = ? AND chat_id = ?", pending_of)
+            current = await self.aspirations.get_in(tx, aspiration_id)
+            await self._notify_kades(tx, current, "duplikat", now, actor=person, note=None, key=f"h{hid}",
+                                     target=main.ticket)
+            await self._refresh_cards(tx, current, now, f"h{hid}")
+        return Outcome(current, "duplikat", render("officials/officials_done", action="duplikat", a=current,
+                                                   target=main.ticket))
+
+    async def resume_service_level(self, tx: Transaction, aspiration_id: int, now: datetime) -> int | None:
+        """The village answered a "Minta info": the clock runs again, its deadlines moved by the working days it
+        stood still (the answer's day counted, weekends and holidays not). None when nobody was waiting."""
+        row = await tx.fetchone("SELECT * FROM aspiration_sla WHERE aspiration_id = ?", (aspiration_id,))
+        if row is None or row["info_requested_at"] is None:
+            return None
+        asked = from_iso(row["info_requested_at"]).astimezone(self.tz).date()
+        days = working_days_between(asked, self.today(now))
+
+        def moved(due: str, done: str | None) -> str:
+            return due if done is not None or not days else add_working_days(date.fromisoformat(due), days).isoformat()
+
+        await tx.execute(
+            "UPDATE aspiration_sla SET accept_due = ?, respond_due = ?, info_requested_at = NULL,"
+            " info_reminded_at = NULL, paused_days = paused_days + ? WHERE aspiration_id = ?",
+            (moved(row["accept_due"], row["accepted_at"]), moved(row["respond_due"], row["responded_at"]), days,
+             aspiration_id))
+        return days
+
+    async def remind_waiting_villages(self, now: datetime, after_days: int = 2) -> int:
+        """One reminder to the kepala desa when a "Minta info" is unanswered after ``after_days`` working days
+        (from the working morning on). Returns how many were queued."""
+        local = now.astimezone(self.tz)
+        if local.time() < self.day_starts:
+            return 0
+        rows = await self.db.fetchall(
+            "SELECT s.aspiration_id, s.info_requested_at FROM aspiration_sla s JOIN aspirations a"
+            " ON a.id = s.aspiration_id WHERE s.info_requested_at IS NOT NULL AND s.info_reminded_at IS NULL"
+            " AND a.status IN ('baru', 'diterima', 'diproses') ORDER BY s.aspiration_id")
+        sent = 0
+        for row in rows:
+            asked = from_iso(row["info_requested_at"]).astimezone(self.tz).date()
+            if working_days_between(asked, local.date()) < after_days:
+                continue
+            async with self.db.transaction() as tx:
+                if not await jobs.claim(tx, "officials:info-reminder",
+                                        f"{row['aspiration_id']}:{row['info_requested_at']}", now):
+                    continue
+                await tx.execute("UPDATE aspiration_sla SET info_reminded_at = ? WHERE aspiration_id = ?",
+                                 (to_iso(now), row["aspiration_id"]))
+                aspiration = await self.aspirations.get_in(tx, row["aspiration_id"])
+                if aspiration.submitter_telegram_id is None:
+                    continue
+                question = await tx.fetchval(
+                    "SELECT text FROM aspiration_messages WHERE aspiration_id = ? AND purpose = 'minta_info'"
+                    " ORDER BY id DESC LIMIT 1", (aspiration.id,))
+                await outbox.enqueue_text(
+                    tx, aspiration.submitter_telegram_id,
+                    render("officials/officials_info_reminder", a=aspiration, question=question, days=after_days),
+                    now=now, ref=f"asp:{aspiration.id}:kades",
+                    reply_markup=outbox.inline_keyboard([[(WRITE_BUTTON, callbacks.build("asp", "msg", aspiration.id,
+                                                                                         "new"))]]),
+                    dedup_key=f"asp:{aspiration.id}:info-reminder:{row['info_requested_at']}")
+                sent += 1
+        return sent
 
     # -- prompts: a reason, a reply, a comment ---------------------------------------------------------------
 
@@ -654,6 +860,9 @@ class OfficialsService:
             aspiration = await self.aspirations.get(aspiration_id)
             self._check_kades(person, aspiration)
             check_transition(aspiration.ticket, aspiration.status, "buka_kembali")
+        elif kind == "pesan":  # the kepala desa writes to the departments (the thread)
+            aspiration = await self.aspirations.get(aspiration_id)
+            self.check_village_writer(person, aspiration)
         elif kind in NEEDS_TEXT:
             aspiration = await self.check(person, aspiration_id, kind, target)
         else:
@@ -736,7 +945,8 @@ class OfficialsService:
         Only those messages count: a reply to a digest or a prompt is not a reply to a kepala desa."""
         ref = await self.db.fetchval(
             "SELECT ref FROM outbox WHERE chat_id = ? AND message_id = ? AND (ref LIKE 'asp:%:fwd'"
-            " OR ref LIKE 'asp:%:att' OR ref LIKE 'asp:%:notice') ORDER BY id DESC LIMIT 1", (chat_id, message_id))
+            " OR ref LIKE 'asp:%:att' OR ref LIKE 'asp:%:notice' OR ref LIKE 'asp:%:thread') ORDER BY id DESC LIMIT 1",
+            (chat_id, message_id))
         if not ref:
             return None
         part = str(ref).split(":")[1]
@@ -760,6 +970,14 @@ class OfficialsService:
             if chat_id > 0:
                 await self._send_attachments(tx, chat_id, aspiration, now, f"card{now.timestamp()}")
             await self._enqueue_card(tx, chat_id, aspiration, now, key=None)
+            if audiences.of(person).sees_thread(aspiration):  # the conversation with the village, under the card
+                rows = await tx.fetchall(
+                    "SELECT m.*, p.name AS author FROM aspiration_messages m LEFT JOIN people p ON p.id = m.author_id"
+                    " WHERE m.aspiration_id = ? ORDER BY m.id", (aspiration.id,))
+                if rows:
+                    await outbox.enqueue_text(tx, chat_id, render("officials/officials_thread", a=aspiration,
+                                                                  messages=[dict(r) for r in rows]),
+                                              now=now, ref=f"asp:{aspiration.id}:thread")
         return aspiration
 
     # -- service levels --------------------------------------------------------------------------------------
@@ -780,7 +998,8 @@ class OfficialsService:
         escalated = 0
         rows = await self.db.fetchall(
             "SELECT a.id FROM aspirations a JOIN aspiration_sla s ON s.aspiration_id = a.id"
-            " WHERE a.status IN ('baru', 'diterima', 'diproses') AND s.audience != 'pimpinan' AND ("
+            " WHERE a.status IN ('baru', 'diterima', 'diproses') AND s.audience != 'pimpinan'"
+            " AND s.info_requested_at IS NULL AND ("
             " (s.accepted_at IS NULL AND s.escalated_accept_at IS NULL AND s.accept_due < ?)"
             " OR (s.responded_at IS NULL AND s.escalated_respond_at IS NULL AND s.respond_due < ?)) ORDER BY a.id",
             (today, today))

@@ -47,6 +47,8 @@ def _configure_backup(p: argparse.ArgumentParser) -> None:
 
 
 async def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    from bot.media.archive import backup_archive, backup_folder
+    from bot.media.settings import media_dir
     from bot.operations.settings import ops_settings
     from bot.storage.backup import backup_database, backup_name
 
@@ -60,7 +62,10 @@ async def cmd_backup(config: Config, args: argparse.Namespace) -> int:
         target = ops.backup_dir / name
     info = await asyncio.to_thread(backup_database, config.db_path, target)
     print(plain("operations/cli_backup_done", info=info))
-    return 0
+    # the media archive beside it, incrementally (a file already backed up is not copied again)
+    media = await asyncio.to_thread(backup_archive, media_dir(config), target)
+    print(plain("media/backup_report", report=media, folder=str(backup_folder(target))))
+    return 1 if media.damaged else 0
 
 
 def _configure_restore(p: argparse.ArgumentParser) -> None:
@@ -70,6 +75,8 @@ def _configure_restore(p: argparse.ArgumentParser) -> None:
 
 
 async def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    from bot.media.archive import restore_archive
+    from bot.media.settings import media_dir
     from bot.operations.settings import ops_settings
     from bot.storage.backup import BackupError, inspect, restore_database
     from bot.storage.runlock import AlreadyRunning, RunLock
@@ -89,13 +96,16 @@ async def cmd_restore(config: Config, args: argparse.Namespace) -> int:
             return 1
         report = await asyncio.to_thread(restore_database, backup, config.db_path, ops.backup_dir,
                                          SystemClock().now(), config.tz)
+        # the media archive saved beside the backup: the files the database names come back (those there stay)
+        media = await asyncio.to_thread(restore_archive, backup, media_dir(config))
     except BackupError as exc:
         print(plain("cli/failed", text=exc.message), file=sys.stderr)
         return 1
     finally:
         lock.release()
     print(plain("operations/cli_restored", previous=report.previous_copy, db_path=config.db_path, backup=backup))
-    return 0
+    print(plain("media/restore_report", report=media, folder=str(media_dir(config))))
+    return 1 if media is not None and media.damaged else 0
 
 
 # -- audit export ---------------------------------------------------------------------------------------------

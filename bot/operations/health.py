@@ -127,6 +127,14 @@ def _problems(*, polling: bool, polled_age: float | None, store_failing_age: flo
 
 _OLDEST_WAITING = "SELECT MIN(stored_at) FROM inbound_updates WHERE stored_at IS NOT NULL"
 _DEAD_LETTERS = "SELECT COUNT(*) FROM dead_letters WHERE status IN ('open', 'replay')"
+_MEDIA_DOWNLOADS = ("SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'failed'), 0)"
+                    " FROM media_downloads")
+_HAS_MEDIA = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'media_downloads'"
+
+
+def _media_note(pending: int, failed: int) -> str:
+    """The media archive's part of the line: files waiting for their download, and those given up."""
+    return plain("media/health_note", pending=pending, failed=failed)
 
 
 async def health_report(db: Database, *, mode: str, max_heartbeat_age: float | None = None,
@@ -151,6 +159,8 @@ async def health_report(db: Database, *, mode: str, max_heartbeat_age: float | N
         report["unhandled_updates"] = await db.fetchval("SELECT COUNT(*) FROM inbound_updates")
         report["oldest_unhandled_age_seconds"] = _age(await db.fetchval(_OLDEST_WAITING), now)
         report["dead_letters"] = await db.fetchval(_DEAD_LETTERS)
+        media = await db.fetchone(_MEDIA_DOWNLOADS) if await db.fetchval(_HAS_MEDIA) else None
+        report["media_downloads"] = {"pending": media[0] if media else 0, "failed": media[1] if media else 0}
     except Exception as exc:  # the report is the answer; never a traceback
         report["status"] = "error"
         report["database"] = f"error: {type(exc).__name__}"
@@ -195,6 +205,7 @@ def check_file(path: Path, *, max_heartbeat_age: float, max_poll_age: float | No
                                   (HEARTBEAT_KEY, CONFLICT_KEY)).fetchall())
         oldest = conn.execute(_OLDEST_WAITING).fetchone()[0]
         dead = conn.execute(_DEAD_LETTERS).fetchone()[0]
+        media = conn.execute(_MEDIA_DOWNLOADS).fetchone() if conn.execute(_HAS_MEDIA).fetchone() else None
     except sqlite3.Error as exc:
         return False, plain("operations/health_db_unreadable", error=exc)
     finally:
@@ -220,5 +231,6 @@ def check_file(path: Path, *, max_heartbeat_age: float, max_poll_age: float | No
         return False, plain("operations/health_store_failing", failing=failing, dead_note=dead_note)
     if waiting is not None and waiting > STUCK_AFTER:
         return False, plain("operations/health_waiting", waiting=waiting, dead_note=dead_note)
+    media_note = f"; {_media_note(int(media[0]), int(media[1]))}" if media is not None else ""
     return True, plain("operations/health_ok", version=version, age=age, updated=state.get("last_update_at"),
-                       dead_note=dead_note)
+                       dead_note=dead_note) + media_note

@@ -58,6 +58,8 @@ class SambangApplication(SambangApp):
     bot_data_services: Services
     #: the webhook server while the bot takes its updates by webhook (unset otherwise)
     webhook_server: WebhookServer | None
+    #: the dashboard's own server in polling mode (``SAMBANG_WEB_LISTEN``; unset otherwise)
+    web_server: Any
     #: Other flows' answers to /batal, in order, set by the composition root (see ``CancelHook``).
     cancel_hooks: tuple[CancelHook, ...] = ()
 

@@ -42,6 +42,10 @@ CONFIRM_CANCEL = InlineKeyboardMarkup([
     [InlineKeyboardButton(_W["cancel_yes"], callback_data="asp:sum:cancelok")],
     [InlineKeyboardButton(_W["cancel_no"], callback_data="asp:sum:back")],
 ])
+POSSIBLE_DUPLICATES = InlineKeyboardMarkup([
+    [InlineKeyboardButton(_W["send_anyway"], callback_data="asp:sum:sendok")],
+    [BACK_BUTTON],
+])
 OFFER = InlineKeyboardMarkup([[InlineKeyboardButton(_W["offer"], callback_data="asp:text")]])
 
 

@@ -161,7 +161,11 @@ class WebhookServer:
         port: int = 8443,
         max_heartbeat_age: float | None = None,
         liveness: Liveness | None = None,
+        extra_routes: list[Any] | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> None:
+        """``extra_routes`` (with the tornado ``settings`` they need) are served beside the webhook: the dashboard
+        (bot/web), so that one HTTP server answers Telegram, /healthz and people."""
         self.bot = bot
         self.update_queue = update_queue
         self.db = db
@@ -178,8 +182,9 @@ class WebhookServer:
             [
                 (re.escape(path) + "/?", _UpdateHandler, {"server": self}),
                 (r"/healthz/?", _HealthHandler, {"server": self}),
+                *(extra_routes or []),
             ],
-            default_handler_class=_NotFound,
+            **{"default_handler_class": _NotFound, **(settings or {})},
         )
         self._http = HTTPServer(app, max_body_size=MAX_BODY, xheaders=True)
         self.bound_port: int | None = None

@@ -59,9 +59,10 @@ DEPARTMENT_SQL = ("(SELECT group_concat(ad.department, ',') FROM aspiration_depa
 HEADERS = (
     "Tiket", "Tanggal masuk", "Desa", "Kode desa", "Kecamatan", "Kategori", "Status", "Diperbarui", "Ditutup",
     "Lama sampai ditutup (hari)", "OPD", "Tanggapan terakhir", "Tgl tanggapan terakhir", "Uraian", "Lintang", "Bujur",
+    "Lampiran (arsip media)",
 )
 #: Fixed widths where the content would make a column too wide or too narrow.
-WIDTHS: tuple[float | None, ...] = (16, 17, None, 15, None, None, None, 17, 17, 12, None, 50, 17, 60, 11, 11)
+WIDTHS: tuple[float | None, ...] = (16, 17, None, 15, None, None, None, 17, 17, 12, None, 50, 17, 60, 11, 11, 60)
 POTENTIAL_HEADERS = ("Kecamatan", "Desa", "Kode desa", "Jenis", "Uraian", "Foto", "Lintang", "Bujur", "Diperbarui",
                      "Diperbarui oleh")
 POTENTIAL_WIDTHS: tuple[float | None, ...] = (None, None, 15, None, 60, 6, 11, 11, 17, None)
@@ -99,6 +100,8 @@ class ExportRow(NamedTuple):
     respond_due: str | None = None
     accepted_at: str | None = None
     responded_at: str | None = None
+    #: Each photo, document, voice note and video with its path in the media archive (SAMBANG_MEDIA_DIR).
+    attachments: str = ""
 
     def overdue_days(self, today: date) -> int | None:
         """Working days past the earliest missed service level while the departments still work on it; 0 when
@@ -112,7 +115,30 @@ class ExportRow(NamedTuple):
     def cells(self) -> tuple[Any, ...]:
         return (self.ticket, self.created, self.desa_name, self.desa_code, self.kecamatan_name,
                 category_label(self.category), status_label(self.status), self.updated, self.closed, self.days,
-                self.department, self.response, self.response_at, self.description, self.latitude, self.longitude)
+                self.department, self.response, self.response_at, self.description, self.latitude, self.longitude,
+                self.attachments)
+
+
+@dataclass(frozen=True)
+class ArchivedAttachment:
+    kind: str
+    file_name: str | None
+    duration: int | None
+    #: relative to the archive folder; None while not archived
+    path: str | None
+    status: str | None
+
+    def describe(self) -> str:
+        """"pesan suara 0:42: ab/abcdef….ogg", "dokumen proposal.pdf: (belum diarsipkan)"."""
+        words = phrases("village_map/export_media")  # the kinds of file and "not archived (yet)"
+        label = words.get(self.kind, self.kind)
+        if self.file_name:
+            label += f" {self.file_name}"
+        if self.duration is not None and self.kind in ("voice", "video", "video_note"):
+            label += f" {self.duration // 60}:{self.duration % 60:02d}"
+        if self.path:
+            return f"{label}: {self.path}"
+        return f"{label}: ({words['failed' if self.status == 'failed' else 'pending']})"
 
 
 class LocalTimes:
@@ -193,9 +219,34 @@ class Exporter:
             [*NOT_RESPONSES, *share_params, *scope_params],
         )
         names = await self.department_names()
-        return await asyncio.to_thread(self._convert, records, names)
+        files = await self._attachments(where, [*share_params, *scope_params])
+        return await asyncio.to_thread(self._convert, records, names, files)
 
-    def _convert(self, records: list[Any], names: dict[str, str]) -> list[ExportRow]:
+    async def _attachments(self, where: str, params: list[Any]) -> dict[str, list[ArchivedAttachment]]:
+        """ticket -> its files with their archive paths, for the aspirations ``where`` selects."""
+        found: dict[str, list[ArchivedAttachment]] = {}
+        for r in await self.db.fetchall(
+            "SELECT a.ticket, t.kind, t.file_name, t.duration, f.path, m.status"
+            " FROM aspirations a JOIN desa d ON d.code = a.desa_code JOIN kecamatan k ON k.code = a.kecamatan_code"
+            " JOIN attachments t ON t.aspiration_id = a.id"
+            " LEFT JOIN media_downloads m ON m.file_unique_id = t.file_unique_id"
+            " LEFT JOIN media_files f ON f.sha256 = m.sha256 AND m.status = 'done'"
+            f" WHERE {where} AND t.kind <> 'location' ORDER BY a.id, t.position",
+            params,
+        ):
+            found.setdefault(r["ticket"], []).append(
+                ArchivedAttachment(r["kind"], r["file_name"], r["duration"], r["path"], r["status"]))
+        return found
+
+    async def archived_paths(self, audience: Audience, filters: Filters) -> list[str]:
+        """The archive paths of every file of the aspirations this export holds (``--with-media``)."""
+        share, share_params = audience.where(self.aspirations)
+        scope, scope_params = filters.sql(self.tz)
+        files = await self._attachments(f"({share}) AND ({scope})", [*share_params, *scope_params])
+        return sorted({f.path for items in files.values() for f in items if f.path})
+
+    def _convert(self, records: list[Any], names: dict[str, str],
+                 files: dict[str, list[ArchivedAttachment]]) -> list[ExportRow]:
         times = LocalTimes(self.tz)
         local = times.local
         out = []
@@ -212,13 +263,18 @@ class Exporter:
                 elapsed = datetime.fromisoformat(closed_at[:19]) - datetime.fromisoformat(created_at[:19])
                 days = round(elapsed.total_seconds() / 86400, 1)
             department = ", ".join(names.get(code, code) for code in (r["department"] or "").split(",") if code)
+            attached = files.get(r["ticket"], [])
+            description = r["description"]
+            if not description.strip():  # told by voice: say so, with where to listen to it
+                description = "; ".join(f.describe() for f in attached if f.kind == "voice")
             out.append(ExportRow(
                 r["ticket"], created, r["desa_name"], r["desa_code"], r["kecamatan_code"], r["kecamatan_name"],
                 r["kabupaten_name"], r["category"], r["status"], updated, closed, days,
-                department, response, local(r["response_at"]), r["description"],
+                department, response, local(r["response_at"]), description,
                 r["latitude"], r["longitude"], bool(r["confidential"]), times.offset(created_at)[1],
                 times.offset(updated_at)[1], tuple(c for c in (r["department"] or "").split(",") if c),
                 r["accept_due"], r["respond_due"], r["accepted_at"], r["responded_at"],
+                attachments="\n".join(f.describe() for f in attached),
             ))
         return out
 

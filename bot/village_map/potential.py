@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.core.clock import Clock, to_iso
 from bot.core.domain import DomainError, NotAllowed, NotFound, Role
 from bot.core.text import clean_text
+from bot.media import queue
 from bot.people.roster import Person
 from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
@@ -288,6 +289,8 @@ class PotentialService:
                     (draft.kind, description, draft.latitude, draft.longitude, person.id, stamp, entry_id),
                 )
                 await self._replace_photos(tx, entry_id, draft.photos)
+            await queue.enqueue(tx, [queue.MediaRef("photo", p.file_id, p.file_unique_id or "") for p in draft.photos],
+                                owner=f"potensi:{entry_id}", now=now)  # the photos go to the media archive
             await self._audit(tx, person, "potensi_simpan" if created else "potensi_ubah", entry_id, now)
             await tx.execute("DELETE FROM potential_drafts WHERE telegram_id = ?", (person.telegram_id,))
         entry = await self.get(entry_id)

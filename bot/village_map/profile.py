@@ -18,6 +18,7 @@ from bot.core.domain import CATEGORIES, Status, category_label, status_label
 from bot.core.wording import plain
 from bot.messaging.templates import render
 from bot.people.regions import Desa
+from bot.storage.database import Database
 
 if TYPE_CHECKING:
     from bot.village_map.service import VillageMap
@@ -66,17 +67,23 @@ async def village_heads(request: ProfileRequest) -> tuple[str, ...]:
                  for r in rows)
 
 
+async def village_counts(db: Database, desa_code: str, audience: Audience) -> tuple[dict[str, int], dict[str, int]]:
+    """A village's aspirations in ``audience``'s share, counted by status and by category."""
+    share, params = audience.where()
+    by_status: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    for r in await db.fetchall(
+            f"SELECT a.status, a.category, COUNT(*) AS n FROM aspirations a WHERE a.desa_code = ? AND ({share})"
+            " GROUP BY a.status, a.category", [desa_code, *params]):
+        by_status[r["status"]] = by_status.get(r["status"], 0) + r["n"]
+        by_category[r["category"]] = by_category.get(r["category"], 0) + r["n"]
+    return by_status, by_category
+
+
 async def aspirations_section(request: ProfileRequest) -> str | None:
     vm = request.map
     share, params = request.audience.where(vm.aspirations)
-    rows = await vm.db.fetchall(
-        f"SELECT a.status, a.category, COUNT(*) AS n FROM aspirations a WHERE a.desa_code = ? AND ({share})"
-        " GROUP BY a.status, a.category", [request.desa.code, *params])
-    by_status: dict[str, int] = {}
-    by_category: dict[str, int] = {}
-    for r in rows:
-        by_status[r["status"]] = by_status.get(r["status"], 0) + r["n"]
-        by_category[r["category"]] = by_category.get(r["category"], 0) + r["n"]
+    by_status, by_category = await village_counts(vm.db, request.desa.code, request.audience)
     order = [s.value for s in Status]
     statuses = [(status_label(s), by_status[s]) for s in sorted(by_status, key=lambda s: (
         order.index(s) if s in order else len(order), s))]

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import sys
+import zipfile
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,13 +24,16 @@ from bot.aspirations.service import AspirationService
 from bot.core.clock import Clock, from_iso
 from bot.core.domain import DomainError
 from bot.core.wording import phrases, plain
+from bot.media.settings import media_dir
 from bot.messaging.templates import render, split_message
 from bot.officials import digests
 from bot.people.regions import Desa, find_kecamatan, get_desa, search_desa
 from bot.storage import audit
 from bot.storage.database import Database
 from bot.village_map.chart_process import Chart, ChartProcess
+from bot.village_map.dashboard import Dashboard
 from bot.village_map.export import FORMATS, MIME, Exporter, ExportFile, filename
+from bot.village_map.locations import VillageLocations
 from bot.village_map.potential import PotentialService
 from bot.village_map.profile import (
     ProfileRequest,
@@ -55,6 +61,10 @@ class VillageMap:
         self.tz = tz
         self.aspirations = aspirations
         self.potential = PotentialService(db, clock)
+        #: Village offices' locations (/lokasi) and the map's data.
+        self.locations = VillageLocations(db, clock, tz)
+        #: The dashboard's figures, list and village pages.
+        self.dashboard = Dashboard(db, tz)
         self.exporter = Exporter(db, aspirations, tz)
         #: Draws the charts in a worker process: matplotlib never enters the bot's process
         #: (bot/village_map/chart_process.py).
@@ -231,6 +241,7 @@ def configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--separator", choices=(",", ";"), default=",", help=help_texts["export_separator"])
     parser.add_argument("--audience", default="admin", metavar="AUDIENS",
                         help=help_texts["export_audience"])
+    parser.add_argument("--with-media", action="store_true", help=help_texts["export_with_media"])
 
 
 async def run_export(config: Config, args: argparse.Namespace) -> int:
@@ -242,6 +253,14 @@ async def run_export(config: Config, args: argparse.Namespace) -> int:
         names = [part for item in args.kecamatan for part in item.split(",") if part.strip()]
         filters = Filters(since=args.since, kecamatan_codes=await vm.resolve_kecamatan(names))
         result = await vm.export(args.format, audience, filters, delimiter=args.separator)
+        media_note = ""
+        if args.with_media:
+            paths = await vm.exporter.archived_paths(audience, filters)
+            root = media_dir(config)
+            content, added, missing = await asyncio.to_thread(with_media, result, root, paths)
+            result = replace(result, content=content, filename=result.filename.rsplit(".", 1)[0] + ".zip",
+                             mime_type="application/zip")
+            media_note = plain("media/export_zip", added=added, missing=missing, root=str(root))
         await vm.audit_export(None, args.format, result)
     finally:
         await services.db.close()
@@ -259,7 +278,26 @@ async def run_export(config: Config, args: argparse.Namespace) -> int:
         where = str(path)
     print(plain("village_map/cli_exported", format=args.format, audience=result.audience, rows=result.rows,
                 where=where), file=sys.stderr)
+    if media_note:
+        print(media_note, file=sys.stderr)
     return 0
+
+
+def with_media(export: ExportFile, root: Path, paths: Sequence[str]) -> tuple[bytes, int, list[str]]:
+    """A zip of the export and the archived files at ``paths`` (under ``media/``, as the export names them);
+    (zip bytes, files added, paths missing from the archive folder)."""
+    buffer = io.BytesIO()
+    added, missing = 0, []
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(export.filename, export.content, compress_type=zipfile.ZIP_DEFLATED)
+        for relative in paths:
+            source = root / relative
+            if not source.is_file():
+                missing.append(relative)
+                continue
+            archive.write(source, f"media/{relative}", compress_type=zipfile.ZIP_STORED)  # photos, audio: packed
+            added += 1
+    return buffer.getvalue(), added, missing
 
 
 def _write_private(path: Path, content: bytes) -> None:

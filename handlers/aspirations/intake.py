@@ -7,6 +7,8 @@ half-written aspiration survives a restart. /batal cancels at any step.
 from __future__ import annotations
 
 import logging
+import warnings
+from datetime import timedelta
 from typing import Any, cast
 
 from telegram import Message, Update
@@ -24,6 +26,9 @@ from bot.aspirations.service import (
     MAX_DOCUMENT_BYTES,
     MAX_DOCUMENTS,
     MAX_PHOTOS,
+    MAX_VIDEO_BYTES,
+    MAX_VIDEOS,
+    MAX_VOICES,
     Attachment,
     Draft,
     document_accepted,
@@ -408,13 +413,15 @@ async def category_not_changed(update: Update, context: SambangContext) -> str:
 
 async def _ask_attachments(update: Update, context: SambangContext, draft: Draft) -> str:
     await reply(update, "aspirations/aspiration_attachments", max_photos=MAX_PHOTOS, max_documents=MAX_DOCUMENTS,
+                max_videos=MAX_VIDEOS,
                 reply_markup=keyboards.attachments_done(len(draft.photos)))
     return ADDING_ATTACHMENTS
 
 
 def _attachment_added_text(draft: Draft, what: str) -> str:
     return render("aspirations/aspiration_attachment_added", what=what, photos=len(draft.photos), max_photos=MAX_PHOTOS,
-                  documents=len(draft.documents), location=draft.location is not None)
+                  documents=len(draft.documents), location=draft.location is not None, videos=len(draft.videos),
+                  voices=len(draft.voices))
 
 
 async def _ack_attachment(update: Update, draft: Draft, what: str) -> None:
@@ -529,7 +536,8 @@ async def photo_added(update: Update, context: SambangContext, person: Person, d
 
 @_draft_step
 async def attachment_at_summary(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
-    """A photo, location or document sent while the summary shows: back to the attachment step with it."""
+    """A photo, location, document, voice note or video sent while the summary shows: back to the attachment step
+    with it."""
     message = update.effective_message
     assert message is not None
     await _retire_summary(update, context, draft)
@@ -538,6 +546,10 @@ async def attachment_at_summary(update: Update, context: SambangContext, person:
         return await photo_added(update, context)
     if message.location:
         return await location_added(update, context)
+    if message.voice:
+        return await voice_added(update, context)
+    if message.video or message.video_note:
+        return await video_added(update, context)
     return await document_added(update, context)
 
 
@@ -666,7 +678,119 @@ async def attachments_text(update: Update, context: SambangContext) -> str | int
     assert message is not None and message.text is not None
     if message.text.strip().lower() in DONE_WORDS:
         return await attachments_done(update, context)
+    draft = await _draft(update, context)
+    if draft is not None and draft.description is None and draft.voices:
+        # told by voice first: the typed words join it as the written description
+        if await _take_description(update, context, draft, message.text):
+            await reply(update, "common/raw", text=notice("written_with_voice"),
+                        reply_markup=keyboards.attachments_done(len(draft.photos)))
+        return ADDING_ATTACHMENTS
     await refuse(update, notice("attachments_expected"), reply_markup=keyboards.ATTACHMENTS_DONE)
+    return ADDING_ATTACHMENTS
+
+
+# -- voice notes and videos -------------------------------------------------------------------------------------
+
+
+def _seconds(value: int | timedelta | None) -> int:
+    """A voice note's or video's length in whole seconds (PTB gives an int now, a timedelta later)."""
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    return int(value or 0)
+
+
+def _voice(message: Message) -> Attachment:
+    voice = message.voice
+    assert voice is not None
+    with warnings.catch_warnings():  # PTB warns that durations become timedeltas; _seconds takes both
+        warnings.simplefilter("ignore")
+        duration = _seconds(voice.duration)
+    return Attachment("voice", voice.file_id, voice.file_unique_id, mime_type=voice.mime_type,
+                      file_size=voice.file_size, duration=duration)
+
+
+def _voice_refusal(draft: Draft, voice: Attachment) -> str | None:
+    """Why this voice note cannot be kept (the kepala desa's words), or None."""
+    if (voice.file_size or 0) > MAX_VIDEO_BYTES:
+        return str(notice("voice_too_big", size_mb=round((voice.file_size or 0) / 1024 / 1024)))
+    if len(draft.voices) >= MAX_VOICES:
+        return str(notice("voices_full", max_voices=MAX_VOICES))
+    return None
+
+
+async def _keep_voice(update: Update, context: SambangContext, draft: Draft, *, attaching: bool) -> Attachment | None:
+    """Add the message's voice note to the draft and save it; None (refused, with the reason) if it cannot be."""
+    message = update.effective_message
+    assert message is not None
+    voice = _voice(message)
+    refusal = _voice_refusal(draft, voice)
+    if refusal is not None:
+        await refuse(update, refusal, reply_markup=keyboards.ATTACHMENTS_DONE if attaching else None)
+        return None
+    if any(v.file_unique_id == voice.file_unique_id for v in draft.voices):
+        return voice  # the same voice note again (a repeated delivery): kept once
+    caption = clean_caption(message.caption)
+    # a caption long enough is the written description when there is none yet; else it stays the voice's caption
+    if caption and not (draft.description is None and _describe_by_caption(context, draft, caption)):
+        voice.caption = caption
+    draft.attachments.append(voice)
+    await _save(update, context, draft)
+    return voice
+
+
+@_categorised_step
+async def voice_while_describing(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
+    """A voice note where the bot asks for the description: it tells the aspiration (typed words may follow)."""
+    voice = await _keep_voice(update, context, draft, attaching=False)
+    if voice is None:
+        return WRITING_DESCRIPTION
+    if context.user_data is not None and context.user_data.pop("reviewing", None):
+        return await _show_summary(update, context, draft)
+    await reply(update, "aspirations/aspiration_voice_received", duration=voice.duration,
+                described=bool(draft.description), max_photos=MAX_PHOTOS, max_documents=MAX_DOCUMENTS,
+                max_videos=MAX_VIDEOS, reply_markup=keyboards.attachments_done(len(draft.photos)))
+    return ADDING_ATTACHMENTS
+
+
+@_draft_step
+async def voice_added(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
+    """A voice note with the attachments: beside the written description, or as it."""
+    voice = await _keep_voice(update, context, draft, attaching=True)
+    if voice is not None:
+        seconds = voice.duration or 0
+        await _ack_attachment(update, draft, f"Pesan suara {seconds // 60}:{seconds % 60:02d}")
+    return ADDING_ATTACHMENTS
+
+
+@_draft_step
+async def video_added(update: Update, context: SambangContext, person: Person, draft: Draft) -> str | int:
+    """A video or a round video note: kept as an attachment within the count and size the bot states."""
+    message = update.effective_message
+    assert message is not None
+    video = message.video or message.video_note
+    assert video is not None
+    kind = "video" if message.video is not None else "video_note"
+    size = video.file_size or 0
+    if size > MAX_VIDEO_BYTES:
+        await refuse(update, notice("video_too_big", size_mb=round(size / 1024 / 1024)),
+                     reply_markup=keyboards.ATTACHMENTS_DONE)
+        return ADDING_ATTACHMENTS
+    if any(v.file_unique_id == video.file_unique_id for v in draft.videos):
+        await _ack_attachment(update, draft, "Video")
+        return ADDING_ATTACHMENTS
+    if len(draft.videos) >= MAX_VIDEOS:
+        await refuse(update, notice("videos_full", max_videos=MAX_VIDEOS), reply_markup=keyboards.ATTACHMENTS_DONE)
+        return ADDING_ATTACHMENTS
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        duration = _seconds(video.duration)
+    file_name = getattr(video, "file_name", None)
+    draft.attachments.append(Attachment(kind, video.file_id, video.file_unique_id,
+                                        clean_text(file_name)[:128] if file_name else None,
+                                        getattr(video, "mime_type", None), size, duration=duration,
+                                        caption=clean_caption(message.caption)))
+    await _save(update, context, draft)
+    await _ack_attachment(update, draft, "Video" if kind == "video" else "Video bulat")
     return ADDING_ATTACHMENTS
 
 
@@ -742,7 +866,7 @@ async def summary_action(update: Update, context: SambangContext, person: Person
         return REVIEWING_SUMMARY
     if action in ("cancel", "cancelok"):
         return await cancel(update, context)
-    if action != "send":
+    if action not in ("send", "sendok"):
         await refuse(update, notice("stale_button"), show_alert=True)
         return REVIEWING_SUMMARY
     if draft.visit_id is not None:  # the visit may have passed or been cancelled since the draft was tagged
@@ -752,13 +876,25 @@ async def summary_action(update: Update, context: SambangContext, person: Person
             await _save(update, context, draft)
             await reply(update, "common/refusal", message=refusal)
             return await _show_summary(update, context, draft)
+    if action == "send":  # open aspirations nearby about the same problem are offered first ("tetap kirim?")
+        duplicates = await context.services.aspirations.possible_duplicates(person, draft)
+        if duplicates:
+            await reply(update, "aspirations/aspiration_possible_duplicates", duplicates=duplicates,
+                        reply_markup=keyboards.POSSIBLE_DUPLICATES)
+            return REVIEWING_SUMMARY
     # Send: one aspiration per draft, however often the button is pressed.
     summary = (query.message.chat.id, query.message.message_id) if query.message is not None else None
+    if action == "sendok":  # pressed under the possible duplicates: the summary's buttons come off too
+        await _clear_pressed(update)
+        if summary is not None and draft.summary_message is not None:
+            summary = (summary[0], draft.summary_message)
     aspiration, _created = await context.services.aspirations.submit(
         person, draft, f"{person.id}:{draft.token}", summary_message=summary)
     if context.user_data is not None:
         context.user_data.pop("reviewing", None)
-    await reply(update, "aspirations/aspiration_receipt", aspiration=aspiration)
+    receipt = await reply(update, "aspirations/aspiration_receipt", aspiration=aspiration)
+    if receipt is not None:  # a Telegram reply to the receipt joins the aspiration's thread
+        await context.services.thread.remember(receipt.chat.id, receipt.message_id, aspiration.id)
     return ConversationHandler.END
 
 
@@ -866,11 +1002,13 @@ def build_conversation() -> ConversationHandler[SambangContext]:
                             (private & filters.PHOTO, photo_early), (other, category_not_chosen)],
         CHANGING_CATEGORY: [(r"^asp:cat:", category_chosen), (text, category_typed), (other, category_not_changed)],
         WRITING_DESCRIPTION: [(text, description_written), (private & filters.PHOTO, photo_while_describing),
-                              (other, description_not_text)],
+                              (private & filters.VOICE, voice_while_describing), (other, description_not_text)],
         ADDING_ATTACHMENTS: [
             (private & filters.PHOTO, photo_added),
             (private & filters.LOCATION, location_added),
             (private & filters.Document.ALL, document_added),
+            (private & filters.VOICE, voice_added),
+            (private & (filters.VIDEO | filters.VIDEO_NOTE), video_added),
             (r"^asp:att:done$", attachments_done),
             (r"^asp:att:photos$", photo_list),
             (r"^asp:att:rm:", photo_removed),
@@ -880,7 +1018,8 @@ def build_conversation() -> ConversationHandler[SambangContext]:
         REVIEWING_SUMMARY: [
             (r"^asp:sum:rm:", photo_removed),
             (r"^asp:sum:", summary_action),
-            (private & (filters.PHOTO | filters.LOCATION | filters.Document.ALL), attachment_at_summary),
+            (private & (filters.PHOTO | filters.LOCATION | filters.Document.ALL | filters.VOICE | filters.VIDEO
+                        | filters.VIDEO_NOTE), attachment_at_summary),
             (text, summary_text),
         ],
     }, [(r"^asp:sum:(cancel|cancelok|back)$", summary_action)], cancel=cancel)

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CommandHandler, filters
 
 from bot.aspirations import audience
 from bot.aspirations.service import normalise_ticket
 from bot.core.domain import NotFound, Role
+from bot.messaging import callbacks
+from bot.officials.service import WRITE_BUTTON
 from bot.telegram.context import SambangApp, SambangContext, notice, person_or_refuse, refuse, reply
 
 _TITLES = {
@@ -41,10 +43,19 @@ async def status(update: Update, context: SambangContext) -> None:
     except NotFound as exc:
         await reply(update, "common/refusal", message=exc.message)
         return
-    history = await svc.history(aspiration.id)
+    thread = context.services.thread
+    history = await thread.history(person, aspiration)
     department = await context.services.departments.label_for(aspiration)
-    await reply(update, "aspirations/status_detail", a=aspiration, history=history, department=department,
-                show_actors=audience.of(person).actors)
+    messages = await thread.visible(person, aspiration)
+    markup = None
+    if person.role is Role.KEPALA_DESA and messages is not None and not aspiration.is_closed:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+            WRITE_BUTTON, callback_data=callbacks.build("asp", "msg", aspiration.id, "new"))]])
+    sent = await reply(update, "aspirations/status_detail", a=aspiration, history=history, department=department,
+                       show_actors=audience.of(person).actors, messages=messages or [],
+                       waiting=await thread.waiting_on_village(aspiration.id), reply_markup=markup)
+    if sent is not None and person.role is Role.KEPALA_DESA and update.effective_chat is not None:
+        await thread.remember(update.effective_chat.id, sent.message_id, aspiration.id)  # a reply joins the thread
 
 
 def register(app: SambangApp) -> None:

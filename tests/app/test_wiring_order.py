@@ -26,6 +26,7 @@ HANDLERS = [
     (-4, 'TypeHandler:bot.telegram.guards.flood_limit'),
     (-3, 'TypeHandler:bot.telegram.context.drop_duplicate_updates'),
     (-2, 'TypeHandler:bot.telegram.guards.guard'),
+    (-1, 'MessageHandler:handlers.officials.thread.on_message'),
     (-1, 'MessageHandler:handlers.officials.actions.on_text'),
     (-1, 'MessageHandler:handlers.officials.actions.on_command'),
     (-1, 'MessageHandler:handlers.officials.actions.on_result_photo'),
@@ -36,6 +37,7 @@ HANDLERS = [
     (0, 'conversation:aspirasi'),
     (0, 'CallbackQueryHandler:handlers.aspirations.intake.stale_button'),
     (0, 'CommandHandler:handlers.aspirations.status.status'),
+    (0, 'CallbackQueryHandler:handlers.officials.thread.on_write'),
     (0, 'CallbackQueryHandler:handlers.officials.actions.on_button'),
     (0, 'CommandHandler:handlers.officials.actions.inbox'),
     (0, 'CommandHandler:handlers.officials.actions.tangani'),
@@ -68,6 +70,9 @@ HANDLERS = [
     (0, 'CallbackQueryHandler:handlers.village_map.desa.desa_button'),
     (0, 'CommandHandler:handlers.village_map.rekap.rekap'),
     (0, 'CommandHandler:handlers.village_map.rekap.ekspor'),
+    (0, 'CommandHandler:handlers.village_map.lokasi.lokasi'),
+    (0, 'MessageHandler:handlers.village_map.lokasi.office_location'),
+    (0, 'CommandHandler:handlers.village_map.dasbor.dasbor'),
     (0, 'CommandHandler:handlers.operations.audit.audit_export'),
     (0, 'CommandHandler:handlers.operations.deadletters.gagal'),
     (0, 'CallbackQueryHandler:handlers.operations.deadletters.gagal_button'),
@@ -90,6 +95,7 @@ HANDLERS = [
 
 TASKS = [
     'officials:service-levels',
+    'officials:info-reminders',
     'digest:daily',
     'digest:weekly',
     'heartbeat',
@@ -98,6 +104,8 @@ TASKS = [
     'prune_processed_updates',
     'visits',
     'commitments',
+    'media:downloads',
+    'village_map:location-prompts',
 ]
 
 WEEKLY_SECTIONS = [
@@ -111,23 +119,24 @@ WEEKLY_SECTIONS = [
 
 MENU = {
     None: ['start', 'bantuan'],
-    'kepala_desa': ['start', 'aspirasi', 'status', 'batal', 'jadwal', 'potensi', 'bantuan'],
+    'kepala_desa': ['start', 'aspirasi', 'status', 'batal', 'jadwal', 'potensi', 'lokasi', 'bantuan'],
     'camat': ['start', 'status', 'batal', 'jadwal', 'bantuan'],
-    'pejabat': ['start', 'status', 'batal', 'tangani', 'inbox', 'jadwal', 'briefing', 'desa', 'ekspor', 'bantuan'],
+    'pejabat': ['start', 'status', 'batal', 'tangani', 'inbox', 'jadwal', 'briefing', 'desa', 'ekspor', 'dasbor',
+                'bantuan'],
     'pimpinan': [
         'start', 'status', 'batal', 'tangani', 'opd', 'jadwal', 'briefing', 'janji', 'umpanbalik', 'desa', 'rekap',
-        'ekspor', 'bantuan',
+        'ekspor', 'dasbor', 'bantuan',
     ],
     'admin': [
         'start', 'status', 'batal', 'undang', 'tangani', 'inbox', 'opd', 'jadwal', 'kunjungan', 'briefing', 'janji',
         'siaran', 'audit', 'gagal', 'desa', 'orang', 'nonaktifkan', 'aktifkan', 'pindah', 'rekap', 'ekspor',
-        'bantuan',
+        'dasbor', 'bantuan',
     ],
 }
 
 CANCEL_HOOKS = ["handlers.village_map.potensi.cancel_hook"]
 
-SUBMIT_SUBSCRIBERS = ["copy_to_camat", "on_submit"]
+SUBMIT_SUBSCRIBERS = ["copy_to_camat", "on_submit", "queue_downloads"]
 
 CLI = [
     'run',
@@ -141,6 +150,7 @@ CLI = [
     'backup',
     'restore',
     'audit',
+    'media',
     'deadletters',
     'people',
 ]

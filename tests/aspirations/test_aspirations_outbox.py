@@ -100,7 +100,7 @@ async def test_camat_sees_only_copies_and_never_confidential(
 def test_user_text_is_escaped_in_templates() -> None:
     text = render("aspirations/camat_copy", aspiration=type("A", (), {
         "ticket": "ASP-2026-00001", "desa_name": "<b>Desa</b>", "kecamatan_name": "Sumber",
-        "category": "lainnya", "description": "<b>tebal</b> </a> & {{ x }}"})())
+        "category": "lainnya", "description": "<b>tebal</b> </a> & {{ x }}", "voices": []})())
     assert "&lt;b&gt;tebal&lt;/b&gt; &lt;/a&gt; &amp; {{ x }}" in text
     assert "<b>Desa</b>" not in text
 

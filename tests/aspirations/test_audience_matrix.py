@@ -73,6 +73,9 @@ VISIBLE: dict[str, frozenset[str]] = {
     "admin": ALL,
 }
 ROLES = tuple(VISIBLE)
+#: Who reads an aspiration's thread (the replies, questions and answers between the village and the departments):
+#: the departments responsible now (PUPR no longer for "moved"), never another department or a camat without copy.
+THREAD: dict[str, frozenset[str]] = {**VISIBLE, "pupr": frozenset({"copy", "plain", "other", "tiris"})}
 #: Files that travel: "Kinerja Kecamatan" only in leadership's.
 EXPORTED = {**VISIBLE, "admin": ALL - CONFIDENTIAL}
 #: Assigned to the department now (its daily digest is its open work).
@@ -358,6 +361,44 @@ async def test_which_fields_each_role_reads(world: World, role: str) -> None:
         aspiration = await world.h.svc.aspirations.by_ticket(ticket)
         assert aspiration is not None
         assert audience.sees(aspiration) == (name in VISIBLE[role]), (role, name)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_who_reads_each_thread(world: World, role: str) -> None:
+    """The thread rule (audience.sees_thread) and the thread's one read path, for every role and aspiration."""
+    person = world.person(role)
+    for name, ticket in world.tickets.items():
+        aspiration = await world.h.svc.aspirations.by_ticket(ticket)
+        assert aspiration is not None
+        allowed = name in THREAD[role]
+        assert audiences.of(person).sees_thread(aspiration) == allowed, (role, name)
+        assert (await world.h.svc.thread.visible(person, aspiration) is not None) == allowed, (role, name)
+        if not allowed:
+            with pytest.raises(NotFound):
+                await world.h.svc.thread.read(person, aspiration)
+    assert audiences.of(replace(person, active=False)).sees_thread(aspiration) is False
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_possible_duplicates_shown_before_kirim_follow_one_rule(world: World, role: str) -> None:
+    """A kepala desa is shown open, non-confidential aspirations of their kecamatan as possible duplicates; nobody
+    else is shown any. The SQL condition and the rule for one aspiration agree."""
+    audience = audiences.of(world.person(role))
+    where, params = audience.duplicate_hints_where()
+    rows = await world.h.svc.db.fetchall(f"SELECT ticket FROM aspirations a WHERE {where}", params)
+    in_sql = {r["ticket"] for r in rows} & set(world.tickets.values())
+    by_rule = set()
+    for ticket in world.tickets.values():
+        aspiration = await world.h.svc.aspirations.by_ticket(ticket)
+        assert aspiration is not None
+        if audience.sees_duplicate_hint(aspiration):
+            by_rule.add(ticket)
+    assert in_sql == by_rule
+    expected = {world.tickets[n] for n in IN_SUMBER - CONFIDENTIAL} if role in ("kades_a", "kades_b",
+                                                                              "kades_other") else set()
+    if role == "kades_tiris":
+        expected = {world.tickets["tiris"]}
+    assert by_rule == expected, role
 
 
 async def test_a_deactivated_head_reads_nothing(world: World) -> None:

@@ -17,6 +17,7 @@ KADES_MENU = [
     ("batal", "Batalkan langkah yang sedang berjalan"),
     ("jadwal", "Jadwal kunjungan Bupati (Ngantor di Kecamatan)"),
     ("potensi", "Catat potensi desa (pertanian, wisata, UMKM, ...)"),
+    ("lokasi", "Kirim lokasi kantor desa untuk peta"),
     ("bantuan", "Daftar perintah dan cara memakai Sambang"),
 ]
 
@@ -36,7 +37,7 @@ async def test_a_new_kepala_desa_reads_one_menu_in_telegram_and_in_bantuan(harne
 
 
 def test_the_menu_fingerprint_is_kept_so_a_deployed_bot_does_not_send_every_menu_again() -> None:
-    assert Menu(MENU).version() == "1b25d854d722"
+    assert Menu(MENU).version() == "c9e2bb5ed699"  # /lokasi and /dasbor added
 
 
 def test_a_command_without_a_description_stops_the_start() -> None:

@@ -143,7 +143,9 @@ async def test_the_longest_content_goes_through_every_kind_of_message(harness: B
     assert "teks terpotong" in texts[-1]  # an edit cannot become two messages: cut, and says so
     assert "teks terpotong" in _joined(h, andi.id, mark)
 
-    refused = [c.describe() for c in h.server.calls if not c.ok and "not modified" not in (c.error or "")]
+    # (the media archive's getFile of the made-up file ids above is refused: not a message, not this test's subject)
+    refused = [c.describe() for c in h.server.calls
+               if not c.ok and "not modified" not in (c.error or "") and c.method != "getFile"]
     assert refused == [], refused
     for chat_id in (kades.id, andi.id, camat.id, bupati.id):
         assert not any("terjadi gangguan" in t for t in h.server.texts(chat_id))

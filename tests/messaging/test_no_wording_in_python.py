@@ -37,6 +37,8 @@ ALLOWED_FILES = {
     "bot/core/dates.py": "calendar names",
     # keywords matched against what a kepala desa typed: input vocabulary, never shown
     "bot/aspirations/classifier.py": "category keywords",
+    # stop words and spellings matched against descriptions (possible duplicates): input vocabulary, never shown
+    "bot/aspirations/similar.py": "duplicate-suggestion vocabulary",
     # the command menu table, being moved out of Python by a parallel change
     "bot/messaging/menu.py": "menu table (moved by a parallel change)",
 }
@@ -49,6 +51,9 @@ ALLOWED_STRINGS = {
     # the names of history steps, stored in aspiration_history.action and matched by SQL (they outlive a release)
     ("bot/officials/service.py", "tidak dapat ditindaklanjuti"),
     ("bot/officials/service.py", "ditutup otomatis (desa tidak menjawab)"),
+    ("bot/officials/service.py", "minta info dari desa"),
+    ("bot/officials/service.py", "pesan dari desa"),
+    ("bot/officials/service.py", "info dari desa diterima"),
     ("bot/officials/service.py", "dinyatakan bukan kewenangan"),
     # what a dead letter was, stored in dead_letters.summary
     ("bot/operations/deadletters.py", "pesan teks"),

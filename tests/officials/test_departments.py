@@ -193,8 +193,8 @@ async def test_buttons_follow_the_status(db: Database, clock: FakeClock) -> None
     kades = await _person(db, clock, 10, "kepala_desa", desa="35.13.02.2001")
     asp, _ = await aspirations.submit(kades, Draft(category="infrastruktur", description="Jalan rusak berat."), "a")
     datas = [d for row in card_buttons(asp) for _, d in row]
-    assert datas == [f"asp:act:{asp.id}:{a}" for a in ("terima", "proses", "selesai", "balas", "alihkan", "tolak",
-                                                         "tdt")]
+    assert datas == [f"asp:act:{asp.id}:{a}" for a in ("terima", "proses", "selesai", "balas", "info", "alihkan",
+                                                         "tolak", "tdt", "duplikat")]
     assert max(len(d.encode()) for d in datas) <= 64
     secret, _ = await aspirations.submit(kades, Draft(category="kinerja_kecamatan", description="Pungli camat."),
                                          "b")

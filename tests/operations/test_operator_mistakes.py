@@ -119,6 +119,17 @@ async def test_webhook_port_in_use_is_one_line(tmp_path: Path, fake: FakeTelegra
     assert not fake.calls_for(0, "setWebhook") and fake.last_call("setWebhook") is None
 
 
+async def test_dashboard_port_in_use_is_one_line(tmp_path: Path, fake: FakeTelegram) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        _refused(await _sambang(tmp_path, "run", TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.base_url,
+                                SAMBANG_WEB_LISTEN=f"127.0.0.1:{port}"),
+                 f"port {port}", "SAMBANG_WEB_LISTEN")
+    assert not (tmp_path / "ops.db").exists()
+
+
 async def test_bad_log_level_is_one_line(tmp_path: Path) -> None:
     _refused(await _sambang(tmp_path, "--log-level", "VERBOSE", "migrate"), "--log-level", "VERBOSE")
     assert not (tmp_path / "ops.db").exists()

@@ -40,8 +40,8 @@ CALLBACK_DATA = [
     "asp:new", "asp:new:7", "asp:resume:yes", "asp:resume:new", "asp:cat:infrastruktur", "asp:cat:?",
     "asp:att:done", "asp:sum:send", "asp:sum:camat", "asp:sum:edit", "asp:sum:cat", "asp:sum:cancel",
     "asp:act:12:terima", "asp:act:12:proses", "asp:act:12:selesai", "asp:act:12:balas", "asp:act:12:alihkan",
-    "asp:act:12:tolak", "asp:act:12:tdt", "asp:act:12:lepas", "asp:rte:12:PUPR", "asp:rte:12:-", "asp:cfm:12:ya",
-    "asp:cfm:12:belum",
+    "asp:act:12:tolak", "asp:act:12:tdt", "asp:act:12:lepas", "asp:act:12:info", "asp:act:12:duplikat",
+    "asp:msg:12:new", "asp:rte:12:PUPR", "asp:rte:12:-", "asp:cfm:12:ya", "asp:cfm:12:belum",
     "fb:3:k:4", "fb:3:v:5", "fb:3:skip", "desa:show:35.13.02.2001",
     "pot:new", "pot:edit:5", "pot:resume:yes", "pot:resume:new", "pot:kind:wisata", "pot:media:done",
     "pot:media:clear", "pot:sum:save", "pot:sum:kind", "pot:sum:desc", "pot:sum:media", "pot:sum:cancel",
@@ -56,11 +56,11 @@ CALLBACK_DATA = [
 #: Scheduled tasks: their names are the ``job`` of ``job_runs`` rows (claimed periods).
 SCHEDULED_TASKS = [
     "visits", "commitments", "heartbeat", "daily_backup", "prune_processed_updates", "officials:service-levels",
-    "digest:daily", "digest:weekly",
+    "digest:daily", "digest:weekly", "officials:info-reminders", "media:downloads",
 ]
 
 #: Actions in the audit log an admin's export is filtered and read by.
-AUDIT_ACTIONS = ["invite", "register_invite", "register_contact", "roster_import", "restore", "ditolak"]
+AUDIT_ACTIONS = ["invite", "register_invite", "register_contact", "roster_import", "restore", "ditolak", "asp:duplikat"]
 
 
 def _walk(handler: BaseHandler[Any, Any, Any]) -> Iterator[BaseHandler[Any, Any, Any]]:

@@ -320,14 +320,26 @@ def type_idle(kind: str) -> Callable[[Corpus], Awaitable[None]]:
     return case
 
 
+#: What an aspiration takes as evidence, and at which stage: a voice note tells the description (or joins the
+#: attachments), videos and video notes are attachments.
+ACCEPTED_IN_FLOW = {"voice": ("describing", "attaching"), "video": ("attaching",), "video_note": ("attaching",)}
+
+
 def type_in_flow(kind: str, stage: str) -> Callable[[Corpus], Awaitable[None]]:
     async def case(c: Corpus) -> None:
         before = await c.aspirations()
         user = await getattr(c, stage)()
         draft_before = await c.h.svc.aspirations.load_draft(user.id)
-        await c.expect(user.id, lambda: SENDERS[kind](user), *UNSUPPORTED, "Tuliskan uraian masalahnya",
-                       "Pilih kategori")
-        assert await c.h.svc.aspirations.load_draft(user.id) == draft_before  # nothing half-stored in the draft
+        assert draft_before is not None
+        if stage in ACCEPTED_IN_FLOW.get(kind, ()):
+            await c.expect(user.id, lambda: SENDERS[kind](user), "diterima")
+            draft = await c.h.svc.aspirations.load_draft(user.id)
+            assert draft is not None and [a.kind for a in draft.attachments] == [
+                *(a.kind for a in draft_before.attachments), kind]
+        else:
+            await c.expect(user.id, lambda: SENDERS[kind](user), *UNSUPPORTED, "Tuliskan uraian masalahnya",
+                           "Pilih kategori")
+            assert await c.h.svc.aspirations.load_draft(user.id) == draft_before  # nothing half-stored
         await c.h.say(user, "/batal", "Aspirasi dibatalkan")
         await c.check([user], before=before)
 

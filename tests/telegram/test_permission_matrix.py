@@ -133,6 +133,9 @@ COMMANDS: dict[str, dict[str, str]] = {
     "/rekap": {"pimpinan": "Rekap aspirasi", "admin": "Rekap aspirasi", "unregistered": UNREG, "*": STAFF_ONLY},
     "/ekspor csv": {"pimpinan": "<document>", "admin": "<document>", "pejabat_resp": "<document>",
                     "pejabat_other": "<document>", "unregistered": UNREG, "*": STAFF_ONLY},
+    "/lokasi": {"kepala_desa": "Lokasi kantor desa", "unregistered": UNREG, "*": "hanya untuk Kepala Desa"},
+    "/dasbor": {"pimpinan": "Dasbor Sambang", "admin": "Dasbor Sambang", "pejabat_resp": "Dasbor Sambang",
+                "pejabat_other": "Dasbor Sambang", "unregistered": UNREG, "*": STAFF_ONLY},
     # Dead letters: messages the bot could not process
     "/gagal": {"admin": "Tidak ada pesan gagal", "unregistered": UNREG, "*": NOT_ADMIN},
     # Access: looking people up, taking access away, giving it back, moving people
@@ -227,6 +230,11 @@ BUTTONS: dict[str, Button] = {
     # an admin's answer to a succession: any other role is refused; an admin is told there is nothing to decide
     "confirm_successor": Button("ppl:ok:999999", "baru", ("admin",), "sudah diputuskan", "baru",
                                 {"unregistered": UNREG, "*": "hanya untuk Admin"}),
+    # (last: their prompts carry the ticket, so a later press would land on them)
+    "minta_info": _staff_button("info", "pertanyaan", "baru"),
+    "duplikat": _staff_button("duplikat", "nomor tiket aspirasi utama", "baru"),
+    "kirim_pesan": Button("asp:msg:{id}:new", "baru", ("kepala_desa",), "Tuliskan pesan", "baru",
+                          {"*": "hanya untuk kepala desa yang mengirim"}),
 }
 
 
@@ -235,6 +243,7 @@ BUTTONS: dict[str, Button] = {
 async def test_button(world: World, name: str, role: str) -> None:
     button = BUTTONS[name]
     aspiration = await world.aspiration(button.needs)
+    await world.h.settle()  # people press what they have been sent: the notifications are delivered first
     user = world.users[role]
     # press on the message that carries this aspiration's buttons where there is one (as people do), else on the
     # newest message (a forged press)

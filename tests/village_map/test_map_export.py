@@ -32,7 +32,7 @@ from tests.map_seed import seed
 TZ = ZoneInfo("Asia/Jakarta")
 XLSX_HEADERS = ["Tiket", "Tanggal masuk", "Desa", "Kode desa", "Kecamatan", "Kategori", "Status", "Diperbarui",
                 "Ditutup", "Lama sampai ditutup (hari)", "OPD", "Tanggapan terakhir", "Tgl tanggapan terakhir",
-                "Uraian", "Lintang", "Bujur"]
+                "Uraian", "Lintang", "Bujur", "Lampiran (arsip media)"]
 
 
 @pytest.fixture
@@ -83,9 +83,9 @@ async def test_xlsx_has_summary_kecamatan_sheets_and_potential(db: Database, clo
         assert [c.value for c in ws[1]] == XLSX_HEADERS
         assert all(c.font.b and c.fill.fgColor.rgb.endswith("1F4E78") for c in ws[1])
         assert ws.freeze_panes == "A2"
-        assert ws.auto_filter.ref == f"A1:P{count + 1}"
+        assert ws.auto_filter.ref == f"A1:Q{count + 1}"
         assert ws.max_row == count + 1
-        widths = [ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width for j in range(1, 17)]
+        widths = [ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width for j in range(1, 18)]
         assert all(MIN_WIDTH <= w <= MAX_WIDTH for w in widths)
         assert widths[XLSX_HEADERS.index("Uraian")] == 60
         assert {row[4] for row in ws.iter_rows(min_row=2, values_only=True)} == {name}
