@@ -340,10 +340,21 @@ class OutboxSender:
                 wait = 1.0
             if self._stopping:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            await self._sleep(wait)
         if self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _sleep(self, wait: float) -> None:
+        """Sleep until ``wake()`` or ``wait`` seconds, whichever comes first. A timer handle rather than
+        ``asyncio.wait_for``, which builds a task for every sleep (the sender sleeps many times a second while
+        forwards wait for their chat's pace)."""
+        if self._wake.is_set():
+            return
+        timer = asyncio.get_running_loop().call_later(max(wait, 0.0), self._wake.set)
+        try:
+            await self._wake.wait()
+        finally:
+            timer.cancel()
 
     async def _dispatch_due(self) -> float:
         """Start sends for due rows, first row per free chat; returns how long to sleep before looking again."""
@@ -355,7 +366,9 @@ class OutboxSender:
             return delay  # no place for a send yet: don't look for rows (people being answered may hold it)
         # The oldest unsent row of each chat only (a later row never overtakes one waiting for a retry), messages
         # of a single conversation before those of large broadcasts, then oldest first.
-        rows = await self.db.fetchall(
+        # Both reads go by an index (outbox_chat_head, outbox_due) and run at once on the loop's thread: a hand-off
+        # to the reader's thread and back for each look cost more than the queries.
+        rows = await self.db.lookup_all(
             "SELECT o.id, o.chat_id, o.method, o.params, o.upload, o.upload_name, o.attempts FROM outbox o"
             " WHERE o.status = 'pending' AND o.not_before <= ? AND o.id = (SELECT MIN(h.id) FROM outbox h"
             " WHERE h.chat_id = o.chat_id AND h.status IN ('pending', 'sending'))"
@@ -386,9 +399,10 @@ class OutboxSender:
         if len(rows) == BATCH:
             sleep_for = min(sleep_for, 0.05)
         # earlier scheduled retries
-        nxt = await self.db.fetchval(
+        nxt_row = await self.db.lookup_one(
             "SELECT MIN(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?", (to_iso(now_wall),)
         )
+        nxt = nxt_row[0] if nxt_row else None
         if nxt:
             until = (datetime.fromisoformat(nxt.replace("Z", "+00:00")) - now_wall).total_seconds()
             sleep_for = min(sleep_for, max(until, 0.01))
@@ -422,7 +436,7 @@ class OutboxSender:
             ("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
              (row_id,)),
             ("SELECT attempts FROM outbox WHERE id = ?", (row_id,)),
-        ], urgent=True)
+        ], urgent=True, notify=False)  # the claim makes nothing due: no need to wake the sender (this task)
         if not claim.rowcount:
             return
         attempts = current.rows[0][0]

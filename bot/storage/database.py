@@ -305,11 +305,13 @@ class Database:
         return (await self.write_batch([(sql, params)], urgent=urgent))[0].lastrowid
 
     async def write_batch(self, statements: Sequence[tuple[str, Sequence[Any] | dict[str, Any]]], *,
-                          urgent: bool = False) -> list[WriteResult]:
+                          urgent: bool = False, notify: bool = True) -> list[WriteResult]:
         """Several writes in one transaction, in one trip to the writer's thread: BEGIN, the statements, COMMIT.
 
         For the writes made for every update (the update stored on arrival, marked handled, the conversation's
         state): a ``transaction()`` costs a trip per statement plus two, and each trip is a thread hand-off.
+        ``notify=False`` skips the commit listeners (a write no listener needs to hear of, such as the outbox
+        sender claiming a row it is about to send).
         """
         async with self._write_lock.priority(urgent):
             if self.write_fault is not None and statements:
@@ -320,7 +322,8 @@ class Database:
                 # tests): the function runs in the writer's thread
                 execute = cast(Callable[..., Awaitable[list[WriteResult]]], self._writer._execute)  # untyped there
                 results = await execute(_write_batch, self._writer._conn, statements)
-        self._committed(sql for sql, _params in statements)
+        if notify:
+            self._committed(sql for sql, _params in statements)
         return results
 
     def _write_inline(self, statements: Sequence[tuple[str, Any]]) -> list[WriteResult] | None:

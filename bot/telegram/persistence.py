@@ -30,6 +30,9 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
         # What was last written per (kind, id): PTB offers every touched user's data after each update, and
         # most of it has not changed.
         self._written: dict[tuple[str, int], str] = {}
+        # The state last written per (conversation, key): PTB hands over every conversation an update touched,
+        # also when it stayed in the same state (a second photo, a multi-select press).
+        self._states: dict[tuple[str, str], str] = {}
 
     async def _load(self, kind: str) -> dict[int, dict[str, Any]]:
         rows = await self.db.fetchall("SELECT id, data FROM ptb_data WHERE kind = ?", (kind,))
@@ -62,18 +65,25 @@ class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str
 
     async def get_conversations(self, name: str) -> ConversationDict:
         rows = await self.db.fetchall("SELECT key, state FROM ptb_conversations WHERE name = ?", (name,))
+        for r in rows:
+            self._states[(name, r["key"])] = r["state"]
         return {tuple(json.loads(r["key"])): json.loads(r["state"]) for r in rows}
 
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
         encoded_key = json.dumps(list(key))
         if new_state is None:
+            self._states.pop((name, encoded_key), None)
             await self.db.execute("DELETE FROM ptb_conversations WHERE name = ? AND key = ?", (name, encoded_key))
             return
+        encoded_state = json.dumps(new_state)
+        if self._states.get((name, encoded_key)) == encoded_state:
+            return  # unchanged since it was last written
         await self.db.execute(
             "INSERT INTO ptb_conversations(name, key, state) VALUES (?, ?, ?) ON CONFLICT(name, key) DO UPDATE SET"
             " state = excluded.state",
-            (name, encoded_key, json.dumps(new_state)),
+            (name, encoded_key, encoded_state),
         )
+        self._states[(name, encoded_key)] = encoded_state
 
     async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
         await self._store("user", user_id, deepcopy(data))
