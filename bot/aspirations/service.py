@@ -350,7 +350,7 @@ class AspirationService:
 
     async def take_offered_text(self, telegram_id: int) -> str | None:
         """The offered text, removed so that it starts one aspiration; None if there is none (any more)."""
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(inline=True) as tx:
             text = await tx.fetchval("SELECT text FROM offered_texts WHERE telegram_id = ?", (telegram_id,))
             await tx.execute("DELETE FROM offered_texts WHERE telegram_id = ?", (telegram_id,))
         return str(text) if text is not None else None
@@ -379,7 +379,7 @@ class AspirationService:
         now = self.clock.now()
         stamp = to_iso(now)
         year = now.astimezone(self.tz).year
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(inline=True) as tx:  # short, and the kepala desa waits for the receipt
             again = await tx.fetchval("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
             if again:
                 created = False
@@ -439,11 +439,13 @@ class AspirationService:
         return _aspiration(row, tuple(_attachment(a) for a in atts))
 
     async def get(self, aspiration_id: int) -> Aspiration:
-        row = await self.db.fetchone(_SELECT + " WHERE a.id = ?", (aspiration_id,))
+        # two reads by primary key and index, on the loop's thread (``lookup_*``): made for nearly every step of an
+        # official's or a kepala desa's work on an aspiration
+        row = await self.db.lookup_one(_SELECT + " WHERE a.id = ?", (aspiration_id,))
         if row is None:
             raise NotFound("aspirations/aspirasi_tidak_ditemukan")
-        atts = await self.db.fetchall("SELECT * FROM attachments WHERE aspiration_id = ? ORDER BY position",
-                                      (aspiration_id,))
+        atts = await self.db.lookup_all("SELECT * FROM attachments WHERE aspiration_id = ? ORDER BY position",
+                                        (aspiration_id,))
         return _aspiration(row, tuple(_attachment(a) for a in atts))
 
     async def by_ticket(self, ticket: str) -> Aspiration | None:

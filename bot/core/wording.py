@@ -24,6 +24,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         auto_reload=False,
+        cache_size=-1,  # as the messages' environment: a template is compiled once
     )
     env.filters.update(repr=repr, kategori=category_label)
     return env

@@ -137,7 +137,7 @@ class DownloadWorker:
             return
         assert stored.path == (known or relative_path(sha, ext))
         stamp = to_iso(self.clock.now())
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(inline=True) as tx:
             await tx.execute(
                 "INSERT INTO media_files(sha256, size, mime_type, path, created_at) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT(sha256) DO NOTHING",

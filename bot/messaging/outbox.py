@@ -456,7 +456,7 @@ class OutboxSender:
             await self._retry(row_id, backoff, str(exc)[:500], give_up=attempts >= MAX_TRANSIENT_ATTEMPTS)
             log.warning("outbox: transient error for row %s (attempt %s): %s", row_id, attempts, exc)
         except ChatUnreachable as exc:
-            async with self.db.transaction() as tx:
+            async with self.db.transaction(inline=True) as tx:
                 await tx.execute("UPDATE outbox SET status = 'blocked', last_error = ? WHERE id = ?",
                                  (str(exc)[:500], row_id))
                 await tx.execute(
@@ -488,7 +488,7 @@ class OutboxSender:
         while self._marks:
             batch, self._marks = self._marks, []
             try:
-                async with self.db.transaction(urgent=True) as tx:
+                async with self.db.transaction(urgent=True, inline=True) as tx:
                     await tx.executemany(
                         "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, last_error = NULL"
                         " WHERE id = ?",

@@ -87,6 +87,9 @@ def environment() -> Environment:
         # Templates ship with the code and never change while the bot runs: without this, every render asked the
         # file system whether its template had changed (a stat per message part).
         auto_reload=False,
+        # Every template stays compiled once used (there are over 400 messages; Jinja's default keeps 400 and
+        # compiles an evicted one again, about a millisecond each, at its next use)
+        cache_size=-1,
     )
     env.filters.update(
         tanggal=tanggal, tanggal_pendek=tanggal_pendek, waktu=waktu, hari=hari, kategori=category_label,

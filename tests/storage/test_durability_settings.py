@@ -116,3 +116,63 @@ async def test_the_wal_is_copied_into_the_database_file_every_so_many_writes(tmp
             copy.close()
     finally:
         await db.close()
+
+
+async def test_an_inline_transaction_commits_whole_or_not_at_all(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "i.db")
+    heard: list[str] = []
+    db.on_commit(lambda: heard.append("app_state"), tables=["app_state"])
+    try:
+        async with db.transaction(inline=True) as tx:
+            await tx.execute("INSERT INTO app_state(key, value) VALUES ('a', '1')")
+            assert await tx.fetchval("SELECT value FROM app_state WHERE key = 'a'") == "1"  # sees its own write
+        assert heard == ["app_state"]
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction(inline=True) as tx:
+                await tx.execute("INSERT INTO app_state(key, value) VALUES ('b', '1')")
+                await tx.execute("INSERT INTO app_state(key, value) VALUES ('a', '2')")  # the same key: it fails
+        assert await db.fetchval("SELECT COUNT(*) FROM app_state WHERE key IN ('a', 'b')") == 1
+        assert heard == ["app_state"]  # nothing committed, nobody woken
+        async with db.transaction(inline=True) as tx:  # the writer is usable again
+            assert await tx.execute_rowcount("UPDATE app_state SET value = '3' WHERE key = 'a'") == 1
+        row = await db.lookup_one("SELECT value FROM app_state WHERE key = 'a'")
+        assert row is not None and row["value"] == "3"
+    finally:
+        await db.close()
+
+
+async def test_an_inline_transaction_waits_for_another_process_lock_without_blocking_the_loop(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "w.db", busy_timeout=5)
+    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # an operator's session holding the write lock
+
+        async def write() -> None:
+            async with db.transaction(inline=True) as tx:
+                await tx.execute("INSERT INTO app_state(key, value) VALUES ('k', 'v')")
+
+        work = asyncio.ensure_future(write())
+        asyncio.get_running_loop().call_later(0.6, lambda: other.execute("ROLLBACK"))
+        stall = await _loop_stalls_while(work)
+        await work
+        assert stall < 0.3, f"the event loop stood still {stall:.2f} s waiting for the lock"
+        assert await db.lookup_one("SELECT value FROM app_state WHERE key = 'k'") is not None
+    finally:
+        other.close()
+        await db.close()
+
+
+async def test_after_writes_on_the_loop_thread_a_threaded_transaction_still_waits_for_a_lock(tmp_path: Path) -> None:
+    """The writer fails at once on the loop's thread (busy timeout 0) but must wait again in its own thread."""
+    db = await Database.open(tmp_path / "t.db", busy_timeout=5)
+    other = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    try:
+        await db.execute("INSERT INTO app_state(key, value) VALUES ('first', 'on the loop')")
+        other.execute("BEGIN IMMEDIATE")
+        asyncio.get_running_loop().call_later(0.5, lambda: other.execute("ROLLBACK"))
+        async with db.transaction() as tx:  # a long transaction: in the writer's thread, waiting for the lock
+            await tx.execute("INSERT INTO app_state(key, value) VALUES ('second', 'waited')")
+        assert await db.fetchval("SELECT COUNT(*) FROM app_state WHERE key IN ('first', 'second')") == 2
+    finally:
+        other.close()
+        await db.close()
