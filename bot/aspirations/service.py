@@ -373,7 +373,8 @@ class AspirationService:
         if not draft.described:
             raise DomainError("aspirations/uraian_aspirasi_belum_diisi")
         category = CATEGORY_BY_CODE[draft.category]
-        existing = await self.db.fetchval("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
+        found = await self.db.lookup_one("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
+        existing = found[0] if found else None
         if existing:
             return await self.get(existing), False
         now = self.clock.now()

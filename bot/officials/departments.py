@@ -279,7 +279,7 @@ class DepartmentService:
         return next((d for d in await self.list(include_inactive=True) if d.code == wanted), None)
 
     async def names(self) -> dict[str, str]:
-        rows = await self.db.fetchall("SELECT code, name FROM departments")
+        rows = await self.db.lookup_all("SELECT code, name FROM departments")  # a few dozen rows, each forward
         return {r["code"]: r["name"] for r in rows}
 
     async def routes(self) -> dict[str, builtins.list[str]]:
