@@ -226,17 +226,17 @@ class RateWindow:
             return max(0.001, self.answered[0] + self.span - now)
         return self.span  # every place is a send in flight: its answer wakes the sender sooner
 
-    def take(self, *, background: bool = False) -> _Place:
+    def take(self, *, background: bool = False) -> Place:
         self.open += 1
         if background:
             self.background_open += 1
             # a sender woken late may catch up a few gaps (the window still bounds every second)
             slack = self.background_floor * self.background_gap
             self.next_background = max(time.monotonic() - slack, self.next_background) + self.background_gap
-        return _Place(self, background)
+        return Place(self, background)
 
 
-class _Place:
+class Place:
     """One send's place in the window; ``release()`` when Telegram answered (or the send ended), once."""
 
     __slots__ = ("background", "window")
@@ -411,9 +411,9 @@ class OutboxSender:
             self._next_ok = {c: t for c, t in self._next_ok.items() if t > cutoff}
         return sleep_for
 
-    async def _send(self, row: Any, place: _Place | None = None) -> None:
+    async def _send(self, row: Any, place: Place | None = None) -> None:
         chat_id = row["chat_id"]
-        place = place or _Place(None)
+        place = place or Place(None)
         try:
             await self._deliver(row, place)
         except Exception as exc:
@@ -427,7 +427,7 @@ class OutboxSender:
             self._in_flight.pop(chat_id, None)
             self.wake()
 
-    async def _deliver(self, row: Any, place: _Place) -> None:
+    async def _deliver(self, row: Any, place: Place) -> None:
         row_id, chat_id = row["id"], row["chat_id"]
         params = json.loads(row["params"])
         # Claim the row on the writer: the row was read on the reader connection, whose snapshot can lag behind a

@@ -14,12 +14,13 @@ here and go first (see ``RateWindow``).
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.ext import AIORateLimiter
 
-from bot.messaging.outbox import RateWindow
+from bot.messaging.outbox import Place, RateWindow
 
 JSONDict = dict[str, Any]
 
@@ -33,6 +34,9 @@ class SlidingWindowRateLimiter(AIORateLimiter):
     def __init__(self, overall_rate: float, *, max_retries: int = 0) -> None:
         super().__init__(overall_max_rate=0, max_retries=max_retries)
         self.window = RateWindow(overall_rate)
+        #: answers waiting for a place, first come first served; only the first is woken when one frees up
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
 
     async def process_request(
         self,
@@ -47,15 +51,64 @@ class SlidingWindowRateLimiter(AIORateLimiter):
             return await super().process_request(callback, args, kwargs, endpoint, data, None)
         if data.get("chat_id") is None:  # getUpdates, answerCallbackQuery, getMe ...: not messages to a chat
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-        if self.window.delay() > 0:
-            self.window.waiting += 1
-            try:
-                while (delay := self.window.delay()) > 0:  # noqa: ASYNC110 (places free by time and by answers)
-                    await asyncio.sleep(min(delay, 0.02))  # an answer may free a place sooner than the window says
-            finally:
-                self.window.waiting -= 1
-        place = self.window.take()
+        place = await self._place()
         try:
             return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         finally:
             place.release()
+
+    async def _place(self) -> Place:
+        """A place in the window for an answer to a person, at once if one is free and nobody waits before it.
+
+        Places free up only as time passes (a send holds its place until a window after Telegram answered it), so
+        the waiting answers sleep until the window says the next place frees up, and only the first of them is woken
+        then: no answer polls the window while it waits (that cost CPU for every second of waiting).
+        """
+        window = self.window
+        if not self._waiters and window.delay() <= 0:
+            return window.take()
+        window.waiting += 1
+        loop = asyncio.get_running_loop()
+        again = False
+        try:
+            while True:
+                turn: asyncio.Future[None] = loop.create_future()
+                if again:
+                    self._waiters.appendleft(turn)  # woken, but the place went to another: still first in line
+                else:
+                    self._waiters.append(turn)
+                self._wake_first()
+                try:
+                    await turn
+                except asyncio.CancelledError:
+                    if turn in self._waiters:
+                        self._waiters.remove(turn)
+                    else:
+                        self._wake_first()  # woken as it was cancelled: the next one gets the turn
+                    raise
+                if window.delay() <= 0:
+                    place = window.take()
+                    self._wake_first()  # another place may be free as well
+                    return place
+                again = True
+        finally:
+            window.waiting -= 1
+
+    def _wake_first(self) -> None:
+        """Wake the first waiting answer if a place is free now; otherwise look again when the window says one
+        will be (one timer for all of them)."""
+        if self._timer is not None:
+            return
+        while self._waiters and self._waiters[0].done():
+            self._waiters.popleft()
+        if not self._waiters:
+            return
+        delay = self.window.delay()
+        if delay <= 0:
+            self._waiters.popleft().set_result(None)
+            return
+        self._timer = asyncio.get_running_loop().call_later(delay, self._look_again)
+
+    def _look_again(self) -> None:
+        self._timer = None
+        self._wake_first()
