@@ -22,8 +22,10 @@ from bot.storage.database import Database
 
 class SqlitePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
     def __init__(self, db: Database, update_interval: float = 1.0) -> None:
+        # Only conversations and user_data (a person's small flags between steps) are kept: no handler uses
+        # chat_data or bot_data, and PTB would copy and compare them after every update all the same.
         super().__init__(
-            store_data=PersistenceInput(bot_data=True, chat_data=True, user_data=True, callback_data=False),
+            store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True, callback_data=False),
             update_interval=update_interval,
         )
         self.db = db
