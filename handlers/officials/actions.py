@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 
 from markupsafe import Markup
-from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -35,7 +36,7 @@ from telegram.ext import (
 from bot.core.domain import CATEGORY_BY_CODE, DomainError, NotAllowed, Role
 from bot.core.wording import phrases
 from bot.messaging import callbacks
-from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService
+from bot.officials.service import NEEDS_TEXT, OFFICIAL_ACTIONS, InvalidText, OfficialsService, PendingInput
 from bot.people.roster import Person
 from bot.telegram.context import SambangApp, SambangContext, current_person, person_or_refuse, refuse, reply
 from bot.telegram.flow import drop_buttons
@@ -174,14 +175,37 @@ async def _confirmation(update: Update, context: SambangContext, person: Person 
 # -- typed answers, replies to cards, and commands that cancel a prompt ----------------------------------------
 
 
-async def on_text(update: Update, context: SambangContext) -> None:
+@dataclass(frozen=True)
+class Opened:
+    """A person's message in a chat, with the prompt waiting there for their answer (None if none): what every
+    handler of an official's typed answer, photo or command looks at first."""
+
+    message: Message
+    user: User
+    chat: Chat
+    pending: PendingInput | None
+
+
+async def open_message(update: Update, context: SambangContext) -> Opened | None:
+    """The message, its sender and chat, and the prompt waiting for them (one lookup); None for anything else."""
     message = update.effective_message
     user = update.effective_user
     chat = update.effective_chat
-    if message is None or user is None or chat is None or message.text is None:
+    if message is None or user is None or chat is None:
+        return None
+    return Opened(message, user, chat, await _officials(context).pending_input(user.id, chat.id))
+
+
+async def on_text(update: Update, context: SambangContext, opened: Opened | None = None) -> None:
+    """A typed answer to a waiting prompt, or a reply to an aspiration's card. ``opened`` when the caller
+    (handlers.officials.thread) already looked."""
+    opened = opened or await open_message(update, context)
+    if opened is None:
+        return
+    message, user, chat, pending = opened.message, opened.user, opened.chat, opened.pending
+    if message.text is None:
         return
     officials = _officials(context)
-    pending = await officials.pending_input(user.id, chat.id)
     if pending is not None:
         person = await current_person(update, context)
         try:
@@ -208,16 +232,14 @@ async def on_text(update: Update, context: SambangContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def on_result_photo(update: Update, context: SambangContext) -> None:
+async def on_result_photo(update: Update, context: SambangContext, opened: Opened | None = None) -> None:
     """A photo sent while "Selesai" waits for its result note: the photo goes to the kepala desa with its caption
     as the note (without a caption the prompt stays open and says so). Any other photo is left to other handlers."""
-    message = update.effective_message
-    user = update.effective_user
-    chat = update.effective_chat
-    if message is None or user is None or chat is None or not message.photo:
+    opened = opened or await open_message(update, context)
+    if opened is None or not opened.message.photo:
         return
+    message, user, pending = opened.message, opened.user, opened.pending
     officials = _officials(context)
-    pending = await officials.pending_input(user.id, chat.id)
     if pending is None or pending.kind != "selesai":
         return
     person = await current_person(update, context)
@@ -310,15 +332,13 @@ async def balas(update: Update, context: SambangContext) -> None:
 
 async def on_command(update: Update, context: SambangContext) -> None:
     """Any command cancels a waiting prompt in that chat; /batal only does that (and says so)."""
-    message = update.effective_message
-    user = update.effective_user
-    chat = update.effective_chat
-    if message is None or user is None or chat is None or not message.text:
+    opened = await open_message(update, context)
+    if opened is None or opened.pending is None:
+        return
+    message, user, chat, pending = opened.message, opened.user, opened.chat, opened.pending
+    if not message.text:
         return
     officials = _officials(context)
-    pending = await officials.pending_input(user.id, chat.id)
-    if pending is None:
-        return
     await officials.cancel_input(user.id, chat.id)
     command = message.text.split()[0].split("@")[0].lower()
     if command == "/batal":

@@ -46,13 +46,11 @@ def incoming(message: Message) -> Incoming | None:
 
 
 async def on_message(update: Update, context: SambangContext) -> None:
-    message = update.effective_message
-    user = update.effective_user
-    chat = update.effective_chat
-    if message is None or user is None or chat is None:
+    opened = await actions.open_message(update, context)
+    if opened is None:
         return
+    message, user, chat, pending = opened.message, opened.user, opened.chat, opened.pending
     officials = context.services.officials
-    pending = await officials.pending_input(user.id, chat.id)
     if pending is not None and pending.kind == "pesan":
         await _post(update, context, pending.aspiration_id, pending_of=(user.id, chat.id))
         raise ApplicationHandlerStop
@@ -72,9 +70,9 @@ async def on_message(update: Update, context: SambangContext) -> None:
                 await _post(update, context, aspiration_id, side="opd")
                 raise ApplicationHandlerStop
     if message.text is not None:
-        await actions.on_text(update, context)  # an official's typed answer or reply to a card
+        await actions.on_text(update, context, opened)  # an official's typed answer or reply to a card
     elif message.photo:
-        await actions.on_result_photo(update, context)  # a photo of the result, asked for by Selesai
+        await actions.on_result_photo(update, context, opened)  # a photo of the result, asked for by Selesai
 
 
 async def _post(update: Update, context: SambangContext, aspiration_id: int, *, side: str = "desa",
