@@ -373,8 +373,7 @@ class AspirationService:
         if not draft.described:
             raise DomainError("aspirations/uraian_aspirasi_belum_diisi")
         category = CATEGORY_BY_CODE[draft.category]
-        found = await self.db.lookup_one("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
-        existing = found[0] if found else None
+        existing = await self.db.lookup_val("SELECT id FROM aspirations WHERE submission_key = ?", (submission_key,))
         if existing:
             return await self.get(existing), False
         now = self.clock.now()

@@ -94,8 +94,7 @@ class DownloadWorker:
     async def _until_next(self) -> float:
         # this read and the next two go by an index (media_downloads_due, the primary key of media_files) and run at
         # once on the loop's thread: the worker makes them for every file it archives
-        found = await self.db.lookup_one("SELECT MIN(next_try_at) FROM media_downloads WHERE status = 'pending'")
-        nxt = found[0] if found else None
+        nxt = await self.db.lookup_val("SELECT MIN(next_try_at) FROM media_downloads WHERE status = 'pending'")
         if nxt is None:
             return POLL_SECONDS
         seconds = (from_iso(nxt) - self.clock.now()).total_seconds()
@@ -134,8 +133,7 @@ class DownloadWorker:
         # a large file (a 20 MB document) is hashed off the event loop, so people are answered meanwhile; a photo's
         # hash takes less than the hand-off to another thread would
         sha = sha256_of(data) if len(data) <= INLINE_HASH_BYTES else await asyncio.to_thread(sha256_of, data)
-        stored_as = await self.db.lookup_one("SELECT path FROM media_files WHERE sha256 = ?", (sha,))
-        known = stored_as[0] if stored_as else None
+        known = await self.db.lookup_val("SELECT path FROM media_files WHERE sha256 = ?", (sha,))
         ext = str(known).rsplit(".", 1)[1] if known else extension(due.kind, due.file_name, due.mime_type,
                                                                   fetched.path)
         mime = mime_of(due.kind, due.mime_type, ext)

@@ -399,10 +399,9 @@ class OutboxSender:
         if len(rows) == BATCH:
             sleep_for = min(sleep_for, 0.05)
         # earlier scheduled retries
-        nxt_row = await self.db.lookup_one(
+        nxt = await self.db.lookup_val(
             "SELECT MIN(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?", (to_iso(now_wall),)
         )
-        nxt = nxt_row[0] if nxt_row else None
         if nxt:
             until = (datetime.fromisoformat(nxt.replace("Z", "+00:00")) - now_wall).total_seconds()
             sleep_for = min(sleep_for, max(until, 0.01))

@@ -274,6 +274,11 @@ class Database:
         rows = await self.lookup_all(sql, params)
         return rows[0] if rows else None
 
+    async def lookup_val(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """The first column of ``lookup_one`` (None if no row), as ``fetchval`` is to ``fetchone``."""
+        row = await self.lookup_one(sql, params)
+        return None if row is None else row[0]
+
     # -- writes -----------------------------------------------------------------------------------------------
 
     @asynccontextmanager

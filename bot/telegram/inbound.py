@@ -447,8 +447,8 @@ async def forget_another_bots_updates(db: Database, bot_id: int) -> bool:
     before (a new bot was made for the regency, its token put in place of the old), the old bot's marks in
     ``processed_updates`` would make this one ignore its own first updates whose ids happen to match, as if they
     were redeliveries: they are forgotten. True when that happened. The bot's id is kept in ``app_state``."""
-    stored = await db.lookup_one("SELECT value FROM app_state WHERE key = 'bot_id'")
-    if stored is not None and stored["value"] == str(bot_id):
+    stored = await db.lookup_val("SELECT value FROM app_state WHERE key = 'bot_id'")
+    if stored == str(bot_id):
         return False
     statements: list[tuple[str, tuple[Any, ...]]] = [
         ("INSERT INTO app_state(key, value) VALUES ('bot_id', ?) ON CONFLICT(key) DO UPDATE SET"
@@ -459,7 +459,7 @@ async def forget_another_bots_updates(db: Database, bot_id: int) -> bool:
     await db.write_batch(statements)
     if stored is not None:
         log.warning("this database was used by another bot (id %s, now %s): its handled-update marks are"
-                    " forgotten", stored["value"], bot_id)
+                    " forgotten", stored, bot_id)
     return stored is not None
 
 
