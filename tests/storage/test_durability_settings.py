@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -28,21 +29,29 @@ async def _loop_stalls_while(work: asyncio.Future[object] | asyncio.Task[object]
     return longest
 
 
-async def test_a_short_write_waits_for_another_process_lock_without_blocking_the_loop(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "s.db", busy_timeout=5)
-    other = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+async def _write_while_another_process_holds_the_lock(path: Path,
+                                                     write: Callable[[Database], Awaitable[object]]) -> None:
+    """``write`` while an operator's session holds the write lock for 0.6 s: it must wait for the lock without the
+    event loop standing still, and then be stored."""
+    db = await Database.open(path, busy_timeout=5)
+    other = sqlite3.connect(path, isolation_level=None)
     try:
         assert db.inline_writes
         other.execute("BEGIN IMMEDIATE")  # an operator's session holding the write lock
-        write = asyncio.ensure_future(db.execute("INSERT INTO app_state(key, value) VALUES ('k', 'v')"))
+        work = asyncio.ensure_future(write(db))
         asyncio.get_running_loop().call_later(0.6, lambda: other.execute("ROLLBACK"))
-        stall = await _loop_stalls_while(write)
-        await write
+        stall = await _loop_stalls_while(work)
+        await work
         assert stall < 0.3, f"the event loop stood still {stall:.2f} s waiting for the lock"
         assert await db.lookup_one("SELECT value FROM app_state WHERE key = 'k'") is not None
     finally:
         other.close()
         await db.close()
+
+
+async def test_a_short_write_waits_for_another_process_lock_without_blocking_the_loop(tmp_path: Path) -> None:
+    await _write_while_another_process_holds_the_lock(
+        tmp_path / "s.db", lambda db: db.execute("INSERT INTO app_state(key, value) VALUES ('k', 'v')"))
 
 
 async def test_a_failing_batch_on_the_loop_thread_leaves_nothing_half_written(tmp_path: Path) -> None:
@@ -142,24 +151,11 @@ async def test_an_inline_transaction_commits_whole_or_not_at_all(tmp_path: Path)
 
 
 async def test_an_inline_transaction_waits_for_another_process_lock_without_blocking_the_loop(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "w.db", busy_timeout=5)
-    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")  # an operator's session holding the write lock
+    async def write(db: Database) -> None:
+        async with db.transaction(inline=True) as tx:
+            await tx.execute("INSERT INTO app_state(key, value) VALUES ('k', 'v')")
 
-        async def write() -> None:
-            async with db.transaction(inline=True) as tx:
-                await tx.execute("INSERT INTO app_state(key, value) VALUES ('k', 'v')")
-
-        work = asyncio.ensure_future(write())
-        asyncio.get_running_loop().call_later(0.6, lambda: other.execute("ROLLBACK"))
-        stall = await _loop_stalls_while(work)
-        await work
-        assert stall < 0.3, f"the event loop stood still {stall:.2f} s waiting for the lock"
-        assert await db.lookup_one("SELECT value FROM app_state WHERE key = 'k'") is not None
-    finally:
-        other.close()
-        await db.close()
+    await _write_while_another_process_holds_the_lock(tmp_path / "w.db", write)
 
 
 async def test_after_writes_on_the_loop_thread_a_threaded_transaction_still_waits_for_a_lock(tmp_path: Path) -> None:
