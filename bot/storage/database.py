@@ -610,9 +610,9 @@ class InlineTransaction(Transaction):
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         self.writes.append(sql)
-        self._raw.execute(sql, params)
-        # as aiosqlite's execute_insert: the connection's last inserted rowid
-        return self._raw.execute("SELECT last_insert_rowid()").fetchone()[0] or 0
+        # as aiosqlite's execute_insert: the connection's last inserted rowid, which the cursor reports without a
+        # second statement
+        return self._raw.execute(sql, params).lastrowid or 0
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         self.writes.append(sql)

@@ -150,6 +150,23 @@ async def test_an_inline_transaction_commits_whole_or_not_at_all(tmp_path: Path)
         await db.close()
 
 
+async def test_an_inline_transaction_returns_the_new_rows_id_as_a_threaded_one_does(tmp_path: Path) -> None:
+    """Callers store the id an insert returns (an aspiration's, for its history and photos): both paths agree."""
+    db = await Database.open(tmp_path / "r.db")
+    try:
+        async with db.transaction() as tx:
+            threaded = await tx.execute("INSERT INTO app_state(key, value) VALUES ('t', '1')")
+        async with db.transaction(inline=True) as tx:
+            first = await tx.execute("INSERT INTO app_state(key, value) VALUES ('i1', '1')")
+            second = await tx.execute("INSERT INTO app_state(key, value) VALUES ('i2', '1')")
+            # not an insert: the last inserted row's id, as aiosqlite's execute_insert reports it
+            assert await tx.execute("UPDATE app_state SET value = '2' WHERE key = 't'") == second
+        assert (first, second) == (threaded + 1, threaded + 2)
+        assert await db.fetchval("SELECT rowid FROM app_state WHERE key = 'i2'") == second
+    finally:
+        await db.close()
+
+
 async def test_an_inline_transaction_waits_for_another_process_lock_without_blocking_the_loop(tmp_path: Path) -> None:
     async def write(db: Database) -> None:
         async with db.transaction(inline=True) as tx:
