@@ -405,15 +405,19 @@ class OfficialsService:
         fallback = False
         if chats is None:
             chats, fallback = await self._recipients(tx, aspiration)
+        # every recipient gets the same card (only the buttons depend on the chat): it is made once
+        text = await self._card(tx, aspiration, header=header, fallback=fallback) if chats else ""
         for chat_id in chats:
             if attachments:
                 await self._send_attachments(tx, chat_id, aspiration, now, key)
-            await self._enqueue_card(tx, chat_id, aspiration, now, key=key, header=header, fallback=fallback)
+            await self._enqueue_card(tx, chat_id, aspiration, now, key=key, text=text)
         return chats
 
     async def _enqueue_card(self, tx: Transaction, chat_id: int, aspiration: Aspiration, now: datetime, *,
-                            key: str | None, header: str | None = None, fallback: bool = False) -> None:
-        text = await self._card(tx, aspiration, header=header, fallback=fallback)
+                            key: str | None, text: str | None = None) -> None:
+        """The action card to ``chat_id`` (``text``: the card already made for this aspiration)."""
+        if text is None:
+            text = await self._card(tx, aspiration)
         buttons = card_buttons(aspiration) if await self._chat_can_act(tx, chat_id, aspiration) else []
         await outbox.enqueue_text(
             tx, chat_id, text, now=now, reply_markup=outbox.inline_keyboard(buttons) if buttons else None,
