@@ -38,10 +38,35 @@ def _input_media(item: Any) -> Any:
     return _INPUT_MEDIA[item["type"]](media=item["media"], **extra)
 
 
+#: What Sambang reads of a message it sent itself: its id and chat (to edit it, to know a reply to it), its date
+#: and text. Telegram's answer repeats the rest of what was sent (the buttons, the entities of the HTML, the bot's
+#: own user), and PTB would make an object of every button and entity of every answer for nothing: that cost more
+#: than half of turning the answer into a ``Message``.
+SENT_MESSAGE_FIELDS = frozenset({"message_id", "message_thread_id", "date", "edit_date", "chat", "text", "caption",
+                                 "media_group_id"})
+
+
+def _trimmed(message: JSONDict) -> JSONDict:
+    return {key: value for key, value in message.items() if key in SENT_MESSAGE_FIELDS}
+
+
+def _as_sent(result: bool | JSONDict | list[JSONDict]) -> bool | JSONDict | list[JSONDict]:
+    """A message Telegram says was sent (or an album of them), with only ``SENT_MESSAGE_FIELDS``; any other answer
+    (an update, a file, the bot's own user, a ``MessageId``) as it is."""
+    if isinstance(result, dict) and "message_id" in result and "chat" in result:
+        return _trimmed(result)
+    if isinstance(result, list) and result and all(isinstance(item, dict) and "chat" in item for item in result):
+        return [_trimmed(item) for item in result]
+    return result
+
+
 class SambangBot(ExtBot[Any]):  # the rate limiter takes Sambang's own ``rate_limit_args`` (``PLACE_HELD``)
     """The bot's one way to Telegram: every call (an answer, an edit, the outbox's sends) passes here, and here it
     is made to fit Telegram's limits (``bot.messaging.limits``): a long text goes as several messages, a long edit
-    or caption is shortened with a pointer to the rest. A handler cannot send a message Telegram refuses as too long."""
+    or caption is shortened with a pointer to the rest. A handler cannot send a message Telegram refuses as too long.
+
+    A message the bot sent comes back with what Sambang reads of it (``SENT_MESSAGE_FIELDS``), not its buttons
+    and entities, which the caller has already."""
 
     async def _do_post(
         self,
@@ -57,7 +82,7 @@ class SambangBot(ExtBot[Any]):  # the rate limiter takes Sambang's own ``rate_li
                     "pool_timeout": pool_timeout}
         calls = limits.fit(endpoint, data)
         if len(calls) == 1:
-            return await super()._do_post(endpoint, calls[0][1], **timeouts)
+            return _as_sent(await super()._do_post(endpoint, calls[0][1], **timeouts))
         result: bool | JSONDict | list[JSONDict] | None = None
         for i, (method, params) in enumerate(calls):
             if i:
@@ -66,7 +91,7 @@ class SambangBot(ExtBot[Any]):  # the rate limiter takes Sambang's own ``rate_li
             if method == endpoint:
                 result = answer  # a split text answers with its last part, the one with the buttons
         assert result is not None  # ``limits.fit`` keeps the asked-for method among its calls
-        return result
+        return _as_sent(result)
 
 
 class SambangApplicationBuilder(ApplicationBuilder[
