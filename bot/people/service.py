@@ -22,6 +22,7 @@ from bot.messaging import callbacks, outbox
 from bot.messaging.menu import Menu
 from bot.messaging.templates import render
 from bot.people.regions import find_desa, find_kecamatan
+from bot.people.roster import Person, person_from_row
 from bot.storage import audit
 from bot.storage.database import Database, Row, Transaction
 
@@ -135,6 +136,16 @@ async def get(db: Database | Transaction, telegram_id: int) -> Entry | None:
 async def get_by_id(db: Database | Transaction, person_id: int) -> Entry | None:
     row = await db.fetchone(_SELECT + " WHERE p.id = ?", (person_id,))
     return _entry(row) if row else None
+
+
+async def caller_state(db: Database, telegram_id: int) -> tuple[Person | None, Entry | None]:
+    """Who writes to the bot, in one read: ``(person, None)`` for an active person, ``(None, entry)`` for one known
+    but not allowed to use Sambang (deactivated, or a successor waiting; see ``inactive_state``), and
+    ``(None, None)`` for a stranger. A Telegram id belongs to one row at most."""
+    row = await db.lookup_one(_SELECT + " WHERE p.telegram_id = ?", (telegram_id,))
+    if row is None:
+        return None, None
+    return (person_from_row(row), None) if row["active"] else (None, _entry(row))
 
 
 async def inactive_state(db: Database, telegram_id: int) -> Entry | None:

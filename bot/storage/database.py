@@ -155,6 +155,7 @@ class Database:
         self._checkpoint: asyncio.Task[None] | None = None
         self._write_lock = PriorityLock()
         self._commit_listeners: list[tuple[Callable[[], None], tuple[str, ...] | None]] = []
+        self._change_counts: dict[str, int] = {}
         #: Called before every write with its first statement (None for ``transaction()``); raising there fails the
         #: write as SQLite would. Tests simulate a full or failing disk with it.
         self.write_fault: Callable[[str | None], None] | None = None
@@ -163,6 +164,20 @@ class Database:
         """Call ``listener`` after every commit, or with ``tables`` only after commits whose writes named one of
         them (the outbox sender wakes up this way when messages were queued, not after every write)."""
         self._commit_listeners.append((listener, None if tables is None else tuple(t.lower() for t in tables)))
+
+    def changes(self, table: str) -> int:
+        """How many commits of this process wrote ``table`` since it was first asked about: what was read from it
+        is still current while the count stays the same (a process of its own, such as a ``sambang`` command, is
+        not counted: use it for what one update reads twice, not to keep rows between updates)."""
+        table = table.lower()
+        if table not in self._change_counts:
+            self._change_counts[table] = 0
+
+            def counted() -> None:
+                self._change_counts[table] += 1
+
+            self.on_commit(counted, tables=[table])
+        return self._change_counts[table]
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,

@@ -22,7 +22,9 @@ from bot.core.domain import ROLE_LABELS, DomainError, Role
 from bot.messaging import callbacks
 from bot.messaging.templates import render
 from bot.operations.logs import remember_name
-from bot.people.roster import Person, get_person
+from bot.people import service as people
+from bot.people.roster import Person
+from bot.people.service import Entry
 from bot.services import Services
 from bot.storage import audit
 from bot.telegram import inbound
@@ -78,11 +80,26 @@ def services(context: SambangContext) -> Services:
     return context.services
 
 
-async def current_person(update: Update, context: SambangContext) -> Person | None:
+async def caller(update: Update, context: SambangContext) -> tuple[Person | None, Entry | None]:
+    """Who sent the update (``people.caller_state``), read once per update: the guard asks whether they may use
+    Sambang, then the handler who they are. The context is the update's own; a write to ``people`` in between
+    (a registration, a role changed) makes the next ask read again."""
     user = update.effective_user
     if user is None:
-        return None
-    return await get_person(context.services.db, user.id)
+        return None, None
+    db = context.services.db
+    key = (db.changes("people"), user.id)
+    known: tuple[tuple[int, int], tuple[Person | None, Entry | None]] | None = getattr(context, "_caller", None)
+    if known is not None and known[0] == key:
+        return known[1]
+    state = await people.caller_state(db, user.id)
+    context._caller = (key, state)  # type: ignore[attr-defined]  # the update's context: gone with the update
+    return state
+
+
+async def current_person(update: Update, context: SambangContext) -> Person | None:
+    person, _inactive = await caller(update, context)
+    return person
 
 
 async def reply(update: Update, template: str, *, reply_markup: Any = None, **values: Any) -> Message | None:

@@ -17,7 +17,6 @@ from telegram.ext import ApplicationHandlerStop, TypeHandler
 
 from bot.core.clock import to_iso
 from bot.messaging.templates import render
-from bot.people import service as people
 from bot.services import Services
 from bot.telegram import inbound
 from bot.telegram.context import (
@@ -27,6 +26,7 @@ from bot.telegram.context import (
     _plain,
     answer_button,
     button_numbers_valid,
+    caller,
     notice,
     refuse,
     reply,
@@ -161,7 +161,7 @@ async def refuse_inactive(update: Update, context: SambangContext) -> None:
     message = update.message
     if query is None and message is None:
         return  # membership changes and the like are not requests
-    entry = await people.inactive_state(context.services.db, user.id)
+    _person, entry = await caller(update, context)
     if entry is None:
         return
     text = render("people/people_inactive", waiting=entry.waiting)
