@@ -140,18 +140,12 @@ async def get_by_id(db: Database | Transaction, person_id: int) -> Entry | None:
 
 async def caller_state(db: Database, telegram_id: int) -> tuple[Person | None, Entry | None]:
     """Who writes to the bot, in one read: ``(person, None)`` for an active person, ``(None, entry)`` for one known
-    but not allowed to use Sambang (deactivated, or a successor waiting; see ``inactive_state``), and
+    but not allowed to use Sambang (deactivated, or a successor waiting: ``Entry.waiting`` says which), and
     ``(None, None)`` for a stranger. A Telegram id belongs to one row at most."""
     row = await db.lookup_one(_SELECT + " WHERE p.telegram_id = ?", (telegram_id,))
     if row is None:
         return None, None
     return (person_from_row(row), None) if row["active"] else (None, _entry(row))
-
-
-async def inactive_state(db: Database, telegram_id: int) -> Entry | None:
-    """The caller's row when they are known but may not use Sambang (deactivated, or a successor waiting)."""
-    row = await db.lookup_one(_SELECT + " WHERE p.telegram_id = ? AND p.active = 0", (telegram_id,))
-    return _entry(row) if row else None
 
 
 async def _require(tx: Transaction, telegram_id: int) -> Entry:

@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 class SambangContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
     """CallbackContext with the bot's services; they live on the Application, never in persisted data."""
 
+    #: the update's sender as ``caller`` read them, with the ``people`` change count and Telegram id of that read
+    #: (a context serves one update)
+    caller_read: tuple[tuple[int, int], tuple[Person | None, Entry | None]] | None = None
+
     @property
     def services(self) -> Services:
         return services_of(self.application)
@@ -89,11 +93,10 @@ async def caller(update: Update, context: SambangContext) -> tuple[Person | None
         return None, None
     db = context.services.db
     key = (db.changes("people"), user.id)
-    known: tuple[tuple[int, int], tuple[Person | None, Entry | None]] | None = getattr(context, "_caller", None)
-    if known is not None and known[0] == key:
-        return known[1]
+    if context.caller_read is not None and context.caller_read[0] == key:
+        return context.caller_read[1]
     state = await people.caller_state(db, user.id)
-    context._caller = (key, state)  # type: ignore[attr-defined]  # the update's context: gone with the update
+    context.caller_read = (key, state)
     return state
 
 
