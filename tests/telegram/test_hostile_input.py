@@ -792,10 +792,20 @@ async def test_button_mashing_is_answered_without_a_stuck_spinner(flood: Flood) 
     assert message is not None
     mark = h.server.mark()
     queries = [h.server.push_callback_query(user, message, "asp:cat:?") for _ in range(30)]
-    await h.settle()
-    answered = {str(c.params.get("callback_query_id")) for c in h.server.calls[mark:]
+    pressed = {q["callback_query"]["id"] for q in queries}
+
+    def answered() -> set[str]:
+        return {str(c.params.get("callback_query_id")) for c in h.server.calls[mark:]
                 if c.method == "answerCallbackQuery" and c.ok}
-    assert answered == {q["callback_query"]["id"] for q in queries}  # every press answered, none left spinning
+
+    # a loaded machine may pause longer than ``settle``'s quiet spell before the first answer: wait for each
+    # press's answer itself (bounded), then for the rest to settle
+    for query_id in pressed:
+        await h.server.wait_for(lambda c, q=query_id: c.method == "answerCallbackQuery" and c.ok
+                                and str(c.params.get("callback_query_id")) == q, 10, since=mark,
+                                what=f"the answer to press {query_id}")
+    await h.settle()
+    assert answered() == pressed  # every press answered, none left spinning
     alerts = [c for c in h.server.calls[mark:] if c.method == "answerCallbackQuery" and "Terlalu cepat" in
               str(c.params.get("text"))]
     assert len(alerts) == 1
